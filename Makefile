@@ -1,0 +1,45 @@
+# neural-trader-secrets — the two set-up commands are `make plan` and `make test`.
+# Everything is installed from requirements.lock (hash-pinned) into .venv; only python3 is needed.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STACK ?= dev
+
+.PHONY: venv plan plan-prod test lint typecheck pytest lock bench clean
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $@
+
+plan: venv
+	$(BIN)/nt-secrets plan --stack $(STACK)
+
+plan-prod: venv
+	$(BIN)/nt-secrets plan --stack prod
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: venv
+	$(BIN)/mypy
+
+pytest: venv
+	$(BIN)/pytest -n 2 -q
+
+test: lint typecheck pytest
+
+# Regenerate the lock after changing dependencies in pyproject.toml.
+lock: venv
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --universal \
+		--generate-hashes -q -o requirements.lock --custom-compile-command "make lock"
+
+bench: venv
+	$(BIN)/python benchmarks/plan_bench.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build *.egg-info
