@@ -1,0 +1,137 @@
+"""The access model: which role may do what to which secret. Pure data, no Pulumi imports.
+
+Roles are the two workload roles (backtest, live-trading) and the four human roles of the seed's RBAC
+table (Developer, Trader, Admin, Auditor). Each role is granted access scopes; a secret belongs to the
+scopes its catalog entry gives it in an environment (``CatalogEntry.scopes_in``). Backends turn the
+grants below into their own policy language (IAM documents, Vault policies, Kubernetes RBAC, ...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from infra.catalog import Catalog, CatalogEntry, Environment, Scope
+from infra.settings import ROLE_NAMES, RoleName
+
+
+class Action(StrEnum):
+    """What a role can do to a secret, independent of any backend."""
+
+    READ = "read"  # read the value (and its metadata)
+    WRITE = "write"  # put a new value
+    MANAGE = "manage"  # rotate, change policy/metadata, schedule deletion, restore
+    DESCRIBE = "describe"  # metadata only, never the value
+
+
+@dataclass(frozen=True)
+class Role:
+    name: RoleName
+    title: str
+    description: str
+    human: bool
+    read_only: bool
+    scopes: frozenset[Scope]
+    # Secrets (catalog names) the role's application writes; workload roles only.
+    can_manage: bool = False
+    describe_all: bool = False
+    reads_audit_trail: bool = False
+
+    def grants(self, entry: CatalogEntry, environment: Environment) -> frozenset[Action]:
+        """The actions this role has on one secret of one environment (empty: no access)."""
+        if not entry.stored or not entry.needed_in(environment):
+            return frozenset()
+        actions: set[Action] = set()
+        if self.describe_all:
+            actions.add(Action.DESCRIBE)
+        if entry.scopes_in(environment) & self.scopes or Scope.ADMIN in self.scopes:
+            actions |= {Action.READ, Action.DESCRIBE}
+            if not self.read_only and entry.name in WRITERS.get(self.name, frozenset()):
+                actions.add(Action.WRITE)
+            if self.can_manage:
+                actions |= {Action.WRITE, Action.MANAGE}
+        return frozenset(actions)
+
+
+# Secrets an application writes back (none today: the platform's applications only read secrets;
+# rotation writes through the rotation Lambda's own role). Listing a name here grants WRITE to the
+# workload role on that one secret only.
+WRITERS: Mapping[RoleName, frozenset[str]] = {
+    "live-trading": frozenset(),
+}
+
+ROLES: Mapping[RoleName, Role] = {
+    "backtest": Role(
+        name="backtest",
+        title="Backtest",
+        description="Backtest workloads: read-only, paper and test secrets only",
+        human=False,
+        read_only=True,
+        scopes=frozenset({Scope.TEST, Scope.PAPER}),
+    ),
+    "live-trading": Role(
+        name="live-trading",
+        title="Live trading",
+        description="Live trading workload: reads the live secrets it uses",
+        human=False,
+        read_only=False,
+        scopes=frozenset({Scope.LIVE}),
+    ),
+    "developer": Role(
+        name="developer",
+        title="Developer",
+        description="Read test keys; paper trading only",
+        human=True,
+        read_only=True,
+        scopes=frozenset({Scope.TEST, Scope.PAPER}),
+    ),
+    "trader": Role(
+        name="trader",
+        title="Trader",
+        description="Read production keys except admin ones; paper and live trading",
+        human=True,
+        read_only=True,
+        scopes=frozenset({Scope.TEST, Scope.PAPER, Scope.LIVE}),
+    ),
+    "admin": Role(
+        name="admin",
+        title="Admin",
+        description="Full access to the platform's secrets and their keys",
+        human=True,
+        read_only=False,
+        scopes=frozenset({Scope.TEST, Scope.PAPER, Scope.LIVE, Scope.ADMIN}),
+        can_manage=True,
+        describe_all=True,
+        reads_audit_trail=True,
+    ),
+    "auditor": Role(
+        name="auditor",
+        title="Auditor",
+        description="No secret values: metadata and the read-only audit trail",
+        human=True,
+        read_only=True,
+        scopes=frozenset(),
+        describe_all=True,
+        reads_audit_trail=True,
+    ),
+}
+
+assert tuple(ROLES) == ROLE_NAMES
+
+
+def readers(catalog: Catalog, entry: CatalogEntry, environment: Environment) -> tuple[RoleName, ...]:
+    """Roles that may read the value of one secret in one environment."""
+    del catalog
+    return tuple(r for r in ROLE_NAMES if Action.READ in ROLES[r].grants(entry, environment))
+
+
+def access_matrix(
+    catalog: Catalog, environment: Environment
+) -> dict[tuple[RoleName, str], frozenset[Action]]:
+    """(role, secret name) -> actions, for every role and every secret stored in the environment."""
+    return {
+        (role, entry.name): ROLES[role].grants(entry, environment)
+        for role in ROLE_NAMES
+        for entry in catalog.stored_in(environment)
+    }

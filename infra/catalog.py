@@ -1,0 +1,377 @@
+"""The secret catalog: one typed source of truth for every environment variable neural-trader uses.
+
+Pure data (no Pulumi imports). The data lives in ``catalog.yaml`` beside this module; this module
+validates it and answers the questions every backend adapter asks (which secrets an environment
+stores, under which name, in which access scope, rotated how often).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from enum import StrEnum
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+CATALOG_PATH = Path(__file__).with_name("catalog.yaml")
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    CI = "ci"
+    STAGING = "staging"
+    PRODUCTION = "production"
+
+
+class Scope(StrEnum):
+    """Access scopes. Roles are granted scopes (infra/access.py); secrets belong to scopes."""
+
+    TEST = "test"
+    PAPER = "paper"
+    LIVE = "live"
+    ADMIN = "admin"
+
+
+class TradingMode(StrEnum):
+    PAPER = "paper"
+    LIVE = "live"
+    TESTNET = "testnet"
+    MAINNET = "mainnet"
+
+    @property
+    def is_live(self) -> bool:
+        return self in (TradingMode.LIVE, TradingMode.MAINNET)
+
+
+class RotationClass(StrEnum):
+    """The seed's rotation schedule (section 4.1)."""
+
+    API_KEY = "api_key"
+    DATABASE_PASSWORD = "database_password"
+    JWT_SECRET = "jwt_secret"
+    ENCRYPTION_KEY = "encryption_key"
+
+    @property
+    def max_age_days(self) -> int:
+        return ROTATION_MAX_AGE_DAYS[self]
+
+
+ROTATION_MAX_AGE_DAYS: Mapping[RotationClass, int] = {
+    RotationClass.API_KEY: 90,
+    RotationClass.DATABASE_PASSWORD: 180,
+    RotationClass.JWT_SECRET: 365,
+    RotationClass.ENCRYPTION_KEY: 730,
+}
+
+
+class RotationStrategy(StrEnum):
+    """How the rotation Lambda rotates a secret (docs/rotation.md)."""
+
+    GENERATED_HMAC = "generated-hmac"
+    GENERATED_AES256 = "generated-aes256"
+    POSTGRES_SINGLE_USER = "postgres-single-user"
+    POSTGRES_ALTERNATING_USERS = "postgres-alternating-users"
+    REDIS_ACL = "redis-acl"
+    THIRD_PARTY_MANUAL = "third-party-manual"
+
+
+class Source(StrEnum):
+    THIRD_PARTY = "third-party"
+    GENERATED = "generated"
+    CONFIG = "config"
+    WORKLOAD_IDENTITY = "workload-identity"
+
+
+class Category(StrEnum):
+    EXCHANGE = "exchange"
+    LLM = "llm"
+    CLOUD = "cloud"
+    DATABASE = "database"
+    MONITORING = "monitoring"
+    NOTIFICATION = "notification"
+    SECURITY = "security"
+    APPLICATION = "application"
+
+
+class HexGenerator(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    kind: Literal["hex"]
+    bytes: Annotated[int, Field(ge=16, le=512)]
+
+
+class PasswordGenerator(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    kind: Literal["password"]
+    length: Annotated[int, Field(ge=16, le=256)]
+
+
+class PostgresUrlGenerator(BaseModel):
+    """A PostgreSQL URL whose password is generated; host, database and user come from settings."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    kind: Literal["postgres-url"]
+    length: Annotated[int, Field(ge=16, le=256)]
+
+
+Generator = Annotated[
+    HexGenerator | PasswordGenerator | PostgresUrlGenerator, Field(discriminator="kind")
+]
+
+ENV_VAR_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
+SERVICE_RE = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$")
+# What each backend accepts as a secret's name (the name this project derives for it).
+BACKEND_NAME_RULES: Mapping[str, tuple[re.Pattern[str], str]] = {
+    "aws": (re.compile(r"^[A-Za-z0-9/_+=.@-]{1,512}$"), "Secrets Manager names: 1-512 of A-Za-z0-9/_+=.@-"),
+    "gcp": (re.compile(r"^[A-Za-z0-9_-]{1,255}$"), "GCP secret ids: 1-255 of A-Za-z0-9_-"),
+    "azure": (
+        re.compile(r"^[0-9a-zA-Z-]{1,127}$"),
+        "Key Vault secret names: 1-127 of 0-9a-zA-Z-",
+    ),
+    "vault": (re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$"), "Vault KV paths"),
+    "kubernetes": (re.compile(r"^[-._a-zA-Z0-9]{1,253}$"), "Kubernetes Secret data keys"),
+}
+
+
+class CatalogEntry(BaseModel):
+    """One environment variable of the platform."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+
+    name: str
+    description: Annotated[str, Field(min_length=1)]
+    category: Category
+    service: str
+    sensitive: bool
+    source: Source
+    environments: Annotated[tuple[Environment, ...], Field(min_length=1)]
+    rotation: RotationClass | None = None
+    strategy: RotationStrategy | None = None
+    trading_mode: Mapping[Environment, TradingMode] | None = None
+    scopes: tuple[Scope, ...] = ()
+    generator: Generator | None = None
+    replaced_by: str | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _env_var_name(cls, v: str) -> str:
+        if not ENV_VAR_RE.fullmatch(v):
+            raise ValueError(f"{v!r} is not an environment variable name (A-Z, 0-9, _)")
+        return v
+
+    @field_validator("service")
+    @classmethod
+    def _service_name(cls, v: str) -> str:
+        if not SERVICE_RE.fullmatch(v):
+            raise ValueError(f"{v!r} is not a service name (lowercase letters, digits, -)")
+        return v
+
+    # ---- derived facts every backend asks the catalog for -----------------------------------
+
+    @property
+    def stored(self) -> bool:
+        """True if a secret manager holds this entry (sensitive, and not replaced by workload identity)."""
+        return self.sensitive and self.source is not Source.WORKLOAD_IDENTITY
+
+    @property
+    def generated(self) -> bool:
+        return self.source is Source.GENERATED
+
+    @property
+    def rotatable(self) -> bool:
+        return self.stored and self.rotation is not None
+
+    @property
+    def key(self) -> str:
+        """Kebab-case key inside the service: ALPACA_API_KEY (service alpaca) -> api-key."""
+        kebab = self.name.lower().replace("_", "-")
+        prefix = self.service + "-"
+        return kebab[len(prefix) :] if kebab.startswith(prefix) and kebab != prefix else kebab
+
+    @property
+    def kebab_name(self) -> str:
+        """Flat name for backends without paths (GCP, Azure): ALPACA_API_KEY -> alpaca-api-key."""
+        return self.name.lower().replace("_", "-")
+
+    def needed_in(self, environment: Environment) -> bool:
+        return environment in self.environments
+
+    def mode_in(self, environment: Environment) -> TradingMode | None:
+        return None if self.trading_mode is None else self.trading_mode.get(environment)
+
+    def scopes_in(self, environment: Environment) -> frozenset[Scope]:
+        """The access scopes this secret belongs to in one environment.
+
+        Trading-mode entries hold different keys per environment: a live (mainnet) key is in the live
+        scope only, a paper (testnet) key only in the paper/test scopes it lists.
+        """
+        declared = frozenset(self.scopes)
+        mode = self.mode_in(environment)
+        if mode is None:
+            return declared
+        if mode.is_live:
+            return declared & {Scope.LIVE, Scope.ADMIN}
+        return declared - {Scope.LIVE}
+
+    def aws_name(self, environment: Environment) -> str:
+        return f"neural-trader/{environment.value}/{self.service}/{self.key}"
+
+    def backend_names(self) -> dict[str, str]:
+        """The name each backend will use for this entry (environment shown as a placeholder)."""
+        return {
+            "aws": self.aws_name(Environment.PRODUCTION),
+            "gcp": f"neural-trader-production-{self.kebab_name}",
+            "azure": self.kebab_name,
+            "vault": f"neural-trader/production/{self.service}/{self.key}",
+            "kubernetes": self.name,
+        }
+
+
+class CatalogError(ValueError):
+    """A broken catalog. ``problems`` holds one ``(entry, rule, message)`` per violation."""
+
+    def __init__(self, problems: Iterable[tuple[str, str, str]]) -> None:
+        self.problems = sorted(set(problems))
+        lines = [f"  - {entry}: [{rule}] {msg}" for entry, rule, msg in self.problems]
+        super().__init__("invalid secret catalog:\n" + "\n".join(lines))
+
+
+def _rule_problems(entry: CatalogEntry) -> Iterator[tuple[str, str]]:
+    """Cross-field rules of one entry, as (rule, message)."""
+    if entry.source is Source.CONFIG and entry.sensitive:
+        yield "sensitive-config", "a sensitive entry cannot have source 'config'"
+    if entry.sensitive is False and entry.source is not Source.CONFIG:
+        yield "plain-secret", f"source '{entry.source}' entries must be sensitive"
+    if entry.stored:
+        if entry.rotation is None:
+            yield "rotation-required", "a stored secret needs a rotation class"
+        if entry.strategy is None:
+            yield "strategy-required", "a stored secret needs a rotation strategy"
+        if not entry.scopes:
+            yield "scopes-required", "a stored secret needs at least one access scope"
+    else:
+        for field in ("rotation", "strategy", "generator"):
+            if getattr(entry, field) is not None:
+                yield f"unexpected-{field}", f"'{field}' is only for stored secrets"
+        if entry.scopes:
+            yield "unexpected-scopes", "only stored secrets have access scopes"
+    if entry.generated != (entry.generator is not None):
+        yield "generator", "generated secrets need a generator, and only they may have one"
+    if (entry.source is Source.WORKLOAD_IDENTITY) != bool(entry.replaced_by):
+        yield "replaced-by", "workload-identity entries (and only they) say what replaces them"
+    generated_strategies = {RotationStrategy.GENERATED_HMAC, RotationStrategy.GENERATED_AES256}
+    if entry.strategy is RotationStrategy.THIRD_PARTY_MANUAL and entry.source is not Source.THIRD_PARTY:
+        yield "strategy-source", "third-party-manual rotation is for third-party keys"
+    if entry.strategy in generated_strategies and entry.source is not Source.GENERATED:
+        yield "strategy-source", f"{entry.strategy} rotation is for generated secrets"
+    if entry.source is Source.THIRD_PARTY and entry.strategy not in (
+        None,
+        RotationStrategy.THIRD_PARTY_MANUAL,
+    ):
+        yield "strategy-source", "third-party keys can only be rotated manually (third-party-manual)"
+    if entry.trading_mode is not None:
+        extra = set(entry.trading_mode) - set(entry.environments)
+        if extra:
+            names = ", ".join(sorted(e.value for e in extra))
+            yield "trading-mode", f"trading mode given for environments it is not needed in: {names}"
+        missing = set(entry.environments) - set(entry.trading_mode)
+        if missing:
+            names = ", ".join(sorted(e.value for e in missing))
+            yield "trading-mode", f"no trading mode for: {names}"
+        if entry.stored:
+            live_envs = sorted(e.value for e, m in entry.trading_mode.items() if m.is_live)
+            if live_envs and Scope.LIVE not in entry.scopes:
+                yield (
+                    "live-in-paper-scope",
+                    f"holds live keys in {', '.join(live_envs)} but its scopes "
+                    f"({', '.join(s.value for s in entry.scopes)}) have no 'live'",
+                )
+    for backend, name in entry.backend_names().items():
+        pattern, rule = BACKEND_NAME_RULES[backend]
+        if not pattern.fullmatch(name):
+            yield "backend-name", f"{backend} cannot hold the name {name!r} ({rule})"
+
+
+class Catalog(BaseModel):
+    """The validated catalog."""
+
+    model_config = ConfigDict(frozen=True)
+    entries: tuple[CatalogEntry, ...]
+
+    def __iter__(self) -> Iterator[CatalogEntry]:  # type: ignore[override]
+        return iter(self.entries)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def get(self, name: str) -> CatalogEntry:
+        for entry in self.entries:
+            if entry.name == name:
+                return entry
+        raise KeyError(name)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(e.name for e in self.entries)
+
+    def stored_in(self, environment: Environment) -> tuple[CatalogEntry, ...]:
+        """Every secret one environment keeps in its secret managers, in catalog order."""
+        return tuple(e for e in self.entries if e.stored and e.needed_in(environment))
+
+    def needed_in(self, environment: Environment) -> tuple[CatalogEntry, ...]:
+        return tuple(e for e in self.entries if e.needed_in(environment))
+
+
+def parse_catalog(data: Any, *, source: str = "catalog") -> Catalog:
+    """Validate raw catalog data (the YAML document) into a Catalog, or raise CatalogError."""
+    if not isinstance(data, Mapping) or not isinstance(data.get("entries"), list):
+        raise CatalogError([(source, "format", "expected a mapping with an 'entries' list")])
+    problems: list[tuple[str, str, str]] = []
+    entries: list[CatalogEntry] = []
+    raw_entries: list[Any] = data["entries"]
+    for index, raw in enumerate(raw_entries):
+        label = (
+            str(raw.get("name")) if isinstance(raw, Mapping) and raw.get("name") else f"#{index}"
+        )
+        try:
+            entry = CatalogEntry.model_validate(raw)
+        except ValidationError as exc:
+            for err in exc.errors():
+                loc = ".".join(str(p) for p in err["loc"]) or "entry"
+                problems.append((label, "schema", f"{loc}: {err['msg']}"))
+            continue
+        problems.extend((entry.name, rule, msg) for rule, msg in _rule_problems(entry))
+        entries.append(entry)
+    for name, count in Counter(e.name for e in entries).items():
+        if count > 1:
+            problems.append((name, "duplicate", f"defined {count} times"))
+    for path, count in Counter(e.aws_name(Environment.PRODUCTION) for e in entries).items():
+        if count > 1:
+            problems.append((path, "duplicate-path", f"{count} entries share this secret path"))
+    if problems:
+        raise CatalogError(problems)
+    return Catalog(entries=tuple(entries))
+
+
+def load_catalog(path: Path | None = None) -> Catalog:
+    """Load and validate a catalog file (default: infra/catalog.yaml)."""
+    target = path or CATALOG_PATH
+    try:
+        text = target.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CatalogError([(str(target), "unreadable", exc.strerror or str(exc))]) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise CatalogError([(str(target), "yaml", str(exc).replace("\n", " "))]) from None
+    return parse_catalog(data, source=str(target))
+
+
+@cache
+def default_catalog() -> Catalog:
+    """The project's catalog, loaded once per process."""
+    return load_catalog()

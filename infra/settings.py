@@ -1,0 +1,378 @@
+"""Stack settings: the validated form of a stack's ``neural-trader-secrets:*`` Pulumi config.
+
+Pure data (no Pulumi imports): the program hands in the raw config map, so the same validation runs
+under ``pulumi up``, in ``nt-secrets plan`` and in tests. Every problem is collected first and
+reported in one :class:`SettingsError` that names each bad key, so nothing is registered from a
+half-valid stack.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from infra.catalog import (
+    Catalog,
+    CatalogEntry,
+    Environment,
+    PostgresUrlGenerator,
+    RotationClass,
+    default_catalog,
+)
+
+PROJECT = "neural-trader-secrets"
+NAMESPACE = PROJECT + ":"
+
+Backend = Literal["aws", "gcp", "azure", "vault", "kubernetes"]
+IMPLEMENTED_BACKENDS: frozenset[str] = frozenset({"aws"})
+
+RoleName = Literal["backtest", "live-trading", "developer", "trader", "admin", "auditor"]
+ROLE_NAMES: tuple[RoleName, ...] = (
+    "backtest",
+    "live-trading",
+    "developer",
+    "trader",
+    "admin",
+    "auditor",
+)
+
+ACCOUNT_RE = re.compile(r"^\d{12}$")
+REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
+PRINCIPAL_ARN_RE = re.compile(
+    r"^arn:aws[a-z-]*:(iam|sts)::\d{12}:(root|role/[\w+=,.@/-]+|user/[\w+=,.@/-]+|"
+    r"assumed-role/[\w+=,.@/-]+)$"
+)
+SERVICE_PRINCIPAL_RE = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)*\.amazonaws\.com$")
+FEDERATED_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/[\w./-]+$")
+BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+HOST_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")
+IDENT_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class SettingsError(ValueError):
+    """Invalid stack settings: ``problems`` holds one ``(key, reason)`` per bad key."""
+
+    def __init__(self, problems: Iterable[tuple[str, str]]) -> None:
+        self.problems = sorted(set(problems))
+        lines = [f"  - {key}: {reason}" for key, reason in self.problems]
+        super().__init__("invalid stack settings:\n" + "\n".join(lines))
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def _principal(value: str) -> str:
+    if value == "*" or "*" in value:
+        raise ValueError(f"{value!r}: wildcard principals are not allowed")
+    if not (
+        PRINCIPAL_ARN_RE.fullmatch(value)
+        or SERVICE_PRINCIPAL_RE.fullmatch(value)
+        or FEDERATED_RE.fullmatch(value)
+    ):
+        raise ValueError(
+            f"{value!r} is not an IAM principal ARN, a service principal (*.amazonaws.com) "
+            "or an OIDC provider ARN"
+        )
+    return value
+
+
+Principal = Annotated[str, Field(min_length=1)]
+
+
+class RolePrincipals(_Model):
+    """Who may assume each role (trust policies)."""
+
+    backtest: tuple[Principal, ...] = ()
+    live_trading: tuple[Principal, ...] = Field(default=(), alias="live-trading")
+    developer: tuple[Principal, ...] = ()
+    trader: tuple[Principal, ...] = ()
+    admin: tuple[Principal, ...] = ()
+    auditor: tuple[Principal, ...] = ()
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _check(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        for v in values:
+            _principal(v)
+        if len(set(values)) != len(values):
+            raise ValueError("duplicate principal")
+        return values
+
+    def for_role(self, role: RoleName) -> tuple[str, ...]:
+        attr: str = role.replace("-", "_")
+        value: tuple[str, ...] = getattr(self, attr)
+        return value
+
+
+class Database(_Model):
+    """Where a generated PostgreSQL URL points (its password is generated)."""
+
+    host: str
+    port: Annotated[int, Field(ge=1, le=65535)] = 5432
+    database: str
+    username: str
+    sslmode: Literal["disable", "prefer", "require", "verify-ca", "verify-full"] = "require"
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, v: str) -> str:
+        if not HOST_RE.fullmatch(v):
+            raise ValueError(f"{v!r} is not a host name")
+        return v
+
+    @field_validator("database", "username")
+    @classmethod
+    def _ident(cls, v: str) -> str:
+        if not IDENT_RE.fullmatch(v):
+            raise ValueError(f"{v!r} is not a PostgreSQL identifier (lowercase, digits, _)")
+        return v
+
+
+class Buckets(_Model):
+    market_data: str = Field(alias="marketData")
+    artifacts: str
+    logs: str
+    audit: str
+
+    @field_validator("*")
+    @classmethod
+    def _bucket(cls, v: str) -> str:
+        if not BUCKET_RE.fullmatch(v) or ".." in v:
+            raise ValueError(f"{v!r} is not a valid S3 bucket name")
+        return v
+
+
+class Notifications(_Model):
+    emails: tuple[str, ...] = ()
+
+    @field_validator("emails")
+    @classmethod
+    def _emails(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for e in v:
+            if not EMAIL_RE.fullmatch(e):
+                raise ValueError(f"{e!r} is not an e-mail address")
+        return v
+
+
+class StackSettings(_Model):
+    """Validated settings of one stack."""
+
+    environment: Environment
+    backends: tuple[Backend, ...] = ("aws",)
+    region: str
+    account_id: str = Field(alias="accountId")
+    principals: RolePrincipals = RolePrincipals()
+    recovery_window_days: Annotated[int, Field(ge=7, le=30)] | None = Field(
+        default=None, alias="recoveryWindowDays"
+    )
+    rotation_overrides: Mapping[str, Annotated[int, Field(ge=1)]] = Field(
+        default_factory=dict, alias="rotationOverrides"
+    )
+    revoked: tuple[str, ...] = ()
+    buckets: Buckets | None = None
+    databases: Mapping[str, Database] = Field(default_factory=dict)
+    notifications: Notifications = Notifications()
+    audit_trail: bool | None = Field(default=None, alias="auditTrail")
+    protect: bool | None = None
+    # Catalog names of third-party secrets whose values the stack config carries (set by the loader
+    # from `pulumi config set --secret neural-trader-secrets:<NAME>`); never the values themselves.
+    supplied_values: tuple[str, ...] = Field(default=(), alias="suppliedValues")
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, v: str) -> str:
+        if not REGION_RE.fullmatch(v):
+            raise ValueError(f"{v!r} is not an AWS region name")
+        return v
+
+    @field_validator("account_id")
+    @classmethod
+    def _account(cls, v: str) -> str:
+        if not ACCOUNT_RE.fullmatch(v):
+            raise ValueError(f"{v!r} is not a 12-digit AWS account id")
+        return v
+
+    @field_validator("backends")
+    @classmethod
+    def _backends(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        if not v:
+            raise ValueError("enable at least one backend")
+        if len(set(v)) != len(v):
+            raise ValueError("duplicate backend")
+        return v
+
+    @model_validator(mode="after")
+    def _production_rules(self) -> StackSettings:
+        if self.environment is Environment.PRODUCTION:
+            if self.recovery_window_days is not None and self.recovery_window_days < 30:
+                raise ValueError("recoveryWindowDays must be 30 in production")
+            if self.protect is False:
+                raise ValueError("protect cannot be turned off in production")
+            if self.audit_trail is False:
+                raise ValueError("auditTrail cannot be turned off in production")
+        return self
+
+    # ---- derived values ------------------------------------------------------------------------
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment is Environment.PRODUCTION
+
+    @property
+    def recovery_window(self) -> int:
+        if self.recovery_window_days is not None:
+            return self.recovery_window_days
+        return 30 if self.is_production else 7
+
+    @property
+    def protected(self) -> bool:
+        return self.protect if self.protect is not None else self.is_production
+
+    @property
+    def audit_trail_enabled(self) -> bool:
+        return self.audit_trail if self.audit_trail is not None else self.is_production
+
+    @property
+    def bucket_names(self) -> Buckets:
+        if self.buckets is not None:
+            return self.buckets
+        env = self.environment.value
+        return Buckets(
+            marketData=f"neural-trader-{env}-market-data",
+            artifacts=f"neural-trader-{env}-artifacts",
+            logs=f"neural-trader-{env}-logs",
+            audit=f"neural-trader-{env}-audit-{self.account_id}",
+        )
+
+    def rotation_days(self, entry: CatalogEntry) -> int:
+        """The rotation period of a secret: its class maximum, or a (shorter) stack override."""
+        assert entry.rotation is not None
+        candidates = [entry.rotation.max_age_days]
+        for key in (entry.rotation.value, entry.name):
+            if key in self.rotation_overrides:
+                candidates.append(self.rotation_overrides[key])
+        return min(candidates)
+
+
+# Keys of the raw config that are not settings fields but are understood by the loader.
+_SETTINGS_KEYS = {
+    (f.alias or name) for name, f in StackSettings.model_fields.items() if name != "supplied_values"
+}
+
+
+def _decode(raw: Any) -> Any:
+    """Pulumi hands structured config to programs as JSON strings; scalars stay strings (pydantic
+    converts numbers and booleans where a field asks for them)."""
+    if isinstance(raw, str):
+        text = raw.strip()
+        if text[:1] in ("{", "["):
+            try:
+                return json.loads(text)
+            except json.JSONDecodeError:
+                return raw
+    return raw
+
+
+def _cross_check(settings: StackSettings, catalog: Catalog) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
+    for backend in settings.backends:
+        if backend not in IMPLEMENTED_BACKENDS:
+            problems.append((f"{NAMESPACE}backends", f"backend '{backend}' is not implemented yet"))
+    names = set(catalog.names)
+    stored = {e.name for e in catalog.stored_in(settings.environment)}
+    classes = {c.value for c in RotationClass}
+    for key, days in settings.rotation_overrides.items():
+        full = f"{NAMESPACE}rotationOverrides.{key}"
+        if key in classes:
+            limit = RotationClass(key).max_age_days
+        elif key in names:
+            entry = catalog.get(key)
+            if entry.rotation is None:
+                problems.append((full, f"{key} is not rotated"))
+                continue
+            limit = entry.rotation.max_age_days
+        else:
+            problems.append((full, "neither a rotation class nor a catalog entry"))
+            continue
+        if days > limit:
+            problems.append((full, f"{days} days exceeds the schedule ({limit} days): overrides may only shorten it"))
+    seen: set[str] = set()
+    for name in settings.revoked:
+        if name in seen:
+            problems.append((f"{NAMESPACE}revoked", f"{name} listed twice"))
+        seen.add(name)
+        if name not in stored:
+            problems.append((f"{NAMESPACE}revoked", f"{name} is not a secret stored in {settings.environment.value}"))
+    needed_dbs = {
+        e.name
+        for e in catalog.stored_in(settings.environment)
+        if isinstance(e.generator, PostgresUrlGenerator)
+    }
+    for name in sorted(needed_dbs - set(settings.databases)):
+        problems.append((f"{NAMESPACE}databases.{name}", "required: host, database and username of the generated URL"))
+    for name in sorted(set(settings.databases) - needed_dbs):
+        problems.append((f"{NAMESPACE}databases.{name}", "not a generated database URL of this environment"))
+    return problems
+
+
+def parse_settings(
+    config: Mapping[str, Any],
+    *,
+    secret_keys: Iterable[str] = (),
+    catalog: Catalog | None = None,
+) -> StackSettings:
+    """Validate a raw Pulumi config map (``namespace:key`` -> value) into StackSettings.
+
+    Keys of other namespaces (``aws:region``, ...) are left to their providers. A key named after a
+    catalog entry carries that secret's value: it must be a secret (``--secret``) third-party entry.
+    """
+    catalog = catalog or default_catalog()
+    secret_set = set(secret_keys)
+    problems: list[tuple[str, str]] = []
+    values: dict[str, Any] = {}
+    supplied: list[str] = []
+    for full_key, raw in config.items():
+        if not full_key.startswith(NAMESPACE):
+            continue
+        key = full_key[len(NAMESPACE) :]
+        if key in _SETTINGS_KEYS:
+            values[key] = _decode(raw)
+            continue
+        if key in catalog.names:
+            entry = catalog.get(key)
+            if not entry.stored:
+                problems.append((full_key, f"{key} is not a stored secret; it needs no value here"))
+            elif entry.generated:
+                problems.append((full_key, f"{key} is generated by the infrastructure; do not set it"))
+            elif full_key not in secret_set:
+                problems.append(
+                    (full_key, "secret values must be set with `pulumi config set --secret`, never in plaintext")
+                )
+            else:
+                supplied.append(key)
+            continue
+        problems.append((full_key, "unknown setting"))
+    values["suppliedValues"] = tuple(sorted(supplied))
+    settings: StackSettings | None = None
+    try:
+        settings = StackSettings.model_validate(values)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err["loc"])
+            key = f"{NAMESPACE}{loc}" if loc else f"{NAMESPACE}(settings)"
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "missing":
+                msg = "required"
+            problems.append((key, msg))
+    if settings is not None:
+        problems.extend(_cross_check(settings, catalog))
+    if problems:
+        raise SettingsError(problems)
+    assert settings is not None
+    return settings

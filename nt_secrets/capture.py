@@ -1,0 +1,329 @@
+"""Offline capture of a Pulumi program through the Python SDK's own mock engine.
+
+The program runs unchanged: ``pulumi.runtime.set_mocks`` replaces the engine's resource monitor, and
+:class:`CapturingMonitor` records every ``RegisterResource`` request exactly as the engine would see
+it: the serialized inputs (with the SDK's secret and unknown markers), options and dependencies. URNs
+are built the way the Pulumi engine builds them (the parent's full qualified type, the root stack
+left out), not the simplified way of the SDK's stock mock monitor.
+
+What this is not: a deployment engine. Nothing is diffed, created or refreshed; outputs of resources
+come from :class:`PlanMocks`, which returns plausible ARNs and ids so that documents built from them
+can be read and checked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import hashlib
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from unittest import mock
+
+import pulumi
+import pulumi.config
+from google.protobuf import json_format
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
+from pulumi.runtime.proto import resource_pb2
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from nt_secrets.stackfile import SECURE_PLACEHOLDER
+
+SECRET_SIG = rpc._special_secret_sig
+SIG_KEY = rpc._special_sig_key
+ASSET_SIG = rpc._special_asset_sig
+ARCHIVE_SIG = rpc._special_archive_sig
+RESOURCE_SIG = rpc._special_resource_sig
+OUTPUT_SIG = rpc._special_output_value_sig
+UNKNOWN = rpc.UNKNOWN
+
+REDACTED = "[secret]"
+UNKNOWN_TEXT = "[unknown]"
+ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
+# Mocked outputs of generated secret material carry this prefix, so tests can prove that no
+# generated value ever reaches a resource input without a secret marker.
+CANARY_PREFIX = "nt-plan-canary-"
+
+
+@dataclass
+class CapturedResource:
+    urn: str
+    type: str
+    name: str
+    parent: str
+    custom: bool
+    inputs: dict[str, Any]
+    secret_paths: list[str]
+    options: dict[str, Any]
+    dependencies: list[str]
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    # Inputs as registered, secrets included: never printed; for in-process checks only.
+    raw_inputs: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "urn": self.urn,
+            "type": self.type,
+            "name": self.name,
+            "parent": self.parent,
+            "custom": self.custom,
+            "inputs": self.inputs,
+            "secret_paths": self.secret_paths,
+            "options": self.options,
+            "dependencies": self.dependencies,
+        }
+
+
+def _num(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _join(path: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else key
+
+
+def sanitize(value: Any, path: str, secret_paths: list[str]) -> Any:
+    """Turn a serialized property value into plain JSON: secrets become ``[secret]`` (their paths
+    recorded), unknowns ``[unknown]``, assets/archives/resource references a small description."""
+    if isinstance(value, dict):
+        sig = value.get(SIG_KEY)
+        if sig == SECRET_SIG:
+            secret_paths.append(path)
+            return REDACTED
+        if sig == RESOURCE_SIG:
+            return {"resourceReference": value.get("urn", "")}
+        if sig == ASSET_SIG:
+            return {"asset": {k: value[k] for k in ("path", "uri", "hash") if k in value}}
+        if sig == ARCHIVE_SIG:
+            return {"archive": {k: value[k] for k in ("path", "uri", "hash") if k in value}}
+        if sig == OUTPUT_SIG:
+            if value.get("secret"):
+                secret_paths.append(path)
+                return REDACTED
+            return sanitize(value.get("value", UNKNOWN), path, secret_paths)
+        return {k: sanitize(v, _join(path, k), secret_paths) for k, v in sorted(value.items())}
+    if isinstance(value, list):
+        return [sanitize(v, _join(path, i), secret_paths) for i, v in enumerate(value)]
+    if value == UNKNOWN:
+        return UNKNOWN_TEXT
+    return _num(value)
+
+
+def unwrap(value: Any) -> Any:
+    """The raw value with secret wrappers removed (for in-process checks; never printed)."""
+    if isinstance(value, dict):
+        if value.get(SIG_KEY) == SECRET_SIG:
+            return unwrap(value.get("value"))
+        return {k: unwrap(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unwrap(v) for v in value]
+    return _num(value)
+
+
+def engine_urn(stack: str, project: str, parent: str, type_: str, name: str) -> str:
+    """The URN the Pulumi engine gives a resource: the parent's full qualified type is prefixed,
+    except for the root stack."""
+    qualified = type_
+    if parent:
+        parent_type = parent.split("::")[2]
+        if parent_type != ROOT_STACK_TYPE:
+            qualified = f"{parent_type}${type_}"
+    return f"urn:pulumi:{stack}::{project}::{qualified}::{name}"
+
+
+class PlanMocks(pulumi_mocks.Mocks):
+    """Outputs for the resource types the program uses: plausible, deterministic ARNs and ids."""
+
+    def __init__(self, region: str, account_id: str) -> None:
+        self.region = region
+        self.account = account_id
+
+    def _suffix(self, name: str, n: int = 6) -> str:
+        alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+        digest = hashlib.sha256(name.encode()).digest()
+        return "".join(alphabet[b % len(alphabet)] for b in digest[:n])
+
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        inputs = dict(args.inputs)
+        t, name = args.typ, args.name
+        region, account = self.region, self.account
+        if t == "aws:kms/key:Key":
+            key_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{account}/{name}"))
+            arn = f"arn:aws:kms:{region}:{account}:key/{key_id}"
+            return key_id, {**inputs, "arn": arn, "keyId": key_id}
+        if t == "aws:kms/alias:Alias":
+            return inputs.get("name", name), {**inputs, "arn": f"arn:aws:kms:{region}:{account}:{inputs.get('name')}"}
+        if t == "aws:secretsmanager/secret:Secret":
+            secret_name = inputs.get("name", name)
+            arn = f"arn:aws:secretsmanager:{region}:{account}:secret:{secret_name}-{self._suffix(secret_name)}"
+            return arn, {**inputs, "arn": arn}
+        if t == "aws:iam/role:Role":
+            role_name = inputs.get("name", name)
+            return role_name, {**inputs, "arn": f"arn:aws:iam::{account}:role/{role_name}"}
+        if t == "aws:s3/bucket:Bucket":
+            bucket = inputs.get("bucket", name)
+            return bucket, {**inputs, "arn": f"arn:aws:s3:::{bucket}", "bucket": bucket}
+        if t == "aws:cloudtrail/trail:Trail":
+            trail = inputs.get("name", name)
+            return trail, {**inputs, "arn": f"arn:aws:cloudtrail:{region}:{account}:trail/{trail}"}
+        if t == "aws:lambda/function:Function":
+            fn = inputs.get("name", name)
+            return fn, {**inputs, "arn": f"arn:aws:lambda:{region}:{account}:function:{fn}"}
+        if t == "aws:sns/topic:Topic":
+            topic = inputs.get("name", name)
+            return topic, {**inputs, "arn": f"arn:aws:sns:{region}:{account}:{topic}"}
+        if t == "random:index/randomBytes:RandomBytes":
+            canary = CANARY_PREFIX + self._suffix(name, 12)
+            return f"{name}-id", {**inputs, "hex": canary, "base64": canary}
+        if t == "random:index/randomPassword:RandomPassword":
+            canary = CANARY_PREFIX + self._suffix(name, 12)
+            return f"{name}-id", {**inputs, "result": canary, "bcryptHash": canary}
+        return f"{name}-id", inputs
+
+    def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {"accountId": self.account, "arn": f"arn:aws:iam::{self.account}:root", "userId": "AIDAPLAN"}, None
+        if args.token == "aws:index/getRegion:getRegion":
+            return {"name": self.region, "region": self.region}, None
+        return {}, None
+
+
+class CapturingMonitor(pulumi_mocks.MockMonitor):
+    """A MockMonitor that records every registration as the engine would receive it."""
+
+    def __init__(self, mocks: pulumi_mocks.Mocks, stack: str, project: str) -> None:
+        super().__init__(mocks)
+        self.stack = stack
+        self.project = project
+        self.captured: list[CapturedResource] = []
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        return engine_urn(self.stack, self.project, parent, type_, name)
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        urn = self.make_urn(request.parent, request.type, request.name)
+        raw = json_format.MessageToDict(request.object, preserving_proto_field_name=True)
+        secret_paths: list[str] = []
+        inputs = {k: sanitize(v, k, secret_paths) for k, v in sorted(raw.items())}
+        options: dict[str, Any] = {
+            "protect": bool(request.protect),
+            "retainOnDelete": bool(request.retainOnDelete),
+            "additionalSecretOutputs": sorted(request.additionalSecretOutputs),
+            "provider": request.provider or None,
+            "deleteBeforeReplace": bool(request.deleteBeforeReplace),
+            "ignoreChanges": sorted(request.ignoreChanges),
+            "replaceOnChanges": sorted(request.replaceOnChanges),
+        }
+        if request.importId:
+            options["import"] = request.importId
+        if request.version:
+            options["version"] = request.version
+        prop_deps = {
+            k: sorted(v.urns) for k, v in sorted(request.propertyDependencies.items()) if v.urns
+        }
+        self.captured.append(
+            CapturedResource(
+                urn=urn,
+                type=request.type,
+                name=request.name,
+                parent=request.parent,
+                custom=bool(request.custom),
+                inputs=inputs,
+                secret_paths=sorted(secret_paths),
+                options=options,
+                dependencies=sorted(set(request.dependencies)),
+                property_dependencies=prop_deps,
+                raw_inputs={k: unwrap(v) for k, v in raw.items()},
+            )
+        )
+        if request.type == ROOT_STACK_TYPE:
+            return resource_pb2.RegisterResourceResponse(urn=urn)
+        inputs_obj = rpc.deserialize_properties(request.object)
+        id_, state = self.mocks.new_resource(
+            pulumi_mocks.MockResourceArgs(
+                typ=request.type,
+                name=request.name,
+                inputs=inputs_obj,
+                provider=request.provider,
+                resource_id=request.importId,
+                custom=request.custom or False,
+            )
+        )
+        obj_proto = _sync_await(rpc.serialize_properties(state, {}))
+        self.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(urn, id_ or "", state)
+        return resource_pb2.RegisterResourceResponse(urn=urn, id=id_ or "", object=obj_proto)
+
+
+def _unknown_secret() -> pulumi.Output[Any]:
+    loop = asyncio.get_event_loop()
+    futures = [loop.create_future() for _ in range(3)]
+    futures[0].set_result(None)
+    futures[1].set_result(False)
+    futures[2].set_result(True)
+    return pulumi.Output(set(), futures[0], futures[1], futures[2])
+
+
+class _ConfigOutput:
+    """Stands in for ``Output`` inside ``pulumi.config`` during a capture: a ``secure:`` value the
+    offline run cannot decrypt becomes an unknown secret, as at a preview that cannot read it."""
+
+    @staticmethod
+    def secret(value: Any) -> pulumi.Output[Any]:
+        if value == SECURE_PLACEHOLDER or (isinstance(value, str) and SECURE_PLACEHOLDER in value):
+            return _unknown_secret()
+        return pulumi.Output.secret(value)
+
+
+@contextmanager
+def _secure_values_unknown() -> Iterator[None]:
+    with mock.patch.object(pulumi.config, "Output", _ConfigOutput):
+        yield
+
+
+@dataclass
+class Capture:
+    stack: str
+    project: str
+    resources: list[CapturedResource]
+    exports: dict[str, Any] = field(default_factory=dict)
+
+
+def capture_program(
+    program: Callable[[], None],
+    *,
+    stack: str,
+    project: str,
+    config: Mapping[str, str],
+    secret_keys: tuple[str, ...] | list[str] = (),
+    region: str = "us-east-1",
+    account_id: str = "123456789012",
+) -> Capture:
+    """Run ``program`` against the mock engine with the given config and return what it registered,
+    sorted by URN (so the result does not depend on registration order).
+
+    Exceptions raised by the program propagate unchanged.
+    """
+
+    def run() -> Capture:
+        monitor = CapturingMonitor(PlanMocks(region, account_id), stack, project)
+        pulumi.runtime.set_mocks(
+            monitor.mocks, project=project, stack=stack, preview=True, monitor=monitor
+        )
+        pulumi.runtime.set_all_config(dict(config), list(secret_keys))
+        with _secure_values_unknown():
+            _sync_await(run_pulumi_func(program))
+        resources = sorted(monitor.captured, key=lambda r: r.urn)
+        return Capture(stack=stack, project=project, resources=resources)
+
+    # A fresh context per capture: the SDK keeps its root stack, config and settings in context
+    # variables, so captures of different stacks in one process never see each other.
+    return contextvars.Context().run(run)
