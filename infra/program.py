@@ -6,12 +6,13 @@ and fails with one message naming every bad key.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pulumi
 from pulumi.runtime import config as runtime_config
 
-from infra.catalog import Catalog, default_catalog
+from infra.catalog import Catalog, default_catalog, load_catalog
 from infra.settings import StackSettings, parse_settings
 
 
@@ -38,7 +39,8 @@ def build(settings: StackSettings, catalog: Catalog) -> None:
     pulumi.export("environment", settings.environment.value)
 
 
-def main() -> None:
-    """Entry point used by ``infra/__main__.py`` (pulumi up) and by ``nt-secrets plan``."""
-    catalog = default_catalog()
+def main(catalog_path: Path | None = None) -> None:
+    """Entry point used by ``infra/__main__.py`` (pulumi up) and by ``nt-secrets plan``
+    (which may point it at another catalog file to try a change offline)."""
+    catalog = load_catalog(catalog_path) if catalog_path is not None else default_catalog()
     build(load_settings(catalog), catalog)

@@ -64,6 +64,8 @@ class CapturedResource:
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)
     # Inputs as registered, secrets included: never printed; for in-process checks only.
     raw_inputs: dict[str, Any] = field(default_factory=dict, repr=False)
+    # Outputs the mocks returned (ARNs, ids): for in-process checks only.
+    outputs: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -230,8 +232,7 @@ class CapturingMonitor(pulumi_mocks.MockMonitor):
         prop_deps = {
             k: sorted(v.urns) for k, v in sorted(request.propertyDependencies.items()) if v.urns
         }
-        self.captured.append(
-            CapturedResource(
+        captured = CapturedResource(
                 urn=urn,
                 type=request.type,
                 name=request.name,
@@ -244,7 +245,7 @@ class CapturingMonitor(pulumi_mocks.MockMonitor):
                 property_dependencies=prop_deps,
                 raw_inputs={k: unwrap(v) for k, v in raw.items()},
             )
-        )
+        self.captured.append(captured)
         if request.type == ROOT_STACK_TYPE:
             return resource_pb2.RegisterResourceResponse(urn=urn)
         inputs_obj = rpc.deserialize_properties(request.object)
@@ -258,6 +259,7 @@ class CapturingMonitor(pulumi_mocks.MockMonitor):
                 custom=request.custom or False,
             )
         )
+        captured.outputs = {"id": id_, **state}
         obj_proto = _sync_await(rpc.serialize_properties(state, {}))
         self.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(urn, id_ or "", state)
         return resource_pb2.RegisterResourceResponse(urn=urn, id=id_ or "", object=obj_proto)

@@ -1,0 +1,200 @@
+"""``nt-secrets``: the project's command line.
+
+Exit codes: 0 success, 1 a check failed (policy violations), 2 bad input (a clear message on
+stderr, never a traceback, and nothing on stdout).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from rich.tree import Tree
+
+from infra.catalog import CatalogError, Environment, default_catalog
+from infra.settings import SettingsError
+from nt_secrets.capture import Capture
+from nt_secrets.stackfile import StackFileError
+
+EXIT_OK, EXIT_VIOLATIONS, EXIT_BAD_INPUT = 0, 1, 2
+BAD_INPUT = (StackFileError, SettingsError, CatalogError)
+
+
+def _fail(message: str) -> NoReturn:
+    Console(stderr=True, highlight=False, soft_wrap=True).print(f"[bold red]error:[/] {escape(message)}")
+    raise SystemExit(EXIT_BAD_INPUT)
+
+
+def _print_json(doc: Any) -> None:
+    sys.stdout.write(json.dumps(doc, indent=2, sort_keys=False) + "\n")
+
+
+# ---- plan ------------------------------------------------------------------------------------
+
+
+def _plan_tree(capture: Capture) -> Tree:
+    children: dict[str, list[Any]] = defaultdict(list)
+    for r in capture.resources:
+        children[r.parent].append(r)
+    root_urn = next((r.urn for r in capture.resources if r.type == "pulumi:pulumi:Stack"), "")
+    tree = Tree(f"[bold]{capture.project}[/] / stack [bold]{capture.stack}[/]")
+
+    def label(t: str, group: list[Any]) -> str:
+        flags = []
+        if any(k.options.get("protect") for k in group):
+            flags.append("protected")
+        if any(k.secret_paths for k in group):
+            flags.append("secret inputs")
+        suffix = f" [dim]({', '.join(flags)})[/]" if flags else ""
+        return f"{t} × {len(group)}{suffix}" if len(group) > 1 else f"{t} {group[0].name}{suffix}"
+
+    def add_group(node: Tree, group: list[Any]) -> None:
+        """Children of a group of same-typed resources, aggregated by type."""
+        kids = [c for k in group for c in children.get(k.urn, [])]
+        for t in sorted({c.type for c in kids}):
+            same = [c for c in kids if c.type == t]
+            add_group(node.add(label(t, same)), same)
+
+    def add(node: Tree, urn: str) -> None:
+        kids = sorted(children.get(urn, []), key=lambda r: (r.custom, r.type, r.name))
+        for comp in (k for k in kids if not k.custom):
+            add(node.add(f"[cyan]{comp.type}[/] [bold]{comp.name}[/]"), comp.urn)
+        customs = [k for k in kids if k.custom]
+        for t in sorted({k.type for k in customs}):
+            same = [k for k in customs if k.type == t]
+            add_group(node.add(label(t, same)), same)
+
+    add(tree, root_urn)
+    return tree
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from nt_secrets.plan import plan_document, plan_stack, summary
+
+    project_dir = Path(args.project_dir)
+    console = Console(stderr=True)
+    try:
+        with console.status(f"Evaluating stack {args.stack} offline…", spinner="dots"):
+            catalog_path = Path(args.catalog) if args.catalog else None
+            _config, capture = plan_stack(args.stack, project_dir, catalog_path=catalog_path)
+    except BAD_INPUT as exc:
+        _fail(str(exc))
+    doc = plan_document(capture)
+    if args.format == "json":
+        _print_json(doc)
+        return EXIT_OK
+    out = Console(highlight=False)
+    out.print(_plan_tree(capture))
+    s = summary(capture)
+    table = Table(title="Resources by type", show_lines=False)
+    table.add_column("type")
+    table.add_column("count", justify="right")
+    for t, n in s["byType"].items():
+        table.add_row(t, str(n))
+    out.print(table)
+    out.print(
+        f"{s['resources']} resources ({s['custom']} custom, {s['components']} components), "
+        f"{s['protected']} protected, {s['secretInputs']} secret inputs. "
+        "Nothing was deployed: this is an offline evaluation through the Pulumi SDK's mock engine."
+    )
+    return EXIT_OK
+
+
+# ---- catalog / env-template -------------------------------------------------------------------
+
+
+def cmd_catalog(args: argparse.Namespace) -> int:
+    try:
+        catalog = default_catalog()
+    except CatalogError as exc:
+        _fail(str(exc))
+    if args.format == "json":
+        _print_json([e.model_dump(mode="json") | {"rotation_days": e.rotation.max_age_days if e.rotation else None} for e in catalog])
+        return EXIT_OK
+    table = Table(title=f"neural-trader secret catalog ({len(catalog)} entries)")
+    for col in ("name", "category", "service", "kind", "rotation", "environments", "scopes"):
+        table.add_column(col)
+    for e in catalog:
+        kind = e.source.value if e.sensitive else "config"
+        rot = f"{e.rotation.value} ({e.rotation.max_age_days} d)" if e.rotation else "-"
+        envs = ", ".join(env.value for env in e.environments)
+        table.add_row(e.name, e.category.value, e.service, kind, rot, envs, ", ".join(s.value for s in e.scopes) or "-")
+    Console(highlight=False).print(table)
+    return EXIT_OK
+
+
+def render_env_template(environment: Environment) -> str:
+    """An .env template for one environment: placeholders only, never a value."""
+    catalog = default_catalog()
+    lines = [
+        f"# neural-trader .env template for {environment.value} (generated by `nt-secrets env-template`).",
+        "# Placeholders only. Secrets come from the secret manager; never commit a filled-in copy.",
+        "",
+    ]
+    current = None
+    for e in catalog.needed_in(environment):
+        if e.category != current:
+            current = e.category
+            lines += ["", f"# --- {e.category.value} ---"]
+        mode = e.mode_in(environment)
+        note = f" [{mode.value}]" if mode else ""
+        if e.source.value == "workload-identity":
+            lines.append(f"# {e.name}: not used. {e.replaced_by}.")
+            continue
+        if e.stored:
+            lines.append(f"# {e.description}{note}. Secret: {e.aws_name(environment)}")
+            lines.append(f"{e.name}=${{{e.name}}}")
+        else:
+            lines.append(f"# {e.description}{note}")
+            lines.append(f"{e.name}=")
+    return "\n".join(lines).replace("\n\n\n", "\n\n") + "\n"
+
+
+def cmd_env_template(args: argparse.Namespace) -> int:
+    try:
+        sys.stdout.write(render_env_template(Environment(args.environment)))
+    except CatalogError as exc:
+        _fail(str(exc))
+    return EXIT_OK
+
+
+# ---- entry point ------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nt-secrets", description="neural-trader secrets infrastructure tools")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("plan", help="evaluate a stack offline through the Pulumi SDK's mock engine")
+    p.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--project-dir", default=".", help="directory holding Pulumi.yaml (default: .)")
+    p.add_argument("--catalog", help="catalog file to use instead of infra/catalog.yaml (try a change offline)")
+    p.set_defaults(func=cmd_plan)
+
+    c = sub.add_parser("catalog", help="print the secret catalog")
+    c.add_argument("--format", choices=("text", "json"), default="text")
+    c.set_defaults(func=cmd_catalog)
+
+    t = sub.add_parser("env-template", help="render an .env template (placeholders only)")
+    t.add_argument("--environment", required=True, choices=[e.value for e in Environment])
+    t.set_defaults(func=cmd_env_template)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    code: int = args.func(args)
+    return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

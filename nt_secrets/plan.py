@@ -1,0 +1,72 @@
+"""``nt-secrets plan``: evaluate the real program for one stack offline and describe what it declares.
+
+The JSON document (schema in README.md, "Plan JSON") is::
+
+    {"stack", "project", "resources": [{"urn", "type", "name", "parent", "custom", "inputs",
+      "secret_paths", "options", "dependencies"}], "violations": [], "summary"}
+
+Every secret-marked value is replaced by ``"[secret]"`` and every unknown value by ``"[unknown]"``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from infra.catalog import load_catalog
+from nt_secrets.capture import Capture, capture_program
+from nt_secrets.stackfile import StackConfig, read_stack
+
+PLAN_SCHEMA_VERSION = 1
+
+
+def plan_stack(
+    stack: str, project_dir: Path, *, catalog_path: Path | None = None
+) -> tuple[StackConfig, Capture]:
+    """Read ``Pulumi.<stack>.yaml`` and run the program of ``infra/`` against the mock engine.
+
+    Raises StackFileError, SettingsError or CatalogError for bad input.
+    """
+    config = read_stack(project_dir, stack)
+    from infra.program import main
+
+    ns = config.project + ":"
+    region = config.config.get(ns + "region") or config.config.get("aws:region") or "us-east-1"
+    account = config.config.get(ns + "accountId") or "123456789012"
+    if catalog_path is not None:
+        load_catalog(catalog_path)  # fail on a broken catalog before anything runs
+
+    capture = capture_program(
+        lambda: main(catalog_path),
+        stack=stack,
+        project=config.project,
+        config=config.config,
+        secret_keys=config.secret_keys,
+        region=region,
+        account_id=account,
+    )
+    return config, capture
+
+
+def summary(capture: Capture) -> dict[str, Any]:
+    by_type = Counter(r.type for r in capture.resources)
+    return {
+        "resources": len(capture.resources),
+        "custom": sum(1 for r in capture.resources if r.custom),
+        "components": sum(1 for r in capture.resources if not r.custom),
+        "secretInputs": sum(len(r.secret_paths) for r in capture.resources),
+        "protected": sum(1 for r in capture.resources if r.options.get("protect")),
+        "byType": dict(sorted(by_type.items())),
+    }
+
+
+def plan_document(capture: Capture, violations: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    return {
+        "schemaVersion": PLAN_SCHEMA_VERSION,
+        "stack": capture.stack,
+        "project": capture.project,
+        "resources": [r.to_json() for r in capture.resources],
+        "violations": violations or [],
+        "summary": summary(capture),
+    }

@@ -1,0 +1,74 @@
+"""Shared fixtures: captures of the project's real stacks through the same engine `nt-secrets plan` uses."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from nt_secrets.capture import Capture, CapturedResource, capture_program
+from nt_secrets.plan import plan_stack
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def dev() -> Capture:
+    return plan_stack("dev", ROOT)[1]
+
+
+@pytest.fixture(scope="session")
+def prod() -> Capture:
+    return plan_stack("prod", ROOT)[1]
+
+
+@pytest.fixture(scope="session", params=["dev", "prod"])
+def stack(request: pytest.FixtureRequest) -> Capture:
+    return plan_stack(request.param, ROOT)[1]
+
+
+def of_type(capture: Capture, type_: str) -> list[CapturedResource]:
+    return [r for r in capture.resources if r.type == type_]
+
+
+def policy_documents(capture: Capture) -> Iterator[tuple[CapturedResource, str, dict[str, Any]]]:
+    """Every IAM-grammar document the stack declares: (resource, input name, parsed document)."""
+    fields = {
+        "aws:iam/rolePolicy:RolePolicy": "policy",
+        "aws:iam/role:Role": "assumeRolePolicy",
+        "aws:secretsmanager/secretPolicy:SecretPolicy": "policy",
+        "aws:kms/key:Key": "policy",
+        "aws:s3/bucketPolicy:BucketPolicy": "policy",
+    }
+    for r in capture.resources:
+        name = fields.get(r.type)
+        if name is not None:
+            yield r, name, json.loads(r.raw_inputs[name])
+
+
+def statements(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    st = doc["Statement"]
+    return st if isinstance(st, list) else [st]
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def capture_failing(program: Callable[[], None], **kwargs: Any) -> tuple[Capture, BaseException]:
+    """Run a program that is expected to raise; return what it registered and the exception."""
+    caught: list[BaseException] = []
+
+    def wrapper() -> None:
+        try:
+            program()
+        except Exception as exc:  # noqa: BLE001 - recorded for the test to inspect
+            caught.append(exc)
+
+    cap = capture_program(wrapper, stack=kwargs.pop("stack", "test"), project="neural-trader-secrets", **kwargs)
+    assert caught, "the program was expected to fail"
+    return cap, caught[0]

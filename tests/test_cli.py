@@ -1,0 +1,133 @@
+"""The command line as a user runs it: outputs, JSON schema, exit codes, and no secret ever printed."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from infra.catalog import Environment, default_catalog
+from nt_secrets.cli import main
+
+from .conftest import ROOT
+
+NS = "neural-trader-secrets:"
+
+
+def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "nt_secrets.cli", *args], cwd=cwd, capture_output=True, text=True, check=False
+    )
+
+
+def test_plan_json_schema_for_prod() -> None:
+    proc = run("plan", "--stack", "prod", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert set(doc) >= {"stack", "project", "resources", "violations", "summary"}
+    assert doc["stack"] == "prod" and doc["project"] == "neural-trader-secrets" and doc["violations"] == []
+    for r in doc["resources"]:
+        assert set(r) == {"urn", "type", "name", "parent", "custom", "inputs", "secret_paths", "options", "dependencies"}
+        for path in r["secret_paths"]:
+            node: object = r["inputs"]
+            for part in re.findall(r"[^.\[\]]+", path):
+                node = node[int(part)] if isinstance(node, list) else node[part]  # type: ignore[index]
+            assert node == "[secret]"
+    assert [r["urn"] for r in doc["resources"]] == sorted(r["urn"] for r in doc["resources"])
+    assert doc["summary"]["byType"]["aws:secretsmanager/secret:Secret"] == len(
+        default_catalog().stored_in(Environment.PRODUCTION)
+    )
+
+
+def test_plan_text_shows_the_tree_and_counts() -> None:
+    proc = run("plan", "--stack", "dev")
+    assert proc.returncode == 0, proc.stderr
+    assert "neural-trader:aws:SecretStore" in proc.stdout and "Resources by type" in proc.stdout
+    assert "aws:secretsmanager/secret:Secret × 20" in proc.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("plan", "--stack", "staging"), "no stack file Pulumi.staging.yaml"),
+        (("plan", "--stack", "dev", "--project-dir", "/nonexistent"), "Pulumi.yaml"),
+        (("plan",), "--stack"),
+        (("env-template", "--environment", "qa"), "invalid choice"),
+        (("frobnicate",), "invalid choice"),
+    ],
+)
+def test_bad_input_exits_2_without_traceback(args: tuple[str, ...], message: str) -> None:
+    proc = run(*args)
+    assert proc.returncode == 2
+    assert message in proc.stderr and "Traceback" not in proc.stderr and proc.stdout == ""
+
+
+def _project(tmp_path: Path, config: dict[str, object]) -> Path:
+    shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    base = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())
+    base["config"].update(config)
+    (tmp_path / "Pulumi.t.yaml").write_text(yaml.safe_dump(base))
+    return tmp_path
+
+
+def test_secure_config_values_become_unknown_secrets(tmp_path: Path) -> None:
+    project = _project(tmp_path, {NS + "OPENAI_API_KEY": {"secure": "v1:AAAAAAAAAAAAAAAA:bm90LWEtcmVhbC1jaXBoZXJ0ZXh0"}})
+    proc = run("plan", "--stack", "t", "--project-dir", str(project), "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    version = next(r for r in doc["resources"] if r["name"] == "openai-api-key-value")
+    assert version["secret_paths"] == ["secretString"] and version["inputs"]["secretString"] == "[secret]"
+    assert "bm90LWEtcmVhbC1jaXBoZXJ0ZXh0" not in proc.stdout
+
+
+def test_plaintext_secret_in_stack_file_is_refused(tmp_path: Path) -> None:
+    fake = "sk-ant-api03-FAKE" + "0" * 40  # pragma: allowlist secret
+    project = _project(tmp_path, {NS + "ANTHROPIC_API_KEY": fake})
+    proc = run("plan", "--stack", "t", "--project-dir", str(project))
+    assert proc.returncode == 2
+    assert NS + "ANTHROPIC_API_KEY" in proc.stderr and "--secret" in proc.stderr
+    assert fake not in proc.stderr + proc.stdout
+
+
+def test_broken_catalog_file_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    data = yaml.safe_load((ROOT / "infra" / "catalog.yaml").read_text())
+    data["entries"].append(dict(data["entries"][0]))
+    catalog = tmp_path / "catalog.yaml"
+    catalog.write_text(yaml.safe_dump(data))
+    proc = run("plan", "--stack", "dev", "--catalog", str(catalog))
+    assert proc.returncode == 2
+    assert "ALPACA_API_KEY" in proc.stderr and "duplicate" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_catalog_json_lists_every_entry(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["catalog", "--format", "json"]) == 0
+    entries = json.loads(capsys.readouterr().out)
+    assert len(entries) == 66
+    assert all({"name", "sensitive"} <= set(e) for e in entries)
+    assert next(e for e in entries if e["name"] == "JWT_SECRET")["rotation_days"] == 365
+
+
+@pytest.mark.parametrize("environment", [e.value for e in Environment])
+def test_env_template_has_placeholders_and_never_a_value(environment: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["env-template", "--environment", environment]) == 0
+    out = capsys.readouterr().out
+    env = Environment(environment)
+    needed = {e.name for e in default_catalog().needed_in(env) if e.source.value != "workload-identity"}
+    assigned = {}
+    for line in out.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        name, _, value = line.partition("=")
+        assert value in ("", f"${{{name}}}"), line
+        assigned[name] = value
+    assert set(assigned) == needed
+    for e in default_catalog().needed_in(env):
+        if e.stored:
+            assert assigned[e.name] == f"${{{e.name}}}"
+    assert "AWS_SECRET_ACCESS_KEY=" not in out

@@ -1,0 +1,163 @@
+"""Stack settings: every kind of invalid setting gives one error naming each bad key, exit code 2,
+no traceback, and not a single resource registered."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from infra.catalog import Environment
+from infra.program import main
+from infra.settings import SettingsError, parse_settings
+from nt_secrets.stackfile import read_stack
+
+from .conftest import ROOT, capture_failing
+
+NS = "neural-trader-secrets:"
+
+
+def dev_config() -> dict[str, str]:
+    return dict(read_stack(ROOT, "dev").config)
+
+
+def prod_config() -> dict[str, str]:
+    return dict(read_stack(ROOT, "prod").config)
+
+
+def test_project_stacks_are_valid() -> None:
+    assert parse_settings(dev_config()).environment is Environment.DEVELOPMENT
+    prod = parse_settings(prod_config())
+    assert prod.is_production and prod.recovery_window == 30 and prod.protected and prod.audit_trail_enabled
+
+
+INVALID: list[tuple[str, dict[str, Any], set[str], str]] = [
+    ("missing environment", {NS + "environment": None}, {NS + "environment"}, "required"),
+    ("unknown environment", {NS + "environment": "qa"}, {NS + "environment"}, "development"),
+    ("bad region", {NS + "region": "mars-1"}, {NS + "region"}, "region"),
+    ("bad account", {NS + "accountId": "12345"}, {NS + "accountId"}, "12-digit"),
+    ("unknown key", {NS + "colour": "blue"}, {NS + "colour"}, "unknown setting"),
+    ("backend not implemented", {NS + "backends": '["aws","gcp"]'}, {NS + "backends"}, "not implemented yet"),
+    ("unknown backend", {NS + "backends": '["oracle"]'}, {NS + "backends.0"}, "aws"),
+    (
+        "wildcard principal",
+        {NS + "principals": json.dumps({"backtest": ["*"]})},
+        {NS + "principals.backtest"},
+        "wildcard",
+    ),
+    (
+        "principal that is not an ARN",
+        {NS + "principals": json.dumps({"admin": ["bob"]})},
+        {NS + "principals.admin"},
+        "not an IAM principal",
+    ),
+    ("recovery window too short", {NS + "recoveryWindowDays": "3"}, {NS + "recoveryWindowDays"}, "7"),
+    (
+        "rotation override lengthens the schedule",
+        {NS + "rotationOverrides": json.dumps({"api_key": 120})},
+        {NS + "rotationOverrides.api_key"},
+        "only shorten",
+    ),
+    (
+        "rotation override of a non-rotated entry",
+        {NS + "rotationOverrides": json.dumps({"LOG_LEVEL": 10})},
+        {NS + "rotationOverrides.LOG_LEVEL"},
+        "not rotated",
+    ),
+    (
+        "revoked secret that is not stored here",
+        {NS + "revoked": json.dumps(["COINBASE_API_KEY"])},
+        {NS + "revoked"},
+        "not a secret stored",
+    ),
+    (
+        "plaintext secret value",
+        {NS + "OPENAI_API_KEY": "sk-FAKE0000000000000000000000000000"},  # pragma: allowlist secret
+        {NS + "OPENAI_API_KEY"},
+        "--secret",
+    ),
+    (
+        "value for a generated secret",
+        {NS + "JWT_SECRET": "x"},
+        {NS + "JWT_SECRET"},
+        "generated",
+    ),
+    (
+        "missing database endpoint",
+        {NS + "databases": json.dumps({})},
+        {NS + "databases.DATABASE_URL", NS + "databases.TIMESCALE_URL"},
+        "required",
+    ),
+    (
+        "several problems at once",
+        {NS + "region": "nowhere", NS + "accountId": "abc", NS + "colour": "x"},
+        {NS + "region", NS + "accountId", NS + "colour"},
+        "",
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "change", "keys", "text"), INVALID, ids=[c[0] for c in INVALID])
+def test_invalid_settings_name_every_bad_key(case: str, change: dict[str, Any], keys: set[str], text: str) -> None:
+    config = dev_config()
+    for k, v in change.items():
+        if v is None:
+            config.pop(k, None)
+        else:
+            config[k] = v
+    secret_keys = [NS + "JWT_SECRET"] if NS + "JWT_SECRET" in config else []
+    with pytest.raises(SettingsError) as err:
+        parse_settings(config, secret_keys=secret_keys)
+    assert {p[0] for p in err.value.problems} == keys, err.value
+    assert text in str(err.value)
+
+    # The program itself refuses the same settings before registering anything.
+    cap, exc = capture_failing(main, config=config, secret_keys=secret_keys)
+    assert isinstance(exc, SettingsError)
+    assert [r.type for r in cap.resources] == ["pulumi:pulumi:Stack"]
+
+
+def test_production_refuses_short_recovery_and_unprotected_resources() -> None:
+    config = prod_config() | {NS + "recoveryWindowDays": "7", NS + "protect": "false"}
+    with pytest.raises(SettingsError, match="production"):
+        parse_settings(config)
+
+
+def test_rotation_override_shortens_only(dev: Any) -> None:
+    settings = parse_settings(dev_config())
+    from infra.catalog import default_catalog
+
+    cat = default_catalog()
+    assert settings.rotation_days(cat.get("OPENAI_API_KEY")) == 30  # dev shortens api keys to 30
+    assert settings.rotation_days(cat.get("JWT_SECRET")) == 365
+
+
+def _project_copy(tmp_path: Path, stack_config: dict[str, Any]) -> Path:
+    shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    (tmp_path / "Pulumi.bad.yaml").write_text(yaml.safe_dump({"config": stack_config}))
+    return tmp_path
+
+
+def test_cli_reports_bad_settings_with_exit_2_and_no_traceback(tmp_path: Path) -> None:
+    base = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"]
+    base[NS + "accountId"] = "12"
+    base[NS + "principals"]["backtest"] = ["*"]
+    base[NS + "surprise"] = True
+    project = _project_copy(tmp_path, base)
+    proc = subprocess.run(
+        [sys.executable, "-m", "nt_secrets.cli", "plan", "--stack", "bad", "--project-dir", str(project), "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert "Traceback" not in proc.stderr
+    for key in ("accountId", "principals.backtest", "surprise"):
+        assert f"{NS}{key}" in proc.stderr
