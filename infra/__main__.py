@@ -1,9 +1,9 @@
 """Pulumi entry point (Pulumi.yaml: main: infra/). Only wires the program; see infra/program.py."""
 
+import pulumi
+
 from infra.catalog import CatalogError
 from infra.settings import SettingsError
-
-import pulumi
 
 try:
     from infra.program import main

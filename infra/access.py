@@ -120,7 +120,9 @@ ROLES: Mapping[RoleName, Role] = {
 assert tuple(ROLES) == ROLE_NAMES
 
 
-def readers(catalog: Catalog, entry: CatalogEntry, environment: Environment) -> tuple[RoleName, ...]:
+def readers(
+    catalog: Catalog, entry: CatalogEntry, environment: Environment
+) -> tuple[RoleName, ...]:
     """Roles that may read the value of one secret in one environment."""
     del catalog
     return tuple(r for r in ROLE_NAMES if Action.READ in ROLES[r].grants(entry, environment))

@@ -126,7 +126,10 @@ ENV_VAR_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 SERVICE_RE = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$")
 # What each backend accepts as a secret's name (the name this project derives for it).
 BACKEND_NAME_RULES: Mapping[str, tuple[re.Pattern[str], str]] = {
-    "aws": (re.compile(r"^[A-Za-z0-9/_+=.@-]{1,512}$"), "Secrets Manager names: 1-512 of A-Za-z0-9/_+=.@-"),
+    "aws": (
+        re.compile(r"^[A-Za-z0-9/_+=.@-]{1,512}$"),
+        "Secrets Manager names: 1-512 of A-Za-z0-9/_+=.@-",
+    ),
     "gcp": (re.compile(r"^[A-Za-z0-9_-]{1,255}$"), "GCP secret ids: 1-255 of A-Za-z0-9_-"),
     "azure": (
         re.compile(r"^[0-9a-zA-Z-]{1,127}$"),
@@ -264,7 +267,10 @@ def _rule_problems(entry: CatalogEntry) -> Iterator[tuple[str, str]]:
     if (entry.source is Source.WORKLOAD_IDENTITY) != bool(entry.replaced_by):
         yield "replaced-by", "workload-identity entries (and only they) say what replaces them"
     generated_strategies = {RotationStrategy.GENERATED_HMAC, RotationStrategy.GENERATED_AES256}
-    if entry.strategy is RotationStrategy.THIRD_PARTY_MANUAL and entry.source is not Source.THIRD_PARTY:
+    if (
+        entry.strategy is RotationStrategy.THIRD_PARTY_MANUAL
+        and entry.source is not Source.THIRD_PARTY
+    ):
         yield "strategy-source", "third-party-manual rotation is for third-party keys"
     if entry.strategy in generated_strategies and entry.source is not Source.GENERATED:
         yield "strategy-source", f"{entry.strategy} rotation is for generated secrets"
@@ -272,12 +278,18 @@ def _rule_problems(entry: CatalogEntry) -> Iterator[tuple[str, str]]:
         None,
         RotationStrategy.THIRD_PARTY_MANUAL,
     ):
-        yield "strategy-source", "third-party keys can only be rotated manually (third-party-manual)"
+        yield (
+            "strategy-source",
+            "third-party keys can only be rotated manually (third-party-manual)",
+        )
     if entry.trading_mode is not None:
         extra = set(entry.trading_mode) - set(entry.environments)
         if extra:
             names = ", ".join(sorted(e.value for e in extra))
-            yield "trading-mode", f"trading mode given for environments it is not needed in: {names}"
+            yield (
+                "trading-mode",
+                f"trading mode given for environments it is not needed in: {names}",
+            )
         missing = set(entry.environments) - set(entry.trading_mode)
         if missing:
             names = ", ".join(sorted(e.value for e in missing))

@@ -154,7 +154,9 @@ class PlanMocks(pulumi_mocks.Mocks):
         digest = hashlib.sha256(name.encode()).digest()
         return "".join(alphabet[b % len(alphabet)] for b in digest[:n])
 
-    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+    def new_resource(
+        self, args: pulumi_mocks.MockResourceArgs
+    ) -> tuple[str | None, dict[str, Any]]:
         inputs = dict(args.inputs)
         t, name = args.typ, args.name
         region, account = self.region, self.account
@@ -163,7 +165,10 @@ class PlanMocks(pulumi_mocks.Mocks):
             arn = f"arn:aws:kms:{region}:{account}:key/{key_id}"
             return key_id, {**inputs, "arn": arn, "keyId": key_id}
         if t == "aws:kms/alias:Alias":
-            return inputs.get("name", name), {**inputs, "arn": f"arn:aws:kms:{region}:{account}:{inputs.get('name')}"}
+            return inputs.get("name", name), {
+                **inputs,
+                "arn": f"arn:aws:kms:{region}:{account}:{inputs.get('name')}",
+            }
         if t == "aws:secretsmanager/secret:Secret":
             secret_name = inputs.get("name", name)
             arn = f"arn:aws:secretsmanager:{region}:{account}:secret:{secret_name}-{self._suffix(secret_name)}"
@@ -191,10 +196,16 @@ class PlanMocks(pulumi_mocks.Mocks):
             return f"{name}-id", {**inputs, "result": canary, "bcryptHash": canary}
         return f"{name}-id", inputs
 
-    def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
-        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {"accountId": self.account, "arn": f"arn:aws:iam::{self.account}:root", "userId": "AIDAPLAN"}, None
-        if args.token == "aws:index/getRegion:getRegion":
+    def call(
+        self, args: pulumi_mocks.MockCallArgs
+    ) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":  # noqa: S105
+            return {
+                "accountId": self.account,
+                "arn": f"arn:aws:iam::{self.account}:root",
+                "userId": "AIDAPLAN",
+            }, None
+        if args.token == "aws:index/getRegion:getRegion":  # noqa: S105
             return {"name": self.region, "region": self.region}, None
         return {}, None
 
@@ -211,7 +222,7 @@ class CapturingMonitor(pulumi_mocks.MockMonitor):
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         return engine_urn(self.stack, self.project, parent, type_, name)
 
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+    def RegisterResource(self, request: Any) -> Any:
         urn = self.make_urn(request.parent, request.type, request.name)
         raw = json_format.MessageToDict(request.object, preserving_proto_field_name=True)
         secret_paths: list[str] = []
@@ -233,18 +244,18 @@ class CapturingMonitor(pulumi_mocks.MockMonitor):
             k: sorted(v.urns) for k, v in sorted(request.propertyDependencies.items()) if v.urns
         }
         captured = CapturedResource(
-                urn=urn,
-                type=request.type,
-                name=request.name,
-                parent=request.parent,
-                custom=bool(request.custom),
-                inputs=inputs,
-                secret_paths=sorted(secret_paths),
-                options=options,
-                dependencies=sorted(set(request.dependencies)),
-                property_dependencies=prop_deps,
-                raw_inputs={k: unwrap(v) for k, v in raw.items()},
-            )
+            urn=urn,
+            type=request.type,
+            name=request.name,
+            parent=request.parent,
+            custom=bool(request.custom),
+            inputs=inputs,
+            secret_paths=sorted(secret_paths),
+            options=options,
+            dependencies=sorted(set(request.dependencies)),
+            property_dependencies=prop_deps,
+            raw_inputs={k: unwrap(v) for k, v in raw.items()},
+        )
         self.captured.append(captured)
         if request.type == ROOT_STACK_TYPE:
             return resource_pb2.RegisterResourceResponse(urn=urn)

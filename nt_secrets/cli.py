@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -29,7 +29,9 @@ BAD_INPUT = (StackFileError, SettingsError, CatalogError)
 
 
 def _fail(message: str) -> NoReturn:
-    Console(stderr=True, highlight=False, soft_wrap=True).print(f"[bold red]error:[/] {escape(message)}")
+    Console(stderr=True, highlight=False, soft_wrap=True).print(
+        f"[bold red]error:[/] {escape(message)}"
+    )
     raise SystemExit(EXIT_BAD_INPUT)
 
 
@@ -117,7 +119,13 @@ def cmd_catalog(args: argparse.Namespace) -> int:
     except CatalogError as exc:
         _fail(str(exc))
     if args.format == "json":
-        _print_json([e.model_dump(mode="json") | {"rotation_days": e.rotation.max_age_days if e.rotation else None} for e in catalog])
+        _print_json(
+            [
+                e.model_dump(mode="json")
+                | {"rotation_days": e.rotation.max_age_days if e.rotation else None}
+                for e in catalog
+            ]
+        )
         return EXIT_OK
     table = Table(title=f"neural-trader secret catalog ({len(catalog)} entries)")
     for col in ("name", "category", "service", "kind", "rotation", "environments", "scopes"):
@@ -126,7 +134,15 @@ def cmd_catalog(args: argparse.Namespace) -> int:
         kind = e.source.value if e.sensitive else "config"
         rot = f"{e.rotation.value} ({e.rotation.max_age_days} d)" if e.rotation else "-"
         envs = ", ".join(env.value for env in e.environments)
-        table.add_row(e.name, e.category.value, e.service, kind, rot, envs, ", ".join(s.value for s in e.scopes) or "-")
+        table.add_row(
+            e.name,
+            e.category.value,
+            e.service,
+            kind,
+            rot,
+            envs,
+            ", ".join(s.value for s in e.scopes) or "-",
+        )
     Console(highlight=False).print(table)
     return EXIT_OK
 
@@ -170,14 +186,18 @@ def cmd_env_template(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="nt-secrets", description="neural-trader secrets infrastructure tools")
+    parser = argparse.ArgumentParser(
+        prog="nt-secrets", description="neural-trader secrets infrastructure tools"
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("plan", help="evaluate a stack offline through the Pulumi SDK's mock engine")
     p.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--project-dir", default=".", help="directory holding Pulumi.yaml (default: .)")
-    p.add_argument("--catalog", help="catalog file to use instead of infra/catalog.yaml (try a change offline)")
+    p.add_argument(
+        "--catalog", help="catalog file to use instead of infra/catalog.yaml (try a change offline)"
+    )
     p.set_defaults(func=cmd_plan)
 
     c = sub.add_parser("catalog", help="print the secret catalog")

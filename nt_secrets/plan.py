@@ -61,7 +61,9 @@ def summary(capture: Capture) -> dict[str, Any]:
     }
 
 
-def plan_document(capture: Capture, violations: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def plan_document(
+    capture: Capture, violations: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     return {
         "schemaVersion": PLAN_SCHEMA_VERSION,
         "stack": capture.stack,

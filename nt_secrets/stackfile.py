@@ -85,7 +85,9 @@ def read_stack(project_dir: Path, stack: str) -> StackConfig:
     config_dir = project_dir / str(project.get("stackConfigDir") or ".")
     path = config_dir / f"Pulumi.{stack}.yaml"
     if not path.is_file():
-        available = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in config_dir.glob("Pulumi.*.yaml"))
+        available = sorted(
+            p.name[len("Pulumi.") : -len(".yaml")] for p in config_dir.glob("Pulumi.*.yaml")
+        )
         raise StackFileError(
             f"no stack file {path.name} in {config_dir} (stacks here: {', '.join(available) or 'none'})"
         )

@@ -66,9 +66,11 @@ def capture_failing(program: Callable[[], None], **kwargs: Any) -> tuple[Capture
     def wrapper() -> None:
         try:
             program()
-        except Exception as exc:  # noqa: BLE001 - recorded for the test to inspect
+        except Exception as exc:
             caught.append(exc)
 
-    cap = capture_program(wrapper, stack=kwargs.pop("stack", "test"), project="neural-trader-secrets", **kwargs)
+    cap = capture_program(
+        wrapper, stack=kwargs.pop("stack", "test"), project="neural-trader-secrets", **kwargs
+    )
     assert caught, "the program was expected to fail"
     return cap, caught[0]

@@ -51,7 +51,10 @@ def test_secret_paths_follow_the_scheme(stack: Capture) -> None:
     for name, inputs in secret_by_entry(stack).items():
         entry = cat.get(name)
         assert inputs["name"] == f"neural-trader/{env.value}/{entry.service}/{entry.key}"
-    assert secret_by_entry(stack)["ALPACA_API_KEY"]["name"] == f"neural-trader/{env.value}/alpaca/api-key"
+    assert (
+        secret_by_entry(stack)["ALPACA_API_KEY"]["name"]
+        == f"neural-trader/{env.value}/alpaca/api-key"
+    )
 
 
 def test_every_secret_is_encrypted_with_the_environment_key(stack: Capture) -> None:
@@ -111,7 +114,11 @@ def test_wildcard_principals_only_in_conditional_denies(stack: Capture) -> None:
     for resource, _field, doc in policy_documents(stack):
         for st in statements(doc):
             principal = st.get("Principal")
-            aws = as_list(principal.get("AWS", [])) if isinstance(principal, dict) else as_list(principal or [])
+            aws = (
+                as_list(principal.get("AWS", []))
+                if isinstance(principal, dict)
+                else as_list(principal or [])
+            )
             if "*" in aws:
                 assert st["Effect"] == "Deny" and st.get("Condition"), resource.urn
 
@@ -142,7 +149,10 @@ def test_no_input_holds_an_unwrapped_generated_secret(stack: Capture) -> None:
 
 def test_urns_are_built_like_the_engine(dev: Capture) -> None:
     urns = {r.urn for r in dev.resources}
-    assert "urn:pulumi:dev::neural-trader-secrets::pulumi:pulumi:Stack::neural-trader-secrets-dev" in urns
+    assert (
+        "urn:pulumi:dev::neural-trader-secrets::pulumi:pulumi:Stack::neural-trader-secrets-dev"
+        in urns
+    )
     assert (
         "urn:pulumi:dev::neural-trader-secrets::neural-trader:aws:AwsSecrets$neural-trader:aws:SecretStore"
         "$aws:secretsmanager/secret:Secret$aws:secretsmanager/secretPolicy:SecretPolicy::jwt-secret-policy"
@@ -188,14 +198,21 @@ def identity_allows(doc: dict[str, Any], action: str, resource: str) -> bool:
     return allowed
 
 
-def resource_policy_denies(doc: dict[str, Any], action: str, principal_arn: str, account: str) -> bool:
+def resource_policy_denies(
+    doc: dict[str, Any], action: str, principal_arn: str, account: str
+) -> bool:
     for st in statements(doc):
         if st["Effect"] != "Deny" or not _matches(st["Action"], action):
             continue
         cond = st.get("Condition", {})
-        if "ArnNotEquals" in cond and principal_arn not in as_list(cond["ArnNotEquals"]["aws:PrincipalArn"]):
+        if "ArnNotEquals" in cond and principal_arn not in as_list(
+            cond["ArnNotEquals"]["aws:PrincipalArn"]
+        ):
             return True
-        if "StringNotEquals" in cond and cond["StringNotEquals"].get("aws:PrincipalAccount") != account:
+        if (
+            "StringNotEquals" in cond
+            and cond["StringNotEquals"].get("aws:PrincipalAccount") != account
+        ):
             return True
     return False
 
@@ -213,7 +230,8 @@ def test_every_role_secret_action_matches_the_access_model(stack_name: str) -> N
     assert set(role_docs) == set(ROLE_NAMES)
     secrets = {r.raw_inputs["tags"]["catalog-name"]: r for r in of_type(cap, SECRET)}
     policies = {
-        r.parent: json.loads(r.raw_inputs["policy"]) for r in of_type(cap, "aws:secretsmanager/secretPolicy:SecretPolicy")
+        r.parent: json.loads(r.raw_inputs["policy"])
+        for r in of_type(cap, "aws:secretsmanager/secretPolicy:SecretPolicy")
     }
     checked = 0
     for role in ROLE_NAMES:
@@ -224,7 +242,9 @@ def test_every_role_secret_action_matches_the_access_model(stack_name: str) -> N
             granted = ROLES[role].grants(entry, env)
             for action, needs in ACTIONS.items():
                 expected = needs is not None and needs in granted
-                allowed = identity_allows(role_docs[role], action, arn) and not resource_policy_denies(
+                allowed = identity_allows(
+                    role_docs[role], action, arn
+                ) and not resource_policy_denies(
                     policies[secret.urn], action, role_arn, settings.account_id
                 )
                 assert allowed == expected, f"{role} {action} {entry.name}: {allowed} != {expected}"
@@ -236,7 +256,11 @@ def test_every_role_secret_action_matches_the_access_model(stack_name: str) -> N
 def test_backtest_role_reads_no_live_secret_and_writes_nothing(stack_name: str) -> None:
     cap = plan_stack(stack_name, ROOT)[1]
     env = ENVS[stack_name]
-    doc = next(json.loads(r.raw_inputs["policy"]) for r in of_type(cap, "aws:iam/rolePolicy:RolePolicy") if r.name == "backtest-access")
+    doc = next(
+        json.loads(r.raw_inputs["policy"])
+        for r in of_type(cap, "aws:iam/rolePolicy:RolePolicy")
+        if r.name == "backtest-access"
+    )
     actions = {a for st in statements(doc) for a in as_list(st["Action"])}
     assert actions <= {
         "secretsmanager:GetSecretValue",
@@ -246,10 +270,19 @@ def test_backtest_role_reads_no_live_secret_and_writes_nothing(stack_name: str) 
         "s3:ListBucket",
     }
     decrypt = next(st for st in statements(doc) if st["Action"] == ["kms:Decrypt"])
-    assert decrypt["Condition"]["StringEquals"]["kms:ViaService"] == "secretsmanager.us-east-1.amazonaws.com"
+    assert (
+        decrypt["Condition"]["StringEquals"]["kms:ViaService"]
+        == "secretsmanager.us-east-1.amazonaws.com"
+    )
     assert decrypt["Condition"]["StringLike"]["kms:EncryptionContext:SecretARN"]
-    live = {e.aws_name(env) for e in default_catalog().stored_in(env) if "live" in e.scopes_in(env) and not ({"test", "paper"} & e.scopes_in(env))}
-    readable = {arn for st in statements(doc) for arn in as_list(st["Resource"]) if "secretsmanager" in arn}
+    live = {
+        e.aws_name(env)
+        for e in default_catalog().stored_in(env)
+        if "live" in e.scopes_in(env) and not ({"test", "paper"} & e.scopes_in(env))
+    }
+    readable = {
+        arn for st in statements(doc) for arn in as_list(st["Resource"]) if "secretsmanager" in arn
+    }
     assert not any(name in arn for arn in readable for name in live)
     if stack_name == "prod":
         assert live, "production has live-only secrets"

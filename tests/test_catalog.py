@@ -25,7 +25,11 @@ from .conftest import SHARED
 def seed_variables() -> set[str]:
     """Every variable assigned in the seed document's section 1 (plus DOTENV_KEY of section 3.2)."""
     text = (SHARED / "seed" / "secrets-and-environment-management.md").read_text()
-    section1 = text[text.index("## 1. Complete Environment Variable List") : text.index("## 2. Example .env Files")]
+    section1 = text[
+        text.index("## 1. Complete Environment Variable List") : text.index(
+            "## 2. Example .env Files"
+        )
+    ]
     names = set(re.findall(r"^([A-Z][A-Z0-9_]*)=", section1, flags=re.M))
     names |= set(re.findall(r"\b(DOTENV_KEY)=", text))
     return names
@@ -55,7 +59,10 @@ def test_every_entry_is_coherent(entry: Any) -> None:
     """Table-driven over all 66 entries: the facts every backend relies on."""
     if entry.stored:
         assert entry.rotation is not None and entry.strategy is not None and entry.scopes
-        assert re.fullmatch(r"neural-trader/production/[a-z0-9-]+/[a-z0-9-]+", entry.aws_name(Environment.PRODUCTION))
+        assert re.fullmatch(
+            r"neural-trader/production/[a-z0-9-]+/[a-z0-9-]+",
+            entry.aws_name(Environment.PRODUCTION),
+        )
     if entry.source is Source.WORKLOAD_IDENTITY:
         assert not entry.stored and entry.replaced_by
     if entry.generated:
@@ -71,14 +78,26 @@ def test_every_entry_is_coherent(entry: Any) -> None:
 
 def test_long_lived_cloud_keys_are_replaced_by_workload_identity() -> None:
     cat = default_catalog()
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AZURE_CLIENT_SECRET", "GOOGLE_APPLICATION_CREDENTIALS"):
+    for name in (
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AZURE_CLIENT_SECRET",
+        "GOOGLE_APPLICATION_CREDENTIALS",
+    ):
         assert cat.get(name).source is Source.WORKLOAD_IDENTITY
         assert not cat.get(name).stored
 
 
 def test_generated_secrets_are_the_ones_the_infrastructure_owns() -> None:
     generated = {e.name for e in default_catalog() if e.generated}
-    assert generated == {"JWT_SECRET", "ENCRYPTION_KEY", "API_SIGNING_SECRET", "DATABASE_URL", "REDIS_PASSWORD", "TIMESCALE_URL"}
+    assert generated == {
+        "JWT_SECRET",
+        "ENCRYPTION_KEY",
+        "API_SIGNING_SECRET",
+        "DATABASE_URL",
+        "REDIS_PASSWORD",
+        "TIMESCALE_URL",
+    }
 
 
 def test_alpaca_keys_are_paper_outside_production_and_live_in_it() -> None:
@@ -103,7 +122,12 @@ def _entry(entries: list[dict[str, Any]], name: str) -> dict[str, Any]:
 
 
 BROKEN = [
-    ("duplicate name", lambda es: es.append(dict(_entry(es, "JWT_SECRET"))), "JWT_SECRET", "duplicate"),
+    (
+        "duplicate name",
+        lambda es: es.append(dict(_entry(es, "JWT_SECRET"))),
+        "JWT_SECRET",
+        "duplicate",
+    ),
     (
         "unknown rotation class",
         lambda es: _entry(es, "OPENAI_API_KEY").update(rotation="weekly"),

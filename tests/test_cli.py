@@ -22,7 +22,11 @@ NS = "neural-trader-secrets:"
 
 def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "nt_secrets.cli", *args], cwd=cwd, capture_output=True, text=True, check=False
+        [sys.executable, "-m", "nt_secrets.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 
@@ -31,9 +35,23 @@ def test_plan_json_schema_for_prod() -> None:
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     assert set(doc) >= {"stack", "project", "resources", "violations", "summary"}
-    assert doc["stack"] == "prod" and doc["project"] == "neural-trader-secrets" and doc["violations"] == []
+    assert (
+        doc["stack"] == "prod"
+        and doc["project"] == "neural-trader-secrets"
+        and doc["violations"] == []
+    )
     for r in doc["resources"]:
-        assert set(r) == {"urn", "type", "name", "parent", "custom", "inputs", "secret_paths", "options", "dependencies"}
+        assert set(r) == {
+            "urn",
+            "type",
+            "name",
+            "parent",
+            "custom",
+            "inputs",
+            "secret_paths",
+            "options",
+            "dependencies",
+        }
         for path in r["secret_paths"]:
             node: object = r["inputs"]
             for part in re.findall(r"[^.\[\]]+", path):
@@ -77,12 +95,18 @@ def _project(tmp_path: Path, config: dict[str, object]) -> Path:
 
 
 def test_secure_config_values_become_unknown_secrets(tmp_path: Path) -> None:
-    project = _project(tmp_path, {NS + "OPENAI_API_KEY": {"secure": "v1:AAAAAAAAAAAAAAAA:bm90LWEtcmVhbC1jaXBoZXJ0ZXh0"}})
+    project = _project(
+        tmp_path,
+        {NS + "OPENAI_API_KEY": {"secure": "v1:AAAAAAAAAAAAAAAA:bm90LWEtcmVhbC1jaXBoZXJ0ZXh0"}},
+    )
     proc = run("plan", "--stack", "t", "--project-dir", str(project), "--format", "json")
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     version = next(r for r in doc["resources"] if r["name"] == "openai-api-key-value")
-    assert version["secret_paths"] == ["secretString"] and version["inputs"]["secretString"] == "[secret]"
+    assert (
+        version["secret_paths"] == ["secretString"]
+        and version["inputs"]["secretString"] == "[secret]"
+    )
     assert "bm90LWEtcmVhbC1jaXBoZXJ0ZXh0" not in proc.stdout
 
 
@@ -102,7 +126,11 @@ def test_broken_catalog_file_is_refused_before_anything_runs(tmp_path: Path) -> 
     catalog.write_text(yaml.safe_dump(data))
     proc = run("plan", "--stack", "dev", "--catalog", str(catalog))
     assert proc.returncode == 2
-    assert "ALPACA_API_KEY" in proc.stderr and "duplicate" in proc.stderr and "Traceback" not in proc.stderr
+    assert (
+        "ALPACA_API_KEY" in proc.stderr
+        and "duplicate" in proc.stderr
+        and "Traceback" not in proc.stderr
+    )
 
 
 def test_catalog_json_lists_every_entry(capsys: pytest.CaptureFixture[str]) -> None:
@@ -114,11 +142,15 @@ def test_catalog_json_lists_every_entry(capsys: pytest.CaptureFixture[str]) -> N
 
 
 @pytest.mark.parametrize("environment", [e.value for e in Environment])
-def test_env_template_has_placeholders_and_never_a_value(environment: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_env_template_has_placeholders_and_never_a_value(
+    environment: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["env-template", "--environment", environment]) == 0
     out = capsys.readouterr().out
     env = Environment(environment)
-    needed = {e.name for e in default_catalog().needed_in(env) if e.source.value != "workload-identity"}
+    needed = {
+        e.name for e in default_catalog().needed_in(env) if e.source.value != "workload-identity"
+    }
     assigned = {}
     for line in out.splitlines():
         if not line or line.startswith("#"):

@@ -34,7 +34,12 @@ def prod_config() -> dict[str, str]:
 def test_project_stacks_are_valid() -> None:
     assert parse_settings(dev_config()).environment is Environment.DEVELOPMENT
     prod = parse_settings(prod_config())
-    assert prod.is_production and prod.recovery_window == 30 and prod.protected and prod.audit_trail_enabled
+    assert (
+        prod.is_production
+        and prod.recovery_window == 30
+        and prod.protected
+        and prod.audit_trail_enabled
+    )
 
 
 INVALID: list[tuple[str, dict[str, Any], set[str], str]] = [
@@ -43,7 +48,12 @@ INVALID: list[tuple[str, dict[str, Any], set[str], str]] = [
     ("bad region", {NS + "region": "mars-1"}, {NS + "region"}, "region"),
     ("bad account", {NS + "accountId": "12345"}, {NS + "accountId"}, "12-digit"),
     ("unknown key", {NS + "colour": "blue"}, {NS + "colour"}, "unknown setting"),
-    ("backend not implemented", {NS + "backends": '["aws","gcp"]'}, {NS + "backends"}, "not implemented yet"),
+    (
+        "backend not implemented",
+        {NS + "backends": '["aws","gcp"]'},
+        {NS + "backends"},
+        "not implemented yet",
+    ),
     ("unknown backend", {NS + "backends": '["oracle"]'}, {NS + "backends.0"}, "aws"),
     (
         "wildcard principal",
@@ -57,7 +67,12 @@ INVALID: list[tuple[str, dict[str, Any], set[str], str]] = [
         {NS + "principals.admin"},
         "not an IAM principal",
     ),
-    ("recovery window too short", {NS + "recoveryWindowDays": "3"}, {NS + "recoveryWindowDays"}, "7"),
+    (
+        "recovery window too short",
+        {NS + "recoveryWindowDays": "3"},
+        {NS + "recoveryWindowDays"},
+        "7",
+    ),
     (
         "rotation override lengthens the schedule",
         {NS + "rotationOverrides": json.dumps({"api_key": 120})},
@@ -104,7 +119,9 @@ INVALID: list[tuple[str, dict[str, Any], set[str], str]] = [
 
 
 @pytest.mark.parametrize(("case", "change", "keys", "text"), INVALID, ids=[c[0] for c in INVALID])
-def test_invalid_settings_name_every_bad_key(case: str, change: dict[str, Any], keys: set[str], text: str) -> None:
+def test_invalid_settings_name_every_bad_key(
+    case: str, change: dict[str, Any], keys: set[str], text: str
+) -> None:
     config = dev_config()
     for k, v in change.items():
         if v is None:
@@ -151,7 +168,18 @@ def test_cli_reports_bad_settings_with_exit_2_and_no_traceback(tmp_path: Path) -
     base[NS + "surprise"] = True
     project = _project_copy(tmp_path, base)
     proc = subprocess.run(
-        [sys.executable, "-m", "nt_secrets.cli", "plan", "--stack", "bad", "--project-dir", str(project), "--format", "json"],
+        [
+            sys.executable,
+            "-m",
+            "nt_secrets.cli",
+            "plan",
+            "--stack",
+            "bad",
+            "--project-dir",
+            str(project),
+            "--format",
+            "json",
+        ],
         capture_output=True,
         text=True,
         check=False,

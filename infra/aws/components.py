@@ -7,6 +7,7 @@ only knows how AWS spells the answers.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -29,9 +30,13 @@ from infra.catalog import (
 from infra.settings import PROJECT, ROLE_NAMES, RoleName, StackSettings
 
 
-def _json(doc_fn: Any, *args: Any) -> pulumi.Output[str]:
-    """Resolve Outputs, then build a policy document with a pure function and serialise it."""
-    return pulumi.Output.all(*args).apply(lambda values: json.dumps(doc_fn(*values), sort_keys=True))
+def _secret_policy_json(
+    arn: str, *, readers: Sequence[str], managers: Sequence[str], account_id: str
+) -> str:
+    doc = documents.secret_resource_policy(
+        secret_arn=arn, readers=readers, managers=managers, account_id=account_id
+    )
+    return json.dumps(doc, sort_keys=True)
 
 
 @dataclass(frozen=True)
@@ -72,7 +77,13 @@ class EnvironmentKey(pulumi.ComponentResource):
 
     key: aws.kms.Key
 
-    def __init__(self, name: str, settings: StackSettings, naming: Naming, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        settings: StackSettings,
+        naming: Naming,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
         super().__init__("neural-trader:aws:EnvironmentKey", name, None, opts)
         child = pulumi.ResourceOptions(parent=self, protect=settings.protected)
         admins = [naming.role_arn("admin")]
@@ -148,18 +159,24 @@ class SecretStore(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, protect=settings.protected),
             )
             self.secrets[entry.name] = secret
-            readers = [naming.role_arn(r) for r in ROLE_NAMES if Action.READ in ROLES[r].grants(entry, env)]
-            managers = [naming.role_arn(r) for r in ROLE_NAMES if Action.MANAGE in ROLES[r].grants(entry, env)]
+            readers = [
+                naming.role_arn(r) for r in ROLE_NAMES if Action.READ in ROLES[r].grants(entry, env)
+            ]
+            managers = [
+                naming.role_arn(r)
+                for r in ROLE_NAMES
+                if Action.MANAGE in ROLES[r].grants(entry, env)
+            ]
             aws.secretsmanager.SecretPolicy(
                 f"{logical}-policy",
                 secret_arn=secret.arn,
                 block_public_policy=True,
                 policy=secret.arn.apply(
-                    lambda arn, rd=readers, mg=managers: json.dumps(
-                        documents.secret_resource_policy(
-                            secret_arn=arn, readers=rd, managers=mg, account_id=settings.account_id
-                        ),
-                        sort_keys=True,
+                    functools.partial(
+                        _secret_policy_json,
+                        readers=readers,
+                        managers=managers,
+                        account_id=settings.account_id,
                     )
                 ),
                 opts=pulumi.ResourceOptions(parent=secret),
@@ -187,13 +204,19 @@ class SecretStore(pulumi.ComponentResource):
         gen = entry.generator
         logical = entry.kebab_name
         if isinstance(gen, HexGenerator):
-            return pulumi.Output.secret(random.RandomBytes(f"{logical}-material", length=gen.bytes, opts=opts).hex)
+            return pulumi.Output.secret(
+                random.RandomBytes(f"{logical}-material", length=gen.bytes, opts=opts).hex
+            )
         if isinstance(gen, PasswordGenerator):
-            pw = random.RandomPassword(f"{logical}-material", length=gen.length, special=False, opts=opts)
+            pw = random.RandomPassword(
+                f"{logical}-material", length=gen.length, special=False, opts=opts
+            )
             return pulumi.Output.secret(pw.result)
         if isinstance(gen, PostgresUrlGenerator):
             db = settings.databases[entry.name]
-            pw = random.RandomPassword(f"{logical}-material", length=gen.length, special=False, opts=opts)
+            pw = random.RandomPassword(
+                f"{logical}-material", length=gen.length, special=False, opts=opts
+            )
             return pulumi.Output.secret(
                 pulumi.Output.format(
                     "postgresql://{0}:{1}@{2}:{3}/{4}?sslmode={5}",
@@ -218,13 +241,22 @@ class AuditTrail(pulumi.ComponentResource):
     bucket: aws.s3.Bucket
 
     def __init__(
-        self, name: str, settings: StackSettings, naming: Naming, key: aws.kms.Key, opts: pulumi.ResourceOptions | None = None
+        self,
+        name: str,
+        settings: StackSettings,
+        naming: Naming,
+        key: aws.kms.Key,
+        opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("neural-trader:aws:AuditTrail", name, None, opts)
         bucket_name = settings.bucket_names.audit
         keep = pulumi.ResourceOptions(parent=self, protect=settings.protected)
         self.bucket = aws.s3.Bucket(
-            f"{name}-logs", bucket=bucket_name, force_destroy=False, tags=naming.tags(classification="audit"), opts=keep
+            f"{name}-logs",
+            bucket=bucket_name,
+            force_destroy=False,
+            tags=naming.tags(classification="audit"),
+            opts=keep,
         )
         child = pulumi.ResourceOptions(parent=self.bucket)
         aws.s3.BucketPublicAccessBlock(
@@ -260,7 +292,9 @@ class AuditTrail(pulumi.ComponentResource):
             f"{name}-logs-policy",
             bucket=self.bucket.id,
             policy=json.dumps(
-                documents.audit_bucket_policy(bucket_arn=naming.bucket_arn(bucket_name), trail_arn=naming.trail_arn),
+                documents.audit_bucket_policy(
+                    bucket_arn=naming.bucket_arn(bucket_name), trail_arn=naming.trail_arn
+                ),
                 sort_keys=True,
             ),
             opts=child,
@@ -275,18 +309,32 @@ class AuditTrail(pulumi.ComponentResource):
             enable_log_file_validation=True,
             enable_logging=True,
             tags=naming.tags(classification="audit"),
-            opts=pulumi.ResourceOptions(parent=self, protect=settings.protected, depends_on=[policy]),
+            opts=pulumi.ResourceOptions(
+                parent=self, protect=settings.protected, depends_on=[policy]
+            ),
         )
         self.register_outputs({"trailArn": self.trail.arn, "bucket": self.bucket.id})
 
 
-def _bucket_statements(role: RoleName, settings: StackSettings, naming: Naming) -> list[dict[str, Any]]:
+def _bucket_statements(
+    role: RoleName, settings: StackSettings, naming: Naming
+) -> list[dict[str, Any]]:
     b = settings.bucket_names
     if role == "backtest":
         data = naming.bucket_arn(b.market_data)
         return [
-            {"Sid": "ReadMarketData", "Effect": "Allow", "Action": ["s3:GetObject"], "Resource": [f"{data}/*"]},
-            {"Sid": "ListMarketData", "Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": [data]},
+            {
+                "Sid": "ReadMarketData",
+                "Effect": "Allow",
+                "Action": ["s3:GetObject"],
+                "Resource": [f"{data}/*"],
+            },
+            {
+                "Sid": "ListMarketData",
+                "Effect": "Allow",
+                "Action": ["s3:ListBucket"],
+                "Resource": [data],
+            },
         ]
     if role == "live-trading":
         artifacts, logs = naming.bucket_arn(b.artifacts), naming.bucket_arn(b.logs)
@@ -297,8 +345,18 @@ def _bucket_statements(role: RoleName, settings: StackSettings, naming: Naming) 
                 "Action": ["s3:GetObject", "s3:PutObject"],
                 "Resource": [f"{artifacts}/*"],
             },
-            {"Sid": "WriteLogs", "Effect": "Allow", "Action": ["s3:PutObject"], "Resource": [f"{logs}/*"]},
-            {"Sid": "ListBuckets", "Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": [artifacts, logs]},
+            {
+                "Sid": "WriteLogs",
+                "Effect": "Allow",
+                "Action": ["s3:PutObject"],
+                "Resource": [f"{logs}/*"],
+            },
+            {
+                "Sid": "ListBuckets",
+                "Effect": "Allow",
+                "Action": ["s3:ListBucket"],
+                "Resource": [artifacts, logs],
+            },
         ]
     return []
 
@@ -328,14 +386,18 @@ class AccessRoles(pulumi.ComponentResource):
         for role_name in ROLE_NAMES:
             principals = settings.principals.for_role(role_name)
             if not principals:
-                pulumi.log.warn(f"role {role_name}: no principals in settings; the role is not created")
+                pulumi.log.warn(
+                    f"role {role_name}: no principals in settings; the role is not created"
+                )
                 continue
             role = ROLES[role_name]
             iam_role = aws.iam.Role(
                 role_name,
                 name=naming.role_name(role_name),
                 description=f"neural-trader {env.value}: {role.description}",
-                assume_role_policy=json.dumps(documents.trust_policy(principals, human=role.human), sort_keys=True),
+                assume_role_policy=json.dumps(
+                    documents.trust_policy(principals, human=role.human), sort_keys=True
+                ),
                 max_session_duration=3600,
                 tags=naming.tags(role=role_name, kind="human" if role.human else "workload"),
                 opts=pulumi.ResourceOptions(parent=self),
@@ -343,7 +405,14 @@ class AccessRoles(pulumi.ComponentResource):
             self.roles[role_name] = iam_role
             grants = [role.grants(e, env) for e in entries]
             policy = pulumi.Output.all(key.arn, *[secrets[n].arn for n in names], *revoked).apply(
-                lambda values, r=role, g=grants: self._policy(r, g, values, len(names), settings, naming)
+                functools.partial(
+                    self._policy,
+                    role,
+                    grants,
+                    count=len(names),
+                    settings=settings,
+                    naming=naming,
+                )
             )
             aws.iam.RolePolicy(
                 f"{role_name}-access",
@@ -358,6 +427,7 @@ class AccessRoles(pulumi.ComponentResource):
         role: Role,
         grants: Sequence[frozenset[Action]],
         values: Sequence[Any],
+        *,
         count: int,
         settings: StackSettings,
         naming: Naming,
@@ -372,7 +442,9 @@ class AccessRoles(pulumi.ComponentResource):
             region=settings.region,
             bucket_statements=_bucket_statements(role.name, settings, naming),
             trail_arn=naming.trail_arn if settings.audit_trail_enabled else None,
-            audit_bucket_arn=naming.bucket_arn(settings.bucket_names.audit) if settings.audit_trail_enabled else None,
+            audit_bucket_arn=naming.bucket_arn(settings.bucket_names.audit)
+            if settings.audit_trail_enabled
+            else None,
         )
         if revoked:
             doc["Statement"].append(
@@ -389,7 +461,13 @@ class AccessRoles(pulumi.ComponentResource):
 class AwsSecrets(pulumi.ComponentResource):
     """The whole AWS estate of one environment."""
 
-    def __init__(self, name: str, catalog: Catalog, settings: StackSettings, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        catalog: Catalog,
+        settings: StackSettings,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
         super().__init__("neural-trader:aws:AwsSecrets", name, None, opts)
         naming = Naming(settings)
         provider = aws.Provider(
@@ -402,7 +480,9 @@ class AwsSecrets(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self, providers={"aws": provider})
         self.key = EnvironmentKey("kms", settings, naming, opts=child)
         self.store = SecretStore("secrets", catalog, settings, naming, self.key.key, opts=child)
-        self.access = AccessRoles("access", catalog, settings, naming, self.key.key, self.store.secrets, opts=child)
+        self.access = AccessRoles(
+            "access", catalog, settings, naming, self.key.key, self.store.secrets, opts=child
+        )
         outputs: dict[str, Any] = {
             "keyArn": self.key.key.arn,
             "secretArns": {n: s.arn for n, s in self.store.secrets.items()},

@@ -97,7 +97,12 @@ def role_policy(
     read = by_action[Action.READ]
     if read:
         statements.append(
-            {"Sid": "ReadSecretValues", "Effect": "Allow", "Action": list(SECRET_READ), "Resource": read}
+            {
+                "Sid": "ReadSecretValues",
+                "Effect": "Allow",
+                "Action": list(SECRET_READ),
+                "Resource": read,
+            }
         )
         statements.append(
             {
@@ -113,14 +118,33 @@ def role_policy(
         targets = sorted(set(by_action[Action.DESCRIBE]))
         if targets:
             statements.append(
-                {"Sid": "DescribeSecrets", "Effect": "Allow", "Action": list(SECRET_DESCRIBE), "Resource": targets}
+                {
+                    "Sid": "DescribeSecrets",
+                    "Effect": "Allow",
+                    "Action": list(SECRET_DESCRIBE),
+                    "Resource": targets,
+                }
             )
     managed = by_action[Action.MANAGE]
     written = sorted(set(by_action[Action.WRITE]) - set(managed))
     if written:
-        statements.append({"Sid": "WriteSecretValues", "Effect": "Allow", "Action": list(SECRET_WRITE), "Resource": written})
+        statements.append(
+            {
+                "Sid": "WriteSecretValues",
+                "Effect": "Allow",
+                "Action": list(SECRET_WRITE),
+                "Resource": written,
+            }
+        )
     if managed:
-        statements.append({"Sid": "ManageSecrets", "Effect": "Allow", "Action": list(SECRET_MANAGE), "Resource": managed})
+        statements.append(
+            {
+                "Sid": "ManageSecrets",
+                "Effect": "Allow",
+                "Action": list(SECRET_MANAGE),
+                "Resource": managed,
+            }
+        )
     if written or managed:
         statements.append(
             {
@@ -133,10 +157,20 @@ def role_policy(
         )
     if role.describe_all:
         statements.append(
-            {"Sid": "ListSecrets", "Effect": "Allow", "Action": ["secretsmanager:ListSecrets"], "Resource": "*"}
+            {
+                "Sid": "ListSecrets",
+                "Effect": "Allow",
+                "Action": ["secretsmanager:ListSecrets"],
+                "Resource": "*",
+            }
         )
         statements.append(
-            {"Sid": "KeyMetadata", "Effect": "Allow", "Action": list(KEY_READ_METADATA), "Resource": [key_arn]}
+            {
+                "Sid": "KeyMetadata",
+                "Effect": "Allow",
+                "Action": list(KEY_READ_METADATA),
+                "Resource": [key_arn],
+            }
         )
     if role.reads_audit_trail and trail_arn is not None and audit_bucket_arn is not None:
         statements.append(
