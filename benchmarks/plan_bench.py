@@ -31,19 +31,27 @@ def one_run(stack: str) -> tuple[float, float, int]:
         "sys.exit(rc)\n"
     )
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
     wall = time.perf_counter() - start
-    peak_kib = int(next(line.split()[1] for line in proc.stderr.splitlines() if line.startswith("PEAK")))
+    peak_kib = int(
+        next(line.split()[1] for line in proc.stderr.splitlines() if line.startswith("PEAK"))
+    )
     resources = len(json.loads(proc.stdout)["resources"])
     return wall, peak_kib / 1024, resources
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--stacks", nargs="+", default=["dev", "prod"])
     args = parser.parse_args()
-    print(f"# plan benchmark: {platform.python_version()}, {os.cpu_count()} cores, {args.runs} runs each")
+    print(
+        f"# plan benchmark: {platform.python_version()}, {os.cpu_count()} cores, {args.runs} runs each"
+    )
     print("| stack | resources | wall median (s) | wall min (s) | peak RSS (MiB) |")
     print("|---|---|---|---|---|")
     for stack in args.stacks:
