@@ -490,7 +490,7 @@ def _is_public(st: _Statement, expansion: _Expansion) -> str | None:
     if federated and _WEB_IDENTITY in expansion.actions:
         keys = {c.key for c in st.conditions if c.positive}
         for idp in federated:
-            needed = (":sub",) if idp.lower() == _GITHUB_OIDC else (":sub", ":aud")
+            needed = (":sub",) if idp.lower().endswith(_GITHUB_OIDC) else (":sub", ":aud")
             if not any(k.endswith(needed) for k in keys):
                 return f"web-identity trust of {idp!r} without a {' or '.join(needed)} condition"
     return None
