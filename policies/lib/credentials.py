@@ -1,0 +1,475 @@
+"""Credential detection in arbitrary values (pure library: no pulumi / pulumi_policy imports).
+
+``scan_value(value)`` walks nested dicts / lists / JSON-in-strings and returns one
+:class:`CredentialHit` per credential found, with the ``path`` where it sits
+(``environment.variables.OPENAI_API_KEY``, ``policy.Statement[0].Condition...``), the
+detector name as ``kind`` and a redacted ``hint``. The secret itself is never returned,
+logged or put in a message.
+
+Detectors
+---------
+1. **detect-secrets plugins** (its own regex detectors, via ``analyze_string``): every plugin
+   it ships *except* ``KeywordDetector`` (assignment-keyword heuristics: noisy on structured
+   data; replaced by the key-name check below), ``Base64HighEntropyString`` /
+   ``HexHighEntropyString`` (flag sha256/sha1/md5 asset hashes, ciphertexts, resource ids) and
+   ``IPPublicDetector`` (an IP is not a credential). This covers AWS keys, Azure storage
+   ``AccountKey=``, ``scheme://user:pass@`` URLs (BasicAuth), PEM private keys, Slack tokens
+   and webhooks, Telegram bot tokens, legacy OpenAI keys, GitHub/GitLab/npm/PyPI/Stripe/
+   SendGrid/Twilio/Mailchimp/Discord/JWT...
+2. **Formats detect-secrets lacks** (``EXTRA_DETECTORS``): OpenRouter ``sk-or-v1-``, Anthropic
+   ``sk-ant-``, OpenAI ``sk-proj-``/``sk-svcacct-``/``sk-admin-`` and 32+-char legacy ``sk-``,
+   Google ``AIza``, E2B ``e2b_``, Sentry DSNs, URLs with an empty user (``redis://:pw@``, which
+   BasicAuth misses), Azure ``SharedAccessKey=``, ``Password=``/``Pwd=`` in connection strings.
+3. **Key-name-aware**: Datadog API/app keys (32/40 hex) only when the key name says
+   ``datadog``/``dd_api``/``dd_app``; and ``sensitive-key``: any non-placeholder string under a
+   key for which :func:`is_sensitive_key` is true (``adminPassword``, ``RABBITMQ_ERLANG_COOKIE``,
+   ``primaryAccessKey``...). ``sensitive-key`` is reported only when no format detector
+   already reported something at that path.
+
+Decisions
+---------
+* **No free-standing entropy detection.** Entropy flags hashes, UUIDs, ciphertexts and ids;
+  unknown-format secrets are caught by their key name instead (``sensitive-key``), which is
+  also what finds low-entropy ones like ``Password1234!``.
+* **Placeholders are not credentials** (:func:`looks_like_placeholder`): ``${VAR}``, ``$VAR``,
+  ``{{ var }}``, ``<redacted>``/``<your-key>``, ``[secret]``, ``***``, values mostly made of
+  ``x``/``X``/``0`` filler (``sk-xxxx...``, ``T00000000/B00000000/XXXX``), words such as
+  ``changeme``/``redacted``/``placeholder``/``password``, and ``your-...``/``insert-...``.
+  URL passwords go through the same test, so the documentation style
+  ``postgresql://user:password@host`` is *not* reported, ``user:${DB_PASSWORD}@`` neither.
+  Documented example values such as ``AKIAIOSFODNN7EXAMPLE`` *are* reported (real shape).
+* **Never flagged**: whole-string ARNs and Pulumi URNs, Pulumi secret envelopes
+  (``{"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", "ciphertext":
+  ...}``: already encrypted, skipped entirely), and values under a sensitive-looking key
+  that are references (ARNs, paths, plain URLs, key-vault/SSM references, booleans).
+* Hints: for a known public prefix ``"sk-ant-… (108 chars)"``, otherwise ``"… (13 chars)"``;
+  a private key's hint is its ``BEGIN ... PRIVATE KEY`` header.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+
+__all__ = [
+    "EXCLUDED_PLUGINS",
+    "EXTRA_DETECTORS",
+    "SENSITIVE_KEY_KIND",
+    "CredentialHit",
+    "is_sensitive_key",
+    "looks_like_placeholder",
+    "scan_value",
+]
+
+SENSITIVE_KEY_KIND: Final = "sensitive-key"
+PULUMI_SECRET_SIG: Final = "1b47061264138c4ac30d75fd1eb44270"  # noqa: S105 (a type tag)
+_SIG_KEY: Final = "4dabf18193072939515e22adb298388d"
+
+#: detect-secrets plugins deliberately not used (see module docstring).
+EXCLUDED_PLUGINS: Final = frozenset(
+    {"KeywordDetector", "Base64HighEntropyString", "HexHighEntropyString", "IPPublicDetector"}
+)
+
+_B: Final = r"(?<![A-Za-z0-9_-])"  # left boundary for token-like secrets
+#: name -> pattern; group 1 (if any) is the secret, else the whole match.
+EXTRA_DETECTORS: Final[Mapping[str, re.Pattern[str]]] = {
+    "OpenRouter API Key": re.compile(_B + r"sk-or-v1-[A-Za-z0-9]{32,}"),
+    "Anthropic API Key": re.compile(_B + r"sk-ant-[A-Za-z0-9_-]{32,}"),
+    "OpenAI API Key": re.compile(
+        _B + r"sk-(?:(?:proj|svcacct|admin)-[A-Za-z0-9_-]{20,}|[A-Za-z0-9]{32,})"
+    ),
+    "Google API Key": re.compile(_B + r"AIza[0-9A-Za-z_-]{35}"),
+    "E2B API Key": re.compile(_B + r"e2b_[A-Za-z0-9]{32,}"),
+    "Sentry DSN": re.compile(
+        r"https?://([0-9a-f]{32})(?::[0-9a-f]{32})?@[A-Za-z0-9.-]+(?::\d+)?/(?:[\w.-]+/)*\d+\b"
+    ),
+    "URL Password": re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://:([^@\s/{}]+)@"),
+    "Azure Shared Access Key": re.compile(r"SharedAccessKey=([A-Za-z0-9+/=]{43,})"),
+    "Connection String Password": re.compile(
+        r"(?i)(?:^|;)\s*(?:password|pwd)\s*=\s*([^;'\"\s]{4,})"
+    ),
+}
+
+_KNOWN_PREFIXES: Final = (
+    "sk-or-v1-",
+    "sk-ant-api03-",
+    "sk-ant-admin01-",
+    "sk-ant-",
+    "sk-proj-",
+    "sk-svcacct-",
+    "sk-admin-",
+    "sk-",
+    "AKIA",
+    "ASIA",
+    "AIza",
+    "xoxb-",
+    "xoxp-",
+    "xoxa-",
+    "xoxr-",
+    "xoxs-",
+    "xoxo-",
+    "ghp_",
+    "gho_",
+    "github_pat_",
+    "glpat-",
+    "npm_",
+    "pypi-",
+    "e2b_",
+    "eyJ",
+    "https://hooks.slack.com/services/",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialHit:
+    """A credential found at ``path``; ``hint`` is redacted (never the value)."""
+
+    path: str
+    kind: str
+    hint: str
+
+
+# --------------------------------------------------------------------------- key names
+
+_CAMEL_RE: Final = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_SPLIT_RE: Final = re.compile(r"[^A-Za-z0-9]+")
+_SENSITIVE_SUBSTRINGS: Final = (
+    "password",
+    "passwd",
+    "passphrase",
+    "secret",
+    "token",
+    "apikey",
+    "accesskey",
+    "privatekey",
+    "accountkey",
+    "signingkey",
+    "encryptionkey",
+    "masterkey",
+    "sharedkey",
+    "appkey",
+    "connectionstring",
+    "credential",
+    "cookie",
+)
+_SENSITIVE_TOKENS: Final = frozenset({"pwd", "pass", "dsn", "auth", "sas", "bearer", "pat"})
+#: a last name token that makes the value a reference or a setting, not the secret itself
+_NEUTRAL_LAST_TOKENS: Final = frozenset(
+    {
+        "name",
+        "names",
+        "arn",
+        "arns",
+        "id",
+        "ids",
+        "urn",
+        "path",
+        "file",
+        "filename",
+        "length",
+        "len",
+        "ttl",
+        "expiry",
+        "expiration",
+        "expires",
+        "version",
+        "versions",
+        "stage",
+        "stages",
+        "policy",
+        "type",
+        "types",
+        "enabled",
+        "disabled",
+        "count",
+        "size",
+        "rotation",
+        "required",
+        "min",
+        "max",
+        "url",
+        "uri",
+        "endpoint",
+        "algorithm",
+        "format",
+        "prefix",
+        "suffix",
+        "hint",
+        "hash",
+        "authentication",
+        "date",
+        "time",
+        "days",
+        "age",
+        "mode",
+        "ref",
+        "reference",
+        "source",
+        "provider",
+        "manager",
+        "store",
+        "vault",
+        "kms",
+        "key",
+        "keys",
+    }
+)
+
+
+@functools.lru_cache(maxsize=4096)
+def _name_tokens(name: str) -> tuple[str, ...]:
+    return tuple(t.lower() for t in _SPLIT_RE.split(_CAMEL_RE.sub(" ", name)) if t)
+
+
+@functools.lru_cache(maxsize=4096)
+def is_sensitive_key(name: str) -> bool:
+    """True when a field/variable name says its value is a credential.
+
+    ``password``, ``secret``, ``token``, ``api_key``, ``private_key``, ``connection_string``,
+    ``dsn``, ``cookie``... in snake, kebab, camel or upper case; but not names of references or
+    settings about a credential (``secret_arn``, ``kms_key_id``, ``password_length``,
+    ``token_ttl``, ``secretName``, ``publicKey``).
+    """
+    tokens = _name_tokens(name)
+    if not tokens:
+        return False
+    last = tokens[-1]
+    # "...key" endings are sensitive only through a compound ("apiKey", "accessKey").
+    if last in _NEUTRAL_LAST_TOKENS and not (last in ("key", "keys") and len(tokens) > 1):
+        return False
+    if "public" in tokens:
+        return False
+    if any(t in _SENSITIVE_TOKENS for t in tokens):
+        return True
+    compact = "".join(tokens)
+    return any(s in compact for s in _SENSITIVE_SUBSTRINGS)
+
+
+# --------------------------------------------------------------------------- placeholders
+
+_PLACEHOLDER_RES: Final = (
+    re.compile(r"^\$\{[^}]*\}$"),  # ${VAR}, ${var:-default}
+    re.compile(r"^\$[A-Za-z_][A-Za-z0-9_]*$"),  # $VAR
+    re.compile(r"^\{\{.*\}\}$", re.S),  # {{ template }}
+    re.compile(r"^%\([^)]*\)s$"),  # %(name)s
+    re.compile(r"^<[^<>]*>$"),  # <redacted>, <your-api-key>
+    re.compile(r"^\[[^\[\]]*\]$"),  # [secret], [REDACTED]
+    re.compile(r"^[*•.#?_-]+$"),  # ****, ...., ----
+    re.compile(r"(?i)^(?:your|my|insert|enter|put|replace|add)[-_ ]"),  # your-api-key-here
+)
+_PLACEHOLDER_WORDS: Final = frozenset(
+    {
+        "changeme",
+        "change-me",
+        "change_me",
+        "changeit",
+        "replaceme",
+        "replace-me",
+        "replace_me",
+        "todo",
+        "tbd",
+        "fixme",
+        "placeholder",
+        "redacted",
+        "removed",
+        "hidden",
+        "masked",
+        "secret",
+        "password",
+        "passwd",
+        "pass",
+        "none",
+        "null",
+        "nil",
+        "undefined",
+        "empty",
+        "n/a",
+        "na",
+        "dummy",
+        "example",
+        "sample",
+        "test",
+        "true",
+        "false",
+    }
+)
+_FILLER_RE: Final = re.compile(r"[xX0]{4,}")
+
+
+def looks_like_placeholder(value: object) -> bool:
+    """True for template/documentation values that are not real credentials.
+
+    ``${VAR}``, ``$VAR``, ``{{ var }}``, ``<redacted>``, ``[secret]``, ``****``, ``xxxx``-style
+    filler (also after a prefix: ``sk-xxxx``, ``AIzaSyXXXX``), ``changeme``/``placeholder``/
+    ``password``-style words and ``your-...-here``. Non-strings and empty strings count as
+    placeholders (nothing to protect).
+    """
+    if not isinstance(value, str):
+        return True
+    v = value.strip()
+    if not v:
+        return True
+    if v.lower() in _PLACEHOLDER_WORDS:
+        return True
+    if any(r.search(v) for r in _PLACEHOLDER_RES):
+        return True
+    alnum = [c for c in v if c.isalnum()]
+    if alnum and _FILLER_RE.search(v):
+        filler = sum(1 for c in alnum if c in "xX0")
+        if filler / len(alnum) >= 0.6:
+            return True
+    return False
+
+
+# --------------------------------------------------------------------------- detectors
+
+_REFERENCE_RE: Final = re.compile(
+    r"^(?:arn:|urn:|projects/|/|\./|~/|[A-Za-z]:\\|file:|vault:|ssm:|secretsmanager:"
+    r"|@Microsoft\.KeyVault\(|https?://[^:@/\s]+(?::\d+)?(?:/[^@\s]*)?$)"
+)
+_WHOLE_ID_RE: Final = re.compile(r"^(?:arn:aws[\w-]*:|urn:pulumi:)\S*$")
+_HEX32_RE: Final = re.compile(r"^[0-9a-f]{32}$", re.I)
+_HEX40_RE: Final = re.compile(r"^[0-9a-f]{40}$", re.I)
+_TELEGRAM_CONTEXT_RE: Final = re.compile(r"(?<![\w:/-])\d{8,10}:[0-9A-Za-z_-]{35}(?![\w-])")
+_MIN_SECRET_LEN: Final = 4
+_MIN_SCAN_LEN: Final = 8
+
+
+Finder = Callable[[str], Iterator[str]]
+
+
+@functools.cache
+def _plugin_finders() -> tuple[tuple[str, Finder], ...]:
+    """(kind, analyze_string) of the detect-secrets plugins we use, instantiated once."""
+    out: list[tuple[str, Finder]] = []
+    plugins: dict[str, type[Any]] = get_mapping_from_secret_type_to_class()
+    for secret_type, cls in sorted(plugins.items()):
+        if cls.__name__ in EXCLUDED_PLUGINS:
+            continue
+        out.append((str(secret_type), cls().analyze_string))
+    return tuple(out)
+
+
+def _regex_finder(pattern: re.Pattern[str]) -> Finder:
+    def find(text: str) -> Iterator[str]:
+        for m in pattern.finditer(text):
+            yield m.group(1) if pattern.groups else m.group(0)
+
+    return find
+
+
+@functools.cache
+def _finders() -> tuple[tuple[str, Finder], ...]:
+    extra = tuple((kind, _regex_finder(p)) for kind, p in EXTRA_DETECTORS.items())
+    return extra + _plugin_finders()
+
+
+def _hint(kind: str, secret: str) -> str:
+    if kind == "Private Key":
+        header = secret.strip("- ")
+        return f"-----{header}-----" if "PRIVATE KEY" in header else "private key"
+    for prefix in _KNOWN_PREFIXES:
+        if secret.startswith(prefix) and len(secret) > len(prefix) + 8:
+            return f"{prefix}… ({len(secret)} chars)"
+    return f"… ({len(secret)} chars)"
+
+
+def _accept(kind: str, secret: str, text: str) -> bool:
+    if kind == "Private Key":
+        return True  # the match is the BEGIN header, not the key material
+    if len(secret) < _MIN_SECRET_LEN or looks_like_placeholder(secret):
+        return False
+    if kind == "Telegram Bot Token":
+        return bool(_TELEGRAM_CONTEXT_RE.search(text))
+    return True
+
+
+def _datadog_kind(key: str | None, value: str) -> str | None:
+    if key is None:
+        return None
+    compact = "".join(_name_tokens(key))
+    if "datadog" not in compact and "ddapi" not in compact and "ddapp" not in compact:
+        return None
+    v = value.strip()
+    if _HEX32_RE.match(v):
+        return "Datadog API Key"
+    if _HEX40_RE.match(v):
+        return "Datadog Application Key"
+    return None
+
+
+def _scan_string(text: str, path: str, key: str | None, out: list[CredentialHit]) -> None:
+    stripped = text.strip()
+    if not stripped or _WHOLE_ID_RE.match(stripped):
+        return
+    found: list[CredentialHit] = []
+    seen: set[str] = set()
+    dd = _datadog_kind(key, stripped)
+    if dd and not looks_like_placeholder(stripped):
+        found.append(CredentialHit(path, dd, _hint(dd, stripped)))
+        seen.add(stripped)
+    if len(stripped) >= _MIN_SCAN_LEN:
+        for kind, finder in _finders():
+            for secret in finder(text):
+                if secret in seen or not _accept(kind, secret, text):
+                    continue
+                seen.add(secret)
+                found.append(CredentialHit(path, kind, _hint(kind, secret)))
+    if (
+        not found
+        and key is not None
+        and is_sensitive_key(key)
+        and len(stripped) >= _MIN_SECRET_LEN
+        and not looks_like_placeholder(stripped)
+        and not _REFERENCE_RE.match(stripped)
+    ):
+        found.append(CredentialHit(path, SENSITIVE_KEY_KIND, _hint(SENSITIVE_KEY_KIND, stripped)))
+    out.extend(found)
+
+
+def _join(path: str, key: str) -> str:
+    if any(c in key for c in '.[] "') or not key:
+        return f"{path}[{json.dumps(key)}]"
+    return f"{path}.{key}" if path else key
+
+
+_MAX_DEPTH: Final = 100
+
+
+def _walk(value: Any, path: str, key: str | None, out: list[CredentialHit], depth: int) -> None:
+    if depth > _MAX_DEPTH:
+        return
+    if isinstance(value, Mapping):
+        if value.get(_SIG_KEY) == PULUMI_SECRET_SIG:
+            return  # a Pulumi secret envelope: encrypted (or deliberately marked secret)
+        for k, v in value.items():
+            ks = str(k)
+            _walk(v, _join(path, ks), ks, out, depth + 1)
+    elif isinstance(value, list | tuple):
+        for i, v in enumerate(value):
+            _walk(v, f"{path}[{i}]", key, out, depth + 1)
+    elif isinstance(value, str):
+        s = value.strip()
+        if len(s) > 1 and s[0] in "{[" and s[-1] in "}]":
+            try:
+                parsed = json.loads(s)
+            except ValueError:
+                parsed = None
+            if isinstance(parsed, dict | list):
+                _walk(parsed, path, key, out, depth + 1)
+                return
+        _scan_string(value, path, key, out)
+
+
+def scan_value(value: object, *, path: str = "") -> list[CredentialHit]:
+    """Find credentials in ``value`` (any JSON-like structure); ``path`` prefixes hit paths."""
+    out: list[CredentialHit] = []
+    key = path.rsplit(".", 1)[-1] if path else None
+    _walk(value, path, key, out, 0)
+    return out
