@@ -13,7 +13,7 @@ Detectors
    data; replaced by the key-name check below), ``Base64HighEntropyString`` /
    ``HexHighEntropyString`` (flag sha256/sha1/md5 asset hashes, ciphertexts, resource ids) and
    ``IPPublicDetector`` (an IP is not a credential). This covers AWS keys, Azure storage
-   ``AccountKey=``, ``scheme://user:pass@`` URLs (BasicAuth), PEM private keys, Slack tokens
+   ``AccountKey=``, URLs with a user and password (BasicAuth), PEM private keys, Slack tokens
    and webhooks, Telegram bot tokens, legacy OpenAI keys, GitHub/GitLab/npm/PyPI/Stripe/
    SendGrid/Twilio/Mailchimp/Discord/JWT...
 2. **Formats detect-secrets lacks** (``EXTRA_DETECTORS``): OpenRouter ``sk-or-v1-``, Anthropic
@@ -35,12 +35,12 @@ Decisions
   ``{{ var }}``, ``<redacted>``/``<your-key>``, ``[secret]``, ``***``, values mostly made of
   ``x``/``X``/``0`` filler (``sk-xxxx...``, ``T00000000/B00000000/XXXX``), words such as
   ``changeme``/``redacted``/``placeholder``/``password``, and ``your-...``/``insert-...``.
-  URL passwords go through the same test, so the documentation style
-  ``postgresql://user:password@host`` is *not* reported, ``user:${DB_PASSWORD}@`` neither.
-  Documented example values such as ``AKIAIOSFODNN7EXAMPLE`` *are* reported (real shape).
-* **Never flagged**: whole-string ARNs and Pulumi URNs, Pulumi secret envelopes
-  (``{"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", "ciphertext":
-  ...}``: already encrypted, skipped entirely), and values under a sensitive-looking key
+  URL passwords go through the same test, so the documentation style ``user:password@``
+  in a URL is *not* reported, ``user:${DB_PASSWORD}@`` neither. AWS's documented example
+  access key id, having the real shape, *is* reported.
+* **Never flagged**: whole-string ARNs and Pulumi URNs, Pulumi secret envelopes (objects whose
+  signature key maps to ``PULUMI_SECRET_SIG``, next to a ``ciphertext``: already encrypted,
+  skipped entirely), and values under a sensitive-looking key
   that are references (ARNs, paths, plain URLs, key-vault/SSM references, booleans).
 * Hints: for a known public prefix ``"sk-ant-… (108 chars)"``, otherwise ``"… (13 chars)"``;
   a private key's hint is its ``BEGIN ... PRIVATE KEY`` header.
@@ -51,11 +51,12 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
 from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+from detect_secrets.plugins.base import RegexBasedDetector
 
 __all__ = [
     "EXCLUDED_PLUGINS",
@@ -68,8 +69,9 @@ __all__ = [
 ]
 
 SENSITIVE_KEY_KIND: Final = "sensitive-key"
-PULUMI_SECRET_SIG: Final = "1b47061264138c4ac30d75fd1eb44270"  # noqa: S105 (a type tag)
-_SIG_KEY: Final = "4dabf18193072939515e22adb298388d"
+# Pulumi's signature key and its "secret" type tag (not secrets; allowlisted for scanners)
+PULUMI_SECRET_SIG: Final = "1b47061264138c4ac30d75fd1eb44270"  # noqa: S105  # pragma: allowlist secret
+_SIG_KEY: Final = "4dabf18193072939515e22adb298388d"  # pragma: allowlist secret
 
 #: detect-secrets plugins deliberately not used (see module docstring).
 EXCLUDED_PLUGINS: Final = frozenset(
@@ -300,6 +302,7 @@ _PLACEHOLDER_WORDS: Final = frozenset(
     }
 )
 _FILLER_RE: Final = re.compile(r"[xX0]{4,}")
+_X_RUN_RE: Final = re.compile(r"[xX]{8,}")
 
 
 def looks_like_placeholder(value: object) -> bool:
@@ -319,6 +322,8 @@ def looks_like_placeholder(value: object) -> bool:
         return True
     if any(r.search(v) for r in _PLACEHOLDER_RES):
         return True
+    if _X_RUN_RE.search(v):
+        return True  # "sk-xxxxxxxx...", "https://xxxxxxxx@o1.ingest.sentry.io/1"
     alnum = [c for c in v if c.isalnum()]
     if alnum and _FILLER_RE.search(v):
         filler = sum(1 for c in alnum if c in "xX0")
@@ -341,32 +346,58 @@ _MIN_SECRET_LEN: Final = 4
 _MIN_SCAN_LEN: Final = 8
 
 
-Finder = Callable[[str], Iterator[str]]
+#: a finder yields (secret, parts): parts are the match and its groups, all placeholder-checked
+Finder = Callable[[str], Iterator[tuple[str, tuple[str, ...]]]]
 
 
-@functools.cache
-def _plugin_finders() -> tuple[tuple[str, Finder], ...]:
-    """(kind, analyze_string) of the detect-secrets plugins we use, instantiated once."""
-    out: list[tuple[str, Finder]] = []
-    plugins: dict[str, type[Any]] = get_mapping_from_secret_type_to_class()
-    for secret_type, cls in sorted(plugins.items()):
-        if cls.__name__ in EXCLUDED_PLUGINS:
-            continue
-        out.append((str(secret_type), cls().analyze_string))
-    return tuple(out)
+def _pattern_finder(patterns: Iterable[re.Pattern[str]]) -> Finder:
+    """Secret = the longest group if it has 6+ chars (``BasicAuth``'s password, AWS's secret
+    key), else the whole match (GitHub's group is just its ``ghp`` prefix)."""
+    compiled = tuple(patterns)
+
+    def find(text: str) -> Iterator[tuple[str, tuple[str, ...]]]:
+        for pattern in compiled:
+            for m in pattern.finditer(text):
+                groups = tuple(g for g in m.groups() if g)
+                longest = max(groups, key=len, default="")
+                yield (longest if len(longest) >= 6 else m.group(0)), (m.group(0), *groups)
+
+    return find
 
 
-def _regex_finder(pattern: re.Pattern[str]) -> Finder:
-    def find(text: str) -> Iterator[str]:
-        for m in pattern.finditer(text):
-            yield m.group(1) if pattern.groups else m.group(0)
+def _plugin_finder(plugin: Any) -> Finder:
+    def find(text: str) -> Iterator[tuple[str, tuple[str, ...]]]:
+        for secret in plugin.analyze_string(text):
+            yield str(secret), (str(secret),)
 
     return find
 
 
 @functools.cache
+def _plugin_finders() -> tuple[tuple[str, Finder], ...]:
+    """(kind, finder) of the detect-secrets plugins we use, instantiated once. Plain regex
+    plugins are run through their own ``denylist`` with ``finditer`` (their ``analyze_string``
+    uses ``findall``, which returns only capture groups); plugins with their own
+    ``analyze_string`` (JWT validation) are called as they are."""
+    out: list[tuple[str, Finder]] = []
+    plugins: dict[str, type[Any]] = get_mapping_from_secret_type_to_class()
+    for secret_type, cls in sorted(plugins.items()):
+        if cls.__name__ in EXCLUDED_PLUGINS:
+            continue
+        plugin = cls()
+        if (
+            isinstance(plugin, RegexBasedDetector)
+            and cls.analyze_string is RegexBasedDetector.analyze_string
+        ):
+            out.append((str(secret_type), _pattern_finder(plugin.denylist)))
+        else:
+            out.append((str(secret_type), _plugin_finder(plugin)))
+    return tuple(out)
+
+
+@functools.cache
 def _finders() -> tuple[tuple[str, Finder], ...]:
-    extra = tuple((kind, _regex_finder(p)) for kind, p in EXTRA_DETECTORS.items())
+    extra = tuple((kind, _pattern_finder([p])) for kind, p in EXTRA_DETECTORS.items())
     return extra + _plugin_finders()
 
 
@@ -380,10 +411,19 @@ def _hint(kind: str, secret: str) -> str:
     return f"… ({len(secret)} chars)"
 
 
-def _accept(kind: str, secret: str, text: str) -> bool:
+def _strip_prefix(value: str) -> str:
+    for prefix in _KNOWN_PREFIXES:
+        if value.startswith(prefix):
+            return value[len(prefix) :]
+    return value
+
+
+def _accept(kind: str, secret: str, parts: tuple[str, ...], text: str) -> bool:
     if kind == "Private Key":
         return True  # the match is the BEGIN header, not the key material
-    if len(secret) < _MIN_SECRET_LEN or looks_like_placeholder(secret):
+    if len(secret) < _MIN_SECRET_LEN:
+        return False
+    if any(looks_like_placeholder(_strip_prefix(p)) for p in (secret, *parts)):
         return False
     if kind == "Telegram Bot Token":
         return bool(_TELEGRAM_CONTEXT_RE.search(text))
@@ -416,8 +456,8 @@ def _scan_string(text: str, path: str, key: str | None, out: list[CredentialHit]
         seen.add(stripped)
     if len(stripped) >= _MIN_SCAN_LEN:
         for kind, finder in _finders():
-            for secret in finder(text):
-                if secret in seen or not _accept(kind, secret, text):
+            for secret, parts in finder(text):
+                if secret in seen or not _accept(kind, secret, parts, text):
                     continue
                 seen.add(secret)
                 found.append(CredentialHit(path, kind, _hint(kind, secret)))

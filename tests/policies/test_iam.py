@@ -1010,14 +1010,14 @@ def test_scopable_matches_policy_sentry(service: str) -> None:
 
 
 def test_access_levels() -> None:
-    levels = {
-        "secretsmanager:GetSecretValue": "Read",
-        "secretsmanager:ListSecrets": "List",
-        "secretsmanager:PutSecretValue": "Write",
-        "secretsmanager:TagResource": "Tagging",
-        "secretsmanager:PutResourcePolicy": "Permissions management",
-    }
-    for action, level in levels.items():
+    levels = [
+        ("secretsmanager:GetSecretValue", "Read"),
+        ("secretsmanager:ListSecrets", "List"),
+        ("secretsmanager:PutSecretValue", "Write"),
+        ("secretsmanager:TagResource", "Tagging"),
+        ("secretsmanager:PutResourcePolicy", "Permissions management"),
+    ]
+    for action, level in levels:
         info = action_info(action)
         assert info is not None
         assert info.access_level == level
