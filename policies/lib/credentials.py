@@ -395,6 +395,39 @@ def _plugin_finders() -> tuple[tuple[str, Finder], ...]:
     return tuple(out)
 
 
+def _scoped(pattern: re.Pattern[str]) -> str:
+    """The pattern's source wrapped so it keeps its own flags inside an alternation."""
+    src = pattern.pattern
+    flags = ""
+    if src.startswith("(?i)"):
+        src, flags = src[4:], "i"
+    if pattern.flags & re.IGNORECASE:
+        flags = "i"
+    if pattern.flags & re.VERBOSE:
+        flags += "x"
+        src += "\n"  # a trailing verbose comment must not swallow the closing parenthesis
+    return f"(?{flags}:{src})" if flags else f"(?:{src})"
+
+
+@functools.cache
+def _prefilter() -> re.Pattern[str] | None:
+    """One alternation of every detector pattern: strings it does not match skip the
+    per-detector loop (most values). None if the patterns cannot be combined."""
+    patterns: list[re.Pattern[str]] = list(EXTRA_DETECTORS.values())
+    plugins: dict[str, type[Any]] = get_mapping_from_secret_type_to_class()
+    for cls in plugins.values():
+        if cls.__name__ in EXCLUDED_PLUGINS:
+            continue
+        denylist = getattr(cls, "denylist", None)
+        if denylist is None:
+            return None  # a plugin without regexes: cannot pre-filter safely
+        patterns.extend(denylist)
+    try:
+        return re.compile("|".join(_scoped(p) for p in patterns))
+    except re.error:
+        return None
+
+
 @functools.cache
 def _finders() -> tuple[tuple[str, Finder], ...]:
     extra = tuple((kind, _pattern_finder([p])) for kind, p in EXTRA_DETECTORS.items())
@@ -454,7 +487,8 @@ def _scan_string(text: str, path: str, key: str | None, out: list[CredentialHit]
     if dd and not looks_like_placeholder(stripped):
         found.append(CredentialHit(path, dd, _hint(dd, stripped)))
         seen.add(stripped)
-    if len(stripped) >= _MIN_SCAN_LEN:
+    prefilter = _prefilter()
+    if len(stripped) >= _MIN_SCAN_LEN and (prefilter is None or prefilter.search(text)):
         for kind, finder in _finders():
             for secret, parts in finder(text):
                 if secret in seen or not _accept(kind, secret, parts, text):

@@ -361,7 +361,7 @@ def _str_list(value: object, what: str) -> tuple[str, ...]:
 def _principal(value: object) -> Mapping[str, tuple[str, ...]]:
     if value == "*":
         return {"*": ("*",)}
-    if not isinstance(value, dict) or not value:
+    if not isinstance(value, Mapping) or not value:
         raise _Malformed('Principal must be "*" or an object like {"AWS": ...}')
     out: dict[str, tuple[str, ...]] = {}
     for ptype, ids in value.items():
@@ -374,11 +374,11 @@ def _principal(value: object) -> Mapping[str, tuple[str, ...]]:
 def _conditions(value: object) -> tuple[_Condition, ...]:
     if value is None:
         return ()
-    if not isinstance(value, dict):
+    if not isinstance(value, Mapping):
         raise _Malformed("Condition must be an object")
     out: list[_Condition] = []
     for operator, block in value.items():
-        if not isinstance(block, dict) or not block:
+        if not isinstance(block, Mapping) or not block:
             raise _Malformed(f"Condition operator {operator!r} must map to an object")
         for key, raw in block.items():
             vals = raw if isinstance(raw, list) else [raw]
@@ -388,8 +388,8 @@ def _conditions(value: object) -> tuple[_Condition, ...]:
     return tuple(out)
 
 
-def _parse_statement(raw: object, index: int, kind: str) -> _Statement:
-    if not isinstance(raw, dict):
+def _parse_statement(raw: Any, index: int, kind: str) -> _Statement:
+    if not isinstance(raw, Mapping):
         raise _Malformed("statement must be an object")
     extra = set(raw) - _STATEMENT_KEYS
     if extra:

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from policies.lib import credentials as credentials_module
 from policies.lib.credentials import (
     EXCLUDED_PLUGINS,
     SENSITIVE_KEY_KIND,
@@ -225,6 +226,15 @@ def test_deeply_nested_does_not_crash() -> None:
     for _ in range(500):
         value = [value]
     assert scan_value(value) == []  # beyond the depth limit: ignored, never a RecursionError
+
+
+def test_prefilter_is_active_and_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The combined pre-filter regex is only an optimisation: same hits without it."""
+    assert credentials_module._prefilter() is not None
+    cases = [{k: v} for k, v, _ in POSITIVE] + [{k: v} for k, v in NEGATIVE]
+    with_prefilter = [scan_value(c) for c in cases]
+    monkeypatch.setattr(credentials_module, "_prefilter", lambda: None)
+    assert [scan_value(c) for c in cases] == with_prefilter
 
 
 def test_excluded_plugins_are_the_noisy_ones() -> None:
