@@ -33,7 +33,9 @@ Decisions
   also what finds low-entropy ones like ``Password1234!``.
 * **Placeholders are not credentials** (:func:`looks_like_placeholder`): ``${VAR}``, ``$VAR``,
   ``{{ var }}``, ``<redacted>``/``<your-key>``, ``[secret]``, ``***``, values mostly made of
-  ``x``/``X``/``0`` filler (``sk-xxxx...``, ``T00000000/B00000000/XXXX``), words such as
+  ``x``/``X``/``0`` filler (``sk-xxxx...``, ``T00000000/B00000000/XXXX``, a standalone
+  ``xxxx`` segment), alphabet runs (``ABCdefGHIjkl...``), PEM keys whose body is elided
+  (``MHc...``), words such as
   ``changeme``/``redacted``/``placeholder``/``password``, and ``your-...``/``insert-...``.
   URL passwords go through the same test, so the documentation style ``user:password@``
   in a URL is *not* reported, ``user:${DB_PASSWORD}@`` neither. AWS's documented example
@@ -257,6 +259,7 @@ def is_sensitive_key(name: str) -> bool:
 
 _PLACEHOLDER_RES: Final = (
     re.compile(r"^\$\{[^}]*\}$"),  # ${VAR}, ${var:-default}
+    re.compile(r"^\$\{\{.*\}\}$", re.S),  # ${{ secrets.API_KEY }} (GitHub Actions)
     re.compile(r"^\$[A-Za-z_][A-Za-z0-9_]*$"),  # $VAR
     re.compile(r"^\{\{.*\}\}$", re.S),  # {{ template }}
     re.compile(r"^%\([^)]*\)s$"),  # %(name)s
@@ -302,7 +305,22 @@ _PLACEHOLDER_WORDS: Final = frozenset(
     }
 )
 _FILLER_RE: Final = re.compile(r"[xX0]{4,}")
-_X_RUN_RE: Final = re.compile(r"[xX]{8,}")
+_X_RUN_RE: Final = re.compile(r"[xX]{8,}|(?:^|[^A-Za-z0-9])[xX]{4,}(?:[^A-Za-z0-9]|$)")
+_ALPHABET: Final = "abcdefghijklmnopqrstuvwxyz"
+_ALPHABET_RUNS: Final = tuple(_ALPHABET[i : i + 8] for i in range(len(_ALPHABET) - 7))
+
+
+_PEM_BODY_RE: Final = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----(.*?)-----END", re.S)
+
+
+def _pem_is_placeholder(text: str) -> bool:
+    """True for an elided documentation key: a body such as ``MHc...`` or under 16 chars."""
+    m = _PEM_BODY_RE.search(text)
+    if m is None:
+        return False  # no END line: a truncated value, still report it
+    body = m.group(1).replace("\\n", "\n")
+    material = re.sub(r"[^A-Za-z0-9+/=]", "", body)
+    return "..." in body or "…" in body or len(material) < 16
 
 
 def looks_like_placeholder(value: object) -> bool:
@@ -323,7 +341,12 @@ def looks_like_placeholder(value: object) -> bool:
     if any(r.search(v) for r in _PLACEHOLDER_RES):
         return True
     if _X_RUN_RE.search(v):
-        return True  # "sk-xxxxxxxx...", "https://xxxxxxxx@o1.ingest.sentry.io/1"
+        return True  # "sk-xxxxxxxx...", "organizations/xxxxx/apiKeys/xxxxx", "key_xxxx@"
+    if "PRIVATE KEY" in v and _pem_is_placeholder(v):
+        return True
+    lowered = v.lower()
+    if any(run in lowered for run in _ALPHABET_RUNS):
+        return True  # "123456789:ABCdefGHIjklMNOpqrsTUVwxyz"-style documentation values
     alnum = [c for c in v if c.isalnum()]
     if alnum and _FILLER_RE.search(v):
         filler = sum(1 for c in alnum if c in "xX0")
@@ -453,7 +476,8 @@ def _strip_prefix(value: str) -> str:
 
 def _accept(kind: str, secret: str, parts: tuple[str, ...], text: str) -> bool:
     if kind == "Private Key":
-        return True  # the match is the BEGIN header, not the key material
+        # the match is the BEGIN header, not the key material
+        return not _pem_is_placeholder(text)
     if len(secret) < _MIN_SECRET_LEN:
         return False
     if any(looks_like_placeholder(_strip_prefix(p)) for p in (secret, *parts)):

@@ -9,6 +9,7 @@ detect-secrets skips it.
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -144,6 +145,10 @@ NEGATIVE: list[tuple[str, Any]] = [
     ("SLACK_BOT_TOKEN", "xoxb-xxxxxxxxxx-xxxxxxxxxx-xxxxxxxxxxxxxxxxxxxxxxxx"),  # pragma: allowlist secret
     ("SENTRY_DSN", "https://xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx@o123456.ingest.sentry.io/123456"),  # pragma: allowlist secret
     ("DD_API_KEY", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"),  # pragma: allowlist secret
+    ("COINBASE_API_KEY", "organizations/xxxxx/apiKeys/xxxxx"),  # pragma: allowlist secret
+    ("COINBASE_API_SECRET", "-----BEGIN EC PRIVATE KEY-----\nMHc...\n-----END EC PRIVATE KEY-----"),  # pragma: allowlist secret
+    ("TELEGRAM_BOT_TOKEN", "123456789:ABCdefGHIjklMNOpqrsTUVwxyz"),  # pragma: allowlist secret
+    ("DOTENV_KEY", "dotenv://:key_xxxx@dotenv.local/vault/.env.vault?environment=production"),  # pragma: allowlist secret
     ("secretArn", "arn:aws:secretsmanager:us-east-1:123456789012:secret:nt/db-AbCdEf"),  # pragma: allowlist secret
     ("secret_name", "neural-trader/alpaca/api-key"),  # pragma: allowlist secret
     ("GOOGLE_APPLICATION_CREDENTIALS", "/path/to/service-account-key.json"),  # pragma: allowlist secret
@@ -356,10 +361,14 @@ PLACEHOLDERS = [
     "...",
     None,
     42,
+    "${{ secrets.ALPACA_TEST_API_KEY }}",
+    "organizations/xxxxx/apiKeys/xxxxx",
+    "-----BEGIN RSA PRIVATE KEY-----\\nMIIE...\\n-----END RSA PRIVATE KEY-----",  # pragma: allowlist secret
+    "123456789:ABCdefGHIjklMNOpqrsTUVwxyz",
 ]
 NOT_PLACEHOLDERS = [
     "Password1234!",
-    "AKIAIOSFODNN7EXAMPLE",
+    "AKIAIOSFODNN7EXAMPLE",  # pragma: allowlist secret
     "FAKEr3disP4ss",
     "TGFAKEFAKEFAKEFAKEXY",  # pragma: allowlist secret
     "hunter2-but-longer",
@@ -376,6 +385,22 @@ def test_placeholders(value: object) -> None:
 @pytest.mark.parametrize("value", NOT_PLACEHOLDERS)
 def test_not_placeholders(value: str) -> None:
     assert not looks_like_placeholder(value)
+
+
+SEED = Path("/work/shared/seed/secrets-and-environment-management.md")
+
+
+def test_seed_section_1_as_written_is_all_placeholders() -> None:
+    """The seed's own examples (xxxx filler, user:password@, MHc..., ABCdef...) are not
+    credentials; the only hits are the dev/test DBs' default ``postgres:postgres`` URLs,
+    a real (default) password that we do report."""
+    env: dict[str, list[str]] = {}
+    for m in re.finditer(r'^([A-Z][A-Z0-9_]+)="([^"]*)"', SEED.read_text(), re.M):
+        env.setdefault(m.group(1), []).append(m.group(2))
+    assert len(env) > 50
+    hits = scan_value(env)
+    assert {h.path.split("[")[0] for h in hits} == {"DATABASE_URL"}
+    assert {h.kind for h in hits} == {"Basic Auth Credentials"}
 
 
 # --- real Pulumi states ------------------------------------------------------------------------
