@@ -5,7 +5,6 @@ documented example keys, FAKE-marked tokens) and carries ``pragma: allowlist sec
 detect-secrets skips it.
 """
 
-# ruff: noqa: E501  (fake credentials stay on one line, next to their allowlist pragma)
 from __future__ import annotations
 
 import json
