@@ -70,19 +70,47 @@ class _Model(BaseModel):
 def _principal(value: str) -> str:
     if value == "*" or "*" in value:
         raise ValueError(f"{value!r}: wildcard principals are not allowed")
-    if not (
-        PRINCIPAL_ARN_RE.fullmatch(value)
-        or SERVICE_PRINCIPAL_RE.fullmatch(value)
-        or FEDERATED_RE.fullmatch(value)
-    ):
+    if FEDERATED_RE.fullmatch(value):
         raise ValueError(
-            f"{value!r} is not an IAM principal ARN, a service principal (*.amazonaws.com) "
-            "or an OIDC provider ARN"
+            f"{value!r}: an OIDC provider needs the subjects it may assume the role for: "
+            "{provider: <arn>, subjects: [system:serviceaccount:<namespace>:<name>]}"
+        )
+    if not (PRINCIPAL_ARN_RE.fullmatch(value) or SERVICE_PRINCIPAL_RE.fullmatch(value)):
+        raise ValueError(
+            f"{value!r} is not an IAM principal ARN or a service principal (*.amazonaws.com)"
         )
     return value
 
 
-Principal = Annotated[str, Field(min_length=1)]
+class OidcPrincipal(_Model):
+    """A workload identity: an OIDC provider (EKS IRSA, GitHub Actions...) and the exact subjects
+    (service accounts, repositories) that may assume the role through it."""
+
+    provider: str
+    subjects: Annotated[tuple[str, ...], Field(min_length=1)]
+    audience: str = "sts.amazonaws.com"
+
+    @field_validator("provider")
+    @classmethod
+    def _provider(cls, v: str) -> str:
+        if not FEDERATED_RE.fullmatch(v):
+            raise ValueError(f"{v!r} is not an IAM OIDC provider ARN")
+        return v
+
+    @field_validator("subjects")
+    @classmethod
+    def _subjects(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for subject in v:
+            if not subject or "*" in subject or "?" in subject:
+                raise ValueError(f"{subject!r}: subjects must be exact (no wildcards)")
+        return v
+
+    @property
+    def issuer(self) -> str:
+        return self.provider.split(":oidc-provider/", 1)[1]
+
+
+Principal = Annotated[str, Field(min_length=1)] | OidcPrincipal
 
 
 class RolePrincipals(_Model):
@@ -97,16 +125,17 @@ class RolePrincipals(_Model):
 
     @field_validator("*", mode="after")
     @classmethod
-    def _check(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+    def _check(cls, values: tuple[str | OidcPrincipal, ...]) -> tuple[str | OidcPrincipal, ...]:
         for v in values:
-            _principal(v)
+            if isinstance(v, str):
+                _principal(v)
         if len(set(values)) != len(values):
             raise ValueError("duplicate principal")
         return values
 
-    def for_role(self, role: RoleName) -> tuple[str, ...]:
+    def for_role(self, role: RoleName) -> tuple[str | OidcPrincipal, ...]:
         attr: str = role.replace("-", "_")
-        value: tuple[str, ...] = getattr(self, attr)
+        value: tuple[str | OidcPrincipal, ...] = getattr(self, attr)
         return value
 
 

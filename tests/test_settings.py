@@ -21,6 +21,7 @@ from nt_secrets.stackfile import read_stack
 from .conftest import ROOT, capture_failing
 
 NS = "neural-trader-secrets:"
+OIDC = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE0123"
 
 
 def dev_config() -> dict[str, str]:

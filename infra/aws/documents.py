@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from infra.access import Action, Role
+from infra.settings import OidcPrincipal
 
 Statement = dict[str, Any]
 Document = dict[str, Any]
@@ -201,11 +202,12 @@ def role_policy(
     return document(statements)
 
 
-def trust_policy(principals: Sequence[str], *, human: bool) -> Document:
-    """Who may assume a role: IAM principals (humans must use MFA), services, or OIDC providers."""
-    aws = sorted(p for p in principals if p.startswith("arn:") and ":oidc-provider/" not in p)
-    services = sorted(p for p in principals if p.endswith(".amazonaws.com"))
-    federated = sorted(p for p in principals if ":oidc-provider/" in p)
+def trust_policy(principals: Sequence[str | OidcPrincipal], *, human: bool) -> Document:
+    """Who may assume a role: IAM principals (humans must use MFA), services, or OIDC providers
+    restricted to exact subjects and the STS audience."""
+    names = [p for p in principals if isinstance(p, str)]
+    aws = sorted(p for p in names if p.startswith("arn:"))
+    services = sorted(p for p in names if p.endswith(".amazonaws.com"))
     statements: list[Statement] = []
     if aws:
         stmt: Statement = {
@@ -226,13 +228,20 @@ def trust_policy(principals: Sequence[str], *, human: bool) -> Document:
                 "Action": ["sts:AssumeRole"],
             }
         )
-    if federated:
+    oidc = sorted((p for p in principals if not isinstance(p, str)), key=lambda p: p.provider)
+    for index, p in enumerate(oidc):
         statements.append(
             {
-                "Sid": "AssumeWithWebIdentity",
+                "Sid": f"AssumeWithWebIdentity{index}",
                 "Effect": "Allow",
-                "Principal": {"Federated": federated},
+                "Principal": {"Federated": p.provider},
                 "Action": ["sts:AssumeRoleWithWebIdentity"],
+                "Condition": {
+                    "StringEquals": {
+                        f"{p.issuer}:aud": p.audience,
+                        f"{p.issuer}:sub": sorted(p.subjects),
+                    }
+                },
             }
         )
     return document(statements)

@@ -222,6 +222,12 @@ _NEUTRAL_LAST_TOKENS: Final = frozenset(
         "kms",
         "key",
         "keys",
+        "spec",
+        "usage",
+        "status",
+        "state",
+        "description",
+        "region",
     }
 )
 
@@ -361,6 +367,9 @@ _REFERENCE_RE: Final = re.compile(
     r"^(?:arn:|urn:|projects/|/|\./|~/|[A-Za-z]:\\|file:|vault:|ssm:|secretsmanager:"
     r"|@Microsoft\.KeyVault\(|https?://[^:@/\s]+(?::\d+)?(?:/[^@\s]*)?$)"
 )
+#: provider enum values under a key-ish name (``customerMasterKeySpec: SYMMETRIC_DEFAULT``,
+#: ``keyUsage: ENCRYPT_DECRYPT``) are settings, not secrets
+_ENUM_CONSTANT_RE: Final = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")
 _WHOLE_ID_RE: Final = re.compile(r"^(?:arn:aws[\w-]*:|urn:pulumi:)\S*$")
 _HEX32_RE: Final = re.compile(r"^[0-9a-f]{32}$", re.I)
 _HEX40_RE: Final = re.compile(r"^[0-9a-f]{40}$", re.I)
@@ -526,6 +535,7 @@ def _scan_string(text: str, path: str, key: str | None, out: list[CredentialHit]
         and len(stripped) >= _MIN_SECRET_LEN
         and not looks_like_placeholder(stripped)
         and not _REFERENCE_RE.match(stripped)
+        and not _ENUM_CONSTANT_RE.match(stripped)
     ):
         found.append(CredentialHit(path, SENSITIVE_KEY_KIND, _hint(SENSITIVE_KEY_KIND, stripped)))
     out.extend(found)
