@@ -57,6 +57,16 @@ def _sha256(password: str) -> str:
     return hashlib.sha256(password.encode()).hexdigest()
 
 
+def _persist(admin: Any, ctx: RotationContext) -> None:
+    """``ACL SAVE`` when the server keeps users in an aclfile, so a restart keeps them."""
+    import redis
+
+    try:
+        admin.execute_command("ACL", "SAVE")
+    except redis.ResponseError:
+        logger.info("%s: Redis has no aclfile; ACL change is in memory/config only", ctx.arn)
+
+
 class RedisAclStrategy:
     def create(self, ctx: RotationContext) -> str:
         ctx.current()
@@ -81,6 +91,7 @@ class RedisAclStrategy:
                 logger.info("setSecret: %s version %s already set", ctx.arn, ctx.token)
                 return
             admin.execute_command("ACL", "SETUSER", user, ">" + pending)
+            _persist(admin, ctx)
         finally:
             admin.close()
         logger.info("setSecret: %s added a password to ACL user %s", ctx.arn, user)
@@ -107,6 +118,7 @@ class RedisAclStrategy:
         try:
             if old_hash in self._password_hashes(admin, user, ctx):
                 admin.execute_command("ACL", "SETUSER", user, "!" + old_hash)
+                _persist(admin, ctx)
                 logger.info(
                     "finishSecret: %s removed the AWSPREVIOUS password of %s", ctx.arn, user
                 )
