@@ -196,9 +196,12 @@ def check_login(url: PgUrl, ctx: RotationContext) -> None:
         raise RotationError(f"{ctx.arn} version {ctx.token}: logged in as the wrong role")
 
 
-def set_password(conn: Any, user: str, password: str) -> None:
+def set_password(conn: Any, user: str, password: str, *, ensure_login: bool) -> None:
+    """Store ``password`` (as a SCRAM verifier). A role may change its own password, but only
+    an admin may also (re-)grant LOGIN, hence ``ensure_login`` for the alternating strategy."""
     verifier = quote_literal(scram_verifier(password))
-    conn.run(f"ALTER ROLE {quote_ident(user)} WITH LOGIN PASSWORD {verifier}")
+    login = " LOGIN" if ensure_login else ""
+    conn.run(f"ALTER ROLE {quote_ident(user)} WITH{login} PASSWORD {verifier}")
 
 
 def _same_endpoint(a: PgUrl, b: PgUrl, ctx: RotationContext) -> None:
@@ -236,7 +239,7 @@ class PostgresSingleUser:
                 candidates.append(("AWSPREVIOUS", prev.user, prev.password))
         conn = self._first_login(current, candidates, ctx)
         try:
-            set_password(conn, new.user, new.password)
+            set_password(conn, new.user, new.password, ensure_login=False)
         finally:
             conn.close()
         logger.info("setSecret: %s password of role %s changed", ctx.arn, new.user)
@@ -307,7 +310,7 @@ class PostgresAlternatingUsers:
             if new.user != base:
                 # The clone inherits everything granted to the base user.
                 conn.run(f"GRANT {quote_ident(base)} TO {quote_ident(new.user)}")
-            set_password(conn, new.user, new.password)
+            set_password(conn, new.user, new.password, ensure_login=True)
         finally:
             conn.close()
         logger.info("setSecret: %s password of role %s set", ctx.arn, new.user)
