@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import ssl
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pg8000.exceptions
@@ -40,13 +39,13 @@ class DbSecret:
 def _make_role(pg: PostgresServer, user: str, password: str) -> None:
     conn = pg.connect()
     try:
-        conn.run(f'CREATE ROLE "{user}" WITH LOGIN PASSWORD \'{password}\'')
+        conn.run(f"CREATE ROLE \"{user}\" WITH LOGIN PASSWORD '{password}'")
     finally:
         conn.close()
 
 
 @pytest.fixture
-def db_secret(aws: Aws, pg: PostgresServer, request: pytest.FixtureRequest) -> Iterator[DbSecret]:
+def db_secret(aws: Aws, pg: PostgresServer, request: pytest.FixtureRequest) -> DbSecret:
     """An app role plus its DATABASE_URL secret; param = strategy (default alternating)."""
     strategy = getattr(request, "param", ALTERNATING)
     user, password = unique("app"), "fake-initial-pw-1"
@@ -60,7 +59,7 @@ def db_secret(aws: Aws, pg: PostgresServer, request: pytest.FixtureRequest) -> I
     if strategy == SINGLE:
         del tags[TAG_MASTER_SECRET]
     url = pg.url(user, password, query="sslmode=disable&application_name=trader")
-    yield DbSecret(aws.create_secret(unique("DATABASE_URL"), url, tags), user, password)
+    return DbSecret(aws.create_secret(unique("DATABASE_URL"), url, tags), user, password)
 
 
 def login(pg: PostgresServer, url: str) -> bool:
@@ -109,7 +108,7 @@ def test_clone_inherits_the_base_users_privileges(
     conn = pg.connect()
     try:
         conn.run(f'CREATE TABLE "{table}" (id int)')
-        conn.run(f'INSERT INTO "{table}" VALUES (7)')
+        conn.run(f'INSERT INTO "{table}" VALUES (7)')  # noqa: S608 (generated name)
         conn.run(f'GRANT SELECT ON "{table}" TO "{db_secret.user}"')
     finally:
         conn.close()
@@ -117,7 +116,7 @@ def test_clone_inherits_the_base_users_privileges(
     clone = PgUrl.parse(aws.value(db_secret.arn))
     conn = pg.connect(clone.user, clone.password)
     try:
-        assert conn.run(f'SELECT id FROM "{table}"') == [[7]]
+        assert conn.run(f'SELECT id FROM "{table}"') == [[7]]  # noqa: S608
     finally:
         conn.close()
 
@@ -194,7 +193,9 @@ def test_each_step_delivered_twice(aws: Aws, pg: PostgresServer, db_secret: DbSe
     assert aws.value(db_secret.arn, AWSPREVIOUS) == original
 
 
-def test_stale_token_leaves_current_valid(aws: Aws, pg: PostgresServer, db_secret: DbSecret) -> None:
+def test_stale_token_leaves_current_valid(
+    aws: Aws, pg: PostgresServer, db_secret: DbSecret
+) -> None:
     first = aws.rotate(db_secret.arn)
     aws.rotate(db_secret.arn)
     current = aws.value(db_secret.arn)
