@@ -244,7 +244,9 @@ class RedisServer:
     def can_auth(self, user: str, password: str) -> bool:
         import redis
 
-        client = redis.Redis(host=self.host, port=self.port, username=user, password=password)
+        client = redis.Redis(
+            host=self.host, port=self.port, username=user, password=password, retry=None
+        )
         try:
             return bool(client.ping())
         except redis.AuthenticationError:

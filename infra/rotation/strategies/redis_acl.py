@@ -39,6 +39,8 @@ def _acl_user(ctx: RotationContext) -> str:
 
 def _client(ctx: RotationContext, username: str, password: str) -> Any:
     import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
 
     host, port = _endpoint(ctx)
     return redis.Redis(
@@ -49,7 +51,7 @@ def _client(ctx: RotationContext, username: str, password: str) -> Any:
         ssl=redis_tls_enabled(ctx.tags),
         socket_timeout=TIMEOUT_S,
         socket_connect_timeout=TIMEOUT_S,
-        retry_on_timeout=False,
+        retry=Retry(NoBackoff(), 0),  # fail fast; Secrets Manager retries the whole step
     )
 
 
