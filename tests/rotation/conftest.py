@@ -176,3 +176,60 @@ __all__ = [
     "Aws",
     "unique",
 ]
+
+
+@pytest.fixture
+def lambda_runs_handler(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> list[BaseException]:
+    """Narrow test hook: make moto's Lambda run *our* handler in-process.
+
+    moto's RotateSecret invokes the rotation Lambda for all four steps, but without Docker
+    (``use_docker: False``) its LambdaSimpleBackend runs no code and returns a canned
+    payload, after which moto would leave a value-less AWSPENDING version. We replace only
+    ``LambdaSimpleBackend.invoke`` with a call to ``infra.rotation.handler.rotate``.
+    Exceptions are recorded, not raised: a real asynchronous rotation failure never makes
+    RotateSecret itself fail, it just never moves AWSCURRENT.
+
+    Second, equally narrow patch: moto 5.2 forgets the configured rotation Lambda when
+    RotateSecret omits RotationLambdaARN (and then promotes the empty pending version without
+    invoking anything); AWS keeps the configured function. We pass the configured ARN on.
+    """
+    from moto.awslambda_simple.models import LambdaSimpleBackend
+    from moto.secretsmanager.models import SecretsManagerBackend
+
+    original_rotate = SecretsManagerBackend.rotate_secret
+
+    def rotate_secret(
+        self: SecretsManagerBackend, secret_id: str, *args: Any, **kwargs: Any
+    ) -> str:
+        if not kwargs.get("rotation_lambda_arn") and secret_id in self.secrets:
+            kwargs["rotation_lambda_arn"] = self.secrets[secret_id].rotation_lambda_arn
+        return original_rotate(self, secret_id, *args, **kwargs)
+
+    monkeypatch.setattr(SecretsManagerBackend, "rotate_secret", rotate_secret)
+
+    errors: list[BaseException] = []
+
+    def invoke(
+        self: LambdaSimpleBackend,
+        function_name: str,
+        qualifier: str | None,
+        body: Any,
+        headers: Any,
+        response_headers: Any,
+    ) -> bytes:
+        assert function_name == aws.lambda_arn
+        event = json.loads(body)
+        # AWS skips the remaining steps once one fails.
+        if errors and errors[-1].__dict__.get("token") == event["ClientRequestToken"]:
+            return b"skipped"
+        try:
+            handler.rotate(event, client=aws.sm, env=aws.env, sns_factory=lambda: aws.sns)
+        except Exception as exc:
+            exc.__dict__["token"] = event["ClientRequestToken"]
+            errors.append(exc)
+            response_headers["x-amz-function-error"] = "Unhandled"
+            return b'{"errorType": "RotationFailed"}'
+        return b"null"
+
+    monkeypatch.setattr(LambdaSimpleBackend, "invoke", invoke)
+    return errors
