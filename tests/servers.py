@@ -134,7 +134,10 @@ def start_postgres(parent: Path | None = None) -> PostgresServer:
         )
 
         run_as = _PG_SYSTEM_USER
-        ensure_user_exists(run_as)
+        try:
+            ensure_user_exists(run_as)
+        except subprocess.CalledProcessError:
+            pwd.getpwnam(run_as)  # another xdist worker's useradd won the race
         ensure_prefix_permissions(POSTGRES_BIN_PATH)
         readable = stat.S_IRGRP | stat.S_IROTH
         ensure_folder_permissions(POSTGRES_BIN_PATH, readable | stat.S_IXGRP | stat.S_IXOTH)

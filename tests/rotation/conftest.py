@@ -208,6 +208,7 @@ def lambda_runs_handler(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> list[BaseE
     monkeypatch.setattr(SecretsManagerBackend, "rotate_secret", rotate_secret)
 
     errors: list[BaseException] = []
+    failed_tokens: set[str] = set()
 
     def invoke(
         self: LambdaSimpleBackend,
@@ -220,12 +221,12 @@ def lambda_runs_handler(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> list[BaseE
         assert function_name == aws.lambda_arn
         event = json.loads(body)
         # AWS skips the remaining steps once one fails.
-        if errors and errors[-1].__dict__.get("token") == event["ClientRequestToken"]:
+        if event["ClientRequestToken"] in failed_tokens:
             return b"skipped"
         try:
             handler.rotate(event, client=aws.sm, env=aws.env, sns_factory=lambda: aws.sns)
         except Exception as exc:
-            exc.__dict__["token"] = event["ClientRequestToken"]
+            failed_tokens.add(event["ClientRequestToken"])
             errors.append(exc)
             response_headers["x-amz-function-error"] = "Unhandled"
             return b'{"errorType": "RotationFailed"}'

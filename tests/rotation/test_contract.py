@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from infra.rotation.contract import (
@@ -19,7 +21,7 @@ from infra.rotation.contract import (
     redis_tls_enabled,
     strategy_for_variable,
 )
-from infra.rotation.errors import ContractError
+from infra.rotation.errors import ContractError, RotationError
 
 from .conftest import Aws, unique
 
@@ -194,3 +196,23 @@ def test_lambda_handler_entry_point_uses_boto3_from_environment(aws: Aws) -> Non
         lambda_handler({"SecretId": secret, "ClientRequestToken": token, "Step": step}, None)
     assert aws.version_with(secret, AWSCURRENT) == token
     assert aws.value(secret) != OLD_KEY
+
+
+def test_logs_and_errors_never_contain_secret_values(
+    aws: Aws, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="infra.rotation")
+    secret = aws.create_secret(unique("s"), OLD_KEY, HMAC)
+    token = aws.rotate(secret)
+    new = aws.value(secret)
+    stale = aws.begin_rotation(secret)
+    aws.sm.put_secret_value(
+        SecretId=secret, ClientRequestToken=stale, SecretString=new, VersionStages=[AWSPENDING]
+    )
+    with pytest.raises(RotationError, match="equals AWSCURRENT") as info:
+        aws.step(secret, stale, "testSecret")
+    assert caplog.records  # the handler does log
+    text = caplog.text + str(info.value)
+    assert token in caplog.text  # version ids are logged...
+    assert OLD_KEY not in text  # ...values never
+    assert new not in text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import ssl
 from dataclasses import dataclass
 
@@ -262,3 +263,15 @@ def test_url_round_trip(url: str) -> None:
 def test_bad_urls_are_contract_errors(url: str) -> None:
     with pytest.raises(ContractError):
         PgUrl.parse(url)
+
+
+@pytest.mark.parametrize("db_secret", [SINGLE, ALTERNATING], indirect=True)
+def test_logs_never_contain_passwords(
+    aws: Aws, pg: PostgresServer, db_secret: DbSecret, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="infra.rotation")
+    aws.rotate(db_secret.arn)
+    new = PgUrl.parse(aws.value(db_secret.arn))
+    assert caplog.records
+    for secret_text in (db_secret.password, new.password, pg.superuser_password):
+        assert secret_text not in caplog.text

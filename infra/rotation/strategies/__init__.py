@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ..contract import AWSCURRENT, AWSPENDING, AWSPREVIOUS, RotationStrategy
 from ..errors import ContractError
@@ -50,7 +50,8 @@ class RotationContext:
     token: str
     tags: Mapping[str, str]
     env: Mapping[str, str]
-    sns_factory: Any = None  # () -> SNSClient; lazily built so only manual rotation needs SNS
+    #: Builds the SNS client lazily, so only third-party-manual rotations need SNS at all.
+    sns_factory: Callable[[], SNSClient] | None = None
     _cache: dict[tuple[str | None, str | None], str | None] = field(default_factory=dict)
 
     def _value(self, version_id: str | None, stage: str | None) -> str | None:
@@ -106,8 +107,7 @@ class RotationContext:
     def sns(self) -> SNSClient:
         if self.sns_factory is None:
             raise ContractError("no SNS client available")
-        client: SNSClient = self.sns_factory()
-        return client
+        return self.sns_factory()
 
 
 class Strategy(Protocol):
