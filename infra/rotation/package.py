@@ -1,0 +1,98 @@
+"""Build the rotation Lambda's deployment zip, deterministically.
+
+``build_package(dest_dir)`` writes ``rotation-lambda.zip``: the ``infra.rotation`` code plus
+the pure-Python drivers it needs, copied from the installed site-packages (boto3/botocore are
+provided by the Lambda runtime and left out). Entries are sorted, timestamps and permissions
+fixed, so two builds from the same tree are byte-identical and Pulumi's source hash only
+changes when code does. No pulumi import: the program and the tests call this alike.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Iterator
+from importlib.metadata import PackageNotFoundError, distribution
+from pathlib import Path
+from typing import Final
+
+from .contract import LAMBDA_HANDLER
+
+#: Distributions bundled in the zip (pg8000's and redis' runtime requirements on Python 3.11;
+#: redis needs async-timeout only below 3.11.3, older than any Lambda python3.11 runtime).
+BUNDLED_DISTRIBUTIONS: Final = ("pg8000", "scramp", "asn1crypto", "python-dateutil", "six", "redis")
+#: Provided by the Lambda runtime, never bundled.
+RUNTIME_PROVIDED: Final = frozenset({"boto3", "botocore", "s3transfer", "jmespath", "urllib3"})
+ZIP_NAME: Final = "rotation-lambda.zip"
+HANDLER: Final = LAMBDA_HANDLER
+_EPOCH: Final = (1980, 1, 1, 0, 0, 0)
+_SKIP_DIST_FILES: Final = frozenset({"INSTALLER", "REQUESTED", "direct_url.json", "RECORD"})
+_SOURCE_ROOT: Final = Path(__file__).resolve().parent
+#: Data files no code path of the handler reaches (pg8000 only uses dateutil.parser; the
+#: zoneinfo tarball is 150 kB of the 1 MB budget).
+EXCLUDED_FILES: Final = frozenset({"dateutil/zoneinfo/dateutil-zoneinfo.tar.gz"})
+
+
+class PackagingError(RuntimeError):
+    """The zip cannot be built (a dependency is missing or not pure Python)."""
+
+
+def _skip(rel: str) -> bool:
+    parts = rel.split("/")
+    if "__pycache__" in parts or rel.endswith((".pyc", ".pyo")) or rel in EXCLUDED_FILES:
+        return True
+    return ".dist-info" in parts[0] and parts[-1] in _SKIP_DIST_FILES
+
+
+def _handler_files() -> Iterator[tuple[str, bytes]]:
+    # An empty infra/__init__.py: the real one may grow pulumi imports; the Lambda needs none.
+    yield "infra/__init__.py", b""
+    for path in sorted(_SOURCE_ROOT.rglob("*.py")):
+        rel = path.relative_to(_SOURCE_ROOT).as_posix()
+        if _skip(rel) or rel == "package.py":
+            continue
+        yield f"infra/rotation/{rel}", path.read_bytes()
+
+
+def _dependency_files() -> Iterator[tuple[str, bytes]]:
+    for name in BUNDLED_DISTRIBUTIONS:
+        try:
+            dist = distribution(name)
+        except PackageNotFoundError:
+            raise PackagingError(f"{name} is not installed; run `make venv`") from None
+        for file in dist.files or ():
+            rel = file.as_posix()
+            if rel.startswith("..") or "/bin/" in f"/{rel}" or _skip(rel):
+                continue
+            if rel.endswith((".so", ".pyd", ".dylib")):
+                raise PackagingError(f"{name} ships native code ({rel}); Lambda zip must be pure")
+            top = rel.split("/")[0].removesuffix(".py")
+            if top in RUNTIME_PROVIDED:
+                continue
+            yield rel, Path(str(file.locate())).read_bytes()
+
+
+def package_entries() -> dict[str, bytes]:
+    """Archive name -> content of every file the zip holds."""
+    entries: dict[str, bytes] = {}
+    for arcname, data in (*_handler_files(), *_dependency_files()):
+        if arcname in entries and entries[arcname] != data:
+            raise PackagingError(f"two different files want {arcname}")
+        entries[arcname] = data
+    return entries
+
+
+def build_package(dest_dir: Path | str) -> Path:
+    """Write the deterministic Lambda zip into ``dest_dir`` and return its path."""
+    dest = Path(dest_dir)
+    dest.mkdir(parents=True, exist_ok=True)
+    out = dest / ZIP_NAME
+    tmp = out.with_suffix(".zip.tmp")
+    with zipfile.ZipFile(tmp, "w") as zf:
+        for arcname, data in sorted(package_entries().items()):
+            info = zipfile.ZipInfo(arcname, date_time=_EPOCH)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o100644 << 16
+            info.create_system = 3  # unix, whatever the build host
+            zf.writestr(info, data, compresslevel=9)
+    tmp.replace(out)
+    return out

@@ -1,0 +1,322 @@
+"""postgres-single-user and postgres-alternating-users for ``postgresql://`` URL secrets.
+
+The secret string is ``postgresql://user:password@host:port/db?sslmode=...``; rotation only
+replaces the user name / password and keeps host, port, database and query untouched.
+
+Passwords are sent to PostgreSQL as pre-computed SCRAM-SHA-256 verifiers, so the plaintext
+never reaches the server (nor its statement log). They are alphanumeric (32 chars, ~190 bits),
+so they need no escaping in URLs, SQL or shells.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import logging
+import secrets
+import ssl
+import string
+from dataclasses import dataclass, field, replace
+from typing import Any
+from urllib.parse import parse_qs, quote, unquote, urlsplit, urlunsplit
+
+from ..contract import TAG_MASTER_SECRET
+from ..errors import ContractError, RotationError
+from . import AdminCredentials, RotationContext
+
+logger = logging.getLogger(__name__)
+
+CLONE_SUFFIX = "_clone"
+PASSWORD_LENGTH = 32
+CONNECT_TIMEOUT_S = 5.0
+_ALPHABET = string.ascii_letters + string.digits
+_MAX_IDENTIFIER = 63
+_AUTH_FAILED = {"28P01", "28000"}  # invalid_password, invalid_authorization_specification
+_SSLMODES_PLAIN = {"disable", "allow", "prefer"}
+
+
+def new_password() -> str:
+    return "".join(secrets.choice(_ALPHABET) for _ in range(PASSWORD_LENGTH))
+
+
+def scram_verifier(password: str, *, iterations: int = 4096, salt: bytes | None = None) -> str:
+    """PostgreSQL's stored form of a SCRAM-SHA-256 password (RFC 5802 / 7677)."""
+    salt = salt if salt is not None else secrets.token_bytes(16)
+    salted = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations)
+    client_key = hmac.digest(salted, b"Client Key", "sha256")
+    stored_key = hashlib.sha256(client_key).digest()
+    server_key = hmac.digest(salted, b"Server Key", "sha256")
+
+    def b64(raw: bytes) -> str:
+        return base64.b64encode(raw).decode()
+
+    return f"SCRAM-SHA-256${iterations}:{b64(salt)}${b64(stored_key)}:{b64(server_key)}"
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_literal(value: str) -> str:
+    if "\\" in value or "\x00" in value:
+        raise ContractError("refusing a SQL literal with a backslash or NUL")
+    return "'" + value.replace("'", "''") + "'"
+
+
+@dataclass(frozen=True)
+class PgUrl:
+    """A parsed ``postgresql://`` URL; ``repr`` hides the password."""
+
+    scheme: str
+    user: str
+    password: str = field(repr=False)
+    host: str
+    port: int
+    database: str
+    query: str
+
+    @classmethod
+    def parse(cls, url: str, *, what: str = "secret") -> PgUrl:
+        try:
+            parts = urlsplit(url)
+            port = parts.port or 5432
+        except ValueError:
+            raise ContractError(f"{what} is not a valid postgresql:// URL") from None
+        if parts.scheme not in ("postgresql", "postgres") or not parts.hostname:
+            raise ContractError(f"{what} is not a postgresql:// URL with a host")
+        if not parts.username:
+            raise ContractError(f"{what} URL has no user name")
+        return cls(
+            scheme=parts.scheme,
+            user=unquote(parts.username),
+            password=unquote(parts.password or ""),
+            host=parts.hostname,
+            port=port,
+            database=unquote(parts.path.lstrip("/")) or "postgres",
+            query=parts.query,
+        )
+
+    @property
+    def params(self) -> dict[str, str]:
+        return {k: v[-1] for k, v in parse_qs(self.query).items()}
+
+    @property
+    def sslmode(self) -> str:
+        return self.params.get("sslmode", "prefer")
+
+    def endpoint(self) -> tuple[str, int, str]:
+        return (self.host, self.port, self.database)
+
+    def with_credentials(self, user: str, password: str) -> PgUrl:
+        return replace(self, user=user, password=password)
+
+    def unparse(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        netloc = f"{quote(self.user, safe='')}:{quote(self.password, safe='')}@{host}:{self.port}"
+        return urlunsplit((self.scheme, netloc, "/" + quote(self.database), self.query, ""))
+
+
+def ssl_context_for(url: PgUrl) -> ssl.SSLContext | None:
+    """TLS as libpq's sslmode asks: require encrypts, verify-ca/verify-full also verify.
+
+    ``prefer``/``allow`` fall back to plaintext here (pg8000 cannot retry without TLS), so
+    production URLs should say ``sslmode=require`` or stronger.
+    """
+    mode = url.sslmode
+    if mode in _SSLMODES_PLAIN:
+        return None
+    if mode not in ("require", "verify-ca", "verify-full"):
+        raise ContractError(f"unsupported sslmode {mode!r}")
+    ctx = ssl.create_default_context(cafile=url.params.get("sslrootcert"))
+    if mode == "require":
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    elif mode == "verify-ca":
+        ctx.check_hostname = False
+    return ctx
+
+
+def connect(url: PgUrl, user: str, password: str) -> Any:
+    """A pg8000 native connection to ``url``'s endpoint as ``user`` (TLS per sslmode)."""
+    import pg8000.native
+
+    return pg8000.native.Connection(
+        user=user,
+        password=password,
+        host=url.host,
+        port=url.port,
+        database=url.database,
+        ssl_context=ssl_context_for(url),
+        timeout=CONNECT_TIMEOUT_S,
+        application_name="nt-secrets-rotation",
+    )
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    arg = exc.args[0] if exc.args else None
+    return arg.get("C") if isinstance(arg, dict) else None
+
+
+def login_works(url: PgUrl) -> bool:
+    """True if ``url``'s own credentials log in; False on an authentication failure.
+
+    Anything else (server down, TLS failure) propagates: it says nothing about the password.
+    """
+    import pg8000.exceptions
+
+    try:
+        conn = connect(url, url.user, url.password)
+    except pg8000.exceptions.DatabaseError as exc:
+        if _sqlstate(exc) in _AUTH_FAILED:
+            return False
+        raise
+    try:
+        conn.run("SELECT 1")
+    finally:
+        conn.close()
+    return True
+
+
+def check_login(url: PgUrl, ctx: RotationContext) -> None:
+    """testSecret: the pending credentials log in and are who they claim to be."""
+    import pg8000.exceptions
+
+    try:
+        conn = connect(url, url.user, url.password)
+    except pg8000.exceptions.DatabaseError as exc:
+        raise RotationError(
+            f"{ctx.arn} version {ctx.token}: login as {url.user!r} failed ({_sqlstate(exc)})"
+        ) from None
+    try:
+        rows = conn.run("SELECT current_user")
+    finally:
+        conn.close()
+    if not rows or rows[0][0] != url.user:
+        raise RotationError(f"{ctx.arn} version {ctx.token}: logged in as the wrong role")
+
+
+def set_password(conn: Any, user: str, password: str, *, ensure_login: bool) -> None:
+    """Store ``password`` (as a SCRAM verifier). A role may change its own password, but only
+    an admin may also (re-)grant LOGIN, hence ``ensure_login`` for the alternating strategy."""
+    verifier = quote_literal(scram_verifier(password))
+    login = " LOGIN" if ensure_login else ""
+    conn.run(f"ALTER ROLE {quote_ident(user)} WITH{login} PASSWORD {verifier}")
+
+
+def _same_endpoint(a: PgUrl, b: PgUrl, ctx: RotationContext) -> None:
+    if a.endpoint() != b.endpoint():
+        raise ContractError(
+            f"{ctx.arn} version {ctx.token}: pending URL changes host/port/database"
+        )
+
+
+class PostgresSingleUser:
+    """Change the user's own password: the old password stops working at setSecret."""
+
+    def create(self, ctx: RotationContext) -> str:
+        current = PgUrl.parse(ctx.current(), what="AWSCURRENT")
+        return current.with_credentials(current.user, new_password()).unparse()
+
+    def set(self, ctx: RotationContext, pending: str) -> None:
+        current = PgUrl.parse(ctx.current(), what="AWSCURRENT")
+        new = PgUrl.parse(pending, what="AWSPENDING")
+        _same_endpoint(current, new, ctx)
+        if new.user != current.user:
+            raise ContractError(f"{ctx.arn}: single-user rotation cannot change the user name")
+        if login_works(new):
+            logger.info("setSecret: %s version %s already set", ctx.arn, ctx.token)
+            return
+        candidates: list[tuple[str, str, str]] = []
+        if ctx.tags.get(TAG_MASTER_SECRET):
+            admin: AdminCredentials = ctx.admin_credentials(TAG_MASTER_SECRET)
+            candidates.append(("master", admin.username, admin.password))
+        candidates.append(("AWSCURRENT", current.user, current.password))
+        previous = ctx.previous()
+        if previous:
+            prev = PgUrl.parse(previous, what="AWSPREVIOUS")
+            if prev.endpoint() == current.endpoint():
+                candidates.append(("AWSPREVIOUS", prev.user, prev.password))
+        conn = self._first_login(current, candidates, ctx)
+        try:
+            set_password(conn, new.user, new.password, ensure_login=False)
+        finally:
+            conn.close()
+        logger.info("setSecret: %s password of role %s changed", ctx.arn, new.user)
+
+    @staticmethod
+    def _first_login(
+        url: PgUrl, candidates: list[tuple[str, str, str]], ctx: RotationContext
+    ) -> Any:
+        import pg8000.exceptions
+
+        for label, user, password in candidates:
+            try:
+                return connect(url, user, password)
+            except pg8000.exceptions.DatabaseError as exc:
+                if _sqlstate(exc) not in _AUTH_FAILED:
+                    raise
+                logger.info("setSecret: %s cannot log in with %s credentials", ctx.arn, label)
+        raise RotationError(f"{ctx.arn}: no stored credentials can log in to change the password")
+
+    def test(self, ctx: RotationContext, pending: str) -> None:
+        check_login(PgUrl.parse(pending, what="AWSPENDING"), ctx)
+
+    def finish(self, ctx: RotationContext) -> None:
+        return None
+
+
+def base_user(user: str) -> str:
+    return user[: -len(CLONE_SUFFIX)] if user.endswith(CLONE_SUFFIX) else user
+
+
+class PostgresAlternatingUsers:
+    """Alternate between ``<user>`` and ``<user>_clone``, changed by the master user.
+
+    The credentials handed out before (now AWSPREVIOUS) keep working until the next
+    rotation, which re-keys that user.
+    """
+
+    def create(self, ctx: RotationContext) -> str:
+        current = PgUrl.parse(ctx.current(), what="AWSCURRENT")
+        base = base_user(current.user)
+        if len(base + CLONE_SUFFIX) > _MAX_IDENTIFIER:
+            raise ContractError(f"{ctx.arn}: user name too long for a {CLONE_SUFFIX} twin")
+        other = base + CLONE_SUFFIX if current.user == base else base
+        return current.with_credentials(other, new_password()).unparse()
+
+    def set(self, ctx: RotationContext, pending: str) -> None:
+        import pg8000.exceptions
+
+        current = PgUrl.parse(ctx.current(), what="AWSCURRENT")
+        new = PgUrl.parse(pending, what="AWSPENDING")
+        _same_endpoint(current, new, ctx)
+        base = base_user(current.user)
+        if new.user not in (base, base + CLONE_SUFFIX):
+            raise ContractError(f"{ctx.arn}: pending user is not {base} or its {CLONE_SUFFIX}")
+        if new.user == current.user:
+            raise ContractError(f"{ctx.arn}: alternating rotation must switch users")
+        admin = ctx.admin_credentials(TAG_MASTER_SECRET)
+        conn = connect(current, admin.username, admin.password)
+        try:
+            exists = conn.run("SELECT 1 FROM pg_roles WHERE rolname = :n", n=new.user)
+            if not exists:
+                try:
+                    conn.run(f"CREATE ROLE {quote_ident(new.user)} WITH LOGIN")
+                    logger.info("setSecret: %s created role %s", ctx.arn, new.user)
+                except pg8000.exceptions.DatabaseError as exc:
+                    if _sqlstate(exc) != "42710":  # duplicate_object: a concurrent duplicate
+                        raise
+            if new.user != base:
+                # The clone inherits everything granted to the base user.
+                conn.run(f"GRANT {quote_ident(base)} TO {quote_ident(new.user)}")
+            set_password(conn, new.user, new.password, ensure_login=True)
+        finally:
+            conn.close()
+        logger.info("setSecret: %s password of role %s set", ctx.arn, new.user)
+
+    def test(self, ctx: RotationContext, pending: str) -> None:
+        check_login(PgUrl.parse(pending, what="AWSPENDING"), ctx)
+
+    def finish(self, ctx: RotationContext) -> None:
+        return None
