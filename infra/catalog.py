@@ -18,6 +18,11 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+# Rotation classes (the seed's schedule) and strategies are defined once, in the rotation contract
+# that the Lambda also ships with; the catalog re-exports them.
+from infra.rotation.contract import RotationClass as RotationClass
+from infra.rotation.contract import RotationStrategy as RotationStrategy
+
 CATALOG_PATH = Path(__file__).with_name("catalog.yaml")
 
 
@@ -46,38 +51,6 @@ class TradingMode(StrEnum):
     @property
     def is_live(self) -> bool:
         return self in (TradingMode.LIVE, TradingMode.MAINNET)
-
-
-class RotationClass(StrEnum):
-    """The seed's rotation schedule (section 4.1)."""
-
-    API_KEY = "api_key"
-    DATABASE_PASSWORD = "database_password"
-    JWT_SECRET = "jwt_secret"
-    ENCRYPTION_KEY = "encryption_key"
-
-    @property
-    def max_age_days(self) -> int:
-        return ROTATION_MAX_AGE_DAYS[self]
-
-
-ROTATION_MAX_AGE_DAYS: Mapping[RotationClass, int] = {
-    RotationClass.API_KEY: 90,
-    RotationClass.DATABASE_PASSWORD: 180,
-    RotationClass.JWT_SECRET: 365,
-    RotationClass.ENCRYPTION_KEY: 730,
-}
-
-
-class RotationStrategy(StrEnum):
-    """How the rotation Lambda rotates a secret (docs/rotation.md)."""
-
-    GENERATED_HMAC = "generated-hmac"
-    GENERATED_AES256 = "generated-aes256"
-    POSTGRES_SINGLE_USER = "postgres-single-user"
-    POSTGRES_ALTERNATING_USERS = "postgres-alternating-users"
-    REDIS_ACL = "redis-acl"
-    THIRD_PARTY_MANUAL = "third-party-manual"
 
 
 class Source(StrEnum):

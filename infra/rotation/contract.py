@@ -1,7 +1,9 @@
 """Tag contract between the Pulumi program and the rotation Lambda.
 
-Pure data: no pulumi, no boto3. The Pulumi program imports this module to set the tags on
-each ``aws.secretsmanager.Secret``; the Lambda reads the same tags to choose a strategy.
+Pure data: no pulumi, no boto3, no third-party import. The catalog (infra/catalog.py) takes its
+rotation classes and strategies from here, the Pulumi program sets the tags on each
+``aws.secretsmanager.Secret``, and the Lambda reads the same tags to choose a strategy. Which
+strategy a secret uses is catalog data (``strategy:`` in infra/catalog.yaml), not decided here.
 """
 
 from __future__ import annotations
@@ -54,6 +56,10 @@ class RotationClass(StrEnum):
     JWT_SECRET = "jwt_secret"  # noqa: S105 (a class name)
     ENCRYPTION_KEY = "encryption_key"
 
+    @property
+    def max_age_days(self) -> int:
+        return ROTATION_DAYS[self]
+
 
 #: Rotation schedule in days per class (seed doc, section 4.1).
 ROTATION_DAYS: Final[Mapping[RotationClass, int]] = {
@@ -85,25 +91,9 @@ REQUIRED_TAGS: Final[Mapping[RotationStrategy, frozenset[str]]] = {
     RotationStrategy.THIRD_PARTY_MANUAL: frozenset(),
 }
 
-#: Default strategy for each environment variable of the seed doc that can be rotated.
-#: Variables not listed here (exchange / LLM / notification keys) are third-party-manual.
-DEFAULT_STRATEGY_BY_VARIABLE: Final[Mapping[str, RotationStrategy]] = {
-    "JWT_SECRET": RotationStrategy.GENERATED_HMAC,
-    "API_SIGNING_SECRET": RotationStrategy.GENERATED_HMAC,
-    "ENCRYPTION_KEY": RotationStrategy.GENERATED_AES256,
-    "DATABASE_URL": RotationStrategy.POSTGRES_ALTERNATING_USERS,
-    "TIMESCALE_URL": RotationStrategy.POSTGRES_ALTERNATING_USERS,
-    "REDIS_PASSWORD": RotationStrategy.REDIS_ACL,
-}
-
 #: Minimum random bytes of generated secrets (hex-encoded: twice as many characters).
 HMAC_KEY_BYTES: Final = 32
 AES256_KEY_BYTES: Final = 32
-
-
-def strategy_for_variable(variable: str) -> RotationStrategy:
-    """Default strategy of an environment variable name (third-party-manual when unknown)."""
-    return DEFAULT_STRATEGY_BY_VARIABLE.get(variable, RotationStrategy.THIRD_PARTY_MANUAL)
 
 
 def parse_strategy(tags: Mapping[str, str]) -> RotationStrategy:

@@ -6,6 +6,7 @@ import logging
 
 import pytest
 
+from infra.catalog import default_catalog
 from infra.rotation.contract import (
     AWSCURRENT,
     AWSPENDING,
@@ -19,7 +20,6 @@ from infra.rotation.contract import (
     missing_tags,
     parse_strategy,
     redis_tls_enabled,
-    strategy_for_variable,
 )
 from infra.rotation.errors import ContractError, RotationError
 
@@ -42,8 +42,8 @@ OLD_KEY = "ab" * 32  # fake initial key
         ("OPENAI_API_KEY", RotationStrategy.THIRD_PARTY_MANUAL),
     ],
 )
-def test_default_strategy_per_variable(variable: str, strategy: RotationStrategy) -> None:
-    assert strategy_for_variable(variable) is strategy
+def test_catalog_strategy_per_variable(variable: str, strategy: RotationStrategy) -> None:
+    assert default_catalog().get(variable).strategy is strategy
 
 
 @pytest.mark.parametrize(
