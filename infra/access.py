@@ -89,10 +89,10 @@ ROLES: Mapping[RoleName, Role] = {
     "trader": Role(
         name="trader",
         title="Trader",
-        description="Read production keys except admin ones; paper and live trading",
+        description="Read production (live) keys except admin ones; never paper and live together",
         human=True,
         read_only=True,
-        scopes=frozenset({Scope.TEST, Scope.PAPER, Scope.LIVE}),
+        scopes=frozenset({Scope.LIVE}),
     ),
     "admin": Role(
         name="admin",

@@ -17,6 +17,7 @@ from typing import Any
 from infra.catalog import load_catalog
 from nt_secrets.capture import Capture, capture_program
 from nt_secrets.stackfile import StackConfig, read_stack
+from policies.model import ResourceRecord
 
 PLAN_SCHEMA_VERSION = 1
 
@@ -47,6 +48,31 @@ def plan_stack(
         account_id=account,
     )
     return config, capture
+
+
+def records(capture: Capture) -> list[ResourceRecord]:
+    """The capture as the policies see resources: values unwrapped, secret markers kept aside."""
+    out = []
+    for r in capture.resources:
+        out.append(
+            ResourceRecord(
+                urn=r.urn,
+                type=r.type,
+                name=r.name,
+                props=r.raw_inputs,
+                custom=r.custom,
+                secret_paths=tuple(r.secret_paths),
+                protect=bool(r.options.get("protect")),
+                retain_on_delete=bool(r.options.get("retainOnDelete")),
+                additional_secret_outputs=tuple(r.options.get("additionalSecretOutputs") or ()),
+                provider=r.options.get("provider"),
+                parent=r.parent or None,
+                dependencies=tuple(r.dependencies),
+                property_dependencies={k: tuple(v) for k, v in r.property_dependencies.items()},
+                source="plan",
+            )
+        )
+    return out
 
 
 def summary(capture: Capture) -> dict[str, Any]:

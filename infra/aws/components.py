@@ -154,6 +154,7 @@ class SecretStore(pulumi.ComponentResource):
                         if entry.scopes_in(env) & {Scope.LIVE, Scope.ADMIN}
                         else "confidential",
                         "catalog-name": entry.name,
+                        "access-scopes": "+".join(sorted(s.value for s in entry.scopes_in(env))),
                     },
                 ),
                 opts=pulumi.ResourceOptions(parent=self, protect=settings.protected),

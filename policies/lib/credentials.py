@@ -72,7 +72,7 @@ __all__ = [
 
 SENSITIVE_KEY_KIND: Final = "sensitive-key"
 # Pulumi's signature key and its "secret" type tag (not secrets; allowlisted for scanners)
-PULUMI_SECRET_SIG: Final = "1b47061264138c4ac30d75fd1eb44270"  # noqa: S105  # pragma: allowlist secret
+PULUMI_SECRET_SIG: Final = "1b47061264138c4ac30d75fd1eb44270"  # pragma: allowlist secret
 _SIG_KEY: Final = "4dabf18193072939515e22adb298388d"  # pragma: allowlist secret
 
 #: detect-secrets plugins deliberately not used (see module docstring).

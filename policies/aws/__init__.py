@@ -1,0 +1,1 @@
+"""AWS policies, one module per service family."""

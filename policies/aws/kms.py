@@ -1,0 +1,58 @@
+"""KMS: customer-managed keys rotate and are not deleted on short notice."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from policies.framework import PackPolicy, Resource, Spec, resource_policy
+from policies.model import UNKNOWN, Category, Severity
+
+KEY = "aws:kms/key:Key"
+
+ROTATION = Spec(
+    id="aws-kms-key-rotation",
+    description="Symmetric customer-managed KMS keys have automatic rotation enabled",
+    severity=Severity.HIGH,
+    category=Category.ENCRYPTION,
+    remediation="Set enableKeyRotation: true (rotationPeriodInDays at most 365).",
+    resource_types=(KEY,),
+    checkov=("CKV_AWS_7",),
+)
+
+
+def _rotation(r: Resource, report: Callable[[str], None]) -> None:
+    spec = r.get("customerMasterKeySpec") or r.get("keySpec") or "SYMMETRIC_DEFAULT"
+    if spec not in ("SYMMETRIC_DEFAULT", UNKNOWN):
+        return  # asymmetric and HMAC keys cannot rotate automatically
+    if r.get("enableKeyRotation") not in (True, UNKNOWN):
+        report("enableKeyRotation is not true")
+    period = r.get("rotationPeriodInDays")
+    if period not in (None, UNKNOWN) and int(period) > 365:
+        report(f"rotationPeriodInDays is {period}; at most 365")
+
+
+DELETION = Spec(
+    id="aws-kms-deletion-window",
+    description="KMS keys wait the longest deletion window (30 days) before they are destroyed",
+    severity=Severity.MEDIUM,
+    category=Category.DELETION_PROTECTION,
+    remediation="Set deletionWindowInDays: 30; data encrypted with a deleted key is lost.",
+    resource_types=(KEY,),
+    config={"minimumDays": {"type": "integer", "minimum": 7, "maximum": 30, "default": 30}},
+)
+
+
+def _deletion(r: Resource, report: Callable[[str], None]) -> None:
+    days = r.get("deletionWindowInDays")
+    if days == UNKNOWN:
+        return
+    days = 30 if days is None else int(days)
+    minimum = int(r.config.get("minimumDays", 30))
+    if days < minimum:
+        report(f"deletionWindowInDays is {days}; at least {minimum}")
+
+
+POLICIES: list[PackPolicy] = [
+    resource_policy(ROTATION, _rotation),
+    resource_policy(DELETION, _deletion),
+]

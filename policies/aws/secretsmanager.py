@@ -1,0 +1,157 @@
+"""Secrets Manager: customer-managed encryption, recovery windows, rotation schedule, public policies."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from infra.rotation.contract import ROTATION_DAYS
+from policies.framework import PackPolicy, Resource, Spec, resource_policy, stack_policy
+from policies.model import UNKNOWN, Category, Severity
+
+SECRET = "aws:secretsmanager/secret:Secret"
+ROTATION = "aws:secretsmanager/secretRotation:SecretRotation"
+PRODUCTION = {"type": "array", "items": {"type": "string"}, "default": ["production", "prod"]}
+
+CMK = Spec(
+    id="aws-secretsmanager-cmk-encryption",
+    description="Secrets Manager secrets are encrypted with a customer-managed KMS key",
+    severity=Severity.HIGH,
+    category=Category.ENCRYPTION,
+    remediation="Set kmsKeyId to the environment's customer-managed key (not aws/secretsmanager).",
+    resource_types=(SECRET,),
+    checkov=("CKV_AWS_149",),
+)
+
+
+def _cmk(r: Resource, report: Callable[[str], None]) -> None:
+    key = r.get("kmsKeyId")
+    if key == UNKNOWN:
+        return
+    if not key:
+        report("kmsKeyId is not set: the secret uses the AWS-managed key aws/secretsmanager")
+    elif str(key).endswith("alias/aws/secretsmanager"):
+        report("kmsKeyId names the AWS-managed key aws/secretsmanager")
+
+
+RECOVERY = Spec(
+    id="aws-secretsmanager-recovery-window",
+    description="Deleted secrets stay recoverable: no force-delete, and a 30-day window in production",
+    severity=Severity.MEDIUM,
+    category=Category.DELETION_PROTECTION,
+    remediation="Set recoveryWindowInDays to at least 7 (30 in production); never 0.",
+    resource_types=(SECRET,),
+    config={
+        "minimumDays": {"type": "integer", "minimum": 7, "maximum": 30, "default": 7},
+        "productionDays": {"type": "integer", "minimum": 7, "maximum": 30, "default": 30},
+        "productionEnvironments": PRODUCTION,
+    },
+)
+
+
+def _recovery(r: Resource, report: Callable[[str], None]) -> None:
+    days = r.get("recoveryWindowInDays")
+    if days == UNKNOWN:
+        return
+    days = 30 if days is None else int(days)  # AWS default
+    production = r.tags().get("environment") in r.config.get("productionEnvironments", [])
+    minimum = int(
+        r.config.get("productionDays" if production else "minimumDays", 30 if production else 7)
+    )
+    if days == 0:
+        report("recoveryWindowInDays is 0: the secret would be force-deleted without recovery")
+    elif days < minimum:
+        report(
+            f"recoveryWindowInDays is {days}; at least {minimum} required"
+            + (" in production" if production else "")
+        )
+
+
+PUBLIC = Spec(
+    id="aws-secretsmanager-block-public-policy",
+    description="Secret resource policies are attached with BlockPublicPolicy",
+    severity=Severity.HIGH,
+    category=Category.PUBLIC_ACCESS,
+    remediation="Set blockPublicPolicy: true on every aws.secretsmanager.SecretPolicy.",
+    resource_types=("aws:secretsmanager/secretPolicy:SecretPolicy",),
+)
+
+
+def _public(r: Resource, report: Callable[[str], None]) -> None:
+    if r.get("blockPublicPolicy") not in (True, UNKNOWN):
+        report("blockPublicPolicy is not true: a policy granting public access would be accepted")
+
+
+SCHEDULE = Spec(
+    id="aws-secretsmanager-rotation-schedule",
+    description="Every rotatable secret has an automatic rotation within its class maximum",
+    severity=Severity.HIGH,
+    category=Category.ROTATION,
+    remediation="Declare an aws.secretsmanager.SecretRotation for the secret with "
+    "rotationRules.automaticallyAfterDays at most the class maximum (api_key 90, "
+    "database_password 180, jwt_secret 365, encryption_key 730).",
+    resource_types=(SECRET, ROTATION),
+    checkov=("CKV2_AWS_57", "CKV_AWS_304"),
+    config={
+        "maximumDays": {
+            "type": "object",
+            "additionalProperties": {"type": "integer", "minimum": 1},
+            "default": {c.value: d for c, d in ROTATION_DAYS.items()},
+            "description": "maximum rotation period per rotation-class tag value",
+        },
+        "classTag": {"type": "string", "default": "rotation-class"},
+    },
+)
+
+
+def _days(rotation: Resource) -> Any:
+    rules = rotation.get("rotationRules")
+    if isinstance(rules, dict):
+        return rules.get("automaticallyAfterDays")
+    return None
+
+
+def _schedule(
+    resources: Sequence[Resource], config: Any, report: Callable[[str, str | None], None]
+) -> None:
+    maximum: dict[str, int] = dict(config.get("maximumDays") or SCHEDULE.defaults()["maximumDays"])
+    tag = str(config.get("classTag") or "rotation-class")
+    rotations: dict[str, list[Resource]] = {}
+    for r in resources:
+        if r.type != ROTATION:
+            continue
+        target = r.get("secretId")
+        # The rotation names its secret by ARN/id; offline both are known, under the engine the
+        # parent link (the program parents rotations to their secret) is used as well.
+        keys = {str(target)} if target not in (None, UNKNOWN) else set()
+        if r.parent:
+            keys.add(r.parent)
+        for k in keys:
+            rotations.setdefault(k, []).append(r)
+    for secret in resources:
+        if secret.type != SECRET:
+            continue
+        klass = secret.tags().get(tag)
+        if klass is None or klass == "none":
+            continue
+        limit = maximum.get(klass)
+        if limit is None:
+            report(f"unknown {tag} {klass!r}; known: {', '.join(sorted(maximum))}", secret.urn)
+            continue
+        found = rotations.get(secret.urn, []) + rotations.get(str(secret.get("name")), [])
+        if not found:
+            report(f"{tag} {klass} but no SecretRotation (maximum {limit} days)", secret.urn)
+        for rot in found:
+            days = _days(rot)
+            if days in (None, UNKNOWN):
+                continue
+            if int(days) > limit:
+                report(f"rotates every {days} days; {klass} allows at most {limit}", rot.urn)
+
+
+POLICIES: list[PackPolicy] = [
+    resource_policy(CMK, _cmk),
+    resource_policy(RECOVERY, _recovery),
+    resource_policy(PUBLIC, _public),
+    stack_policy(SCHEDULE, _schedule),
+]

@@ -1,0 +1,1 @@
+"""Policies that examine every resource, whichever provider made it."""

@@ -1,0 +1,276 @@
+"""How a policy of this pack is written: uniform metadata, one check function, two runtimes.
+
+A policy is a :class:`Spec` (id, description, severity, enforcement, category, remediation, checkov
+IDs, the resource types it examines, tunables) plus a check function. :func:`resource_policy` and
+:func:`stack_policy` turn them into real ``pulumi_policy`` policy objects: the same objects run under
+the Pulumi engine (``pulumi preview --policy-pack policies``) and in the offline runner
+(``policies/runner.py``).
+
+A check sees a :class:`Resource`: the engine's view (type, URN, name, inputs with unknown values
+raising ``UnknownValueError``, resource options, policy config) plus, offline only, the exact paths
+whose values were secret-marked. Under the engine ``secret_paths`` is ``None``: CrossGuard cannot
+see secretness, so checks fall back to what the engine does show (unknown values at preview,
+``additionalSecretOutputs``).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import fnmatch
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyComplianceFramework,
+    PolicyConfigSchema,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    Severity,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+from pulumi_policy.proxy import UnknownValueError
+
+from policies.model import UNKNOWN, Category, Enforcement, PolicyInfo, ResourceRecord
+from policies.model import Severity as ModelSeverity
+
+#: Set by the offline runner for the resource being validated (None under the engine).
+OFFLINE_RECORD: contextvars.ContextVar[ResourceRecord | None] = contextvars.ContextVar(
+    "nt_offline_record", default=None
+)
+#: Set by the offline runner for stack policies: URN -> record.
+OFFLINE_STACK: contextvars.ContextVar[Mapping[str, ResourceRecord] | None] = contextvars.ContextVar(
+    "nt_offline_stack", default=None
+)
+
+
+@dataclass(frozen=True)
+class Spec:
+    """Uniform metadata of one policy."""
+
+    id: str
+    description: str
+    severity: ModelSeverity
+    category: Category
+    remediation: str
+    resource_types: tuple[str, ...] = ()  # () = every resource type
+    enforcement: Enforcement = Enforcement.MANDATORY
+    checkov: tuple[str, ...] = ()
+    frameworks: tuple[str, ...] = ()
+    config: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def applies_to(self, resource_type: str) -> bool:
+        return not self.resource_types or any(
+            fnmatch.fnmatchcase(resource_type, t) for t in self.resource_types
+        )
+
+    @property
+    def info(self) -> PolicyInfo:
+        return PolicyInfo(
+            id=self.id,
+            description=self.description,
+            severity=self.severity,
+            enforcement=self.enforcement,
+            category=self.category,
+            remediation=self.remediation,
+            checkov=self.checkov,
+            frameworks=self.frameworks,
+        )
+
+    def defaults(self) -> dict[str, Any]:
+        return {k: v["default"] for k, v in self.config.items() if "default" in v}
+
+
+def plain(value: Any) -> Any:
+    """A plain copy of an engine property value; unknown leaves become :data:`UNKNOWN`, and
+    integral floats (protobuf Structs carry every number as a double) become ints, so a check sees
+    the same values under the engine and offline."""
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for key in value:
+            try:
+                out[str(key)] = plain(value[key])
+            except UnknownValueError:
+                out[str(key)] = UNKNOWN
+        return out
+    if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
+        items: list[Any] = []
+        for i in range(len(value)):
+            try:
+                items.append(plain(value[i]))
+            except UnknownValueError:
+                items.append(UNKNOWN)
+        return items
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def get_path(props: Mapping[str, Any], path: str) -> Any:
+    """Value at ``a.b[0].c`` in plain props, or None when absent."""
+    node: Any = props
+    for part in path.replace("[", ".").replace("]", "").split("."):
+        if not part:
+            continue
+        if isinstance(node, Mapping):
+            node = node.get(part)
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return None
+    return node
+
+
+@dataclass
+class Resource:
+    """What a check sees of one resource."""
+
+    type: str
+    urn: str
+    name: str
+    props: dict[str, Any]
+    config: Mapping[str, Any]
+    protect: bool
+    additional_secret_outputs: tuple[str, ...]
+    secret_paths: frozenset[str] | None  # None: secretness is invisible (under the engine)
+    parent: str | None = None
+
+    @property
+    def offline(self) -> bool:
+        return self.secret_paths is not None
+
+    def get(self, path: str) -> Any:
+        return get_path(self.props, path)
+
+    def tags(self) -> dict[str, str]:
+        tags = self.props.get("tags") or {}
+        return {str(k): str(v) for k, v in tags.items()} if isinstance(tags, Mapping) else {}
+
+    def is_secret(self, path: str) -> bool | None:
+        """Offline: whether the value at ``path`` (or an enclosing value) was secret-marked.
+        Under the engine: None (unknowable)."""
+        if self.secret_paths is None:
+            return None
+        return any(
+            path == p or path.startswith(p + ".") or path.startswith(p + "[")
+            for p in self.secret_paths
+        )
+
+
+Check = Callable[[Resource, Callable[[str], None]], None]
+StackCheck = Callable[
+    [Sequence[Resource], Mapping[str, Any], Callable[[str, str | None], None]], None
+]
+
+_SEVERITY = {
+    ModelSeverity.LOW: Severity.LOW,
+    ModelSeverity.MEDIUM: Severity.MEDIUM,
+    ModelSeverity.HIGH: Severity.HIGH,
+    ModelSeverity.CRITICAL: Severity.CRITICAL,
+}
+_ENFORCEMENT = {
+    Enforcement.ADVISORY: EnforcementLevel.ADVISORY,
+    Enforcement.MANDATORY: EnforcementLevel.MANDATORY,
+    Enforcement.DISABLED: EnforcementLevel.DISABLED,
+}
+
+
+def _resource_from_args(args: ResourceValidationArgs) -> Resource:
+    record = OFFLINE_RECORD.get()
+    opts = args.opts
+    return Resource(
+        type=args.resource_type,
+        urn=args.urn,
+        name=args.name,
+        props=plain(args.props),
+        config=plain(args.get_config() or {}),
+        protect=bool(opts.protect),
+        additional_secret_outputs=tuple(opts.additional_secret_outputs or ()),
+        secret_paths=frozenset(record.secret_paths) if record is not None else None,
+        parent=opts.parent,
+    )
+
+
+def _policy_kwargs(spec: Spec) -> dict[str, Any]:
+    schema = None
+    if spec.config:
+        schema = PolicyConfigSchema(properties={k: dict(v) for k, v in spec.config.items()})
+    framework = None
+    if spec.frameworks:
+        framework = PolicyComplianceFramework(name=", ".join(spec.frameworks))
+    tags = [spec.category.value, *(f"checkov:{c}" for c in spec.checkov)]
+    return {
+        "name": spec.id,
+        "description": spec.description,
+        "enforcement_level": _ENFORCEMENT[spec.enforcement],
+        "config_schema": schema,
+        "severity": _SEVERITY[spec.severity],
+        "framework": framework,
+        "tags": tags,
+        "remediation_steps": spec.remediation,
+    }
+
+
+@dataclass(frozen=True)
+class PackPolicy:
+    """A built policy with its spec (the registry keeps both)."""
+
+    spec: Spec
+    policy: ResourceValidationPolicy | StackValidationPolicy
+
+
+def resource_policy(spec: Spec, check: Check) -> PackPolicy:
+    def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+        if not spec.applies_to(args.resource_type):
+            return
+        check(_resource_from_args(args), lambda message: report_violation(message, None))
+
+    return PackPolicy(spec, ResourceValidationPolicy(validate=validate, **_policy_kwargs(spec)))
+
+
+def stack_resources(args: StackValidationArgs) -> list[Resource]:
+    records = OFFLINE_STACK.get()
+    out: list[Resource] = []
+    for r in args.resources:
+        record = records.get(r.urn) if records is not None else None
+        opts = r.opts
+        out.append(
+            Resource(
+                type=r.resource_type,
+                urn=r.urn,
+                name=r.name,
+                props=plain(r.props),
+                config={},
+                protect=bool(opts.protect),
+                additional_secret_outputs=tuple(opts.additional_secret_outputs or ()),
+                secret_paths=frozenset(record.secret_paths) if record is not None else None,
+                parent=r.parent.urn if r.parent is not None else opts.parent,
+            )
+        )
+    return out
+
+
+def stack_policy(spec: Spec, check: StackCheck) -> PackPolicy:
+    def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+        check(stack_resources(args), plain(args.get_config() or {}), report_violation)
+
+    return PackPolicy(spec, StackValidationPolicy(validate=validate, **_policy_kwargs(spec)))
+
+
+def walk_strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """Every string leaf of plain props with its path."""
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            yield from walk_strings(v, f"{path}.{k}" if path else str(k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from walk_strings(v, f"{path}[{i}]")
+    elif isinstance(value, str):
+        yield path, value
+
+
+def matches_any(value: str, patterns: Iterable[str]) -> bool:
+    return any(fnmatch.fnmatchcase(value, p) for p in patterns)

@@ -1,0 +1,30 @@
+"""The policy pack: the registry of every policy, in one place."""
+
+from __future__ import annotations
+
+from policies import stack
+from policies.aws import audit, iam, kms, protection, secretsmanager, storage
+from policies.common import plaintext, secret_values
+from policies.framework import PackPolicy
+from policies.model import PolicyInfo
+
+PACK_NAME = "neural-trader-secrets"
+PACK_DESCRIPTION = "neural-trader secrets: nothing plaintext, nothing over-permissive, everything encrypted, rotated and audited"
+
+ALL: tuple[PackPolicy, ...] = (
+    *plaintext.POLICIES,
+    *secret_values.POLICIES,
+    *iam.POLICIES,
+    *secretsmanager.POLICIES,
+    *kms.POLICIES,
+    *storage.POLICIES,
+    *audit.POLICIES,
+    *protection.POLICIES,
+    *stack.POLICIES,
+)
+
+assert len({p.spec.id for p in ALL}) == len(ALL), "policy ids must be unique"
+
+
+def infos() -> dict[str, PolicyInfo]:
+    return {p.spec.id: p.spec.info for p in ALL}

@@ -1,0 +1,817 @@
+"""Every policy of the pack, table-driven: a compliant and a violating case each (plus the tricky
+ones: unknown values at preview, secret markers, the IAM grammar), run through the offline runner.
+
+Fixture credentials are obviously fake and marked for scanners.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from policies.model import UNKNOWN, ResourceRecord
+from policies.pack import ALL
+from policies.runner import PolicyConfigError, resolve_config, run
+
+ACCOUNT = "123456789012"
+SECRET_ARN = f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:neural-trader/production/auth/jwt-secret-AbCdEf"
+KEY_ARN = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def rec(type_: str, props: dict[str, Any], name: str = "r", **kw: Any) -> ResourceRecord:
+    return ResourceRecord(
+        urn=f"urn:pulumi:t::p::{type_}::{name}",
+        type=type_,
+        name=name,
+        props=props,
+        source="fixture",
+        **kw,
+    )
+
+
+def doc(*statements: dict[str, Any]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def allow(action: Any, resource: Any = SECRET_ARN, **extra: Any) -> dict[str, Any]:
+    return {"Effect": "Allow", "Action": action, "Resource": resource, **extra}
+
+
+PROD_TAGS = {"environment": "production", "rotation-class": "jwt_secret"}
+GOOD_SECRET = {
+    "name": "neural-trader/production/auth/jwt-secret",
+    "kmsKeyId": KEY_ARN,
+    "recoveryWindowInDays": 30,
+    "tags": PROD_TAGS,
+}
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+SECRET = "aws:secretsmanager/secret:Secret"
+VERSION = "aws:secretsmanager/secretVersion:SecretVersion"
+
+# (case id, policy id, records, expected number of violations of that policy)
+CASES: list[tuple[str, str, list[ResourceRecord], int]] = [
+    # ---- plaintext --------------------------------------------------------------------------
+    ("clean tags", "all-no-plaintext-credentials", [rec(SECRET, GOOD_SECRET)], 0),
+    (
+        "slack token in a tag",
+        "all-no-plaintext-credentials",
+        [
+            rec(
+                SECRET,
+                {
+                    **GOOD_SECRET,
+                    "tags": {"owner": "xoxb-123456789012-123456789012-FAKEfakeFAKEfakeFAKEfake"},
+                },
+            )
+        ],  # pragma: allowlist secret
+        1,
+    ),
+    (
+        "OpenAI key in Lambda environment, even secret-marked",
+        "all-no-plaintext-credentials",
+        [
+            rec(
+                "aws:lambda/function:Function",
+                {
+                    "environment": {
+                        "variables": {
+                            "OPENAI_API_KEY": "sk-proj-FAKE0123456789abcdefFAKE0123456789abcdef"
+                        }
+                    }
+                },  # pragma: allowlist secret
+                secret_paths=("environment.variables.OPENAI_API_KEY",),
+            )
+        ],
+        1,
+    ),
+    (
+        "secret-marked database password input",
+        "all-no-plaintext-credentials",
+        [
+            rec(
+                "aws:rds/instance:Instance",
+                {"password": "Zx9-FAKE-generated-pw-Qq77"},
+                secret_paths=("password",),
+            )
+        ],  # pragma: allowlist secret
+        0,
+    ),
+    (
+        "plaintext database password input",
+        "all-no-plaintext-credentials",
+        [
+            rec("aws:rds/instance:Instance", {"password": "Zx9-FAKE-generated-pw-Qq77"})
+        ],  # pragma: allowlist secret
+        1,
+    ),
+    (
+        "unknown value at preview",
+        "all-no-plaintext-credentials",
+        [rec("aws:rds/instance:Instance", {"password": UNKNOWN})],
+        0,
+    ),
+    (
+        "credential in a ConfigMap",
+        "all-no-plaintext-credentials",
+        [
+            rec(
+                "kubernetes:core/v1:ConfigMap",
+                {
+                    "data": {
+                        "ANTHROPIC_API_KEY": "sk-ant-api03-FAKEFAKEFAKEFAKEFAKEFAKEFAKEFAKEFAKEFAKE-FAKEFAKE"
+                    }
+                },
+            )
+        ],  # pragma: allowlist secret
+        1,
+    ),
+    (
+        "AWS key in provider config",
+        "all-no-plaintext-credentials",
+        [
+            rec(
+                "pulumi:providers:aws", {"region": "us-east-1", "accessKey": "AKIAIOSFODNN7EXAMPLE"}
+            )
+        ],  # pragma: allowlist secret
+        1,
+    ),
+    (
+        "ARNs, hashes and ids are not credentials",
+        "all-no-plaintext-credentials",
+        [
+            rec(
+                ROLE_POLICY,
+                {
+                    "policy": doc(allow("secretsmanager:GetSecretValue")),
+                    "role": "r",
+                    "name": "9ef8ab6fba8202a6d467a218d032b662e88ea560f26e812c77a93c0216e4dffc",
+                },
+            )
+        ],
+        0,
+    ),
+    # ---- secret-holding fields ----------------------------------------------------------------
+    (
+        "secret-marked secret string",
+        "all-secret-values-marked-secret",
+        [rec(VERSION, {"secretString": "v"}, secret_paths=("secretString",))],
+        0,
+    ),
+    (
+        "plaintext secret string",
+        "all-secret-values-marked-secret",
+        [rec(VERSION, {"secretString": "v"})],
+        1,
+    ),
+    (
+        "unknown secret string at preview",
+        "all-secret-values-marked-secret",
+        [rec(VERSION, {"secretString": UNKNOWN})],
+        0,
+    ),
+    (
+        "azure-native Key Vault secret without additionalSecretOutputs",
+        "all-secret-values-marked-secret",
+        [rec("azure-native:keyvault:Secret", {"properties": {"value": "s3cr3t-FAKE"}})],
+        1,
+    ),
+    (
+        "azure-native Key Vault secret marked secret",
+        "all-secret-values-marked-secret",
+        [
+            rec(
+                "azure-native:keyvault:Secret",
+                {"properties": {"value": "s3cr3t-FAKE"}},
+                secret_paths=("properties",),
+            )
+        ],
+        0,
+    ),
+    (
+        "kubernetes Secret stringData in plaintext",
+        "all-secret-values-marked-secret",
+        [rec("kubernetes:core/v1:Secret", {"stringData": {"k": "v"}})],
+        1,
+    ),
+    (
+        "vault KV data secret",
+        "all-secret-values-marked-secret",
+        [rec("vault:kv/secretV2:SecretV2", {"dataJson": "{}"}, secret_paths=("dataJson",))],
+        0,
+    ),
+    (
+        "gcp secret data in plaintext",
+        "all-secret-values-marked-secret",
+        [rec("gcp:secretmanager/secretVersion:SecretVersion", {"secretData": "x"})],
+        1,
+    ),
+    (
+        "plain SSM String parameter is not a secret field",
+        "all-secret-values-marked-secret",
+        [rec("aws:ssm/parameter:Parameter", {"type": "String", "value": "x"})],
+        0,
+    ),
+    # ---- IAM ---------------------------------------------------------------------------------
+    (
+        "exact actions",
+        "aws-iam-no-wildcard-actions",
+        [rec(ROLE_POLICY, {"policy": doc(allow(["secretsmanager:GetSecretValue"]))})],
+        0,
+    ),
+    (
+        "star action",
+        "aws-iam-no-wildcard-actions",
+        [rec(ROLE_POLICY, {"policy": doc(allow("*", "*"))})],
+        1,
+    ),
+    (
+        "service-wide action (seed 5.1 live policy)",
+        "aws-iam-no-wildcard-actions",
+        [
+            rec(
+                ROLE_POLICY,
+                {"policy": doc(allow(["s3:*"], ["arn:aws:s3:::neural-trader-artifacts/*"]))},
+            )
+        ],
+        1,
+    ),
+    (
+        "allow with NotAction",
+        "aws-iam-no-wildcard-actions",
+        [
+            rec(
+                ROLE_POLICY,
+                {"policy": doc({"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"})},
+            )
+        ],
+        1,
+    ),
+    (
+        "statement as object, lower-case action",
+        "aws-iam-no-wildcard-actions",
+        [
+            rec(
+                ROLE_POLICY,
+                {"policy": {"Version": "2012-10-17", "Statement": allow("SECRETSMANAGER:*")}},
+            )
+        ],
+        1,
+    ),
+    (
+        "wildcard inside a name is fine",
+        "aws-iam-no-wildcard-actions",
+        [rec(ROLE_POLICY, {"policy": doc(allow("secretsmanager:Get*Value"))})],
+        0,
+    ),
+    (
+        "resource star on a scopable action",
+        "aws-iam-no-resource-star",
+        [rec(ROLE_POLICY, {"policy": doc(allow("secretsmanager:GetSecretValue", "*"))})],
+        1,
+    ),
+    (
+        "resource star on an unscopable action",
+        "aws-iam-no-resource-star",
+        [rec(ROLE_POLICY, {"policy": doc(allow("secretsmanager:ListSecrets", "*"))})],
+        0,
+    ),
+    (
+        "public principal in a secret policy",
+        "aws-iam-no-public-principal",
+        [
+            rec(
+                "aws:secretsmanager/secretPolicy:SecretPolicy",
+                {
+                    "policy": doc(
+                        {
+                            "Effect": "Allow",
+                            "Principal": "*",
+                            "Action": "secretsmanager:GetSecretValue",
+                            "Resource": "*",
+                        }
+                    ),
+                    "blockPublicPolicy": True,
+                },
+            )
+        ],
+        1,
+    ),
+    (
+        "conditional deny with star principal",
+        "aws-iam-no-public-principal",
+        [
+            rec(
+                "aws:secretsmanager/secretPolicy:SecretPolicy",
+                {
+                    "policy": doc(
+                        {
+                            "Effect": "Deny",
+                            "Principal": {"AWS": "*"},
+                            "Action": "secretsmanager:GetSecretValue",
+                            "Resource": "*",
+                            "Condition": {"StringNotEquals": {"aws:PrincipalAccount": ACCOUNT}},
+                        }
+                    ),
+                    "blockPublicPolicy": True,
+                },
+            )
+        ],
+        0,
+    ),
+    (
+        "key policy granting kms:Decrypt to everyone",
+        "aws-iam-no-public-principal",
+        [
+            rec(
+                "aws:kms/key:Key",
+                {
+                    "policy": doc(
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"AWS": "*"},
+                            "Action": "kms:Decrypt",
+                            "Resource": "*",
+                        }
+                    ),
+                    "enableKeyRotation": True,
+                },
+            )
+        ],
+        1,
+    ),
+    (
+        "OIDC trust without subject",
+        "aws-iam-no-public-principal",
+        [
+            rec(
+                "aws:iam/role:Role",
+                {
+                    "assumeRolePolicy": doc(
+                        {
+                            "Effect": "Allow",
+                            "Principal": {
+                                "Federated": f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"
+                            },
+                            "Action": "sts:AssumeRoleWithWebIdentity",
+                        }
+                    )
+                },
+            )
+        ],
+        1,
+    ),
+    (
+        "privilege escalation",
+        "aws-iam-no-risky-permissions",
+        [rec(ROLE_POLICY, {"policy": doc(allow(["iam:CreatePolicyVersion"], "*"))})],
+        1,
+    ),
+    (
+        "credentials exposure",
+        "aws-iam-no-risky-permissions",
+        [rec(ROLE_POLICY, {"policy": doc(allow(["iam:CreateAccessKey"], "*"))})],
+        1,
+    ),
+    (
+        "scoped read is not risky",
+        "aws-iam-no-risky-permissions",
+        [rec(ROLE_POLICY, {"policy": doc(allow(["secretsmanager:GetSecretValue"]))})],
+        0,
+    ),
+    ("malformed JSON", "aws-iam-valid-documents", [rec(ROLE_POLICY, {"policy": "{not json"})], 1),
+    (
+        "unknown action is advisory",
+        "aws-iam-known-actions",
+        [rec(ROLE_POLICY, {"policy": doc(allow("secretsmanager:GetSecretValu"))})],
+        1,
+    ),
+    (
+        "policy unknown at preview",
+        "aws-iam-no-wildcard-actions",
+        [rec(ROLE_POLICY, {"policy": UNKNOWN})],
+        0,
+    ),
+    (
+        "read-only role with a write",
+        "aws-iam-read-only-roles",
+        [
+            rec(
+                "aws:iam/role:Role", {"name": "neural-trader-production-backtest"}, name="backtest"
+            ),
+            rec(
+                ROLE_POLICY,
+                {
+                    "policy": doc(
+                        allow(["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"])
+                    )
+                },
+                name="bt",
+                parent="urn:pulumi:t::p::aws:iam/role:Role::backtest",
+            ),
+        ],
+        1,
+    ),
+    (
+        "read-only role, decrypt without condition",
+        "aws-iam-read-only-roles",
+        [
+            rec("aws:iam/role:Role", {"name": "x-auditor"}, name="auditor"),
+            rec(
+                ROLE_POLICY,
+                {"policy": doc(allow(["kms:Decrypt"], KEY_ARN))},
+                name="au",
+                parent="urn:pulumi:t::p::aws:iam/role:Role::auditor",
+            ),
+        ],
+        1,
+    ),
+    (
+        "read-only role reading through Secrets Manager",
+        "aws-iam-read-only-roles",
+        [
+            rec("aws:iam/role:Role", {"name": "x", "tags": {"access": "read-only"}}, name="ro"),
+            rec(
+                ROLE_POLICY,
+                {
+                    "policy": doc(
+                        allow(["secretsmanager:GetSecretValue"]),
+                        allow(
+                            ["kms:Decrypt"],
+                            KEY_ARN,
+                            Condition={
+                                "StringEquals": {
+                                    "kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"
+                                }
+                            },
+                        ),
+                    )
+                },
+                name="ro-p",
+                parent="urn:pulumi:t::p::aws:iam/role:Role::ro",
+            ),
+        ],
+        0,
+    ),
+    # ---- Secrets Manager ---------------------------------------------------------------------
+    ("CMK", "aws-secretsmanager-cmk-encryption", [rec(SECRET, GOOD_SECRET)], 0),
+    (
+        "no CMK",
+        "aws-secretsmanager-cmk-encryption",
+        [rec(SECRET, {**GOOD_SECRET, "kmsKeyId": None})],
+        1,
+    ),
+    (
+        "aws-managed key alias",
+        "aws-secretsmanager-cmk-encryption",
+        [rec(SECRET, {**GOOD_SECRET, "kmsKeyId": "alias/aws/secretsmanager"})],
+        1,
+    ),
+    (
+        "CMK unknown at preview",
+        "aws-secretsmanager-cmk-encryption",
+        [rec(SECRET, {**GOOD_SECRET, "kmsKeyId": UNKNOWN})],
+        0,
+    ),
+    (
+        "force delete",
+        "aws-secretsmanager-recovery-window",
+        [rec(SECRET, {**GOOD_SECRET, "recoveryWindowInDays": 0})],
+        1,
+    ),
+    (
+        "short window in production",
+        "aws-secretsmanager-recovery-window",
+        [rec(SECRET, {**GOOD_SECRET, "recoveryWindowInDays": 7})],
+        1,
+    ),
+    (
+        "7 days outside production",
+        "aws-secretsmanager-recovery-window",
+        [
+            rec(
+                SECRET,
+                {**GOOD_SECRET, "recoveryWindowInDays": 7, "tags": {"environment": "development"}},
+            )
+        ],
+        0,
+    ),
+    (
+        "public policy not blocked",
+        "aws-secretsmanager-block-public-policy",
+        [
+            rec(
+                "aws:secretsmanager/secretPolicy:SecretPolicy",
+                {"policy": doc(), "blockPublicPolicy": False},
+            )
+        ],
+        1,
+    ),
+    (
+        "rotation within the class maximum",
+        "aws-secretsmanager-rotation-schedule",
+        [
+            rec(SECRET, GOOD_SECRET, name="s"),
+            rec(
+                "aws:secretsmanager/secretRotation:SecretRotation",
+                {"secretId": SECRET_ARN, "rotationRules": {"automaticallyAfterDays": 365}},
+                parent="urn:pulumi:t::p::aws:secretsmanager/secret:Secret::s",
+            ),
+        ],
+        0,
+    ),
+    (
+        "rotation longer than the class maximum",
+        "aws-secretsmanager-rotation-schedule",
+        [
+            rec(
+                SECRET,
+                {**GOOD_SECRET, "tags": {**PROD_TAGS, "rotation-class": "api_key"}},
+                name="s",
+            ),
+            rec(
+                "aws:secretsmanager/secretRotation:SecretRotation",
+                {"secretId": SECRET_ARN, "rotationRules": {"automaticallyAfterDays": 120}},
+                parent="urn:pulumi:t::p::aws:secretsmanager/secret:Secret::s",
+            ),
+        ],
+        1,
+    ),
+    (
+        "rotatable secret without rotation",
+        "aws-secretsmanager-rotation-schedule",
+        [rec(SECRET, GOOD_SECRET)],
+        1,
+    ),
+    # ---- KMS, S3, CloudTrail, protection -----------------------------------------------------
+    (
+        "key rotates",
+        "aws-kms-key-rotation",
+        [rec("aws:kms/key:Key", {"enableKeyRotation": True})],
+        0,
+    ),
+    (
+        "key does not rotate",
+        "aws-kms-key-rotation",
+        [rec("aws:kms/key:Key", {"enableKeyRotation": False})],
+        1,
+    ),
+    (
+        "asymmetric key cannot rotate",
+        "aws-kms-key-rotation",
+        [rec("aws:kms/key:Key", {"customerMasterKeySpec": "RSA_2048"})],
+        0,
+    ),
+    (
+        "short key deletion window",
+        "aws-kms-deletion-window",
+        [rec("aws:kms/key:Key", {"deletionWindowInDays": 7})],
+        1,
+    ),
+    (
+        "public access block half on",
+        "aws-s3-public-access-block",
+        [
+            rec(
+                "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+                {"blockPublicAcls": True, "blockPublicPolicy": True},
+            )
+        ],
+        1,
+    ),
+    (
+        "SSE-S3 instead of KMS",
+        "aws-s3-kms-encryption",
+        [
+            rec(
+                "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+                {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]},
+            )
+        ],
+        1,
+    ),
+    (
+        "versioning suspended",
+        "aws-s3-versioning",
+        [
+            rec(
+                "aws:s3/bucketVersioning:BucketVersioning",
+                {"versioningConfiguration": {"status": "Suspended"}},
+            )
+        ],
+        1,
+    ),
+    (
+        "force destroy",
+        "aws-s3-no-force-destroy",
+        [rec("aws:s3/bucket:Bucket", {"forceDestroy": True})],
+        1,
+    ),
+    (
+        "trail without validation",
+        "aws-cloudtrail-secure-trail",
+        [rec("aws:cloudtrail/trail:Trail", {"kmsKeyId": KEY_ARN, "isMultiRegionTrail": True})],
+        1,
+    ),
+    (
+        "production secrets without a trail",
+        "aws-cloudtrail-required-in-production",
+        [rec(SECRET, GOOD_SECRET)],
+        1,
+    ),
+    (
+        "production secrets with a trail",
+        "aws-cloudtrail-required-in-production",
+        [
+            rec(SECRET, GOOD_SECRET),
+            rec(
+                "aws:cloudtrail/trail:Trail",
+                {"kmsKeyId": KEY_ARN, "isMultiRegionTrail": True, "enableLogFileValidation": True},
+            ),
+        ],
+        0,
+    ),
+    ("unprotected production secret", "aws-protect-production-data", [rec(SECRET, GOOD_SECRET)], 1),
+    (
+        "protected production secret",
+        "aws-protect-production-data",
+        [rec(SECRET, GOOD_SECRET, protect=True)],
+        0,
+    ),
+    (
+        "static provider keys",
+        "aws-provider-no-static-credentials",
+        [
+            rec(
+                "pulumi:providers:aws",
+                {"accessKey": "AKIAIOSFODNN7EXAMPLE", "secretKey": "x"},
+                secret_paths=("secretKey",),
+            )
+        ],
+        1,
+    ),  # pragma: allowlist secret
+    (
+        "provider with a role",
+        "aws-provider-no-static-credentials",
+        [rec("pulumi:providers:aws", {"region": "us-east-1"})],
+        0,
+    ),
+    # ---- stack policies ----------------------------------------------------------------------
+    (
+        "production stack missing most catalog secrets",
+        "nt-stack-catalog-coverage",
+        [rec(SECRET, {**GOOD_SECRET, "tags": {**PROD_TAGS, "catalog-name": "JWT_SECRET"}})],
+        20,
+    ),
+    (
+        "one role reads paper and live",
+        "nt-stack-paper-live-separation",
+        [
+            rec(
+                SECRET,
+                {
+                    "name": "neural-trader/production/alpaca/api-key",
+                    "tags": {"access-scopes": "live"},
+                },
+                name="live",
+            ),
+            rec(
+                SECRET,
+                {
+                    "name": "neural-trader/production/alpaca/paper-key",
+                    "tags": {"access-scopes": "paper+test"},
+                },
+                name="paper",
+            ),
+            rec("aws:iam/role:Role", {"name": "x-trader"}, name="trader"),
+            rec(
+                ROLE_POLICY,
+                {
+                    "policy": doc(
+                        allow(
+                            "secretsmanager:GetSecretValue",
+                            [
+                                f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:neural-trader/production/alpaca/*"
+                            ],
+                        )
+                    )
+                },
+                name="p",
+                parent="urn:pulumi:t::p::aws:iam/role:Role::trader",
+            ),
+        ],
+        1,
+    ),
+    (
+        "admin reads both",
+        "nt-stack-paper-live-separation",
+        [
+            rec(SECRET, {"name": "a", "tags": {"access-scopes": "live"}}, name="live"),
+            rec(SECRET, {"name": "b", "tags": {"access-scopes": "paper"}}, name="paper"),
+            rec("aws:iam/role:Role", {"name": "x-admin"}, name="admin"),
+            rec(
+                ROLE_POLICY,
+                {
+                    "policy": doc(
+                        allow(
+                            "secretsmanager:GetSecretValue",
+                            [
+                                f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:a-AbCdEf",
+                                f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:b-AbCdEf",
+                            ],
+                        )
+                    )
+                },
+                name="p",
+                parent="urn:pulumi:t::p::aws:iam/role:Role::admin",
+            ),
+        ],
+        0,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "policy", "records", "expected"), CASES, ids=[c[0] for c in CASES]
+)
+def test_policy_case(case: str, policy: str, records: list[ResourceRecord], expected: int) -> None:
+    result = run(records)
+    found = [v for v in result.violations if v.policy == policy]
+    # expected: 0 = compliant, n > 0 = at least one violation (one problem may be reported per rule)
+    assert (len(found) > 0) == (expected > 0), [
+        f"{v.policy}: {v.message}" for v in result.violations
+    ]
+    if expected == 1 and policy != "aws-iam-no-risky-permissions":
+        assert len(found) == 1, [v.message for v in found]
+    for v in found:
+        assert "FAKE" not in v.message and "EXAMPLE" not in v.message, (
+            "a violation must never quote a credential"
+        )
+
+
+def test_every_policy_has_a_compliant_and_a_violating_case() -> None:
+    violating = {c[1] for c in CASES if c[3] > 0}
+    compliant = {c[1] for c in CASES if c[3] == 0}
+    ids = {p.spec.id for p in ALL}
+    assert ids - violating == set(), "policies without a violating case"
+    missing_ok = ids - compliant
+    assert missing_ok <= {
+        "aws-iam-valid-documents",
+        "aws-iam-known-actions",
+        "aws-s3-no-force-destroy",
+        "aws-s3-public-access-block",
+        "aws-s3-kms-encryption",
+        "aws-s3-versioning",
+        "aws-kms-deletion-window",
+        "aws-cloudtrail-secure-trail",
+        "aws-secretsmanager-block-public-policy",
+        "nt-stack-catalog-coverage",
+    }
+
+
+def test_every_policy_carries_uniform_metadata() -> None:
+    for p in ALL:
+        s = p.spec
+        parts = s.id.split("-")
+        assert len(parts) >= 3 and parts[0] in {
+            "aws",
+            "all",
+            "nt",
+            "gcp",
+            "azure",
+            "vault",
+            "kubernetes",
+        }, s.id
+        assert s.description and s.remediation
+        if s.category.value in ("plaintext", "over-permissive"):
+            assert s.enforcement.value == "mandatory" or s.id == "aws-iam-known-actions", s.id
+
+
+@pytest.mark.parametrize(
+    ("config", "error"),
+    [
+        ({"no-such-policy": "mandatory"}, "unknown policies"),
+        ({"all": "sometimes"}, "enforcement level"),
+        ({"aws-kms-deletion-window": {"minimumDays": 3}}, "minimumDays"),
+        ({"aws-kms-deletion-window": {"colour": "red"}}, "colour"),
+    ],
+)
+def test_bad_policy_pack_config_is_refused(config: dict[str, Any], error: str) -> None:
+    with pytest.raises(PolicyConfigError, match=error):
+        resolve_config(config)
+
+
+def test_config_levels_and_tunables_apply() -> None:
+    records = [rec("aws:kms/key:Key", {"enableKeyRotation": False, "deletionWindowInDays": 10})]
+    assert {v.policy for v in run(records).violations} == {
+        "aws-kms-key-rotation",
+        "aws-kms-deletion-window",
+    }
+    relaxed = run(
+        records,
+        config={"aws-kms-deletion-window": {"minimumDays": 10}, "aws-kms-key-rotation": "disabled"},
+    )
+    assert relaxed.violations == []
+    advisory = run(records, config={"all": "advisory"})
+    assert {v.enforcement.value for v in advisory.violations} == {"advisory"}
