@@ -315,7 +315,7 @@ def capture_program(
     *,
     stack: str,
     project: str,
-    config: Mapping[str, str],
+    config: Mapping[str, str] | None = None,
     secret_keys: tuple[str, ...] | list[str] = (),
     region: str = "us-east-1",
     account_id: str = "123456789012",
@@ -331,7 +331,7 @@ def capture_program(
         pulumi.runtime.set_mocks(
             monitor.mocks, project=project, stack=stack, preview=True, monitor=monitor
         )
-        pulumi.runtime.set_all_config(dict(config), list(secret_keys))
+        pulumi.runtime.set_all_config(dict(config or {}), list(secret_keys))
         with _secure_values_unknown():
             _sync_await(run_pulumi_func(program))
         resources = sorted(monitor.captured, key=lambda r: r.urn)

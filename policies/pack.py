@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from policies import stack
 from policies.aws import audit, iam, kms, protection, secretsmanager, storage
-from policies.common import plaintext, secret_values
+from policies.common import generated, plaintext, secret_values
 from policies.framework import PackPolicy
 from policies.model import PolicyInfo
 
@@ -14,6 +14,7 @@ PACK_DESCRIPTION = "neural-trader secrets: nothing plaintext, nothing over-permi
 ALL: tuple[PackPolicy, ...] = (
     *plaintext.POLICIES,
     *secret_values.POLICIES,
+    *generated.POLICIES,
     *iam.POLICIES,
     *secretsmanager.POLICIES,
     *kms.POLICIES,

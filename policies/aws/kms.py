@@ -52,7 +52,27 @@ def _deletion(r: Resource, report: Callable[[str], None]) -> None:
         report(f"deletionWindowInDays is {days}; at least {minimum}")
 
 
+ALIAS = Spec(
+    id="aws-kms-alias-customer-key",
+    description="KMS aliases name a customer-managed key and never use the reserved alias/aws/ prefix",
+    severity=Severity.LOW,
+    category=Category.ENCRYPTION,
+    remediation="Point the alias at the environment's customer-managed key; alias/aws/* names "
+    "AWS-managed keys.",
+    resource_types=("aws:kms/alias:Alias",),
+)
+
+
+def _alias(r: Resource, report: Callable[[str], None]) -> None:
+    name = r.get("name") or r.get("namePrefix") or ""
+    if isinstance(name, str) and name.startswith("alias/aws/"):
+        report(f"alias {name} uses the reserved alias/aws/ prefix")
+    if not r.get("targetKeyId"):
+        report("targetKeyId is not set")
+
+
 POLICIES: list[PackPolicy] = [
     resource_policy(ROTATION, _rotation),
     resource_policy(DELETION, _deletion),
+    resource_policy(ALIAS, _alias),
 ]

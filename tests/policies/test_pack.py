@@ -657,6 +657,36 @@ CASES: list[tuple[str, str, list[ResourceRecord], int]] = [
         [rec("pulumi:providers:aws", {"region": "us-east-1"})],
         0,
     ),
+    (
+        "strong password",
+        "random-secret-strength",
+        [rec("random:index/randomPassword:RandomPassword", {"length": 32})],
+        0,
+    ),
+    (
+        "short password",
+        "random-secret-strength",
+        [rec("random:index/randomPassword:RandomPassword", {"length": 8})],
+        1,
+    ),
+    (
+        "short key material",
+        "random-secret-strength",
+        [rec("random:index/randomBytes:RandomBytes", {"length": 8})],
+        1,
+    ),
+    (
+        "alias to a key",
+        "aws-kms-alias-customer-key",
+        [rec("aws:kms/alias:Alias", {"name": "alias/nt", "targetKeyId": "k"})],
+        0,
+    ),
+    (
+        "reserved alias",
+        "aws-kms-alias-customer-key",
+        [rec("aws:kms/alias:Alias", {"name": "alias/aws/secretsmanager", "targetKeyId": "k"})],
+        1,
+    ),
     # ---- stack policies ----------------------------------------------------------------------
     (
         "production stack missing most catalog secrets",
