@@ -163,3 +163,30 @@ def test_env_template_has_placeholders_and_never_a_value(
         if e.stored:
             assert assigned[e.name] == f"${{{e.name}}}"
     assert "AWS_SECRET_ACCESS_KEY=" not in out
+
+
+def test_policy_reference_doc_is_in_sync() -> None:
+    from nt_secrets.cli import policies_markdown
+
+    assert (ROOT / "docs" / "policies.md").read_text() == policies_markdown(), (
+        "docs/policies.md is stale: run `nt-secrets policies --format markdown > docs/policies.md`"
+    )
+
+
+def test_plan_fails_with_exit_1_on_a_mandatory_violation(tmp_path: Path) -> None:
+    """A credential committed in plaintext to a stack file under a key no setting reads."""
+    fake = "xoxb-123456789012-123456789012-FAKEfakeFAKEfakeFAKEfake"  # pragma: allowlist secret
+    project = _project(tmp_path, {"aws:slackToken": fake})
+    proc = run("plan", "--stack", "t", "--project-dir", str(project), "--format", "json")
+    assert proc.returncode == 1, proc.stderr
+    doc = json.loads(proc.stdout)
+    lint = [v for v in doc["violations"] if v["policy"] == "pulumi-stackconfig-plaintext-credentials"]
+    assert len(lint) == 1 and "aws:slackToken" in lint[0]["message"]
+    assert fake not in proc.stdout + proc.stderr
+
+
+def test_policy_pack_config_file_is_validated(tmp_path: Path) -> None:
+    cfg = tmp_path / "policy.json"
+    cfg.write_text(json.dumps({"aws-kms-deletion-window": {"minimumDays": 1}}))
+    proc = run("plan", "--stack", "dev", "--policy-pack-config", str(cfg))
+    assert proc.returncode == 2 and "minimumDays" in proc.stderr and "Traceback" not in proc.stderr

@@ -1,0 +1,42 @@
+"""Lint of ``Pulumi.<stack>.yaml``: a plaintext value that looks like a credential is a violation.
+
+The engine's policy packs never see stack files, so this check runs wherever the project reads one
+(``nt-secrets plan`` and ``nt-secrets check --stack``). Values set with ``pulumi config set
+--secret`` are ciphertext (``secure:``) and are not examined.
+"""
+
+from __future__ import annotations
+
+from nt_secrets.stackfile import StackConfig
+from policies.lib.credentials import scan_value
+from policies.model import Category, Enforcement, PolicyInfo, Severity, Violation
+
+STACK_FILE_POLICY = PolicyInfo(
+    id="pulumi-stackconfig-plaintext-credentials",
+    description="Stack configuration files hold no credential in plaintext",
+    severity=Severity.CRITICAL,
+    enforcement=Enforcement.MANDATORY,
+    category=Category.PLAINTEXT,
+    remediation="Remove the value from the file and set it with `pulumi config set --secret <key>`; "
+    "rotate the credential, since it has been committed.",
+    checkov=("CKV_SECRET_2", "CKV_SECRET_6"),
+)
+
+
+def lint_stack_file(config: StackConfig) -> list[Violation]:
+    violations: list[Violation] = []
+    for path, value in config.plaintext_leaves:
+        leaf = path.rsplit(".", 1)[-1].split(":", 1)[-1]
+        for hit in scan_value({leaf: value}):
+            violations.append(
+                Violation(
+                    policy=STACK_FILE_POLICY.id,
+                    severity=STACK_FILE_POLICY.severity,
+                    enforcement=STACK_FILE_POLICY.enforcement,
+                    category=STACK_FILE_POLICY.category,
+                    urn=None,
+                    message=f"{config.path.name}: {path}: {hit.kind} ({hit.hint})",
+                    checkov=STACK_FILE_POLICY.checkov,
+                )
+            )
+    return violations
