@@ -47,6 +47,20 @@ OFFLINE_STACK: contextvars.ContextVar[Mapping[str, ResourceRecord] | None] = con
 )
 
 
+EXEMPT_SCHEMA: Mapping[str, Any] = {
+    "type": "array",
+    "items": {"type": "string"},
+    "default": [],
+    "description": "URNs or resource names (glob patterns) this policy does not judge; each "
+    "exemption should name its reason in the config file's history",
+}
+
+
+def exempt(urn: str | None, name: str | None, config: Mapping[str, Any]) -> bool:
+    patterns = config.get("exemptResources") or []
+    return bool(patterns) and any(v is not None and matches_any(v, patterns) for v in (urn, name))
+
+
 @dataclass(frozen=True)
 class Spec:
     """Uniform metadata of one policy."""
@@ -80,8 +94,16 @@ class Spec:
             frameworks=self.frameworks,
         )
 
+    @property
+    def schema(self) -> dict[str, dict[str, Any]]:
+        """The policy's config schema: its own tunables plus the exemptions every policy takes."""
+        return {
+            **{k: dict(v) for k, v in self.config.items()},
+            "exemptResources": dict(EXEMPT_SCHEMA),
+        }
+
     def defaults(self) -> dict[str, Any]:
-        return {k: v["default"] for k, v in self.config.items() if "default" in v}
+        return {k: v["default"] for k, v in self.schema.items() if "default" in v}
 
 
 def plain(value: Any) -> Any:
@@ -195,9 +217,7 @@ def _resource_from_args(args: ResourceValidationArgs) -> Resource:
 
 
 def _policy_kwargs(spec: Spec) -> dict[str, Any]:
-    schema = None
-    if spec.config:
-        schema = PolicyConfigSchema(properties={k: dict(v) for k, v in spec.config.items()})
+    schema = PolicyConfigSchema(properties=spec.schema)
     framework = None
     if spec.frameworks:
         framework = PolicyComplianceFramework(name=", ".join(spec.frameworks))
@@ -225,6 +245,8 @@ class PackPolicy:
 def resource_policy(spec: Spec, check: Check) -> PackPolicy:
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
         if not spec.applies_to(args.resource_type):
+            return
+        if exempt(args.urn, args.name, args.get_config() or {}):
             return
         check(_resource_from_args(args), lambda message: report_violation(message, None))
 
@@ -255,7 +277,13 @@ def stack_resources(args: StackValidationArgs) -> list[Resource]:
 
 def stack_policy(spec: Spec, check: StackCheck) -> PackPolicy:
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-        check(stack_resources(args), plain(args.get_config() or {}), report_violation)
+        config = plain(args.get_config() or {})
+
+        def report(message: str, urn: str | None = None) -> None:
+            if urn is None or not exempt(urn, urn.rsplit("::", 1)[-1], config):
+                report_violation(message, urn)
+
+        check(stack_resources(args), config, report)
 
     return PackPolicy(spec, StackValidationPolicy(validate=validate, **_policy_kwargs(spec)))
 

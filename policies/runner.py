@@ -99,17 +99,12 @@ def resolve_config(
             config.update(props)
         elif entry is not None:
             raise PolicyConfigError(f"{pid}: expected an enforcement level or an object")
-        if p.spec.config or config:
-            schema = {
-                "type": "object",
-                "properties": {k: dict(v) for k, v in p.spec.config.items()},
-                "additionalProperties": False,
-            }
-            try:
-                jsonschema.validate(config, schema)
-            except jsonschema.ValidationError as exc:
-                where = ".".join(str(x) for x in exc.absolute_path) or "(config)"
-                raise PolicyConfigError(f"{pid}.{where}: {exc.message}") from None
+        schema = {"type": "object", "properties": p.spec.schema, "additionalProperties": False}
+        try:
+            jsonschema.validate(config, schema)
+        except jsonschema.ValidationError as exc:
+            where = ".".join(str(x) for x in exc.absolute_path) or "(config)"
+            raise PolicyConfigError(f"{pid}.{where}: {exc.message}") from None
         out[pid] = PolicySettings(level, config)
     return out
 

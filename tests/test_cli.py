@@ -180,7 +180,9 @@ def test_plan_fails_with_exit_1_on_a_mandatory_violation(tmp_path: Path) -> None
     proc = run("plan", "--stack", "t", "--project-dir", str(project), "--format", "json")
     assert proc.returncode == 1, proc.stderr
     doc = json.loads(proc.stdout)
-    lint = [v for v in doc["violations"] if v["policy"] == "pulumi-stackconfig-plaintext-credentials"]
+    lint = [
+        v for v in doc["violations"] if v["policy"] == "pulumi-stackconfig-plaintext-credentials"
+    ]
     assert len(lint) == 1 and "aws:slackToken" in lint[0]["message"]
     assert fake not in proc.stdout + proc.stderr
 

@@ -35,7 +35,7 @@ SPEC = Spec(
     category=Category.PLAINTEXT,
     remediation="Keep the credential in a secret manager and pass a reference (secret ARN/name) to "
     "the resource; where a field must hold the credential itself, pass a Pulumi secret.",
-    checkov=("CKV_AWS_45", "CKV_AWS_46", "CKV_SECRET_2", "CKV_SECRET_6", "CKV_K8S_35"),
+    checkov=("CKV_AWS_45", "CKV_AWS_46", "CKV_SECRET_2", "CKV_SECRET_6"),
 )
 
 

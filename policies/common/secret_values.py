@@ -37,7 +37,6 @@ SPEC = Spec(
     "pulumi-random output) and list the field in additional_secret_outputs where the provider "
     "does not mark it (azure-native Key Vault: additional_secret_outputs=['properties']).",
     resource_types=tuple(SECRET_VALUE_FIELDS),
-    checkov=("CKV_SECRET_6",),
 )
 
 

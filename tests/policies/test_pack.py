@@ -812,6 +812,7 @@ def test_every_policy_carries_uniform_metadata() -> None:
             "azure",
             "vault",
             "kubernetes",
+            "random",
         }, s.id
         assert s.description and s.remediation
         if s.category.value in ("plaintext", "over-permissive"):
@@ -845,3 +846,10 @@ def test_config_levels_and_tunables_apply() -> None:
     assert relaxed.violations == []
     advisory = run(records, config={"all": "advisory"})
     assert {v.enforcement.value for v in advisory.violations} == {"advisory"}
+
+
+def test_exempt_resources_are_not_judged() -> None:
+    records = [rec("aws:kms/key:Key", {"enableKeyRotation": False}, name="legacy-key")]
+    assert [v.policy for v in run(records).violations] == ["aws-kms-key-rotation"]
+    config = {"aws-kms-key-rotation": {"exemptResources": ["legacy-*"]}}
+    assert run(records, config=config).violations == []
