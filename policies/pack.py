@@ -7,6 +7,7 @@ from policies.aws import audit, iam, kms, protection, secretsmanager, storage
 from policies.common import generated, plaintext, secret_values
 from policies.framework import PackPolicy
 from policies.model import PolicyInfo
+from policies.other import azure, gcp, kubernetes, vault
 
 PACK_NAME = "neural-trader-secrets"
 PACK_DESCRIPTION = "neural-trader secrets: nothing plaintext, nothing over-permissive, everything encrypted, rotated and audited"
@@ -21,6 +22,10 @@ ALL: tuple[PackPolicy, ...] = (
     *storage.POLICIES,
     *audit.POLICIES,
     *protection.POLICIES,
+    *gcp.POLICIES,
+    *azure.POLICIES,
+    *vault.POLICIES,
+    *kubernetes.POLICIES,
     *stack.POLICIES,
 )
 

@@ -1,0 +1,1 @@
+"""Policies for the other backends' access models: GCP IAM, Azure Key Vault, Vault, Kubernetes RBAC."""
