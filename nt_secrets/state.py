@@ -225,7 +225,8 @@ def parse_state(doc: Any, *, source: str = "<state>") -> StackState:
 
     provider = body.get("secrets_providers")
     provider_type = provider.get("type") if isinstance(provider, dict) else None
-    resources_json = body.get("resources") or []
+    resources_json = body.get("resources")
+    resources_json = [] if resources_json is None else resources_json
     if not isinstance(resources_json, list):
         raise StateError(
             f"{source}: '{where}.resources' must be a list, found {_describe(resources_json)}"
@@ -235,7 +236,8 @@ def parse_state(doc: Any, *, source: str = "<state>") -> StackState:
     )
     pending: list[PendingOperation] = []
     if version >= 2:
-        ops = body.get("pending_operations") or []
+        ops = body.get("pending_operations")
+        ops = [] if ops is None else ops
         if not isinstance(ops, list):
             raise StateError(
                 f"{source}: '{where}.pending_operations' must be a list, found {_describe(ops)}"
@@ -292,8 +294,8 @@ def _record(r: Any, at: str, source: str, version: int) -> ResourceRecord:
         raise StateError(
             f"{source}: '{at}.urn' is not a Pulumi URN (urn:pulumi:<stack>::<project>::<type>::<name>)"
         )
-    inputs = r.get("inputs") or {}
-    outputs = r.get("outputs") or {}
+    inputs = {} if r.get("inputs") is None else r["inputs"]
+    outputs = {} if r.get("outputs") is None else r["outputs"]
     for key, value in (("inputs", inputs), ("outputs", outputs)):
         if not isinstance(value, dict):
             raise StateError(f"{source}: '{at}.{key}' must be an object, found {_describe(value)}")
@@ -304,14 +306,16 @@ def _record(r: Any, at: str, source: str, version: int) -> ResourceRecord:
     props = {k: _strip(v, _join("", k), secret_paths) for k, v in inputs.items()}
     outs = {k: _strip(v, _join(OUTPUTS_PREFIX, k), secret_paths) for k, v in outputs.items()}
 
-    prop_deps_json = r.get("propertyDependencies") or {}
+    prop_deps_json = r.get("propertyDependencies")
+    prop_deps_json = {} if prop_deps_json is None else prop_deps_json
     if not isinstance(prop_deps_json, dict):
         raise StateError(f"{source}: '{at}.propertyDependencies' must be an object")
     prop_deps = {
         str(k): _urn_list(v, f"{at}.propertyDependencies.{k}", source)
         for k, v in prop_deps_json.items()
     }
-    aso = r.get("additionalSecretOutputs") or []
+    aso = r.get("additionalSecretOutputs")
+    aso = [] if aso is None else aso
     if not isinstance(aso, list) or not all(isinstance(k, str) for k in aso):
         raise StateError(f"{source}: '{at}.additionalSecretOutputs' must be a list of names")
     return ResourceRecord(
