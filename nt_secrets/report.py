@@ -198,7 +198,9 @@ def render_json(violations: Iterable[Violation]) -> str:
     plan JSON's ``violations``."""
     vs = _ordered(violations)
     doc = {
-        "violations": [{**v.to_json(), "message": _safe(v.message)} for v in vs],
+        "violations": [
+            {**v.to_json(), "urn": v.urn and _safe(v.urn), "message": _safe(v.message)} for v in vs
+        ],
         "summary": {
             "total": len(vs),
             "mandatory": sum(v.mandatory for v in vs),
@@ -302,6 +304,8 @@ def sarif_level(enforcement: Enforcement, severity: Severity) -> str:
 
 def _artifact_uri(path: str | Path) -> dict[str, str]:
     p = Path(path)
+    if ".." in p.parts:  # outside the checkout: %SRCROOT% cannot reach it
+        p = p.resolve()
     if p.is_absolute():
         return {"uri": p.as_uri()}
     return {"uri": quote(PurePosixPath(*p.parts).as_posix()), "uriBaseId": "%SRCROOT%"}
