@@ -64,6 +64,9 @@ PLAINTEXT_SECRET: Final = "[plaintext secret]"  # noqa: S105  # pragma: allowlis
 OPAQUE_SECRET: Final = "[secret]"  # noqa: S105  # pragma: allowlist secret
 SUPPORTED_VERSIONS: Final = (1, 2, 3)
 OUTPUTS_PREFIX: Final = "outputs"
+#: deeper property values are refused: the credential scanner stops at this depth, and a value it
+#: cannot see must not pass as clean
+MAX_DEPTH: Final = 100
 
 PLAINTEXT_POLICY_ID: Final = "state-plaintext-secret"
 PLAINTEXT_POLICY: Final = PolicyInfo(
@@ -303,8 +306,19 @@ def _record(r: Any, at: str, source: str, version: int) -> ResourceRecord:
         inputs = {**r["defaults"], **inputs}
 
     secret_paths: list[str] = []
-    props = {k: _strip(v, _join("", k), secret_paths) for k, v in inputs.items()}
-    outs = {k: _strip(v, _join(OUTPUTS_PREFIX, k), secret_paths) for k, v in outputs.items()}
+    props: dict[str, Any] = {}
+    outs: dict[str, Any] = {}
+    for tree, prefix, into, where in (
+        (inputs, "", props, "inputs"),
+        (outputs, OUTPUTS_PREFIX, outs, "outputs"),
+    ):
+        for k, v in tree.items():
+            try:
+                into[k] = _strip(v, _join(prefix, k), secret_paths, 1)
+            except _TooDeep:
+                raise StateError(
+                    f"{source}: '{at}.{where}.{k}' is nested deeper than {MAX_DEPTH} levels"
+                ) from None
 
     prop_deps_json = r.get("propertyDependencies")
     prop_deps_json = {} if prop_deps_json is None else prop_deps_json
@@ -344,8 +358,14 @@ def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
-def _strip(value: Any, path: str, secret_paths: list[str]) -> Any:
+class _TooDeep(Exception):
+    pass
+
+
+def _strip(value: Any, path: str, secret_paths: list[str], depth: int) -> Any:
     """The value with secret envelopes replaced by placeholders (paths recorded)."""
+    if depth > MAX_DEPTH:
+        raise _TooDeep
     if isinstance(value, dict):
         if value.get(SIG_KEY) == PULUMI_SECRET_SIG:
             secret_paths.append(path)
@@ -354,9 +374,9 @@ def _strip(value: Any, path: str, secret_paths: list[str]) -> Any:
             if "plaintext" in value:
                 return PLAINTEXT_SECRET
             return OPAQUE_SECRET
-        return {k: _strip(v, _join(path, k), secret_paths) for k, v in value.items()}
+        return {k: _strip(v, _join(path, k), secret_paths, depth + 1) for k, v in value.items()}
     if isinstance(value, list):
-        return [_strip(v, f"{path}[{i}]", secret_paths) for i, v in enumerate(value)]
+        return [_strip(v, f"{path}[{i}]", secret_paths, depth + 1) for i, v in enumerate(value)]
     return value
 
 

@@ -437,6 +437,7 @@ BAD: list[tuple[str, bytes | str | None, str]] = [
     ("inputs-list", b'{"version": 3, "deployment": {"resources": [{"urn": "urn:pulumi:a::b::t::n", "type": "t", "inputs": []}]}}', "'deployment.resources[0].inputs' must be an object, found a list"),
     ("deps-string", b'{"version": 3, "deployment": {"resources": [{"urn": "urn:pulumi:a::b::t::n", "type": "t", "dependencies": "u"}]}}', "'deployment.resources[0].dependencies' must be a list of URNs"),
     ("parent-number", b'{"version": 3, "deployment": {"resources": [{"urn": "urn:pulumi:a::b::t::n", "type": "t", "parent": 1}]}}', "'deployment.resources[0].parent' must be a string, found a number"),
+    ("too-deep", b'{"version": 3, "deployment": {"resources": [{"urn": "urn:pulumi:a::b::t::n", "type": "t", "outputs": {"doc": ' + b'[' * 150 + b']' * 150 + b'}}]}}', "'deployment.resources[0].outputs.doc' is nested deeper than 100 levels"),
     ("pending-bad", b'{"version": 3, "deployment": {"pending_operations": [{"type": "creating"}]}}', "'deployment.pending_operations[0]' must be an object with a 'resource' object"),
 ]  # fmt: skip
 
