@@ -67,6 +67,7 @@ __all__ = [
     "CredentialHit",
     "is_sensitive_key",
     "looks_like_placeholder",
+    "redact_text",
     "scan_value",
 ]
 
@@ -581,3 +582,32 @@ def scan_value(value: object, *, path: str = "") -> list[CredentialHit]:
     key = path.rsplit(".", 1)[-1] if path else None
     _walk(value, path, key, out, 0)
     return out
+
+
+_PEM_BLOCK_RE: Final = re.compile(
+    r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----|$)",
+    re.S,
+)
+
+
+def redact_text(text: str) -> str:
+    """``text`` with every credential the format detectors find in it replaced by
+    ``[redacted: <hint>]`` (private keys whole, from BEGIN to END). For free text such as report
+    messages, where a value may have slipped in; key-name checks need structure and do not apply."""
+    if len(text) < _MIN_SCAN_LEN:
+        return text
+    prefilter = _prefilter()
+    if prefilter is not None and not prefilter.search(text):
+        return text
+    if "PRIVATE KEY" in text:
+        text = _PEM_BLOCK_RE.sub("[redacted: private key]", text)
+    found: dict[str, str] = {}
+    for kind, finder in _finders():
+        if kind == "Private Key":
+            continue
+        for secret, parts in finder(text):
+            if secret not in found and _accept(kind, secret, parts, text):
+                found[secret] = _hint(kind, secret)
+    for secret in sorted(found, key=len, reverse=True):
+        text = text.replace(secret, f"[redacted: {found[secret]}]")
+    return text

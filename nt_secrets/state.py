@@ -1,0 +1,475 @@
+"""Read a Pulumi stack's state into :class:`~policies.model.ResourceRecord` objects, and find the
+credentials it stores in plaintext.
+
+Accepted inputs (one JSON document, from a path or a stream):
+
+* ``pulumi stack export`` output: ``{"version": N, "deployment": {...}}``;
+* an on-disk checkpoint (``pulumi login --local`` / ``s3://`` backends, their ``history/`` and
+  ``backups/`` copies): ``{"version": N, "checkpoint": {"stack", "config", "latest": {...}}}``;
+* an unversioned pre-2018 checkpoint (``{"stack", "latest"}`` at the top level), read as version 1.
+
+``N`` is 1, 2 or 3, the deployment versions of Pulumi's ``apitype`` package: version 1 resources
+have ``defaults`` (deprecated provider defaults, merged under the inputs) and no providers; version
+2 adds first-class ``provider`` references, ``external`` and ``pending_operations``; version 3 adds
+``secrets_providers``, ``propertyDependencies``, ``additionalSecretOutputs``, ``retainOnDelete``...
+Every field is read as optional, the way Pulumi itself reads them. Anything newer is refused.
+
+Secrets are never decrypted. A secret envelope (``{"4dabf181...": "1b470612...", "ciphertext":
+...}``) becomes the opaque string :data:`CIPHERTEXT` and its path is listed in ``secret_paths``;
+inputs paths as they are (``masterAuth.password``), output paths prefixed ``outputs.``
+(``outputs.kubeconfig``). An envelope with ``plaintext`` (``pulumi stack export --show-secrets``)
+becomes :data:`PLAINTEXT_SECRET`, is listed in ``secret_paths`` too, and is reported by
+:func:`plaintext_findings`: a state file holding it holds the secret in clear. No secret value, of
+either kind, is kept in a record.
+
+Resources of ``pending_operations`` (an interrupted update) are read as well: they can hold the same
+values as finished resources, so the plaintext scan covers them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, Final, Literal
+
+from policies.lib.credentials import PULUMI_SECRET_SIG, SENSITIVE_KEY_KIND, scan_value
+from policies.model import Category, Enforcement, PolicyInfo, ResourceRecord, Severity, Violation
+
+__all__ = [
+    "CIPHERTEXT",
+    "PLAINTEXT_POLICY",
+    "PLAINTEXT_POLICY_ID",
+    "PLAINTEXT_SECRET",
+    "SUPPORTED_VERSIONS",
+    "PendingOperation",
+    "StackState",
+    "StateError",
+    "load_records",
+    "parse_state",
+    "plaintext_findings",
+    "read_state",
+]
+
+#: the signature key of Pulumi's special objects (secrets, assets, archives, resource references)
+SIG_KEY: Final = "4dabf18193072939515e22adb298388d"  # pragma: allowlist secret
+#: what an encrypted secret becomes in ``props``/``outputs`` (never decrypted)
+CIPHERTEXT: Final = "[ciphertext]"
+#: what a ``plaintext`` secret envelope becomes (the value is dropped; the path is a finding)
+PLAINTEXT_SECRET: Final = "[plaintext secret]"  # noqa: S105  # pragma: allowlist secret
+#: an envelope with neither (not written by Pulumi; kept opaque all the same)
+OPAQUE_SECRET: Final = "[secret]"  # noqa: S105  # pragma: allowlist secret
+SUPPORTED_VERSIONS: Final = (1, 2, 3)
+OUTPUTS_PREFIX: Final = "outputs"
+#: deeper property values are refused: the credential scanner stops at this depth, and a value it
+#: cannot see must not pass as clean
+MAX_DEPTH: Final = 100
+
+PLAINTEXT_POLICY_ID: Final = "state-plaintext-secret"
+PLAINTEXT_POLICY: Final = PolicyInfo(
+    id=PLAINTEXT_POLICY_ID,
+    description="Credentials in a stack's state must be stored as Pulumi secrets (ciphertext), "
+    "never in plaintext.",
+    severity=Severity.CRITICAL,
+    enforcement=Enforcement.MANDATORY,
+    category=Category.PLAINTEXT,
+    remediation="Mark the value as a secret in the program (pulumi.Output.secret, "
+    "additionalSecretOutputs on the resource, `pulumi config set --secret`) and run `pulumi up` "
+    "so the state stores it encrypted; then rotate the credential: anyone who could read the "
+    "state file has seen it. Never commit state files or `pulumi stack export --show-secrets` "
+    "output.",
+)
+
+Form = Literal["export", "checkpoint"]
+
+
+class StateError(ValueError):
+    """The input is not a readable Pulumi state. The message names the input and the problem
+    (never a value from it)."""
+
+
+@dataclass(frozen=True)
+class PendingOperation:
+    """An operation the engine had started when the state was written (``creating``...)."""
+
+    type: str
+    record: ResourceRecord
+
+
+@dataclass(frozen=True)
+class StackState:
+    """A stack's state: where it came from, its shape, its resources."""
+
+    source: str
+    form: Form
+    version: int
+    stack: str | None
+    secrets_provider: str | None
+    resources: tuple[ResourceRecord, ...]
+    pending_operations: tuple[PendingOperation, ...] = ()
+
+    def records(self) -> list[ResourceRecord]:
+        """The resources, then the resources of pending operations."""
+        return [*self.resources, *(op.record for op in self.pending_operations)]
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "null"
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(
+        type(value), "a number"
+    )
+
+
+def read_state(source: str | Path | IO[str] | IO[bytes], *, name: str | None = None) -> StackState:
+    """Read a state from a file path or an open stream (``name`` labels a stream in messages).
+
+    Raises :class:`StateError` for a missing/unreadable file, non-JSON input, a JSON document
+    that is not a Pulumi state, or an unsupported version.
+    """
+    if isinstance(source, str | Path):
+        label = name or str(source)
+        path = Path(source)
+        try:
+            with path.open("rb") as fp:
+                doc = _load_json(fp, label)
+        except FileNotFoundError:
+            raise StateError(f"{label}: no such file") from None
+        except IsADirectoryError:
+            raise StateError(f"{label}: is a directory, not a state file") from None
+        except PermissionError:
+            raise StateError(f"{label}: permission denied") from None
+        except OSError as exc:
+            raise StateError(
+                f"{label}: cannot read ({exc.strerror or type(exc).__name__})"
+            ) from None
+    else:
+        label = name or str(getattr(source, "name", "<stream>"))
+        doc = _load_json(source, label)
+    return parse_state(doc, source=label)
+
+
+def _load_json(fp: IO[str] | IO[bytes], label: str) -> Any:
+    try:
+        return json.load(fp)
+    except UnicodeDecodeError:
+        raise StateError(f"{label}: not JSON (not UTF-8 text)") from None
+    except json.JSONDecodeError as exc:
+        if not exc.doc.strip():
+            raise StateError(f"{label}: not JSON (the input is empty)") from None
+        # exc.msg never quotes the document, so no value can leak through it
+        raise StateError(
+            f"{label}: not JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
+        ) from None
+    except RecursionError:
+        raise StateError(f"{label}: not a Pulumi state (JSON nested too deeply)") from None
+
+
+def load_records(source: str | Path | IO[str] | IO[bytes]) -> list[ResourceRecord]:
+    """The records of a state (resources and pending operations), ``source="state"``."""
+    return read_state(source).records()
+
+
+_EXPECTED: Final = (
+    "expected `pulumi stack export` output ({'version': 3, 'deployment': {...}}) or a state "
+    "checkpoint ({'version': 3, 'checkpoint': {'stack': ..., 'latest': {...}}})"
+)
+
+
+def parse_state(doc: Any, *, source: str = "<state>") -> StackState:
+    """A state from an already parsed JSON document (see :func:`read_state`)."""
+    if not isinstance(doc, dict):
+        raise StateError(f"{source}: not a Pulumi state: {_EXPECTED}; found {_describe(doc)}")
+    form: Form
+    if "deployment" in doc:
+        form, body_key = "export", "deployment"
+    elif "checkpoint" in doc:
+        form, body_key = "checkpoint", "checkpoint"
+    elif "version" not in doc and ("latest" in doc or "stack" in doc):
+        # a checkpoint from before checkpoints were versioned: the CheckpointV1 shape itself
+        form, body_key, doc = "checkpoint", "checkpoint", {"version": 1, "checkpoint": doc}
+    else:
+        keys = ", ".join(sorted(map(repr, doc))[:6]) or "none"
+        raise StateError(f"{source}: not a Pulumi state: {_EXPECTED}; found keys {keys}")
+
+    version = doc.get("version")
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise StateError(
+            f"{source}: 'version' must be an integer (1-3), found {_describe(version)}"
+        )
+    if version not in SUPPORTED_VERSIONS:
+        raise StateError(
+            f"{source}: unsupported state version {version}: this reader knows versions "
+            f"{SUPPORTED_VERSIONS[0]}-{SUPPORTED_VERSIONS[-1]}"
+        )
+
+    body = doc[body_key]
+    if not isinstance(body, dict):
+        raise StateError(f"{source}: '{body_key}' must be an object, found {_describe(body)}")
+    stack: str | None = None
+    where = "deployment"
+    if form == "checkpoint":
+        stack_value = body.get("stack")
+        stack = stack_value if isinstance(stack_value, str) and stack_value else None
+        latest = body.get("latest")
+        if latest is None:  # a stack that was never deployed
+            return StackState(source, form, version, stack, None, ())
+        if not isinstance(latest, dict):
+            raise StateError(
+                f"{source}: 'checkpoint.latest' must be an object, found {_describe(latest)}"
+            )
+        body, where = latest, "checkpoint.latest"
+
+    provider = body.get("secrets_providers")
+    provider_type = provider.get("type") if isinstance(provider, dict) else None
+    resources_json = body.get("resources")
+    resources_json = [] if resources_json is None else resources_json
+    if not isinstance(resources_json, list):
+        raise StateError(
+            f"{source}: '{where}.resources' must be a list, found {_describe(resources_json)}"
+        )
+    resources = tuple(
+        _record(r, f"{where}.resources[{i}]", source, version) for i, r in enumerate(resources_json)
+    )
+    pending: list[PendingOperation] = []
+    if version >= 2:
+        ops = body.get("pending_operations")
+        ops = [] if ops is None else ops
+        if not isinstance(ops, list):
+            raise StateError(
+                f"{source}: '{where}.pending_operations' must be a list, found {_describe(ops)}"
+            )
+        for i, op in enumerate(ops):
+            at = f"{where}.pending_operations[{i}]"
+            if not isinstance(op, dict) or not isinstance(op.get("resource"), dict):
+                raise StateError(f"{source}: '{at}' must be an object with a 'resource' object")
+            op_type = op.get("type")
+            pending.append(
+                PendingOperation(
+                    op_type if isinstance(op_type, str) else "unknown",
+                    _record(op["resource"], f"{at}.resource", source, version),
+                )
+            )
+    return StackState(
+        source,
+        form,
+        version,
+        stack,
+        provider_type if isinstance(provider_type, str) else None,
+        resources,
+        tuple(pending),
+    )
+
+
+def _urn_list(value: Any, at: str, source: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(u, str) for u in value):
+        raise StateError(f"{source}: '{at}' must be a list of URNs")
+    return tuple(value)
+
+
+def _optional_str(r: Mapping[str, Any], key: str, at: str, source: str) -> str | None:
+    value = r.get(key)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise StateError(f"{source}: '{at}.{key}' must be a string, found {_describe(value)}")
+    return value
+
+
+def _record(r: Any, at: str, source: str, version: int) -> ResourceRecord:
+    if not isinstance(r, dict):
+        raise StateError(f"{source}: '{at}' must be an object, found {_describe(r)}")
+    urn, type_ = r.get("urn"), r.get("type")
+    if not isinstance(urn, str) or not urn:
+        raise StateError(f"{source}: '{at}.urn' must be a non-empty string")
+    if not isinstance(type_, str) or not type_:
+        raise StateError(f"{source}: '{at}.type' must be a non-empty string")
+    parts = urn.split("::", 3)
+    if len(parts) != 4 or not parts[0].startswith("urn:pulumi:"):
+        raise StateError(
+            f"{source}: '{at}.urn' is not a Pulumi URN (urn:pulumi:<stack>::<project>::<type>::<name>)"
+        )
+    inputs = {} if r.get("inputs") is None else r["inputs"]
+    outputs = {} if r.get("outputs") is None else r["outputs"]
+    for key, value in (("inputs", inputs), ("outputs", outputs)):
+        if not isinstance(value, dict):
+            raise StateError(f"{source}: '{at}.{key}' must be an object, found {_describe(value)}")
+    if version == 1 and isinstance(r.get("defaults"), dict):
+        inputs = {**r["defaults"], **inputs}
+
+    secret_paths: list[str] = []
+    props: dict[str, Any] = {}
+    outs: dict[str, Any] = {}
+    for tree, prefix, into, where in (
+        (inputs, "", props, "inputs"),
+        (outputs, OUTPUTS_PREFIX, outs, "outputs"),
+    ):
+        for k, v in tree.items():
+            try:
+                into[k] = _strip(v, _join(prefix, k), secret_paths, 1)
+            except _TooDeep:
+                raise StateError(
+                    f"{source}: '{at}.{where}.{k}' is nested deeper than {MAX_DEPTH} levels"
+                ) from None
+
+    prop_deps_json = r.get("propertyDependencies")
+    prop_deps_json = {} if prop_deps_json is None else prop_deps_json
+    if not isinstance(prop_deps_json, dict):
+        raise StateError(f"{source}: '{at}.propertyDependencies' must be an object")
+    prop_deps = {
+        str(k): _urn_list(v, f"{at}.propertyDependencies.{k}", source)
+        for k, v in prop_deps_json.items()
+    }
+    aso = r.get("additionalSecretOutputs")
+    aso = [] if aso is None else aso
+    if not isinstance(aso, list) or not all(isinstance(k, str) for k in aso):
+        raise StateError(f"{source}: '{at}.additionalSecretOutputs' must be a list of names")
+    return ResourceRecord(
+        urn=urn,
+        type=type_,
+        name=parts[3],
+        props=props,
+        custom=bool(r.get("custom", False)),
+        secret_paths=tuple(secret_paths),
+        protect=bool(r.get("protect", False)),
+        retain_on_delete=bool(r.get("retainOnDelete", False)),
+        additional_secret_outputs=tuple(aso),
+        provider=_optional_str(r, "provider", at, source),
+        parent=_optional_str(r, "parent", at, source),
+        dependencies=_urn_list(r.get("dependencies"), f"{at}.dependencies", source),
+        property_dependencies=prop_deps,
+        outputs=outs,
+        source="state",
+    )
+
+
+def _join(path: str, key: str) -> str:
+    """Property paths as :func:`policies.lib.credentials.scan_value` writes them."""
+    if not key or any(c in key for c in '.[] "'):
+        return f"{path}[{json.dumps(key)}]"
+    return f"{path}.{key}" if path else key
+
+
+class _TooDeep(Exception):
+    pass
+
+
+def _strip(value: Any, path: str, secret_paths: list[str], depth: int) -> Any:
+    """The value with secret envelopes replaced by placeholders (paths recorded)."""
+    if depth > MAX_DEPTH:
+        raise _TooDeep
+    if isinstance(value, dict):
+        if value.get(SIG_KEY) == PULUMI_SECRET_SIG:
+            secret_paths.append(path)
+            if "ciphertext" in value:
+                return CIPHERTEXT
+            if "plaintext" in value:
+                return PLAINTEXT_SECRET
+            return OPAQUE_SECRET
+        return {k: _strip(v, _join(path, k), secret_paths, depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_strip(v, f"{path}[{i}]", secret_paths, depth + 1) for i, v in enumerate(value)]
+    return value
+
+
+# --------------------------------------------------------------------------- findings
+
+
+def _placeholder_paths(value: Any, path: str) -> Iterator[str]:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _placeholder_paths(v, _join(path, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _placeholder_paths(v, f"{path}[{i}]")
+    elif value == PLAINTEXT_SECRET:
+        yield path
+
+
+_KIND_TEXT: Final = {SENSITIVE_KEY_KIND: "value of a credential-named key"}
+
+
+def _violation(urn: str, message: str) -> Violation:
+    return Violation(
+        policy=PLAINTEXT_POLICY_ID,
+        severity=PLAINTEXT_POLICY.severity,
+        enforcement=PLAINTEXT_POLICY.enforcement,
+        category=PLAINTEXT_POLICY.category,
+        urn=urn,
+        message=message,
+        checkov=PLAINTEXT_POLICY.checkov,
+    )
+
+
+def plaintext_findings(records: Iterable[ResourceRecord]) -> list[Violation]:
+    """Every credential a state stores without encryption, one violation per (resource, path,
+    kind): values that :func:`~policies.lib.credentials.scan_value` finds in inputs and outputs
+    outside secret envelopes (format detectors and sensitive key names), and secret envelopes
+    stored with their ``plaintext``. Messages name the path, the kind and a redacted hint only.
+    Ciphertext is never reported. Records that are not from a state are judged the same way."""
+    out: list[Violation] = []
+    seen: set[tuple[str, str]] = set()
+
+    def add(urn: str, message: str) -> None:
+        if (urn, message) not in seen:
+            seen.add((urn, message))
+            out.append(_violation(urn, message))
+
+    for r in records:
+        secret = set(r.secret_paths)
+        for tree, prefix in ((r.props, ""), (r.outputs or {}, OUTPUTS_PREFIX)):
+            if secret:
+                for path in _placeholder_paths(tree, prefix):
+                    if path in secret:
+                        add(
+                            r.urn,
+                            f"{path}: secret stored as a plaintext secret envelope (the form of "
+                            "`pulumi stack export --show-secrets`), not as ciphertext",
+                        )
+            for hit in scan_value(tree, path=prefix):
+                kind = _KIND_TEXT.get(hit.kind, hit.kind)
+                add(
+                    r.urn, f"{hit.path}: {kind} stored in plaintext in the state (hint: {hit.hint})"
+                )
+    return out
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m nt_secrets.state STATE [--format ...]``: report plaintext credentials in a
+    state file (``-`` reads standard input). Exit 0 clean, 1 findings, 2 bad input."""
+    from nt_secrets import report  # the renderer pulls in rich; the reader does not need it
+
+    parser = argparse.ArgumentParser(
+        prog="python -m nt_secrets.state",
+        description="Report credentials a Pulumi state stores in plaintext.",
+    )
+    parser.add_argument("state", help="a `pulumi stack export` file or a checkpoint; - for stdin")
+    parser.add_argument("--format", choices=report.FORMATS, default="text")
+    args = parser.parse_args(argv)
+    try:
+        if args.state == "-":
+            state = read_state(sys.stdin.buffer, name="<stdin>")
+        else:
+            state = read_state(args.state)
+    except StateError as exc:
+        report.print_error(str(exc))
+        return 2
+    violations = plaintext_findings(state.records())
+    artifact = None if args.state == "-" else args.state
+    report.emit(violations, args.format, policies=[PLAINTEXT_POLICY], artifact=artifact)
+    return 1 if any(v.mandatory for v in violations) else 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
