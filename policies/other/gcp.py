@@ -10,7 +10,7 @@ from policies.framework import PackPolicy, Resource, Spec, resource_policy
 from policies.model import UNKNOWN, Category, Severity
 
 IAM_TYPES = tuple(
-    f"gcp:*{kind}:*"
+    f"gcp:*:*{kind}"
     for kind in ("IamMember", "IAMMember", "IamBinding", "IAMBinding", "IamPolicy", "IAMPolicy")
 )
 PUBLIC_MEMBERS = ("allUsers", "allAuthenticatedUsers")
