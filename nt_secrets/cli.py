@@ -149,6 +149,41 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return EXIT_VIOLATIONS if mandatory else EXIT_OK
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    """Judge a stack (offline plan) or an existing stack's state with the policy pack."""
+    from nt_secrets import report
+    from nt_secrets.lint import STACK_FILE_POLICY
+    from nt_secrets.state import PLAINTEXT_POLICY, StateError, plaintext_findings, read_state
+    from policies.pack import infos
+    from policies.runner import PolicyConfigError, run
+
+    policies = [*infos().values(), STACK_FILE_POLICY, PLAINTEXT_POLICY]
+    if args.stack:
+        _capture, violations = evaluate(args)
+        artifact: str | None = str(Path(args.project_dir) / f"Pulumi.{args.stack}.yaml")
+    else:
+        config_doc = _policy_config(args)
+        try:
+            with Console(stderr=True).status(f"Reading {args.state}…", spinner="dots"):
+                state = (
+                    read_state(sys.stdin.buffer, name="<stdin>")
+                    if args.state == "-"
+                    else read_state(args.state)
+                )
+                recs = state.records()
+                # In state, state-plaintext-secret judges inputs and outputs alike; the pack's own
+                # input scan would report the same values a second time.
+                pack = run(
+                    recs, config={"all-no-plaintext-credentials": "disabled", **(config_doc or {})}
+                )
+                violations = plaintext_findings(recs) + pack.violations
+        except (StateError, PolicyConfigError) as exc:
+            _fail(str(exc))
+        artifact = None if args.state == "-" else args.state
+    report.emit(violations, args.format, policies=policies, artifact=artifact)
+    return EXIT_VIOLATIONS if any(v.mandatory for v in violations) else EXIT_OK
+
+
 # ---- catalog / env-template -------------------------------------------------------------------
 
 
@@ -326,6 +361,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="policy pack config JSON, as for `pulumi preview --policy-pack-config`",
     )
     p.set_defaults(func=cmd_plan)
+
+    ck = sub.add_parser(
+        "check", help="judge a stack offline or an existing stack's state with the policy pack"
+    )
+    what = ck.add_mutually_exclusive_group(required=True)
+    what.add_argument("--stack", help="plan Pulumi.<stack>.yaml offline and judge it")
+    what.add_argument(
+        "--state", help="`pulumi stack export` output or a checkpoint file to judge (- for stdin)"
+    )
+    ck.add_argument("--format", choices=("text", "json", "markdown", "sarif"), default="text")
+    ck.add_argument("--project-dir", default=".", help="directory holding Pulumi.yaml (default: .)")
+    ck.add_argument(
+        "--policy-pack-config",
+        help="policy pack config JSON, as for `pulumi preview --policy-pack-config`",
+    )
+    ck.set_defaults(func=cmd_check, catalog=None)
 
     c = sub.add_parser("catalog", help="print the secret catalog")
     c.add_argument("--format", choices=("text", "json"), default="text")

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import IO, Any, Final, Literal
 
 from policies.lib.credentials import PULUMI_SECRET_SIG, SENSITIVE_KEY_KIND, scan_value
+from policies.model import CIPHERTEXT as MODEL_CIPHERTEXT
 from policies.model import Category, Enforcement, PolicyInfo, ResourceRecord, Severity, Violation
 
 __all__ = [
@@ -57,7 +58,7 @@ __all__ = [
 #: the signature key of Pulumi's special objects (secrets, assets, archives, resource references)
 SIG_KEY: Final = "4dabf18193072939515e22adb298388d"  # pragma: allowlist secret
 #: what an encrypted secret becomes in ``props``/``outputs`` (never decrypted)
-CIPHERTEXT: Final = "[ciphertext]"
+CIPHERTEXT: Final = MODEL_CIPHERTEXT
 #: what a ``plaintext`` secret envelope becomes (the value is dropped; the path is a finding)
 PLAINTEXT_SECRET: Final = "[plaintext secret]"  # noqa: S105  # pragma: allowlist secret
 #: an envelope with neither (not written by Pulumi; kept opaque all the same)

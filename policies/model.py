@@ -15,6 +15,8 @@ from typing import Any, Literal
 #: Marks a value that is not known yet (at preview). Policies see it where the engine would raise
 #: an UnknownValueError; the offline runner reproduces the engine's behaviour.
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+#: Stands for a value stored encrypted in a stack's state: present, secret, and unreadable here.
+CIPHERTEXT = "[ciphertext]"
 
 
 class Severity(StrEnum):

@@ -20,7 +20,7 @@ from policies.framework import (
     stack_policy,
 )
 from policies.lib.iam import Finding, analyze
-from policies.model import UNKNOWN, Category, Enforcement, Severity
+from policies.model import CIPHERTEXT, UNKNOWN, Category, Enforcement, Severity
 
 # resource type -> [(input path, document kind)]
 DOCUMENT_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -46,12 +46,12 @@ def documents(r: Resource) -> Iterator[tuple[str, str, Any]]:
     """(path, kind, document) of every policy document of a resource; inline role policies too."""
     for path, kind in DOCUMENT_FIELDS.get(r.type, ()):
         doc = r.get(path)
-        if doc not in (None, "", UNKNOWN):
+        if doc not in (None, "", UNKNOWN, CIPHERTEXT):  # unknown at preview / encrypted in state
             yield path, kind, doc
     if r.type == "aws:iam/role:Role":
         for i, inline in enumerate(r.get("inlinePolicies") or []):
             doc = inline.get("policy") if isinstance(inline, dict) else None
-            if doc not in (None, "", UNKNOWN):
+            if doc not in (None, "", UNKNOWN, CIPHERTEXT):
                 yield f"inlinePolicies[{i}].policy", "identity", doc
 
 
@@ -151,6 +151,50 @@ READ_ONLY = Spec(
 )
 
 
+MANAGED = Spec(
+    id="aws-iam-no-broad-managed-policies",
+    description="No AWS-managed administrator, power-user or *FullAccess policy is attached "
+    "(they grant service-wide wildcards on every resource)",
+    severity=Severity.HIGH,
+    category=Category.OVER_PERMISSIVE,
+    remediation="Replace the managed policy by an inline or customer-managed policy listing the exact "
+    "actions and resources (see infra/aws/documents.py).",
+    resource_types=(
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+        "aws:iam/policyAttachment:PolicyAttachment",
+        "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+        "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
+        "aws:iam/role:Role",
+        "aws:iam/roleManagedPolicyAttachments:RoleManagedPolicyAttachments",
+    ),
+    checkov=("CKV_AWS_274",),
+    config={
+        "deniedPolicyArns": {
+            "type": "array",
+            "items": {"type": "string"},
+            "default": [
+                "arn:aws*:iam::aws:policy/AdministratorAccess",
+                "arn:aws*:iam::aws:policy/PowerUserAccess",
+                "arn:aws*:iam::aws:policy/*FullAccess*",
+                "arn:aws*:iam::aws:policy/SecretsManagerReadWrite",
+            ],
+        }
+    },
+)
+
+
+def _managed(r: Resource, report: Callable[[str], None]) -> None:
+    denied = r.config.get("deniedPolicyArns") or MANAGED.defaults()["deniedPolicyArns"]
+    arns = [
+        r.get("policyArn"),
+        *(r.get("managedPolicyArns") or []),
+        *(r.get("policyArns") or []),
+    ]
+    for arn in arns:
+        if isinstance(arn, str) and arn != UNKNOWN and matches_any(arn, denied):
+            report(f"attaches {arn}")
+
+
 def _read_only_roles(resources: list[Resource], config: dict[str, Any]) -> dict[str, Resource]:
     patterns = config.get("readOnlyRoleNames", READ_ONLY.defaults()["readOnlyRoleNames"])
     key, _, value = str(config.get("readOnlyTag", READ_ONLY.defaults()["readOnlyTag"])).partition(
@@ -217,6 +261,7 @@ POLICIES: list[PackPolicy] = [
         ),
     ),
     resource_policy(MALFORMED, _findings_check({"malformed"})),
+    resource_policy(MANAGED, _managed),
     resource_policy(UNKNOWN_ACTION, _findings_check({"unknown-action"})),
     stack_policy(READ_ONLY, _check_read_only),
 ]

@@ -380,6 +380,28 @@ CASES: list[tuple[str, str, list[ResourceRecord], int]] = [
         [rec(ROLE_POLICY, {"policy": doc(allow(["secretsmanager:GetSecretValue"]))})],
         0,
     ),
+    (
+        "AWSLambdaFullAccess attached",
+        "aws-iam-no-broad-managed-policies",
+        [
+            rec(
+                "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+                {"role": "r", "policyArn": "arn:aws:iam::aws:policy/AWSLambdaFullAccess"},
+            )
+        ],
+        1,
+    ),
+    (
+        "read-only managed policy",
+        "aws-iam-no-broad-managed-policies",
+        [
+            rec(
+                "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+                {"role": "r", "policyArn": "arn:aws:iam::aws:policy/SecretsManagerReadOnly"},
+            )
+        ],
+        0,
+    ),
     ("malformed JSON", "aws-iam-valid-documents", [rec(ROLE_POLICY, {"policy": "{not json"})], 1),
     (
         "unknown action is advisory",
