@@ -192,3 +192,58 @@ def test_policy_pack_config_file_is_validated(tmp_path: Path) -> None:
     cfg.write_text(json.dumps({"aws-kms-deletion-window": {"minimumDays": 1}}))
     proc = run("plan", "--stack", "dev", "--policy-pack-config", str(cfg))
     assert proc.returncode == 2 and "minimumDays" in proc.stderr and "Traceback" not in proc.stderr
+
+
+REAL = ROOT.parent / "shared" / "reference" / "real-stacks"
+
+
+@pytest.mark.parametrize(
+    ("state", "code", "policies"),
+    [
+        ("azure-rmq-dev-checkpoint.json", 1, {"state-plaintext-secret"}),
+        ("gcp-gke-dev-checkpoint.json", 0, set()),
+        ("pulumi-testdata-checkpoint-secrets.json", 1, {"aws-iam-no-broad-managed-policies"}),
+    ],
+)
+def test_check_real_state_files(state: str, code: int, policies: set[str]) -> None:
+    path = REAL / state
+    if not path.exists():
+        pytest.skip(f"{path} not present (shared/reference is laid beside the checkout)")
+    proc = run("check", "--state", str(path), "--format", "json")
+    assert proc.returncode == code, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert {v["policy"] for v in doc["violations"]} == policies
+    assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "markdown", "sarif"])
+def test_check_formats_never_print_a_stored_credential(fmt: str) -> None:
+    path = REAL / "azure-rmq-dev-checkpoint.json"
+    if not path.exists():
+        pytest.skip("shared/reference not present")
+    proc = run("check", "--state", str(path), "--format", fmt)
+    assert proc.returncode == 1
+    assert "Password1234!" not in proc.stdout  # the state's plaintext adminPassword
+    state = json.loads(path.read_text())
+    for r in state["checkpoint"]["latest"]["resources"]:
+        key = (r.get("outputs") or {}).get("primaryAccessKey")
+        if key:
+            assert key not in proc.stdout
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [("{not json", "not JSON"), ('{"version": 3}', "Pulumi"), ("[]", "Pulumi")],
+)
+def test_check_bad_state_exits_2(tmp_path: Path, content: str, message: str) -> None:
+    bad = tmp_path / "state.json"
+    bad.write_text(content)
+    proc = run("check", "--state", str(bad))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr and proc.stdout == ""
+    assert message.lower() in proc.stderr.lower()
+
+
+def test_check_stack_reports_sarif() -> None:
+    proc = run("check", "--stack", "dev", "--format", "sarif")
+    doc = json.loads(proc.stdout)
+    assert doc["version"] == "2.1.0" and doc["runs"][0]["tool"]["driver"]["name"] == "nt-secrets"
