@@ -508,6 +508,20 @@ def _cross_check(settings: StackSettings, catalog: Catalog) -> list[tuple[str, s
                     f"in {settings.region}",
                 )
             )
+    if not problems:
+        # Whatever the rules above missed: every rotatable secret gets the tags its strategy needs.
+        for entry in stored_entries:
+            if not entry.rotatable or entry.strategy is None:
+                continue
+            missing = contract.missing_tags(entry.strategy, settings.rotation_tags(entry))
+            if missing:
+                problems.append(
+                    (
+                        f"{NAMESPACE}(rotation of {entry.name})",
+                        f"{entry.strategy.value} rotation needs tags {', '.join(missing)}; "
+                        "no setting provides them",
+                    )
+                )
     return problems
 
 
