@@ -393,3 +393,20 @@ def test_a_strategy_without_its_tags_is_refused_before_anything_registers() -> N
     cap, exc = capture_failing(program, config=config)
     assert isinstance(exc, SettingsError)
     assert [r.type for r in cap.resources] == ["pulumi:pulumi:Stack"]
+
+
+def test_archive_is_rebuilt_only_when_its_inputs_change(tmp_path: Path) -> None:
+    from infra.aws.rotation import lambda_archive
+    from infra.rotation.package import build_package
+
+    build = lambda_archive.__wrapped__  # bypass the per-process cache
+    first = build(tmp_path)
+    stamp = first.with_name(first.name + ".sha256")
+    assert stamp.is_file() and first.read_bytes() == build_package(tmp_path / "ref").read_bytes()
+    mtime = first.stat().st_mtime_ns
+    assert build(tmp_path) == first and first.stat().st_mtime_ns == mtime  # up to date: kept
+    stamp.write_text("stale\n")
+    build(tmp_path)
+    assert stamp.read_text().strip() != "stale"
+    assert first.read_bytes() == (tmp_path / "ref" / first.name).read_bytes()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".build-")] == []

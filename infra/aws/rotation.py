@@ -12,6 +12,7 @@ subscriptions from ``notifications.emails`` and, only when the stack config carr
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
 import re
@@ -26,8 +27,7 @@ import pulumi_aws as aws
 from infra.aws import documents
 from infra.aws.naming import ROTATION_ALARM_METRICS, Naming
 from infra.catalog import Catalog
-from infra.rotation import contract
-from infra.rotation.package import ZIP_NAME, build_package
+from infra.rotation import contract, package
 from infra.settings import PROJECT, StackSettings
 
 #: Where the Lambda zip is built (gitignored ``build/``), relative to the project root.
@@ -41,17 +41,31 @@ FUNCTION_MEMORY_MB: Final = 256
 RESERVED_CONCURRENCY: Final = 5
 
 
+def _package_digest() -> str:
+    """Digest of everything the zip is built from (its entries and the builder itself)."""
+    h = hashlib.sha256(Path(package.__file__).read_bytes())
+    for arcname, data in sorted(package.package_entries().items()):
+        h.update(arcname.encode() + b"\0" + hashlib.sha256(data).digest())
+    return h.hexdigest()
+
+
 @functools.cache
 def lambda_archive(build_dir: Path = BUILD_DIR) -> Path:
-    """Build the rotation zip (deterministic, so a rebuild never changes Pulumi's hash) once per
-    process. Each build goes to a private temporary directory and is moved into place atomically,
-    so concurrent plans (pytest-xdist, two shells) never see a half-written zip."""
+    """Build the rotation zip once per process, and only when its inputs changed (a digest stamp
+    beside it; compressing costs ~0.3 s of every plan otherwise). The build is deterministic, so
+    Pulumi's archive hash only changes with the code; each build goes to a private temporary
+    directory and is moved into place atomically, so concurrent plans (pytest-xdist, two shells)
+    never see a half-written zip."""
     build_dir.mkdir(parents=True, exist_ok=True)
+    target = build_dir / package.ZIP_NAME
+    stamp = build_dir / (package.ZIP_NAME + ".sha256")
+    digest = _package_digest()
+    if target.is_file() and stamp.is_file() and stamp.read_text().strip() == digest:
+        return target
     with tempfile.TemporaryDirectory(dir=build_dir, prefix=".build-") as tmp:
-        built = build_package(tmp)
-        target = build_dir / ZIP_NAME
-        if not target.is_file() or target.read_bytes() != built.read_bytes():
-            os.replace(built, target)
+        os.replace(package.build_package(tmp), target)
+        (Path(tmp) / "stamp").write_text(digest + "\n")
+        os.replace(Path(tmp) / "stamp", stamp)
     return target
 
 
