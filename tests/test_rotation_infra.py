@@ -272,10 +272,19 @@ def test_alarms_on_errors_and_throttles_notify_the_topic(stack: Capture) -> None
         assert alarm["dimensions"] == {"FunctionName": only(stack, FUNCTION).outputs["name"]}
     policy = json.loads(only(stack, "aws:sns/topicPolicy:TopicPolicy").raw_inputs["policy"])
     (publish,) = (s for s in statements(policy) if s["Effect"] == "Allow")
-    assert sorted(publish["Condition"]["ArnLike"]["aws:SourceArn"]) == sorted(
+    alarm_arns = sorted(
         f"arn:aws:cloudwatch:us-east-1:{settings_of(stack).account_id}:alarm:{a['name']}"
         for a in alarms.values()
     )
+    assert sorted(publish["Condition"]["ArnLike"]["aws:SourceArn"]) == alarm_arns
+    # The topic is encrypted with the environment key: the key lets the alarms (and, through SNS,
+    # account principals for this topic only) use it.
+    key_doc = json.loads(only(stack, "aws:kms/key:Key").raw_inputs["policy"])
+    sts = {s["Sid"]: s for s in statements(key_doc)}
+    assert sts["RotationAlarmNotices"]["Condition"]["ArnLike"]["aws:SourceArn"] == alarm_arns
+    via_sns = sts["UseThroughSns"]["Condition"]["StringEquals"]
+    assert via_sns["kms:EncryptionContext:aws:sns:topicArn"] == topic.outputs["arn"]
+    assert via_sns["kms:ViaService"] == "sns.us-east-1.amazonaws.com"
 
 
 def test_email_subscriptions_come_from_notifications(stack: Capture) -> None:

@@ -323,8 +323,8 @@ def key_policy(
     and CloudTrail log encryption for this environment's trail. No wildcard principal.
 
     With secret rotation, also: CloudWatch Logs may encrypt the rotation Lambda's log group (and
-    only it), account principals may use the key through SNS (the rotation topic is encrypted
-    with it; IAM narrows that to the topic), and the rotation alarms may publish to the topic."""
+    only it), account principals may use the key through SNS for the rotation topic only (IAM
+    decides which principals), and the rotation alarms may publish to the encrypted topic."""
     root = f"arn:aws:iam::{account_id}:root"
     statements: list[Statement] = [
         {
@@ -389,6 +389,7 @@ def key_policy(
                     "StringEquals": {
                         "kms:CallerAccount": account_id,
                         "kms:ViaService": sns_service(region),
+                        "kms:EncryptionContext:aws:sns:topicArn": rotation_topic_arn,
                     }
                 },
             }
