@@ -59,6 +59,8 @@ SECRET_ARN_RE = re.compile(
     r"^arn:aws[a-z-]*:secretsmanager:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):secret:"
     r"[A-Za-z0-9/_+=.@!-]+-[A-Za-z0-9]{6}$"
 )
+# What AWS accepts in a tag value (Secrets Manager tags carry the rotation settings to the Lambda).
+TAG_VALUE_RE = re.compile(r"^[\w\s+=.:/@-]{0,256}$")
 REDIS_USER_RE = re.compile(r"^[A-Za-z0-9_.@-]{1,128}$")
 
 
@@ -183,6 +185,14 @@ def _secret_arn(value: str) -> str:
         raise ValueError(
             f"{value!r} is not a Secrets Manager secret ARN "
             "(arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 chars>)"
+        )
+    if not TAG_VALUE_RE.fullmatch(value):
+        # It travels to the Lambda as a tag (rotation-master-secret), and tag values cannot hold
+        # '!' (the RDS-managed "rds!cluster-..." secrets): copy such credentials to a secret
+        # whose name tags can carry.
+        raise ValueError(
+            f"{value!r} cannot be a tag value (letters, digits, spaces and _.:/=+-@ only); "
+            "name a master secret without '!'"
         )
     return value
 

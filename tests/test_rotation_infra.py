@@ -24,7 +24,7 @@ from infra.rotation.contract import (
     RotationStrategy,
     missing_tags,
 )
-from infra.settings import SettingsError, StackSettings, parse_settings
+from infra.settings import TAG_VALUE_RE, SettingsError, StackSettings, parse_settings
 from nt_secrets.capture import REDACTED, Capture, CapturedResource, capture_program
 from nt_secrets.stackfile import SECURE_PLACEHOLDER, read_stack
 
@@ -329,6 +329,7 @@ def test_every_rotated_secret_has_the_tags_its_strategy_needs(stack: Capture) ->
         strategy = RotationStrategy(tags[TAG_ROTATION_STRATEGY])
         assert strategy is default_catalog().get(name).strategy
         assert missing_tags(strategy, tags) == [], name
+        assert all(TAG_VALUE_RE.fullmatch(v) for v in tags.values()), name  # AWS accepts them
         checked.add(strategy)
     assert {RotationStrategy.POSTGRES_ALTERNATING_USERS, RotationStrategy.REDIS_ACL} <= checked
     redis = secrets_of(stack)["REDIS_PASSWORD"].raw_inputs["tags"]

@@ -134,6 +134,12 @@ INVALID: list[tuple[str, dict[str, Any], set[str], str]] = [
         "not a Secrets Manager secret ARN",
     ),
     (
+        "master secret whose ARN no tag can carry (RDS-managed rds!cluster-...)",
+        {NS + "databases": _dbs(masterSecret=MASTER.replace("db/master", "rds!cluster-0a1b"))},
+        {NS + "databases.DATABASE_URL.masterSecret"},
+        "cannot be a tag value",
+    ),
+    (
         "master secret of another account",
         {NS + "databases": _dbs(masterSecret=MASTER.replace("123456789012", "999999999999"))},
         {NS + "databases.DATABASE_URL.masterSecret"},
