@@ -34,7 +34,7 @@ BAD_INPUT = (StackFileError, SettingsError, CatalogError)
 
 
 def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
-    Console(stderr=True, highlight=False, soft_wrap=True).print(
+    Console(stderr=True, highlight=False, soft_wrap=True, emoji=False).print(
         f"[bold red]error:[/] {escape(message)}"
     )
     raise SystemExit(code)
@@ -268,7 +268,7 @@ def cmd_rotate(args: argparse.Namespace) -> int:
         rotate_now,
     )
 
-    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
     client = boto3.client("secretsmanager", region_name=target.region)
     options = RotateOptions(timeout_s=args.timeout, poll_interval_s=args.poll_interval)
     with Progress(
@@ -301,7 +301,7 @@ def cmd_rotate(args: argparse.Namespace) -> int:
             if "ResourceNotFoundException" in str(exc):
                 _fail(f"{target.label}: no such secret in {target.region} ({exc})")
             _fail(f"rotation of {target.label} failed: {exc}", EXIT_VIOLATIONS)
-    out = Console(highlight=False, soft_wrap=True)
+    out = Console(highlight=False, soft_wrap=True, emoji=False)
     out.print(
         f"rotated {escape(result.secret_arn)}: version {result.version_id} is AWSCURRENT "
         f"(previous {result.previous_version_id or 'none'}, now AWSPREVIOUS) "

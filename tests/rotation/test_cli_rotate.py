@@ -59,6 +59,7 @@ def test_rotates_a_generated_key_by_any_name(
     assert lambda_runs_handler == []
     assert aws.value(arn) != OLD_KEY and aws.version_with(arn, AWSCURRENT) != before
     assert f"version {aws.version_with(arn, AWSCURRENT)} is AWSCURRENT" in out
+    assert arn in out  # printed as is (rich would turn ":secret:" into an emoji)
     assert "completed" in err  # the progress display, on stderr
     assert OLD_KEY not in out + err and aws.value(arn) not in out + err
 
@@ -83,6 +84,7 @@ def test_third_party_key_times_out_with_exit_1(
     _out, err = capsys.readouterr()
     assert code == 1
     assert "third-party-manual" in err and "Traceback" not in err
+    assert arn in err
     assert aws.value(arn) == "sk-or-FAKE"
     assert "sk-or-FAKE" not in err
 
