@@ -35,7 +35,17 @@ def build(settings: StackSettings, catalog: Catalog) -> None:
 
     if "aws" in settings.backends:
         aws = AwsSecrets("aws", catalog, settings)
-        pulumi.export("aws", {"keyArn": aws.key.key.arn, "secretCount": len(aws.store.secrets)})
+        pulumi.export(
+            "aws",
+            {
+                "keyArn": aws.key.key.arn,
+                "secretCount": len(aws.store.secrets),
+                "rotatedSecrets": sorted(aws.rotation.rotations) if aws.rotation else [],
+                "rotationTopicArn": aws.rotation.topic.arn if aws.rotation else None,
+            },
+        )
+        # Revoked secrets (name -> ARN), so the incident is visible in `pulumi stack output`.
+        pulumi.export("revokedSecrets", aws.revoked)
     pulumi.export("environment", settings.environment.value)
 
 

@@ -21,8 +21,10 @@ from infra.catalog import (
     Environment,
     PostgresUrlGenerator,
     RotationClass,
+    RotationStrategy,
     default_catalog,
 )
+from infra.rotation import contract
 
 PROJECT = "neural-trader-secrets"
 NAMESPACE = PROJECT + ":"
@@ -52,6 +54,14 @@ BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 HOST_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")
 IDENT_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# A Secrets Manager secret ARN (name plus the 6-character suffix AWS appends).
+SECRET_ARN_RE = re.compile(
+    r"^arn:aws[a-z-]*:secretsmanager:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):secret:"
+    r"[A-Za-z0-9/_+=.@!-]+-[A-Za-z0-9]{6}$"
+)
+# What AWS accepts in a tag value (Secrets Manager tags carry the rotation settings to the Lambda).
+TAG_VALUE_RE = re.compile(r"^[\w\s+=.:/@-]{0,256}$")
+REDIS_USER_RE = re.compile(r"^[A-Za-z0-9_.@-]{1,128}$")
 
 
 class SettingsError(ValueError):
@@ -147,6 +157,8 @@ class Database(_Model):
     database: str
     username: str
     sslmode: Literal["disable", "prefer", "require", "verify-ca", "verify-full"] = "require"
+    # ARN of the admin secret ({"username", "password"}) postgres-alternating-users rotation uses.
+    master_secret: str | None = Field(default=None, alias="masterSecret")
 
     @field_validator("host")
     @classmethod
@@ -155,12 +167,68 @@ class Database(_Model):
             raise ValueError(f"{v!r} is not a host name")
         return v
 
+    @field_validator("master_secret")
+    @classmethod
+    def _master(cls, v: str | None) -> str | None:
+        return None if v is None else _secret_arn(v)
+
     @field_validator("database", "username")
     @classmethod
     def _ident(cls, v: str) -> str:
         if not IDENT_RE.fullmatch(v):
             raise ValueError(f"{v!r} is not a PostgreSQL identifier (lowercase, digits, _)")
         return v
+
+
+def _secret_arn(value: str) -> str:
+    if not SECRET_ARN_RE.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not a Secrets Manager secret ARN "
+            "(arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 chars>)"
+        )
+    if not TAG_VALUE_RE.fullmatch(value):
+        # It travels to the Lambda as a tag (rotation-master-secret), and tag values cannot hold
+        # '!' (the RDS-managed "rds!cluster-..." secrets): copy such credentials to a secret
+        # whose name tags can carry.
+        raise ValueError(
+            f"{value!r} cannot be a tag value (letters, digits, spaces and _.:/=+-@ only); "
+            "name a master secret without '!'"
+        )
+    return value
+
+
+class Redis(_Model):
+    """The Redis server whose ACL user REDIS_PASSWORD belongs to (redis-acl rotation)."""
+
+    host: str
+    port: Annotated[int, Field(ge=1, le=65535)] = 6379
+    username: str
+    tls: bool = True
+    # ARN of the admin secret ({"username", "password"}, a user with +acl) the rotation uses.
+    master_secret: str = Field(alias="masterSecret")
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, v: str) -> str:
+        if not HOST_RE.fullmatch(v):
+            raise ValueError(f"{v!r} is not a host name")
+        return v
+
+    @field_validator("username")
+    @classmethod
+    def _user(cls, v: str) -> str:
+        if not REDIS_USER_RE.fullmatch(v):
+            raise ValueError(f"{v!r} is not a Redis ACL user name (A-Za-z0-9_.@-)")
+        return v
+
+    @field_validator("master_secret")
+    @classmethod
+    def _master(cls, v: str) -> str:
+        return _secret_arn(v)
+
+    @property
+    def endpoint(self) -> str:
+        return f"{self.host}:{self.port}"
 
 
 class Buckets(_Model):
@@ -206,6 +274,7 @@ class StackSettings(_Model):
     revoked: tuple[str, ...] = ()
     buckets: Buckets | None = None
     databases: Mapping[str, Database] = Field(default_factory=dict)
+    redis: Redis | None = None
     notifications: Notifications = Notifications()
     audit_trail: bool | None = Field(default=None, alias="auditTrail")
     protect: bool | None = None
@@ -245,6 +314,8 @@ class StackSettings(_Model):
                 raise ValueError("protect cannot be turned off in production")
             if self.audit_trail is False:
                 raise ValueError("auditTrail cannot be turned off in production")
+            if self.redis is not None and not self.redis.tls:
+                raise ValueError("redis.tls cannot be turned off in production")
         return self
 
     # ---- derived values ------------------------------------------------------------------------
@@ -289,6 +360,41 @@ class StackSettings(_Model):
             if key in self.rotation_overrides:
                 candidates.append(self.rotation_overrides[key])
         return min(candidates)
+
+    def rotation_tags(self, entry: CatalogEntry) -> dict[str, str]:
+        """The tags the rotation Lambda reads for ``entry`` (infra/rotation/contract.py), beyond
+        ``rotation-strategy``: the master secret and Redis endpoint its strategy needs, and the
+        provider named in a third-party "rotation due" notice. Validated settings guarantee
+        every required value exists (``_cross_check``)."""
+        tags: dict[str, str] = {}
+        strategy = entry.strategy
+        if strategy is RotationStrategy.THIRD_PARTY_MANUAL:
+            tags[contract.TAG_PROVIDER] = entry.service
+        if strategy in (
+            RotationStrategy.POSTGRES_ALTERNATING_USERS,
+            RotationStrategy.POSTGRES_SINGLE_USER,
+        ):
+            db = self.databases.get(entry.name)
+            if db is not None and db.master_secret is not None:
+                tags[contract.TAG_MASTER_SECRET] = db.master_secret
+        if strategy is RotationStrategy.REDIS_ACL and self.redis is not None:
+            tags[contract.TAG_MASTER_SECRET] = self.redis.master_secret
+            tags[contract.TAG_REDIS_ENDPOINT] = self.redis.endpoint
+            tags[contract.TAG_REDIS_USER] = self.redis.username
+            tags[contract.TAG_REDIS_TLS] = "true" if self.redis.tls else "false"
+        return tags
+
+    def master_secrets(self, entries: Iterable[CatalogEntry]) -> tuple[str, ...]:
+        """ARNs of the admin secrets the rotation of ``entries`` reads (sorted, unique)."""
+        return tuple(
+            sorted(
+                {
+                    tags[contract.TAG_MASTER_SECRET]
+                    for tags in (self.rotation_tags(e) for e in entries if e.rotatable)
+                    if contract.TAG_MASTER_SECRET in tags
+                }
+            )
+        )
 
 
 # Keys of the raw config that are not settings fields but are understood by the loader.
@@ -366,6 +472,66 @@ def _cross_check(settings: StackSettings, catalog: Catalog) -> list[tuple[str, s
         problems.append(
             (f"{NAMESPACE}databases.{name}", "not a generated database URL of this environment")
         )
+    stored_entries = catalog.stored_in(settings.environment)
+    for entry in stored_entries:
+        if (
+            entry.strategy is RotationStrategy.POSTGRES_ALTERNATING_USERS
+            and entry.name in settings.databases
+            and settings.databases[entry.name].master_secret is None
+        ):
+            problems.append(
+                (
+                    f"{NAMESPACE}databases.{entry.name}.masterSecret",
+                    "required by postgres-alternating-users rotation: the ARN of the secret "
+                    'holding {"username", "password"} of a user with CREATEROLE',
+                )
+            )
+    redis_users = [e.name for e in stored_entries if e.strategy is RotationStrategy.REDIS_ACL]
+    if redis_users and settings.redis is None:
+        problems.append(
+            (
+                f"{NAMESPACE}redis",
+                f"required by redis-acl rotation of {', '.join(redis_users)}: "
+                "host, port, username, tls and masterSecret of the Redis server",
+            )
+        )
+    if settings.redis is not None and not redis_users:
+        problems.append(
+            (f"{NAMESPACE}redis", f"no redis-acl secret is stored in {settings.environment.value}")
+        )
+    masters = [
+        (f"databases.{name}.masterSecret", db.master_secret)
+        for name, db in settings.databases.items()
+    ]
+    if settings.redis is not None:
+        masters.append(("redis.masterSecret", settings.redis.master_secret))
+    for key, arn in masters:
+        match = SECRET_ARN_RE.fullmatch(arn or "")
+        if match and (match["region"], match["account"]) != (
+            settings.region,
+            settings.account_id,
+        ):
+            problems.append(
+                (
+                    f"{NAMESPACE}{key}",
+                    f"must be a secret of this stack's account {settings.account_id} "
+                    f"in {settings.region}",
+                )
+            )
+    if not problems:
+        # Whatever the rules above missed: every rotatable secret gets the tags its strategy needs.
+        for entry in stored_entries:
+            if not entry.rotatable or entry.strategy is None:
+                continue
+            missing = contract.missing_tags(entry.strategy, settings.rotation_tags(entry))
+            if missing:
+                problems.append(
+                    (
+                        f"{NAMESPACE}(rotation of {entry.name})",
+                        f"{entry.strategy.value} rotation needs tags {', '.join(missing)}; "
+                        "no setting provides them",
+                    )
+                )
     return problems
 
 

@@ -1,39 +1,44 @@
 """``nt-secrets``: the project's command line.
 
-Exit codes: 0 success, 1 a check failed (policy violations), 2 bad input (a clear message on
-stderr, never a traceback, and nothing on stdout).
+Exit codes: 0 success, 1 a check failed (policy violations, a failed or timed-out rotation), 2 bad
+input (a clear message on stderr, never a traceback, and nothing on stdout).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
-from infra.catalog import CatalogError, Environment, default_catalog
-from infra.settings import SettingsError
+from infra.catalog import ENV_VAR_RE, CatalogError, Environment, default_catalog
+from infra.settings import SettingsError, parse_settings
 from nt_secrets.capture import Capture
 from nt_secrets.stackfile import StackFileError, read_stack
 from policies.model import Violation
+
+if TYPE_CHECKING:
+    from nt_secrets.rotate import RotationProgress
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_BAD_INPUT = 0, 1, 2
 BAD_INPUT = (StackFileError, SettingsError, CatalogError)
 
 
-def _fail(message: str) -> NoReturn:
-    Console(stderr=True, highlight=False, soft_wrap=True).print(
+def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
+    Console(stderr=True, highlight=False, soft_wrap=True, emoji=False).print(
         f"[bold red]error:[/] {escape(message)}"
     )
-    raise SystemExit(EXIT_BAD_INPUT)
+    raise SystemExit(code)
 
 
 def _print_json(doc: Any) -> None:
@@ -340,6 +345,129 @@ def cmd_policies(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# ---- rotate -------------------------------------------------------------------------------------
+
+SECRET_ARN_RE = re.compile(
+    r"^arn:aws[a-z-]*:secretsmanager:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):secret:.+$"
+)
+
+
+@dataclass(frozen=True)
+class RotationTarget:
+    secret_id: str  # the environment's secret name, or the ARN as given
+    region: str
+    label: str  # what the progress display calls it
+
+
+def resolve_rotation_target(secret: str, stack: str | None, project_dir: Path) -> RotationTarget:
+    """A catalog name (JWT_SECRET), a secret name or an ARN -> the secret to rotate and its region.
+
+    Raises ValueError (bad input) with a message naming the secret or the stack key at fault.
+    """
+    arn = SECRET_ARN_RE.fullmatch(secret)
+    settings = None
+    if stack is not None:
+        config = read_stack(project_dir, stack)
+        settings = parse_settings(config.config, secret_keys=config.secret_keys)
+    if arn:
+        if settings is not None and (arn["region"], arn["account"]) != (
+            settings.region,
+            settings.account_id,
+        ):
+            raise ValueError(
+                f"{secret} is not in stack {stack}'s account {settings.account_id} "
+                f"({settings.region})"
+            )
+        return RotationTarget(secret, arn["region"], secret)
+    if settings is None:
+        raise ValueError(f"{secret}: give --stack to resolve a name (or pass the secret's ARN)")
+    env = settings.environment
+    catalog = default_catalog()
+    by_path = {e.aws_name(env): e for e in catalog.stored_in(env)}
+    if ENV_VAR_RE.fullmatch(secret):
+        if secret not in catalog.names:
+            raise ValueError(f"{secret} is not in the secret catalog (`nt-secrets catalog`)")
+        entry = catalog.get(secret)
+        if not entry.stored:
+            raise ValueError(f"{secret} is not a stored secret (nothing to rotate)")
+        if not entry.needed_in(env):
+            raise ValueError(f"{secret} is not stored in {env.value} (stack {stack})")
+    elif secret in by_path:
+        entry = by_path[secret]
+    else:
+        raise ValueError(
+            f"{secret} is neither a catalog name, a secret of {env.value} "
+            "(neural-trader/<environment>/<service>/<key>) nor a secret ARN"
+        )
+    if not entry.rotatable:
+        raise ValueError(f"{entry.name} has no rotation configured in the catalog")
+    name = entry.aws_name(env)
+    return RotationTarget(name, settings.region, f"{entry.name} ({name})")
+
+
+def cmd_rotate(args: argparse.Namespace) -> int:
+    if not args.now:
+        _fail("only emergency rotation exists here: add --now (schedules are set by Pulumi)")
+    if args.timeout <= 0 or args.poll_interval <= 0:
+        _fail(f"--timeout must be a positive number of seconds, not {args.timeout:g}")
+    try:
+        target = resolve_rotation_target(args.secret, args.stack, Path(args.project_dir))
+    except (ValueError, *BAD_INPUT) as exc:
+        _fail(str(exc))
+
+    import boto3
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from nt_secrets.rotate import (
+        EmergencyRotationError,
+        RotateOptions,
+        RotationNotConfiguredError,
+        RotationPhase,
+        rotate_now,
+    )
+
+    err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+    client = boto3.client("secretsmanager", region_name=target.region)
+    options = RotateOptions(timeout_s=args.timeout, poll_interval_s=args.poll_interval)
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+    ) as progress:
+        task = progress.add_task(
+            f"rotating {escape(target.label)}: requesting", total=options.timeout_s
+        )
+
+        def show(p: RotationProgress) -> None:
+            done = p.phase is RotationPhase.COMPLETED
+            progress.update(
+                task,
+                description=f"{p.phase.value}: {escape(p.message)}",
+                completed=options.timeout_s if done else min(p.elapsed_s, options.timeout_s),
+            )
+
+        try:
+            result = rotate_now(client, target.secret_id, on_progress=show, options=options)
+        except RotationNotConfiguredError as exc:
+            progress.stop()
+            _fail(str(exc))
+        except EmergencyRotationError as exc:
+            progress.stop()
+            if "ResourceNotFoundException" in str(exc):
+                _fail(f"{target.label}: no such secret in {target.region} ({exc})")
+            _fail(f"rotation of {target.label} failed: {exc}", EXIT_VIOLATIONS)
+    out = Console(highlight=False, soft_wrap=True, emoji=False)
+    out.print(
+        f"rotated {escape(result.secret_arn)}: version {result.version_id} is AWSCURRENT "
+        f"(previous {result.previous_version_id or 'none'}, now AWSPREVIOUS) "
+        f"in {result.elapsed_s:.1f}s"
+    )
+    return EXIT_OK
+
+
 # ---- entry point ------------------------------------------------------------------------------
 
 
@@ -388,6 +516,17 @@ def build_parser() -> argparse.ArgumentParser:
     pol = sub.add_parser("policies", help="list the policy pack's policies")
     pol.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     pol.set_defaults(func=cmd_policies)
+
+    r = sub.add_parser(
+        "rotate", help="rotate a secret now through its rotation Lambda (emergency rotation)"
+    )
+    r.add_argument("secret", help="catalog name (JWT_SECRET), secret name, or secret ARN")
+    r.add_argument("--now", action="store_true", help="rotate immediately (required)")
+    r.add_argument("--stack", help="stack whose environment and region the name refers to")
+    r.add_argument("--timeout", type=float, default=300.0, help="seconds to wait (default 300)")
+    r.add_argument("--poll-interval", type=float, default=2.0, help=argparse.SUPPRESS)
+    r.add_argument("--project-dir", default=".", help="directory holding Pulumi.yaml (default: .)")
+    r.set_defaults(func=cmd_rotate)
     return parser
 
 

@@ -159,6 +159,8 @@ class Resource:
     additional_secret_outputs: tuple[str, ...]
     secret_paths: frozenset[str] | None  # None: secretness is invisible (under the engine)
     parent: str | None = None
+    # input name -> URNs of the resources whose outputs flowed into it (stack policies only)
+    property_dependencies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def offline(self) -> bool:
@@ -270,6 +272,9 @@ def stack_resources(args: StackValidationArgs) -> list[Resource]:
                 additional_secret_outputs=tuple(opts.additional_secret_outputs or ()),
                 secret_paths=frozenset(record.secret_paths) if record is not None else None,
                 parent=r.parent.urn if r.parent is not None else opts.parent,
+                property_dependencies={
+                    k: tuple(d.urn for d in v) for k, v in (r.property_dependencies or {}).items()
+                },
             )
         )
     return out

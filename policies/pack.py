@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from policies import stack
-from policies.aws import audit, iam, kms, protection, secretsmanager, storage
+from policies.aws import audit, functions, iam, kms, monitoring, protection, secretsmanager, storage
 from policies.common import generated, plaintext, secret_values
 from policies.framework import PackPolicy
 from policies.model import PolicyInfo
@@ -21,6 +21,8 @@ ALL: tuple[PackPolicy, ...] = (
     *kms.POLICIES,
     *storage.POLICIES,
     *audit.POLICIES,
+    *functions.POLICIES,
+    *monitoring.POLICIES,
     *protection.POLICIES,
     *gcp.POLICIES,
     *azure.POLICIES,

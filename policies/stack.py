@@ -111,9 +111,13 @@ def _coverage(
     if env is None:
         return
     stored = {r.tags().get("catalog-name"): r for r in resources if r.type == SECRET}
-    rotated = {r.parent for r in resources if r.type == ROTATION} | {
-        str(r.get("secretId")) for r in resources if r.type == ROTATION
-    }
+    rotated: set[str | None] = set()
+    for r in resources:
+        if r.type == ROTATION:
+            target = str(r.get("secretId"))
+            rotated |= {r.parent, target, *r.property_dependencies.get("secretId", ())}
+            if ":secret:" in target:
+                rotated.add(target.split(":secret:", 1)[1].rsplit("-", 1)[0])
     reads = _role_reads(resources)
     for entry in default_catalog().stored_in(env):
         secret = stored.get(entry.name)
@@ -133,13 +137,18 @@ def _coverage(
 
 SEPARATION = Spec(
     id="nt-stack-paper-live-separation",
-    description="No principal other than Admin can read both paper and live secrets",
+    description="No principal other than Admin (and the rotation Lambda) can read both paper and live secrets",
     severity=Severity.CRITICAL,
     category=Category.OVER_PERMISSIVE,
     remediation="Give paper (test) and live secrets to different roles; only the Admin role spans both.",
     resource_types=(SECRET, ROLE_POLICY),
     config={
-        "adminRoleNames": {"type": "array", "items": {"type": "string"}, "default": ["*-admin"]},
+        "allowedRoleNames": {
+            "type": "array",
+            "items": {"type": "string"},
+            "default": ["*-admin", "*-secret-rotation"],
+            "description": "roles that may span paper and live: Admin and the rotation Lambda's role",
+        },
         "scopesTag": {"type": "string", "default": "access-scopes"},
     },
 )
@@ -148,7 +157,7 @@ SEPARATION = Spec(
 def _separation(
     resources: Sequence[Resource], config: Any, report: Callable[[str, str | None], None]
 ) -> None:
-    admins = list(config.get("adminRoleNames") or ["*-admin"])
+    admins = list(config.get("allowedRoleNames") or ["*-admin", "*-secret-rotation"])
     tag = str(config.get("scopesTag") or "access-scopes")
     kinds: dict[str, str] = {}
     for r in resources:

@@ -43,6 +43,7 @@ def policy_documents(capture: Capture) -> Iterator[tuple[CapturedResource, str, 
         "aws:secretsmanager/secretPolicy:SecretPolicy": "policy",
         "aws:kms/key:Key": "policy",
         "aws:s3/bucketPolicy:BucketPolicy": "policy",
+        "aws:sns/topicPolicy:TopicPolicy": "policy",
     }
     for r in capture.resources:
         name = fields.get(r.type)

@@ -96,6 +96,9 @@ def test_no_policy_document_has_a_wildcard_action_or_not_action(stack: Capture) 
 
 RESOURCE_STAR_OK = {
     "secretsmanager:ListSecrets",
+    "secretsmanager:GetRandomPassword",
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
     "cloudtrail:LookupEvents",
     "cloudtrail:DescribeTrails",
 }
@@ -184,6 +187,14 @@ ACTIONS: dict[str, Action | None] = {
 }
 
 
+ROTATION_ACTIONS = {
+    "secretsmanager:DescribeSecret",
+    "secretsmanager:GetSecretValue",
+    "secretsmanager:PutSecretValue",
+    "secretsmanager:UpdateSecretVersionStage",
+}
+
+
 def _matches(patterns: Any, value: str) -> bool:
     return any(fnmatch.fnmatchcase(value.lower(), str(p).lower()) for p in as_list(patterns))
 
@@ -227,6 +238,7 @@ def test_every_role_secret_action_matches_the_access_model(stack_name: str) -> N
         r.name.removesuffix("-access"): json.loads(r.raw_inputs["policy"])
         for r in of_type(cap, "aws:iam/rolePolicy:RolePolicy")
     }
+    rotation_doc = role_docs.pop("rotation")
     assert set(role_docs) == set(ROLE_NAMES)
     secrets = {r.raw_inputs["tags"]["catalog-name"]: r for r in of_type(cap, SECRET)}
     policies = {
@@ -249,7 +261,22 @@ def test_every_role_secret_action_matches_the_access_model(stack_name: str) -> N
                 )
                 assert allowed == expected, f"{role} {action} {entry.name}: {allowed} != {expected}"
                 checked += 1
-    assert checked == len(ROLE_NAMES) * len(cat.stored_in(env)) * len(ACTIONS)
+    # The rotation Lambda's role: exactly the rotation actions, on exactly the rotatable secrets.
+    rotation_arn = (
+        f"arn:aws:iam::{settings.account_id}:role/neural-trader-{env.value}-secret-rotation"
+    )
+    for entry in cat.stored_in(env):
+        secret = secrets[entry.name]
+        for action in ACTIONS:
+            expected = entry.rotatable and action in ROTATION_ACTIONS
+            allowed = identity_allows(
+                rotation_doc, action, secret.outputs["arn"]
+            ) and not resource_policy_denies(
+                policies[secret.urn], action, rotation_arn, settings.account_id
+            )
+            assert allowed == expected, f"rotation {action} {entry.name}: {allowed} != {expected}"
+            checked += 1
+    assert checked == (len(ROLE_NAMES) + 1) * len(cat.stored_in(env)) * len(ACTIONS)
 
 
 @pytest.mark.parametrize("stack_name", ["dev", "prod"])

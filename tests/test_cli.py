@@ -202,7 +202,16 @@ REAL = ROOT.parent / "shared" / "reference" / "real-stacks"
     [
         ("azure-rmq-dev-checkpoint.json", 1, {"state-plaintext-secret"}),
         ("gcp-gke-dev-checkpoint.json", 0, set()),
-        ("pulumi-testdata-checkpoint-secrets.json", 1, {"aws-iam-no-broad-managed-policies"}),
+        (
+            "pulumi-testdata-checkpoint-secrets.json",
+            1,
+            {
+                "aws-iam-no-broad-managed-policies",  # AWSLambdaFullAccess & co. attached
+                "aws-cloudwatch-log-group-retention-kms",  # function logs not KMS-encrypted
+                "aws-sns-topic-kms",  # topics unencrypted
+                "aws-lambda-permission-scoped",  # logs.<region>.amazonaws.com without SourceArn
+            },
+        ),
     ],
 )
 def test_check_real_state_files(state: str, code: int, policies: set[str]) -> None:

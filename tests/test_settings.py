@@ -22,6 +22,13 @@ from .conftest import ROOT, capture_failing
 
 NS = "neural-trader-secrets:"
 OIDC = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE0123"
+MASTER = "arn:aws:secretsmanager:us-east-1:123456789012:secret:db/master-Ab12Cd"
+DB = {"host": "db.internal", "database": "app", "username": "app", "masterSecret": MASTER}
+REDIS = {"host": "redis.internal", "username": "app", "masterSecret": MASTER}
+
+
+def _dbs(**changes: Any) -> str:
+    return json.dumps({"DATABASE_URL": DB | changes, "TIMESCALE_URL": DB})
 
 
 def dev_config() -> dict[str, str]:
@@ -111,6 +118,53 @@ INVALID: list[tuple[str, dict[str, Any], set[str], str]] = [
         "required",
     ),
     (
+        "database without the master secret its rotation needs",
+        {
+            NS + "databases": json.dumps(
+                {"DATABASE_URL": DB, "TIMESCALE_URL": DB | {"masterSecret": None}}
+            )
+        },
+        {NS + "databases.TIMESCALE_URL.masterSecret"},
+        "postgres-alternating-users",
+    ),
+    (
+        "master secret that is not a secret ARN",
+        {NS + "databases": _dbs(masterSecret="neural-trader/db-master")},
+        {NS + "databases.DATABASE_URL.masterSecret"},
+        "not a Secrets Manager secret ARN",
+    ),
+    (
+        "master secret whose ARN no tag can carry (RDS-managed rds!cluster-...)",
+        {NS + "databases": _dbs(masterSecret=MASTER.replace("db/master", "rds!cluster-0a1b"))},
+        {NS + "databases.DATABASE_URL.masterSecret"},
+        "cannot be a tag value",
+    ),
+    (
+        "master secret of another account",
+        {NS + "databases": _dbs(masterSecret=MASTER.replace("123456789012", "999999999999"))},
+        {NS + "databases.DATABASE_URL.masterSecret"},
+        "this stack's account",
+    ),
+    ("missing redis server", {NS + "redis": None}, {NS + "redis"}, "required by redis-acl"),
+    (
+        "redis without a master secret",
+        {NS + "redis": json.dumps({"host": "redis.internal", "username": "app"})},
+        {NS + "redis.masterSecret"},
+        "required",
+    ),
+    (
+        "redis with a bad ACL user",
+        {NS + "redis": json.dumps(REDIS | {"username": "app user"})},
+        {NS + "redis.username"},
+        "ACL user",
+    ),
+    (
+        "redis with a bad port",
+        {NS + "redis": json.dumps(REDIS | {"port": 0})},
+        {NS + "redis.port"},
+        "greater than or equal to 1",
+    ),
+    (
         "several problems at once",
         {NS + "region": "nowhere", NS + "accountId": "abc", NS + "colour": "x"},
         {NS + "region", NS + "accountId", NS + "colour"},
@@ -145,6 +199,22 @@ def test_production_refuses_short_recovery_and_unprotected_resources() -> None:
     config = prod_config() | {NS + "recoveryWindowDays": "7", NS + "protect": "false"}
     with pytest.raises(SettingsError, match="production"):
         parse_settings(config)
+
+
+def test_production_refuses_redis_without_tls() -> None:
+    redis = json.loads(prod_config()[NS + "redis"]) | {"tls": False}
+    with pytest.raises(SettingsError, match=r"redis\.tls cannot be turned off"):
+        parse_settings(prod_config() | {NS + "redis": json.dumps(redis)})
+
+
+def test_redis_in_an_environment_without_redis_acl_secret_is_refused() -> None:
+    config = dev_config() | {NS + "environment": "ci"}
+    config.pop(NS + "databases")
+    config[NS + "databases"] = json.dumps({"DATABASE_URL": DB})
+    with pytest.raises(SettingsError) as err:
+        parse_settings(config)
+    assert {p[0] for p in err.value.problems} == {NS + "redis"}
+    assert "no redis-acl secret" in str(err.value)
 
 
 def test_rotation_override_shortens_only(dev: Any) -> None:

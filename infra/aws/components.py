@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -19,6 +18,8 @@ import pulumi_random as random
 
 from infra.access import ROLES, Action, Role
 from infra.aws import documents
+from infra.aws.naming import Naming as Naming
+from infra.aws.rotation import SecretRotation
 from infra.catalog import (
     Catalog,
     CatalogEntry,
@@ -39,39 +40,6 @@ def _secret_policy_json(
     return json.dumps(doc, sort_keys=True)
 
 
-@dataclass(frozen=True)
-class Naming:
-    """Physical names and ARNs that are known before anything exists (so policies can refer to each
-    other without dependency cycles)."""
-
-    settings: StackSettings
-
-    @property
-    def prefix(self) -> str:
-        return f"neural-trader-{self.settings.environment.value}"
-
-    def role_name(self, role: RoleName) -> str:
-        return f"{self.prefix}-{role}"
-
-    def role_arn(self, role: RoleName) -> str:
-        return f"arn:aws:iam::{self.settings.account_id}:role/{self.role_name(role)}"
-
-    @property
-    def trail_name(self) -> str:
-        return f"{self.prefix}-secrets-audit"
-
-    @property
-    def trail_arn(self) -> str:
-        s = self.settings
-        return f"arn:aws:cloudtrail:{s.region}:{s.account_id}:trail/{self.trail_name}"
-
-    def bucket_arn(self, bucket: str) -> str:
-        return f"arn:aws:s3:::{bucket}"
-
-    def tags(self, **extra: str) -> dict[str, str]:
-        return {"environment": self.settings.environment.value, **extra}
-
-
 class EnvironmentKey(pulumi.ComponentResource):
     """The environment's customer-managed KMS key (rotation on) and its alias."""
 
@@ -82,6 +50,8 @@ class EnvironmentKey(pulumi.ComponentResource):
         name: str,
         settings: StackSettings,
         naming: Naming,
+        *,
+        rotation: bool = False,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("neural-trader:aws:EnvironmentKey", name, None, opts)
@@ -102,6 +72,9 @@ class EnvironmentKey(pulumi.ComponentResource):
                     region=settings.region,
                     admin_arns=admins,
                     trail_arn=trail,
+                    rotation_log_group_arn=naming.rotation_log_group_arn if rotation else None,
+                    rotation_topic_arn=naming.rotation_topic_arn if rotation else None,
+                    rotation_alarm_arns=naming.rotation_alarm_arns if rotation else (),
                 ),
                 sort_keys=True,
             ),
@@ -122,6 +95,7 @@ class SecretStore(pulumi.ComponentResource):
     environment key, with a resource policy, and a value only where the infrastructure owns one."""
 
     secrets: dict[str, aws.secretsmanager.Secret]
+    policies: dict[str, aws.secretsmanager.SecretPolicy]
 
     def __init__(
         self,
@@ -136,8 +110,13 @@ class SecretStore(pulumi.ComponentResource):
         env = settings.environment
         config = pulumi.Config(PROJECT)
         self.secrets = {}
+        self.policies = {}
         for entry in catalog.stored_in(env):
             logical = entry.kebab_name
+            # What the rotation Lambda reads (contract.py) and the revocation marker (README).
+            extra_tags = settings.rotation_tags(entry) if entry.rotatable else {}
+            if entry.name in settings.revoked:
+                extra_tags["revoked"] = "true"
             secret = aws.secretsmanager.Secret(
                 logical,
                 name=entry.aws_name(env),
@@ -155,6 +134,7 @@ class SecretStore(pulumi.ComponentResource):
                         else "confidential",
                         "catalog-name": entry.name,
                         "access-scopes": "+".join(sorted(s.value for s in entry.scopes_in(env))),
+                        **extra_tags,
                     },
                 ),
                 opts=pulumi.ResourceOptions(parent=self, protect=settings.protected),
@@ -168,7 +148,11 @@ class SecretStore(pulumi.ComponentResource):
                 for r in ROLE_NAMES
                 if Action.MANAGE in ROLES[r].grants(entry, env)
             ]
-            aws.secretsmanager.SecretPolicy(
+            if entry.rotatable:
+                # The rotation Lambda reads and changes exactly the secrets it rotates.
+                readers.append(naming.rotation_role_arn)
+                managers.append(naming.rotation_role_arn)
+            self.policies[entry.name] = aws.secretsmanager.SecretPolicy(
                 f"{logical}-policy",
                 secret_arn=secret.arn,
                 block_public_policy=True,
@@ -479,16 +463,40 @@ class AwsSecrets(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         child = pulumi.ResourceOptions(parent=self, providers={"aws": provider})
-        self.key = EnvironmentKey("kms", settings, naming, opts=child)
+        rotatable = any(e.rotatable for e in catalog.stored_in(settings.environment))
+        self.key = EnvironmentKey("kms", settings, naming, rotation=rotatable, opts=child)
         self.store = SecretStore("secrets", catalog, settings, naming, self.key.key, opts=child)
         self.access = AccessRoles(
             "access", catalog, settings, naming, self.key.key, self.store.secrets, opts=child
         )
+        # Revocation (settings.revoked): every role's policy denies the secret (AccessRoles), the
+        # secret is tagged revoked=true, and the run says so; see README "Revoking a secret".
+        self.revoked = {n: self.store.secrets[n].arn for n in settings.revoked}
+        if settings.revoked:
+            pulumi.log.warn(
+                "revoked secrets (every role is denied; rotate them, then remove them from "
+                f"`revoked`): {', '.join(settings.revoked)}"
+            )
         outputs: dict[str, Any] = {
             "keyArn": self.key.key.arn,
             "secretArns": {n: s.arn for n, s in self.store.secrets.items()},
             "roleArns": {n: r.arn for n, r in self.access.roles.items()},
+            "revokedSecrets": self.revoked,
         }
+        self.rotation: SecretRotation | None = None
+        if rotatable:
+            self.rotation = SecretRotation(
+                "rotation",
+                catalog,
+                settings,
+                naming,
+                self.key.key,
+                self.store.secrets,
+                self.store.policies,
+                opts=child,
+            )
+            outputs["rotationFunctionArn"] = self.rotation.function.arn
+            outputs["rotationTopicArn"] = self.rotation.topic.arn
         if settings.audit_trail_enabled:
             self.audit = AuditTrail("audit", settings, naming, self.key.key, opts=child)
             outputs["trailArn"] = self.audit.trail.arn

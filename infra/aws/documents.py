@@ -3,8 +3,9 @@
 Every document here enumerates its actions (no ``*`` and no ``service:*``), scopes resources to
 ARNs, and never uses NotAction/NotResource in an Allow. ``Resource: "*"`` appears only for actions
 that support no resource-level scoping (``secretsmanager:ListSecrets``,
-``secretsmanager:GetRandomPassword``, ``cloudtrail:LookupEvents``, ``cloudtrail:DescribeTrails``)
-and in KMS key policies, where ``*`` means "this key".
+``secretsmanager:GetRandomPassword``, ``cloudtrail:LookupEvents``, ``cloudtrail:DescribeTrails``,
+``xray:PutTraceSegments``, ``xray:PutTelemetryRecords``) and in KMS key policies, where ``*``
+means "this key".
 """
 
 from __future__ import annotations
@@ -62,6 +63,24 @@ KEY_ADMIN = (
     "kms:UpdateKeyDescription",
 )
 KEY_READ_METADATA = ("kms:DescribeKey", "kms:GetKeyRotationStatus")
+#: What the rotation Lambda does to the secrets it rotates (infra/rotation/handler.py).
+SECRET_ROTATE = (
+    "secretsmanager:DescribeSecret",
+    "secretsmanager:GetSecretValue",
+    "secretsmanager:PutSecretValue",
+    "secretsmanager:UpdateSecretVersionStage",
+)
+#: What CloudWatch Logs needs of a key that encrypts a log group (AWS's documented
+#: ``kms:Encrypt*``, ``Decrypt*``, ``ReEncrypt*``, ``GenerateDataKey*``, ``Describe*``, spelled out).
+LOGS_KEY_USE = (
+    "kms:Decrypt",
+    "kms:DescribeKey",
+    "kms:Encrypt",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+)
 
 
 def document(statements: Iterable[Statement]) -> Document:
@@ -70,6 +89,10 @@ def document(statements: Iterable[Statement]) -> Document:
 
 def secrets_manager_service(region: str) -> str:
     return f"secretsmanager.{region}.amazonaws.com"
+
+
+def sns_service(region: str) -> str:
+    return f"sns.{region}.amazonaws.com"
 
 
 def _via_secrets_manager(region: str, secret_arns: Sequence[str]) -> dict[str, Any]:
@@ -292,9 +315,16 @@ def key_policy(
     region: str,
     admin_arns: Sequence[str],
     trail_arn: str | None,
+    rotation_log_group_arn: str | None = None,
+    rotation_topic_arn: str | None = None,
+    rotation_alarm_arns: Sequence[str] = (),
 ) -> Document:
     """KMS key policy: named administrators, use only through Secrets Manager within the account,
-    and CloudTrail log encryption for this environment's trail. No wildcard principal."""
+    and CloudTrail log encryption for this environment's trail. No wildcard principal.
+
+    With secret rotation, also: CloudWatch Logs may encrypt the rotation Lambda's log group (and
+    only it), account principals may use the key through SNS for the rotation topic only (IAM
+    decides which principals), and the rotation alarms may publish to the encrypted topic."""
     root = f"arn:aws:iam::{account_id}:root"
     statements: list[Statement] = [
         {
@@ -334,7 +364,183 @@ def key_policy(
                 },
             }
         )
+    if rotation_log_group_arn is not None:
+        statements.append(
+            {
+                "Sid": "RotationLogGroupEncryption",
+                "Effect": "Allow",
+                "Principal": {"Service": [f"logs.{region}.amazonaws.com"]},
+                "Action": list(LOGS_KEY_USE),
+                "Resource": "*",
+                "Condition": {
+                    "ArnEquals": {"kms:EncryptionContext:aws:logs:arn": rotation_log_group_arn}
+                },
+            }
+        )
+    if rotation_topic_arn is not None:
+        statements.append(
+            {
+                "Sid": "UseThroughSns",
+                "Effect": "Allow",
+                "Principal": {"AWS": [root]},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {
+                        "kms:CallerAccount": account_id,
+                        "kms:ViaService": sns_service(region),
+                        "kms:EncryptionContext:aws:sns:topicArn": rotation_topic_arn,
+                    }
+                },
+            }
+        )
+    if rotation_alarm_arns:
+        statements.append(
+            {
+                "Sid": "RotationAlarmNotices",
+                "Effect": "Allow",
+                "Principal": {"Service": ["cloudwatch.amazonaws.com"]},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": account_id},
+                    "ArnLike": {"aws:SourceArn": sorted(rotation_alarm_arns)},
+                },
+            }
+        )
     return document(statements)
+
+
+def rotation_trust_policy(*, account_id: str) -> Document:
+    """The rotation Lambda's execution role: only the Lambda service, for this account."""
+    return document(
+        [
+            {
+                "Sid": "AssumeFromLambda",
+                "Effect": "Allow",
+                "Principal": {"Service": ["lambda.amazonaws.com"]},
+                "Action": ["sts:AssumeRole"],
+                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+            }
+        ]
+    )
+
+
+def rotation_lambda_policy(
+    *,
+    secret_arns: Sequence[str],
+    master_secret_arns: Sequence[str],
+    key_arn: str,
+    region: str,
+    topic_arn: str,
+    log_group_arn: str,
+) -> Document:
+    """Identity policy of the rotation Lambda: the four rotation actions on exactly the secrets it
+    rotates, reads of the admin secrets their strategies use, the key only through Secrets Manager
+    for those secrets (and through SNS for its own topic), publishing to its topic, writing its
+    log group, and X-Ray traces."""
+    rotated = sorted(set(secret_arns))
+    masters = sorted(set(master_secret_arns) - set(rotated))
+    statements: list[Statement] = [
+        {
+            "Sid": "RotateSecrets",
+            "Effect": "Allow",
+            "Action": list(SECRET_ROTATE),
+            "Resource": rotated,
+        }
+    ]
+    if masters:
+        statements.append(
+            {
+                "Sid": "ReadMasterSecrets",
+                "Effect": "Allow",
+                "Action": ["secretsmanager:GetSecretValue"],
+                "Resource": masters,
+            }
+        )
+    statements += [
+        {
+            "Sid": "RandomPasswords",
+            "Effect": "Allow",
+            "Action": ["secretsmanager:GetRandomPassword"],
+            "Resource": "*",
+        },
+        {
+            "Sid": "DecryptViaSecretsManager",
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt"],
+            "Resource": [key_arn],
+            "Condition": _via_secrets_manager(region, [*rotated, *masters]),
+        },
+        {
+            "Sid": "EncryptViaSecretsManager",
+            "Effect": "Allow",
+            "Action": ["kms:GenerateDataKey"],
+            "Resource": [key_arn],
+            "Condition": _via_secrets_manager(region, rotated),
+        },
+        {
+            "Sid": "PublishRotationNotices",
+            "Effect": "Allow",
+            "Action": ["sns:Publish"],
+            "Resource": [topic_arn],
+        },
+        {
+            "Sid": "EncryptNoticesViaSns",
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+            "Resource": [key_arn],
+            "Condition": {
+                "StringEquals": {
+                    "kms:ViaService": sns_service(region),
+                    "kms:EncryptionContext:aws:sns:topicArn": topic_arn,
+                }
+            },
+        },
+        {
+            "Sid": "WriteLogs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": [f"{log_group_arn}:*"],
+        },
+        {
+            "Sid": "Traces",
+            "Effect": "Allow",
+            "Action": ["xray:PutTelemetryRecords", "xray:PutTraceSegments"],
+            "Resource": "*",
+        },
+    ]
+    return document(statements)
+
+
+def rotation_topic_policy(
+    *, topic_arn: str, alarm_arns: Sequence[str], account_id: str
+) -> Document:
+    """The rotation topic: this environment's rotation alarms may publish; nothing over plain HTTP.
+    Account principals (the Lambda role) publish through their identity policies."""
+    return document(
+        [
+            {
+                "Sid": "RotationAlarmsPublish",
+                "Effect": "Allow",
+                "Principal": {"Service": ["cloudwatch.amazonaws.com"]},
+                "Action": ["sns:Publish"],
+                "Resource": topic_arn,
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": account_id},
+                    "ArnLike": {"aws:SourceArn": sorted(alarm_arns)},
+                },
+            },
+            {
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": {"AWS": "*"},
+                "Action": ["sns:Publish", "sns:Subscribe"],
+                "Resource": topic_arn,
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            },
+        ]
+    )
 
 
 def audit_bucket_policy(*, bucket_arn: str, trail_arn: str) -> Document:

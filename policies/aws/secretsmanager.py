@@ -120,10 +120,14 @@ def _schedule(
     for r in resources:
         if r.type != ROTATION:
             continue
+        # A rotation names its secret by ARN (the secret's id). Match it by the dependency the
+        # engine records for that input, by the secret name inside the ARN, or by parentage.
+        keys = set(r.property_dependencies.get("secretId", ()))
         target = r.get("secretId")
-        # The rotation names its secret by ARN/id; offline both are known, under the engine the
-        # parent link (the program parents rotations to their secret) is used as well.
-        keys = {str(target)} if target not in (None, UNKNOWN) else set()
+        if isinstance(target, str) and target != UNKNOWN:
+            keys.add(target)
+            if ":secret:" in target:
+                keys.add(target.split(":secret:", 1)[1].rsplit("-", 1)[0])
         if r.parent:
             keys.add(r.parent)
         for k in keys:
@@ -138,7 +142,12 @@ def _schedule(
         if limit is None:
             report(f"unknown {tag} {klass!r}; known: {', '.join(sorted(maximum))}", secret.urn)
             continue
-        found = rotations.get(secret.urn, []) + rotations.get(str(secret.get("name")), [])
+        found = list(
+            {
+                id(x): x
+                for x in rotations.get(secret.urn, []) + rotations.get(str(secret.get("name")), [])
+            }.values()
+        )
         if not found:
             report(f"{tag} {klass} but no SecretRotation (maximum {limit} days)", secret.urn)
         for rot in found:

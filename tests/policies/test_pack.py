@@ -709,6 +709,124 @@ CASES: list[tuple[str, str, list[ResourceRecord], int]] = [
         [rec("aws:kms/alias:Alias", {"name": "alias/aws/secretsmanager", "targetKeyId": "k"})],
         1,
     ),
+    # ---- Lambda, logs, alarms, notifications ------------------------------------------------------
+    (
+        "permission scoped to a secret",
+        "aws-lambda-permission-scoped",
+        [
+            rec(
+                "aws:lambda/permission:Permission",
+                {
+                    "principal": "secretsmanager.amazonaws.com",
+                    "sourceArn": SECRET_ARN,
+                    "sourceAccount": ACCOUNT,
+                },
+            )
+        ],
+        0,
+    ),
+    (
+        "service permission for any account",
+        "aws-lambda-permission-scoped",
+        [rec("aws:lambda/permission:Permission", {"principal": "secretsmanager.amazonaws.com"})],
+        1,
+    ),
+    (
+        "public invoke",
+        "aws-lambda-permission-scoped",
+        [rec("aws:lambda/permission:Permission", {"principal": "*"})],
+        1,
+    ),
+    (
+        "env holds a secret ARN",
+        "aws-lambda-env-references-only",
+        [
+            rec(
+                "aws:lambda/function:Function",
+                {
+                    "environment": {
+                        "variables": {"JWT_SECRET_ARN": SECRET_ARN, "JWT_SECRET": SECRET_ARN}
+                    }
+                },
+            )
+        ],
+        0,
+    ),
+    (
+        "env holds a password value, even secret-marked",
+        "aws-lambda-env-references-only",
+        [
+            rec(
+                "aws:lambda/function:Function",
+                {"environment": {"variables": {"DB_PASSWORD": "FAKE-pw-0123456789"}}},
+                secret_paths=("environment",),
+            )
+        ],
+        1,
+    ),
+    (
+        "log group kept and encrypted",
+        "aws-cloudwatch-log-group-retention-kms",
+        [rec("aws:cloudwatch/logGroup:LogGroup", {"retentionInDays": 365, "kmsKeyId": KEY_ARN})],
+        0,
+    ),
+    (
+        "log group forever, unencrypted",
+        "aws-cloudwatch-log-group-retention-kms",
+        [rec("aws:cloudwatch/logGroup:LogGroup", {})],
+        2,
+    ),
+    (
+        "topic with CMK",
+        "aws-sns-topic-kms",
+        [rec("aws:sns/topic:Topic", {"kmsMasterKeyId": KEY_ARN})],
+        0,
+    ),
+    (
+        "topic with aws/sns",
+        "aws-sns-topic-kms",
+        [rec("aws:sns/topic:Topic", {"kmsMasterKeyId": "alias/aws/sns"})],
+        1,
+    ),
+    (
+        "http subscription",
+        "aws-sns-subscription-tls",
+        [
+            rec(
+                "aws:sns/topicSubscription:TopicSubscription",
+                {"protocol": "http", "endpoint": "http://hooks.example.com/x"},
+            )
+        ],
+        1,
+    ),
+    (
+        "email subscription",
+        "aws-sns-subscription-tls",
+        [
+            rec(
+                "aws:sns/topicSubscription:TopicSubscription",
+                {"protocol": "email", "endpoint": "sec@example.com"},
+            )
+        ],
+        0,
+    ),
+    (
+        "alarm notifying nobody",
+        "aws-cloudwatch-alarm-actions",
+        [rec("aws:cloudwatch/metricAlarm:MetricAlarm", {"alarmActions": []})],
+        1,
+    ),
+    (
+        "alarm to topic",
+        "aws-cloudwatch-alarm-actions",
+        [
+            rec(
+                "aws:cloudwatch/metricAlarm:MetricAlarm",
+                {"alarmActions": ["arn:aws:sns:us-east-1:123456789012:t"]},
+            )
+        ],
+        0,
+    ),
     # ---- GCP, Azure, Vault, Kubernetes ----------------------------------------------------------
     (
         "secret accessor for a service account",

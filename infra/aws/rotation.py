@@ -1,0 +1,261 @@
+"""Secret rotation on AWS: one rotation Lambda per environment, wired to every rotatable secret.
+
+``SecretRotation`` (type ``neural-trader:aws:SecretRotation``) declares the Lambda (code built
+from ``infra/rotation`` by ``build_package`` at program time), its least-privilege execution role,
+a KMS-encrypted log group, an invoke permission per secret, the ``aws.secretsmanager.SecretRotation``
+of each secret the catalog calls rotatable (period: ``settings.rotation_days``), and the failure
+path: a KMS-encrypted SNS topic with alarms on the function's Errors and Throttles, e-mail
+subscriptions from ``notifications.emails`` and, only when the stack config carries
+``SLACK_WEBHOOK_URL`` as a secret, an HTTPS subscription to it.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import re
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Final
+
+import pulumi
+import pulumi_aws as aws
+
+from infra.aws import documents
+from infra.aws.naming import ROTATION_ALARM_METRICS, Naming
+from infra.catalog import Catalog
+from infra.rotation import contract, package
+from infra.settings import PROJECT, StackSettings
+
+#: Where the Lambda zip is built (gitignored ``build/``), relative to the project root.
+BUILD_DIR: Final = Path(__file__).resolve().parents[2] / "build" / "rotation"
+#: The catalog entry whose value, if the stack supplies it, subscribes Slack to the topic.
+SLACK_WEBHOOK: Final = "SLACK_WEBHOOK_URL"
+FUNCTION_TIMEOUT_S: Final = 60
+FUNCTION_MEMORY_MB: Final = 256
+#: Rotations are rare; a small cap keeps a misbehaving schedule from exhausting the account's
+#: concurrency (and the databases' connection slots). Throttles raise an alarm.
+RESERVED_CONCURRENCY: Final = 5
+
+
+def _package_digest() -> str:
+    """Digest of everything the zip is built from (its entries and the builder itself)."""
+    h = hashlib.sha256(Path(package.__file__).read_bytes())
+    for arcname, data in sorted(package.package_entries().items()):
+        h.update(arcname.encode() + b"\0" + hashlib.sha256(data).digest())
+    return h.hexdigest()
+
+
+@functools.cache
+def lambda_archive(build_dir: Path = BUILD_DIR) -> Path:
+    """Build the rotation zip once per process, and only when its inputs changed (a digest stamp
+    beside it; compressing costs ~0.3 s of every plan otherwise). The build is deterministic, so
+    Pulumi's archive hash only changes with the code; each build goes to a private temporary
+    directory and is moved into place atomically, so concurrent plans (pytest-xdist, two shells)
+    never see a half-written zip."""
+    build_dir.mkdir(parents=True, exist_ok=True)
+    target = build_dir / package.ZIP_NAME
+    stamp = build_dir / (package.ZIP_NAME + ".sha256")
+    digest = _package_digest()
+    if target.is_file() and stamp.is_file() and stamp.read_text().strip() == digest:
+        return target
+    with tempfile.TemporaryDirectory(dir=build_dir, prefix=".build-") as tmp:
+        os.replace(package.build_package(tmp), target)
+        (Path(tmp) / "stamp").write_text(digest + "\n")
+        os.replace(Path(tmp) / "stamp", stamp)
+    return target
+
+
+def _logical(address: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", address.lower()).strip("-")
+
+
+class SecretRotation(pulumi.ComponentResource):
+    """Rotation of every rotatable secret of the environment by one Lambda."""
+
+    function: aws.lambda_.Function
+    topic: aws.sns.Topic
+    rotations: dict[str, aws.secretsmanager.SecretRotation]
+
+    def __init__(
+        self,
+        name: str,
+        catalog: Catalog,
+        settings: StackSettings,
+        naming: Naming,
+        key: aws.kms.Key,
+        secrets: Mapping[str, aws.secretsmanager.Secret],
+        secret_policies: Mapping[str, pulumi.Resource],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("neural-trader:aws:SecretRotation", name, None, opts)
+        env = settings.environment
+        entries = [e for e in catalog.stored_in(env) if e.rotatable and e.name in secrets]
+        child = pulumi.ResourceOptions(parent=self)
+        keep = pulumi.ResourceOptions(parent=self, protect=settings.protected)
+
+        # ---- failure notifications ------------------------------------------------------------
+        self.topic = aws.sns.Topic(
+            f"{name}-topic",
+            name=naming.rotation_name,
+            display_name=f"neural-trader {env.value} secret rotation",
+            kms_master_key_id=key.arn,
+            tags=naming.tags(classification="confidential"),
+            opts=child,
+        )
+        topic_opts = pulumi.ResourceOptions(parent=self.topic)
+        aws.sns.TopicPolicy(
+            f"{name}-topic-policy",
+            arn=self.topic.arn,
+            policy=json.dumps(
+                documents.rotation_topic_policy(
+                    topic_arn=naming.rotation_topic_arn,
+                    alarm_arns=naming.rotation_alarm_arns,
+                    account_id=settings.account_id,
+                ),
+                sort_keys=True,
+            ),
+            opts=topic_opts,
+        )
+        for address in settings.notifications.emails:
+            aws.sns.TopicSubscription(
+                f"{name}-email-{_logical(address)}",
+                topic=self.topic.arn,
+                protocol="email",
+                endpoint=address,
+                opts=topic_opts,
+            )
+        if SLACK_WEBHOOK in settings.supplied_values:
+            aws.sns.TopicSubscription(
+                f"{name}-slack",
+                topic=self.topic.arn,
+                protocol="https",
+                endpoint=pulumi.Config(PROJECT).require_secret(SLACK_WEBHOOK),
+                opts=topic_opts,
+            )
+
+        # ---- the Lambda ---------------------------------------------------------------------------
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs",
+            name=naming.rotation_log_group,
+            retention_in_days=365 if settings.is_production else 30,
+            kms_key_id=key.arn,
+            tags=naming.tags(classification="confidential"),
+            opts=keep,
+        )
+        role = aws.iam.Role(
+            f"{name}-role",
+            name=naming.rotation_name,
+            description=f"neural-trader {env.value}: secret rotation Lambda",
+            assume_role_policy=json.dumps(
+                documents.rotation_trust_policy(account_id=settings.account_id), sort_keys=True
+            ),
+            max_session_duration=3600,
+            tags=naming.tags(role="secret-rotation", kind="workload"),
+            opts=child,
+        )
+        masters = settings.master_secrets(entries)
+        policy = aws.iam.RolePolicy(
+            f"{name}-access",
+            role=role.id,
+            policy=pulumi.Output.all(key.arn, *[secrets[e.name].arn for e in entries]).apply(
+                functools.partial(self._policy, masters=masters, settings=settings, naming=naming)
+            ),
+            opts=pulumi.ResourceOptions(parent=role),
+        )
+        self.function = aws.lambda_.Function(
+            f"{name}-function",
+            name=naming.rotation_name,
+            description=f"neural-trader {env.value}: Secrets Manager rotation (docs/rotation.md)",
+            role=role.arn,
+            runtime=contract.LAMBDA_RUNTIME,
+            handler=contract.LAMBDA_HANDLER,
+            code=pulumi.FileArchive(str(lambda_archive())),
+            timeout=FUNCTION_TIMEOUT_S,
+            memory_size=FUNCTION_MEMORY_MB,
+            reserved_concurrent_executions=RESERVED_CONCURRENCY,
+            tracing_config={"mode": "Active"},
+            logging_config={"log_format": "JSON", "log_group": log_group.name},
+            environment={"variables": {contract.ENV_ROTATION_TOPIC_ARN: self.topic.arn}},
+            tags=naming.tags(role="secret-rotation"),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy, log_group]),
+        )
+        for metric in ROTATION_ALARM_METRICS:
+            aws.cloudwatch.MetricAlarm(
+                f"{name}-{metric.lower()}",
+                name=naming.rotation_alarm_name(metric),
+                alarm_description=(
+                    f"Secret rotation Lambda {metric.lower()} in {env.value}: a rotation failed or "
+                    "a third-party key is due (docs/rotation.md)"
+                ),
+                namespace="AWS/Lambda",
+                metric_name=metric,
+                dimensions={"FunctionName": self.function.name},
+                statistic="Sum",
+                period=300,
+                evaluation_periods=1,
+                threshold=0,
+                comparison_operator="GreaterThanThreshold",
+                treat_missing_data="notBreaching",
+                alarm_actions=[self.topic.arn],
+                ok_actions=[self.topic.arn],
+                tags=naming.tags(),
+                opts=child,
+            )
+
+        # ---- one invoke permission and one rotation schedule per secret ------------------------
+        self.rotations = {}
+        for entry in entries:
+            logical = entry.kebab_name
+            secret = secrets[entry.name]
+            permission = aws.lambda_.Permission(
+                f"{logical}-invoke",
+                statement_id=f"SecretsManager-{logical}",
+                action="lambda:InvokeFunction",
+                function=self.function.name,
+                principal="secretsmanager.amazonaws.com",
+                source_account=settings.account_id,
+                source_arn=secret.arn,
+                opts=pulumi.ResourceOptions(parent=self.function),
+            )
+            depends: list[pulumi.Resource] = [permission, policy]
+            if entry.name in secret_policies:
+                depends.append(secret_policies[entry.name])
+            self.rotations[entry.name] = aws.secretsmanager.SecretRotation(
+                f"{logical}-rotation",
+                secret_id=secret.id,
+                rotation_lambda_arn=self.function.arn,
+                rotation_rules={"automatically_after_days": settings.rotation_days(entry)},
+                # First rotation on schedule: an immediate one would page for every third-party
+                # key at the first deploy. AWS still probes the function with testSecret.
+                rotate_immediately=False,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=depends),
+            )
+        self.register_outputs(
+            {
+                "functionArn": self.function.arn,
+                "topicArn": self.topic.arn,
+                "rotated": sorted(self.rotations),
+            }
+        )
+
+    @staticmethod
+    def _policy(
+        values: Sequence[Any],
+        *,
+        masters: Sequence[str],
+        settings: StackSettings,
+        naming: Naming,
+    ) -> str:
+        doc = documents.rotation_lambda_policy(
+            secret_arns=[str(v) for v in values[1:]],
+            master_secret_arns=masters,
+            key_arn=str(values[0]),
+            region=settings.region,
+            topic_arn=naming.rotation_topic_arn,
+            log_group_arn=naming.rotation_log_group_arn,
+        )
+        return json.dumps(doc, sort_keys=True)

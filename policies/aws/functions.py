@@ -1,0 +1,70 @@
+"""Lambda functions and their invoke permissions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from policies.framework import PackPolicy, Resource, Spec, resource_policy
+from policies.lib.credentials import is_sensitive_key, looks_like_placeholder
+from policies.model import CIPHERTEXT, UNKNOWN, Category, Severity
+
+PERMISSION = Spec(
+    id="aws-lambda-permission-scoped",
+    description="Lambda invoke permissions name their caller: no '*' principal, and AWS service "
+    "principals are limited by SourceArn or SourceAccount",
+    severity=Severity.HIGH,
+    category=Category.PUBLIC_ACCESS,
+    remediation="Set principal to the calling service and source_arn (or source_account) to the "
+    "resource that may invoke, e.g. the secret being rotated.",
+    resource_types=("aws:lambda/permission:Permission",),
+    checkov=("CKV_AWS_364",),
+)
+
+
+def _permission(r: Resource, report: Callable[[str], None]) -> None:
+    principal = r.get("principal")
+    if principal == UNKNOWN:
+        return
+    scoped = any(
+        r.get(k) not in (None, "") for k in ("sourceArn", "sourceAccount", "principalOrgId")
+    )
+    if principal == "*" and not scoped:
+        report("principal '*' can invoke the function")
+    elif isinstance(principal, str) and principal.endswith(".amazonaws.com") and not scoped:
+        report(f"{principal} may invoke on behalf of any account: set sourceArn or sourceAccount")
+
+
+ENV = Spec(
+    id="aws-lambda-env-references-only",
+    description="Lambda environment variables named like credentials hold references (secret ARNs "
+    "or names), never the credential: the function configuration stores them in plaintext",
+    severity=Severity.CRITICAL,
+    category=Category.PLAINTEXT,
+    remediation="Put the value in Secrets Manager, pass its ARN (e.g. OPENAI_API_KEY_SECRET_ARN) and "
+    "read it at start-up with the function role's secretsmanager:GetSecretValue.",
+    resource_types=("aws:lambda/function:Function",),
+    checkov=("CKV_AWS_45",),
+)
+
+
+def _env(r: Resource, report: Callable[[str], None]) -> None:
+    variables = (
+        (r.get("environment") or {}).get("variables")
+        if isinstance(r.get("environment"), dict)
+        else None
+    )
+    if not isinstance(variables, dict):
+        return
+    for name, value in sorted(variables.items()):
+        if (
+            not isinstance(value, str)
+            or value in (UNKNOWN, CIPHERTEXT, "")
+            or not is_sensitive_key(name)
+        ):
+            continue
+        if value.startswith("arn:") or looks_like_placeholder(value):
+            continue
+        report(f"environment.variables.{name} holds a value, not a reference")
+
+
+POLICIES: list[PackPolicy] = [resource_policy(PERMISSION, _permission), resource_policy(ENV, _env)]

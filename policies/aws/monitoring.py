@@ -1,0 +1,99 @@
+"""Logs, alarms and notifications: encrypted, retained, and actually delivered."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from policies.framework import PackPolicy, Resource, Spec, resource_policy
+from policies.model import UNKNOWN, Category, Severity
+
+LOGS = Spec(
+    id="aws-cloudwatch-log-group-retention-kms",
+    description="Log groups set a retention period (a long one in production) and are encrypted "
+    "with a customer-managed key",
+    severity=Severity.MEDIUM,
+    category=Category.AUDIT,
+    remediation="Set retentionInDays (at least the audit period) and kmsKeyId.",
+    resource_types=("aws:cloudwatch/logGroup:LogGroup",),
+    checkov=("CKV_AWS_66", "CKV_AWS_158"),
+    config={
+        "minimumRetentionDays": {"type": "integer", "minimum": 1, "default": 90},
+        "productionEnvironments": {
+            "type": "array",
+            "items": {"type": "string"},
+            "default": ["production", "prod"],
+        },
+    },
+)
+
+
+def _logs(r: Resource, report: Callable[[str], None]) -> None:
+    days = r.get("retentionInDays")
+    minimum = int(r.config.get("minimumRetentionDays", 90))
+    production = r.tags().get("environment") in (r.config.get("productionEnvironments") or [])
+    if days in (None, 0):
+        report("retentionInDays is not set (logs are kept forever, unreviewed)")
+    elif production and days != UNKNOWN and int(days) < minimum:
+        report(f"retentionInDays is {days}; at least {minimum}")
+    if not r.get("kmsKeyId"):
+        report("kmsKeyId is not set")
+
+
+TOPIC = Spec(
+    id="aws-sns-topic-kms",
+    description="SNS topics are encrypted with a customer-managed KMS key",
+    severity=Severity.MEDIUM,
+    category=Category.ENCRYPTION,
+    remediation="Set kmsMasterKeyId to the environment's key (not alias/aws/sns).",
+    resource_types=("aws:sns/topic:Topic",),
+    checkov=("CKV_AWS_26",),
+)
+
+
+def _topic(r: Resource, report: Callable[[str], None]) -> None:
+    key = r.get("kmsMasterKeyId")
+    if not key:
+        report("kmsMasterKeyId is not set")
+    elif key != UNKNOWN and str(key).endswith("alias/aws/sns"):
+        report("kmsMasterKeyId is the AWS-managed alias/aws/sns")
+
+
+SUBSCRIPTION = Spec(
+    id="aws-sns-subscription-tls",
+    description="SNS subscriptions deliver over TLS (https, not http)",
+    severity=Severity.MEDIUM,
+    category=Category.NETWORK,
+    remediation="Use an https endpoint.",
+    resource_types=("aws:sns/topicSubscription:TopicSubscription",),
+)
+
+
+def _subscription(r: Resource, report: Callable[[str], None]) -> None:
+    if r.get("protocol") == "http":
+        report("protocol http sends notifications in cleartext")
+
+
+ALARM = Spec(
+    id="aws-cloudwatch-alarm-actions",
+    description="Alarms have their actions enabled and notify someone",
+    severity=Severity.MEDIUM,
+    category=Category.AUDIT,
+    remediation="Keep actionsEnabled true and set alarmActions to the notification topic.",
+    resource_types=("aws:cloudwatch/metricAlarm:MetricAlarm",),
+    checkov=("CKV_AWS_319",),
+)
+
+
+def _alarm(r: Resource, report: Callable[[str], None]) -> None:
+    if r.get("actionsEnabled") is False:
+        report("actionsEnabled is false")
+    if not r.get("alarmActions"):
+        report("no alarmActions: the alarm notifies nobody")
+
+
+POLICIES: list[PackPolicy] = [
+    resource_policy(LOGS, _logs),
+    resource_policy(TOPIC, _topic),
+    resource_policy(SUBSCRIPTION, _subscription),
+    resource_policy(ALARM, _alarm),
+]
