@@ -260,3 +260,21 @@ def test_cli_reports_bad_settings_with_exit_2_and_no_traceback(tmp_path: Path) -
     assert "Traceback" not in proc.stderr
     for key in ("accountId", "principals.backtest", "surprise"):
         assert f"{NS}{key}" in proc.stderr
+
+
+def test_project_file_validates_against_pulumis_schema() -> None:
+    import jsonschema
+
+    schema = json.loads(
+        (ROOT.parent / "shared" / "reference" / "pulumi-project.schema.json").read_text()
+    )
+    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+    jsonschema.validate(project, schema)
+    assert project["name"] == "neural-trader-secrets"
+    assert project["runtime"]["name"] == "python" and project["runtime"]["options"]["virtualenv"]
+
+
+def test_production_uses_a_kms_secrets_provider() -> None:
+    prod = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())
+    assert prod["secretsprovider"].startswith("awskms://")
+    assert "encryptionsalt" not in prod  # a passphrase provider would leave a salt here

@@ -8,6 +8,8 @@ and cloudsplaining); this module maps them onto policies with uniform metadata.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -95,7 +97,53 @@ PUBLIC_PRINCIPAL = Spec(
     "aws:SourceArn; restrict OIDC trusts by their :sub and :aud claims.",
     resource_types=DOCUMENT_TYPES,
     checkov=("CKV_AWS_33", "CKV_AWS_60"),
+    config={
+        "allowedAccounts": {
+            "type": "array",
+            "items": {"type": "string", "pattern": "^[0-9]{12}$"},
+            "default": [],
+            "description": "if set, principals (ARNs or account ids) of any other AWS account are "
+            "violations too: no cross-account grants beyond this list",
+        }
+    },
 )
+
+_ACCOUNT_IN_ARN = re.compile(r"^arn:aws[\w-]*:(?:iam|sts)::(\d{12}):|^(\d{12})$")
+
+
+def _principal_values(st: Any) -> Iterator[str]:
+    principal = st.get("Principal") if isinstance(st, dict) else None
+    if isinstance(principal, dict):
+        for key in ("AWS", "Federated"):
+            value = principal.get(key)
+            for v in value if isinstance(value, list) else [value]:
+                if isinstance(v, str):
+                    yield v
+
+
+def _public(r: Resource, report: Callable[[str], None]) -> None:
+    _analyzer(frozenset({"public-principal"}))(r, report)
+    allowed = set(r.config.get("allowedAccounts") or [])
+    if not allowed:
+        return
+    for path, _kind, doc in documents(r):
+        try:
+            parsed = json.loads(doc) if isinstance(doc, str) else doc
+        except json.JSONDecodeError:
+            continue
+        statements = parsed.get("Statement", []) if isinstance(parsed, dict) else []
+        for i, st in enumerate(statements if isinstance(statements, list) else [statements]):
+            if not isinstance(st, dict) or st.get("Effect") != "Allow":
+                continue
+            for principal in _principal_values(st):
+                m = _ACCOUNT_IN_ARN.match(principal)
+                account = (m.group(1) or m.group(2)) if m else None
+                if account and account not in allowed:
+                    report(
+                        f"{path}: statement {i} grants to account {account}, not in allowedAccounts"
+                    )
+
+
 RISKY = Spec(
     id="aws-iam-no-risky-permissions",
     description="No unconstrained privilege escalation, credentials exposure, data exfiltration or "
@@ -248,7 +296,7 @@ POLICIES: list[PackPolicy] = [
         ),
     ),
     resource_policy(RESOURCE_STAR, _findings_check({"resource-star-on-scopable-action"})),
-    resource_policy(PUBLIC_PRINCIPAL, _findings_check({"public-principal"})),
+    resource_policy(PUBLIC_PRINCIPAL, _public),
     resource_policy(
         RISKY,
         _findings_check(

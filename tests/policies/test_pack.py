@@ -1251,3 +1251,22 @@ def test_exempt_resources_are_not_judged() -> None:
     assert [v.policy for v in run(records).violations] == ["aws-kms-key-rotation"]
     config = {"aws-kms-key-rotation": {"exemptResources": ["legacy-*"]}}
     assert run(records, config=config).violations == []
+
+
+def test_allowed_accounts_limit_cross_account_trust() -> None:
+    trust = doc(
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::999999999999:root"},
+            "Action": "sts:AssumeRole",
+        }
+    )
+    records = [rec("aws:iam/role:Role", {"assumeRolePolicy": trust})]
+    assert not [v for v in run(records).violations if v.policy == "aws-iam-no-public-principal"]
+    config = {"aws-iam-no-public-principal": {"allowedAccounts": [ACCOUNT]}}
+    found = [
+        v
+        for v in run(records, config=config).violations
+        if v.policy == "aws-iam-no-public-principal"
+    ]
+    assert len(found) == 1 and "999999999999" in found[0].message
