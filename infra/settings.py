@@ -13,7 +13,15 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from infra.catalog import (
     Catalog,
@@ -50,7 +58,7 @@ PRINCIPAL_ARN_RE = re.compile(
 )
 SERVICE_PRINCIPAL_RE = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)*\.amazonaws\.com$")
 FEDERATED_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/[\w./-]+$")
-BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+BUCKET_RE = re.compile(r"^(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 HOST_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")
 IDENT_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -62,6 +70,27 @@ SECRET_ARN_RE = re.compile(
 # What AWS accepts in a tag value (Secrets Manager tags carry the rotation settings to the Lambda).
 TAG_VALUE_RE = re.compile(r"^[\w\s+=.:/@-]{0,256}$")
 REDIS_USER_RE = re.compile(r"^[A-Za-z0-9_.@-]{1,128}$")
+
+
+def _matching(pattern: re.Pattern[str], what: str) -> AfterValidator:
+    """A validator that accepts only values matching ``pattern``, naming ``what`` otherwise."""
+
+    def check(value: str) -> str:
+        if not pattern.fullmatch(value):
+            raise ValueError(f"{value!r} is not {what}")
+        return value
+
+    return AfterValidator(check)
+
+
+Host = Annotated[str, _matching(HOST_RE, "a host name")]
+PgIdentifier = Annotated[str, _matching(IDENT_RE, "a PostgreSQL identifier (lowercase, digits, _)")]
+RedisUser = Annotated[str, _matching(REDIS_USER_RE, "a Redis ACL user name (A-Za-z0-9_.@-)")]
+BucketName = Annotated[str, _matching(BUCKET_RE, "a valid S3 bucket name")]
+Email = Annotated[str, _matching(EMAIL_RE, "an e-mail address")]
+Region = Annotated[str, _matching(REGION_RE, "an AWS region name")]
+AccountId = Annotated[str, _matching(ACCOUNT_RE, "a 12-digit AWS account id")]
+Port = Annotated[int, Field(ge=1, le=65535)]
 
 
 class SettingsError(ValueError):
@@ -96,16 +125,9 @@ class OidcPrincipal(_Model):
     """A workload identity: an OIDC provider (EKS IRSA, GitHub Actions...) and the exact subjects
     (service accounts, repositories) that may assume the role through it."""
 
-    provider: str
+    provider: Annotated[str, _matching(FEDERATED_RE, "an IAM OIDC provider ARN")]
     subjects: Annotated[tuple[str, ...], Field(min_length=1)]
     audience: str = "sts.amazonaws.com"
-
-    @field_validator("provider")
-    @classmethod
-    def _provider(cls, v: str) -> str:
-        if not FEDERATED_RE.fullmatch(v):
-            raise ValueError(f"{v!r} is not an IAM OIDC provider ARN")
-        return v
 
     @field_validator("subjects")
     @classmethod
@@ -149,37 +171,6 @@ class RolePrincipals(_Model):
         return value
 
 
-class Database(_Model):
-    """Where a generated PostgreSQL URL points (its password is generated)."""
-
-    host: str
-    port: Annotated[int, Field(ge=1, le=65535)] = 5432
-    database: str
-    username: str
-    sslmode: Literal["disable", "prefer", "require", "verify-ca", "verify-full"] = "require"
-    # ARN of the admin secret ({"username", "password"}) postgres-alternating-users rotation uses.
-    master_secret: str | None = Field(default=None, alias="masterSecret")
-
-    @field_validator("host")
-    @classmethod
-    def _host(cls, v: str) -> str:
-        if not HOST_RE.fullmatch(v):
-            raise ValueError(f"{v!r} is not a host name")
-        return v
-
-    @field_validator("master_secret")
-    @classmethod
-    def _master(cls, v: str | None) -> str | None:
-        return None if v is None else _secret_arn(v)
-
-    @field_validator("database", "username")
-    @classmethod
-    def _ident(cls, v: str) -> str:
-        if not IDENT_RE.fullmatch(v):
-            raise ValueError(f"{v!r} is not a PostgreSQL identifier (lowercase, digits, _)")
-        return v
-
-
 def _secret_arn(value: str) -> str:
     if not SECRET_ARN_RE.fullmatch(value):
         raise ValueError(
@@ -197,34 +188,30 @@ def _secret_arn(value: str) -> str:
     return value
 
 
+SecretArn = Annotated[str, AfterValidator(_secret_arn)]
+
+
+class Database(_Model):
+    """Where a generated PostgreSQL URL points (its password is generated)."""
+
+    host: Host
+    port: Port = 5432
+    database: PgIdentifier
+    username: PgIdentifier
+    sslmode: Literal["disable", "prefer", "require", "verify-ca", "verify-full"] = "require"
+    # ARN of the admin secret ({"username", "password"}) postgres-alternating-users rotation uses.
+    master_secret: SecretArn | None = Field(default=None, alias="masterSecret")
+
+
 class Redis(_Model):
     """The Redis server whose ACL user REDIS_PASSWORD belongs to (redis-acl rotation)."""
 
-    host: str
-    port: Annotated[int, Field(ge=1, le=65535)] = 6379
-    username: str
+    host: Host
+    port: Port = 6379
+    username: RedisUser
     tls: bool = True
     # ARN of the admin secret ({"username", "password"}, a user with +acl) the rotation uses.
-    master_secret: str = Field(alias="masterSecret")
-
-    @field_validator("host")
-    @classmethod
-    def _host(cls, v: str) -> str:
-        if not HOST_RE.fullmatch(v):
-            raise ValueError(f"{v!r} is not a host name")
-        return v
-
-    @field_validator("username")
-    @classmethod
-    def _user(cls, v: str) -> str:
-        if not REDIS_USER_RE.fullmatch(v):
-            raise ValueError(f"{v!r} is not a Redis ACL user name (A-Za-z0-9_.@-)")
-        return v
-
-    @field_validator("master_secret")
-    @classmethod
-    def _master(cls, v: str) -> str:
-        return _secret_arn(v)
+    master_secret: SecretArn = Field(alias="masterSecret")
 
     @property
     def endpoint(self) -> str:
@@ -232,29 +219,14 @@ class Redis(_Model):
 
 
 class Buckets(_Model):
-    market_data: str = Field(alias="marketData")
-    artifacts: str
-    logs: str
-    audit: str
-
-    @field_validator("*")
-    @classmethod
-    def _bucket(cls, v: str) -> str:
-        if not BUCKET_RE.fullmatch(v) or ".." in v:
-            raise ValueError(f"{v!r} is not a valid S3 bucket name")
-        return v
+    market_data: BucketName = Field(alias="marketData")
+    artifacts: BucketName
+    logs: BucketName
+    audit: BucketName
 
 
 class Notifications(_Model):
-    emails: tuple[str, ...] = ()
-
-    @field_validator("emails")
-    @classmethod
-    def _emails(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        for e in v:
-            if not EMAIL_RE.fullmatch(e):
-                raise ValueError(f"{e!r} is not an e-mail address")
-        return v
+    emails: tuple[Email, ...] = ()
 
 
 class StackSettings(_Model):
@@ -262,8 +234,8 @@ class StackSettings(_Model):
 
     environment: Environment
     backends: tuple[Backend, ...] = ("aws",)
-    region: str
-    account_id: str = Field(alias="accountId")
+    region: Region
+    account_id: AccountId = Field(alias="accountId")
     principals: RolePrincipals = RolePrincipals()
     recovery_window_days: Annotated[int, Field(ge=7, le=30)] | None = Field(
         default=None, alias="recoveryWindowDays"
@@ -281,20 +253,6 @@ class StackSettings(_Model):
     # Catalog names of third-party secrets whose values the stack config carries (set by the loader
     # from `pulumi config set --secret neural-trader-secrets:<NAME>`); never the values themselves.
     supplied_values: tuple[str, ...] = Field(default=(), alias="suppliedValues")
-
-    @field_validator("region")
-    @classmethod
-    def _region(cls, v: str) -> str:
-        if not REGION_RE.fullmatch(v):
-            raise ValueError(f"{v!r} is not an AWS region name")
-        return v
-
-    @field_validator("account_id")
-    @classmethod
-    def _account(cls, v: str) -> str:
-        if not ACCOUNT_RE.fullmatch(v):
-            raise ValueError(f"{v!r} is not a 12-digit AWS account id")
-        return v
 
     @field_validator("backends")
     @classmethod
