@@ -22,6 +22,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -260,6 +261,29 @@ def heap_peak_mib(path: Path) -> float:
     return int(_child(path, "traced")[0]) / 2**20
 
 
+def full_check(path: Path) -> tuple[float, float]:
+    """Wall seconds and peak RSS MiB of the whole `nt-secrets check --state PATH --format json`
+    (imports, reading, state-plaintext-secret and every policy of the pack), in a fresh process."""
+    code = (
+        "import resource, sys\n"
+        "from nt_secrets.cli import main\n"
+        "sys.stdout = open('/dev/null', 'w')\n"
+        f"rc = main(['check', '--state', {str(path)!r}, '--format', 'json'])\n"
+        "sys.stderr.write('PEAK %d\\n' % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+    )
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    if "PEAK" not in proc.stderr:
+        raise SystemExit(f"nt-secrets check failed: {proc.stderr[-2000:]}")
+    wall = time.perf_counter() - start
+    peak = int(
+        next(line.split()[1] for line in proc.stderr.splitlines() if line.startswith("PEAK"))
+    )
+    return wall, peak / 1024
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000, 10000])
@@ -272,6 +296,7 @@ def main() -> None:
         "| resources | file MiB | read s | read res/s | scan s | scan res/s | total res/s | findings | peak RSS MiB (+ over imports) | peak heap MiB |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|")
+    full: list[tuple[int, float, float]] = []
     with tempfile.TemporaryDirectory() as tmp:
         for size in args.sizes:
             path = Path(tmp) / f"export-{size}.json"
@@ -291,6 +316,15 @@ def main() -> None:
                 f"{n / scan_s:,.0f} | {n / (read_s + scan_s):,.0f} | {found} | "
                 f"{peak:.0f} (+{peak - base:.0f}) | {heap_peak_mib(path):.0f} |"
             )
+            walls = [full_check(path) for _ in range(args.runs)]
+            full.append((n, statistics.median(w[0] for w in walls), max(w[1] for w in walls)))
+    print(
+        "\nWhole command, `nt-secrets check --state FILE --format json` (imports, read, every policy):\n"
+    )
+    print("| resources | wall s | resources/s | peak RSS MiB |")
+    print("|---|---|---|---|")
+    for n, wall, rss in full:
+        print(f"| {n} | {wall:.2f} | {n / wall:,.0f} | {rss:.0f} |")
 
 
 if __name__ == "__main__":

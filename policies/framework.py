@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextvars
 import fnmatch
+import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -61,6 +62,11 @@ def exempt(urn: str | None, name: str | None, config: Mapping[str, Any]) -> bool
     return bool(patterns) and any(v is not None and matches_any(v, patterns) for v in (urn, name))
 
 
+@functools.lru_cache(maxsize=65536)
+def _type_matches(patterns: tuple[str, ...], resource_type: str) -> bool:
+    return not patterns or any(fnmatch.fnmatchcase(resource_type, t) for t in patterns)
+
+
 @dataclass(frozen=True)
 class Spec:
     """Uniform metadata of one policy."""
@@ -77,9 +83,7 @@ class Spec:
     config: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def applies_to(self, resource_type: str) -> bool:
-        return not self.resource_types or any(
-            fnmatch.fnmatchcase(resource_type, t) for t in self.resource_types
-        )
+        return _type_matches(self.resource_types, resource_type)
 
     @property
     def info(self) -> PolicyInfo:
@@ -209,7 +213,9 @@ def _resource_from_args(args: ResourceValidationArgs) -> Resource:
         type=args.resource_type,
         urn=args.urn,
         name=args.name,
-        props=plain(args.props),
+        # Offline the record already holds plain values (unknowns as UNKNOWN): no need to walk
+        # the engine's proxy again for every policy.
+        props=dict(record.props) if record is not None else plain(args.props),
         config=plain(args.get_config() or {}),
         protect=bool(opts.protect),
         additional_secret_outputs=tuple(opts.additional_secret_outputs or ()),
@@ -266,7 +272,7 @@ def stack_resources(args: StackValidationArgs) -> list[Resource]:
                 type=r.resource_type,
                 urn=r.urn,
                 name=r.name,
-                props=plain(r.props),
+                props=dict(record.props) if record is not None else plain(r.props),
                 config={},
                 protect=bool(opts.protect),
                 additional_secret_outputs=tuple(opts.additional_secret_outputs or ()),

@@ -144,6 +144,17 @@ def run(
     records = list(records)
     settings = resolve_config(config, policies)
     result = RunResult()
+    by_urn = {r.urn: r for r in records}
+    proxies: dict[str, Any] = {}
+    stack_resources: list[PolicyResource] | None = None
+
+    def _proxy(record: ResourceRecord) -> Any:
+        """The engine's unknown-checking view of a record's inputs, built once per record."""
+        proxy = proxies.get(record.urn)
+        if proxy is None:
+            proxy = proxies[record.urn] = unknown_checking_proxy(dict(record.props))
+        return proxy
+
     for p in policies:
         s = settings[p.spec.id]
         if s.enforcement is Enforcement.DISABLED:
@@ -175,7 +186,7 @@ def run(
                     continue
                 args = ResourceValidationArgs(
                     record.type,
-                    unknown_checking_proxy(dict(record.props)),
+                    _proxy(record),
                     record.urn,
                     record.name,
                     _options(record),
@@ -193,9 +204,12 @@ def run(
                 finally:
                     OFFLINE_RECORD.reset(token)
         else:
-            resources = _policy_resources(records)
-            stack_args = StackValidationArgs(resources, dict(s.config), dict(stack_tags or {}))
-            token2 = OFFLINE_STACK.set({r.urn: r for r in records})
+            if stack_resources is None:
+                stack_resources = _policy_resources(records)
+            stack_args = StackValidationArgs(
+                stack_resources, dict(s.config), dict(stack_tags or {})
+            )
+            token2 = OFFLINE_STACK.set(by_urn)
             try:
                 p.policy.validate(stack_args, functools.partial(_report_for, report, None))
             except UnknownValueError as exc:

@@ -8,6 +8,7 @@ and cloudsplaining); this module maps them onto policies with uniform metadata.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -57,10 +58,22 @@ def documents(r: Resource) -> Iterator[tuple[str, str, Any]]:
                 yield f"inlinePolicies[{i}].policy", "identity", doc
 
 
+@functools.lru_cache(maxsize=8192)
+def _analyze_text(text: str, kind: str, read_only: bool = False) -> tuple[Finding, ...]:
+    return tuple(analyze(text, kind=kind, read_only=read_only))  # type: ignore[arg-type]
+
+
+def analyze_cached(doc: Any, kind: str, read_only: bool = False) -> tuple[Finding, ...]:
+    """Findings of one document, computed once however many policies ask (six policies read the
+    same document; a stack reuses the same documents across many resources)."""
+    text = doc if isinstance(doc, str) else json.dumps(doc, sort_keys=True, default=str)
+    return _analyze_text(text, kind, read_only)
+
+
 def _analyzer(rules: frozenset[str]) -> Callable[[Resource, Callable[[str], None]], None]:
     def check(r: Resource, report: Callable[[str], None]) -> None:
         for path, kind, doc in documents(r):
-            for f in analyze(doc, kind=kind):  # type: ignore[arg-type]
+            for f in analyze_cached(doc, kind):
                 if f.rule in rules:
                     report(f"{path}: {f.message}")
 
@@ -268,7 +281,7 @@ def _check_read_only(
         for i, inline in enumerate(role.get("inlinePolicies") or []):
             doc = inline.get("policy") if isinstance(inline, dict) else None
             if doc not in (None, "", UNKNOWN):
-                for f in analyze(doc, kind="identity", read_only=True):
+                for f in analyze_cached(doc, "identity", read_only=True):
                     if f.rule in ("read-only-violation", "kms-decrypt-unconstrained"):
                         report(f"inlinePolicies[{i}].policy: {f.message}", urn)
     for r in resources:
@@ -279,7 +292,7 @@ def _check_read_only(
         doc = r.get("policy")
         if owner is None or doc in (None, "", UNKNOWN):
             continue
-        for f in analyze(doc, kind="identity", read_only=True):
+        for f in analyze_cached(doc, "identity", read_only=True):
             if f.rule in ("read-only-violation", "kms-decrypt-unconstrained"):
                 report(f"policy of read-only role {roles[owner].name}: {f.message}", r.urn)
 
