@@ -28,10 +28,8 @@ values as finished resources, so the plaintext scan covers them.
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Final, Literal
@@ -444,33 +442,3 @@ def plaintext_findings(records: Iterable[ResourceRecord]) -> list[Violation]:
 
 
 # --------------------------------------------------------------------------- command line
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m nt_secrets.state STATE [--format ...]``: report plaintext credentials in a
-    state file (``-`` reads standard input). Exit 0 clean, 1 findings, 2 bad input."""
-    from nt_secrets import report  # the renderer pulls in rich; the reader does not need it
-
-    parser = argparse.ArgumentParser(
-        prog="python -m nt_secrets.state",
-        description="Report credentials a Pulumi state stores in plaintext.",
-    )
-    parser.add_argument("state", help="a `pulumi stack export` file or a checkpoint; - for stdin")
-    parser.add_argument("--format", choices=report.FORMATS, default="text")
-    args = parser.parse_args(argv)
-    try:
-        if args.state == "-":
-            state = read_state(sys.stdin.buffer, name="<stdin>")
-        else:
-            state = read_state(args.state)
-    except StateError as exc:
-        report.print_error(str(exc))
-        return 2
-    violations = plaintext_findings(state.records())
-    artifact = None if args.state == "-" else args.state
-    report.emit(violations, args.format, policies=[PLAINTEXT_POLICY], artifact=artifact)
-    return 1 if any(v.mandatory for v in violations) else 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())
