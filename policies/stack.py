@@ -14,14 +14,14 @@ from infra.catalog import Environment, default_catalog
 from policies.framework import PackPolicy, Resource, Spec, matches_any, stack_policy
 from policies.model import UNKNOWN, Category, Severity
 
-SECRET = "aws:secretsmanager/secret:Secret"
+SECRET_TYPE = "aws:secretsmanager/secret:Secret"  # pragma: allowlist secret (a type token)
 ROTATION = "aws:secretsmanager/secretRotation:SecretRotation"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 
 
 def _environment(resources: Sequence[Resource]) -> Environment | None:
     for r in resources:
-        if r.type == SECRET:
+        if r.type == SECRET_TYPE:
             try:
                 return Environment(r.tags().get("environment", ""))
             except ValueError:
@@ -99,7 +99,7 @@ COVERAGE = Spec(
     category=Category.ROTATION,
     remediation="Add the missing secret/reader/rotation through the catalog (infra/catalog.yaml) "
     "and the access model; never by hand.",
-    resource_types=(SECRET, ROTATION, ROLE_POLICY),
+    resource_types=(SECRET_TYPE, ROTATION, ROLE_POLICY),
 )
 
 
@@ -110,7 +110,7 @@ def _coverage(
     env = _environment(resources)
     if env is None:
         return
-    stored = {r.tags().get("catalog-name"): r for r in resources if r.type == SECRET}
+    stored = {r.tags().get("catalog-name"): r for r in resources if r.type == SECRET_TYPE}
     rotated: set[str | None] = set()
     for r in resources:
         if r.type == ROTATION:
@@ -141,7 +141,7 @@ SEPARATION = Spec(
     severity=Severity.CRITICAL,
     category=Category.OVER_PERMISSIVE,
     remediation="Give paper (test) and live secrets to different roles; only the Admin role spans both.",
-    resource_types=(SECRET, ROLE_POLICY),
+    resource_types=(SECRET_TYPE, ROLE_POLICY),
     config={
         "allowedRoleNames": {
             "type": "array",
@@ -161,7 +161,7 @@ def _separation(
     tag = str(config.get("scopesTag") or "access-scopes")
     kinds: dict[str, str] = {}
     for r in resources:
-        if r.type != SECRET:
+        if r.type != SECRET_TYPE:
             continue
         scopes = set(r.tags().get(tag, "").split("+")) - {""}
         if "live" in scopes and not scopes & {"paper", "test"}:

@@ -40,7 +40,7 @@ def policy_documents(capture: Capture) -> Iterator[tuple[CapturedResource, str, 
     fields = {
         "aws:iam/rolePolicy:RolePolicy": "policy",
         "aws:iam/role:Role": "assumeRolePolicy",
-        "aws:secretsmanager/secretPolicy:SecretPolicy": "policy",
+        "aws:secretsmanager/secretPolicy:SecretPolicy": "policy",  # pragma: allowlist secret
         "aws:kms/key:Key": "policy",
         "aws:s3/bucketPolicy:BucketPolicy": "policy",
         "aws:sns/topicPolicy:TopicPolicy": "policy",

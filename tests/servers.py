@@ -28,9 +28,9 @@ from urllib.parse import quote
 
 LOOPBACK = "127.0.0.1"
 PG_SUPERUSER = "postgres"
-PG_SUPERUSER_PASSWORD = "fake-superuser-pw-for-tests"
+PG_SUPERUSER_PASSWORD = "fake-superuser-pw-for-tests"  # pragma: allowlist secret
 REDIS_ADMIN = "nt-admin"
-REDIS_ADMIN_PASSWORD = "fake-redis-admin-pw-for-tests"
+REDIS_ADMIN_PASSWORD = "fake-redis-admin-pw-for-tests"  # pragma: allowlist secret
 _PG_SYSTEM_USER = "embedded_postgres"
 
 

@@ -23,7 +23,7 @@ from nt_secrets.stackfile import read_stack
 from .conftest import ROOT, as_list, of_type, policy_documents, statements
 
 ENVS = {"dev": Environment.DEVELOPMENT, "prod": Environment.PRODUCTION}
-SECRET = "aws:secretsmanager/secret:Secret"
+SECRET = "aws:secretsmanager/secret:Secret"  # pragma: allowlist secret
 
 
 def env_of(cap: Capture) -> Environment:

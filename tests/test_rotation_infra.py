@@ -31,7 +31,7 @@ from nt_secrets.stackfile import SECURE_PLACEHOLDER, read_stack
 from .conftest import ROOT, as_list, capture_failing, of_type, statements
 
 NS = "neural-trader-secrets:"
-SECRET = "aws:secretsmanager/secret:Secret"
+SECRET = "aws:secretsmanager/secret:Secret"  # pragma: allowlist secret
 ROTATION = "aws:secretsmanager/secretRotation:SecretRotation"
 FUNCTION = "aws:lambda/function:Function"
 PERMISSION = "aws:lambda/permission:Permission"

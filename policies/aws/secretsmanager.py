@@ -9,7 +9,7 @@ from infra.rotation.contract import ROTATION_DAYS
 from policies.framework import PackPolicy, Resource, Spec, resource_policy, stack_policy
 from policies.model import UNKNOWN, Category, Severity
 
-SECRET = "aws:secretsmanager/secret:Secret"
+SECRET_TYPE = "aws:secretsmanager/secret:Secret"  # pragma: allowlist secret (a type token)
 ROTATION = "aws:secretsmanager/secretRotation:SecretRotation"
 PRODUCTION = {"type": "array", "items": {"type": "string"}, "default": ["production", "prod"]}
 
@@ -19,7 +19,7 @@ CMK = Spec(
     severity=Severity.HIGH,
     category=Category.ENCRYPTION,
     remediation="Set kmsKeyId to the environment's customer-managed key (not aws/secretsmanager).",
-    resource_types=(SECRET,),
+    resource_types=(SECRET_TYPE,),
     checkov=("CKV_AWS_149",),
 )
 
@@ -40,7 +40,7 @@ RECOVERY = Spec(
     severity=Severity.MEDIUM,
     category=Category.DELETION_PROTECTION,
     remediation="Set recoveryWindowInDays to at least 7 (30 in production); never 0.",
-    resource_types=(SECRET,),
+    resource_types=(SECRET_TYPE,),
     config={
         "minimumDays": {"type": "integer", "minimum": 7, "maximum": 30, "default": 7},
         "productionDays": {"type": "integer", "minimum": 7, "maximum": 30, "default": 30},
@@ -90,7 +90,7 @@ SCHEDULE = Spec(
     remediation="Declare an aws.secretsmanager.SecretRotation for the secret with "
     "rotationRules.automaticallyAfterDays at most the class maximum (api_key 90, "
     "database_password 180, jwt_secret 365, encryption_key 730).",
-    resource_types=(SECRET, ROTATION),
+    resource_types=(SECRET_TYPE, ROTATION),
     checkov=("CKV2_AWS_57", "CKV_AWS_304"),
     config={
         "maximumDays": {
@@ -133,7 +133,7 @@ def _schedule(
         for k in keys:
             rotations.setdefault(k, []).append(r)
     for secret in resources:
-        if secret.type != SECRET:
+        if secret.type != SECRET_TYPE:
             continue
         klass = secret.tags().get(tag)
         if klass is None or klass == "none":

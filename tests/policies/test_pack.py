@@ -16,6 +16,18 @@ from policies.pack import ALL
 from policies.runner import PolicyConfigError, resolve_config, run
 
 ACCOUNT = "123456789012"
+# Obviously fake fixture values (documented AWS example key, FAKE markers), allowlisted for scanners.
+FAKE_SLACK = "xoxb-123456789012-123456789012-FAKEfakeFAKEfakeFAKEfake"  # pragma: allowlist secret
+FAKE_OPENAI = "sk-proj-FAKE0123456789abcdefFAKE0123456789abcdef"  # pragma: allowlist secret
+FAKE_PASSWORD = "Zx9-FAKE-generated-pw-Qq77"  # pragma: allowlist secret
+FAKE_ANTHROPIC = (
+    "sk-ant-api03-FAKEFAKEFAKEFAKEFAKEFAKEFAKEFAKEFAKEFAKE-FAKEFAKE"  # pragma: allowlist secret
+)
+FAKE_AWS_KEY = "AKIAIOSFODNN7EXAMPLE"  # pragma: allowlist secret
+SHA256 = (
+    "9ef8ab6fba8202a6d467a218d032b662e88ea560f26e812c77a93c0216e4dffc"  # pragma: allowlist secret
+)
+FAKE_DB_PASSWORD = "FAKE-pw-0123456789"  # pragma: allowlist secret
 SECRET_ARN = f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:neural-trader/production/auth/jwt-secret-AbCdEf"
 KEY_ARN = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
@@ -47,7 +59,7 @@ GOOD_SECRET = {
     "tags": PROD_TAGS,
 }
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
-SECRET = "aws:secretsmanager/secret:Secret"
+SECRET = "aws:secretsmanager/secret:Secret"  # pragma: allowlist secret
 VERSION = "aws:secretsmanager/secretVersion:SecretVersion"
 
 # (case id, policy id, records, expected number of violations of that policy)
@@ -62,10 +74,10 @@ CASES: list[tuple[str, str, list[ResourceRecord], int]] = [
                 SECRET,
                 {
                     **GOOD_SECRET,
-                    "tags": {"owner": "xoxb-123456789012-123456789012-FAKEfakeFAKEfakeFAKEfake"},
+                    "tags": {"owner": FAKE_SLACK},
                 },
             )
-        ],  # pragma: allowlist secret
+        ],
         1,
     ),
     (
@@ -74,13 +86,7 @@ CASES: list[tuple[str, str, list[ResourceRecord], int]] = [
         [
             rec(
                 "aws:lambda/function:Function",
-                {
-                    "environment": {
-                        "variables": {
-                            "OPENAI_API_KEY": "sk-proj-FAKE0123456789abcdefFAKE0123456789abcdef"
-                        }
-                    }
-                },  # pragma: allowlist secret
+                {"environment": {"variables": {"OPENAI_API_KEY": FAKE_OPENAI}}},
                 secret_paths=("environment.variables.OPENAI_API_KEY",),
             )
         ],
@@ -92,18 +98,16 @@ CASES: list[tuple[str, str, list[ResourceRecord], int]] = [
         [
             rec(
                 "aws:rds/instance:Instance",
-                {"password": "Zx9-FAKE-generated-pw-Qq77"},
+                {"password": FAKE_PASSWORD},
                 secret_paths=("password",),
             )
-        ],  # pragma: allowlist secret
+        ],
         0,
     ),
     (
         "plaintext database password input",
         "all-no-plaintext-credentials",
-        [
-            rec("aws:rds/instance:Instance", {"password": "Zx9-FAKE-generated-pw-Qq77"})
-        ],  # pragma: allowlist secret
+        [rec("aws:rds/instance:Instance", {"password": FAKE_PASSWORD})],
         1,
     ),
     (
@@ -118,23 +122,15 @@ CASES: list[tuple[str, str, list[ResourceRecord], int]] = [
         [
             rec(
                 "kubernetes:core/v1:ConfigMap",
-                {
-                    "data": {
-                        "ANTHROPIC_API_KEY": "sk-ant-api03-FAKEFAKEFAKEFAKEFAKEFAKEFAKEFAKEFAKEFAKE-FAKEFAKE"
-                    }
-                },
+                {"data": {"ANTHROPIC_API_KEY": FAKE_ANTHROPIC}},
             )
-        ],  # pragma: allowlist secret
+        ],
         1,
     ),
     (
         "AWS key in provider config",
         "all-no-plaintext-credentials",
-        [
-            rec(
-                "pulumi:providers:aws", {"region": "us-east-1", "accessKey": "AKIAIOSFODNN7EXAMPLE"}
-            )
-        ],  # pragma: allowlist secret
+        [rec("pulumi:providers:aws", {"region": "us-east-1", "accessKey": FAKE_AWS_KEY})],
         1,
     ),
     (
@@ -146,7 +142,7 @@ CASES: list[tuple[str, str, list[ResourceRecord], int]] = [
                 {
                     "policy": doc(allow("secretsmanager:GetSecretValue")),
                     "role": "r",
-                    "name": "9ef8ab6fba8202a6d467a218d032b662e88ea560f26e812c77a93c0216e4dffc",
+                    "name": SHA256,
                 },
             )
         ],
@@ -667,12 +663,12 @@ CASES: list[tuple[str, str, list[ResourceRecord], int]] = [
         [
             rec(
                 "pulumi:providers:aws",
-                {"accessKey": "AKIAIOSFODNN7EXAMPLE", "secretKey": "x"},
+                {"accessKey": FAKE_AWS_KEY, "secretKey": "x"},
                 secret_paths=("secretKey",),
             )
         ],
         1,
-    ),  # pragma: allowlist secret
+    ),
     (
         "provider with a role",
         "aws-provider-no-static-credentials",
@@ -758,7 +754,7 @@ CASES: list[tuple[str, str, list[ResourceRecord], int]] = [
         [
             rec(
                 "aws:lambda/function:Function",
-                {"environment": {"variables": {"DB_PASSWORD": "FAKE-pw-0123456789"}}},
+                {"environment": {"variables": {"DB_PASSWORD": FAKE_DB_PASSWORD}}},
                 secret_paths=("environment",),
             )
         ],

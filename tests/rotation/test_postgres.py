@@ -246,7 +246,7 @@ def test_unknown_sslmode_is_refused() -> None:
 @pytest.mark.parametrize(
     "url",
     [
-        "postgresql://trader:p%40ss%3Aw%2Fd@db.internal:6432/neural_trader?sslmode=require",
+        "postgresql://trader:p%40ss%3Aw%2Fd@db.internal:6432/neural_trader?sslmode=require",  # pragma: allowlist secret
         "postgresql://trader:x@[::1]:5432/nt",
         "postgres://a%20b:c@h:5432/d%20e",
     ],

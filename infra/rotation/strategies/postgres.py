@@ -1,6 +1,6 @@
 """postgres-single-user and postgres-alternating-users for ``postgresql://`` URL secrets.
 
-The secret string is ``postgresql://user:password@host:port/db?sslmode=...``; rotation only
+The secret string is ``postgresql://USER:PASSWORD@HOST:PORT/DB?sslmode=...``; rotation only  # pragma: allowlist secret
 replaces the user name / password and keeps host, port, database and query untouched.
 
 Passwords are sent to PostgreSQL as pre-computed SCRAM-SHA-256 verifiers, so the plaintext
