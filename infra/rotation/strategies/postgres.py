@@ -1,7 +1,7 @@
 """postgres-single-user and postgres-alternating-users for ``postgresql://`` URL secrets.
 
-The secret string is ``postgresql://USER:PASSWORD@HOST:PORT/DB?sslmode=...``; rotation only  # pragma: allowlist secret
-replaces the user name / password and keeps host, port, database and query untouched.
+The secret string is a ``postgresql://`` URL carrying user, password, host, port, database and
+sslmode; rotation only replaces the user name / password and keeps the rest untouched.
 
 Passwords are sent to PostgreSQL as pre-computed SCRAM-SHA-256 verifiers, so the plaintext
 never reaches the server (nor its statement log). They are alphanumeric (32 chars, ~190 bits),
