@@ -117,8 +117,12 @@ def evaluate(args: argparse.Namespace) -> tuple[Capture, list[Violation]]:
 
 
 def _print_violations(out: Console, violations: list[Violation]) -> None:
+    from policies.pack import ALL, PACK_NAME
+
     if not violations:
-        out.print("[green]No policy violations.[/]")
+        out.print(
+            f"[green]Policy pack {PACK_NAME} ({len(ALL)} policies) and stack-file lint: no violations.[/]"
+        )
         return
     for v in sorted(violations, key=lambda v: (-v.severity.rank, v.policy, v.urn or "")):
         where = v.urn.rsplit("::", 1)[-1] if v.urn else "stack"
