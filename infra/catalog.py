@@ -42,6 +42,15 @@ class Scope(StrEnum):
     ADMIN = "admin"
 
 
+#: Which access scopes exist in each environment.
+ENVIRONMENT_SCOPES: Mapping[Environment, frozenset[Scope]] = {
+    Environment.PRODUCTION: frozenset({Scope.LIVE, Scope.ADMIN}),
+    Environment.STAGING: frozenset({Scope.TEST, Scope.PAPER, Scope.ADMIN}),
+    Environment.CI: frozenset({Scope.TEST, Scope.PAPER, Scope.ADMIN}),
+    Environment.DEVELOPMENT: frozenset({Scope.TEST, Scope.PAPER, Scope.ADMIN}),
+}
+
+
 class TradingMode(StrEnum):
     PAPER = "paper"
     LIVE = "live"
@@ -182,10 +191,12 @@ class CatalogEntry(BaseModel):
     def scopes_in(self, environment: Environment) -> frozenset[Scope]:
         """The access scopes this secret belongs to in one environment.
 
-        Trading-mode entries hold different keys per environment: a live (mainnet) key is in the live
-        scope only, a paper (testnet) key only in the paper/test scopes it lists.
+        Production is the live environment: every secret there is live (or admin-only), whatever
+        else it declares, so a role granted test/paper scopes reads nothing of production. The
+        other environments hold no live secret. Trading-mode entries say it explicitly per
+        environment (paper/testnet keys outside production, live/mainnet keys in it).
         """
-        declared = frozenset(self.scopes)
+        declared = frozenset(self.scopes) & ENVIRONMENT_SCOPES[environment]
         mode = self.mode_in(environment)
         if mode is None:
             return declared
@@ -267,6 +278,16 @@ def _rule_problems(entry: CatalogEntry) -> Iterator[tuple[str, str]]:
         if missing:
             names = ", ".join(sorted(e.value for e in missing))
             yield "trading-mode", f"no trading mode for: {names}"
+        live_outside = sorted(
+            e.value
+            for e, m in entry.trading_mode.items()
+            if m.is_live and e is not Environment.PRODUCTION
+        )
+        if live_outside:
+            yield (
+                "live-outside-production",
+                f"live trading mode in {', '.join(live_outside)}: only production holds live keys",
+            )
         if entry.stored:
             live_envs = sorted(e.value for e, m in entry.trading_mode.items() if m.is_live)
             if live_envs and Scope.LIVE not in entry.scopes:

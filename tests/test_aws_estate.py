@@ -239,6 +239,11 @@ def test_every_role_secret_action_matches_the_access_model(stack_name: str) -> N
         for r in of_type(cap, "aws:iam/rolePolicy:RolePolicy")
     }
     rotation_doc = role_docs.pop("rotation")
+    # A role with nothing to grant in an environment (Developer in production) has no policy.
+    for role in ROLE_NAMES:
+        if role not in role_docs:
+            assert not any(ROLES[role].grants(e, env) for e in cat.stored_in(env)), role
+            role_docs[role] = {"Version": "2012-10-17", "Statement": []}
     assert set(role_docs) == set(ROLE_NAMES)
     secrets = {r.raw_inputs["tags"]["catalog-name"]: r for r in of_type(cap, SECRET)}
     policies = {
@@ -296,17 +301,16 @@ def test_backtest_role_reads_no_live_secret_and_writes_nothing(stack_name: str) 
         "s3:GetObject",
         "s3:ListBucket",
     }
-    decrypt = next(st for st in statements(doc) if st["Action"] == ["kms:Decrypt"])
-    assert (
-        decrypt["Condition"]["StringEquals"]["kms:ViaService"]
-        == "secretsmanager.us-east-1.amazonaws.com"
-    )
-    assert decrypt["Condition"]["StringLike"]["kms:EncryptionContext:SecretARN"]
-    live = {
-        e.aws_name(env)
-        for e in default_catalog().stored_in(env)
-        if "live" in e.scopes_in(env) and not ({"test", "paper"} & e.scopes_in(env))
-    }
+    decrypts = [st for st in statements(doc) if st["Action"] == ["kms:Decrypt"]]
+    for decrypt in decrypts:
+        assert (
+            decrypt["Condition"]["StringEquals"]["kms:ViaService"]
+            == "secretsmanager.us-east-1.amazonaws.com"
+        )
+        assert decrypt["Condition"]["StringLike"]["kms:EncryptionContext:SecretARN"]
+    # Backtests read paper/test secrets: in development they do, in production there are none.
+    assert bool(decrypts) == (stack_name == "dev")
+    live = {e.aws_name(env) for e in default_catalog().stored_in(env) if "live" in e.scopes_in(env)}
     readable = {
         arn for st in statements(doc) for arn in as_list(st["Resource"]) if "secretsmanager" in arn
     }

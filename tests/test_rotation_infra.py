@@ -370,8 +370,28 @@ def test_revoked_secrets_are_tagged_and_denied() -> None:
         denies = [s for s in statements(doc) if s["Effect"] == "Deny"]
         if policy.name == "rotation-access":
             assert denies == []  # rotating a revoked secret is the way out of the incident
+            continue
+        deny = next(s for s in denies if arn in as_list(s["Resource"]))
+        actions = set(as_list(deny["Action"]))
+        assert "secretsmanager:GetSecretValue" in actions, policy.name  # nobody reads the value
+        if policy.name == "admin-access":
+            # ...but Admin can still rotate and put the operator's new value (the way out)
+            assert not actions & {"secretsmanager:RotateSecret", "secretsmanager:PutSecretValue"}
         else:
-            assert any(arn in as_list(s["Resource"]) for s in denies), policy.name
+            assert "secretsmanager:PutSecretValue" in actions, policy.name
+
+
+def test_revocation_notifies_through_the_rotation_function() -> None:
+    cap = _dev_capture(**{NS + "revoked": json.dumps(["OPENROUTER_API_KEY"])})
+    (invocation,) = of_type(cap, "aws:lambda/invocation:Invocation")
+    payload = json.loads(invocation.raw_inputs["input"])
+    assert payload == {
+        "NtNotice": "revoked",
+        "Environment": "development",
+        "Secrets": ["OPENROUTER_API_KEY"],
+    }
+    assert invocation.raw_inputs["triggers"] == {"revoked": "OPENROUTER_API_KEY"}
+    assert of_type(_dev_capture(), "aws:lambda/invocation:Invocation") == []
 
 
 # ---- bad rotation settings ----------------------------------------------------------------------

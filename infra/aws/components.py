@@ -389,6 +389,16 @@ class AccessRoles(pulumi.ComponentResource):
             )
             self.roles[role_name] = iam_role
             grants = [role.grants(e, env) for e in entries]
+            if not (
+                any(grants)
+                or role.describe_all
+                or _bucket_statements(role_name, settings, naming)
+                or revoked
+            ):
+                # e.g. Developer in production: no secret of its scopes lives there. AWS refuses
+                # an empty policy, and the role grants nothing without one.
+                pulumi.log.info(f"role {role_name}: nothing to grant in {env.value}; no policy")
+                continue
             policy = pulumi.Output.all(key.arn, *[secrets[n].arn for n in names], *revoked).apply(
                 functools.partial(
                     self._policy,
@@ -432,11 +442,16 @@ class AccessRoles(pulumi.ComponentResource):
             else None,
         )
         if revoked:
+            # Nobody reads a revoked value. Admin keeps the rights that get out of the incident:
+            # rotating, putting the operator's new value, promoting it (docs/incident-response.md).
+            actions = ["secretsmanager:GetSecretValue"]
+            if not role.can_manage:
+                actions += documents.SECRET_MUTATING
             doc["Statement"].append(
                 {
                     "Sid": "DenyRevokedSecrets",
                     "Effect": "Deny",
-                    "Action": ["secretsmanager:GetSecretValue", *documents.SECRET_MUTATING],
+                    "Action": sorted(set(actions)),
                     "Resource": revoked,
                 }
             )

@@ -28,6 +28,7 @@ from infra.aws import documents
 from infra.aws.naming import ROTATION_ALARM_METRICS, Naming
 from infra.catalog import Catalog
 from infra.rotation import contract, package
+from infra.rotation.notice import revoked_event
 from infra.settings import PROJECT, StackSettings
 
 #: Where the Lambda zip is built (gitignored ``build/``), relative to the project root.
@@ -233,6 +234,17 @@ class SecretRotation(pulumi.ComponentResource):
                 # key at the first deploy. AWS still probes the function with testSecret.
                 rotate_immediately=False,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=depends),
+            )
+        # ---- deploy-time notice of revocations ---------------------------------------------------
+        # A deployment cannot publish to SNS, but it can invoke the function, which can: whenever
+        # the revoked list changes, `pulumi up` invokes it with a notice naming the secrets.
+        if settings.revoked:
+            aws.lambda_.Invocation(
+                "revocation-notice",
+                function_name=self.function.name,
+                input=revoked_event(settings.environment.value, list(settings.revoked)),
+                triggers={"revoked": ",".join(sorted(settings.revoked))},
+                opts=pulumi.ResourceOptions(parent=self.function, depends_on=[policy]),
             )
         self.register_outputs(
             {

@@ -25,6 +25,7 @@ from .contract import (
     parse_strategy,
 )
 from .errors import ContractError
+from .notice import is_notice, publish_notice
 from .strategies import RotationContext, Strategy, get_strategy
 
 if TYPE_CHECKING:
@@ -48,6 +49,9 @@ def lambda_handler(event: Mapping[str, Any], context: object) -> None:
         sns: SNSClient = boto3.client("sns")
         return sns
 
+    if is_notice(event):
+        publish_notice(event, env=os.environ, sns_factory=sns_factory)
+        return
     rotate(event, client=client, env=os.environ, sns_factory=sns_factory)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from policies.framework import PackPolicy, Resource, Spec, resource_policy
-from policies.lib.credentials import is_sensitive_key, looks_like_placeholder
+from policies.lib.credentials import is_sensitive_key, looks_like_placeholder, scan_value
 from policies.model import CIPHERTEXT, UNKNOWN, Category, Severity
 
 PERMISSION = Spec(
@@ -67,4 +67,27 @@ def _env(r: Resource, report: Callable[[str], None]) -> None:
         report(f"environment.variables.{name} holds a value, not a reference")
 
 
-POLICIES: list[PackPolicy] = [resource_policy(PERMISSION, _permission), resource_policy(ENV, _env)]
+INVOCATION = Spec(
+    id="aws-lambda-invocation-no-credentials",
+    description="Deploy-time Lambda invocations carry no credential in their payload (Pulumi keeps "
+    "the payload and the result in state)",
+    severity=Severity.CRITICAL,
+    category=Category.PLAINTEXT,
+    remediation="Pass names or ARNs in the payload and let the function read the secret itself.",
+    resource_types=("aws:lambda/invocation:Invocation",),
+)
+
+
+def _invocation(r: Resource, report: Callable[[str], None]) -> None:
+    payload = r.get("input")
+    if not isinstance(payload, str) or payload in (UNKNOWN, CIPHERTEXT):
+        return
+    for hit in scan_value({"input": payload}):
+        report(f"{hit.path}: {hit.kind} ({hit.hint})")
+
+
+POLICIES: list[PackPolicy] = [
+    resource_policy(PERMISSION, _permission),
+    resource_policy(ENV, _env),
+    resource_policy(INVOCATION, _invocation),
+]

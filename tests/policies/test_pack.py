@@ -761,6 +761,28 @@ CASES: list[tuple[str, str, list[ResourceRecord], int]] = [
         1,
     ),
     (
+        "invocation naming secrets",
+        "aws-lambda-invocation-no-credentials",
+        [
+            rec(
+                "aws:lambda/invocation:Invocation",
+                {"input": json.dumps({"NtNotice": "revoked", "Secrets": ["JWT_SECRET"]})},
+            )
+        ],
+        0,
+    ),
+    (
+        "invocation carrying a key",
+        "aws-lambda-invocation-no-credentials",
+        [
+            rec(
+                "aws:lambda/invocation:Invocation",
+                {"input": json.dumps({"OPENAI_API_KEY": FAKE_OPENAI})},
+            )
+        ],
+        1,
+    ),
+    (
         "log group kept and encrypted",
         "aws-cloudwatch-log-group-retention-kms",
         [rec("aws:cloudwatch/logGroup:LogGroup", {"retentionInDays": 365, "kmsKeyId": KEY_ARN})],
