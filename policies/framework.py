@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextvars
 import fnmatch
 import functools
+import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -133,6 +134,22 @@ def plain(value: Any) -> Any:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
+
+
+def number(value: Any) -> float | None:
+    """A finite number from a property value (ints, floats, numeric strings); None otherwise, so a
+    check can report an odd value instead of crashing on it."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, str):
+        try:
+            parsed = float(value)
+        except ValueError:
+            return None
+        return parsed if math.isfinite(parsed) else None
+    return None
 
 
 def get_path(props: Mapping[str, Any], path: str) -> Any:

@@ -201,6 +201,10 @@ def run(
                     result.diagnostics.append((p.spec.id, record.urn, exc.message))
                 except _NotApplicableError:
                     pass
+                except Exception as exc:  # fail closed, without the exception text
+                    # Under the engine a crashing policy fails the preview; offline it is a
+                    # violation of that policy (its text could quote the odd value, so only the type).
+                    report(f"could not evaluate this resource ({type(exc).__name__})", record.urn)
                 finally:
                     OFFLINE_RECORD.reset(token)
         else:
@@ -216,6 +220,8 @@ def run(
                 result.diagnostics.append((p.spec.id, "", exc.message))
             except _NotApplicableError:
                 pass
+            except Exception as exc:  # fail closed, as above
+                report(f"could not evaluate the stack ({type(exc).__name__})", None)
             finally:
                 OFFLINE_STACK.reset(token2)
     result.violations.sort(key=lambda v: (-v.severity.rank, v.policy, v.urn or "", v.message))

@@ -137,7 +137,8 @@ def _coverage(
 
 SEPARATION = Spec(
     id="nt-stack-paper-live-separation",
-    description="No principal other than Admin (and the rotation Lambda) can read both paper and live secrets",
+    description="No principal other than Admin (and the rotation Lambda) can read both paper and live "
+    "secrets; paper/test roles read no live secret; the Auditor reads no secret value",
     severity=Severity.CRITICAL,
     category=Category.OVER_PERMISSIVE,
     remediation="Give paper (test) and live secrets to different roles; only the Admin role spans both.",
@@ -150,6 +151,18 @@ SEPARATION = Spec(
             "description": "roles that may span paper and live: Admin and the rotation Lambda's role",
         },
         "scopesTag": {"type": "string", "default": "access-scopes"},
+        "paperRoleNames": {
+            "type": "array",
+            "items": {"type": "string"},
+            "default": ["*-backtest", "*-developer"],
+            "description": "roles that may never read a live secret (read-only backtests, developers)",
+        },
+        "noValueRoleNames": {
+            "type": "array",
+            "items": {"type": "string"},
+            "default": ["*-auditor"],
+            "description": "roles that may read no secret value at all (the Auditor sees metadata only)",
+        },
     },
 )
 
@@ -171,7 +184,23 @@ def _separation(
     reads = _role_reads(resources)
     if reads is None:
         return
+    paper_roles = list(config.get("paperRoleNames") or ["*-backtest", "*-developer"])
+    no_value_roles = list(config.get("noValueRoleNames") or ["*-auditor"])
+    secret_names = [str(r.get("name")) for r in resources if r.type == SECRET_TYPE]
     for role, patterns in sorted(reads.items()):
+        readable = sorted(n for n in secret_names if any(_reads(p, n) for p in patterns))
+        if matches_any(role, no_value_roles) and (readable or "*" in patterns):
+            report(
+                f"role {role} may read secret values ({', '.join(readable[:3]) or '*'}); it must see metadata only",
+                None,
+            )
+        if matches_any(role, paper_roles):
+            live = [n for n in readable if kinds.get(n) == "live"]
+            if live:
+                report(
+                    f"role {role} is paper/test-only but reads live secrets ({', '.join(live[:3])})",
+                    None,
+                )
         if matches_any(role, admins):
             continue
         seen = {kind for name, kind in kinds.items() if any(_reads(p, name) for p in patterns)}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from policies.framework import PackPolicy, Resource, Spec, resource_policy
+from policies.framework import PackPolicy, Resource, Spec, number, resource_policy
 from policies.model import UNKNOWN, Category, Severity
 
 KEY = "aws:kms/key:Key"
@@ -27,8 +27,12 @@ def _rotation(r: Resource, report: Callable[[str], None]) -> None:
     if r.get("enableKeyRotation") not in (True, UNKNOWN):
         report("enableKeyRotation is not true")
     period = r.get("rotationPeriodInDays")
-    if period not in (None, UNKNOWN) and int(period) > 365:
-        report(f"rotationPeriodInDays is {period}; at most 365")
+    if period not in (None, UNKNOWN):
+        value = number(period)
+        if value is None:
+            report("rotationPeriodInDays is not a number")
+        elif value > 365:
+            report(f"rotationPeriodInDays is {value:g}; at most 365")
 
 
 DELETION = Spec(
@@ -46,10 +50,12 @@ def _deletion(r: Resource, report: Callable[[str], None]) -> None:
     days = r.get("deletionWindowInDays")
     if days == UNKNOWN:
         return
-    days = 30 if days is None else int(days)
+    value = 30.0 if days is None else number(days)
     minimum = int(r.config.get("minimumDays", 30))
-    if days < minimum:
-        report(f"deletionWindowInDays is {days}; at least {minimum}")
+    if value is None:
+        report("deletionWindowInDays is not a number")
+    elif value < minimum:
+        report(f"deletionWindowInDays is {value:g}; at least {minimum}")
 
 
 ALIAS = Spec(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from policies.framework import PackPolicy, Resource, Spec, resource_policy
+from policies.framework import PackPolicy, Resource, Spec, number, resource_policy
 from policies.model import UNKNOWN, Category, Severity
 
 LOGS = Spec(
@@ -33,7 +33,9 @@ def _logs(r: Resource, report: Callable[[str], None]) -> None:
     production = r.tags().get("environment") in (r.config.get("productionEnvironments") or [])
     if days in (None, 0):
         report("retentionInDays is not set (logs are kept forever, unreviewed)")
-    elif production and days != UNKNOWN and int(days) < minimum:
+    elif days != UNKNOWN and number(days) is None:
+        report("retentionInDays is not a number")
+    elif production and days != UNKNOWN and (number(days) or 0) < minimum:
         report(f"retentionInDays is {days}; at least {minimum}")
     if not r.get("kmsKeyId"):
         report("kmsKeyId is not set")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from infra.rotation.contract import ROTATION_DAYS
-from policies.framework import PackPolicy, Resource, Spec, resource_policy, stack_policy
+from policies.framework import PackPolicy, Resource, Spec, number, resource_policy, stack_policy
 from policies.model import UNKNOWN, Category, Severity
 
 SECRET_TYPE = "aws:secretsmanager/secret:Secret"  # pragma: allowlist secret (a type token)
@@ -53,7 +54,11 @@ def _recovery(r: Resource, report: Callable[[str], None]) -> None:
     days = r.get("recoveryWindowInDays")
     if days == UNKNOWN:
         return
-    days = 30 if days is None else int(days)  # AWS default
+    value = 30.0 if days is None else number(days)  # AWS default: 30
+    if value is None:
+        report("recoveryWindowInDays is not a number")
+        return
+    days = int(value)
     production = r.tags().get("environment") in r.config.get("productionEnvironments", [])
     minimum = int(
         r.config.get("productionDays" if production else "minimumDays", 30 if production else 7)
@@ -100,15 +105,58 @@ SCHEDULE = Spec(
             "description": "maximum rotation period per rotation-class tag value",
         },
         "classTag": {"type": "string", "default": "rotation-class"},
+        "untaggedMaximumDays": {
+            "type": "integer",
+            "minimum": 1,
+            "default": 90,
+            "description": "maximum rotation period of a secret without a rotation-class tag",
+        },
     },
 )
 
 
-def _days(rotation: Resource) -> Any:
+_RATE_RE = re.compile(r"^rate\(\s*(\d+)\s+(hour|hours|day|days)\s*\)$", re.I)
+_CRON_RE = re.compile(r"^cron\((.+)\)$", re.I)
+
+
+def rotation_period(rotation: Resource) -> tuple[float | None, str | None]:
+    """(longest interval in days between two rotations, problem): from automaticallyAfterDays or a
+    scheduleExpression (``rate(N days)``, ``rate(N hours)``, or a cron expression whose fields
+    bound the interval). ``(None, None)`` when unknown at preview."""
     rules = rotation.get("rotationRules")
-    if isinstance(rules, dict):
-        return rules.get("automaticallyAfterDays")
-    return None
+    if not isinstance(rules, dict):
+        return None, None
+    days = rules.get("automaticallyAfterDays")
+    expression = rules.get("scheduleExpression")
+    if days not in (None, UNKNOWN):
+        value = number(days)
+        if value is None:
+            return None, f"automaticallyAfterDays is not a number ({type(days).__name__})"
+        return value, None
+    if isinstance(expression, str) and expression != UNKNOWN:
+        rate = _RATE_RE.match(expression.strip())
+        if rate:
+            n = int(rate.group(1))
+            return (n / 24 if rate.group(2).lower().startswith("hour") else float(n)), None
+        cron = _CRON_RE.match(expression.strip())
+        if cron:
+            fields = cron.group(1).split()
+            if len(fields) != 6:
+                return None, f"scheduleExpression {expression!r} is not a 6-field cron expression"
+            _minutes, _hours, day_of_month, month, day_of_week, year = fields
+            if year not in ("*", "?"):
+                return None, f"scheduleExpression {expression!r} pins a year: it stops rotating"
+            if day_of_month in ("*", "?") and day_of_week in ("*", "?"):
+                return 1.0, None
+            if day_of_week not in ("*", "?"):
+                return 7.0, None
+            if month in ("*", "?"):
+                return 31.0, None
+            return 366.0, None  # specific months: at least yearly
+        return None, f"scheduleExpression {expression!r} is neither rate(...) nor cron(...)"
+    if days == UNKNOWN or expression == UNKNOWN:
+        return None, None
+    return None, "rotationRules has neither automaticallyAfterDays nor scheduleExpression"
 
 
 def _schedule(
@@ -132,13 +180,20 @@ def _schedule(
             keys.add(r.parent)
         for k in keys:
             rotations.setdefault(k, []).append(r)
+    untagged_limit = int(config.get("untaggedMaximumDays") or 90)
     for secret in resources:
         if secret.type != SECRET_TYPE:
             continue
         klass = secret.tags().get(tag)
-        if klass is None or klass == "none":
-            continue
-        limit = maximum.get(klass)
+        if klass == "none":
+            continue  # declared not rotatable (no stored secret of this project is)
+        if klass is None:
+            # A secret whoever made it, with no class: it still rotates (CKV2_AWS_57), at the
+            # strictest default.
+            klass = "untagged"
+            limit: int | None = untagged_limit
+        else:
+            limit = maximum.get(klass)
         if limit is None:
             report(f"unknown {tag} {klass!r}; known: {', '.join(sorted(maximum))}", secret.urn)
             continue
@@ -151,11 +206,14 @@ def _schedule(
         if not found:
             report(f"{tag} {klass} but no SecretRotation (maximum {limit} days)", secret.urn)
         for rot in found:
-            days = _days(rot)
-            if days in (None, UNKNOWN):
-                continue
-            if int(days) > limit:
-                report(f"rotates every {days} days; {klass} allows at most {limit}", rot.urn)
+            period, problem = rotation_period(rot)
+            if problem:
+                report(problem, rot.urn)
+            elif period is not None and period > limit:
+                shown = f"{period:g}"
+                report(
+                    f"rotates every {shown} days at most; {klass} allows at most {limit}", rot.urn
+                )
 
 
 POLICIES: list[PackPolicy] = [

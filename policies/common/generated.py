@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from policies.framework import PackPolicy, Resource, Spec, resource_policy
+from policies.framework import PackPolicy, Resource, Spec, number, resource_policy
 from policies.model import UNKNOWN, Category, Severity
 
 SPEC = Spec(
@@ -27,17 +27,21 @@ SPEC = Spec(
 
 
 def _check(r: Resource, report: Callable[[str], None]) -> None:
-    length = r.get("length")
-    if length in (None, UNKNOWN):
+    raw = r.get("length")
+    if raw in (None, UNKNOWN):
+        return
+    length = number(raw)
+    if length is None:
+        report("length is not a number")
         return
     if r.type.endswith("RandomBytes"):
         minimum = int(r.config.get("minBytes", 16))
         if int(length) < minimum:
-            report(f"{length} random bytes; at least {minimum}")
+            report(f"{length:g} random bytes; at least {minimum}")
     else:
         minimum = int(r.config.get("minPasswordLength", 16))
         if int(length) < minimum:
-            report(f"password length {length}; at least {minimum}")
+            report(f"password length {length:g}; at least {minimum}")
 
 
 POLICIES: list[PackPolicy] = [resource_policy(SPEC, _check)]

@@ -540,6 +540,72 @@ CASES: list[tuple[str, str, list[ResourceRecord], int]] = [
         0,
     ),
     (
+        "rotation by a rate far beyond the maximum",
+        "aws-secretsmanager-rotation-schedule",
+        [
+            rec(SECRET, GOOD_SECRET, name="s"),
+            rec(
+                "aws:secretsmanager/secretRotation:SecretRotation",
+                {
+                    "secretId": SECRET_ARN,
+                    "rotationRules": {"scheduleExpression": "rate(1000 days)"},
+                },
+                parent="urn:pulumi:t::p::aws:secretsmanager/secret:Secret::s",
+            ),
+        ],
+        1,
+    ),
+    (
+        "rotation by a cron pinned to one year",
+        "aws-secretsmanager-rotation-schedule",
+        [
+            rec(SECRET, GOOD_SECRET, name="s"),
+            rec(
+                "aws:secretsmanager/secretRotation:SecretRotation",
+                {
+                    "secretId": SECRET_ARN,
+                    "rotationRules": {"scheduleExpression": "cron(0 4 1 1 ? 2099)"},
+                },
+                parent="urn:pulumi:t::p::aws:secretsmanager/secret:Secret::s",
+            ),
+        ],
+        1,
+    ),
+    (
+        "monthly cron rotation",
+        "aws-secretsmanager-rotation-schedule",
+        [
+            rec(SECRET, GOOD_SECRET, name="s"),
+            rec(
+                "aws:secretsmanager/secretRotation:SecretRotation",
+                {
+                    "secretId": SECRET_ARN,
+                    "rotationRules": {"scheduleExpression": "cron(0 4 1 * ? *)"},
+                },
+                parent="urn:pulumi:t::p::aws:secretsmanager/secret:Secret::s",
+            ),
+        ],
+        0,
+    ),
+    (
+        "untagged secret without rotation",
+        "aws-secretsmanager-rotation-schedule",
+        [rec(SECRET, {**GOOD_SECRET, "tags": {"environment": "development"}})],
+        1,
+    ),
+    (
+        "odd value in state does not crash",
+        "aws-kms-deletion-window",
+        [rec("aws:kms/key:Key", {"enableKeyRotation": True, "deletionWindowInDays": [1]})],
+        1,
+    ),
+    (
+        "odd recovery window",
+        "aws-secretsmanager-recovery-window",
+        [rec(SECRET, {**GOOD_SECRET, "recoveryWindowInDays": "x"})],
+        1,
+    ),
+    (
         "rotation longer than the class maximum",
         "aws-secretsmanager-rotation-schedule",
         [
@@ -1100,6 +1166,68 @@ CASES: list[tuple[str, str, list[ResourceRecord], int]] = [
                 "kubernetes:rbac.authorization.k8s.io/v1:Role",
                 {"rules": [{"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["*"]}]},
             )
+        ],
+        1,
+    ),
+    (
+        "auditor reading secret values",
+        "nt-stack-paper-live-separation",
+        [
+            rec(
+                SECRET,
+                {
+                    "name": "neural-trader/production/alpaca/api-key",
+                    "tags": {"access-scopes": "live"},
+                },
+                name="live",
+            ),
+            rec("aws:iam/role:Role", {"name": "x-auditor"}, name="auditor"),
+            rec(
+                ROLE_POLICY,
+                {
+                    "policy": doc(
+                        allow(
+                            "secretsmanager:GetSecretValue",
+                            [
+                                f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:neural-trader/production/*"
+                            ],
+                        )
+                    )
+                },
+                name="p",
+                parent="urn:pulumi:t::p::aws:iam/role:Role::auditor",
+            ),
+        ],
+        1,
+    ),
+    (
+        "developer reading a live secret",
+        "nt-stack-paper-live-separation",
+        [
+            rec(
+                SECRET,
+                {
+                    "name": "neural-trader/production/auth/jwt-secret",
+                    "tags": {"access-scopes": "live"},
+                },
+                name="live",
+            ),
+            rec("aws:iam/role:Role", {"name": "x-developer"}, name="developer"),
+            rec(
+                ROLE_POLICY,
+                {
+                    "policy": doc(
+                        allow(
+                            "secretsmanager:GetSecretValue",
+                            [
+                                f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:neural-trader/production/auth/jwt-secret-AbCdEf"
+                            ],
+                        )
+                    )
+                },
+                name="p",
+                parent="urn:pulumi:t::p::aws:iam/role:Role::developer",
+            ),
         ],
         1,
     ),
