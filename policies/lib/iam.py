@@ -37,19 +37,20 @@ rule id                                 kinds      fires when (Allow statements 
 ``allow-not-resource``                  all        Allow + NotResource.
 ``public-principal``                    resource,  Principal ``"*"`` / ``{"AWS": "*"}`` (also in a
                                         key,       list) or any NotPrincipal, without a restricting
-                                        trust      condition (see ``RESTRICTING_CONDITION_KEYS``;
-                                                   positive operator, no ``IfExists``, no bare
-                                                   ``*`` value). Trust policies: also a Federated
-                                                   web-identity principal without a ``:sub``
+                                        trust      condition (see "Restricting condition" below).
+                                                   Trust policies: also a Federated web-identity
+                                                   principal without a restricting ``:sub``
                                                    (GitHub OIDC) or ``:sub``/``:aud`` (other IdPs)
                                                    condition. Service principals are fine.
-``resource-star-on-scopable-action``    identity   ``Resource`` contains ``"*"`` and some allowed
-                                                   action supports resource-level ARNs (per
-                                                   policy_sentry). Actions that only support ``*``
+``resource-star-on-scopable-action``    identity   ``Resource`` contains an unscoped pattern
+                                                   (``"*"`` or equivalent, see below; the message
+                                                   names it) and some allowed action supports
+                                                   resource-level ARNs (per policy_sentry).
+                                                   Actions that only support ``*``
                                                    (``kms:CreateKey``, ``ListSecrets``,
                                                    ``GetRandomPassword``) are fine. Severity
-                                                   ``medium`` when the statement has a Condition
-                                                   (conditions are not evaluated), else ``high``.
+                                                   ``medium`` when the statement is constrained
+                                                   (see below), else ``high``.
 ``privilege-escalation``                identity   the unconstrained actions (see below) of the
                                                    whole document cover one of cloudsplaining's
                                                    privilege-escalation methods (one finding lists
@@ -59,8 +60,9 @@ rule id                                 kinds      fires when (Allow statements 
                                                    data-exfiltration list (``s3:GetObject``,
                                                    ``ssm:GetParameter*``, ``GetSecretValue``).
 ``permissions-management``              identity   a "Permissions management" action that supports
-                                                   resource ARNs is granted on ``Resource: "*"``
-                                                   (or NotResource) with no Condition.
+                                                   resource ARNs is granted on an unscoped
+                                                   Resource (or NotResource) by an unconstrained
+                                                   statement.
 ``read-only-violation``                 all but    ``read_only=True`` and an allowed action is
                                         trust      not at the Read or List access level (or is
                                                    unknown, or the statement uses NotAction).
@@ -72,11 +74,47 @@ rule id                                 kinds      fires when (Allow statements 
 
 Decisions
 ---------
-* **Unconstrained** (cloudsplaining's semantics): an action granted by an Allow statement with
-  no Condition where either the statement has ``Resource: "*"``/NotResource, or the action
-  only supports ``*`` as resource (so any Resource value grants it everywhere). Any Condition
-  makes the statement "constrained" for the risk classes (but not for the resource-star rule).
-  Only the literal ``"*"`` counts as a star resource; ``arn:aws:s3:::*`` does not.
+* **Unscoped resource** (``unscoped_resource``): a Resource pattern that grants as much as
+  ``"*"``: (a) wildcards and ``:``/``/`` only (``*``, ``*/*``); (b) an ARN whose account field
+  contains ``*``/``?`` (``arn:aws:iam::*:role/*``, and also ``arn:aws:lambda:*:*:function:X*``:
+  any account's function, including an attacker's); (c) an ARN whose resource part fills
+  every variable of one of the service's ARN formats (policy_sentry) with wildcards only
+  (``secret:*``, ``role/*``, ``key/*``, ``function:*``, ``table/*``, S3 ``*``/``*/*``,
+  ``log-group:*:log-stream:*``; formats are matched per service and per empty/non-empty
+  account field, so ``arn:aws:s3:::job/*`` is a bucket named ``job``); unknown or wildcard
+  services fall back to "one ``type:``/``type/`` word then wildcards"; (d) a truncated ARN
+  with a wildcard (``arn:aws:*``). Prefix-scoped patterns (``secret:neural-trader/prod/*``,
+  ``arn:aws:s3:::bucket/*``, ``role/service-role/*``) and a wildcard region alone are scoped.
+  One unscoped pattern makes the whole statement unscoped (patterns are not matched to the
+  actions' services, so ``sts:AssumeRole`` on ``arn:aws:iam::*:role/*`` counts).
+* **Constrained**: a statement is constrained only if at least one Condition entry is
+  constraining. Not constraining: keys in ``NON_CONSTRAINING_CONDITION_KEYS`` (how/when a
+  request is made: ``aws:SecureTransport``, ``aws:MultiFactorAuth*``, times, ``aws:UserAgent``,
+  ``aws:Referer``, ``aws:RequestedRegion``, ``aws:ViaAWSService``, ``aws:CalledVia*``), any
+  ``...IfExists`` or ``Null`` operator, and an entry with a wildcard-only value (values are
+  OR-ed, so ``StringLike {"aws:ResourceTag/app": ["x", "*"]}`` matches anything). Negated
+  operators (``StringNotEquals``...) do count as constraining.
+* **Unconstrained action** (cloudsplaining's semantics, with the two definitions above): an
+  action granted by an Allow statement that is not constrained, where either the statement has
+  an unscoped Resource/NotResource, or the action only supports ``*`` as resource (so any
+  Resource value grants it everywhere). This diverges from cloudsplaining, which only treats
+  the literal ``"*"`` as star and any Condition as a constraint.
+* **Restricting condition** (public principal): a positive operator (no ``Not``, no
+  ``IfExists``, not ``Null``) on a key of ``RESTRICTING_CONDITION_KEYS`` whose every value
+  (values are OR-ed) names something: not empty, not wildcard-only; account/org/VPC ids
+  (``aws:PrincipalAccount``, ``aws:SourceAccount``, ``kms:CallerAccount``, ``*OrgID``,
+  ``aws:SourceVpc[e]``) without any wildcard; ARNs (``aws:PrincipalArn``, ``aws:SourceArn``)
+  with a wildcard-free account field (``arn:aws:iam::*:*`` restricts nothing; an empty
+  account as in ``arn:aws:s3:::bucket`` is fine unless the resource is unscoped); org paths
+  with a literal org id; ``aws:userid`` with a literal unique id before ``:``.
+* **Web identity**: GitHub OIDC needs a positive ``...:sub`` condition whose every value is
+  ``repo:<owner>/...`` with a literal, non-empty owner (or, for a custom subject template,
+  literal first claim name and value). ``repo:my-org/*`` is accepted on purpose: it limits the
+  trust to workflows of one organisation, which controls who can push there (branch/environment
+  pinning is a hardening, not a boundary this rule enforces). ``*``, ``repo:*`` and
+  ``repo:my-org*/x`` are public. Other IdPs need a positive ``:sub`` or ``:aud`` condition with
+  non-wildcard-only values. Wildcards count whatever the operator (conservative for
+  ``StringEquals``, which matches ``*`` literally).
 * **Deny** statements are parsed and validated (malformed / unknown-action) but never grant
   and never subtract: a Deny cannot make a broad Allow acceptable here (unlike cloudsplaining,
   which subtracts Deny actions). Keep Allows narrow instead.
@@ -107,6 +145,7 @@ from policy_sentry.shared.iam_data import get_service_prefix_data
 
 __all__ = [
     "MAX_LISTED_ACTIONS",
+    "NON_CONSTRAINING_CONDITION_KEYS",
     "READ_ONLY_ACCESS_LEVELS",
     "RESTRICTING_CONDITION_KEYS",
     "RULES",
@@ -118,6 +157,7 @@ __all__ = [
     "action_info",
     "analyze",
     "expand_action",
+    "unscoped_resource",
 ]
 
 Kind = Literal["identity", "resource", "trust", "key"]
@@ -160,6 +200,24 @@ RESTRICTING_CONDITION_KEYS: Final = frozenset(
         "aws:userid",
         "kms:calleraccount",
         "kms:viaservice",
+    }
+)
+
+#: Condition keys (lower case) that never constrain who/what/where for the risk classes: they
+#: only say how or when a request is made. ``aws:calledvia*`` covers CalledVia/First/Last.
+NON_CONSTRAINING_CONDITION_KEYS: Final = frozenset(
+    {
+        "aws:securetransport",
+        "aws:multifactorauthpresent",
+        "aws:multifactorauthage",
+        "aws:currenttime",
+        "aws:epochtime",
+        "aws:tokenissuetime",
+        "aws:useragent",
+        "aws:referer",
+        "aws:requestedregion",
+        "aws:viaawsservice",
+        "aws:calledvia*",
     }
 )
 
@@ -313,6 +371,84 @@ def _canonical(keys: Iterable[str]) -> list[str]:
     return sorted(cat[k].name if k in cat else k for k in keys)
 
 
+# --------------------------------------------------------------------------- wildcards
+
+
+_WILDCARD_ONLY_RE: Final = re.compile(r"[*?:/]*[*?][*?:/]*")
+_GENERIC_TYPE_RE: Final = re.compile(r"(?:[A-Za-z][\w.-]*[:/])?[*?:/]*[*?][*?:/]*")
+_VAR_RE: Final = re.compile(r"\$\{[^}]+\}")
+
+
+def _has_wildcard(value: str) -> bool:
+    return "*" in value or "?" in value
+
+
+def _wildcard_only(value: str) -> bool:
+    """``*``, ``?*``, ``*/*``, ``*:*``: wildcards and ARN separators only (at least one wildcard)."""
+    return bool(_WILDCARD_ONLY_RE.fullmatch(value.strip()))
+
+
+@functools.cache
+def _star_resource_parts() -> dict[tuple[str, bool], re.Pattern[str]]:
+    """(ARN service field, account field empty?) -> regex of resource parts that fill every
+    variable of one of the service's ARN formats (policy_sentry) with wildcards only:
+    ``secret:*``, ``role/*``, ``*/*`` (S3 objects), ``log-group:*:log-stream:*``."""
+    alternatives: dict[tuple[str, bool], set[str]] = {}
+    for prefix in sorted(get_all_service_prefixes()):
+        data = get_service_prefix_data(prefix)
+        for res in ((data or {}).get("resources") or {}).values():
+            parts = str(res.get("arn", "")).split(":", 5)
+            if len(parts) < 6 or "${" not in parts[5]:
+                continue
+            chunks = _VAR_RE.split(parts[5])
+            alternatives.setdefault((parts[2].lower(), not parts[4]), set()).add(
+                "[*?]+".join(re.escape(c) for c in chunks)
+            )
+    return {
+        svc: re.compile("|".join(sorted(alts)), re.IGNORECASE) for svc, alts in alternatives.items()
+    }
+
+
+@functools.lru_cache(maxsize=8192)
+def unscoped_resource(resource: str) -> bool:
+    """True if a Resource pattern grants as much as ``"*"`` (see "Unscoped resource" above)."""
+    r = resource.strip()
+    if _wildcard_only(r):
+        return True
+    parts = r.split(":", 5)
+    if parts[0].lower() != "arn":
+        return False  # not an ARN: nothing the rules can reason about
+    if len(parts) < 6:
+        return _has_wildcard(r)  # truncated ARN ending in a wildcard ("arn:aws:*")
+    _, _partition, service, _region, account, rest = parts
+    if _has_wildcard(account):
+        return True
+    if _wildcard_only(rest):
+        return True
+    svc = service.lower()
+    formats = _star_resource_parts()
+    known = formats.get((svc, not account)) or formats.get((svc, bool(account)))
+    if known is None or _has_wildcard(svc):
+        return bool(_GENERIC_TYPE_RE.fullmatch(rest))
+    return bool(known.fullmatch(rest))
+
+
+def _unscoped_arn_value(value: str) -> bool:
+    """Condition value (aws:PrincipalArn / aws:SourceArn) that names no particular account."""
+    v = value.strip()
+    if not v or _wildcard_only(v):
+        return True
+    parts = v.split(":", 5)
+    if parts[0].lower() != "arn":
+        return _has_wildcard(v)
+    if len(parts) < 6:
+        return _has_wildcard(v)
+    account = parts[4]
+    if _has_wildcard(account):
+        return True
+    return not account and unscoped_resource(v)  # arn:aws:s3:::* names no account at all
+
+
 # --------------------------------------------------------------------------- parsing
 
 
@@ -331,6 +467,16 @@ class _Condition:
         op = self.operator.lower()
         return "not" not in op.split(":")[-1] and not op.endswith("ifexists") and op != "null"
 
+    @property
+    def constraining(self) -> bool:
+        """Restricts who/what/where for the risk classes (see "Constrained" above)."""
+        op = self.operator.lower().split(":")[-1]
+        if op.endswith("ifexists") or op == "null":
+            return False
+        if self.key in NON_CONSTRAINING_CONDITION_KEYS or self.key.startswith("aws:calledvia"):
+            return False
+        return bool(self.values) and not any(_wildcard_only(v) for v in self.values)
+
 
 @dataclass(frozen=True, slots=True)
 class _Statement:
@@ -344,6 +490,15 @@ class _Statement:
     principal: Mapping[str, tuple[str, ...]] | None  # {"*": ("*",)} for a bare "*"
     not_principal: bool
     conditions: tuple[_Condition, ...]
+
+    @property
+    def constrained(self) -> bool:
+        return any(c.constraining for c in self.conditions)
+
+    @property
+    def unscoped(self) -> tuple[str, ...]:
+        """Resource patterns that grant as much as ``"*"``."""
+        return tuple(r for r in self.resources if unscoped_resource(r))
 
     @property
     def label(self) -> str:
@@ -467,12 +622,62 @@ def _listed(keys: Iterable[str]) -> tuple[tuple[str, ...], str]:
     return tuple(shown), text
 
 
+_ACCOUNT_ID_KEYS: Final = frozenset(
+    {
+        "aws:principalaccount",
+        "aws:sourceaccount",
+        "kms:calleraccount",
+        "aws:principalorgid",
+        "aws:sourceorgid",
+        "aws:sourcevpc",
+        "aws:sourcevpce",
+    }
+)
+_ARN_KEYS: Final = frozenset({"aws:principalarn", "aws:sourcearn"})
+
+
+def _restricting_value(key: str, value: str) -> bool:
+    v = value.strip()
+    if not v or _wildcard_only(v):
+        return False
+    if key in _ACCOUNT_ID_KEYS:
+        return not _has_wildcard(v)
+    if key in _ARN_KEYS:
+        return not _unscoped_arn_value(v)
+    if key in ("aws:principalorgpaths", "aws:sourceorgpaths"):
+        return not _has_wildcard(v.partition("/")[0])  # o-id/r-root/ou-...: org id literal
+    if key == "aws:userid":
+        return not _has_wildcard(v.partition(":")[0])  # AROAID:session: unique id literal
+    return True
+
+
 def _restricting(conds: Iterable[_Condition]) -> bool:
     return any(
         c.key in RESTRICTING_CONDITION_KEYS
         and c.positive
         and c.values
-        and all(v.strip() not in ("", "*") for v in c.values)
+        and all(_restricting_value(c.key, v) for v in c.values)
+        for c in conds
+    )
+
+
+def _github_sub_restricts(value: str) -> bool:
+    """``repo:<owner>/...`` with a literal owner (``repo:my-org/*`` is fine: org-scoped); a custom
+    subject template needs its first claim name and value literal."""
+    v = value.strip()
+    if not v or _wildcard_only(v):
+        return False
+    fields = v.split(":")
+    if fields[0].lower() == "repo":
+        owner = fields[1].partition("/")[0] if len(fields) > 1 else ""
+        return bool(owner) and not _has_wildcard(owner)
+    return len(fields) >= 2 and all(f and not _has_wildcard(f) for f in fields[:2])
+
+
+def _claim_restricts(conds: Iterable[_Condition], suffixes: tuple[str, ...], github: bool) -> bool:
+    ok = _github_sub_restricts if github else (lambda v: bool(v.strip()) and not _wildcard_only(v))
+    return any(
+        c.positive and c.key.endswith(suffixes) and c.values and all(ok(v) for v in c.values)
         for c in conds
     )
 
@@ -485,14 +690,21 @@ def _is_public(st: _Statement, expansion: _Expansion) -> str | None:
         return "NotPrincipal in an Allow grants everyone except the listed principals"
     star = "*" in st.principal or "*" in st.principal.get("AWS", ())
     if star and not _restricting(st.conditions):
-        return 'Principal "*" without a restricting condition (e.g. aws:PrincipalOrgID)'
+        return (
+            'Principal "*" without a restricting condition (e.g. aws:PrincipalOrgID; '
+            "wildcard account/ARN values do not restrict)"
+        )
     federated = st.principal.get("Federated", ())
     if federated and _WEB_IDENTITY in expansion.actions:
-        keys = {c.key for c in st.conditions if c.positive}
         for idp in federated:
-            needed = (":sub",) if idp.lower().endswith(_GITHUB_OIDC) else (":sub", ":aud")
-            if not any(k.endswith(needed) for k in keys):
-                return f"web-identity trust of {idp!r} without a {' or '.join(needed)} condition"
+            github = idp.lower().endswith(_GITHUB_OIDC)
+            needed = (":sub",) if github else (":sub", ":aud")
+            if not _claim_restricts(st.conditions, needed, github):
+                what = "repository owner" if github else "value"
+                return (
+                    f"web-identity trust of {idp!r} without a {' or '.join(needed)} condition "
+                    f"naming a literal {what} (wildcard-only patterns match anyone)"
+                )
     return None
 
 
@@ -567,28 +779,34 @@ def _statement_rules(
         why = _is_public(st, exp)
         if why:
             out.append(Finding("public-principal", f"{st.label}: {why}", st.index, (), st.sid))
-    star_resource = st.not_resource or "*" in (r.strip() for r in st.resources)
+    unscoped = st.unscoped
+    star_resource = st.not_resource or bool(unscoped)
     unconstrained: frozenset[str] = frozenset()
     if kind == "identity":
         scopable = exp.actions - exp.unscopable
-        if "*" in st.resources and scopable:
+        if unscoped and scopable:
             listed, text = _listed(scopable)
             out.append(
                 Finding(
                     "resource-star-on-scopable-action",
-                    f'{st.label} grants resource-scopable actions on Resource "*": {text}',
+                    f"{st.label} grants resource-scopable actions on unscoped Resource "
+                    f"{_patterns(unscoped)}: {text}",
                     st.index,
                     listed,
                     st.sid,
-                    "medium" if st.conditions else "high",
+                    "medium" if st.constrained else "high",
                 )
             )
-        if not st.conditions:
+        if not st.constrained:
             unconstrained = exp.actions if star_resource else exp.unscopable
             out.extend(_risk_rules(st, unconstrained, star_resource))
     if read_only and kind != "trust":
         out.extend(_read_only_rules(st, exp))
     return out, unconstrained
+
+
+def _patterns(resources: Iterable[str]) -> str:
+    return ", ".join(json.dumps(r) for r in resources)
 
 
 def _risk_rules(st: _Statement, unconstrained: frozenset[str], star: bool) -> list[Finding]:
@@ -605,13 +823,20 @@ def _risk_rules(st: _Statement, unconstrained: frozenset[str], star: bool) -> li
             if cat[a].scopable and cat[a].access_level == "Permissions management"
         )
         checks.append(("permissions-management", pm, "grants permissions management"))
+    if st.not_resource:
+        scope = "NotResource"
+    elif st.unscoped:
+        scope = f"unscoped Resource {_patterns(st.unscoped)}"
+    else:
+        scope = "actions that support no resource ARN"
     for rule, keys, what in checks:
         if keys:
             listed, text = _listed(keys)
             out.append(
                 Finding(
                     rule,
-                    f"{st.label} {what} without resource constraints or condition: {text}",
+                    f"{st.label} {what} without resource constraints or constraining condition "
+                    f"({scope}): {text}",
                     st.index,
                     listed,
                     st.sid,

@@ -1,0 +1,433 @@
+"""Table-driven regression tests for reviewed bypasses of policies.lib.iam.analyze:
+1. wildcard ARNs equivalent to Resource "*", 2. conditions that do not constrain, 3. wildcard
+condition values in public-principal and web-identity trusts."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from policies.lib.iam import (
+    NON_CONSTRAINING_CONDITION_KEYS,
+    Finding,
+    analyze,
+    unscoped_resource,
+)
+
+ACCT = "123456789012"
+GITHUB_OIDC = f"arn:aws:iam::{ACCT}:oidc-provider/token.actions.githubusercontent.com"
+GOOGLE = "accounts.google.com"
+
+
+def doc(*statements: dict[str, Any]) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+def allow(action: Any, resource: Any, **extra: Any) -> dict[str, Any]:
+    return {"Effect": "Allow", "Action": action, "Resource": resource, **extra}
+
+
+def rules(findings: list[Finding]) -> set[str]:
+    return {f.rule for f in findings}
+
+
+# --- 1. unscoped resources -------------------------------------------------------------------
+
+UNSCOPED = [
+    "*",
+    " * ",
+    "*/*",
+    "arn:aws:secretsmanager:*:*:secret:*",
+    "arn:aws:s3:::*",
+    "arn:aws:s3:::*/*",
+    "arn:aws:iam::*:role/*",
+    "arn:aws:kms:*:*:key/*",
+    f"arn:aws:secretsmanager:us-east-1:{ACCT}:secret:*",
+    f"arn:aws:secretsmanager:us-east-1:{ACCT}:secret:?*",
+    f"arn:aws:iam::{ACCT}:role/*",
+    f"arn:aws:kms:us-east-1:{ACCT}:key/*",
+    f"arn:aws:lambda:us-east-1:{ACCT}:function:*",
+    f"arn:aws:dynamodb:us-east-1:{ACCT}:table/*",
+    f"arn:aws:logs:us-east-1:{ACCT}:log-group:*:log-stream:*",
+    f"arn:aws:ssm:us-east-1:{ACCT}:parameter/*",
+    f"arn:aws:sqs:us-east-1:{ACCT}:*",
+    f"arn:aws:s3:us-east-1:{ACCT}:job/*",
+    "arn:aws:lambda:*:*:function:SecretsManager*",  # any account's function (attacker's too)
+    "arn:aws:iam::12345678901?:role/x",
+    f"arn:aws:nosuchservice:us-east-1:{ACCT}:thing/*",  # unknown service: generic type prefix
+    f"arn:aws:*:us-east-1:{ACCT}:*",
+    "arn:aws:*",
+    "arn:*",
+]
+SCOPED = [
+    f"arn:aws:secretsmanager:us-east-1:{ACCT}:secret:neural-trader/production/*",
+    f"arn:aws:secretsmanager:*:{ACCT}:secret:neural-trader/*",  # wildcard region alone
+    "arn:aws:s3:::neural-trader-artifacts/*",
+    "arn:aws:s3:::neural-trader-artifacts",
+    "arn:aws:s3:::job/*",  # a bucket named "job", not the S3 Batch job type
+    f"arn:aws:iam::{ACCT}:role/service-role/*",
+    f"arn:aws:iam::{ACCT}:role/trader",
+    f"arn:aws:kms:us-east-1:{ACCT}:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    f"arn:aws:lambda:us-east-1:{ACCT}:function:rotate-*",
+    f"arn:aws:dynamodb:us-east-1:{ACCT}:table/trades*",
+    f"arn:aws:logs:us-east-1:{ACCT}:log-group:/aws/lambda/rotate:*",
+    "neural-trader/*",  # not an ARN
+]
+
+
+@pytest.mark.parametrize(
+    ("resource", "expected"),
+    [pytest.param(r, True, id=f"unscoped:{r}") for r in UNSCOPED]
+    + [pytest.param(r, False, id=f"scoped:{r}") for r in SCOPED],
+)
+def test_unscoped_resource(resource: str, expected: bool) -> None:
+    assert unscoped_resource(resource) is expected
+
+
+@pytest.mark.parametrize(
+    ("resource", "expected"),
+    [pytest.param(r, True, id=f"unscoped:{r}") for r in UNSCOPED if r.strip() != "*"]
+    + [pytest.param(r, False, id=f"scoped:{r}") for r in SCOPED if r.startswith("arn:")],
+)
+def test_wildcard_arn_is_resource_star(resource: str, expected: bool) -> None:
+    findings = analyze(doc(allow("secretsmanager:GetSecretValue", resource)), kind="identity")
+    star = [f for f in findings if f.rule == "resource-star-on-scopable-action"]
+    exfil = [f for f in findings if f.rule == "data-exfiltration"]
+    if expected:
+        assert len(star) == 1 and len(exfil) == 1, [f.message for f in findings]
+        assert json.dumps(resource) in star[0].message  # says which pattern is unscoped
+        assert json.dumps(resource) in exfil[0].message
+        assert star[0].severity == "high"
+    else:
+        assert star == [] and exfil == [], [f.message for f in findings]
+
+
+RISK_CASES: list[tuple[str, dict[str, Any], set[str]]] = [
+    (
+        "assume-any-account-role",
+        doc(allow("sts:AssumeRole", "arn:aws:iam::*:role/*")),
+        {"resource-star-on-scopable-action", "credentials-exposure"},
+    ),
+    (
+        "assume-named-role",
+        doc(allow("sts:AssumeRole", f"arn:aws:iam::{ACCT}:role/trader")),
+        set(),
+    ),
+    (
+        "passrole-lambda-wildcard-arns",
+        doc(
+            allow("iam:PassRole", f"arn:aws:iam::{ACCT}:role/*"),
+            allow(
+                ["lambda:CreateFunction", "lambda:InvokeFunction"],
+                f"arn:aws:lambda:us-east-1:{ACCT}:function:*",
+            ),
+        ),
+        {"resource-star-on-scopable-action", "privilege-escalation", "permissions-management"},
+    ),
+    (
+        "passrole-lambda-prefix-scoped",
+        doc(
+            allow("iam:PassRole", f"arn:aws:iam::{ACCT}:role/rotation/*"),
+            allow(
+                ["lambda:CreateFunction", "lambda:InvokeFunction"],
+                f"arn:aws:lambda:us-east-1:{ACCT}:function:rotate-*",
+            ),
+        ),
+        set(),
+    ),
+    (
+        "secret-policy-on-every-secret",
+        doc(allow("secretsmanager:PutResourcePolicy", "arn:aws:secretsmanager:*:*:secret:*")),
+        {"resource-star-on-scopable-action", "permissions-management"},
+    ),
+    (
+        "s3-every-object",
+        doc(allow("s3:GetObject", "arn:aws:s3:::*/*")),
+        {"resource-star-on-scopable-action", "data-exfiltration"},
+    ),
+    (
+        "kms-every-key-decrypt",
+        doc(allow("kms:Decrypt", "arn:aws:kms:*:*:key/*")),
+        {"resource-star-on-scopable-action"},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("policy", "expected"), [pytest.param(d, e, id=n) for n, d, e in RISK_CASES]
+)
+def test_wildcard_arn_risk_classes(policy: dict[str, Any], expected: set[str]) -> None:
+    findings = analyze(policy, kind="identity")
+    assert rules(findings) == expected, [f.message for f in findings]
+
+
+# --- 2. conditions that do not constrain -----------------------------------------------------
+
+PRIVESC_ACTIONS = [
+    "iam:PassRole",
+    "lambda:CreateFunction",
+    "iam:AttachRolePolicy",
+    "sts:AssumeRole",
+]
+UNCONSTRAINED_RULES = {
+    "resource-star-on-scopable-action",
+    "privilege-escalation",
+    "permissions-management",
+    "credentials-exposure",
+}
+
+NON_CONSTRAINING = [
+    ("secure-transport", {"Bool": {"aws:SecureTransport": "true"}}),
+    ("mfa-present", {"Bool": {"aws:MultiFactorAuthPresent": "true"}}),
+    ("mfa-age", {"NumericLessThan": {"aws:MultiFactorAuthAge": "3600"}}),
+    ("current-time", {"DateLessThan": {"aws:CurrentTime": "2030-01-01T00:00:00Z"}}),
+    ("epoch-time", {"NumericLessThan": {"aws:EpochTime": "1900000000"}}),
+    ("token-issue-time", {"DateGreaterThan": {"aws:TokenIssueTime": "2020-01-01T00:00:00Z"}}),
+    ("user-agent", {"StringLike": {"aws:UserAgent": "aws-cli/*"}}),
+    ("referer", {"StringLike": {"aws:Referer": "https://example.com/*"}}),
+    ("requested-region", {"StringEquals": {"aws:RequestedRegion": "us-east-1"}}),
+    ("via-aws-service", {"Bool": {"aws:ViaAWSService": "true"}}),
+    ("called-via", {"ForAnyValue:StringEquals": {"aws:CalledVia": "cloudformation.amazonaws.com"}}),
+    ("called-via-first", {"StringEquals": {"aws:CalledViaFirst": "cloudformation.amazonaws.com"}}),
+    ("called-via-last", {"StringEquals": {"aws:CalledViaLast": "cloudformation.amazonaws.com"}}),
+    ("mixed-case-key", {"Bool": {"AWS:SECURETRANSPORT": "true"}}),
+    ("if-exists", {"StringEqualsIfExists": {"aws:ResourceTag/team": "trading"}}),
+    ("arn-like-if-exists", {"ArnLikeIfExists": {"aws:SourceArn": "arn:aws:s3:::bucket"}}),
+    ("null", {"Null": {"aws:ResourceTag/team": "false"}}),
+    ("wildcard-only-value", {"StringLike": {"aws:ResourceTag/team": "*"}}),
+    ("wildcard-among-values", {"StringLike": {"aws:ResourceTag/team": ["trading", "*"]}}),
+    (
+        "several-non-constraining",
+        {
+            "Bool": {"aws:SecureTransport": "true", "aws:MultiFactorAuthPresent": "true"},
+            "StringEquals": {"aws:RequestedRegion": "us-east-1"},
+        },
+    ),
+]
+CONSTRAINING = [
+    ("resource-tag", {"StringEquals": {"aws:ResourceTag/team": "trading"}}),
+    ("source-ip", {"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}}),
+    ("source-vpce", {"StringEquals": {"aws:SourceVpce": "vpce-1a2b3c4d"}}),
+    ("negated-principal-tag", {"StringNotEquals": {"aws:PrincipalTag/role": "intern"}}),
+    (
+        "one-constraining-among-others",
+        {
+            "Bool": {"aws:SecureTransport": "true"},
+            "StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"},
+        },
+    ),
+]
+
+
+def test_non_constraining_keys_are_the_documented_set() -> None:
+    assert {
+        "aws:securetransport",
+        "aws:multifactorauthpresent",
+        "aws:multifactorauthage",
+        "aws:currenttime",
+        "aws:epochtime",
+        "aws:tokenissuetime",
+        "aws:useragent",
+        "aws:referer",
+        "aws:requestedregion",
+        "aws:viaawsservice",
+    } <= NON_CONSTRAINING_CONDITION_KEYS
+
+
+@pytest.mark.parametrize(
+    ("condition", "constrained"),
+    [pytest.param(c, False, id=f"not-constraining:{n}") for n, c in NON_CONSTRAINING]
+    + [pytest.param(c, True, id=f"constraining:{n}") for n, c in CONSTRAINING],
+)
+def test_only_constraining_conditions_switch_off_risk_rules(
+    condition: dict[str, Any], constrained: bool
+) -> None:
+    findings = analyze(doc(allow(PRIVESC_ACTIONS, "*", Condition=condition)), kind="identity")
+    star = next(f for f in findings if f.rule == "resource-star-on-scopable-action")
+    if constrained:
+        assert rules(findings) == {"resource-star-on-scopable-action"}
+        assert star.severity == "medium"
+    else:
+        assert rules(findings) == UNCONSTRAINED_RULES, [f.message for f in findings]
+        assert star.severity == "high"
+
+
+def test_secure_transport_example_from_review() -> None:
+    policy = doc(
+        allow(PRIVESC_ACTIONS, "*", Condition={"Bool": {"aws:SecureTransport": "true"}}),
+    )
+    found = rules(analyze(policy, kind="identity"))
+    assert {"privilege-escalation", "permissions-management"} <= found
+
+
+# --- 3. public principal and web-identity trusts ---------------------------------------------
+
+PUBLIC_CONDITIONS = [
+    ("principal-arn-any-account", {"StringLike": {"aws:PrincipalArn": "arn:aws:iam::*:*"}}),
+    ("principal-arn-any-account-role", {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/x"}}),
+    ("principal-arn-partial-account", {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::1234*:root"}}),
+    ("principal-arn-star", {"ArnLike": {"aws:PrincipalArn": "*"}}),
+    ("principal-arn-truncated", {"ArnLike": {"aws:PrincipalArn": "arn:aws:*"}}),
+    ("principal-account-star", {"StringLike": {"aws:PrincipalAccount": "*"}}),
+    ("principal-account-partial", {"StringLike": {"aws:PrincipalAccount": "12345678901?"}}),
+    ("source-account-star", {"StringLike": {"aws:SourceAccount": "*"}}),
+    ("source-account-partial", {"StringLike": {"aws:SourceAccount": "1234*"}}),
+    ("source-arn-any-bucket", {"ArnLike": {"aws:SourceArn": "arn:aws:s3:::*"}}),
+    ("source-arn-any-account", {"ArnLike": {"aws:SourceArn": "arn:aws:sns:*:*:alerts"}}),
+    ("org-id-wildcard", {"StringLike": {"aws:PrincipalOrgID": "o-*"}}),
+    ("org-paths-wildcard-org", {"ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": "o-*/*"}}),
+    ("userid-wildcard", {"StringLike": {"aws:userid": "*:trader"}}),
+    ("caller-account-star", {"StringLike": {"kms:CallerAccount": "*"}}),
+    ("wildcard-among-values", {"StringLike": {"aws:PrincipalAccount": [ACCT, "*"]}}),
+    ("empty-value", {"StringEquals": {"aws:PrincipalAccount": ""}}),
+    ("if-exists", {"StringEqualsIfExists": {"aws:PrincipalAccount": ACCT}}),
+]
+RESTRICTING_CONDITIONS = [
+    (
+        "principal-arn-role-prefix",
+        {"ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{ACCT}:role/ci-*"}},
+    ),
+    ("principal-arn-whole-account", {"ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{ACCT}:*"}}),
+    ("principal-account", {"StringEquals": {"aws:PrincipalAccount": ACCT}}),
+    ("source-account", {"StringEquals": {"aws:SourceAccount": ACCT}}),
+    ("source-arn-bucket", {"ArnEquals": {"aws:SourceArn": "arn:aws:s3:::neural-trader-artifacts"}}),
+    ("source-arn-any-region", {"ArnLike": {"aws:SourceArn": f"arn:aws:sns:*:{ACCT}:*"}}),
+    ("org-id", {"StringEquals": {"aws:PrincipalOrgID": "o-abc123def4"}}),
+    ("org-paths", {"ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": "o-abc123def4/r-ab12/*"}}),
+    ("userid-role-sessions", {"StringLike": {"aws:userid": "AROAEXAMPLEID:*"}}),
+    (
+        "one-restricting-among-others",
+        {
+            "StringLike": {"aws:PrincipalArn": "arn:aws:iam::*:*"},
+            "StringEquals": {"aws:PrincipalOrgID": "o-abc123def4"},
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("condition", "public"),
+    [pytest.param(c, True, id=f"public:{n}") for n, c in PUBLIC_CONDITIONS]
+    + [pytest.param(c, False, id=f"restricted:{n}") for n, c in RESTRICTING_CONDITIONS],
+)
+@pytest.mark.parametrize("kind", ["resource", "key"])
+def test_public_principal_condition_values(
+    condition: dict[str, Any], public: bool, kind: str
+) -> None:
+    statement = allow(
+        "secretsmanager:GetSecretValue" if kind == "resource" else "kms:DescribeKey",
+        "*",
+        Principal="*",
+        Condition=condition,
+    )
+    found = rules(analyze(doc(statement), kind=kind))  # type: ignore[arg-type]
+    assert ("public-principal" in found) is public, found
+
+
+@pytest.mark.parametrize(
+    ("condition", "public"),
+    [pytest.param(c, True, id=f"public:{n}") for n, c in PUBLIC_CONDITIONS[:4]]
+    + [pytest.param(c, False, id=f"restricted:{n}") for n, c in RESTRICTING_CONDITIONS[:3]],
+)
+def test_public_trust_condition_values(condition: dict[str, Any], public: bool) -> None:
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"AWS": "*"},
+        "Action": "sts:AssumeRole",
+        "Condition": condition,
+    }
+    assert ("public-principal" in rules(analyze(doc(statement), kind="trust"))) is public
+
+
+def oidc_trust(provider: str, condition: dict[str, Any]) -> dict[str, Any]:
+    return doc(
+        {
+            "Effect": "Allow",
+            "Principal": {"Federated": provider},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": condition,
+        }
+    )
+
+
+GH = "token.actions.githubusercontent.com"
+GH_AUD = {f"{GH}:aud": "sts.amazonaws.com"}
+OIDC_CASES: list[tuple[str, str, dict[str, Any], bool]] = [
+    # id, provider, condition, public?
+    ("gh-sub-star", GITHUB_OIDC, {"StringLike": {f"{GH}:sub": "*"}}, True),
+    ("gh-sub-repo-star", GITHUB_OIDC, {"StringLike": {f"{GH}:sub": "repo:*"}}, True),
+    ("gh-sub-repo-star-slash", GITHUB_OIDC, {"StringLike": {f"{GH}:sub": "repo:*/*"}}, True),
+    ("gh-sub-owner-prefix", GITHUB_OIDC, {"StringLike": {f"{GH}:sub": "repo:my-org*/x"}}, True),
+    ("gh-sub-question", GITHUB_OIDC, {"StringLike": {f"{GH}:sub": "?*"}}, True),
+    ("gh-sub-custom-wild", GITHUB_OIDC, {"StringLike": {f"{GH}:sub": "job_workflow_ref:*"}}, True),
+    (
+        "gh-sub-star-with-aud",
+        GITHUB_OIDC,
+        {"StringEquals": GH_AUD, "StringLike": {f"{GH}:sub": "repo:*"}},
+        True,
+    ),
+    (
+        "gh-sub-one-wild-value",
+        GITHUB_OIDC,
+        {"StringLike": {f"{GH}:sub": ["repo:my-org/my-repo:ref:refs/heads/main", "repo:*"]}},
+        True,
+    ),
+    (
+        "gh-sub-if-exists",
+        GITHUB_OIDC,
+        {"StringLikeIfExists": {f"{GH}:sub": "repo:my-org/*"}},
+        True,
+    ),
+    (
+        "gh-sub-main-branch",
+        GITHUB_OIDC,
+        {"StringEquals": {**GH_AUD, f"{GH}:sub": "repo:my-org/my-repo:ref:refs/heads/main"}},
+        False,
+    ),
+    ("gh-sub-org-scoped", GITHUB_OIDC, {"StringLike": {f"{GH}:sub": "repo:my-org/*"}}, False),
+    (
+        "gh-sub-environment",
+        GITHUB_OIDC,
+        {"StringEquals": {f"{GH}:sub": "repo:my-org/my-repo:environment:production"}},
+        False,
+    ),
+    (
+        "gh-sub-custom-owner",
+        GITHUB_OIDC,
+        {"StringLike": {f"{GH}:sub": "repository_owner:my-org:*"}},
+        False,
+    ),
+    (
+        "gh-sub-wild-plus-literal",  # conditions are AND-ed: the literal one restricts
+        GITHUB_OIDC,
+        {
+            "StringLike": {f"{GH}:sub": "*"},
+            "StringEquals": {f"{GH}:sub": "repo:my-org/my-repo:ref:refs/heads/main"},
+        },
+        False,
+    ),
+    ("google-aud-star", GOOGLE, {"StringLike": {f"{GOOGLE}:aud": "*"}}, True),
+    ("google-sub-star", GOOGLE, {"StringLike": {f"{GOOGLE}:sub": "*"}}, True),
+    ("google-aud", GOOGLE, {"StringEquals": {f"{GOOGLE}:aud": "1234.apps.example"}}, False),
+]
+
+
+@pytest.mark.parametrize(
+    ("provider", "condition", "public"),
+    [pytest.param(p, c, pub, id=n) for n, p, c, pub in OIDC_CASES],
+)
+def test_web_identity_trust_conditions(
+    provider: str, condition: dict[str, Any], public: bool
+) -> None:
+    findings = analyze(oidc_trust(provider, condition), kind="trust")
+    assert ("public-principal" in rules(findings)) is public, [f.message for f in findings]
+
+
+def test_table_ids_unique() -> None:
+    for table in (NON_CONSTRAINING, CONSTRAINING, PUBLIC_CONDITIONS, RESTRICTING_CONDITIONS):
+        names = [row[0] for row in table]
+        assert len(names) == len(set(names))
+    assert len({row[0] for row in OIDC_CASES}) == len(OIDC_CASES)
+    assert len({row[0] for row in RISK_CASES}) == len(RISK_CASES)
