@@ -56,7 +56,7 @@ Decisions
   plain words (letters only, at most ``_MAX_WORD_LEN`` characters: ``["Get", "List"]`` under
   Azure Key Vault ``permissions.secrets`` or ``secretPermissions``) are not judged by the
   key-name rule; format detectors still apply to them. A single string is never a word list
-  (``adminPassword: "Password1234!"`` stays a finding).
+  (a low-entropy ``adminPassword`` string stays a finding).
 * **JSON inside strings** is parsed and walked like structure (ECS ``containerDefinitions``);
   JSON nested too deeply to walk (past the depth limit, or past the parser's recursion limit)
   is scanned as plain text instead, so the format detectors still see it.
