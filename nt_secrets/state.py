@@ -24,13 +24,26 @@ either kind, is kept in a record.
 
 Resources of ``pending_operations`` (an interrupted update) are read as well: they can hold the same
 values as finished resources, so the plaintext scan covers them.
+
+A checkpoint also holds the stack's configuration (``checkpoint.config``, ``CheckpointV1..V3.Config``
+of ``apitype``; ``pulumi stack export`` output has none): ``{"aws:region": "us-east-1",
+"proj:dbPassword": {"secure": "v1:..."}}``. Secure values are replaced by :data:`CIPHERTEXT` when
+read (:attr:`StackState.config`); plain values are scanned by :func:`plaintext_findings` like
+resource properties, reported under the stack's URN (None when the state has no
+``pulumi:pulumi:Stack`` resource) with the path ``config.<key>``.
+
+Some fields hold a secret because of their resource type, whatever their name says
+(``random:index/randomPassword:RandomPassword`` ``result``): :data:`KNOWN_SECRET_FIELDS` lists them,
+and a plaintext string there (an input or an output, not in a secret envelope) is a finding of the
+same ``state-plaintext-secret`` policy.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import json
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Final, Literal
 
@@ -40,6 +53,7 @@ from policies.model import Category, Enforcement, PolicyInfo, ResourceRecord, Se
 
 __all__ = [
     "CIPHERTEXT",
+    "KNOWN_SECRET_FIELDS",
     "PLAINTEXT_POLICY",
     "PLAINTEXT_POLICY_ID",
     "PLAINTEXT_SECRET",
@@ -47,6 +61,7 @@ __all__ = [
     "PendingOperation",
     "StackState",
     "StateError",
+    "StateRecords",
     "load_records",
     "parse_state",
     "plaintext_findings",
@@ -66,6 +81,30 @@ OUTPUTS_PREFIX: Final = "outputs"
 #: deeper property values are refused: the credential scanner stops at this depth, and a value it
 #: cannot see must not pass as clean
 MAX_DEPTH: Final = 100
+
+#: Fields that are secret because of the resource type, by type glob (``fnmatch``, case-sensitive)
+#: -> top-level input/output property names. A plain string there, or any string under it when
+#: it is an object/list, is a plaintext secret. Providers normally mark these secret themselves
+#: (so they are ciphertext in a healthy state); plaintext means an old provider, a hand-edited
+#: state or ``--show-secrets`` output. Fields that the key-name rule already catches
+#: (``password``, Azure's ``primaryAccessKey``/``primaryConnectionString``...) need no entry.
+#: Deliberately absent: ``random:index/randomString:RandomString`` ``result``, which the random
+#: provider does *not* treat as secret (it is meant for names and suffixes; programs wanting a
+#: secret use RandomPassword), and PGP-encrypted fields (``encryptedSecret``).
+KNOWN_SECRET_FIELDS: Final[tuple[tuple[str, frozenset[str]], ...]] = (
+    ("random:index/randomPassword:RandomPassword", frozenset({"result", "bcryptHash"})),
+    ("random:index/randomBytes:RandomBytes", frozenset({"base64", "hex"})),
+    (
+        "tls:index/privateKey:PrivateKey",
+        frozenset({"privateKeyPem", "privateKeyOpenssh", "privateKeyPemPkcs8"}),
+    ),
+    ("aws:iam/accessKey:AccessKey", frozenset({"secret", "sesSmtpPasswordV4"})),
+    ("aws:rds/*", frozenset({"password", "masterPassword"})),
+    ("kubernetes:core/v1:Secret", frozenset({"data", "stringData"})),
+)
+#: Pulumi's marker for a value unknown during a preview (never a secret)
+_UNKNOWN: Final = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+_STACK_TYPE: Final = "pulumi:pulumi:Stack"
 
 PLAINTEXT_POLICY_ID: Final = "state-plaintext-secret"
 PLAINTEXT_POLICY: Final = PolicyInfo(
@@ -98,9 +137,21 @@ class PendingOperation:
     record: ResourceRecord
 
 
+class StateRecords(list[ResourceRecord]):
+    """The list :meth:`StackState.records` returns: a plain list of records that also carries
+    the stack configuration (``config``, secure values already :data:`CIPHERTEXT`), so that
+    ``plaintext_findings(state.records())`` judges the configuration as well."""
+
+    def __init__(self, records: Iterable[ResourceRecord], config: Mapping[str, Any]) -> None:
+        super().__init__(records)
+        self.config: Mapping[str, Any] = config
+
+
 @dataclass(frozen=True)
 class StackState:
-    """A stack's state: where it came from, its shape, its resources."""
+    """A stack's state: where it came from, its shape, its resources; ``config`` is a
+    checkpoint's stack configuration with secure values as :data:`CIPHERTEXT` (empty for
+    ``pulumi stack export`` output)."""
 
     source: str
     form: Form
@@ -109,10 +160,14 @@ class StackState:
     secrets_provider: str | None
     resources: tuple[ResourceRecord, ...]
     pending_operations: tuple[PendingOperation, ...] = ()
+    config: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
-    def records(self) -> list[ResourceRecord]:
-        """The resources, then the resources of pending operations."""
-        return [*self.resources, *(op.record for op in self.pending_operations)]
+    def records(self) -> StateRecords:
+        """The resources, then the resources of pending operations (a list that also carries
+        ``config``, see :class:`StateRecords`)."""
+        return StateRecords(
+            [*self.resources, *(op.record for op in self.pending_operations)], self.config
+        )
 
 
 # --------------------------------------------------------------------------- reading
@@ -213,12 +268,14 @@ def parse_state(doc: Any, *, source: str = "<state>") -> StackState:
         raise StateError(f"{source}: '{body_key}' must be an object, found {_describe(body)}")
     stack: str | None = None
     where = "deployment"
+    config: dict[str, Any] = {}
     if form == "checkpoint":
         stack_value = body.get("stack")
         stack = stack_value if isinstance(stack_value, str) and stack_value else None
+        config = _config(body.get("config"), source)
         latest = body.get("latest")
         if latest is None:  # a stack that was never deployed
-            return StackState(source, form, version, stack, None, ())
+            return StackState(source, form, version, stack, None, (), config=config)
         if not isinstance(latest, dict):
             raise StateError(
                 f"{source}: 'checkpoint.latest' must be an object, found {_describe(latest)}"
@@ -263,7 +320,39 @@ def parse_state(doc: Any, *, source: str = "<state>") -> StackState:
         provider_type if isinstance(provider_type, str) else None,
         resources,
         tuple(pending),
+        config=config,
     )
+
+
+def _config(value: Any, source: str) -> dict[str, Any]:
+    """A checkpoint's ``config`` with secure values (``{"secure": "v1:..."}``) as CIPHERTEXT."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise StateError(
+            f"{source}: 'checkpoint.config' must be an object, found {_describe(value)}"
+        )
+    out: dict[str, Any] = {}
+    for k, v in value.items():
+        try:
+            out[k] = _unsecure(v, 1)
+        except _TooDeep:
+            raise StateError(
+                f"{source}: 'checkpoint.config.{k}' is nested deeper than {MAX_DEPTH} levels"
+            ) from None
+    return out
+
+
+def _unsecure(value: Any, depth: int) -> Any:
+    if depth > MAX_DEPTH:
+        raise _TooDeep
+    if isinstance(value, dict):
+        if len(value) == 1 and isinstance(value.get("secure"), str):
+            return CIPHERTEXT
+        return {k: _unsecure(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unsecure(v, depth + 1) for v in value]
+    return value
 
 
 def _urn_list(value: Any, at: str, source: str) -> tuple[str, ...]:
@@ -396,7 +485,7 @@ def _placeholder_paths(value: Any, path: str) -> Iterator[str]:
 _KIND_TEXT: Final = {SENSITIVE_KEY_KIND: "value of a credential-named key"}
 
 
-def _violation(urn: str, message: str) -> Violation:
+def _violation(urn: str | None, message: str) -> Violation:
     return Violation(
         policy=PLAINTEXT_POLICY_ID,
         severity=PLAINTEXT_POLICY.severity,
@@ -408,36 +497,91 @@ def _violation(urn: str, message: str) -> Violation:
     )
 
 
+def known_secret_fields(type_: str) -> frozenset[str]:
+    """The property names :data:`KNOWN_SECRET_FIELDS` lists for a resource type."""
+    names: set[str] = set()
+    for pattern, fields in KNOWN_SECRET_FIELDS:
+        if fnmatch.fnmatchcase(type_, pattern):
+            names |= fields
+    return frozenset(names)
+
+
+def _plain_strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
+    """(path, string) of every plaintext string in ``value`` (markers and unknowns skipped)."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _plain_strings(v, _join(path, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _plain_strings(v, f"{path}[{i}]")
+    elif isinstance(value, str) and value.strip() and value not in _MARKERS:
+        yield path, value
+
+
+_MARKERS: Final = frozenset({CIPHERTEXT, PLAINTEXT_SECRET, OPAQUE_SECRET, _UNKNOWN})
+
+
+def _stack_urn(records: Iterable[ResourceRecord]) -> str | None:
+    return next((r.urn for r in records if r.type == _STACK_TYPE), None)
+
+
 def plaintext_findings(records: Iterable[ResourceRecord]) -> list[Violation]:
     """Every credential a state stores without encryption, one violation per (resource, path,
     kind): values that :func:`~policies.lib.credentials.scan_value` finds in inputs and outputs
-    outside secret envelopes (format detectors and sensitive key names), and secret envelopes
-    stored with their ``plaintext``. Messages name the path, the kind and a redacted hint only.
-    Ciphertext is never reported. Records that are not from a state are judged the same way."""
+    outside secret envelopes (format detectors and sensitive key names), plaintext strings in
+    the :data:`KNOWN_SECRET_FIELDS` of their resource type, and secret envelopes stored with
+    their ``plaintext``. When ``records`` is a :class:`StateRecords` (``state.records()``), the
+    plain values of the checkpoint's stack configuration are scanned too (path ``config.<key>``,
+    URN of the stack resource or None). Messages name the path, the kind and a redacted hint
+    only. Ciphertext is never reported. Records that are not from a state are judged the same
+    way."""
+    records = list(records) if not isinstance(records, list) else records
     out: list[Violation] = []
-    seen: set[tuple[str, str]] = set()
+    seen: set[tuple[str | None, str]] = set()
 
-    def add(urn: str, message: str) -> None:
+    def add(urn: str | None, message: str) -> None:
         if (urn, message) not in seen:
             seen.add((urn, message))
             out.append(_violation(urn, message))
 
     for r in records:
         secret = set(r.secret_paths)
+        known = known_secret_fields(r.type)
         for tree, prefix in ((r.props, ""), (r.outputs or {}, OUTPUTS_PREFIX)):
+            reported: set[str] = set()
             if secret:
                 for path in _placeholder_paths(tree, prefix):
                     if path in secret:
+                        reported.add(path)
                         add(
                             r.urn,
                             f"{path}: secret stored as a plaintext secret envelope (the form of "
                             "`pulumi stack export --show-secrets`), not as ciphertext",
                         )
             for hit in scan_value(tree, path=prefix):
+                reported.add(hit.path)
                 kind = _KIND_TEXT.get(hit.kind, hit.kind)
                 add(
                     r.urn, f"{hit.path}: {kind} stored in plaintext in the state (hint: {hit.hint})"
                 )
+            for name in sorted(known & tree.keys()):
+                for path, value in _plain_strings(tree[name], _join(prefix, name)):
+                    if path not in reported:
+                        add(
+                            r.urn,
+                            f"{path}: secret field of {r.type} stored in plaintext in the state "
+                            f"(hint: … ({len(value)} chars))",
+                        )
+    config = records.config if isinstance(records, StateRecords) else None
+    if config:
+        urn = _stack_urn(records)
+        for hit in scan_value(config, path="config"):
+            kind = _KIND_TEXT.get(hit.kind, hit.kind)
+            add(
+                urn,
+                f"{hit.path}: {kind} stored in plaintext in the stack configuration of the "
+                f"checkpoint, not as a secure value (hint: {hit.hint})",
+            )
     return out
 
 

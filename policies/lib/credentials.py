@@ -44,6 +44,22 @@ Decisions
   signature key maps to ``PULUMI_SECRET_SIG``, next to a ``ciphertext``: already encrypted,
   skipped entirely), and values under a sensitive-looking key
   that are references (ARNs, paths, plain URLs, key-vault/SSM references, booleans).
+* **Name/value pair objects**: in a mapping with a name field and a value field (Kubernetes
+  container ``env`` entries ``{name, value}``, ECS ``environment`` ``{name, value}``, AWS tags
+  and CloudFormation-style ``{Key, Value}`` / ``{key, value}`` / ``{Name, Value}``,
+  ``{ParameterKey, ParameterValue}``, Elastic Beanstalk ``{OptionName, Value}``; field names
+  matched case-insensitively, see ``_PAIR_FIELDS``), the value is judged under the pair's *name*
+  as its key name (``{"name": "ALPACA_SECRET_KEY", "value": ...}`` is a credential-named key),
+  so the key-name rule and the key-aware Datadog detector apply. The reported path stays the
+  real one (``...containers[0].env[3].value``).
+* **Word lists are settings, not credentials**: the items of a list whose items are all short
+  plain words (letters only, at most ``_MAX_WORD_LEN`` characters: ``["Get", "List"]`` under
+  Azure Key Vault ``permissions.secrets`` or ``secretPermissions``) are not judged by the
+  key-name rule; format detectors still apply to them. A single string is never a word list
+  (a low-entropy ``adminPassword`` string stays a finding).
+* **JSON inside strings** is parsed and walked like structure (ECS ``containerDefinitions``);
+  JSON nested too deeply to walk (past the depth limit, or past the parser's recursion limit)
+  is scanned as plain text instead, so the format detectors still see it.
 * Hints: for a known public prefix ``"sk-ant-… (108 chars)"``, otherwise ``"… (13 chars)"``;
   a private key's hint is its ``BEGIN ... PRIVATE KEY`` header.
 """
@@ -550,6 +566,44 @@ def _join(path: str, key: str) -> str:
 
 _MAX_DEPTH: Final = 100
 
+#: (name field, value field) of name/value pair objects, lower-case, in order of preference
+_PAIR_FIELDS: Final = (
+    ("parameterkey", "parametervalue"),  # CloudFormation Parameters
+    ("name", "value"),  # Kubernetes env, ECS environment, {"Name": ..., "Value": ...}
+    ("key", "value"),  # AWS tags, {"Key": ..., "Value": ...}
+    ("optionname", "value"),  # Elastic Beanstalk option settings
+)
+_MAX_WORD_LEN: Final = 20
+_WORD_RE: Final = re.compile(rf"^[A-Za-z]{{1,{_MAX_WORD_LEN}}}$")
+
+
+def _pair(value: Mapping[Any, Any]) -> tuple[str, Any] | None:
+    """(the pair's name, the field holding its value) of a name/value pair object, else None."""
+    fields = {str(k).lower(): k for k in value}
+    for name_field, value_field in _PAIR_FIELDS:
+        if name_field in fields and value_field in fields:
+            name = value[fields[name_field]]
+            if isinstance(name, str) and name.strip():
+                return name.strip(), fields[value_field]
+    return None
+
+
+def _is_word_list(value: list[Any] | tuple[Any, ...]) -> bool:
+    """True for a non-empty list of short plain words (permission or enum names)."""
+    return bool(value) and all(isinstance(v, str) and _WORD_RE.match(v) for v in value)
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """True when ``value`` nests more than ``limit`` levels of lists/objects (iterative)."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        v, d = stack.pop()
+        if isinstance(v, dict | list):
+            if d >= limit:
+                return True
+            stack.extend((c, d + 1) for c in (v.values() if isinstance(v, dict) else v))
+    return False
+
 
 def _walk(value: Any, path: str, key: str | None, out: list[CredentialHit], depth: int) -> None:
     if depth > _MAX_DEPTH:
@@ -557,20 +611,25 @@ def _walk(value: Any, path: str, key: str | None, out: list[CredentialHit], dept
     if isinstance(value, Mapping):
         if value.get(_SIG_KEY) == PULUMI_SECRET_SIG:
             return  # a Pulumi secret envelope: encrypted (or deliberately marked secret)
+        pair = _pair(value)
         for k, v in value.items():
             ks = str(k)
-            _walk(v, _join(path, ks), ks, out, depth + 1)
+            child_key = pair[0] if pair is not None and k == pair[1] else ks
+            _walk(v, _join(path, ks), child_key, out, depth + 1)
     elif isinstance(value, list | tuple):
+        item_key = key
+        if key is not None and _is_word_list(value) and is_sensitive_key(key):
+            item_key = None  # permission/enum names under a credential-ish key
         for i, v in enumerate(value):
-            _walk(v, f"{path}[{i}]", key, out, depth + 1)
+            _walk(v, f"{path}[{i}]", item_key, out, depth + 1)
     elif isinstance(value, str):
         s = value.strip()
         if len(s) > 1 and s[0] in "{[" and s[-1] in "}]":
             try:
                 parsed = json.loads(s)
-            except ValueError:
-                parsed = None
-            if isinstance(parsed, dict | list):
+            except (ValueError, RecursionError):
+                parsed = None  # not JSON, or nested beyond the parser: scanned as text below
+            if isinstance(parsed, dict | list) and not _deeper_than(parsed, _MAX_DEPTH - depth - 1):
                 _walk(parsed, path, key, out, depth + 1)
                 return
         _scan_string(value, path, key, out)

@@ -461,3 +461,113 @@ def test_speed_values_per_second() -> None:
         scan_value(resources)
     elapsed = time.perf_counter() - start
     assert elapsed < 5.0, elapsed  # 260 resources; the measured figure is in the final report
+
+
+# --- name/value pairs, word lists, deep JSON in strings ----------------------------------------
+
+FAKE_ALPACA_SECRET = "FAKEq8Zr2Lm4Np6Tv0Xb3Dc5Fg7Hj9Kk1M"  # pragma: allowlist secret
+FAKE_DD_API = "fa4e1c2b9d8a7f6e5d4c3b2a1f9e8d7c"  # pragma: allowlist secret
+FAKE_BINANCE_SECRET = "FAKEnr7Lq2Wz9Ty4Uc6Ib1Od3Pe5Af8Sg0Hj"  # pragma: allowlist secret
+FAKE_DB_PASSWORD = "FAKEdbPassw0rd-77"  # pragma: allowlist secret
+SECRET_ARN = (
+    "arn:aws:secretsmanager:us-east-1:123456789012:secret:nt/db-AbCdEf"  # pragma: allowlist secret
+)
+K8S_ENV = [
+    {"name": "LOG_LEVEL", "value": "info"},
+    {"name": "ALPACA_API_URL", "value": "https://paper-api.alpaca.markets"},
+    {"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "db", "key": "password"}}},
+    {"name": "ALPACA_SECRET_KEY", "value": FAKE_ALPACA_SECRET},
+]
+ECS_CONTAINERS = [
+    {
+        "name": "trader",
+        "environment": [
+            {"name": "DD_API_KEY", "value": FAKE_DD_API},
+            {"name": "BINANCE_API_SECRET", "value": FAKE_BINANCE_SECRET},
+        ],
+        "secrets": [{"name": "DB_PASSWORD", "valueFrom": SECRET_ARN}],
+    }
+]
+ECS_HITS = {
+    ("containerDefinitions[0].environment[0].value", "Datadog API Key"),
+    ("containerDefinitions[0].environment[1].value", SENSITIVE_KEY_KIND),
+}
+
+# value, expected {(path, kind)}
+PAIRS: list[tuple[str, Any, set[tuple[str, str]]]] = [
+    ("k8s-env", {"spec": {"template": {"spec": {"containers": [{"name": "t", "env": K8S_ENV}]}}}},
+     {("spec.template.spec.containers[0].env[3].value", SENSITIVE_KEY_KIND)}),
+    ("k8s-env-list-alone", {"env": [{"name": "ALPACA_SECRET_KEY", "value": FAKE_ALPACA_SECRET}]},
+     {("env[0].value", SENSITIVE_KEY_KIND)}),
+    ("ecs-list", {"containerDefinitions": ECS_CONTAINERS}, ECS_HITS),
+    ("ecs-json-string", {"containerDefinitions": json.dumps(ECS_CONTAINERS)}, ECS_HITS),
+    ("cloudformation", {"Parameters": [{"ParameterKey": "Env", "ParameterValue": "prod"},
+                                       {"ParameterKey": "DbPassword", "ParameterValue": FAKE_DB_PASSWORD, "UsePreviousValue": False}]},
+     {("Parameters[1].ParameterValue", SENSITIVE_KEY_KIND)}),
+    ("capitalised", {"Environment": [{"Name": "API_TOKEN", "Value": FAKE_DB_PASSWORD}]},
+     {("Environment[0].Value", SENSITIVE_KEY_KIND)}),
+    ("key-value", {"settings": [{"key": "client_secret", "value": FAKE_DB_PASSWORD}]},
+     {("settings[0].value", SENSITIVE_KEY_KIND)}),
+    ("tag-Key-Value", {"Tags": [{"Key": "Owner", "Value": "ops"}, {"Key": "dd_api_key", "Value": FAKE_DD_API}]},
+     {("Tags[1].Value", "Datadog API Key")}),
+    ("beanstalk", {"settings": [{"Namespace": "aws:elasticbeanstalk:application:environment", "OptionName": "DB_PASSWORD", "Value": FAKE_DB_PASSWORD}]},
+     {("settings[0].Value", SENSITIVE_KEY_KIND)}),
+    ("format-detector-still-applies", {"env": [{"name": "NOTE", "value": FAKE_AKID}]},
+     {("env[0].value", "AWS Access Key")}),
+    # not credentials
+    ("neutral-names", {"env": K8S_ENV[:3]}, set()),
+    ("reference", {"env": [{"name": "DB_SECRET_ARN", "value": SECRET_ARN}]}, set()),
+    ("file-path", {"env": [{"name": "DB_PASSWORD_FILE", "value": "/run/secrets/db"}]}, set()),
+    ("placeholder", {"env": [{"name": "API_TOKEN", "value": "${API_TOKEN}"}]}, set()),
+    ("name-not-a-string", {"env": [{"name": 7, "value": FAKE_DB_PASSWORD}]}, set()),
+    ("ecs-secrets-valueFrom", {"secrets": [{"name": "DB_PASSWORD", "valueFrom": SECRET_ARN}]}, set()),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("case", "value", "expected"), PAIRS, ids=[p[0] for p in PAIRS])
+def test_name_value_pairs(case: str, value: Any, expected: set[tuple[str, str]]) -> None:
+    hits = scan_value(value)
+    assert {(h.path, h.kind) for h in hits} == expected
+    for h in hits:
+        for secret in (FAKE_ALPACA_SECRET, FAKE_DD_API, FAKE_BINANCE_SECRET, FAKE_DB_PASSWORD):
+            assert secret not in h.hint and secret[-6:] not in h.hint
+
+
+ALL_KV_PERMISSIONS = ["Get", "List", "Set", "Delete", "Purge", "Backup", "Restore", "Recover"]
+# value, expected {(path, kind)}
+WORD_LISTS: list[tuple[str, Any, set[tuple[str, str]]]] = [
+    ("azure-native-access-policy", {"properties": {"accessPolicies": [{"objectId": "3f2504e0-4f89-11d3-9a0c-0305e82c3301", "permissions": {"secrets": ["Get", "List"], "keys": ["Get", "List", "Create"], "certificates": ["all"]}}]}}, set()),
+    ("classic-secret-permissions", {"accessPolicies": [{"secretPermissions": ALL_KV_PERMISSIONS, "keyPermissions": ["GetRotationPolicy"], "storagePermissions": ["regeneratekey"]}]}, set()),
+    ("as-json-string", {"policy": json.dumps({"permissions": {"secrets": ALL_KV_PERMISSIONS}})}, set()),
+    ("tokens-list-of-words", {"tokenScopes": ["read", "write"]}, set()),
+    # still credentials
+    ("single-string", {"adminPassword": "Password1234!"}, {("adminPassword", SENSITIVE_KEY_KIND)}),  # pragma: allowlist secret
+    ("list-of-passwords", {"passwords": [FAKE_DB_PASSWORD]}, {("passwords[0]", SENSITIVE_KEY_KIND)}),
+    ("mixed-list", {"secrets": ["Get", FAKE_DB_PASSWORD]}, {("secrets[1]", SENSITIVE_KEY_KIND)}),
+    ("word-too-long", {"secrets": ["Get", "FAKEqZrLmNpTvXbDcFgHjKk"]}, {("secrets[1]", SENSITIVE_KEY_KIND)}),  # pragma: allowlist secret
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("case", "value", "expected"), WORD_LISTS, ids=[w[0] for w in WORD_LISTS])
+def test_word_lists_under_sensitive_keys(
+    case: str, value: Any, expected: set[tuple[str, str]]
+) -> None:
+    assert {(h.path, h.kind) for h in scan_value(value)} == expected
+
+
+def _nested_json(levels: int) -> str:
+    return "[" * levels + json.dumps(FAKE_AKID) + "]" * levels
+
+
+# levels of JSON inside the string, expected path of the AWS key
+DEEP_JSON: list[tuple[int, str]] = [
+    (3, "doc[0][0][0]"),  # walked as structure
+    (150, "doc"),  # past the depth limit: scanned as text
+    (100_000, "doc"),  # past the JSON parser's recursion limit: scanned as text, no RecursionError
+]
+
+
+@pytest.mark.parametrize(("levels", "path"), DEEP_JSON)
+def test_deep_json_in_strings_is_scanned_as_text(levels: int, path: str) -> None:
+    hits = scan_value({"doc": _nested_json(levels)})
+    assert [(h.path, h.kind) for h in hits] == [(path, "AWS Access Key")]
