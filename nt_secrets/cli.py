@@ -162,7 +162,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     """Judge a stack (offline plan) or an existing stack's state with the policy pack."""
     from nt_secrets import report
     from nt_secrets.lint import STACK_FILE_POLICY
-    from nt_secrets.state import PLAINTEXT_POLICY, StateError, plaintext_findings, read_state
+    from nt_secrets.state import PLAINTEXT_POLICY, StateError, read_state
     from policies.pack import infos
     from policies.runner import PolicyConfigError, run
 
@@ -185,7 +185,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                 pack = run(
                     recs, config={"all-no-plaintext-credentials": "disabled", **(config_doc or {})}
                 )
-                violations = plaintext_findings(recs) + pack.violations
+                violations = state.plaintext_findings() + pack.violations
         except (StateError, PolicyConfigError) as exc:
             _fail(str(exc))
         artifact = None if args.state == "-" else args.state

@@ -61,7 +61,6 @@ __all__ = [
     "PendingOperation",
     "StackState",
     "StateError",
-    "StateRecords",
     "load_records",
     "parse_state",
     "plaintext_findings",
@@ -137,16 +136,6 @@ class PendingOperation:
     record: ResourceRecord
 
 
-class StateRecords(list[ResourceRecord]):
-    """The list :meth:`StackState.records` returns: a plain list of records that also carries
-    the stack configuration (``config``, secure values already :data:`CIPHERTEXT`), so that
-    ``plaintext_findings(state.records())`` judges the configuration as well."""
-
-    def __init__(self, records: Iterable[ResourceRecord], config: Mapping[str, Any]) -> None:
-        super().__init__(records)
-        self.config: Mapping[str, Any] = config
-
-
 @dataclass(frozen=True)
 class StackState:
     """A stack's state: where it came from, its shape, its resources; ``config`` is a
@@ -162,12 +151,13 @@ class StackState:
     pending_operations: tuple[PendingOperation, ...] = ()
     config: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
-    def records(self) -> StateRecords:
-        """The resources, then the resources of pending operations (a list that also carries
-        ``config``, see :class:`StateRecords`)."""
-        return StateRecords(
-            [*self.resources, *(op.record for op in self.pending_operations)], self.config
-        )
+    def records(self) -> list[ResourceRecord]:
+        """The resources, then the resources of pending operations."""
+        return [*self.resources, *(op.record for op in self.pending_operations)]
+
+    def plaintext_findings(self) -> list[Violation]:
+        """:func:`plaintext_findings` of the records and of the stack configuration."""
+        return plaintext_findings(self.records(), config=self.config)
 
 
 # --------------------------------------------------------------------------- reading
@@ -525,14 +515,15 @@ def _stack_urn(records: Iterable[ResourceRecord]) -> str | None:
     return next((r.urn for r in records if r.type == _STACK_TYPE), None)
 
 
-def plaintext_findings(records: Iterable[ResourceRecord]) -> list[Violation]:
+def plaintext_findings(
+    records: Iterable[ResourceRecord], *, config: Mapping[str, Any] | None = None
+) -> list[Violation]:
     """Every credential a state stores without encryption, one violation per (resource, path,
     kind): values that :func:`~policies.lib.credentials.scan_value` finds in inputs and outputs
     outside secret envelopes (format detectors and sensitive key names), plaintext strings in
     the :data:`KNOWN_SECRET_FIELDS` of their resource type, and secret envelopes stored with
-    their ``plaintext``. When ``records`` is a :class:`StateRecords` (``state.records()``), the
-    plain values of the checkpoint's stack configuration are scanned too (path ``config.<key>``,
-    URN of the stack resource or None). Messages name the path, the kind and a redacted hint
+    their ``plaintext``. ``config`` (a checkpoint's stack configuration, ``StackState.config``) is
+    scanned too (path ``config.<key>``, URN of the stack resource or None). Messages name the path, the kind and a redacted hint
     only. Ciphertext is never reported. Records that are not from a state are judged the same
     way."""
     records = list(records) if not isinstance(records, list) else records
@@ -572,7 +563,6 @@ def plaintext_findings(records: Iterable[ResourceRecord]) -> list[Violation]:
                             f"{path}: secret field of {r.type} stored in plaintext in the state "
                             f"(hint: … ({len(value)} chars))",
                         )
-    config = records.config if isinstance(records, StateRecords) else None
     if config:
         urn = _stack_urn(records)
         for hit in scan_value(config, path="config"):

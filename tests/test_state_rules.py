@@ -21,7 +21,6 @@ from nt_secrets.state import (
     KNOWN_SECRET_FIELDS,
     PLAINTEXT_POLICY_ID,
     StateError,
-    StateRecords,
     parse_state,
     plaintext_findings,
     read_state,
@@ -67,7 +66,7 @@ def export(*resources: dict[str, Any]) -> dict[str, Any]:
 
 def paths(doc: dict[str, Any]) -> list[str]:
     """Finding paths (one per finding, duplicates kept), after checking no value leaks."""
-    found = plaintext_findings(parse_state(doc).records())
+    found = parse_state(doc).plaintext_findings()
     text = json.dumps([v.to_json() for v in found])
     for fake in FAKES:
         assert fake not in text
@@ -106,7 +105,7 @@ def test_known_secret_fields(
 
 def test_known_secret_field_message() -> None:
     doc = export(resource("pw", RP, outputs={"result": FAKE_RANDOM_PW}))
-    (v,) = plaintext_findings(parse_state(doc).records())
+    (v,) = parse_state(doc).plaintext_findings()
     assert v.urn == f"urn:pulumi:dev::nt::{RP}::pw"
     assert v.message == (
         f"outputs.result: secret field of {RP} stored in plaintext in the state "
@@ -160,9 +159,8 @@ def test_checkpoint_config_is_scanned(case: str, doc: dict[str, Any], urn: str |
     state = parse_state(doc)
     assert state.config["nt:apiToken"] == CIPHERTEXT
     assert state.config["nt:db"]["token"] == CIPHERTEXT
-    assert isinstance(state.records(), StateRecords)
     assert paths(doc) == CONFIG_PATHS
-    found = plaintext_findings(state.records())
+    found = state.plaintext_findings()
     assert {v.urn for v in found} == {urn}
     assert all("stack configuration" in v.message for v in found)
 
@@ -183,7 +181,7 @@ def test_clean_config_has_no_findings(case: str, config: Any) -> None:
 def test_export_has_no_config_and_plain_lists_carry_none() -> None:
     assert parse_state(export()).config == {}
     doc = checkpoint(CONFIG, STACK_RESOURCE)
-    assert plaintext_findings(list(parse_state(doc).records())) == []  # a plain list: no config
+    assert plaintext_findings(parse_state(doc).records()) == []  # records alone: no config
 
 
 def test_cli_reports_config_findings(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
