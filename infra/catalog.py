@@ -15,13 +15,13 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 # Rotation classes (the seed's schedule) and strategies are defined once, in the rotation contract
 # that the Lambda also ships with; the catalog re-exports them.
 from infra.rotation.contract import RotationClass as RotationClass
 from infra.rotation.contract import RotationStrategy as RotationStrategy
+from infra.yamlio import YamlProblem, load_yaml
 
 CATALOG_PATH = Path(__file__).with_name("catalog.yaml")
 
@@ -368,12 +368,14 @@ def load_catalog(path: Path | None = None) -> Catalog:
     target = path or CATALOG_PATH
     try:
         text = target.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise CatalogError([(str(target), "unreadable", "not UTF-8 text")]) from None
     except OSError as exc:
         raise CatalogError([(str(target), "unreadable", exc.strerror or str(exc))]) from None
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise CatalogError([(str(target), "yaml", str(exc).replace("\n", " "))]) from None
+        data = load_yaml(text)
+    except YamlProblem as exc:
+        raise CatalogError([(str(target), "yaml", str(exc))]) from None
     return parse_catalog(data, source=str(target))
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import re
 import sys
 from collections import defaultdict
@@ -412,7 +413,9 @@ def resolve_rotation_target(secret: str, stack: str | None, project_dir: Path) -
 def cmd_rotate(args: argparse.Namespace) -> int:
     if not args.now:
         _fail("only emergency rotation exists here: add --now (schedules are set by Pulumi)")
-    if args.timeout <= 0 or args.poll_interval <= 0:
+    if not (math.isfinite(args.timeout) and math.isfinite(args.poll_interval)) or (
+        args.timeout <= 0 or args.poll_interval <= 0
+    ):
         _fail(f"--timeout must be a positive number of seconds, not {args.timeout:g}")
     try:
         target = resolve_rotation_target(args.secret, args.stack, Path(args.project_dir))
@@ -435,21 +438,20 @@ def cmd_rotate(args: argparse.Namespace) -> int:
     options = RotateOptions(timeout_s=args.timeout, poll_interval_s=args.poll_interval)
     with Progress(
         SpinnerColumn(),
-        TextColumn("{task.description}"),
+        # Plain text: descriptions hold ARNs, and ":secret:" would render as an emoji as markup.
+        TextColumn("{task.description}", markup=False),
         BarColumn(),
         TimeElapsedColumn(),
         console=err,
         transient=False,
     ) as progress:
-        task = progress.add_task(
-            f"rotating {escape(target.label)}: requesting", total=options.timeout_s
-        )
+        task = progress.add_task(f"rotating {target.label}: requesting", total=options.timeout_s)
 
         def show(p: RotationProgress) -> None:
             done = p.phase is RotationPhase.COMPLETED
             progress.update(
                 task,
-                description=f"{p.phase.value}: {escape(p.message)}",
+                description=f"{p.phase.value}: {p.message}",
                 completed=options.timeout_s if done else min(p.elapsed_s, options.timeout_s),
             )
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+from infra.yamlio import YamlProblem, load_yaml
 
 SECURE_PLACEHOLDER = "[secure]"
 
@@ -68,11 +68,11 @@ def _strip_secure(value: Any, path: str, leaves: list[tuple[str, str]]) -> tuple
 def read_project(project_dir: Path) -> dict[str, Any]:
     path = project_dir / "Pulumi.yaml"
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise StackFileError(f"{path}: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise StackFileError(f"{path}: not valid YAML: {exc}") from None
+    except (YamlProblem, UnicodeDecodeError) as exc:
+        raise StackFileError(f"{path}: {exc}") from None
     if not isinstance(data, dict) or not isinstance(data.get("name"), str):
         raise StackFileError(f"{path}: expected a mapping with a 'name'")
     return data
@@ -92,9 +92,11 @@ def read_stack(project_dir: Path, stack: str) -> StackConfig:
             f"no stack file {path.name} in {config_dir} (stacks here: {', '.join(available) or 'none'})"
         )
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise StackFileError(f"{path}: not valid YAML: {exc}") from None
+        data = load_yaml(path.read_text(encoding="utf-8")) or {}
+    except OSError as exc:
+        raise StackFileError(f"{path}: {exc.strerror}") from None
+    except (YamlProblem, UnicodeDecodeError) as exc:
+        raise StackFileError(f"{path}: {exc}") from None
     if not isinstance(data, dict):
         raise StackFileError(f"{path}: expected a mapping")
     raw_config = data.get("config") or {}

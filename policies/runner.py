@@ -116,6 +116,10 @@ def load_config_file(path: Path) -> dict[str, Any]:
         raise PolicyConfigError(f"{path}: {exc.strerror}") from None
     except json.JSONDecodeError as exc:
         raise PolicyConfigError(f"{path}: not JSON ({exc.msg} at line {exc.lineno})") from None
+    except RecursionError:
+        raise PolicyConfigError(f"{path}: nested too deeply to be a policy pack config") from None
+    except UnicodeDecodeError:
+        raise PolicyConfigError(f"{path}: not UTF-8 text") from None
     if not isinstance(data, dict):
         raise PolicyConfigError(f"{path}: expected a JSON object of policy settings")
     return data

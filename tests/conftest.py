@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,18 @@ from nt_secrets.plan import plan_stack
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
+REAL_STACKS = SHARED / "reference" / "real-stacks"
+
+
+def reference_file(path: Path) -> Path:
+    """A file of ../shared/reference, laid beside the checkout for developers and CI. Missing in
+    CI is a failure (those tests are part of what CI must prove); elsewhere the test is skipped."""
+    if not path.is_file():
+        message = f"{path} not found (../shared/reference is laid beside the checkout)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
 
 
 @pytest.fixture(scope="session")

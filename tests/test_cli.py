@@ -15,7 +15,7 @@ import yaml
 from infra.catalog import Environment, default_catalog
 from nt_secrets.cli import main
 
-from .conftest import ROOT
+from .conftest import ROOT, reference_file
 
 NS = "neural-trader-secrets:"
 
@@ -78,6 +78,8 @@ def test_plan_text_shows_the_tree_and_counts() -> None:
         (("plan",), "--stack"),
         (("env-template", "--environment", "qa"), "invalid choice"),
         (("frobnicate",), "invalid choice"),
+        (("rotate", "JWT_SECRET", "--now", "--stack", "dev", "--timeout", "nan"), "--timeout"),
+        (("rotate", "JWT_SECRET", "--now", "--stack", "dev", "--timeout", "inf"), "--timeout"),
     ],
 )
 def test_bad_input_exits_2_without_traceback(args: tuple[str, ...], message: str) -> None:
@@ -215,9 +217,7 @@ REAL = ROOT.parent / "shared" / "reference" / "real-stacks"
     ],
 )
 def test_check_real_state_files(state: str, code: int, policies: set[str]) -> None:
-    path = REAL / state
-    if not path.exists():
-        pytest.skip(f"{path} not present (shared/reference is laid beside the checkout)")
+    path = reference_file(REAL / state)
     proc = run("check", "--state", str(path), "--format", "json")
     assert proc.returncode == code, proc.stderr
     doc = json.loads(proc.stdout)
@@ -227,9 +227,7 @@ def test_check_real_state_files(state: str, code: int, policies: set[str]) -> No
 
 @pytest.mark.parametrize("fmt", ["text", "json", "markdown", "sarif"])
 def test_check_formats_never_print_a_stored_credential(fmt: str) -> None:
-    path = REAL / "azure-rmq-dev-checkpoint.json"
-    if not path.exists():
-        pytest.skip("shared/reference not present")
+    path = reference_file(REAL / "azure-rmq-dev-checkpoint.json")
     proc = run("check", "--state", str(path), "--format", fmt)
     assert proc.returncode == 1
     assert "Password1234!" not in proc.stdout  # the state's plaintext adminPassword
@@ -256,3 +254,33 @@ def test_check_stack_reports_sarif() -> None:
     proc = run("check", "--stack", "dev", "--format", "sarif")
     doc = json.loads(proc.stdout)
     assert doc["version"] == "2.1.0" and doc["runs"][0]["tool"]["driver"]["name"] == "nt-secrets"
+
+
+FAKE_SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzz9pQ1mNkT"  # pragma: allowlist secret
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (f"config:\n  aws:secretKey: {FAKE_SECRET_KEY}: x\n", "line 2"),
+        (f'config:\n  x: "unterminated {FAKE_SECRET_KEY}\n', "not valid YAML"),
+        ("config:\n  environment: &a [*a]\n", "recursive"),
+        ("config: [1, 2]\n", "'config' must be a mapping"),
+    ],
+)
+def test_broken_stack_files_exit_2_without_quoting_them(
+    tmp_path: Path, content: str, message: str
+) -> None:
+    shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    (tmp_path / "Pulumi.x.yaml").write_text(content)
+    proc = run("plan", "--stack", "x", "--project-dir", str(tmp_path))
+    assert proc.returncode == 2 and proc.stdout == "" and "Traceback" not in proc.stderr
+    assert message in proc.stderr
+    assert FAKE_SECRET_KEY[:12] not in proc.stderr
+
+
+def test_deeply_nested_policy_config_is_bad_input(tmp_path: Path) -> None:
+    cfg = tmp_path / "deep.json"
+    cfg.write_text("[" * 100_000 + "]" * 100_000)
+    proc = run("plan", "--stack", "dev", "--policy-pack-config", str(cfg))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr

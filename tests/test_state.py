@@ -32,7 +32,7 @@ from nt_secrets.state import (
     read_state,
 )
 from policies.model import Category, Enforcement, ResourceRecord, Severity
-from tests.conftest import SHARED
+from tests.conftest import SHARED, reference_file
 
 REAL = SHARED / "reference" / "real-stacks"
 TESTDATA = REAL / "pulumi-testdata-checkpoint-secrets.json"
@@ -43,9 +43,7 @@ SECRET = "1b47061264138c4ac30d75fd1eb44270"  # pragma: allowlist secret
 
 
 def real(path: Path) -> Path:
-    if not path.is_file():
-        pytest.skip(f"reference state {path.name} not found under {REAL} (shared/ not laid out)")
-    return path
+    return reference_file(path)
 
 
 def secret_paths(state: StackState) -> dict[str, tuple[str, ...]]:

@@ -381,7 +381,10 @@ class AccessRoles(pulumi.ComponentResource):
                 name=naming.role_name(role_name),
                 description=f"neural-trader {env.value}: {role.description}",
                 assume_role_policy=json.dumps(
-                    documents.trust_policy(principals, human=role.human), sort_keys=True
+                    documents.trust_policy(
+                        principals, human=role.human, account_id=settings.account_id
+                    ),
+                    sort_keys=True,
                 ),
                 max_session_duration=3600,
                 tags=naming.tags(role=role_name, kind="human" if role.human else "workload"),

@@ -225,7 +225,9 @@ def role_policy(
     return document(statements)
 
 
-def trust_policy(principals: Sequence[str | OidcPrincipal], *, human: bool) -> Document:
+def trust_policy(
+    principals: Sequence[str | OidcPrincipal], *, human: bool, account_id: str | None = None
+) -> Document:
     """Who may assume a role: IAM principals (humans must use MFA), services, or OIDC providers
     restricted to exact subjects and the STS audience."""
     names = [p for p in principals if isinstance(p, str)]
@@ -243,14 +245,16 @@ def trust_policy(principals: Sequence[str | OidcPrincipal], *, human: bool) -> D
             stmt["Condition"] = {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
         statements.append(stmt)
     if services:
-        statements.append(
-            {
-                "Sid": "AssumeFromServices",
-                "Effect": "Allow",
-                "Principal": {"Service": services},
-                "Action": ["sts:AssumeRole"],
-            }
-        )
+        statement: Statement = {
+            "Sid": "AssumeFromServices",
+            "Effect": "Allow",
+            "Principal": {"Service": services},
+            "Action": ["sts:AssumeRole"],
+        }
+        if account_id is not None:
+            # Confused-deputy guard: the service may assume the role only for this account.
+            statement["Condition"] = {"StringEquals": {"aws:SourceAccount": account_id}}
+        statements.append(statement)
     oidc = sorted((p for p in principals if not isinstance(p, str)), key=lambda p: p.provider)
     for index, p in enumerate(oidc):
         statements.append(

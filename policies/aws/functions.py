@@ -86,7 +86,23 @@ def _invocation(r: Resource, report: Callable[[str], None]) -> None:
         report(f"{hit.path}: {hit.kind} ({hit.hint})")
 
 
+URL = Spec(
+    id="aws-lambda-url-authenticated",
+    description="Lambda function URLs require IAM authentication",
+    severity=Severity.CRITICAL,
+    category=Category.PUBLIC_ACCESS,
+    remediation="Set authorizationType to AWS_IAM, or put the function behind an authenticated API.",
+    resource_types=("aws:lambda/functionUrl:FunctionUrl",),
+)
+
+
+def _url(r: Resource, report: Callable[[str], None]) -> None:
+    if r.get("authorizationType") == "NONE":
+        report("authorizationType NONE: anyone on the internet can invoke the function")
+
+
 POLICIES: list[PackPolicy] = [
+    resource_policy(URL, _url),
     resource_policy(PERMISSION, _permission),
     resource_policy(ENV, _env),
     resource_policy(INVOCATION, _invocation),

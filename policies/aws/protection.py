@@ -56,7 +56,24 @@ def _provider(r: Resource, report: Callable[[str], None]) -> None:
         report(f"static credentials configured: {', '.join(present)}")
 
 
+ACCESS_KEYS = Spec(
+    id="aws-iam-no-access-keys",
+    description="No long-lived IAM access keys: workloads and people use roles (workload identity, SSO)",
+    severity=Severity.HIGH,
+    category=Category.PLAINTEXT,
+    remediation="Delete the access key; give the workload an IAM role (IRSA, ECS task role, OIDC in "
+    "CI) and people SSO roles. The catalog records AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY as replaced.",
+    resource_types=("aws:iam/accessKey:AccessKey",),
+)
+
+
+def _access_key(r: Resource, report: Callable[[str], None]) -> None:
+    if r.get("status") != "Inactive":
+        report(f"a long-lived access key for IAM user {r.get('user')!s}")
+
+
 POLICIES: list[PackPolicy] = [
     resource_policy(PROTECT, _protect),
     resource_policy(PROVIDER, _provider),
+    resource_policy(ACCESS_KEYS, _access_key),
 ]

@@ -33,6 +33,13 @@ def _cmk(r: Resource, report: Callable[[str], None]) -> None:
         report("kmsKeyId is not set: the secret uses the AWS-managed key aws/secretsmanager")
     elif str(key).endswith("alias/aws/secretsmanager"):
         report("kmsKeyId names the AWS-managed key aws/secretsmanager")
+    replicas = r.get("replicas")
+    for i, replica in enumerate(replicas if isinstance(replicas, list) else []):
+        replica_key = replica.get("kmsKeyId") if isinstance(replica, dict) else None
+        if replica_key == UNKNOWN:
+            continue
+        if not replica_key or str(replica_key).endswith("alias/aws/secretsmanager"):
+            report(f"replicas[{i}] is encrypted with the AWS-managed key: set its kmsKeyId")
 
 
 RECOVERY = Spec(

@@ -124,6 +124,17 @@ def test_project_stacks_same_verdicts(stack: str) -> None:
     assert offline_verdicts(recs) == engine_verdicts(recs)
 
 
+def test_broken_program_same_verdicts() -> None:
+    """A whole program's worth of planted problems: many verdicts, all identical."""
+    from nt_secrets.capture import capture_program
+    from tests.fixtures import broken_program
+
+    recs = records(capture_program(broken_program.program, stack="broken", project="p"))
+    offline = offline_verdicts(recs)
+    assert len(offline) >= len(broken_program.EXPECTED)
+    assert offline == engine_verdicts(recs)
+
+
 @pytest.mark.parametrize(("case", "policy", "recs", "expected"), CASES, ids=[c[0] for c in CASES])
 def test_fixture_same_verdicts(
     case: str, policy: str, recs: list[ResourceRecord], expected: int

@@ -849,6 +849,42 @@ CASES: list[tuple[str, str, list[ResourceRecord], int]] = [
         1,
     ),
     (
+        "function URL without auth",
+        "aws-lambda-url-authenticated",
+        [rec("aws:lambda/functionUrl:FunctionUrl", {"authorizationType": "NONE"})],
+        1,
+    ),
+    (
+        "function URL with IAM auth",
+        "aws-lambda-url-authenticated",
+        [rec("aws:lambda/functionUrl:FunctionUrl", {"authorizationType": "AWS_IAM"})],
+        0,
+    ),
+    (
+        "IAM access key",
+        "aws-iam-no-access-keys",
+        [rec("aws:iam/accessKey:AccessKey", {"user": "ci"})],
+        1,
+    ),
+    (
+        "deactivated access key",
+        "aws-iam-no-access-keys",
+        [rec("aws:iam/accessKey:AccessKey", {"user": "ci", "status": "Inactive"})],
+        0,
+    ),
+    (
+        "replica on the AWS-managed key",
+        "aws-secretsmanager-cmk-encryption",
+        [rec(SECRET, {**GOOD_SECRET, "replicas": [{"region": "eu-west-1"}]})],
+        1,
+    ),
+    (
+        "replica on a CMK",
+        "aws-secretsmanager-cmk-encryption",
+        [rec(SECRET, {**GOOD_SECRET, "replicas": [{"region": "eu-west-1", "kmsKeyId": KEY_ARN}]})],
+        0,
+    ),
+    (
         "log group kept and encrypted",
         "aws-cloudwatch-log-group-retention-kms",
         [rec("aws:cloudwatch/logGroup:LogGroup", {"retentionInDays": 365, "kmsKeyId": KEY_ARN})],
