@@ -51,6 +51,21 @@ def allow(action: Any, resource: Any = SECRET_ARN, **extra: Any) -> dict[str, An
     return {"Effect": "Allow", "Action": action, "Resource": resource, **extra}
 
 
+def secret_rotated_by(
+    rules: dict[str, Any], secret_class: str = "jwt_secret"
+) -> list[ResourceRecord]:
+    """A production secret of a rotation class and the SecretRotation (its child) with ``rules``."""
+    tags = {**PROD_TAGS, "rotation-class": secret_class}
+    return [
+        rec(SECRET, {**GOOD_SECRET, "tags": tags}, name="s"),
+        rec(
+            "aws:secretsmanager/secretRotation:SecretRotation",
+            {"secretId": SECRET_ARN, "rotationRules": rules},
+            parent="urn:pulumi:t::p::aws:secretsmanager/secret:Secret::s",
+        ),
+    ]
+
+
 PROD_TAGS = {"environment": "production", "rotation-class": "jwt_secret"}
 GOOD_SECRET = {
     "name": "neural-trader/production/auth/jwt-secret",
@@ -529,62 +544,25 @@ CASES: list[tuple[str, str, list[ResourceRecord], int]] = [
     (
         "rotation within the class maximum",
         "aws-secretsmanager-rotation-schedule",
-        [
-            rec(SECRET, GOOD_SECRET, name="s"),
-            rec(
-                "aws:secretsmanager/secretRotation:SecretRotation",
-                {"secretId": SECRET_ARN, "rotationRules": {"automaticallyAfterDays": 365}},
-                parent="urn:pulumi:t::p::aws:secretsmanager/secret:Secret::s",
-            ),
-        ],
+        secret_rotated_by({"automaticallyAfterDays": 365}),
         0,
     ),
     (
         "rotation by a rate far beyond the maximum",
         "aws-secretsmanager-rotation-schedule",
-        [
-            rec(SECRET, GOOD_SECRET, name="s"),
-            rec(
-                "aws:secretsmanager/secretRotation:SecretRotation",
-                {
-                    "secretId": SECRET_ARN,
-                    "rotationRules": {"scheduleExpression": "rate(1000 days)"},
-                },
-                parent="urn:pulumi:t::p::aws:secretsmanager/secret:Secret::s",
-            ),
-        ],
+        secret_rotated_by({"scheduleExpression": "rate(1000 days)"}),
         1,
     ),
     (
         "rotation by a cron pinned to one year",
         "aws-secretsmanager-rotation-schedule",
-        [
-            rec(SECRET, GOOD_SECRET, name="s"),
-            rec(
-                "aws:secretsmanager/secretRotation:SecretRotation",
-                {
-                    "secretId": SECRET_ARN,
-                    "rotationRules": {"scheduleExpression": "cron(0 4 1 1 ? 2099)"},
-                },
-                parent="urn:pulumi:t::p::aws:secretsmanager/secret:Secret::s",
-            ),
-        ],
+        secret_rotated_by({"scheduleExpression": "cron(0 4 1 1 ? 2099)"}),
         1,
     ),
     (
         "monthly cron rotation",
         "aws-secretsmanager-rotation-schedule",
-        [
-            rec(SECRET, GOOD_SECRET, name="s"),
-            rec(
-                "aws:secretsmanager/secretRotation:SecretRotation",
-                {
-                    "secretId": SECRET_ARN,
-                    "rotationRules": {"scheduleExpression": "cron(0 4 1 * ? *)"},
-                },
-                parent="urn:pulumi:t::p::aws:secretsmanager/secret:Secret::s",
-            ),
-        ],
+        secret_rotated_by({"scheduleExpression": "cron(0 4 1 * ? *)"}),
         0,
     ),
     (
@@ -608,18 +586,7 @@ CASES: list[tuple[str, str, list[ResourceRecord], int]] = [
     (
         "rotation longer than the class maximum",
         "aws-secretsmanager-rotation-schedule",
-        [
-            rec(
-                SECRET,
-                {**GOOD_SECRET, "tags": {**PROD_TAGS, "rotation-class": "api_key"}},
-                name="s",
-            ),
-            rec(
-                "aws:secretsmanager/secretRotation:SecretRotation",
-                {"secretId": SECRET_ARN, "rotationRules": {"automaticallyAfterDays": 120}},
-                parent="urn:pulumi:t::p::aws:secretsmanager/secret:Secret::s",
-            ),
-        ],
+        secret_rotated_by({"automaticallyAfterDays": 120}, secret_class="api_key"),
         1,
     ),
     (
