@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from policies.framework import PackPolicy, Resource, Spec, number, resource_policy
@@ -77,7 +78,35 @@ def _alias(r: Resource, report: Callable[[str], None]) -> None:
         report("targetKeyId is not set")
 
 
+GRANT = Spec(
+    id="aws-kms-grant-same-account",
+    description="KMS grants go to principals of the key's own account, and never grant "
+    "CreateGrant onward",
+    severity=Severity.HIGH,
+    category=Category.OVER_PERMISSIVE,
+    remediation="Grant to a role of the key's account; share data across accounts through a "
+    "reviewed key policy statement instead of a grant.",
+    resource_types=("aws:kms/grant:Grant",),
+)
+_ACCOUNT = re.compile(r"^arn:aws[\w-]*:(?:iam|sts|kms):[^:]*:(\d{12}):")
+
+
+def _grant(r: Resource, report: Callable[[str], None]) -> None:
+    grantee = r.get("granteePrincipal")
+    key = r.get("keyId")
+    if grantee == "*" or (isinstance(grantee, str) and "*" in grantee):
+        report("granteePrincipal is a wildcard")
+    g = _ACCOUNT.match(grantee) if isinstance(grantee, str) else None
+    k = _ACCOUNT.match(key) if isinstance(key, str) else None
+    if g and k and g.group(1) != k.group(1):
+        report(f"grants use of a key of account {k.group(1)} to account {g.group(1)}")
+    operations = r.get("operations")
+    if isinstance(operations, list) and "CreateGrant" in operations:
+        report("the grantee may create further grants (CreateGrant)")
+
+
 POLICIES: list[PackPolicy] = [
+    resource_policy(GRANT, _grant),
     resource_policy(ROTATION, _rotation),
     resource_policy(DELETION, _deletion),
     resource_policy(ALIAS, _alias),

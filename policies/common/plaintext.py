@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from policies.common.secret_values import SECRET_VALUE_FIELDS
+from policies.common.secret_values import secret_value_paths
 from policies.framework import PackPolicy, Resource, Spec, resource_policy
 from policies.lib.credentials import scan_value
 from policies.model import UNKNOWN, Category, Severity
@@ -53,7 +53,7 @@ def _under(path: str, prefixes: tuple[str, ...]) -> bool:
 
 
 def _check(r: Resource, report: Callable[[str], None]) -> None:
-    skip = SECRET_VALUE_FIELDS.get(r.type, ())
+    skip = secret_value_paths(r)
     for hit in scan_value(known(r.props)):
         if _under(hit.path, skip):
             continue

@@ -45,10 +45,16 @@ def _covered_by_additional_secret_outputs(r: Resource, path: str) -> bool:
     return top in r.additional_secret_outputs or path in r.additional_secret_outputs
 
 
-def _check(r: Resource, report: Callable[[str], None]) -> None:
+def secret_value_paths(r: Resource) -> tuple[str, ...]:
+    """The fields of ``r`` that hold a secret by design (judged here, not by the plaintext scan).
+    A plain SSM ``String`` parameter has none: its value is judged like any other input."""
     if r.type == "aws:ssm/parameter:Parameter" and r.get("type") != "SecureString":
-        return  # plain parameters are judged by the plaintext policy
-    for path in SECRET_VALUE_FIELDS[r.type]:
+        return ()
+    return SECRET_VALUE_FIELDS.get(r.type, ())
+
+
+def _check(r: Resource, report: Callable[[str], None]) -> None:
+    for path in secret_value_paths(r):
         value = r.get(path)
         if value is None or value == UNKNOWN or value == {} or value == "":
             continue

@@ -852,6 +852,47 @@ CASES: list[tuple[str, str, list[ResourceRecord], int]] = [
         0,
     ),
     (
+        "cross-account KMS grant",
+        "aws-kms-grant-same-account",
+        [
+            rec(
+                "aws:kms/grant:Grant",
+                {
+                    "keyId": KEY_ARN,
+                    "granteePrincipal": "arn:aws:iam::999999999999:role/x",
+                    "operations": ["Decrypt"],
+                },
+            )
+        ],
+        1,
+    ),
+    (
+        "same-account KMS grant",
+        "aws-kms-grant-same-account",
+        [
+            rec(
+                "aws:kms/grant:Grant",
+                {
+                    "keyId": KEY_ARN,
+                    "granteePrincipal": f"arn:aws:iam::{ACCOUNT}:role/x",
+                    "operations": ["Decrypt"],
+                },
+            )
+        ],
+        0,
+    ),
+    (
+        "plaintext SSM String parameter named like a password",
+        "all-no-plaintext-credentials",
+        [
+            rec(
+                "aws:ssm/parameter:Parameter",
+                {"name": "/nt/db/password", "type": "String", "value": FAKE_DB_PASSWORD},
+            )
+        ],
+        1,
+    ),
+    (
         "log group kept and encrypted",
         "aws-cloudwatch-log-group-retention-kms",
         [rec("aws:cloudwatch/logGroup:LogGroup", {"retentionInDays": 365, "kmsKeyId": KEY_ARN})],
