@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from policies.framework import PackPolicy, Resource, Spec, resource_policy
 from policies.lib.credentials import is_sensitive_key, looks_like_placeholder, scan_value
+from policies.lib.iam import unscoped_resource
 from policies.model import CIPHERTEXT, UNKNOWN, Category, Severity
 
 PERMISSION = Spec(
@@ -25,8 +26,14 @@ def _permission(r: Resource, report: Callable[[str], None]) -> None:
     principal = r.get("principal")
     if principal == UNKNOWN:
         return
-    scoped = any(
-        r.get(k) not in (None, "") for k in ("sourceArn", "sourceAccount", "principalOrgId")
+    source_arn, account, org = (r.get(k) for k in ("sourceArn", "sourceAccount", "principalOrgId"))
+    # A wildcard scope is no scope: "arn:aws:s3:::*", an account "*", an org id with "*".
+    scoped = (
+        (isinstance(source_arn, str) and source_arn != "" and not unscoped_resource(source_arn))
+        or (
+            isinstance(account, str) and account != "" and "*" not in account and "?" not in account
+        )
+        or (isinstance(org, str) and org != "" and "*" not in org and "?" not in org)
     )
     if principal == "*" and not scoped:
         report("principal '*' can invoke the function")

@@ -100,6 +100,12 @@ def _grant(r: Resource, report: Callable[[str], None]) -> None:
     k = _ACCOUNT.match(key) if isinstance(key, str) else None
     if g and k and g.group(1) != k.group(1):
         report(f"grants use of a key of account {k.group(1)} to account {g.group(1)}")
+    retiring = r.get("retiringPrincipal")
+    rt = _ACCOUNT.match(retiring) if isinstance(retiring, str) else None
+    if rt and k and rt.group(1) != k.group(1):
+        report(
+            f"a principal of account {rt.group(1)} may retire grants on a key of account {k.group(1)}"
+        )
     operations = r.get("operations")
     if isinstance(operations, list) and "CreateGrant" in operations:
         report("the grantee may create further grants (CreateGrant)")

@@ -139,11 +139,15 @@ def rotation_period(rotation: Resource) -> tuple[float | None, str | None]:
         value = number(days)
         if value is None:
             return None, f"automaticallyAfterDays is not a number ({type(days).__name__})"
+        if value < 1:
+            return None, f"automaticallyAfterDays is {value:g}: not a valid schedule"
         return value, None
     if isinstance(expression, str) and expression != UNKNOWN:
         rate = _RATE_RE.match(expression.strip())
         if rate:
             n = int(rate.group(1))
+            if n < 1:
+                return None, f"scheduleExpression {expression!r} is not a valid schedule"
             return (n / 24 if rate.group(2).lower().startswith("hour") else float(n)), None
         cron = _CRON_RE.match(expression.strip())
         if cron:
@@ -153,13 +157,15 @@ def rotation_period(rotation: Resource) -> tuple[float | None, str | None]:
             _minutes, _hours, day_of_month, month, day_of_week, year = fields
             if year not in ("*", "?"):
                 return None, f"scheduleExpression {expression!r} pins a year: it stops rotating"
-            if day_of_month in ("*", "?") and day_of_week in ("*", "?"):
-                return 1.0, None
+            if month not in ("*", "?"):
+                # Restricted months bound the gap first: up to a year between two runs.
+                return 366.0, None
             if day_of_week not in ("*", "?"):
-                return 7.0, None
-            if month in ("*", "?"):
-                return 31.0, None
-            return 366.0, None  # specific months: at least yearly
+                # "MON#1"/"MONL" fire once a month; a plain weekday list at least weekly.
+                return (35.0 if ("#" in day_of_week or "L" in day_of_week.upper()) else 7.0), None
+            if day_of_month in ("*", "?"):
+                return 1.0, None
+            return 31.0, None
         return None, f"scheduleExpression {expression!r} is neither rate(...) nor cron(...)"
     if days == UNKNOWN or expression == UNKNOWN:
         return None, None

@@ -263,7 +263,10 @@ def is_sensitive_key(name: str) -> bool:
     settings about a credential (``secret_arn``, ``kms_key_id``, ``password_length``,
     ``token_ttl``, ``secretName``, ``publicKey``).
     """
-    tokens = _name_tokens(name)
+    # Namespaced names ("aws:secretKey", "proj:dbPassword", and IAM condition keys such as
+    # "token.actions.githubusercontent.com:sub") are judged by their last segment: the namespace
+    # is a provider, project or issuer, not what the value is.
+    tokens = _name_tokens(name.rsplit(":", 1)[-1])
     if not tokens:
         return False
     last = tokens[-1]

@@ -199,7 +199,8 @@ RESTRICTING_CONDITION_KEYS: Final = frozenset(
         "aws:sourcevpce",
         "aws:userid",
         "kms:calleraccount",
-        "kms:viaservice",
+        # kms:ViaService is deliberately absent: it names the service a call passes through, not
+        # whose call it is, so `"*"` + ViaService still lets any account use the key that way.
     }
 )
 
@@ -388,6 +389,10 @@ def _wildcard_only(value: str) -> bool:
     return bool(_WILDCARD_ONLY_RE.fullmatch(value.strip()))
 
 
+#: wildcards, possibly mixed with the separators names are made of: ``*``, ``*-*``, ``?*_*``
+_WILDISH = r"[-_./]*[*?][-*?_./]*"
+
+
 @functools.cache
 def _star_resource_parts() -> dict[tuple[str, bool], re.Pattern[str]]:
     """(ARN service field, account field empty?) -> regex of resource parts that fill every
@@ -401,9 +406,12 @@ def _star_resource_parts() -> dict[tuple[str, bool], re.Pattern[str]]:
             if len(parts) < 6 or "${" not in parts[5]:
                 continue
             chunks = _VAR_RE.split(parts[5])
-            alternatives.setdefault((parts[2].lower(), not parts[4]), set()).add(
-                "[*?]+".join(re.escape(c) for c in chunks)
-            )
+            # The first variable is the resource's own name (secret, role, bucket, table, log
+            # group): when it is only wildcards and separators (``*``, ``*-*``, ``*_*``), the
+            # pattern names every resource of the type, whatever the later variables say.
+            first = re.escape(chunks[0]) + _WILDISH
+            rest = re.escape(chunks[1]) + (".*" if len(chunks) > 2 else "")
+            alternatives.setdefault((parts[2].lower(), not parts[4]), set()).add(first + rest)
     return {
         svc: re.compile("|".join(sorted(alts)), re.IGNORECASE) for svc, alts in alternatives.items()
     }
@@ -470,12 +478,18 @@ class _Condition:
     @property
     def constraining(self) -> bool:
         """Restricts who/what/where for the risk classes (see "Constrained" above)."""
-        op = self.operator.lower().split(":")[-1]
+        qualifier, _, op = self.operator.lower().rpartition(":")
         if op.endswith("ifexists") or op == "null":
+            return False
+        # Negations ("anything but X") and ForAllValues (true for a request without the key)
+        # exclude little; CIDRs of the whole address space exclude nothing.
+        if "not" in op or qualifier == "forallvalues":
             return False
         if self.key in NON_CONSTRAINING_CONDITION_KEYS or self.key.startswith("aws:calledvia"):
             return False
-        return bool(self.values) and not any(_wildcard_only(v) for v in self.values)
+        return bool(self.values) and not any(
+            _wildcard_only(v) or v.strip() in ("0.0.0.0/0", "::/0") for v in self.values
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -867,7 +881,15 @@ def _read_only_rules(st: _Statement, exp: _Expansion) -> list[Finding]:
         )
     if _KMS_DECRYPT in exp.actions:
         ok = any(
-            c.positive and (c.key.startswith("kms:encryptioncontext:") or c.key == "kms:viaservice")
+            c.positive
+            and c.values
+            and (
+                (
+                    c.key.startswith("kms:encryptioncontext:")
+                    and not any(_wildcard_only(v) for v in c.values)
+                )
+                or (c.key == "kms:viaservice" and not any(_has_wildcard(v) for v in c.values))
+            )
             for c in st.conditions
         )
         if not ok:

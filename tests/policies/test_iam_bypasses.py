@@ -36,6 +36,10 @@ def rules(findings: list[Finding]) -> set[str]:
 # --- 1. unscoped resources -------------------------------------------------------------------
 
 UNSCOPED = [
+    "arn:aws:secretsmanager:us-east-1:123456789012:secret:*-*",  # every secret: names end -XXXXXX
+    "arn:aws:secretsmanager:us-east-1:123456789012:secret:*/*",
+    "arn:aws:s3:::*-*/*",
+    "arn:aws:s3:::*/x*",  # any bucket
     "*",
     " * ",
     "*/*",
@@ -180,6 +184,12 @@ UNCONSTRAINED_RULES = {
 
 NON_CONSTRAINING = [
     ("secure-transport", {"Bool": {"aws:SecureTransport": "true"}}),
+    # negations exclude a little and admit the rest; ForAllValues holds for untagged requests;
+    # a CIDR of the whole address space excludes nothing
+    ("negated-principal-tag", {"StringNotEquals": {"aws:PrincipalTag/role": "intern"}}),
+    ("negated-resource-tag", {"StringNotEquals": {"aws:ResourceTag/team": "nobody"}}),
+    ("all-addresses", {"IpAddress": {"aws:SourceIp": "0.0.0.0/0"}}),
+    ("forallvalues-tag-keys", {"ForAllValues:StringEquals": {"aws:TagKeys": ["team"]}}),
     ("mfa-present", {"Bool": {"aws:MultiFactorAuthPresent": "true"}}),
     ("mfa-age", {"NumericLessThan": {"aws:MultiFactorAuthAge": "3600"}}),
     ("current-time", {"DateLessThan": {"aws:CurrentTime": "2030-01-01T00:00:00Z"}}),
@@ -210,7 +220,6 @@ CONSTRAINING = [
     ("resource-tag", {"StringEquals": {"aws:ResourceTag/team": "trading"}}),
     ("source-ip", {"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}}),
     ("source-vpce", {"StringEquals": {"aws:SourceVpce": "vpce-1a2b3c4d"}}),
-    ("negated-principal-tag", {"StringNotEquals": {"aws:PrincipalTag/role": "intern"}}),
     (
         "one-constraining-among-others",
         {

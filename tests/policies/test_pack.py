@@ -566,6 +566,30 @@ CASES: list[tuple[str, str, list[ResourceRecord], int]] = [
         0,
     ),
     (
+        "cron restricted to January",
+        "aws-secretsmanager-rotation-schedule",
+        secret_rotated_by({"scheduleExpression": "cron(0 0 * JAN ? *)"}, secret_class="api_key"),
+        1,
+    ),
+    (
+        "first Monday of the month",
+        "aws-secretsmanager-rotation-schedule",
+        secret_rotated_by({"scheduleExpression": "cron(0 0 ? * MON#1 *)"}, secret_class="api_key"),
+        0,
+    ),
+    (
+        "zero-day rotation is invalid",
+        "aws-secretsmanager-rotation-schedule",
+        secret_rotated_by({"automaticallyAfterDays": 0}),
+        1,
+    ),
+    (
+        "rate of one day",
+        "aws-secretsmanager-rotation-schedule",
+        secret_rotated_by({"scheduleExpression": "rate(1 day)"}),
+        0,
+    ),
+    (
         "untagged secret without rotation",
         "aws-secretsmanager-rotation-schedule",
         [rec(SECRET, {**GOOD_SECRET, "tags": {"environment": "development"}})],
@@ -891,6 +915,103 @@ CASES: list[tuple[str, str, list[ResourceRecord], int]] = [
             )
         ],
         1,
+    ),
+    (
+        "permission scoped by a wildcard ARN",
+        "aws-lambda-permission-scoped",
+        [
+            rec(
+                "aws:lambda/permission:Permission",
+                {"principal": "s3.amazonaws.com", "sourceArn": "arn:aws:s3:::*"},
+            )
+        ],
+        1,
+    ),
+    (
+        "public invoke with account '*'",
+        "aws-lambda-permission-scoped",
+        [rec("aws:lambda/permission:Permission", {"principal": "*", "sourceAccount": "*"})],
+        1,
+    ),
+    (
+        "key usable by anyone through Secrets Manager",
+        "aws-iam-no-public-principal",
+        [
+            rec(
+                "aws:kms/key:Key",
+                {
+                    "enableKeyRotation": True,
+                    "policy": doc(
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"AWS": "*"},
+                            "Action": ["kms:Decrypt"],
+                            "Resource": "*",
+                            "Condition": {
+                                "StringEquals": {
+                                    "kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"
+                                }
+                            },
+                        }
+                    ),
+                },
+            )
+        ],
+        1,
+    ),
+    (
+        "key through Secrets Manager for one account",
+        "aws-iam-no-public-principal",
+        [
+            rec(
+                "aws:kms/key:Key",
+                {
+                    "enableKeyRotation": True,
+                    "policy": doc(
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"AWS": "*"},
+                            "Action": ["kms:Decrypt"],
+                            "Resource": "*",
+                            "Condition": {
+                                "StringEquals": {
+                                    "kms:ViaService": "secretsmanager.us-east-1.amazonaws.com",
+                                    "kms:CallerAccount": ACCOUNT,
+                                }
+                            },
+                        }
+                    ),
+                },
+            )
+        ],
+        0,
+    ),
+    (
+        "GitHub OIDC trust conditions are not credentials",
+        "all-no-plaintext-credentials",
+        [
+            rec(
+                "aws:iam/role:Role",
+                {
+                    "assumeRolePolicy": doc(
+                        {
+                            "Effect": "Allow",
+                            "Principal": {
+                                "Federated": f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"
+                            },
+                            "Action": "sts:AssumeRoleWithWebIdentity",
+                            "Condition": {
+                                "StringEquals": {
+                                    "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+                                    "token.actions.githubusercontent.com:sub": "repo:neural-trader/secrets:ref:refs/heads/main",
+                                }
+                            },
+                        }
+                    )
+                },
+            )
+        ],
+        0,
     ),
     (
         "log group kept and encrypted",
