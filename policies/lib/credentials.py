@@ -387,6 +387,11 @@ _REFERENCE_RE: Final = re.compile(
     r"^(?:arn:|urn:|projects/|/|\./|~/|[A-Za-z]:\\|file:|vault:|ssm:|secretsmanager:"
     r"|@Microsoft\.KeyVault\(|https?://[^:@/\s]+(?::\d+)?(?:/[^@\s]*)?$)"
 )
+#: names of things rather than secrets, under a key-ish name: a secret's name/path in a secret
+#: manager (``neural-trader/production/alpaca/secret-key``) and HTTP header names (``X-Api-Key``)
+_NAME_LIKE_RE: Final = re.compile(
+    r"^(?:[a-z0-9][a-z0-9_.-]*(?:/[a-z0-9_.-]+)+|[A-Z][a-z]*(?:-[A-Z][a-z]*)+)$"
+)
 #: provider enum values under a key-ish name (``customerMasterKeySpec: SYMMETRIC_DEFAULT``,
 #: ``keyUsage: ENCRYPT_DECRYPT``) are settings, not secrets
 _ENUM_CONSTANT_RE: Final = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")
@@ -556,6 +561,7 @@ def _scan_string(text: str, path: str, key: str | None, out: list[CredentialHit]
         and not looks_like_placeholder(stripped)
         and not _REFERENCE_RE.match(stripped)
         and not _ENUM_CONSTANT_RE.match(stripped)
+        and not _NAME_LIKE_RE.match(stripped)
     ):
         found.append(CredentialHit(path, SENSITIVE_KEY_KIND, _hint(SENSITIVE_KEY_KIND, stripped)))
     out.extend(found)

@@ -109,7 +109,9 @@ NEGATIVE: list[tuple[str, Any]] = [
     ("uuid", "7d9f1c2e-3b4a-4c5d-8e6f-9a0b1c2d3e4f"),  # pragma: allowlist secret
     ("kmsKeyId", "1234abcd-12ab-34cd-56ef-1234567890ab"),  # pragma: allowlist secret
     ("kmsAlias", "alias/neural-trader-secrets"),  # pragma: allowlist secret
-    ("customerMasterKeySpec", "SYMMETRIC_DEFAULT"),  # provider enum under a key-ish name
+    ("customerMasterKeySpec", "SYMMETRIC_DEFAULT"),
+    ("secretKey", "neural-trader/production/alpaca/secret-key"),  # a secret's name, not the secret
+    ("apiKeyHeader", "X-Api-Key"),  # an HTTP header name  # provider enum under a key-ish name
     ("masterKeyUsage", "ENCRYPT_DECRYPT"),
     ("securityGroupId", "sg-0a1b2c3d4e5f67890"),  # pragma: allowlist secret
     ("instanceId", "i-0abcdef1234567890"),  # pragma: allowlist secret
