@@ -49,6 +49,22 @@ OFFLINE_STACK: contextvars.ContextVar[Mapping[str, ResourceRecord] | None] = con
 )
 
 
+#: The tunable of every policy that is stricter in production: which ``environment`` tag values
+#: mean production. One schema, one default, one reading (:meth:`Resource.in_production`).
+PRODUCTION_ENVIRONMENTS_KEY = "productionEnvironments"
+PRODUCTION_ENVIRONMENTS_DEFAULT: tuple[str, ...] = ("production", "prod")
+PRODUCTION_ENVIRONMENTS_SCHEMA: Mapping[str, Any] = {
+    "type": "array",
+    "items": {"type": "string"},
+    "default": list(PRODUCTION_ENVIRONMENTS_DEFAULT),
+    "description": "values of the `environment` tag that mean production",
+}
+
+
+def production_environments(config: Mapping[str, Any]) -> frozenset[str]:
+    return frozenset(config.get(PRODUCTION_ENVIRONMENTS_KEY) or PRODUCTION_ENVIRONMENTS_DEFAULT)
+
+
 EXEMPT_SCHEMA: Mapping[str, Any] = {
     "type": "array",
     "items": {"type": "string"},
@@ -193,6 +209,10 @@ class Resource:
     def tags(self) -> dict[str, str]:
         tags = self.props.get("tags") or {}
         return {str(k): str(v) for k, v in tags.items()} if isinstance(tags, Mapping) else {}
+
+    def in_production(self) -> bool:
+        """Tagged with an environment the policy's config calls production."""
+        return self.tags().get("environment") in production_environments(self.config)
 
     def is_secret(self, path: str) -> bool | None:
         """Offline: whether the value at ``path`` (or an enclosing value) was secret-marked.

@@ -5,11 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from policies.framework import PackPolicy, Resource, Spec, resource_policy, stack_policy
+from policies.framework import (
+    PRODUCTION_ENVIRONMENTS_KEY,
+    PRODUCTION_ENVIRONMENTS_SCHEMA,
+    PackPolicy,
+    Resource,
+    Spec,
+    production_environments,
+    resource_policy,
+    stack_policy,
+)
 from policies.model import UNKNOWN, Category, Severity
 
 TRAIL = "aws:cloudtrail/trail:Trail"
-PRODUCTION = {"type": "array", "items": {"type": "string"}, "default": ["production", "prod"]}
 
 TRAIL_SETTINGS = Spec(
     id="aws-cloudtrail-secure-trail",
@@ -48,14 +56,14 @@ REQUIRED = Spec(
     category=Category.AUDIT,
     remediation="Enable the AuditTrail component (neural-trader-secrets:auditTrail) in production.",
     resource_types=(TRAIL, "aws:secretsmanager/secret:Secret"),
-    config={"productionEnvironments": PRODUCTION},
+    config={PRODUCTION_ENVIRONMENTS_KEY: PRODUCTION_ENVIRONMENTS_SCHEMA},
 )
 
 
 def _required(
     resources: Sequence[Resource], config: Any, report: Callable[[str, str | None], None]
 ) -> None:
-    envs = set(config.get("productionEnvironments") or PRODUCTION["default"])
+    envs = production_environments(config)
     production = [
         r
         for r in resources

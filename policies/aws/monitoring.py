@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from policies.framework import PackPolicy, Resource, Spec, number, resource_policy
+from policies.framework import (
+    PRODUCTION_ENVIRONMENTS_KEY,
+    PRODUCTION_ENVIRONMENTS_SCHEMA,
+    PackPolicy,
+    Resource,
+    Spec,
+    number,
+    resource_policy,
+)
 from policies.model import UNKNOWN, Category, Severity
 
 LOGS = Spec(
@@ -18,11 +26,7 @@ LOGS = Spec(
     checkov=("CKV_AWS_66", "CKV_AWS_158"),
     config={
         "minimumRetentionDays": {"type": "integer", "minimum": 1, "default": 90},
-        "productionEnvironments": {
-            "type": "array",
-            "items": {"type": "string"},
-            "default": ["production", "prod"],
-        },
+        PRODUCTION_ENVIRONMENTS_KEY: PRODUCTION_ENVIRONMENTS_SCHEMA,
     },
 )
 
@@ -30,7 +34,7 @@ LOGS = Spec(
 def _logs(r: Resource, report: Callable[[str], None]) -> None:
     days = r.get("retentionInDays")
     minimum = int(r.config.get("minimumRetentionDays", 90))
-    production = r.tags().get("environment") in (r.config.get("productionEnvironments") or [])
+    production = r.in_production()
     if days in (None, 0):
         report("retentionInDays is not set (logs are kept forever, unreviewed)")
     elif days != UNKNOWN and number(days) is None:

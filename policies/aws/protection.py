@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from policies.framework import PackPolicy, Resource, Spec, resource_policy
+from policies.framework import (
+    PRODUCTION_ENVIRONMENTS_KEY,
+    PRODUCTION_ENVIRONMENTS_SCHEMA,
+    PackPolicy,
+    Resource,
+    Spec,
+    resource_policy,
+)
 from policies.model import Category, Severity
 
 DATA_TYPES = (
@@ -23,19 +30,12 @@ PROTECT = Spec(
     category=Category.DELETION_PROTECTION,
     remediation="Register the resource with ResourceOptions(protect=True) in production.",
     resource_types=DATA_TYPES,
-    config={
-        "productionEnvironments": {
-            "type": "array",
-            "items": {"type": "string"},
-            "default": ["production", "prod"],
-        }
-    },
+    config={PRODUCTION_ENVIRONMENTS_KEY: PRODUCTION_ENVIRONMENTS_SCHEMA},
 )
 
 
 def _protect(r: Resource, report: Callable[[str], None]) -> None:
-    envs = r.config.get("productionEnvironments") or ["production", "prod"]
-    if r.tags().get("environment") in envs and not r.protect:
+    if r.in_production() and not r.protect:
         report("a production data resource without protect: true")
 
 

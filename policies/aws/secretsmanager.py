@@ -7,12 +7,20 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from infra.rotation.contract import ROTATION_DAYS
-from policies.framework import PackPolicy, Resource, Spec, number, resource_policy, stack_policy
+from policies.framework import (
+    PRODUCTION_ENVIRONMENTS_KEY,
+    PRODUCTION_ENVIRONMENTS_SCHEMA,
+    PackPolicy,
+    Resource,
+    Spec,
+    number,
+    resource_policy,
+    stack_policy,
+)
 from policies.model import UNKNOWN, Category, Severity
 
 SECRET_TYPE = "aws:secretsmanager/secret:Secret"  # pragma: allowlist secret (a type token)
 ROTATION = "aws:secretsmanager/secretRotation:SecretRotation"
-PRODUCTION = {"type": "array", "items": {"type": "string"}, "default": ["production", "prod"]}
 
 CMK = Spec(
     id="aws-secretsmanager-cmk-encryption",
@@ -52,7 +60,7 @@ RECOVERY = Spec(
     config={
         "minimumDays": {"type": "integer", "minimum": 7, "maximum": 30, "default": 7},
         "productionDays": {"type": "integer", "minimum": 7, "maximum": 30, "default": 30},
-        "productionEnvironments": PRODUCTION,
+        PRODUCTION_ENVIRONMENTS_KEY: PRODUCTION_ENVIRONMENTS_SCHEMA,
     },
 )
 
@@ -66,7 +74,7 @@ def _recovery(r: Resource, report: Callable[[str], None]) -> None:
         report("recoveryWindowInDays is not a number")
         return
     days = int(value)
-    production = r.tags().get("environment") in r.config.get("productionEnvironments", [])
+    production = r.in_production()
     minimum = int(
         r.config.get("productionDays" if production else "minimumDays", 30 if production else 7)
     )
