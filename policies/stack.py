@@ -11,11 +11,10 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from infra.catalog import Environment, default_catalog
+from policies.aws.secretsmanager import ROTATION, SECRET_TYPE, rotations_by_secret
 from policies.framework import PackPolicy, Resource, Spec, matches_any, stack_policy
 from policies.model import UNKNOWN, Category, Severity
 
-SECRET_TYPE = "aws:secretsmanager/secret:Secret"  # pragma: allowlist secret (a type token)
-ROTATION = "aws:secretsmanager/secretRotation:SecretRotation"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 
 
@@ -111,13 +110,7 @@ def _coverage(
     if env is None:
         return
     stored = {r.tags().get("catalog-name"): r for r in resources if r.type == SECRET_TYPE}
-    rotated: set[str | None] = set()
-    for r in resources:
-        if r.type == ROTATION:
-            target = str(r.get("secretId"))
-            rotated |= {r.parent, target, *r.property_dependencies.get("secretId", ())}
-            if ":secret:" in target:
-                rotated.add(target.split(":secret:", 1)[1].rsplit("-", 1)[0])
+    rotated = rotations_by_secret(resources)
     reads = _role_reads(resources)
     for entry in default_catalog().stored_in(env):
         secret = stored.get(entry.name)

@@ -180,27 +180,37 @@ def rotation_period(rotation: Resource) -> tuple[float | None, str | None]:
     return None, "rotationRules has neither automaticallyAfterDays nor scheduleExpression"
 
 
+def rotation_keys(rotation: Resource) -> set[str]:
+    """The keys under which a SecretRotation finds its secret. It names the secret by ARN (the
+    secret's id): the dependency the engine records for that input, the ARN itself, the secret
+    name inside the ARN (without AWS's 6-character suffix), and the rotation's parent."""
+    keys = set(rotation.property_dependencies.get("secretId", ()))
+    target = rotation.get("secretId")
+    if isinstance(target, str) and target != UNKNOWN:
+        keys.add(target)
+        if ":secret:" in target:
+            keys.add(target.split(":secret:", 1)[1].rsplit("-", 1)[0])
+    if rotation.parent:
+        keys.add(rotation.parent)
+    return keys
+
+
+def rotations_by_secret(resources: Sequence[Resource]) -> dict[str, list[Resource]]:
+    """Secret URN or name -> the SecretRotations that rotate it."""
+    out: dict[str, list[Resource]] = {}
+    for r in resources:
+        if r.type == ROTATION:
+            for key in rotation_keys(r):
+                out.setdefault(key, []).append(r)
+    return out
+
+
 def _schedule(
     resources: Sequence[Resource], config: Any, report: Callable[[str, str | None], None]
 ) -> None:
     maximum: dict[str, int] = dict(config.get("maximumDays") or SCHEDULE.defaults()["maximumDays"])
     tag = str(config.get("classTag") or "rotation-class")
-    rotations: dict[str, list[Resource]] = {}
-    for r in resources:
-        if r.type != ROTATION:
-            continue
-        # A rotation names its secret by ARN (the secret's id). Match it by the dependency the
-        # engine records for that input, by the secret name inside the ARN, or by parentage.
-        keys = set(r.property_dependencies.get("secretId", ()))
-        target = r.get("secretId")
-        if isinstance(target, str) and target != UNKNOWN:
-            keys.add(target)
-            if ":secret:" in target:
-                keys.add(target.split(":secret:", 1)[1].rsplit("-", 1)[0])
-        if r.parent:
-            keys.add(r.parent)
-        for k in keys:
-            rotations.setdefault(k, []).append(r)
+    rotations = rotations_by_secret(resources)
     untagged_limit = int(config.get("untaggedMaximumDays") or 90)
     for secret in resources:
         if secret.type != SECRET_TYPE:
