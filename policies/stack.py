@@ -13,6 +13,7 @@ from typing import Any
 from infra.catalog import Environment, default_catalog
 from policies.aws.secretsmanager import ROTATION, SECRET_TYPE, rotations_by_secret
 from policies.framework import PackPolicy, Resource, Spec, matches_any, stack_policy
+from policies.lib.iam import expand_action
 from policies.model import UNKNOWN, Category, Severity
 
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
@@ -53,8 +54,9 @@ def readable_secret_names(doc: Any) -> set[str] | None:
     for st in _statements(doc):
         if st.get("Effect") != "Allow":
             continue
-        actions = {str(a).lower() for a in _as_list(st.get("Action", []))}
-        if not actions & {"secretsmanager:getsecretvalue", "secretsmanager:*", "*"}:
+        # The analyzer's own expansion (wildcards inside names, any case), not a second grammar.
+        granted = {a for p in _as_list(st.get("Action", [])) for a in expand_action(str(p))}
+        if "secretsmanager:getsecretvalue" not in granted:
             continue
         for res in _as_list(st.get("Resource", [])):
             res = str(res)

@@ -1443,6 +1443,37 @@ CASES: list[tuple[str, str, list[ResourceRecord], int]] = [
         1,
     ),
     (
+        "paper role reading live secrets through Get*",
+        "nt-stack-paper-live-separation",
+        [
+            rec(
+                SECRET,
+                {
+                    "name": "neural-trader/production/auth/jwt-secret",
+                    "tags": {"access-scopes": "live"},
+                },
+                name="live",
+            ),
+            rec("aws:iam/role:Role", {"name": "x-backtest"}, name="backtest"),
+            rec(
+                ROLE_POLICY,
+                {
+                    "policy": doc(
+                        allow(
+                            "secretsmanager:Get*",
+                            [
+                                f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:neural-trader/production/*"
+                            ],
+                        )
+                    )
+                },
+                name="p",
+                parent="urn:pulumi:t::p::aws:iam/role:Role::backtest",
+            ),
+        ],
+        1,
+    ),
+    (
         "admin reads both",
         "nt-stack-paper-live-separation",
         [
