@@ -24,11 +24,11 @@ from rich.tree import Tree
 
 from infra.catalog import ENV_VAR_RE, CatalogError, Environment, default_catalog
 from infra.settings import SettingsError, parse_settings
-from nt_secrets.capture import Capture
 from nt_secrets.stackfile import StackFileError, read_stack
 from policies.model import Violation
 
 if TYPE_CHECKING:
+    from nt_secrets.capture import Capture
     from nt_secrets.rotate import RotationProgress
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_BAD_INPUT = 0, 1, 2
