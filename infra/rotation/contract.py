@@ -1,9 +1,22 @@
-"""Tag contract between the Pulumi program and the rotation Lambda.
+"""The store-neutral rotation contract shared by the Pulumi program and the rotation code.
 
-Pure data: no pulumi, no boto3, no third-party import. The catalog (infra/catalog.py) takes its
-rotation classes and strategies from here, the Pulumi program sets the tags on each
-``aws.secretsmanager.Secret``, and the Lambda reads the same tags to choose a strategy. Which
-strategy a secret uses is catalog data (``strategy:`` in infra/catalog.yaml), not decided here.
+Pure data: no pulumi, no boto3, no third-party import (this module ships in the Lambda zip).
+It holds what any secret store (AWS Secrets Manager today; HashiCorp Vault or Azure Key Vault
+later) needs to run the same strategies:
+
+* the rotation classes and their schedule (``RotationClass``, ``ROTATION_DAYS``),
+* the strategies (``RotationStrategy``) and the parameters each one requires
+  (``REQUIRED_PARAMS``),
+* the four-step protocol every strategy implements (``RotationStep``: create, set, test,
+  finish; the ``Strategy`` / ``RotationContext`` protocols are in ``strategies/__init__.py``),
+* the parameter vocabulary (``PARAM_*``): the keys of the per-secret rotation parameters.
+
+How the parameters and steps reach the code is the store's transport. For AWS (Secrets
+Manager staging labels, Lambda settings and environment, "parameters are the secret's tags")
+see ``aws_transport.py``; its names are re-exported at the end of this module, together with
+the historical ``TAG_*`` / ``REQUIRED_TAGS`` / ``missing_tags`` names, so existing imports keep
+working. The catalog (infra/catalog.py) takes its rotation classes and strategies from here;
+which strategy a secret uses is catalog data (``strategy:`` in infra/catalog.yaml).
 """
 
 from __future__ import annotations
@@ -12,44 +25,48 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Final
 
-# --- Tags the program already sets on every secret ---------------------------------------
-TAG_ENVIRONMENT: Final = "environment"
-TAG_SERVICE: Final = "service"
-TAG_ROTATION_CLASS: Final = "rotation-class"
-TAG_CLASSIFICATION: Final = "classification"
+# --- Parameter vocabulary -------------------------------------------------------------------
+# The values are deployed keys (AWS: tag keys on every secret): never change them.
 
-# --- Tags read by the rotation Lambda ------------------------------------------------------
-TAG_ROTATION_STRATEGY: Final = "rotation-strategy"
-#: Name or ARN of the secret holding admin credentials, JSON ``{"username": .., "password": ..}``.
-#: Required for postgres-alternating-users and redis-acl; optional for postgres-single-user.
-TAG_MASTER_SECRET: Final = "rotation-master-secret"  # noqa: S105 (a tag key)
+#: Parameters the program sets on every secret.
+PARAM_ENVIRONMENT: Final = "environment"
+PARAM_SERVICE: Final = "service"
+PARAM_ROTATION_CLASS: Final = "rotation-class"
+PARAM_CLASSIFICATION: Final = "classification"
+
+#: Which ``RotationStrategy`` rotates the secret.
+PARAM_ROTATION_STRATEGY: Final = "rotation-strategy"
+#: Name of the secret holding admin credentials, JSON ``{"username": .., "password": ..}``
+#: plus, for PostgreSQL, optional ``"host"`` / ``"port"`` the credentials are valid for
+#: (``strategies.AdminCredentials``). Required for postgres-alternating-users and redis-acl;
+#: optional for postgres-single-user.
+PARAM_MASTER_SECRET: Final = "rotation-master-secret"  # noqa: S105 (a parameter key)
 #: ``host:port`` of the Redis server (redis-acl).
-TAG_REDIS_ENDPOINT: Final = "rotation-redis-endpoint"
+PARAM_REDIS_ENDPOINT: Final = "rotation-redis-endpoint"
 #: ACL user whose password the secret holds (redis-acl).
-TAG_REDIS_USER: Final = "rotation-redis-user"
+PARAM_REDIS_USER: Final = "rotation-redis-user"
 #: ``"true"`` or ``"false"``: connect with TLS (redis-acl). Default ``"true"``.
-TAG_REDIS_TLS: Final = "rotation-redis-tls"
+PARAM_REDIS_TLS: Final = "rotation-redis-tls"
 #: Optional human name of the third party (e.g. ``alpaca``), shown in the notification.
-TAG_PROVIDER: Final = "rotation-provider"
+PARAM_PROVIDER: Final = "rotation-provider"
 
-# --- Lambda environment variables ----------------------------------------------------------
-#: SNS topic that receives "rotation due" notices for third-party-manual secrets.
-ENV_ROTATION_TOPIC_ARN: Final = "NT_ROTATION_TOPIC_ARN"
-#: Optional Secrets Manager endpoint override (VPC endpoint); unset in most deployments.
-ENV_SECRETS_MANAGER_ENDPOINT: Final = "SECRETS_MANAGER_ENDPOINT"
 
-#: Lambda ``handler`` setting for the zip built by ``infra.rotation.package.build_package``.
-LAMBDA_HANDLER: Final = "infra.rotation.handler.lambda_handler"
-LAMBDA_RUNTIME: Final = "python3.11"
+class RotationStep(StrEnum):
+    """The four-step protocol; each value is the name of the ``Strategy`` method it calls.
 
-# --- Secrets Manager staging labels ------------------------------------------------------
-AWSCURRENT: Final = "AWSCURRENT"
-AWSPENDING: Final = "AWSPENDING"
-AWSPREVIOUS: Final = "AWSPREVIOUS"
+    create: make the new value (stored as *pending*); set: make the backing service accept it;
+    test: prove it works; finish: after the store made it *current*, clean up. Every step is
+    idempotent: transports retry and deliver duplicates.
+    """
+
+    CREATE = "create"
+    SET = "set"
+    TEST = "test"
+    FINISH = "finish"
 
 
 class RotationClass(StrEnum):
-    """Value of the ``rotation-class`` tag (drives the schedule, section 4.1 of the seed doc)."""
+    """Value of the ``rotation-class`` parameter (drives the schedule, seed doc section 4.1)."""
 
     API_KEY = "api_key"  # pragma: allowlist secret (class names, not secrets)
     DATABASE_PASSWORD = "database_password"  # noqa: S105  # pragma: allowlist secret
@@ -71,7 +88,7 @@ ROTATION_DAYS: Final[Mapping[RotationClass, int]] = {
 
 
 class RotationStrategy(StrEnum):
-    """Value of the ``rotation-strategy`` tag."""
+    """Value of the ``rotation-strategy`` parameter."""
 
     GENERATED_HMAC = "generated-hmac"
     GENERATED_AES256 = "generated-aes256"
@@ -81,13 +98,15 @@ class RotationStrategy(StrEnum):
     THIRD_PARTY_MANUAL = "third-party-manual"
 
 
-#: Tags (besides ``rotation-strategy``) each strategy cannot work without.
-REQUIRED_TAGS: Final[Mapping[RotationStrategy, frozenset[str]]] = {
+#: Parameters (besides ``rotation-strategy``) each strategy cannot work without.
+REQUIRED_PARAMS: Final[Mapping[RotationStrategy, frozenset[str]]] = {
     RotationStrategy.GENERATED_HMAC: frozenset(),
     RotationStrategy.GENERATED_AES256: frozenset(),
     RotationStrategy.POSTGRES_SINGLE_USER: frozenset(),
-    RotationStrategy.POSTGRES_ALTERNATING_USERS: frozenset({TAG_MASTER_SECRET}),
-    RotationStrategy.REDIS_ACL: frozenset({TAG_MASTER_SECRET, TAG_REDIS_ENDPOINT, TAG_REDIS_USER}),
+    RotationStrategy.POSTGRES_ALTERNATING_USERS: frozenset({PARAM_MASTER_SECRET}),
+    RotationStrategy.REDIS_ACL: frozenset(
+        {PARAM_MASTER_SECRET, PARAM_REDIS_ENDPOINT, PARAM_REDIS_USER}
+    ),
     RotationStrategy.THIRD_PARTY_MANUAL: frozenset(),
 }
 
@@ -96,25 +115,102 @@ HMAC_KEY_BYTES: Final = 32
 AES256_KEY_BYTES: Final = 32
 
 
-def parse_strategy(tags: Mapping[str, str]) -> RotationStrategy:
-    """Strategy named by ``tags``; ``ValueError`` if the tag is missing or unknown."""
-    raw = tags.get(TAG_ROTATION_STRATEGY)
+def parse_strategy(params: Mapping[str, str]) -> RotationStrategy:
+    """Strategy named by ``params``; ``ValueError`` if the parameter is missing or unknown."""
+    raw = params.get(PARAM_ROTATION_STRATEGY)
     if raw is None:
-        raise ValueError(f"secret has no {TAG_ROTATION_STRATEGY!r} tag")
+        raise ValueError(f"secret has no {PARAM_ROTATION_STRATEGY!r} tag")
     try:
         return RotationStrategy(raw)
     except ValueError:
         allowed = ", ".join(s.value for s in RotationStrategy)
         raise ValueError(
-            f"unknown {TAG_ROTATION_STRATEGY} {raw!r}; expected one of {allowed}"
+            f"unknown {PARAM_ROTATION_STRATEGY} {raw!r}; expected one of {allowed}"
         ) from None
 
 
-def missing_tags(strategy: RotationStrategy, tags: Mapping[str, str]) -> list[str]:
-    """Required tags of ``strategy`` that ``tags`` lacks (sorted), for plan-time validation."""
-    return sorted(key for key in REQUIRED_TAGS[strategy] if not tags.get(key))
+def missing_params(strategy: RotationStrategy, params: Mapping[str, str]) -> list[str]:
+    """Required parameters of ``strategy`` that ``params`` lacks (sorted), for plan time."""
+    return sorted(key for key in REQUIRED_PARAMS[strategy] if not params.get(key))
 
 
-def redis_tls_enabled(tags: Mapping[str, str]) -> bool:
+def redis_tls_enabled(params: Mapping[str, str]) -> bool:
     """``rotation-redis-tls`` as a bool; TLS unless explicitly ``false``/``0``/``no``."""
-    return tags.get(TAG_REDIS_TLS, "true").strip().lower() not in {"false", "0", "no", "off"}
+    return params.get(PARAM_REDIS_TLS, "true").strip().lower() not in {"false", "0", "no", "off"}
+
+
+# --- Compatibility names ------------------------------------------------------------------
+# Code outside infra/rotation imports these from here; new code should use the PARAM_* names
+# above, and import AWS transport names from ``aws_transport`` directly.
+
+# On AWS each parameter travels as a Secrets Manager tag with exactly the parameter's key.
+TAG_ENVIRONMENT: Final = PARAM_ENVIRONMENT
+TAG_SERVICE: Final = PARAM_SERVICE
+TAG_ROTATION_CLASS: Final = PARAM_ROTATION_CLASS
+TAG_CLASSIFICATION: Final = PARAM_CLASSIFICATION
+TAG_ROTATION_STRATEGY: Final = PARAM_ROTATION_STRATEGY
+TAG_MASTER_SECRET: Final = PARAM_MASTER_SECRET
+TAG_REDIS_ENDPOINT: Final = PARAM_REDIS_ENDPOINT
+TAG_REDIS_USER: Final = PARAM_REDIS_USER
+TAG_REDIS_TLS: Final = PARAM_REDIS_TLS
+TAG_PROVIDER: Final = PARAM_PROVIDER
+REQUIRED_TAGS: Final = REQUIRED_PARAMS
+
+
+def missing_tags(strategy: RotationStrategy, tags: Mapping[str, str]) -> list[str]:
+    """Alias of ``missing_params`` (the parameters are tags on AWS)."""
+    return missing_params(strategy, tags)
+
+
+# AWS-only transport, re-exported unchanged (aws_transport.py imports nothing from here).
+from .aws_transport import (  # noqa: E402
+    AWSCURRENT,
+    AWSPENDING,
+    AWSPREVIOUS,
+    ENV_ROTATION_TOPIC_ARN,
+    ENV_SECRETS_MANAGER_ENDPOINT,
+    LAMBDA_HANDLER,
+    LAMBDA_RUNTIME,
+)
+
+__all__ = [
+    "AES256_KEY_BYTES",
+    "AWSCURRENT",
+    "AWSPENDING",
+    "AWSPREVIOUS",
+    "ENV_ROTATION_TOPIC_ARN",
+    "ENV_SECRETS_MANAGER_ENDPOINT",
+    "HMAC_KEY_BYTES",
+    "LAMBDA_HANDLER",
+    "LAMBDA_RUNTIME",
+    "PARAM_CLASSIFICATION",
+    "PARAM_ENVIRONMENT",
+    "PARAM_MASTER_SECRET",
+    "PARAM_PROVIDER",
+    "PARAM_REDIS_ENDPOINT",
+    "PARAM_REDIS_TLS",
+    "PARAM_REDIS_USER",
+    "PARAM_ROTATION_CLASS",
+    "PARAM_ROTATION_STRATEGY",
+    "PARAM_SERVICE",
+    "REQUIRED_PARAMS",
+    "REQUIRED_TAGS",
+    "ROTATION_DAYS",
+    "TAG_CLASSIFICATION",
+    "TAG_ENVIRONMENT",
+    "TAG_MASTER_SECRET",
+    "TAG_PROVIDER",
+    "TAG_REDIS_ENDPOINT",
+    "TAG_REDIS_TLS",
+    "TAG_REDIS_USER",
+    "TAG_ROTATION_CLASS",
+    "TAG_ROTATION_STRATEGY",
+    "TAG_SERVICE",
+    "RotationClass",
+    "RotationStep",
+    "RotationStrategy",
+    "missing_params",
+    "missing_tags",
+    "parse_strategy",
+    "redis_tls_enabled",
+]

@@ -11,3 +11,7 @@ class ContractError(RotationError):
 
 class ManualRotationRequired(RotationError):
     """A third-party key cannot be re-issued by code; an operator was notified."""
+
+
+class UnknownStrategyError(ContractError):
+    """No implementation is registered for the requested rotation strategy."""

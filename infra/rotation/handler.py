@@ -5,7 +5,9 @@ ClientRequestToken must be a version of the secret carrying AWSPENDING (a versio
 already AWSCURRENT means the rotation finished: every step is then a no-op, except that a
 repeated finishSecret re-runs the idempotent clean-up). Every step is idempotent, so AWS
 retries and duplicate deliveries are safe. The strategy comes from the secret's
-``rotation-strategy`` tag (see ``contract.py``).
+``rotation-strategy`` tag (see ``contract.py``); this module is the AWS side (event, staging
+labels: ``aws_transport.py``; ``SecretsManagerContext``: ``aws_context.py``) around the
+store-neutral strategies.
 
 Logs carry secret ARNs, version ids and step names only, never a secret value.
 """
@@ -17,16 +19,18 @@ import os
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from .contract import (
+from .aws_context import SecretsManagerContext
+from .aws_transport import (
     AWSCURRENT,
     AWSPENDING,
     ENV_SECRETS_MANAGER_ENDPOINT,
-    missing_tags,
-    parse_strategy,
+    STEP_EVENTS,
+    params_from_tags,
 )
+from .contract import RotationStep, missing_params, parse_strategy
 from .errors import ContractError
 from .notice import is_notice, publish_notice
-from .strategies import RotationContext, Strategy, get_strategy
+from .strategies import Strategy, get_strategy
 
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
@@ -35,7 +39,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 logger.setLevel(logging.INFO)
 
-STEPS = ("createSecret", "setSecret", "testSecret", "finishSecret")
+#: Secrets Manager's step names, in order.
+STEPS = tuple(STEP_EVENTS)
 
 
 def lambda_handler(event: Mapping[str, Any], context: object) -> None:
@@ -68,8 +73,9 @@ def rotate(
     step = event.get("Step")
     if not isinstance(secret_id, str) or not isinstance(token, str) or not token:
         raise ContractError("event needs SecretId and ClientRequestToken strings")
-    if step not in STEPS:
+    if not isinstance(step, str) or step not in STEP_EVENTS:
         raise ContractError(f"unknown Step {step!r}")
+    neutral_step = RotationStep(STEP_EVENTS[step])
 
     meta = client.describe_secret(SecretId=secret_id)
     arn = meta["ARN"]
@@ -80,23 +86,23 @@ def rotate(
         raise ContractError(f"secret version {token} has no stage for rotation of secret {arn}")
     stages = versions[token]
 
-    tags = {t["Key"]: t["Value"] for t in meta.get("Tags", [])}
+    tags = params_from_tags(meta.get("Tags", []))
     try:
         name = parse_strategy(tags)
     except ValueError as exc:
         raise ContractError(f"secret {arn}: {exc}") from None
-    missing = missing_tags(name, tags)
+    missing = missing_params(name, tags)
     if missing:
         raise ContractError(f"secret {arn} ({name}) lacks tags {missing}")
 
-    ctx = RotationContext(
+    ctx = SecretsManagerContext(
         client=client, arn=arn, token=token, tags=tags, env=env, sns_factory=sns_factory
     )
     strategy = get_strategy(name)
     logger.info("%s: secret %s version %s strategy %s", step, arn, token, name.value)
 
     if AWSCURRENT in stages:
-        if step == "finishSecret":
+        if neutral_step is RotationStep.FINISH:
             _finish_cleanup(ctx, strategy, stages)
         else:
             logger.info("%s: version %s is already AWSCURRENT, nothing to do", step, token)
@@ -104,18 +110,18 @@ def rotate(
     if AWSPENDING not in stages:
         raise ContractError(f"secret version {token} is not set as AWSPENDING for {arn}")
 
-    if step == "createSecret":
+    if neutral_step is RotationStep.CREATE:
         _create(ctx, strategy)
-    elif step == "setSecret":
+    elif neutral_step is RotationStep.SET:
         strategy.set(ctx, ctx.require_pending())
-    elif step == "testSecret":
+    elif neutral_step is RotationStep.TEST:
         strategy.test(ctx, ctx.require_pending())
     else:
         _finish(ctx, strategy, versions)
     logger.info("%s: secret %s version %s done", step, arn, token)
 
 
-def _create(ctx: RotationContext, strategy: Strategy) -> None:
+def _create(ctx: SecretsManagerContext, strategy: Strategy) -> None:
     ctx.current()  # AWSCURRENT must exist and have a value
     if ctx.pending() is not None:
         logger.info("createSecret: %s version %s already has a value", ctx.arn, ctx.token)
@@ -137,7 +143,7 @@ def _create(ctx: RotationContext, strategy: Strategy) -> None:
     logger.info("createSecret: %s put a new AWSPENDING version %s", ctx.arn, ctx.token)
 
 
-def _finish(ctx: RotationContext, strategy: Strategy, versions: Mapping[str, Any]) -> None:
+def _finish(ctx: SecretsManagerContext, strategy: Strategy, versions: Mapping[str, Any]) -> None:
     ctx.require_pending()  # never promote a version without a value
     current = next((v for v, s in versions.items() if AWSCURRENT in s), None)
     ctx.client.update_secret_version_stage(
@@ -150,7 +156,7 @@ def _finish(ctx: RotationContext, strategy: Strategy, versions: Mapping[str, Any
     _finish_cleanup(ctx, strategy, [AWSCURRENT, AWSPENDING])
 
 
-def _finish_cleanup(ctx: RotationContext, strategy: Strategy, stages: list[str]) -> None:
+def _finish_cleanup(ctx: SecretsManagerContext, strategy: Strategy, stages: list[str]) -> None:
     """Idempotent tail of finishSecret, also run when a finish is delivered again."""
     if AWSPENDING in stages:
         # Leave no AWSPENDING label behind, so the next RotateSecret starts clean.

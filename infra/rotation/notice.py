@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from .contract import ENV_ROTATION_TOPIC_ARN
+from .aws_transport import ENV_ROTATION_TOPIC_ARN
 from .errors import ContractError
 
 if TYPE_CHECKING:

@@ -15,7 +15,7 @@ from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
 from typing import Final
 
-from .contract import LAMBDA_HANDLER
+from .aws_transport import LAMBDA_HANDLER
 
 #: Distributions bundled in the zip (pg8000's and redis' runtime requirements on Python 3.11;
 #: redis needs async-timeout only below 3.11.3, older than any Lambda python3.11 runtime).

@@ -9,13 +9,15 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import boto3
 import botocore
 import pytest
 
 from infra.rotation import contract
-from infra.rotation.contract import LAMBDA_HANDLER, RotationStrategy
+from infra.rotation.aws_transport import LAMBDA_HANDLER
+from infra.rotation.contract import RotationStrategy
 from infra.rotation.package import ZIP_NAME, build_package
 
 MAX_BYTES = 1_000_000
@@ -57,15 +59,16 @@ def test_contents(package: Path) -> None:
     tops = {n.split("/")[0] for n in names}
     for needed in ("infra", "pg8000", "scramp", "asn1crypto", "dateutil", "six.py", "redis"):
         assert needed in tops
-    assert "infra/rotation/handler.py" in names
-    assert "infra/rotation/contract.py" in names
+    for module in ("handler", "contract", "aws_transport", "aws_context", "errors", "notice"):
+        assert f"infra/rotation/{module}.py" in names
+    assert "infra/rotation/package.py" not in names  # build-time only
     for forbidden in ("boto3", "botocore", "pulumi", "pydantic", "pydantic_core", "moto"):
         assert forbidden not in tops
     assert not [n for n in names if "__pycache__" in n or n.endswith((".pyc", ".so"))]
 
 
-def test_handler_imports_from_the_zip_with_only_boto3(package: Path, tmp_path: Path) -> None:
-    """What Lambda does: the zip plus the runtime's boto3, nothing from our venv."""
+def _lambda_like_runtime(tmp_path: Path) -> Path:
+    """A directory holding only what the Lambda runtime provides: boto3 and its deps."""
     runtime = tmp_path / "runtime"
     runtime.mkdir()
     for module in (boto3, botocore):
@@ -73,6 +76,64 @@ def test_handler_imports_from_the_zip_with_only_boto3(package: Path, tmp_path: P
     site = Path(botocore.__file__).parent.parent
     for dep in ("jmespath", "s3transfer", "urllib3"):
         os.symlink(site / dep, runtime / dep)
+    return runtime
+
+
+def _run_isolated(script: str, cwd: Path) -> dict[str, Any]:
+    # -I: ignore PYTHON* env and user site; -S: no site-packages at all.
+    proc = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", script],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    report: dict[str, Any] = json.loads(proc.stdout)
+    return report
+
+
+def test_drivers_are_imported_only_by_their_strategy(package: Path, tmp_path: Path) -> None:
+    """Cold start: the handler and the registry import neither pg8000 nor redis (nor their
+    strategy modules); resolving a strategy imports its module, its driver on first use."""
+    runtime = _lambda_like_runtime(tmp_path)
+    handler_module = LAMBDA_HANDLER.rsplit(".", 1)[0]
+    script = f"""
+import importlib, json, sys
+sys.path[:0] = [{str(package)!r}, {str(runtime)!r}]
+importlib.import_module({handler_module!r})
+from infra.rotation.contract import RotationStrategy
+from infra.rotation.strategies import get_strategy
+heavy = ("pg8000", "redis", "infra.rotation.strategies.postgres",
+         "infra.rotation.strategies.redis_acl")
+loaded = lambda: sorted(m for m in heavy if m in sys.modules)
+report = {{"after_import": loaded()}}
+for name in ("generated-hmac", "generated-aes256", "third-party-manual"):
+    get_strategy(RotationStrategy(name))
+report["after_light"] = loaded()
+get_strategy(RotationStrategy("postgres-alternating-users"))
+report["after_postgres"] = loaded()
+get_strategy(RotationStrategy("redis-acl"))
+report["after_redis"] = loaded()
+print(json.dumps(report))
+"""
+    report = _run_isolated(script, tmp_path)
+    assert report == {
+        "after_import": [],
+        "after_light": [],
+        # The strategy modules import their drivers inside the functions that connect.
+        "after_postgres": ["infra.rotation.strategies.postgres"],
+        "after_redis": [
+            "infra.rotation.strategies.postgres",
+            "infra.rotation.strategies.redis_acl",
+        ],
+    }
+
+
+def test_handler_imports_from_the_zip_with_only_boto3(package: Path, tmp_path: Path) -> None:
+    """What Lambda does: the zip plus the runtime's boto3, nothing from our venv."""
+    runtime = _lambda_like_runtime(tmp_path)
     handler_module, handler_fn = LAMBDA_HANDLER.rsplit(".", 1)
     script = f"""
 import importlib, json, sys
@@ -80,9 +141,11 @@ sys.path[:0] = [{str(package)!r}, {str(runtime)!r}]
 mod = importlib.import_module({handler_module!r})
 assert callable(getattr(mod, {handler_fn!r}))
 from infra.rotation.contract import RotationStrategy
-from infra.rotation.strategies import get_strategy
+from infra.rotation.strategies import Strategy, get_strategy
+from infra.rotation.aws_context import SecretsManagerContext
+from infra.rotation.aws_transport import STEP_EVENTS
 for name in RotationStrategy:
-    get_strategy(name)
+    assert isinstance(get_strategy(name), Strategy)
 import pg8000.native, redis, scramp, asn1crypto, dateutil.parser, six
 print(json.dumps({{
     "from_zip": {{m: sys.modules[m].__file__.startswith({str(package)!r})
@@ -91,17 +154,7 @@ print(json.dumps({{
     "strategies": [s.value for s in RotationStrategy],
 }}))
 """
-    # -I: ignore PYTHON* env and user site; -S: no site-packages at all.
-    proc = subprocess.run(
-        [sys.executable, "-I", "-S", "-c", script],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-    report = json.loads(proc.stdout)
+    report = _run_isolated(script, tmp_path)
     assert all(report["from_zip"].values()), report
     assert report["leaked"] == []
     assert report["strategies"] == [s.value for s in RotationStrategy]

@@ -19,7 +19,14 @@ from infra.rotation.contract import (
     RotationStrategy,
 )
 from infra.rotation.errors import ContractError, RotationError
-from infra.rotation.strategies.postgres import PgUrl, scram_verifier, ssl_context_for
+from infra.rotation.strategies import AdminCredentials, NoticeReceipt
+from infra.rotation.strategies.postgres import (
+    PgUrl,
+    PostgresAlternatingUsers,
+    PostgresSingleUser,
+    scram_verifier,
+    ssl_context_for,
+)
 from tests.servers import PostgresServer
 
 from .conftest import Aws, unique
@@ -275,3 +282,189 @@ def test_logs_never_contain_passwords(
     assert caplog.records
     for secret_text in (db_secret.password, new.password, pg.superuser_password):
         assert secret_text not in caplog.text
+
+
+# --- Master credentials are only sent to the server the master secret names ------------------
+
+ELSEWHERE = "db.elsewhere.internal"
+
+
+@dataclass
+class FakeContext:
+    """A store-neutral ``RotationContext`` for unit tests (no AWS, no server)."""
+
+    current_value: str
+    master: str
+    params: dict[str, str]
+    secret_id: str = "secret-under-test"
+    version_id: str = "v2"
+    previous_value: str | None = None
+
+    def current(self) -> str:
+        return self.current_value
+
+    def pending(self) -> str | None:
+        return None
+
+    def require_pending(self) -> str:
+        raise AssertionError("not used by set")
+
+    def previous(self) -> str | None:
+        return self.previous_value
+
+    def admin_credentials(self, param: str) -> AdminCredentials:
+        assert self.params[param]
+        return AdminCredentials.parse(self.master)
+
+    def notify(self, subject: str, message: str) -> NoticeReceipt:
+        raise AssertionError("not used by postgres")
+
+
+class ConnectSpy:
+    """Replaces ``postgres.connect``: records (host, port, user); logins fail, except the
+    master's, which stops the step with ``MasterConnected`` once the check let it through."""
+
+    class MasterConnected(Exception):
+        pass
+
+    def __init__(self, master_user: str) -> None:
+        self.master_user = master_user
+        self.calls: list[tuple[str, int, str]] = []
+
+    def __call__(self, url: PgUrl, user: str, password: str) -> object:
+        self.calls.append((url.host, url.port, user))
+        if user == self.master_user:
+            raise self.MasterConnected
+        raise pg8000.exceptions.DatabaseError({"C": "28P01", "M": "password authentication failed"})
+
+
+CURRENT_URL = "postgresql://app:fake-current-pw@db.internal:5432/nt?sslmode=require"
+MASTER_PW = "fake-master-pw-XYZ"  # pragma: allowlist secret
+
+
+def _unit_case(master_extra: dict[str, object], strategy: str) -> tuple[FakeContext, str]:
+    master = json.dumps({"username": "rds_master", "password": MASTER_PW, **master_extra})
+    ctx = FakeContext(CURRENT_URL, master, {TAG_MASTER_SECRET: "arn:master"})
+    impl = PostgresAlternatingUsers() if strategy == ALTERNATING else PostgresSingleUser()
+    pending = impl.create(ctx)
+    return ctx, pending
+
+
+@pytest.mark.parametrize("strategy", [SINGLE, ALTERNATING])
+@pytest.mark.parametrize(
+    ("master_extra", "named"),
+    [
+        ({"host": ELSEWHERE}, f"host '{ELSEWHERE}'"),
+        ({"host": ELSEWHERE, "port": 5432}, f"host '{ELSEWHERE}' port 5432"),
+        ({"host": "db.internal", "port": 6432}, "host 'db.internal' port 6432"),
+        ({"port": "6432"}, "no host port 6432"),
+    ],
+)
+def test_master_for_another_server_is_refused_before_connecting(
+    monkeypatch: pytest.MonkeyPatch, strategy: str, master_extra: dict[str, object], named: str
+) -> None:
+    from infra.rotation.strategies import postgres
+
+    ctx, pending = _unit_case(master_extra, strategy)
+    spy = ConnectSpy("rds_master")
+    monkeypatch.setattr(postgres, "connect", spy)
+    impl = PostgresAlternatingUsers() if strategy == ALTERNATING else PostgresSingleUser()
+    with pytest.raises(ContractError, match="refusing to use the master credentials") as info:
+        impl.set(ctx, pending)
+    message = str(info.value)
+    assert f"master secret arn:master is for {named} but" in message
+    assert "host 'db.internal' port 5432" in message  # the current secret's endpoint
+    for password in (MASTER_PW, "fake-current-pw", PgUrl.parse(pending).password):
+        assert password not in message
+    assert "rds_master" not in [user for _, _, user in spy.calls]
+
+
+@pytest.mark.parametrize("strategy", [SINGLE, ALTERNATING])
+@pytest.mark.parametrize(
+    "master_extra",
+    [
+        {"host": "db.internal", "port": 5432},
+        {"host": "DB.Internal.", "port": "5432", "dbname": "postgres", "engine": "postgres"},
+        {"host": "db.internal"},
+        {},  # no host: accepted (RDS-managed master secrets), with a warning
+    ],
+)
+def test_master_for_the_same_server_is_used(
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    strategy: str,
+    master_extra: dict[str, object],
+) -> None:
+    from infra.rotation.strategies import postgres
+
+    caplog.set_level(logging.DEBUG, logger="infra.rotation")
+    ctx, pending = _unit_case(master_extra, strategy)
+    spy = ConnectSpy("rds_master")
+    monkeypatch.setattr(postgres, "connect", spy)
+    impl = PostgresAlternatingUsers() if strategy == ALTERNATING else PostgresSingleUser()
+    with pytest.raises(ConnectSpy.MasterConnected):
+        impl.set(ctx, pending)
+    assert spy.calls[-1] == ("db.internal", 5432, "rds_master")
+    assert ("names no host" in caplog.text) is ("host" not in master_extra)
+    assert MASTER_PW not in caplog.text
+
+
+def test_single_user_without_master_never_reads_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    from infra.rotation.strategies import postgres
+
+    ctx, pending = _unit_case({"host": ELSEWHERE}, SINGLE)
+    ctx.params.clear()  # no rotation-master-secret parameter
+    spy = ConnectSpy("rds_master")
+    monkeypatch.setattr(postgres, "connect", spy)
+    with pytest.raises(RotationError, match="no stored credentials can log in"):
+        PostgresSingleUser().set(ctx, pending)
+    assert [user for _, _, user in spy.calls] == ["app", "app"]  # pending, then AWSCURRENT
+
+
+def _set_master(aws: Aws, secret_arn: str, value: dict[str, object]) -> None:
+    tags = {t["Key"]: t["Value"] for t in aws.sm.describe_secret(SecretId=secret_arn)["Tags"]}
+    aws.sm.put_secret_value(SecretId=tags[TAG_MASTER_SECRET], SecretString=json.dumps(value))
+
+
+def test_real_server_master_naming_another_host_is_refused_then_fixed(
+    aws: Aws, pg: PostgresServer, db_secret: DbSecret, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Alternating users against PostgreSQL: a master secret for another host never logs in
+    here (no clone role appears, AWSCURRENT untouched); corrected, the retry completes."""
+    from infra.rotation.strategies import postgres
+
+    master = {"username": pg.superuser, "password": pg.superuser_password}
+    _set_master(aws, db_secret.arn, {**master, "host": ELSEWHERE, "port": pg.port})
+    calls: list[str] = []
+    real_connect = postgres.connect
+
+    def spy(url: PgUrl, user: str, password: str) -> object:
+        calls.append(user)
+        return real_connect(url, user, password)
+
+    monkeypatch.setattr(postgres, "connect", spy)
+    original = aws.value(db_secret.arn)
+    token = aws.begin_rotation(db_secret.arn)
+    aws.step(db_secret.arn, token, "createSecret")
+    pending = PgUrl.parse(aws.value(db_secret.arn, AWSPENDING))
+    with pytest.raises(ContractError) as info:
+        aws.step(db_secret.arn, token, "setSecret")
+    message = str(info.value)
+    assert f"host '{ELSEWHERE}' port {pg.port}" in message
+    assert f"host '{pg.host}' port {pg.port}" in message
+    for password in (pg.superuser_password, db_secret.password, pending.password):
+        assert password not in message
+    assert pg.superuser not in calls
+    conn = pg.connect()
+    try:
+        assert conn.run("SELECT 1 FROM pg_roles WHERE rolname = :n", n=pending.user) == []
+    finally:
+        conn.close()
+    assert aws.value(db_secret.arn) == original
+    assert login(pg, original)
+
+    _set_master(aws, db_secret.arn, {**master, "host": pg.host, "port": pg.port})
+    aws.run_steps(db_secret.arn, token)  # Secrets Manager retries the rotation
+    assert aws.version_with(db_secret.arn, AWSCURRENT) == token
+    assert login(pg, aws.value(db_secret.arn))
+    assert pg.superuser in calls

@@ -1,23 +1,34 @@
-"""Rotation strategies behind one small protocol, selected by the ``rotation-strategy`` tag."""
+"""Rotation strategies behind one small protocol, selected by the ``rotation-strategy`` parameter.
+
+Store-neutral: strategies see a secret only through the ``RotationContext`` protocol and
+implement the four-step ``Strategy`` protocol (``contract.RotationStep``). The AWS Secrets
+Manager implementation of the context is ``infra.rotation.aws_context.SecretsManagerContext``;
+another store (Vault, Azure Key Vault) provides its own and reuses the strategies unchanged.
+
+``get_strategy`` looks the strategy up in ``REGISTRY``; each factory imports its module (and
+so its driver, pg8000 or redis) only when that strategy is used, to keep cold starts short.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from types import MappingProxyType
+from typing import Final, Protocol, runtime_checkable
 
-from ..contract import AWSCURRENT, AWSPENDING, AWSPREVIOUS, RotationStrategy
-from ..errors import ContractError
-
-if TYPE_CHECKING:
-    from mypy_boto3_secretsmanager import SecretsManagerClient
-    from mypy_boto3_sns import SNSClient
+from ..contract import RotationStrategy
+from ..errors import UnknownStrategyError
 
 
 @dataclass(frozen=True)
 class AdminCredentials:
-    """Value of the secret named by the ``rotation-master-secret`` tag.
+    """Value of the secret named by the ``rotation-master-secret`` parameter.
+
+    JSON ``{"username": .., "password": .., "host": .., "port": ..}``; ``host`` and ``port`` are
+    optional and name the server the credentials belong to (the keys of AWS's RDS secret
+    format; other keys such as ``engine`` or ``dbname`` are ignored). Strategies that connect
+    to an address taken from the rotated secret refuse a master secret naming another server.
 
     A plain dataclass, not pydantic: pydantic-core is a 5 MB native wheel we keep out of the
     Lambda zip. ``repr`` hides the password.
@@ -25,10 +36,12 @@ class AdminCredentials:
 
     username: str
     password: str = field(repr=False)
+    host: str | None = None
+    port: int | None = None
 
     @classmethod
     def parse(cls, raw: str) -> AdminCredentials:
-        """Parse ``{"username": .., "password": ..}``; ValueError (without the value) if not."""
+        """Parse the JSON value; ValueError (never quoting the value) if malformed."""
         try:
             data = json.loads(raw)
         except ValueError:
@@ -38,87 +51,91 @@ class AdminCredentials:
         user, password = data.get("username"), data.get("password")
         if not isinstance(user, str) or not user or not isinstance(password, str) or not password:
             raise ValueError("needs non-empty string fields username and password")
-        return cls(username=user, password=password)
+        host, port = data.get("host"), data.get("port")
+        if host is not None and (not isinstance(host, str) or not host.strip()):
+            raise ValueError("host must be a non-empty string")
+        if port is not None:
+            if isinstance(port, str) and port.isdigit():
+                port = int(port)
+            if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+                raise ValueError("port must be an integer from 1 to 65535")
+        return cls(
+            username=user, password=password, host=None if host is None else host.strip(), port=port
+        )
 
 
-@dataclass
-class RotationContext:
-    """What a strategy may use: the secret's identity, tags, environment and AWS clients."""
+@dataclass(frozen=True)
+class NoticeReceipt:
+    """Outcome of ``RotationContext.notify``: where the notice went, or why nowhere."""
 
-    client: SecretsManagerClient
-    arn: str
-    token: str
-    tags: Mapping[str, str]
-    env: Mapping[str, str]
-    #: Builds the SNS client lazily, so only third-party-manual rotations need SNS at all.
-    sns_factory: Callable[[], SNSClient] | None = None
-    _cache: dict[tuple[str | None, str | None], str | None] = field(default_factory=dict)
+    #: Where it was delivered (e.g. an SNS topic ARN); None if nobody was notified.
+    channel: str | None
+    #: Why nobody was notified (e.g. ``"NT_ROTATION_TOPIC_ARN is not set"``); "" if delivered.
+    reason: str = ""
 
-    def _value(self, version_id: str | None, stage: str | None) -> str | None:
-        key = (version_id, stage)
-        if key not in self._cache:
-            kwargs: dict[str, str] = {"SecretId": self.arn}
-            if version_id:
-                kwargs["VersionId"] = version_id
-            if stage:
-                kwargs["VersionStage"] = stage
-            try:
-                resp = self.client.get_secret_value(**kwargs)
-            except self.client.exceptions.ResourceNotFoundException:
-                self._cache[key] = None
-                return None
-            self._cache[key] = resp.get("SecretString")
-        return self._cache[key]
 
-    def invalidate(self) -> None:
-        """Forget cached values (after staging labels moved)."""
-        self._cache.clear()
+@runtime_checkable
+class RotationContext(Protocol):
+    """What a strategy may use during one rotation of one secret version.
+
+    Values are the secret's *current*, *pending* (the version being rotated in) and
+    *previous* versions; every message built from a context names ``secret_id`` and
+    ``version_id``, never a value.
+    """
+
+    @property
+    def secret_id(self) -> str:
+        """The store's identifier of the secret (AWS: its ARN)."""
+        ...
+
+    @property
+    def version_id(self) -> str:
+        """The version this rotation creates (AWS: the ClientRequestToken)."""
+        ...
+
+    @property
+    def params(self) -> Mapping[str, str]:
+        """The secret's rotation parameters, keyed by ``contract.PARAM_*`` (AWS: its tags)."""
+        ...
 
     def current(self) -> str:
-        value = self._value(None, AWSCURRENT)
-        if value is None:
-            raise ContractError(f"secret {self.arn} has no AWSCURRENT string value")
-        return value
+        """The current value; raises ``ContractError`` if there is none."""
+        ...
 
     def pending(self) -> str | None:
-        """Value of the version ``token`` with stage AWSPENDING, or None if not put yet."""
-        return self._value(self.token, AWSPENDING)
+        """The value of the version being rotated in, or None if not stored yet."""
+        ...
 
     def require_pending(self) -> str:
-        value = self.pending()
-        if not value:
-            raise ContractError(f"secret {self.arn} version {self.token} has no AWSPENDING value")
-        return value
+        """The pending value; raises ``ContractError`` if there is none."""
+        ...
 
     def previous(self) -> str | None:
-        return self._value(None, AWSPREVIOUS)
+        """The value that was current before the last rotation, if any."""
+        ...
 
-    def admin_credentials(self, tag: str) -> AdminCredentials:
-        """Read and validate the admin secret named by ``tag`` (its value is never logged)."""
-        secret_id = self.tags.get(tag)
-        if not secret_id:
-            raise ContractError(f"secret {self.arn} needs the {tag!r} tag")
-        resp = self.client.get_secret_value(SecretId=secret_id, VersionStage=AWSCURRENT)
-        try:
-            return AdminCredentials.parse(resp.get("SecretString", ""))
-        except ValueError as exc:
-            raise ContractError(f"admin secret {resp.get('ARN', secret_id)}: {exc}") from None
+    def admin_credentials(self, param: str) -> AdminCredentials:
+        """Read and validate the admin secret named by parameter ``param`` (never logged)."""
+        ...
 
-    def sns(self) -> SNSClient:
-        if self.sns_factory is None:
-            raise ContractError("no SNS client available")
-        return self.sns_factory()
+    def notify(self, subject: str, message: str) -> NoticeReceipt:
+        """Tell operators ``message`` (identifiers only, never a value)."""
+        ...
 
 
+@runtime_checkable
 class Strategy(Protocol):
-    """One rotation strategy. Every method must be idempotent: AWS retries and duplicates."""
+    """One rotation strategy: the four steps of ``contract.RotationStep``.
+
+    Every method must be idempotent: transports retry and deliver duplicates.
+    """
 
     def create(self, ctx: RotationContext) -> str:
-        """Return the new secret string; the handler stores it as AWSPENDING."""
+        """Return the new secret string; the transport stores it as the pending value."""
         ...
 
     def set(self, ctx: RotationContext, pending: str) -> None:
-        """Make the backing service accept ``pending`` (AWSCURRENT must keep working)."""
+        """Make the backing service accept ``pending`` (the current value must keep working)."""
         ...
 
     def test(self, ctx: RotationContext, pending: str) -> None:
@@ -126,28 +143,65 @@ class Strategy(Protocol):
         ...
 
     def finish(self, ctx: RotationContext) -> None:
-        """Clean-up after AWSCURRENT moved to the new version (also run on finish retries)."""
+        """Clean-up after the pending value became current (also run on finish retries)."""
         ...
 
 
-def get_strategy(name: RotationStrategy) -> Strategy:
-    """The strategy implementation for ``name`` (imports drivers only when needed)."""
-    if name in (RotationStrategy.GENERATED_HMAC, RotationStrategy.GENERATED_AES256):
-        from .generated import GeneratedKeyStrategy
+#: Builds the implementation of one strategy (gets the strategy it was looked up for).
+StrategyFactory = Callable[[RotationStrategy], Strategy]
 
-        return GeneratedKeyStrategy(name)
-    if name is RotationStrategy.POSTGRES_SINGLE_USER:
-        from .postgres import PostgresSingleUser
 
-        return PostgresSingleUser()
-    if name is RotationStrategy.POSTGRES_ALTERNATING_USERS:
-        from .postgres import PostgresAlternatingUsers
+def _generated(name: RotationStrategy) -> Strategy:
+    from .generated import GeneratedKeyStrategy
 
-        return PostgresAlternatingUsers()
-    if name is RotationStrategy.REDIS_ACL:
-        from .redis_acl import RedisAclStrategy
+    return GeneratedKeyStrategy(name)
 
-        return RedisAclStrategy()
+
+def _postgres_single_user(name: RotationStrategy) -> Strategy:
+    from .postgres import PostgresSingleUser
+
+    return PostgresSingleUser()
+
+
+def _postgres_alternating_users(name: RotationStrategy) -> Strategy:
+    from .postgres import PostgresAlternatingUsers
+
+    return PostgresAlternatingUsers()
+
+
+def _redis_acl(name: RotationStrategy) -> Strategy:
+    from .redis_acl import RedisAclStrategy
+
+    return RedisAclStrategy()
+
+
+def _third_party_manual(name: RotationStrategy) -> Strategy:
     from .manual import ThirdPartyManual
 
     return ThirdPartyManual()
+
+
+#: Every strategy's factory. Factories import their module (and driver) on first use only.
+REGISTRY: Final[Mapping[RotationStrategy, StrategyFactory]] = MappingProxyType(
+    {
+        RotationStrategy.GENERATED_HMAC: _generated,
+        RotationStrategy.GENERATED_AES256: _generated,
+        RotationStrategy.POSTGRES_SINGLE_USER: _postgres_single_user,
+        RotationStrategy.POSTGRES_ALTERNATING_USERS: _postgres_alternating_users,
+        RotationStrategy.REDIS_ACL: _redis_acl,
+        RotationStrategy.THIRD_PARTY_MANUAL: _third_party_manual,
+    }
+)
+
+
+def get_strategy(
+    name: RotationStrategy, registry: Mapping[RotationStrategy, StrategyFactory] = REGISTRY
+) -> Strategy:
+    """The implementation of ``name``; ``UnknownStrategyError`` if none is registered."""
+    factory = registry.get(name)
+    if factory is None:
+        known = ", ".join(sorted(s.value for s in registry))
+        raise UnknownStrategyError(
+            f"no rotation strategy is registered for {str(name)!r}; registered: {known}"
+        )
+    return factory(name)

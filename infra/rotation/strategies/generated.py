@@ -43,11 +43,13 @@ class GeneratedKeyStrategy:
             ok = len(pending) >= 2 * self.nbytes
         if not (ok and _HEX.fullmatch(pending)):
             raise RotationError(
-                f"{ctx.arn} version {ctx.token}: pending value is not a "
+                f"{ctx.secret_id} version {ctx.version_id}: pending value is not a "
                 f"{2 * self.nbytes}-character lowercase hex key"
             )
         if pending == ctx.current():
-            raise RotationError(f"{ctx.arn} version {ctx.token}: pending value equals AWSCURRENT")
+            raise RotationError(
+                f"{ctx.secret_id} version {ctx.version_id}: pending value equals AWSCURRENT"
+            )
 
     def finish(self, ctx: RotationContext) -> None:
         return None

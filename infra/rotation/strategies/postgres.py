@@ -6,6 +6,23 @@ sslmode; rotation only replaces the user name / password and keeps the rest unto
 Passwords are sent to PostgreSQL as pre-computed SCRAM-SHA-256 verifiers, so the plaintext
 never reaches the server (nor its statement log). They are alphanumeric (32 chars, ~190 bits),
 so they need no escaping in URLs, SQL or shells.
+
+Master credentials and the server they are sent to: the host, port and database come from the
+*current* secret value, which is data, while the master (admin) secret is named by a parameter
+the deployment sets. Before any connection with the master credentials (alternating users
+always; single user when it has a master secret), ``master_credentials`` compares the master
+secret's optional ``"host"`` / ``"port"`` (AWS's RDS secret keys) with the current URL's and
+refuses (``ContractError`` naming both endpoints, never a password) on a mismatch, so a
+tampered or mistaken URL cannot make the rotation log in as the master elsewhere. Hosts are
+compared as names (case-insensitive, no DNS lookup): a master secret naming the cluster
+writer endpoint does not match a URL using an instance or reader endpoint, so use the same
+name in both. The database is not compared: PostgreSQL roles are server-wide and the master
+logs in to the URL's database, as AWS's own multi-user rotation does.
+
+A master secret *without* ``"host"`` is still accepted, with a warning in the log on every
+use: RDS-managed master secrets (``ManageMasterUserPassword``) hold only username and password
+and cannot be extended, and the Redis admin secret shares the format. Add ``"host"`` (and
+``"port"``) to every self-managed master secret to get the check.
 """
 
 from __future__ import annotations
@@ -21,7 +38,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit, urlunsplit
 
-from ..contract import TAG_MASTER_SECRET
+from ..contract import PARAM_MASTER_SECRET
 from ..errors import ContractError, RotationError
 from . import AdminCredentials, RotationContext
 
@@ -186,14 +203,17 @@ def check_login(url: PgUrl, ctx: RotationContext) -> None:
         conn = connect(url, url.user, url.password)
     except pg8000.exceptions.DatabaseError as exc:
         raise RotationError(
-            f"{ctx.arn} version {ctx.token}: login as {url.user!r} failed ({_sqlstate(exc)})"
+            f"{ctx.secret_id} version {ctx.version_id}: "
+            f"login as {url.user!r} failed ({_sqlstate(exc)})"
         ) from None
     try:
         rows = conn.run("SELECT current_user")
     finally:
         conn.close()
     if not rows or rows[0][0] != url.user:
-        raise RotationError(f"{ctx.arn} version {ctx.token}: logged in as the wrong role")
+        raise RotationError(
+            f"{ctx.secret_id} version {ctx.version_id}: logged in as the wrong role"
+        )
 
 
 def set_password(conn: Any, user: str, password: str, *, ensure_login: bool) -> None:
@@ -204,10 +224,45 @@ def set_password(conn: Any, user: str, password: str, *, ensure_login: bool) -> 
     conn.run(f"ALTER ROLE {quote_ident(user)} WITH{login} PASSWORD {verifier}")
 
 
+def _host_key(host: str) -> str:
+    return host.strip().strip("[]").rstrip(".").lower()
+
+
+def _describe(host: str | None, port: int | None) -> str:
+    where = f"host {host!r}" if host is not None else "no host"
+    return f"{where} port {port}" if port is not None else where
+
+
+def master_credentials(ctx: RotationContext, target: PgUrl) -> AdminCredentials:
+    """The master secret's credentials, refused unless they may be sent to ``target``.
+
+    A ``host`` / ``port`` in the master secret must equal ``target``'s; one without a host is
+    accepted with a warning (module docstring). Messages name endpoints, never passwords.
+    """
+    admin = ctx.admin_credentials(PARAM_MASTER_SECRET)
+    master = ctx.params.get(PARAM_MASTER_SECRET, "")
+    host_differs = admin.host is not None and _host_key(admin.host) != _host_key(target.host)
+    port_differs = admin.port is not None and admin.port != target.port
+    if host_differs or port_differs:
+        raise ContractError(
+            f"{ctx.secret_id} version {ctx.version_id}: master secret {master} is for "
+            f"{_describe(admin.host, admin.port)} but AWSCURRENT names "
+            f"{_describe(target.host, target.port)}; refusing to use the master credentials there"
+        )
+    if admin.host is None:
+        logger.warning(
+            "%s: master secret %s names no host; cannot check that it belongs to %s",
+            ctx.secret_id,
+            master,
+            _describe(target.host, target.port),
+        )
+    return admin
+
+
 def _same_endpoint(a: PgUrl, b: PgUrl, ctx: RotationContext) -> None:
     if a.endpoint() != b.endpoint():
         raise ContractError(
-            f"{ctx.arn} version {ctx.token}: pending URL changes host/port/database"
+            f"{ctx.secret_id} version {ctx.version_id}: pending URL changes host/port/database"
         )
 
 
@@ -223,13 +278,15 @@ class PostgresSingleUser:
         new = PgUrl.parse(pending, what="AWSPENDING")
         _same_endpoint(current, new, ctx)
         if new.user != current.user:
-            raise ContractError(f"{ctx.arn}: single-user rotation cannot change the user name")
+            raise ContractError(
+                f"{ctx.secret_id}: single-user rotation cannot change the user name"
+            )
         if login_works(new):
-            logger.info("setSecret: %s version %s already set", ctx.arn, ctx.token)
+            logger.info("setSecret: %s version %s already set", ctx.secret_id, ctx.version_id)
             return
         candidates: list[tuple[str, str, str]] = []
-        if ctx.tags.get(TAG_MASTER_SECRET):
-            admin: AdminCredentials = ctx.admin_credentials(TAG_MASTER_SECRET)
+        if ctx.params.get(PARAM_MASTER_SECRET):
+            admin = master_credentials(ctx, current)
             candidates.append(("master", admin.username, admin.password))
         candidates.append(("AWSCURRENT", current.user, current.password))
         previous = ctx.previous()
@@ -242,7 +299,7 @@ class PostgresSingleUser:
             set_password(conn, new.user, new.password, ensure_login=False)
         finally:
             conn.close()
-        logger.info("setSecret: %s password of role %s changed", ctx.arn, new.user)
+        logger.info("setSecret: %s password of role %s changed", ctx.secret_id, new.user)
 
     @staticmethod
     def _first_login(
@@ -256,8 +313,10 @@ class PostgresSingleUser:
             except pg8000.exceptions.DatabaseError as exc:
                 if _sqlstate(exc) not in _AUTH_FAILED:
                     raise
-                logger.info("setSecret: %s cannot log in with %s credentials", ctx.arn, label)
-        raise RotationError(f"{ctx.arn}: no stored credentials can log in to change the password")
+                logger.info("setSecret: %s cannot log in with %s credentials", ctx.secret_id, label)
+        raise RotationError(
+            f"{ctx.secret_id}: no stored credentials can log in to change the password"
+        )
 
     def test(self, ctx: RotationContext, pending: str) -> None:
         check_login(PgUrl.parse(pending, what="AWSPENDING"), ctx)
@@ -281,7 +340,7 @@ class PostgresAlternatingUsers:
         current = PgUrl.parse(ctx.current(), what="AWSCURRENT")
         base = base_user(current.user)
         if len(base + CLONE_SUFFIX) > _MAX_IDENTIFIER:
-            raise ContractError(f"{ctx.arn}: user name too long for a {CLONE_SUFFIX} twin")
+            raise ContractError(f"{ctx.secret_id}: user name too long for a {CLONE_SUFFIX} twin")
         other = base + CLONE_SUFFIX if current.user == base else base
         return current.with_credentials(other, new_password()).unparse()
 
@@ -293,17 +352,19 @@ class PostgresAlternatingUsers:
         _same_endpoint(current, new, ctx)
         base = base_user(current.user)
         if new.user not in (base, base + CLONE_SUFFIX):
-            raise ContractError(f"{ctx.arn}: pending user is not {base} or its {CLONE_SUFFIX}")
+            raise ContractError(
+                f"{ctx.secret_id}: pending user is not {base} or its {CLONE_SUFFIX}"
+            )
         if new.user == current.user:
-            raise ContractError(f"{ctx.arn}: alternating rotation must switch users")
-        admin = ctx.admin_credentials(TAG_MASTER_SECRET)
+            raise ContractError(f"{ctx.secret_id}: alternating rotation must switch users")
+        admin = master_credentials(ctx, current)
         conn = connect(current, admin.username, admin.password)
         try:
             exists = conn.run("SELECT 1 FROM pg_roles WHERE rolname = :n", n=new.user)
             if not exists:
                 try:
                     conn.run(f"CREATE ROLE {quote_ident(new.user)} WITH LOGIN")
-                    logger.info("setSecret: %s created role %s", ctx.arn, new.user)
+                    logger.info("setSecret: %s created role %s", ctx.secret_id, new.user)
                 except pg8000.exceptions.DatabaseError as exc:
                     if _sqlstate(exc) != "42710":  # duplicate_object: a concurrent duplicate
                         raise
@@ -313,7 +374,7 @@ class PostgresAlternatingUsers:
             set_password(conn, new.user, new.password, ensure_login=True)
         finally:
             conn.close()
-        logger.info("setSecret: %s password of role %s set", ctx.arn, new.user)
+        logger.info("setSecret: %s password of role %s set", ctx.secret_id, new.user)
 
     def test(self, ctx: RotationContext, pending: str) -> None:
         check_login(PgUrl.parse(pending, what="AWSPENDING"), ctx)

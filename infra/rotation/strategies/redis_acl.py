@@ -12,7 +12,12 @@ import logging
 import secrets
 from typing import Any
 
-from ..contract import TAG_MASTER_SECRET, TAG_REDIS_ENDPOINT, TAG_REDIS_USER, redis_tls_enabled
+from ..contract import (
+    PARAM_MASTER_SECRET,
+    PARAM_REDIS_ENDPOINT,
+    PARAM_REDIS_USER,
+    redis_tls_enabled,
+)
 from ..errors import ContractError, RotationError
 from . import RotationContext
 
@@ -23,17 +28,17 @@ TIMEOUT_S = 5.0
 
 
 def _endpoint(ctx: RotationContext) -> tuple[str, int]:
-    raw = ctx.tags.get(TAG_REDIS_ENDPOINT, "")
+    raw = ctx.params.get(PARAM_REDIS_ENDPOINT, "")
     host, sep, port = raw.rpartition(":")
     if not sep or not host or not port.isdigit():
-        raise ContractError(f"{ctx.arn}: tag {TAG_REDIS_ENDPOINT} must be host:port")
+        raise ContractError(f"{ctx.secret_id}: tag {PARAM_REDIS_ENDPOINT} must be host:port")
     return host.strip("[]"), int(port)
 
 
 def _acl_user(ctx: RotationContext) -> str:
-    user = ctx.tags.get(TAG_REDIS_USER, "")
+    user = ctx.params.get(PARAM_REDIS_USER, "")
     if not user or any(c.isspace() for c in user):
-        raise ContractError(f"{ctx.arn}: tag {TAG_REDIS_USER} must name one ACL user")
+        raise ContractError(f"{ctx.secret_id}: tag {PARAM_REDIS_USER} must name one ACL user")
     return user
 
 
@@ -48,7 +53,7 @@ def _client(ctx: RotationContext, username: str, password: str) -> Any:
         port=port,
         username=username,
         password=password,
-        ssl=redis_tls_enabled(ctx.tags),
+        ssl=redis_tls_enabled(ctx.params),
         socket_timeout=TIMEOUT_S,
         socket_connect_timeout=TIMEOUT_S,
         retry=Retry(NoBackoff(), 0),  # fail fast; Secrets Manager retries the whole step
@@ -66,7 +71,7 @@ def _persist(admin: Any, ctx: RotationContext) -> None:
     try:
         admin.execute_command("ACL", "SAVE")
     except redis.ResponseError:
-        logger.info("%s: Redis has no aclfile; ACL change is in memory/config only", ctx.arn)
+        logger.info("%s: Redis has no aclfile; ACL change is in memory/config only", ctx.secret_id)
 
 
 class RedisAclStrategy:
@@ -75,13 +80,13 @@ class RedisAclStrategy:
         return secrets.token_hex(PASSWORD_BYTES)
 
     def _admin(self, ctx: RotationContext) -> Any:
-        admin = ctx.admin_credentials(TAG_MASTER_SECRET)
+        admin = ctx.admin_credentials(PARAM_MASTER_SECRET)
         return _client(ctx, admin.username, admin.password)
 
     def _password_hashes(self, admin: Any, user: str, ctx: RotationContext) -> list[str]:
         info = admin.acl_getuser(user)
         if not info:
-            raise RotationError(f"{ctx.arn}: Redis ACL user {user!r} does not exist")
+            raise RotationError(f"{ctx.secret_id}: Redis ACL user {user!r} does not exist")
         return [str(h) for h in info.get("passwords", [])]
 
     def set(self, ctx: RotationContext, pending: str) -> None:
@@ -90,13 +95,13 @@ class RedisAclStrategy:
         try:
             hashes = self._password_hashes(admin, user, ctx)
             if _sha256(pending) in hashes:
-                logger.info("setSecret: %s version %s already set", ctx.arn, ctx.token)
+                logger.info("setSecret: %s version %s already set", ctx.secret_id, ctx.version_id)
                 return
             admin.execute_command("ACL", "SETUSER", user, ">" + pending)
             _persist(admin, ctx)
         finally:
             admin.close()
-        logger.info("setSecret: %s added a password to ACL user %s", ctx.arn, user)
+        logger.info("setSecret: %s added a password to ACL user %s", ctx.secret_id, user)
 
     def test(self, ctx: RotationContext, pending: str) -> None:
         import redis
@@ -106,7 +111,9 @@ class RedisAclStrategy:
         try:
             client.ping()
         except redis.AuthenticationError:
-            raise RotationError(f"{ctx.arn} version {ctx.token}: AUTH as {user!r} failed") from None
+            raise RotationError(
+                f"{ctx.secret_id} version {ctx.version_id}: AUTH as {user!r} failed"
+            ) from None
         finally:
             client.close()
 
@@ -122,7 +129,7 @@ class RedisAclStrategy:
                 admin.execute_command("ACL", "SETUSER", user, "!" + old_hash)
                 _persist(admin, ctx)
                 logger.info(
-                    "finishSecret: %s removed the AWSPREVIOUS password of %s", ctx.arn, user
+                    "finishSecret: %s removed the AWSPREVIOUS password of %s", ctx.secret_id, user
                 )
         finally:
             admin.close()
