@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,18 +13,20 @@ from nt_secrets.capture import Capture, CapturedResource, capture_program
 from nt_secrets.plan import plan_stack
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
-REAL_STACKS = SHARED / "reference" / "real-stacks"
+# Third-party reference data vendored into the repository (provenance and licences in its
+# SOURCES.md), so that a fresh clone runs every test with nothing skipped.
+REFERENCE = ROOT / "tests" / "fixtures" / "reference"
+REAL_STACKS = REFERENCE / "real-stacks"
+PROJECT_SCHEMA = REFERENCE / "pulumi-project.schema.json"
+SEED = REFERENCE / "seed" / "secrets-and-environment-management.md"
 
 
 def reference_file(path: Path) -> Path:
-    """A file of ../shared/reference, laid beside the checkout for developers and CI. Missing in
-    CI is a failure (those tests are part of what CI must prove); elsewhere the test is skipped."""
+    """A vendored file of tests/fixtures/reference. A missing one is a failure, never a skip."""
     if not path.is_file():
-        message = f"{path} not found (../shared/reference is laid beside the checkout)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+        pytest.fail(
+            f"{path} not found: the vendored reference data (tests/fixtures/reference) is incomplete"
+        )
     return path
 
 

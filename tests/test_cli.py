@@ -15,7 +15,7 @@ import yaml
 from infra.catalog import Environment, default_catalog
 from nt_secrets.cli import main
 
-from .conftest import ROOT, reference_file
+from .conftest import REAL_STACKS, ROOT, reference_file
 
 NS = "neural-trader-secrets:"
 
@@ -196,9 +196,6 @@ def test_policy_pack_config_file_is_validated(tmp_path: Path) -> None:
     assert proc.returncode == 2 and "minimumDays" in proc.stderr and "Traceback" not in proc.stderr
 
 
-REAL = ROOT.parent / "shared" / "reference" / "real-stacks"
-
-
 @pytest.mark.parametrize(
     ("state", "code", "policies"),
     [
@@ -217,7 +214,7 @@ REAL = ROOT.parent / "shared" / "reference" / "real-stacks"
     ],
 )
 def test_check_real_state_files(state: str, code: int, policies: set[str]) -> None:
-    path = reference_file(REAL / state)
+    path = reference_file(REAL_STACKS / state)
     proc = run("check", "--state", str(path), "--format", "json")
     assert proc.returncode == code, proc.stderr
     doc = json.loads(proc.stdout)
@@ -227,7 +224,7 @@ def test_check_real_state_files(state: str, code: int, policies: set[str]) -> No
 
 @pytest.mark.parametrize("fmt", ["text", "json", "markdown", "sarif"])
 def test_check_formats_never_print_a_stored_credential(fmt: str) -> None:
-    path = reference_file(REAL / "azure-rmq-dev-checkpoint.json")
+    path = reference_file(REAL_STACKS / "azure-rmq-dev-checkpoint.json")
     proc = run("check", "--state", str(path), "--format", fmt)
     assert proc.returncode == 1
     assert "Password1234!" not in proc.stdout  # the state's plaintext adminPassword

@@ -31,7 +31,7 @@ from nt_secrets.report import (
 from nt_secrets.state import PLAINTEXT_POLICY, plaintext_findings, read_state
 from policies.lib.credentials import redact_text
 from policies.model import Category, Enforcement, PolicyInfo, Severity, Violation
-from tests.conftest import SHARED, reference_file
+from tests.conftest import REAL_STACKS, reference_file
 from tests.test_state import AZURE_FINDINGS, walk_strings
 
 URN = "urn:pulumi:prod::neural-trader-secrets::neural-trader:aws:AwsSecrets$neural-trader:aws:SecretStore$aws:secretsmanager/secret:Secret::jwt-secret"
@@ -329,7 +329,7 @@ def test_redact_text(text: str, expected: str) -> None:
     assert redact_text(text) == expected
 
 
-AZURE = SHARED / "reference" / "real-stacks" / "azure-rmq-dev-checkpoint.json"
+AZURE = REAL_STACKS / "azure-rmq-dev-checkpoint.json"
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

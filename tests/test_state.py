@@ -1,6 +1,6 @@
-"""Table-driven tests of nt_secrets.state: the real public state files of shared/reference, the
-export and checkpoint forms, every supported version, planted plaintext credentials found by path,
-and bad inputs.
+"""Table-driven tests of nt_secrets.state: the real public state files vendored in
+tests/fixtures/reference, the export and checkpoint forms, every supported version, planted
+plaintext credentials found by path, and bad inputs.
 
 Every credential-looking literal is an obviously fake value of the real shape and carries
 ``pragma: allowlist secret``.
@@ -32,12 +32,11 @@ from nt_secrets.state import (
     read_state,
 )
 from policies.model import Category, Enforcement, ResourceRecord, Severity
-from tests.conftest import SHARED, reference_file
+from tests.conftest import REAL_STACKS, reference_file
 
-REAL = SHARED / "reference" / "real-stacks"
-TESTDATA = REAL / "pulumi-testdata-checkpoint-secrets.json"
-GKE = REAL / "gcp-gke-dev-checkpoint.json"
-AZURE = REAL / "azure-rmq-dev-checkpoint.json"
+TESTDATA = REAL_STACKS / "pulumi-testdata-checkpoint-secrets.json"
+GKE = REAL_STACKS / "gcp-gke-dev-checkpoint.json"
+AZURE = REAL_STACKS / "azure-rmq-dev-checkpoint.json"
 SIG = "4dabf18193072939515e22adb298388d"  # pragma: allowlist secret
 SECRET = "1b47061264138c4ac30d75fd1eb44270"  # pragma: allowlist secret
 

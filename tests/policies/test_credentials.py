@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import re
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,8 +23,8 @@ from policies.lib.credentials import (
     looks_like_placeholder,
     scan_value,
 )
+from tests.conftest import REAL_STACKS, SEED, reference_file
 
-REAL_STACKS = Path("/work/shared/reference/real-stacks")
 AZURE_KEY_B64 = "RkFLRUZBS0VGQUtFRkFLRUZBS0VGQUtFRkFLRUZBS0VGQUtFRkFLRUZBS0VGQUtFRkFLRUZBS0VGQUtFRkFLRQ=="  # pragma: allowlist secret
 PEM_EC = (
     "-----BEGIN EC PRIVATE KEY-----\n"  # pragma: allowlist secret
@@ -390,15 +389,12 @@ def test_not_placeholders(value: str) -> None:
     assert not looks_like_placeholder(value)
 
 
-SEED = Path("/work/shared/seed/secrets-and-environment-management.md")
-
-
 def test_seed_section_1_as_written_is_all_placeholders() -> None:
     """The seed's own examples (xxxx filler, user:password@, MHc..., ABCdef...) are not
     credentials; the only hits are the dev/test DBs' default ``postgres:postgres`` URLs,
     a real (default) password that we do report."""
     env: dict[str, list[str]] = {}
-    for m in re.finditer(r'^([A-Z][A-Z0-9_]+)="([^"]*)"', SEED.read_text(), re.M):
+    for m in re.finditer(r'^([A-Z][A-Z0-9_]+)="([^"]*)"', reference_file(SEED).read_text(), re.M):
         env.setdefault(m.group(1), []).append(m.group(2))
     assert len(env) > 50
     hits = scan_value(env)
@@ -419,7 +415,7 @@ def _at(value: Any, path: str) -> Any:
 
 
 def test_azure_rmq_state_plaintext_credentials_found() -> None:
-    state = json.loads((REAL_STACKS / "azure-rmq-dev-checkpoint.json").read_text())
+    state = json.loads(reference_file(REAL_STACKS / "azure-rmq-dev-checkpoint.json").read_text())
     hits = scan_value(state)
     paths = {h.path for h in hits}
     res = "checkpoint.latest.resources"
@@ -450,12 +446,12 @@ def test_azure_rmq_state_plaintext_credentials_found() -> None:
 )
 def test_states_without_plaintext_secrets_have_no_hits(name: str) -> None:
     """ARNs, URNs, asset hashes, b64/passphrase ciphertexts and salts must not be flagged."""
-    state = json.loads((REAL_STACKS / name).read_text())
+    state = json.loads(reference_file(REAL_STACKS / name).read_text())
     assert scan_value(state) == []
 
 
 def test_speed_values_per_second() -> None:
-    state = json.loads((REAL_STACKS / "azure-rmq-dev-checkpoint.json").read_text())
+    state = json.loads(reference_file(REAL_STACKS / "azure-rmq-dev-checkpoint.json").read_text())
     resources = state["checkpoint"]["latest"]["resources"]
     scan_value(resources[:1])  # warm up plugin instances
     start = time.perf_counter()
