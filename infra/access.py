@@ -2,8 +2,9 @@
 
 Roles are the two workload roles (backtest, live-trading) and the four human roles of the seed's RBAC
 table (Developer, Trader, Admin, Auditor). Each role is granted access scopes; a secret belongs to the
-scopes its catalog entry gives it in an environment (``CatalogEntry.scopes_in``). Backends turn the
-grants below into their own policy language (IAM documents, Vault policies, Kubernetes RBAC, ...).
+scopes its catalog entry gives it in an environment (``CatalogEntry.scopes_in``). The estate
+(``infra/estate.py``) evaluates the grants once per stack; backends turn them into their own policy
+language (IAM documents, Vault policies, Kubernetes RBAC, ...).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from infra.catalog import Catalog, CatalogEntry, Environment, Scope
+from infra.catalog import CatalogEntry, Environment, Scope
 from infra.settings import ROLE_NAMES, RoleName
 
 
@@ -118,22 +119,3 @@ ROLES: Mapping[RoleName, Role] = {
 }
 
 assert tuple(ROLES) == ROLE_NAMES
-
-
-def readers(
-    catalog: Catalog, entry: CatalogEntry, environment: Environment
-) -> tuple[RoleName, ...]:
-    """Roles that may read the value of one secret in one environment."""
-    del catalog
-    return tuple(r for r in ROLE_NAMES if Action.READ in ROLES[r].grants(entry, environment))
-
-
-def access_matrix(
-    catalog: Catalog, environment: Environment
-) -> dict[tuple[RoleName, str], frozenset[Action]]:
-    """(role, secret name) -> actions, for every role and every secret stored in the environment."""
-    return {
-        (role, entry.name): ROLES[role].grants(entry, environment)
-        for role in ROLE_NAMES
-        for entry in catalog.stored_in(environment)
-    }

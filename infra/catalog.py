@@ -2,7 +2,8 @@
 
 Pure data (no Pulumi imports). The data lives in ``catalog.yaml`` beside this module; this module
 validates it and answers the questions every backend adapter asks (which secrets an environment
-stores, under which name, in which access scope, rotated how often).
+stores, under which service/key, in which access scope, rotated how often). How each store spells
+a secret's name, and what names it accepts, is the backend's business (``infra/backends/``).
 """
 
 from __future__ import annotations
@@ -106,20 +107,6 @@ Generator = Annotated[
 
 ENV_VAR_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 SERVICE_RE = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$")
-# What each backend accepts as a secret's name (the name this project derives for it).
-BACKEND_NAME_RULES: Mapping[str, tuple[re.Pattern[str], str]] = {
-    "aws": (
-        re.compile(r"^[A-Za-z0-9/_+=.@-]{1,512}$"),
-        "Secrets Manager names: 1-512 of A-Za-z0-9/_+=.@-",
-    ),
-    "gcp": (re.compile(r"^[A-Za-z0-9_-]{1,255}$"), "GCP secret ids: 1-255 of A-Za-z0-9_-"),
-    "azure": (
-        re.compile(r"^[0-9a-zA-Z-]{1,127}$"),
-        "Key Vault secret names: 1-127 of 0-9a-zA-Z-",
-    ),
-    "vault": (re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$"), "Vault KV paths"),
-    "kubernetes": (re.compile(r"^[-._a-zA-Z0-9]{1,253}$"), "Kubernetes Secret data keys"),
-}
 
 
 class CatalogEntry(BaseModel):
@@ -179,7 +166,7 @@ class CatalogEntry(BaseModel):
 
     @property
     def kebab_name(self) -> str:
-        """Flat name for backends without paths (GCP, Azure): ALPACA_API_KEY -> alpaca-api-key."""
+        """Flat kebab-case name (Pulumi logical names, stores without paths): alpaca-api-key."""
         return self.name.lower().replace("_", "-")
 
     def needed_in(self, environment: Environment) -> bool:
@@ -203,19 +190,6 @@ class CatalogEntry(BaseModel):
         if mode.is_live:
             return declared & {Scope.LIVE, Scope.ADMIN}
         return declared - {Scope.LIVE}
-
-    def aws_name(self, environment: Environment) -> str:
-        return f"neural-trader/{environment.value}/{self.service}/{self.key}"
-
-    def backend_names(self) -> dict[str, str]:
-        """The name each backend will use for this entry (environment shown as a placeholder)."""
-        return {
-            "aws": self.aws_name(Environment.PRODUCTION),
-            "gcp": f"neural-trader-production-{self.kebab_name}",
-            "azure": self.kebab_name,
-            "vault": f"neural-trader/production/{self.service}/{self.key}",
-            "kubernetes": self.name,
-        }
 
 
 class CatalogError(ValueError):
@@ -296,10 +270,6 @@ def _rule_problems(entry: CatalogEntry) -> Iterator[tuple[str, str]]:
                     f"holds live keys in {', '.join(live_envs)} but its scopes "
                     f"({', '.join(s.value for s in entry.scopes)}) have no 'live'",
                 )
-    for backend, name in entry.backend_names().items():
-        pattern, rule = BACKEND_NAME_RULES[backend]
-        if not pattern.fullmatch(name):
-            yield "backend-name", f"{backend} cannot hold the name {name!r} ({rule})"
 
 
 class Catalog(BaseModel):
@@ -355,9 +325,11 @@ def parse_catalog(data: Any, *, source: str = "catalog") -> Catalog:
     for name, count in Counter(e.name for e in entries).items():
         if count > 1:
             problems.append((name, "duplicate", f"defined {count} times"))
-    for path, count in Counter(e.aws_name(Environment.PRODUCTION) for e in entries).items():
+    for (service, key), count in Counter((e.service, e.key) for e in entries).items():
         if count > 1:
-            problems.append((path, "duplicate-path", f"{count} entries share this secret path"))
+            problems.append(
+                (f"{service}/{key}", "duplicate-path", f"{count} entries share this secret path")
+            )
     if problems:
         raise CatalogError(problems)
     return Catalog(entries=tuple(entries))

@@ -1,4 +1,5 @@
-"""The Pulumi program: read and validate the stack's settings, then wire the backend components.
+"""The Pulumi program: read and validate the stack's settings, compute the estate, and let every
+enabled backend declare its resources.
 
 Settings are validated before anything is registered: a stack with bad settings registers nothing
 and fails with one message naming every bad key.
@@ -12,7 +13,9 @@ from typing import Any
 import pulumi
 from pulumi.runtime import config as runtime_config
 
+from infra import backends
 from infra.catalog import Catalog, default_catalog, load_catalog
+from infra.estate import Estate, build_estate
 from infra.settings import StackSettings, parse_settings
 
 
@@ -29,28 +32,19 @@ def load_settings(catalog: Catalog | None = None) -> StackSettings:
     return parse_settings(raw, secret_keys=secret_keys, catalog=catalog)
 
 
-def build(settings: StackSettings, catalog: Catalog) -> None:
-    """Register every component the settings enable."""
-    from infra.aws.components import AwsSecrets
-
-    if "aws" in settings.backends:
-        aws = AwsSecrets("aws", catalog, settings)
-        pulumi.export(
-            "aws",
-            {
-                "keyArn": aws.key.key.arn,
-                "secretCount": len(aws.store.secrets),
-                "rotatedSecrets": sorted(aws.rotation.rotations) if aws.rotation else [],
-                "rotationTopicArn": aws.rotation.topic.arn if aws.rotation else None,
-            },
-        )
-        # Revoked secrets (name -> ARN), so the incident is visible in `pulumi stack output`.
-        pulumi.export("revokedSecrets", aws.revoked)
-    pulumi.export("environment", settings.environment.value)
+def build(settings: StackSettings, estate: Estate) -> None:
+    """Register every enabled backend's component and export what each holds."""
+    for backend, block in backends.enabled(settings):
+        component = backend.deploy(backend.name, estate, block)
+        pulumi.export(backend.name, component.exports)
+    # Revoked secrets, so the incident is visible in `pulumi stack output`.
+    pulumi.export("revokedSecrets", [s.name for s in estate.revoked])
+    pulumi.export("environment", estate.environment.value)
 
 
 def main(catalog_path: Path | None = None) -> None:
     """Entry point used by ``infra/__main__.py`` (pulumi up) and by ``nt-secrets plan``
     (which may point it at another catalog file to try a change offline)."""
     catalog = load_catalog(catalog_path) if catalog_path is not None else default_catalog()
-    build(load_settings(catalog), catalog)
+    settings = load_settings(catalog)
+    build(settings, build_estate(catalog, settings))

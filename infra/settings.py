@@ -4,6 +4,11 @@ Pure data (no Pulumi imports): the program hands in the raw config map, so the s
 under ``pulumi up``, in ``nt-secrets plan`` and in tests. Every problem is collected first and
 reported in one :class:`SettingsError` that names each bad key, so nothing is registered from a
 half-valid stack.
+
+Only what every backend shares lives here (environment, revocation, rotation schedule, the
+databases and Redis server generated values point at, notifications, protection). Each backend
+reads its own block, ``neural-trader-secrets:<backend>`` (``aws: {region, accountId, principals,
+buckets}``), validated by the backend's own settings model (``infra/backends/<name>/``).
 """
 
 from __future__ import annotations
@@ -32,13 +37,9 @@ from infra.catalog import (
     RotationStrategy,
     default_catalog,
 )
-from infra.rotation import contract
 
 PROJECT = "neural-trader-secrets"
 NAMESPACE = PROJECT + ":"
-
-Backend = Literal["aws", "gcp", "azure", "vault", "kubernetes"]
-IMPLEMENTED_BACKENDS: frozenset[str] = frozenset({"aws"})
 
 RoleName = Literal["backtest", "live-trading", "developer", "trader", "admin", "auditor"]
 ROLE_NAMES: tuple[RoleName, ...] = (
@@ -50,29 +51,25 @@ ROLE_NAMES: tuple[RoleName, ...] = (
     "auditor",
 )
 
-ACCOUNT_RE = re.compile(r"^\d{12}$")
-REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
-PRINCIPAL_ARN_RE = re.compile(
-    r"^arn:aws[a-z-]*:(iam|sts)::\d{12}:(root|role/[\w+=,.@/-]+|user/[\w+=,.@/-]+|"
-    r"assumed-role/[\w+=,.@/-]+)$"
-)
-SERVICE_PRINCIPAL_RE = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)*\.amazonaws\.com$")
-FEDERATED_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/[\w./-]+$")
-BUCKET_RE = re.compile(r"^(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+#: Settings that moved into a backend's block (``neural-trader-secrets:<backend>``).
+MOVED_TO_BACKEND: Mapping[str, str] = {
+    "region": "aws",
+    "accountId": "aws",
+    "principals": "aws",
+    "buckets": "aws",
+}
+
+BACKEND_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 HOST_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")
 IDENT_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-# A Secrets Manager secret ARN (name plus the 6-character suffix AWS appends).
-SECRET_ARN_RE = re.compile(
-    r"^arn:aws[a-z-]*:secretsmanager:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):secret:"
-    r"[A-Za-z0-9/_+=.@!-]+-[A-Za-z0-9]{6}$"
-)
-# What AWS accepts in a tag value (Secrets Manager tags carry the rotation settings to the Lambda).
-TAG_VALUE_RE = re.compile(r"^[\w\s+=.:/@-]{0,256}$")
 REDIS_USER_RE = re.compile(r"^[A-Za-z0-9_.@-]{1,128}$")
+# A reference to a secret held by the store that rotates (an ARN for AWS, a path for Vault): no
+# whitespace, no control characters. The rotating backend checks its form (infra/backends/*).
+SECRET_REF_RE = re.compile(r"^\S{1,2048}$")
 
 
-def _matching(pattern: re.Pattern[str], what: str) -> AfterValidator:
+def matching(pattern: re.Pattern[str], what: str) -> AfterValidator:
     """A validator that accepts only values matching ``pattern``, naming ``what`` otherwise."""
 
     def check(value: str) -> str:
@@ -83,14 +80,12 @@ def _matching(pattern: re.Pattern[str], what: str) -> AfterValidator:
     return AfterValidator(check)
 
 
-Host = Annotated[str, _matching(HOST_RE, "a host name")]
-PgIdentifier = Annotated[str, _matching(IDENT_RE, "a PostgreSQL identifier (lowercase, digits, _)")]
-RedisUser = Annotated[str, _matching(REDIS_USER_RE, "a Redis ACL user name (A-Za-z0-9_.@-)")]
-BucketName = Annotated[str, _matching(BUCKET_RE, "a valid S3 bucket name")]
-Email = Annotated[str, _matching(EMAIL_RE, "an e-mail address")]
-Region = Annotated[str, _matching(REGION_RE, "an AWS region name")]
-AccountId = Annotated[str, _matching(ACCOUNT_RE, "a 12-digit AWS account id")]
+Host = Annotated[str, matching(HOST_RE, "a host name")]
+PgIdentifier = Annotated[str, matching(IDENT_RE, "a PostgreSQL identifier (lowercase, digits, _)")]
+RedisUser = Annotated[str, matching(REDIS_USER_RE, "a Redis ACL user name (A-Za-z0-9_.@-)")]
+Email = Annotated[str, matching(EMAIL_RE, "an e-mail address")]
 Port = Annotated[int, Field(ge=1, le=65535)]
+SecretRef = Annotated[str, matching(SECRET_REF_RE, "a secret reference (no spaces)")]
 
 
 class SettingsError(ValueError):
@@ -102,96 +97,13 @@ class SettingsError(ValueError):
         super().__init__("invalid stack settings:\n" + "\n".join(lines))
 
 
-class _Model(BaseModel):
+class Model(BaseModel):
+    """Base of every settings model: unknown keys refused, immutable, aliases accepted."""
+
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
-def _principal(value: str) -> str:
-    if value == "*" or "*" in value:
-        raise ValueError(f"{value!r}: wildcard principals are not allowed")
-    if FEDERATED_RE.fullmatch(value):
-        raise ValueError(
-            f"{value!r}: an OIDC provider needs the subjects it may assume the role for: "
-            "{provider: <arn>, subjects: [system:serviceaccount:<namespace>:<name>]}"
-        )
-    if not (PRINCIPAL_ARN_RE.fullmatch(value) or SERVICE_PRINCIPAL_RE.fullmatch(value)):
-        raise ValueError(
-            f"{value!r} is not an IAM principal ARN or a service principal (*.amazonaws.com)"
-        )
-    return value
-
-
-class OidcPrincipal(_Model):
-    """A workload identity: an OIDC provider (EKS IRSA, GitHub Actions...) and the exact subjects
-    (service accounts, repositories) that may assume the role through it."""
-
-    provider: Annotated[str, _matching(FEDERATED_RE, "an IAM OIDC provider ARN")]
-    subjects: Annotated[tuple[str, ...], Field(min_length=1)]
-    audience: str = "sts.amazonaws.com"
-
-    @field_validator("subjects")
-    @classmethod
-    def _subjects(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        for subject in v:
-            if not subject or "*" in subject or "?" in subject:
-                raise ValueError(f"{subject!r}: subjects must be exact (no wildcards)")
-        return v
-
-    @property
-    def issuer(self) -> str:
-        return self.provider.split(":oidc-provider/", 1)[1]
-
-
-Principal = Annotated[str, Field(min_length=1)] | OidcPrincipal
-
-
-class RolePrincipals(_Model):
-    """Who may assume each role (trust policies)."""
-
-    backtest: tuple[Principal, ...] = ()
-    live_trading: tuple[Principal, ...] = Field(default=(), alias="live-trading")
-    developer: tuple[Principal, ...] = ()
-    trader: tuple[Principal, ...] = ()
-    admin: tuple[Principal, ...] = ()
-    auditor: tuple[Principal, ...] = ()
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _check(cls, values: tuple[str | OidcPrincipal, ...]) -> tuple[str | OidcPrincipal, ...]:
-        for v in values:
-            if isinstance(v, str):
-                _principal(v)
-        if len(set(values)) != len(values):
-            raise ValueError("duplicate principal")
-        return values
-
-    def for_role(self, role: RoleName) -> tuple[str | OidcPrincipal, ...]:
-        attr: str = role.replace("-", "_")
-        value: tuple[str | OidcPrincipal, ...] = getattr(self, attr)
-        return value
-
-
-def _secret_arn(value: str) -> str:
-    if not SECRET_ARN_RE.fullmatch(value):
-        raise ValueError(
-            f"{value!r} is not a Secrets Manager secret ARN "
-            "(arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 chars>)"
-        )
-    if not TAG_VALUE_RE.fullmatch(value):
-        # It travels to the Lambda as a tag (rotation-master-secret), and tag values cannot hold
-        # '!' (the RDS-managed "rds!cluster-..." secrets): copy such credentials to a secret
-        # whose name tags can carry.
-        raise ValueError(
-            f"{value!r} cannot be a tag value (letters, digits, spaces and _.:/=+-@ only); "
-            "name a master secret without '!'"
-        )
-    return value
-
-
-SecretArn = Annotated[str, AfterValidator(_secret_arn)]
-
-
-class Database(_Model):
+class Database(Model):
     """Where a generated PostgreSQL URL points (its password is generated)."""
 
     host: Host
@@ -199,44 +111,35 @@ class Database(_Model):
     database: PgIdentifier
     username: PgIdentifier
     sslmode: Literal["disable", "prefer", "require", "verify-ca", "verify-full"] = "require"
-    # ARN of the admin secret ({"username", "password"}) postgres-alternating-users rotation uses.
-    master_secret: SecretArn | None = Field(default=None, alias="masterSecret")
+    # The admin secret ({"username", "password"}) postgres-alternating-users rotation uses, as the
+    # rotating store names it (AWS: the secret's ARN).
+    master_secret: SecretRef | None = Field(default=None, alias="masterSecret")
 
 
-class Redis(_Model):
+class Redis(Model):
     """The Redis server whose ACL user REDIS_PASSWORD belongs to (redis-acl rotation)."""
 
     host: Host
     port: Port = 6379
     username: RedisUser
     tls: bool = True
-    # ARN of the admin secret ({"username", "password"}, a user with +acl) the rotation uses.
-    master_secret: SecretArn = Field(alias="masterSecret")
+    # The admin secret ({"username", "password"}, a user with +acl) the rotation uses.
+    master_secret: SecretRef = Field(alias="masterSecret")
 
     @property
     def endpoint(self) -> str:
         return f"{self.host}:{self.port}"
 
 
-class Buckets(_Model):
-    market_data: BucketName = Field(alias="marketData")
-    artifacts: BucketName
-    logs: BucketName
-    audit: BucketName
-
-
-class Notifications(_Model):
+class Notifications(Model):
     emails: tuple[Email, ...] = ()
 
 
-class StackSettings(_Model):
-    """Validated settings of one stack."""
+class StackSettings(Model):
+    """Validated settings of one stack: the neutral part, plus each enabled backend's own block."""
 
     environment: Environment
-    backends: tuple[Backend, ...] = ("aws",)
-    region: Region
-    account_id: AccountId = Field(alias="accountId")
-    principals: RolePrincipals = RolePrincipals()
+    backends: tuple[str, ...] = ("aws",)
     recovery_window_days: Annotated[int, Field(ge=7, le=30)] | None = Field(
         default=None, alias="recoveryWindowDays"
     )
@@ -244,7 +147,6 @@ class StackSettings(_Model):
         default_factory=dict, alias="rotationOverrides"
     )
     revoked: tuple[str, ...] = ()
-    buckets: Buckets | None = None
     databases: Mapping[str, Database] = Field(default_factory=dict)
     redis: Redis | None = None
     notifications: Notifications = Notifications()
@@ -253,6 +155,8 @@ class StackSettings(_Model):
     # Catalog names of third-party secrets whose values the stack config carries (set by the loader
     # from `pulumi config set --secret neural-trader-secrets:<NAME>`); never the values themselves.
     supplied_values: tuple[str, ...] = Field(default=(), alias="suppliedValues")
+    # Each enabled backend's validated settings block (set by the loader).
+    backend_settings: Mapping[str, BaseModel] = Field(default_factory=dict, alias="backendSettings")
 
     @field_validator("backends")
     @classmethod
@@ -261,6 +165,9 @@ class StackSettings(_Model):
             raise ValueError("enable at least one backend")
         if len(set(v)) != len(v):
             raise ValueError("duplicate backend")
+        for name in v:
+            if not BACKEND_NAME_RE.fullmatch(name):
+                raise ValueError(f"{name!r} is not a backend name")
         return v
 
     @model_validator(mode="after")
@@ -296,20 +203,6 @@ class StackSettings(_Model):
     def audit_trail_enabled(self) -> bool:
         return self.audit_trail if self.audit_trail is not None else self.is_production
 
-    @property
-    def bucket_names(self) -> Buckets:
-        if self.buckets is not None:
-            return self.buckets
-        env = self.environment.value
-        return Buckets.model_validate(
-            {
-                "marketData": f"neural-trader-{env}-market-data",
-                "artifacts": f"neural-trader-{env}-artifacts",
-                "logs": f"neural-trader-{env}-logs",
-                "audit": f"neural-trader-{env}-audit-{self.account_id}",
-            }
-        )
-
     def rotation_days(self, entry: CatalogEntry) -> int:
         """The rotation period of a secret: its class maximum, or a (shorter) stack override."""
         assert entry.rotation is not None
@@ -319,49 +212,21 @@ class StackSettings(_Model):
                 candidates.append(self.rotation_overrides[key])
         return min(candidates)
 
-    def rotation_tags(self, entry: CatalogEntry) -> dict[str, str]:
-        """The tags the rotation Lambda reads for ``entry`` (infra/rotation/contract.py), beyond
-        ``rotation-strategy``: the master secret and Redis endpoint its strategy needs, and the
-        provider named in a third-party "rotation due" notice. Validated settings guarantee
-        every required value exists (``_cross_check``)."""
-        tags: dict[str, str] = {}
-        strategy = entry.strategy
-        if strategy is RotationStrategy.THIRD_PARTY_MANUAL:
-            tags[contract.TAG_PROVIDER] = entry.service
-        if strategy in (
-            RotationStrategy.POSTGRES_ALTERNATING_USERS,
-            RotationStrategy.POSTGRES_SINGLE_USER,
-        ):
-            db = self.databases.get(entry.name)
-            if db is not None and db.master_secret is not None:
-                tags[contract.TAG_MASTER_SECRET] = db.master_secret
-        if strategy is RotationStrategy.REDIS_ACL and self.redis is not None:
-            tags[contract.TAG_MASTER_SECRET] = self.redis.master_secret
-            tags[contract.TAG_REDIS_ENDPOINT] = self.redis.endpoint
-            tags[contract.TAG_REDIS_USER] = self.redis.username
-            tags[contract.TAG_REDIS_TLS] = "true" if self.redis.tls else "false"
-        return tags
-
-    def master_secrets(self, entries: Iterable[CatalogEntry]) -> tuple[str, ...]:
-        """ARNs of the admin secrets the rotation of ``entries`` reads (sorted, unique)."""
-        return tuple(
-            sorted(
-                {
-                    tags[contract.TAG_MASTER_SECRET]
-                    for tags in (self.rotation_tags(e) for e in entries if e.rotatable)
-                    if contract.TAG_MASTER_SECRET in tags
-                }
-            )
-        )
+    def backend(self, name: str) -> BaseModel:
+        """The validated settings block of an enabled backend."""
+        return self.backend_settings[name]
 
 
-# Keys of the raw config that are not settings fields but are understood by the loader.
+# Keys of the raw config that are settings fields (backend blocks and secret values are handled
+# by the loader).
 _SETTINGS_KEYS = {
-    (f.alias or name) for name, f in StackSettings.model_fields.items() if name != "supplied_values"
+    (f.alias or name)
+    for name, f in StackSettings.model_fields.items()
+    if name not in ("supplied_values", "backend_settings")
 }
 
 
-def _decode(raw: Any) -> Any:
+def decode(raw: Any) -> Any:
     """Pulumi hands structured config to programs as JSON strings; scalars stay strings (pydantic
     converts numbers and booleans where a field asks for them)."""
     if isinstance(raw, str):
@@ -374,11 +239,21 @@ def _decode(raw: Any) -> Any:
     return raw
 
 
+def validation_problems(exc: ValidationError, prefix: str) -> list[tuple[str, str]]:
+    """One ``(key, reason)`` per pydantic error, keys prefixed (``neural-trader-secrets:aws.``)."""
+    problems = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"])
+        key = f"{prefix}{loc}" if loc else prefix.rstrip(".") or f"{NAMESPACE}(settings)"
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "missing":
+            msg = "required"
+        problems.append((key, msg))
+    return problems
+
+
 def _cross_check(settings: StackSettings, catalog: Catalog) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
-    for backend in settings.backends:
-        if backend not in IMPLEMENTED_BACKENDS:
-            problems.append((f"{NAMESPACE}backends", f"backend '{backend}' is not implemented yet"))
     names = set(catalog.names)
     stored = {e.name for e in catalog.stored_in(settings.environment)}
     classes = {c.value for c in RotationClass}
@@ -457,39 +332,6 @@ def _cross_check(settings: StackSettings, catalog: Catalog) -> list[tuple[str, s
         problems.append(
             (f"{NAMESPACE}redis", f"no redis-acl secret is stored in {settings.environment.value}")
         )
-    masters = [
-        (f"databases.{name}.masterSecret", db.master_secret)
-        for name, db in settings.databases.items()
-    ]
-    if settings.redis is not None:
-        masters.append(("redis.masterSecret", settings.redis.master_secret))
-    for key, arn in masters:
-        match = SECRET_ARN_RE.fullmatch(arn or "")
-        if match and (match["region"], match["account"]) != (
-            settings.region,
-            settings.account_id,
-        ):
-            problems.append(
-                (
-                    f"{NAMESPACE}{key}",
-                    f"must be a secret of this stack's account {settings.account_id} "
-                    f"in {settings.region}",
-                )
-            )
-    if not problems:
-        # Whatever the rules above missed: every rotatable secret gets the tags its strategy needs.
-        for entry in stored_entries:
-            if not entry.rotatable or entry.strategy is None:
-                continue
-            missing = contract.missing_tags(entry.strategy, settings.rotation_tags(entry))
-            if missing:
-                problems.append(
-                    (
-                        f"{NAMESPACE}(rotation of {entry.name})",
-                        f"{entry.strategy.value} rotation needs tags {', '.join(missing)}; "
-                        "no setting provides them",
-                    )
-                )
     return problems
 
 
@@ -503,18 +345,34 @@ def parse_settings(
 
     Keys of other namespaces (``aws:region``, ...) are left to their providers. A key named after a
     catalog entry carries that secret's value: it must be a secret (``--secret``) third-party entry.
+    A key named after a backend is that backend's settings block, validated by the backend.
     """
+    from infra.backends import PLANNED_BACKENDS, registry
+
+    backends = registry()
     catalog = catalog or default_catalog()
     secret_set = set(secret_keys)
     problems: list[tuple[str, str]] = []
     values: dict[str, Any] = {}
+    blocks: dict[str, Any] = {}
     supplied: list[str] = []
     for full_key, raw in config.items():
         if not full_key.startswith(NAMESPACE):
             continue
         key = full_key[len(NAMESPACE) :]
         if key in _SETTINGS_KEYS:
-            values[key] = _decode(raw)
+            values[key] = decode(raw)
+            continue
+        if key in backends or key in PLANNED_BACKENDS:
+            blocks[key] = decode(raw)
+            continue
+        if key in MOVED_TO_BACKEND:
+            problems.append(
+                (
+                    full_key,
+                    f"moved to {NAMESPACE}{MOVED_TO_BACKEND[key]}.{key} (the backend's block)",
+                )
+            )
             continue
         if key in catalog.names:
             entry = catalog.get(key)
@@ -540,16 +398,42 @@ def parse_settings(
     try:
         settings = StackSettings.model_validate(values)
     except ValidationError as exc:
-        for err in exc.errors():
-            loc = ".".join(str(p) for p in err["loc"])
-            key = f"{NAMESPACE}{loc}" if loc else f"{NAMESPACE}(settings)"
-            msg = err["msg"].removeprefix("Value error, ")
-            if err["type"] == "missing":
-                msg = "required"
-            problems.append((key, msg))
-    if settings is not None:
-        problems.extend(_cross_check(settings, catalog))
+        problems.extend(validation_problems(exc, NAMESPACE))
+    if settings is None:
+        raise SettingsError(problems)
+    parsed: dict[str, BaseModel] = {}
+    for name in settings.backends:
+        backend = backends.get(name)
+        if backend is None:
+            reason = (
+                f"backend '{name}' is not implemented yet"
+                if name in PLANNED_BACKENDS
+                else f"unknown backend '{name}' (available: {', '.join(sorted(backends))})"
+            )
+            problems.append((f"{NAMESPACE}backends", reason))
+            continue
+        prefix = f"{NAMESPACE}{name}."
+        try:
+            parsed[name] = backend.settings_model.model_validate(blocks.get(name) or {})
+        except ValidationError as exc:
+            problems.extend(validation_problems(exc, prefix))
+    for name in sorted(set(blocks) - set(settings.backends)):
+        problems.append(
+            (
+                f"{NAMESPACE}{name}",
+                f"settings for backend '{name}', which `backends` does not enable",
+            )
+        )
+    settings = settings.model_copy(update={"backend_settings": parsed})
+    problems.extend(_cross_check(settings, catalog))
+    for name, block in parsed.items():
+        problems.extend(backends[name].check(settings, block))
+    if not problems:
+        # Whatever the rules above missed: every rotated secret gets the parameters its strategy
+        # needs from these settings.
+        from infra.estate import rotation_problems
+
+        problems.extend(rotation_problems(catalog, settings))
     if problems:
         raise SettingsError(problems)
-    assert settings is not None
     return settings

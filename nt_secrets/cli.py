@@ -101,6 +101,7 @@ def evaluate(args: argparse.Namespace) -> tuple[Capture, list[Violation]]:
     from nt_secrets.lint import lint_stack_file
     from nt_secrets.plan import plan_stack, records
     from policies.runner import PolicyConfigError, run
+    from policies.stack import with_catalog
 
     config_doc = _policy_config(args)
     project_dir = Path(args.project_dir)
@@ -111,6 +112,9 @@ def evaluate(args: argparse.Namespace) -> tuple[Capture, list[Violation]]:
             violations = lint_stack_file(stack_config)
             catalog_path = Path(args.catalog) if getattr(args, "catalog", None) else None
             _config, capture = plan_stack(args.stack, project_dir, catalog_path=catalog_path)
+            if catalog_path is not None:
+                # The stack policies judge against the catalog the stack was planned with.
+                config_doc = with_catalog(config_doc, catalog_path)
             violations += run(records(capture), config=config_doc).violations
     except (*BAD_INPUT, PolicyConfigError) as exc:
         _fail(str(exc))
@@ -250,7 +254,8 @@ def render_env_template(environment: Environment) -> str:
             lines.append(f"# {e.name}: not used. {e.replaced_by}.")
             continue
         if e.stored:
-            lines.append(f"# {e.description}{note}. Secret: {e.aws_name(environment)}")
+            where = f"{e.service}/{e.key}"
+            lines.append(f"# {e.description}{note}. Secret: {where} in the secret manager")
             lines.append(f"{e.name}=${{{e.name}}}")
         else:
             lines.append(f"# {e.description}{note}")
@@ -369,26 +374,29 @@ def resolve_rotation_target(secret: str, stack: str | None, project_dir: Path) -
 
     Raises ValueError (bad input) with a message naming the secret or the stack key at fault.
     """
+    from infra.backends.aws import aws_settings
+    from infra.backends.aws.naming import secret_name
+
     arn = SECRET_ARN_RE.fullmatch(secret)
     settings = None
     if stack is not None:
         config = read_stack(project_dir, stack)
         settings = parse_settings(config.config, secret_keys=config.secret_keys)
+        if "aws" not in settings.backends:
+            raise ValueError(f"stack {stack} does not enable the aws backend (rotation runs there)")
     if arn:
-        if settings is not None and (arn["region"], arn["account"]) != (
-            settings.region,
-            settings.account_id,
-        ):
-            raise ValueError(
-                f"{secret} is not in stack {stack}'s account {settings.account_id} "
-                f"({settings.region})"
-            )
+        if settings is not None:
+            aws = aws_settings(settings)
+            if (arn["region"], arn["account"]) != (aws.region, aws.account_id):
+                raise ValueError(
+                    f"{secret} is not in stack {stack}'s account {aws.account_id} ({aws.region})"
+                )
         return RotationTarget(secret, arn["region"], secret)
     if settings is None:
         raise ValueError(f"{secret}: give --stack to resolve a name (or pass the secret's ARN)")
     env = settings.environment
     catalog = default_catalog()
-    by_path = {e.aws_name(env): e for e in catalog.stored_in(env)}
+    by_path = {secret_name(e, env): e for e in catalog.stored_in(env)}
     if ENV_VAR_RE.fullmatch(secret):
         if secret not in catalog.names:
             raise ValueError(f"{secret} is not in the secret catalog (`nt-secrets catalog`)")
@@ -406,8 +414,8 @@ def resolve_rotation_target(secret: str, stack: str | None, project_dir: Path) -
         )
     if not entry.rotatable:
         raise ValueError(f"{entry.name} has no rotation configured in the catalog")
-    name = entry.aws_name(env)
-    return RotationTarget(name, settings.region, f"{entry.name} ({name})")
+    name = secret_name(entry, env)
+    return RotationTarget(name, aws_settings(settings).region, f"{entry.name} ({name})")
 
 
 def cmd_rotate(args: argparse.Namespace) -> int:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from infra.catalog import load_catalog
+from infra.settings import decode
 from nt_secrets.capture import Capture, capture_program
 from nt_secrets.stackfile import StackConfig, read_stack
 from policies.model import ResourceRecord
@@ -32,9 +33,12 @@ def plan_stack(
     config = read_stack(project_dir, stack)
     from infra.program import main
 
-    ns = config.project + ":"
-    region = config.config.get(ns + "region") or config.config.get("aws:region") or "us-east-1"
-    account = config.config.get(ns + "accountId") or "123456789012"
+    # The mocks make up ARNs in the AWS block's account and region (any string works for the
+    # others; a malformed block is reported by the settings validation, not here).
+    block = decode(config.config.get(config.project + ":aws"))
+    block = block if isinstance(block, dict) else {}
+    region = str(block.get("region") or config.config.get("aws:region") or "us-east-1")
+    account = str(block.get("accountId") or "123456789012")
     if catalog_path is not None:
         load_catalog(catalog_path)  # fail on a broken catalog before anything runs
 

@@ -36,6 +36,7 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UnknownValueError
 
+from infra.vocabulary import TAG_ENVIRONMENT
 from policies.model import UNKNOWN, Category, Enforcement, PolicyInfo, ResourceRecord
 from policies.model import Severity as ModelSeverity
 
@@ -212,7 +213,7 @@ class Resource:
 
     def in_production(self) -> bool:
         """Tagged with an environment the policy's config calls production."""
-        return self.tags().get("environment") in production_environments(self.config)
+        return self.tags().get(TAG_ENVIRONMENT) in production_environments(self.config)
 
     def is_secret(self, path: str) -> bool | None:
         """Offline: whether the value at ``path`` (or an enclosing value) was secret-marked.

@@ -1,133 +1,124 @@
 """Stack policies that judge the estate against the catalog: every secret the environment needs is
-stored, readable by someone and rotated; only Admin reads both paper and live secrets.
+stored in every store the stack uses, readable by someone and rotated; only Admin reads both paper
+and live secrets.
 
-They read the catalog (pure data, the bottom layer) and the resources, never the program.
+They read each store through its extractor (``policies/stores/``) and the catalog (pure data, the
+bottom layer) named by the policy config, never the program. ``nt-secrets plan --catalog X`` passes
+the catalog it planned with; under the Pulumi engine the default is the project's catalog file.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from functools import cache
+from pathlib import Path
 from typing import Any
 
-from infra.catalog import Environment, default_catalog
-from policies.aws.secretsmanager import ROTATION, SECRET_TYPE, rotations_by_secret
+from infra.catalog import CATALOG_PATH, Catalog, CatalogError, Environment, load_catalog
+from infra.vocabulary import NONE
 from policies.framework import PackPolicy, Resource, Spec, matches_any, stack_policy
-from policies.lib.iam import expand_action
-from policies.model import UNKNOWN, Category, Severity
+from policies.model import Category, Severity
+from policies.stores import Access, StoredSecret, extractors, resource_types
 
-ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
-
-
-def _environment(resources: Sequence[Resource]) -> Environment | None:
-    for r in resources:
-        if r.type == SECRET_TYPE:
-            try:
-                return Environment(r.tags().get("environment", ""))
-            except ValueError:
-                continue
-    return None
+#: The coverage policy's tunable naming the catalog file the stack was planned with.
+CATALOG_KEY = "catalogPath"
 
 
-def _statements(doc: Any) -> Iterator[dict[str, Any]]:
-    try:
-        parsed = json.loads(doc) if isinstance(doc, str) else doc
-    except json.JSONDecodeError:
-        return
-    if not isinstance(parsed, dict):
-        return
-    st = parsed.get("Statement", [])
-    for s in st if isinstance(st, list) else [st]:
-        if isinstance(s, dict):
-            yield s
+@cache
+def _catalog(path: str) -> Catalog:
+    return load_catalog(Path(path)) if path else load_catalog(CATALOG_PATH)
 
 
-def _as_list(v: Any) -> list[Any]:
-    return v if isinstance(v, list) else [v]
+def catalog_from(config: Mapping[str, Any]) -> Catalog:
+    """The catalog the policy config names; CatalogError if it cannot be read."""
+    return _catalog(str(config.get(CATALOG_KEY) or ""))
 
 
-def readable_secret_names(doc: Any) -> set[str] | None:
-    """Secret names an identity document allows GetSecretValue on (None if it is unknown)."""
-    if doc == UNKNOWN:
-        return None
-    names: set[str] = set()
-    for st in _statements(doc):
-        if st.get("Effect") != "Allow":
-            continue
-        # The analyzer's own expansion (wildcards inside names, any case), not a second grammar.
-        granted = {a for p in _as_list(st.get("Action", [])) for a in expand_action(str(p))}
-        if "secretsmanager:getsecretvalue" not in granted:
-            continue
-        for res in _as_list(st.get("Resource", [])):
-            res = str(res)
-            if ":secret:" in res:
-                names.add(res.split(":secret:", 1)[1])
-            elif res == "*":
-                names.add("*")
-    return names
-
-
-def _reads(pattern: str, secret_name: str) -> bool:
-    """Does a Resource entry (after ':secret:') cover a secret name (with AWS's 6-char suffix)?"""
-    if pattern == "*":
-        return True
-    if "*" in pattern or "?" in pattern:
-        return matches_any(secret_name + "-AbCdEf", [pattern])
-    return pattern.rsplit("-", 1)[0] == secret_name or pattern == secret_name
-
-
-def _role_reads(resources: Sequence[Resource]) -> dict[str, set[str]] | None:
-    """Role name -> secret-name patterns it can read; None if any policy is unknown (preview)."""
-    by_urn = {r.urn: r for r in resources}
-    out: dict[str, set[str]] = {}
-    for r in resources:
-        if r.type != ROLE_POLICY:
-            continue
-        names = readable_secret_names(r.get("policy"))
-        if names is None:
-            return None
-        parent = by_urn.get(r.parent or "")
-        role = str(parent.get("name") or parent.name) if parent is not None else str(r.get("role"))
-        out.setdefault(role, set()).update(names)
+def with_catalog(document: Mapping[str, Any] | None, path: Path) -> dict[str, Any]:
+    """A policy pack config that also tells the coverage policy which catalog the stack was
+    planned with (whatever else the document says about that policy is kept)."""
+    out = dict(document or {})
+    entry = out.get(COVERAGE.id)
+    value = str(path.resolve())
+    if isinstance(entry, str):
+        out[COVERAGE.id] = {"enforcementLevel": entry, CATALOG_KEY: value}
+    elif isinstance(entry, Mapping):
+        out[COVERAGE.id] = {**entry, CATALOG_KEY: value}
+    else:
+        out[COVERAGE.id] = {CATALOG_KEY: value}
     return out
+
+
+def _stored(resources: Sequence[Resource]) -> list[StoredSecret]:
+    return [s for e in extractors() for s in e.secrets(resources)]
+
+
+def _access(resources: Sequence[Resource], secrets: Sequence[StoredSecret]) -> Access:
+    access = Access()
+    for e in extractors():
+        access.merge(e.access(resources, secrets))
+    return access
+
+
+def _environment(secrets: Sequence[StoredSecret]) -> Environment | None:
+    for s in secrets:
+        try:
+            return Environment(s.environment or "")
+        except ValueError:
+            continue
+    return None
 
 
 COVERAGE = Spec(
     id="nt-stack-catalog-coverage",
-    description="Every secret the catalog lists for the stack's environment has a store, at least "
-    "one reader and, where rotatable, a rotation",
+    description="Every secret the catalog lists for the stack's environment has a store in each "
+    "backend the stack uses, at least one reader and, where rotatable, a rotation",
     severity=Severity.HIGH,
     category=Category.ROTATION,
     remediation="Add the missing secret/reader/rotation through the catalog (infra/catalog.yaml) "
     "and the access model; never by hand.",
-    resource_types=(SECRET_TYPE, ROTATION, ROLE_POLICY),
+    resource_types=resource_types(),
+    config={
+        CATALOG_KEY: {
+            "type": "string",
+            "default": "",
+            "description": "the catalog file the stack was planned with (empty: the project's "
+            "infra/catalog.yaml); `nt-secrets plan --catalog` sets it",
+        },
+    },
 )
 
 
 def _coverage(
     resources: Sequence[Resource], config: Any, report: Callable[[str, str | None], None]
 ) -> None:
-    del config
-    env = _environment(resources)
+    secrets = _stored(resources)
+    env = _environment(secrets)
     if env is None:
         return
-    stored = {r.tags().get("catalog-name"): r for r in resources if r.type == SECRET_TYPE}
-    rotated = rotations_by_secret(resources)
-    reads = _role_reads(resources)
-    for entry in default_catalog().stored_in(env):
-        secret = stored.get(entry.name)
-        if secret is None:
-            report(f"{entry.name}: no secret stored for {env.value}", None)
-            continue
-        name = str(secret.get("name"))
-        if reads is not None and not any(_reads(p, name) for ps in reads.values() for p in ps):
-            report(f"{entry.name}: no role can read {name}", secret.urn)
-        # A secret tagged with its rotation class is judged by aws-secretsmanager-rotation-schedule.
-        untagged = secret.tags().get("rotation-class") in (None, "none")
-        if entry.rotatable and untagged and secret.urn not in rotated and name not in rotated:
-            report(
-                f"{entry.name}: rotatable ({entry.rotation}) but no rotation declared", secret.urn
-            )
+    try:
+        catalog = catalog_from(config)
+    except CatalogError as exc:
+        report(f"the catalog to judge the stack against cannot be read: {exc}", None)
+        return
+    reads = _access(resources, secrets)
+    readable = {urn for urns in reads.reads.values() for urn in urns}
+    for backend in sorted({s.backend for s in secrets}):
+        held = {s.catalog_name: s for s in secrets if s.backend == backend}
+        for entry in catalog.stored_in(env):
+            secret = held.get(entry.name)
+            if secret is None:
+                report(f"{entry.name}: no secret stored for {env.value} in {backend}", None)
+                continue
+            if reads.complete and secret.urn not in readable:
+                report(f"{entry.name}: no role can read {secret.name}", secret.urn)
+            # A secret labelled with its rotation class is judged by the store's schedule policy.
+            unlabelled = secret.rotation_class in (None, NONE)
+            if entry.rotatable and unlabelled and not secret.rotated:
+                report(
+                    f"{entry.name}: rotatable ({entry.rotation}) but no rotation declared",
+                    secret.urn,
+                )
 
 
 SEPARATION = Spec(
@@ -137,7 +128,7 @@ SEPARATION = Spec(
     severity=Severity.CRITICAL,
     category=Category.OVER_PERMISSIVE,
     remediation="Give paper (test) and live secrets to different roles; only the Admin role spans both.",
-    resource_types=(SECRET_TYPE, ROLE_POLICY),
+    resource_types=resource_types(),
     config={
         "allowedRoleNames": {
             "type": "array",
@@ -145,7 +136,6 @@ SEPARATION = Spec(
             "default": ["*-admin", "*-secret-rotation"],
             "description": "roles that may span paper and live: Admin and the rotation Lambda's role",
         },
-        "scopesTag": {"type": "string", "default": "access-scopes"},
         "paperRoleNames": {
             "type": "array",
             "items": {"type": "string"},
@@ -162,50 +152,44 @@ SEPARATION = Spec(
 )
 
 
+def _kind(secret: StoredSecret) -> str | None:
+    paper = bool(secret.scopes & {"paper", "test"})
+    live = "live" in secret.scopes
+    if live and not paper:
+        return "live"
+    if paper and not live:
+        return "paper"
+    return None
+
+
 def _separation(
     resources: Sequence[Resource], config: Any, report: Callable[[str, str | None], None]
 ) -> None:
     admins = list(config.get("allowedRoleNames") or ["*-admin", "*-secret-rotation"])
-    tag = str(config.get("scopesTag") or "access-scopes")
-    kinds: dict[str, str] = {}
-    for r in resources:
-        if r.type != SECRET_TYPE:
-            continue
-        scopes = set(r.tags().get(tag, "").split("+")) - {""}
-        if "live" in scopes and not scopes & {"paper", "test"}:
-            kinds[str(r.get("name"))] = "live"
-        elif scopes & {"paper", "test"} and "live" not in scopes:
-            kinds[str(r.get("name"))] = "paper"
-    reads = _role_reads(resources)
-    if reads is None:
-        return
     paper_roles = list(config.get("paperRoleNames") or ["*-backtest", "*-developer"])
     no_value_roles = list(config.get("noValueRoleNames") or ["*-auditor"])
-    secret_names = [str(r.get("name")) for r in resources if r.type == SECRET_TYPE]
-    for role, patterns in sorted(reads.items()):
-        readable = sorted(n for n in secret_names if any(_reads(p, n) for p in patterns))
-        if matches_any(role, no_value_roles) and (readable or "*" in patterns):
+    secrets = _stored(resources)
+    by_urn = {s.urn: s for s in secrets}
+    access = _access(resources, secrets)
+    if not access.complete:
+        return
+    for role, urns in sorted(access.reads.items()):
+        readable = sorted(by_urn[u].name for u in urns)
+        if matches_any(role, no_value_roles) and readable:
             report(
-                f"role {role} may read secret values ({', '.join(readable[:3]) or '*'}); it must see metadata only",
+                f"role {role} may read secret values ({', '.join(readable[:3])}); it must see metadata only",
                 None,
             )
-        if matches_any(role, paper_roles):
-            live = [n for n in readable if kinds.get(n) == "live"]
-            if live:
-                report(
-                    f"role {role} is paper/test-only but reads live secrets ({', '.join(live[:3])})",
-                    None,
-                )
+        live = sorted(by_urn[u].name for u in urns if _kind(by_urn[u]) == "live")
+        paper = sorted(by_urn[u].name for u in urns if _kind(by_urn[u]) == "paper")
+        if matches_any(role, paper_roles) and live:
+            report(
+                f"role {role} is paper/test-only but reads live secrets ({', '.join(live[:3])})",
+                None,
+            )
         if matches_any(role, admins):
             continue
-        seen = {kind for name, kind in kinds.items() if any(_reads(p, name) for p in patterns)}
-        if seen == {"live", "paper"}:
-            live = sorted(
-                n for n, k in kinds.items() if k == "live" and any(_reads(p, n) for p in patterns)
-            )
-            paper = sorted(
-                n for n, k in kinds.items() if k == "paper" and any(_reads(p, n) for p in patterns)
-            )
+        if live and paper:
             report(
                 f"role {role} reads paper secrets ({', '.join(paper[:3])}) and live secrets ({', '.join(live[:3])})",
                 None,

@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 
 from infra.access import ROLES, Action
+from infra.backends.aws import aws_settings
+from infra.backends.aws.naming import secret_name
 from infra.catalog import Environment, default_catalog
 from infra.settings import ROLE_NAMES, parse_settings
 from nt_secrets.capture import CANARY_PREFIX, REDACTED, Capture
@@ -59,7 +61,8 @@ def test_secret_paths_follow_the_scheme(stack: Capture) -> None:
 
 def test_every_secret_is_encrypted_with_the_environment_key(stack: Capture) -> None:
     (key,) = of_type(stack, "aws:kms/key:Key")
-    key_arn = f"arn:aws:kms:us-east-1:{read_stack(ROOT, stack.stack).config['neural-trader-secrets:accountId']}:key/"
+    account = aws_settings(parse_settings(read_stack(ROOT, stack.stack).config)).account_id
+    key_arn = f"arn:aws:kms:us-east-1:{account}:key/"
     assert key.raw_inputs["enableKeyRotation"] is True
     arns = {inputs["kmsKeyId"] for inputs in secret_by_entry(stack).values()}
     assert len(arns) == 1 and arns.pop().startswith(key_arn)
@@ -252,7 +255,7 @@ def test_every_role_secret_action_matches_the_access_model(stack_name: str) -> N
     }
     checked = 0
     for role in ROLE_NAMES:
-        role_arn = f"arn:aws:iam::{settings.account_id}:role/neural-trader-{env.value}-{role}"
+        role_arn = f"arn:aws:iam::{aws_settings(settings).account_id}:role/neural-trader-{env.value}-{role}"
         for entry in cat.stored_in(env):
             secret = secrets[entry.name]
             arn = secret.outputs["arn"]
@@ -262,14 +265,12 @@ def test_every_role_secret_action_matches_the_access_model(stack_name: str) -> N
                 allowed = identity_allows(
                     role_docs[role], action, arn
                 ) and not resource_policy_denies(
-                    policies[secret.urn], action, role_arn, settings.account_id
+                    policies[secret.urn], action, role_arn, aws_settings(settings).account_id
                 )
                 assert allowed == expected, f"{role} {action} {entry.name}: {allowed} != {expected}"
                 checked += 1
     # The rotation Lambda's role: exactly the rotation actions, on exactly the rotatable secrets.
-    rotation_arn = (
-        f"arn:aws:iam::{settings.account_id}:role/neural-trader-{env.value}-secret-rotation"
-    )
+    rotation_arn = f"arn:aws:iam::{aws_settings(settings).account_id}:role/neural-trader-{env.value}-secret-rotation"
     for entry in cat.stored_in(env):
         secret = secrets[entry.name]
         for action in ACTIONS:
@@ -277,7 +278,7 @@ def test_every_role_secret_action_matches_the_access_model(stack_name: str) -> N
             allowed = identity_allows(
                 rotation_doc, action, secret.outputs["arn"]
             ) and not resource_policy_denies(
-                policies[secret.urn], action, rotation_arn, settings.account_id
+                policies[secret.urn], action, rotation_arn, aws_settings(settings).account_id
             )
             assert allowed == expected, f"rotation {action} {entry.name}: {allowed} != {expected}"
             checked += 1
@@ -310,7 +311,9 @@ def test_backtest_role_reads_no_live_secret_and_writes_nothing(stack_name: str) 
         assert decrypt["Condition"]["StringLike"]["kms:EncryptionContext:SecretARN"]
     # Backtests read paper/test secrets: in development they do, in production there are none.
     assert bool(decrypts) == (stack_name == "dev")
-    live = {e.aws_name(env) for e in default_catalog().stored_in(env) if "live" in e.scopes_in(env)}
+    live = {
+        secret_name(e, env) for e in default_catalog().stored_in(env) if "live" in e.scopes_in(env)
+    }
     readable = {
         arn for st in statements(doc) for arn in as_list(st["Resource"]) if "secretsmanager" in arn
     }

@@ -10,7 +10,10 @@ from typing import Any
 
 import pytest
 
+from infra.backends.aws import aws_settings
+from infra.backends.aws.settings import TAG_VALUE_RE
 from infra.catalog import Environment, default_catalog, parse_catalog
+from infra.estate import build_estate
 from infra.program import main
 from infra.rotation.contract import (
     ENV_ROTATION_TOPIC_ARN,
@@ -24,7 +27,7 @@ from infra.rotation.contract import (
     RotationStrategy,
     missing_tags,
 )
-from infra.settings import TAG_VALUE_RE, SettingsError, StackSettings, parse_settings
+from infra.settings import SettingsError, StackSettings, parse_settings
 from nt_secrets.capture import REDACTED, Capture, CapturedResource, capture_program
 from nt_secrets.stackfile import SECURE_PLACEHOLDER, read_stack
 
@@ -177,7 +180,7 @@ def test_rotation_role_grants_exactly_the_rotation_actions(stack: Capture) -> No
 
     entries = [e for e in default_catalog().stored_in(env) if e.rotatable]
     rotated = sorted(secrets_of(stack)[e.name].outputs["arn"] for e in entries)
-    masters = sorted(settings.master_secrets(entries))
+    masters = sorted(build_estate(default_catalog(), settings).master_secrets())
     assert sts["RotateSecrets"]["Resource"] == rotated
     assert set(sts["RotateSecrets"]["Action"]) == {
         "secretsmanager:DescribeSecret",
@@ -202,7 +205,7 @@ def test_rotation_role_grants_exactly_the_rotation_actions(stack: Capture) -> No
     # The key: only through Secrets Manager for these secrets, or through SNS for its own topic.
     key_arn = only(stack, "aws:kms/key:Key").outputs["arn"]
     topic_arn = only(stack, TOPIC).outputs["arn"]
-    region = settings.region
+    region = aws_settings(settings).region
     for s in sts.values():
         if not any(a.startswith("kms:") for a in as_list(s["Action"])):
             continue
@@ -221,7 +224,7 @@ def test_rotation_role_grants_exactly_the_rotation_actions(stack: Capture) -> No
     assert sts["PublishRotationNotices"]["Resource"] == [topic_arn]
     log_group = only(stack, "aws:cloudwatch/logGroup:LogGroup").raw_inputs["name"]
     assert sts["WriteLogs"]["Resource"] == [
-        f"arn:aws:logs:{region}:{settings.account_id}:log-group:{log_group}:*"
+        f"arn:aws:logs:{region}:{aws_settings(settings).account_id}:log-group:{log_group}:*"
     ]
 
 
@@ -229,7 +232,8 @@ def test_rotation_role_trusts_only_lambda_in_this_account(stack: Capture) -> Non
     (role,) = (r for r in of_type(stack, "aws:iam/role:Role") if r.name == "rotation-role")
     (st,) = statements(json.loads(role.raw_inputs["assumeRolePolicy"]))
     assert st["Principal"] == {"Service": ["lambda.amazonaws.com"]}
-    assert st["Condition"] == {"StringEquals": {"aws:SourceAccount": settings_of(stack).account_id}}
+    account = aws_settings(settings_of(stack)).account_id
+    assert st["Condition"] == {"StringEquals": {"aws:SourceAccount": account}}
 
 
 def test_secrets_manager_may_invoke_only_for_each_rotated_secret(stack: Capture) -> None:
@@ -243,7 +247,7 @@ def test_secrets_manager_may_invoke_only_for_each_rotated_secret(stack: Capture)
     for p in perms:
         assert p.raw_inputs["principal"] == "secretsmanager.amazonaws.com"
         assert p.raw_inputs["action"] == "lambda:InvokeFunction"
-        assert p.raw_inputs["sourceAccount"] == settings.account_id
+        assert p.raw_inputs["sourceAccount"] == aws_settings(settings).account_id
         assert p.raw_inputs["function"] == fn.outputs["name"]
 
 
@@ -273,7 +277,7 @@ def test_alarms_on_errors_and_throttles_notify_the_topic(stack: Capture) -> None
     policy = json.loads(only(stack, "aws:sns/topicPolicy:TopicPolicy").raw_inputs["policy"])
     (publish,) = (s for s in statements(policy) if s["Effect"] == "Allow")
     alarm_arns = sorted(
-        f"arn:aws:cloudwatch:us-east-1:{settings_of(stack).account_id}:alarm:{a['name']}"
+        f"arn:aws:cloudwatch:us-east-1:{aws_settings(settings_of(stack)).account_id}:alarm:{a['name']}"
         for a in alarms.values()
     )
     assert sorted(publish["Condition"]["ArnLike"]["aws:SourceArn"]) == alarm_arns
@@ -418,7 +422,8 @@ def test_a_strategy_without_its_tags_is_refused_before_anything_registers() -> N
     from infra.program import build, load_settings
 
     def program() -> None:
-        build(load_settings(catalog), catalog)
+        settings = load_settings(catalog)
+        build(settings, build_estate(catalog, settings))
 
     cap, exc = capture_failing(program, config=config)
     assert isinstance(exc, SettingsError)
@@ -426,7 +431,7 @@ def test_a_strategy_without_its_tags_is_refused_before_anything_registers() -> N
 
 
 def test_archive_is_rebuilt_only_when_its_inputs_change(tmp_path: Path) -> None:
-    from infra.aws.rotation import lambda_archive
+    from infra.backends.aws.rotation import lambda_archive
     from infra.rotation.package import build_package
 
     build = lambda_archive.__wrapped__  # bypass the per-process cache

@@ -18,7 +18,7 @@ from infra.program import main
 from infra.settings import SettingsError, parse_settings
 from nt_secrets.stackfile import read_stack
 
-from .conftest import ROOT, capture_failing
+from .conftest import PROJECT_SCHEMA, ROOT, capture_failing, reference_file
 
 NS = "neural-trader-secrets:"
 OIDC = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE0123"
@@ -33,6 +33,12 @@ def _dbs(**changes: Any) -> str:
 
 def dev_config() -> dict[str, str]:
     return dict(read_stack(ROOT, "dev").config)
+
+
+def _aws(**changes: Any) -> str:
+    """The dev stack's AWS block with ``changes`` (None removes a key)."""
+    block = json.loads(dev_config()[NS + "aws"]) | changes
+    return json.dumps({k: v for k, v in block.items() if v is not None})
 
 
 def prod_config() -> dict[str, str]:
@@ -53,8 +59,27 @@ def test_project_stacks_are_valid() -> None:
 INVALID: list[tuple[str, dict[str, Any], set[str], str]] = [
     ("missing environment", {NS + "environment": None}, {NS + "environment"}, "required"),
     ("unknown environment", {NS + "environment": "qa"}, {NS + "environment"}, "development"),
-    ("bad region", {NS + "region": "mars-1"}, {NS + "region"}, "region"),
-    ("bad account", {NS + "accountId": "12345"}, {NS + "accountId"}, "12-digit"),
+    ("bad region", {NS + "aws": _aws(region="mars-1")}, {NS + "aws.region"}, "region"),
+    ("bad account", {NS + "aws": _aws(accountId="12345")}, {NS + "aws.accountId"}, "12-digit"),
+    (
+        "no AWS block with AWS enabled",
+        {NS + "aws": None},
+        {NS + "aws.region", NS + "aws.accountId"},
+        "required",
+    ),
+    ("unknown AWS setting", {NS + "aws": _aws(colour="blue")}, {NS + "aws.colour"}, "Extra"),
+    (
+        "a setting that moved into the AWS block",
+        {NS + "accountId": "123456789012"},
+        {NS + "accountId"},
+        "moved to neural-trader-secrets:aws.accountId",
+    ),
+    (
+        "a block for a backend that is not enabled",
+        {NS + "vault": json.dumps({"address": "https://vault.internal"})},
+        {NS + "vault"},
+        "`backends` does not enable",
+    ),
     ("unknown key", {NS + "colour": "blue"}, {NS + "colour"}, "unknown setting"),
     (
         "backend not implemented",
@@ -62,17 +87,22 @@ INVALID: list[tuple[str, dict[str, Any], set[str], str]] = [
         {NS + "backends"},
         "not implemented yet",
     ),
-    ("unknown backend", {NS + "backends": '["oracle"]'}, {NS + "backends.0"}, "aws"),
+    (
+        "unknown backend",
+        {NS + "backends": '["oracle"]'},
+        {NS + "backends", NS + "aws"},
+        "unknown backend 'oracle' (available: aws",
+    ),
     (
         "wildcard principal",
-        {NS + "principals": json.dumps({"backtest": ["*"]})},
-        {NS + "principals.backtest"},
+        {NS + "aws": _aws(principals={"backtest": ["*"]})},
+        {NS + "aws.principals.backtest"},
         "wildcard",
     ),
     (
         "principal that is not an ARN",
-        {NS + "principals": json.dumps({"admin": ["bob"]})},
-        {NS + "principals.admin"},
+        {NS + "aws": _aws(principals={"admin": ["bob"]})},
+        {NS + "aws.principals.admin"},
         "not an IAM principal",
     ),
     (
@@ -166,8 +196,8 @@ INVALID: list[tuple[str, dict[str, Any], set[str], str]] = [
     ),
     (
         "several problems at once",
-        {NS + "region": "nowhere", NS + "accountId": "abc", NS + "colour": "x"},
-        {NS + "region", NS + "accountId", NS + "colour"},
+        {NS + "aws": _aws(region="nowhere", accountId="abc"), NS + "colour": "x"},
+        {NS + "aws.region", NS + "aws.accountId", NS + "colour"},
         "",
     ),
 ]
@@ -234,8 +264,8 @@ def _project_copy(tmp_path: Path, stack_config: dict[str, Any]) -> Path:
 
 def test_cli_reports_bad_settings_with_exit_2_and_no_traceback(tmp_path: Path) -> None:
     base = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"]
-    base[NS + "accountId"] = "12"
-    base[NS + "principals"]["backtest"] = ["*"]
+    base[NS + "aws"]["accountId"] = "12"
+    base[NS + "aws"]["principals"]["backtest"] = ["*"]
     base[NS + "surprise"] = True
     project = _project_copy(tmp_path, base)
     proc = subprocess.run(
@@ -258,16 +288,14 @@ def test_cli_reports_bad_settings_with_exit_2_and_no_traceback(tmp_path: Path) -
     assert proc.returncode == 2
     assert proc.stdout == ""
     assert "Traceback" not in proc.stderr
-    for key in ("accountId", "principals.backtest", "surprise"):
+    for key in ("aws.accountId", "aws.principals.backtest", "surprise"):
         assert f"{NS}{key}" in proc.stderr
 
 
 def test_project_file_validates_against_pulumis_schema() -> None:
     import jsonschema
 
-    schema = json.loads(
-        (ROOT.parent / "shared" / "reference" / "pulumi-project.schema.json").read_text()
-    )
+    schema = json.loads(reference_file(PROJECT_SCHEMA).read_text())
     project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
     jsonschema.validate(project, schema)
     assert project["name"] == "neural-trader-secrets"

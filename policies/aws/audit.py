@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from infra.vocabulary import TAG_ENVIRONMENT
 from policies.framework import (
     PRODUCTION_ENVIRONMENTS_KEY,
     PRODUCTION_ENVIRONMENTS_SCHEMA,
@@ -67,7 +68,7 @@ def _required(
     production = [
         r
         for r in resources
-        if r.type == "aws:secretsmanager/secret:Secret" and r.tags().get("environment") in envs
+        if r.type == "aws:secretsmanager/secret:Secret" and r.tags().get(TAG_ENVIRONMENT) in envs
     ]
     if not production:
         return

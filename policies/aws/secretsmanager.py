@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from infra.rotation.contract import ROTATION_DAYS
+from infra.vocabulary import NONE, TAG_ROTATION_CLASS
 from policies.framework import (
     PRODUCTION_ENVIRONMENTS_KEY,
     PRODUCTION_ENVIRONMENTS_SCHEMA,
@@ -119,7 +120,7 @@ SCHEDULE = Spec(
             "default": {c.value: d for c, d in ROTATION_DAYS.items()},
             "description": "maximum rotation period per rotation-class tag value",
         },
-        "classTag": {"type": "string", "default": "rotation-class"},
+        "classTag": {"type": "string", "default": TAG_ROTATION_CLASS},
         "untaggedMaximumDays": {
             "type": "integer",
             "minimum": 1,
@@ -209,14 +210,14 @@ def _schedule(
     resources: Sequence[Resource], config: Any, report: Callable[[str, str | None], None]
 ) -> None:
     maximum: dict[str, int] = dict(config.get("maximumDays") or SCHEDULE.defaults()["maximumDays"])
-    tag = str(config.get("classTag") or "rotation-class")
+    tag = str(config.get("classTag") or TAG_ROTATION_CLASS)
     rotations = rotations_by_secret(resources)
     untagged_limit = int(config.get("untaggedMaximumDays") or 90)
     for secret in resources:
         if secret.type != SECRET_TYPE:
             continue
         klass = secret.tags().get(tag)
-        if klass == "none":
+        if klass == NONE:
             continue  # declared not rotatable (no stored secret of this project is)
         if klass is None:
             # A secret whoever made it, with no class: it still rotates (CKV2_AWS_57), at the

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from infra.backends.aws.naming import secret_name
 from infra.catalog import Environment, default_catalog
 from infra.rotation.contract import AWSCURRENT, TAG_ROTATION_STRATEGY, RotationStrategy
 from nt_secrets.cli import main
@@ -46,7 +47,7 @@ def rotate(*args: str) -> int:
 def test_rotates_a_generated_key_by_any_name(
     how: str, aws: Aws, lambda_runs_handler: list[Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    name = default_catalog().get("JWT_SECRET").aws_name(DEV)
+    name = secret_name(default_catalog().get("JWT_SECRET"), DEV)
     arn = _configured(aws, name, OLD_KEY, RotationStrategy.GENERATED_HMAC, lambda_runs_handler)
     before = aws.version_with(arn, AWSCURRENT)
     target = {
@@ -67,7 +68,7 @@ def test_rotates_a_generated_key_by_any_name(
 def test_third_party_key_times_out_with_exit_1(
     aws: Aws, lambda_runs_handler: list[Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    name = default_catalog().get("OPENROUTER_API_KEY").aws_name(DEV)
+    name = secret_name(default_catalog().get("OPENROUTER_API_KEY"), DEV)
     arn = _configured(
         aws, name, "sk-or-FAKE", RotationStrategy.THIRD_PARTY_MANUAL, lambda_runs_handler
     )
@@ -90,7 +91,7 @@ def test_third_party_key_times_out_with_exit_1(
 
 
 def test_secret_without_rotation_is_bad_input(aws: Aws, capsys: pytest.CaptureFixture[str]) -> None:
-    arn = aws.create_secret(default_catalog().get("JWT_SECRET").aws_name(DEV), OLD_KEY, {})
+    arn = aws.create_secret(secret_name(default_catalog().get("JWT_SECRET"), DEV), OLD_KEY, {})
     assert rotate("JWT_SECRET", "--now", "--stack", "dev") == 2
     out, err = capsys.readouterr()
     assert "no rotation Lambda" in err and out == ""

@@ -1,8 +1,8 @@
-"""The AWS adapter: component resources that turn the catalog, settings and access model into AWS.
+"""The AWS adapter: component resources that translate the estate into AWS.
 
 One ComponentResource per concern (type tokens ``neural-trader:aws:<Name>``), every child parented
-to its component. The adapter asks the catalog and the access model every question of policy; it
-only knows how AWS spells the answers.
+to its component. Every question of policy (which secrets, who may do what, how each is rotated and
+valued) is answered by the estate (``infra/estate.py``); the adapter only knows how AWS spells it.
 """
 
 from __future__ import annotations
@@ -16,19 +16,23 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from infra.access import ROLES, Action, Role
-from infra.aws import documents
-from infra.aws.naming import Naming as Naming
-from infra.aws.rotation import SecretRotation
-from infra.catalog import (
-    Catalog,
-    CatalogEntry,
-    HexGenerator,
-    PasswordGenerator,
-    PostgresUrlGenerator,
-    Scope,
+from infra.access import Action, Role
+from infra.backends.aws import documents
+from infra.backends.aws.naming import Naming as Naming
+from infra.backends.aws.rotation import SecretRotation
+from infra.backends.aws.settings import AwsSettings
+from infra.catalog import HexGenerator, PasswordGenerator, PostgresUrlGenerator
+from infra.estate import Estate, GeneratedValue, StoredSecret, SuppliedValue
+from infra.settings import PROJECT, ROLE_NAMES, RoleName
+from infra.vocabulary import (
+    AUDIT,
+    KIND_HUMAN,
+    KIND_WORKLOAD,
+    RESTRICTED,
+    TAG_CLASSIFICATION,
+    TAG_KIND,
+    TAG_ROLE,
 )
-from infra.settings import PROJECT, ROLE_NAMES, RoleName, StackSettings
 
 
 def _secret_policy_json(
@@ -48,19 +52,19 @@ class EnvironmentKey(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
-        settings: StackSettings,
+        estate: Estate,
         naming: Naming,
         *,
         rotation: bool = False,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("neural-trader:aws:EnvironmentKey", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self, protect=settings.protected)
+        child = pulumi.ResourceOptions(parent=self, protect=estate.protected)
         admins = [naming.role_arn("admin")]
-        trail = naming.trail_arn if settings.audit_trail_enabled else None
+        trail = naming.trail_arn if estate.audit_trail else None
         self.key = aws.kms.Key(
             f"{name}-cmk",
-            description=f"neural-trader {settings.environment.value} secrets",
+            description=f"neural-trader {estate.environment.value} secrets",
             enable_key_rotation=True,
             rotation_period_in_days=365,
             deletion_window_in_days=30,
@@ -68,8 +72,8 @@ class EnvironmentKey(pulumi.ComponentResource):
             customer_master_key_spec="SYMMETRIC_DEFAULT",
             policy=json.dumps(
                 documents.key_policy(
-                    account_id=settings.account_id,
-                    region=settings.region,
+                    account_id=naming.settings.account_id,
+                    region=naming.settings.region,
                     admin_arns=admins,
                     trail_arn=trail,
                     rotation_log_group_arn=naming.rotation_log_group_arn if rotation else None,
@@ -78,7 +82,7 @@ class EnvironmentKey(pulumi.ComponentResource):
                 ),
                 sort_keys=True,
             ),
-            tags=naming.tags(classification="restricted"),
+            tags=naming.tags(**{TAG_CLASSIFICATION: RESTRICTED}),
             opts=child,
         )
         aws.kms.Alias(
@@ -91,8 +95,8 @@ class EnvironmentKey(pulumi.ComponentResource):
 
 
 class SecretStore(pulumi.ComponentResource):
-    """One Secrets Manager secret per stored catalog entry of the environment, encrypted with the
-    environment key, with a resource policy, and a value only where the infrastructure owns one."""
+    """One Secrets Manager secret per stored secret of the estate, encrypted with the environment
+    key, with a resource policy, and a value only where the infrastructure owns one."""
 
     secrets: dict[str, aws.secretsmanager.Secret]
     policies: dict[str, aws.secretsmanager.SecretPolicy]
@@ -100,59 +104,36 @@ class SecretStore(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
-        catalog: Catalog,
-        settings: StackSettings,
+        estate: Estate,
         naming: Naming,
         key: aws.kms.Key,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("neural-trader:aws:SecretStore", name, None, opts)
-        env = settings.environment
-        config = pulumi.Config(PROJECT)
+        account_id = naming.settings.account_id
         self.secrets = {}
         self.policies = {}
-        for entry in catalog.stored_in(env):
-            logical = entry.kebab_name
-            # What the rotation Lambda reads (contract.py) and the revocation marker (README).
-            extra_tags = settings.rotation_tags(entry) if entry.rotatable else {}
-            if entry.name in settings.revoked:
-                extra_tags["revoked"] = "true"
+        for stored in estate.secrets:
+            logical = stored.logical_name
             secret = aws.secretsmanager.Secret(
                 logical,
-                name=entry.aws_name(env),
-                description=entry.description,
+                name=naming.secret_name(stored.entry),
+                description=stored.description,
                 kms_key_id=key.arn,
-                recovery_window_in_days=settings.recovery_window,
+                recovery_window_in_days=estate.recovery_window_days,
                 force_overwrite_replica_secret=False,
-                tags=naming.tags(
-                    service=entry.service,
-                    **{
-                        "rotation-class": entry.rotation.value if entry.rotation else "none",
-                        "rotation-strategy": entry.strategy.value if entry.strategy else "none",
-                        "classification": "restricted"
-                        if entry.scopes_in(env) & {Scope.LIVE, Scope.ADMIN}
-                        else "confidential",
-                        "catalog-name": entry.name,
-                        "access-scopes": "+".join(sorted(s.value for s in entry.scopes_in(env))),
-                        **extra_tags,
-                    },
-                ),
-                opts=pulumi.ResourceOptions(parent=self, protect=settings.protected),
+                # The contract's labels: what the rotation Lambda and the policies read.
+                tags=naming.tags(**stored.labels()),
+                opts=pulumi.ResourceOptions(parent=self, protect=estate.protected),
             )
-            self.secrets[entry.name] = secret
-            readers = [
-                naming.role_arn(r) for r in ROLE_NAMES if Action.READ in ROLES[r].grants(entry, env)
-            ]
-            managers = [
-                naming.role_arn(r)
-                for r in ROLE_NAMES
-                if Action.MANAGE in ROLES[r].grants(entry, env)
-            ]
-            if entry.rotatable:
+            self.secrets[stored.name] = secret
+            readers = [naming.role_arn(r) for r in stored.roles_with(Action.READ)]
+            managers = [naming.role_arn(r) for r in stored.roles_with(Action.MANAGE)]
+            if stored.rotation is not None:
                 # The rotation Lambda reads and changes exactly the secrets it rotates.
                 readers.append(naming.rotation_role_arn)
                 managers.append(naming.rotation_role_arn)
-            self.policies[entry.name] = aws.secretsmanager.SecretPolicy(
+            self.policies[stored.name] = aws.secretsmanager.SecretPolicy(
                 f"{logical}-policy",
                 secret_arn=secret.arn,
                 block_public_policy=True,
@@ -161,12 +142,12 @@ class SecretStore(pulumi.ComponentResource):
                         _secret_policy_json,
                         readers=readers,
                         managers=managers,
-                        account_id=settings.account_id,
+                        account_id=account_id,
                     )
                 ),
                 opts=pulumi.ResourceOptions(parent=secret),
             )
-            value = self._value(entry, settings, config, secret)
+            value = self._value(stored, secret)
             if value is not None:
                 aws.secretsmanager.SecretVersion(
                     f"{logical}-value",
@@ -178,44 +159,38 @@ class SecretStore(pulumi.ComponentResource):
 
     @staticmethod
     def _value(
-        entry: CatalogEntry,
-        settings: StackSettings,
-        config: pulumi.Config,
-        secret: aws.secretsmanager.Secret,
+        stored: StoredSecret, secret: aws.secretsmanager.Secret
     ) -> pulumi.Output[str] | None:
         """The value the infrastructure puts in a secret, always as a Pulumi secret; None for
         third-party keys whose value arrives out of band."""
+        value = stored.value
+        if isinstance(value, SuppliedValue):
+            return pulumi.Config(PROJECT).require_secret(stored.name)
+        if not isinstance(value, GeneratedValue):
+            return None
         opts = pulumi.ResourceOptions(parent=secret)
-        gen = entry.generator
-        logical = entry.kebab_name
+        gen = value.generator
+        material = f"{stored.logical_name}-material"
         if isinstance(gen, HexGenerator):
             return pulumi.Output.secret(
-                random.RandomBytes(f"{logical}-material", length=gen.bytes, opts=opts).hex
+                random.RandomBytes(material, length=gen.bytes, opts=opts).hex
             )
+        pw = random.RandomPassword(material, length=gen.length, special=False, opts=opts)
         if isinstance(gen, PasswordGenerator):
-            pw = random.RandomPassword(
-                f"{logical}-material", length=gen.length, special=False, opts=opts
-            )
             return pulumi.Output.secret(pw.result)
-        if isinstance(gen, PostgresUrlGenerator):
-            db = settings.databases[entry.name]
-            pw = random.RandomPassword(
-                f"{logical}-material", length=gen.length, special=False, opts=opts
+        assert isinstance(gen, PostgresUrlGenerator) and value.database is not None
+        db = value.database
+        return pulumi.Output.secret(
+            pulumi.Output.format(
+                "postgresql://{0}:{1}@{2}:{3}/{4}?sslmode={5}",
+                db.username,
+                pw.result,
+                db.host,
+                db.port,
+                db.database,
+                db.sslmode,
             )
-            return pulumi.Output.secret(
-                pulumi.Output.format(
-                    "postgresql://{0}:{1}@{2}:{3}/{4}?sslmode={5}",
-                    db.username,
-                    pw.result,
-                    db.host,
-                    db.port,
-                    db.database,
-                    db.sslmode,
-                )
-            )
-        if entry.name in settings.supplied_values:
-            return config.require_secret(entry.name)
-        return None
+        )
 
 
 class AuditTrail(pulumi.ComponentResource):
@@ -228,19 +203,19 @@ class AuditTrail(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
-        settings: StackSettings,
+        estate: Estate,
         naming: Naming,
         key: aws.kms.Key,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("neural-trader:aws:AuditTrail", name, None, opts)
-        bucket_name = settings.bucket_names.audit
-        keep = pulumi.ResourceOptions(parent=self, protect=settings.protected)
+        bucket_name = naming.buckets.audit
+        keep = pulumi.ResourceOptions(parent=self, protect=estate.protected)
         self.bucket = aws.s3.Bucket(
             f"{name}-logs",
             bucket=bucket_name,
             force_destroy=False,
-            tags=naming.tags(classification="audit"),
+            tags=naming.tags(**{TAG_CLASSIFICATION: AUDIT}),
             opts=keep,
         )
         child = pulumi.ResourceOptions(parent=self.bucket)
@@ -293,18 +268,14 @@ class AuditTrail(pulumi.ComponentResource):
             include_global_service_events=True,
             enable_log_file_validation=True,
             enable_logging=True,
-            tags=naming.tags(classification="audit"),
-            opts=pulumi.ResourceOptions(
-                parent=self, protect=settings.protected, depends_on=[policy]
-            ),
+            tags=naming.tags(**{TAG_CLASSIFICATION: AUDIT}),
+            opts=pulumi.ResourceOptions(parent=self, protect=estate.protected, depends_on=[policy]),
         )
         self.register_outputs({"trailArn": self.trail.arn, "bucket": self.bucket.id})
 
 
-def _bucket_statements(
-    role: RoleName, settings: StackSettings, naming: Naming
-) -> list[dict[str, Any]]:
-    b = settings.bucket_names
+def _bucket_statements(role: RoleName, naming: Naming) -> list[dict[str, Any]]:
+    b = naming.buckets
     if role == "backtest":
         data = naming.bucket_arn(b.market_data)
         return [
@@ -348,55 +319,54 @@ def _bucket_statements(
 
 class AccessRoles(pulumi.ComponentResource):
     """The six IAM roles of the access model, with trust policies from the stack settings and one
-    inline policy each, generated from the access model."""
+    inline policy each, generated from the estate's grants."""
 
     roles: dict[RoleName, aws.iam.Role]
 
     def __init__(
         self,
         name: str,
-        catalog: Catalog,
-        settings: StackSettings,
+        estate: Estate,
         naming: Naming,
         key: aws.kms.Key,
         secrets: Mapping[str, aws.secretsmanager.Secret],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("neural-trader:aws:AccessRoles", name, None, opts)
-        env = settings.environment
+        env = estate.environment
+        aws_settings = naming.settings
         self.roles = {}
-        entries = [e for e in catalog.stored_in(env) if e.name in secrets]
-        names = [e.name for e in entries]
-        revoked = [secrets[n].arn for n in settings.revoked]
+        stored = [s for s in estate.secrets if s.name in secrets]
+        names = [s.name for s in stored]
+        revoked = [secrets[s.name].arn for s in estate.revoked]
         for role_name in ROLE_NAMES:
-            principals = settings.principals.for_role(role_name)
+            principals = aws_settings.principals.for_role(role_name)
             if not principals:
                 pulumi.log.warn(
                     f"role {role_name}: no principals in settings; the role is not created"
                 )
                 continue
-            role = ROLES[role_name]
+            role = estate.roles[role_name].role
             iam_role = aws.iam.Role(
                 role_name,
                 name=naming.role_name(role_name),
                 description=f"neural-trader {env.value}: {role.description}",
                 assume_role_policy=json.dumps(
                     documents.trust_policy(
-                        principals, human=role.human, account_id=settings.account_id
+                        principals, human=role.human, account_id=aws_settings.account_id
                     ),
                     sort_keys=True,
                 ),
                 max_session_duration=3600,
-                tags=naming.tags(role=role_name, kind="human" if role.human else "workload"),
+                tags=naming.tags(
+                    **{TAG_ROLE: role_name, TAG_KIND: KIND_HUMAN if role.human else KIND_WORKLOAD}
+                ),
                 opts=pulumi.ResourceOptions(parent=self),
             )
             self.roles[role_name] = iam_role
-            grants = [role.grants(e, env) for e in entries]
+            grants = [s.grants.get(role_name, frozenset()) for s in stored]
             if not (
-                any(grants)
-                or role.describe_all
-                or _bucket_statements(role_name, settings, naming)
-                or revoked
+                any(grants) or role.describe_all or _bucket_statements(role_name, naming) or revoked
             ):
                 # e.g. Developer in production: no secret of its scopes lives there. AWS refuses
                 # an empty policy, and the role grants nothing without one.
@@ -408,7 +378,7 @@ class AccessRoles(pulumi.ComponentResource):
                     role,
                     grants,
                     count=len(names),
-                    settings=settings,
+                    audit_trail=estate.audit_trail,
                     naming=naming,
                 )
             )
@@ -427,7 +397,7 @@ class AccessRoles(pulumi.ComponentResource):
         values: Sequence[Any],
         *,
         count: int,
-        settings: StackSettings,
+        audit_trail: bool,
         naming: Naming,
     ) -> str:
         key_arn = str(values[0])
@@ -437,12 +407,10 @@ class AccessRoles(pulumi.ComponentResource):
             role,
             {arn: g for arn, g in zip(arns, grants, strict=True) if g},
             key_arn=key_arn,
-            region=settings.region,
-            bucket_statements=_bucket_statements(role.name, settings, naming),
-            trail_arn=naming.trail_arn if settings.audit_trail_enabled else None,
-            audit_bucket_arn=naming.bucket_arn(settings.bucket_names.audit)
-            if settings.audit_trail_enabled
-            else None,
+            region=naming.settings.region,
+            bucket_statements=_bucket_statements(role.name, naming),
+            trail_arn=naming.trail_arn if audit_trail else None,
+            audit_bucket_arn=naming.bucket_arn(naming.buckets.audit) if audit_trail else None,
         )
         if revoked:
             # Nobody reads a revoked value. Admin keeps the rights that get out of the incident:
@@ -462,17 +430,19 @@ class AccessRoles(pulumi.ComponentResource):
 
 
 class AwsSecrets(pulumi.ComponentResource):
-    """The whole AWS estate of one environment."""
+    """The whole AWS estate of one environment (the backend's top-level component)."""
+
+    exports: dict[str, Any]
 
     def __init__(
         self,
         name: str,
-        catalog: Catalog,
-        settings: StackSettings,
+        estate: Estate,
+        settings: AwsSettings,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("neural-trader:aws:AwsSecrets", name, None, opts)
-        naming = Naming(settings)
+        naming = Naming(estate.environment, settings)
         provider = aws.Provider(
             f"{name}-provider",
             region=settings.region,
@@ -481,41 +451,42 @@ class AwsSecrets(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         child = pulumi.ResourceOptions(parent=self, providers={"aws": provider})
-        rotatable = any(e.rotatable for e in catalog.stored_in(settings.environment))
-        self.key = EnvironmentKey("kms", settings, naming, rotation=rotatable, opts=child)
-        self.store = SecretStore("secrets", catalog, settings, naming, self.key.key, opts=child)
+        rotatable = bool(estate.rotated)
+        self.key = EnvironmentKey("kms", estate, naming, rotation=rotatable, opts=child)
+        self.store = SecretStore("secrets", estate, naming, self.key.key, opts=child)
         self.access = AccessRoles(
-            "access", catalog, settings, naming, self.key.key, self.store.secrets, opts=child
+            "access", estate, naming, self.key.key, self.store.secrets, opts=child
         )
         # Revocation (settings.revoked): every role's policy denies the secret (AccessRoles), the
         # secret is tagged revoked=true, and the run says so; see README "Revoking a secret".
-        self.revoked = {n: self.store.secrets[n].arn for n in settings.revoked}
-        if settings.revoked:
+        self.revoked = {s.name: self.store.secrets[s.name].arn for s in estate.revoked}
+        if self.revoked:
             pulumi.log.warn(
                 "revoked secrets (every role is denied; rotate them, then remove them from "
-                f"`revoked`): {', '.join(settings.revoked)}"
+                f"`revoked`): {', '.join(self.revoked)}"
             )
-        outputs: dict[str, Any] = {
+        # The backend's exports, in the uniform shape (infra/backends/__init__.py).
+        self.exports = {
+            "secrets": {n: s.arn for n, s in self.store.secrets.items()},
+            "identities": {n: r.arn for n, r in self.access.roles.items()},
             "keyArn": self.key.key.arn,
-            "secretArns": {n: s.arn for n, s in self.store.secrets.items()},
-            "roleArns": {n: r.arn for n, r in self.access.roles.items()},
             "revokedSecrets": self.revoked,
         }
         self.rotation: SecretRotation | None = None
         if rotatable:
             self.rotation = SecretRotation(
                 "rotation",
-                catalog,
-                settings,
+                estate,
                 naming,
                 self.key.key,
                 self.store.secrets,
                 self.store.policies,
                 opts=child,
             )
-            outputs["rotationFunctionArn"] = self.rotation.function.arn
-            outputs["rotationTopicArn"] = self.rotation.topic.arn
-        if settings.audit_trail_enabled:
-            self.audit = AuditTrail("audit", settings, naming, self.key.key, opts=child)
-            outputs["trailArn"] = self.audit.trail.arn
-        self.register_outputs(outputs)
+            self.exports["rotationFunctionArn"] = self.rotation.function.arn
+            self.exports["rotationTopicArn"] = self.rotation.topic.arn
+            self.exports["rotatedSecrets"] = sorted(self.rotation.rotations)
+        if estate.audit_trail:
+            self.audit = AuditTrail("audit", estate, naming, self.key.key, opts=child)
+            self.exports["trailArn"] = self.audit.trail.arn
+        self.register_outputs(self.exports)

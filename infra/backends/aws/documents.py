@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from infra.access import Action, Role
-from infra.settings import OidcPrincipal
+from infra.backends.aws.settings import OidcPrincipal
 
 Statement = dict[str, Any]
 Document = dict[str, Any]

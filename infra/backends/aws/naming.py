@@ -3,21 +3,47 @@ can refer to each other (key policy → log group, secret policy → rotation ro
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from infra.settings import RoleName, StackSettings
+from infra.backends.aws.settings import AwsSettings, Buckets
+from infra.catalog import CatalogEntry, Environment
+from infra.settings import RoleName
+from infra.vocabulary import TAG_ENVIRONMENT
 
 #: CloudWatch metrics of the rotation Lambda that raise an alarm (AWS/Lambda namespace).
 ROTATION_ALARM_METRICS = ("Errors", "Throttles")
 
+#: What Secrets Manager accepts as a secret name.
+SECRET_NAME_RE = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,512}$")
+SECRET_NAME_RULE = "Secrets Manager names: 1-512 of A-Za-z0-9/_+=.@-"  # noqa: S105
+
+
+def secret_name(entry: CatalogEntry, environment: Environment) -> str:
+    """A catalog entry's Secrets Manager name: ``neural-trader/<environment>/<service>/<key>``."""
+    return f"neural-trader/{environment.value}/{entry.service}/{entry.key}"
+
 
 @dataclass(frozen=True)
 class Naming:
-    settings: StackSettings
+    environment: Environment
+    settings: AwsSettings
 
     @property
     def prefix(self) -> str:
-        return f"neural-trader-{self.settings.environment.value}"
+        return f"neural-trader-{self.environment.value}"
+
+    @property
+    def buckets(self) -> Buckets:
+        return self.settings.bucket_names(self.environment.value)
+
+    def secret_name(self, entry: CatalogEntry) -> str:
+        return secret_name(entry, self.environment)
+
+    def secret_arn(self, entry: CatalogEntry) -> str:
+        """The secret's ARN without the random suffix AWS appends (``-??????``)."""
+        s = self.settings
+        return f"arn:aws:secretsmanager:{s.region}:{s.account_id}:secret:{self.secret_name(entry)}"
 
     def role_name(self, role: RoleName) -> str:
         return f"{self.prefix}-{role}"
@@ -79,4 +105,4 @@ class Naming:
         ]
 
     def tags(self, **extra: str) -> dict[str, str]:
-        return {"environment": self.settings.environment.value, **extra}
+        return {TAG_ENVIRONMENT: self.environment.value, **extra}

@@ -1,12 +1,20 @@
-"""Secret rotation on AWS: one rotation Lambda per environment, wired to every rotatable secret.
+"""Secret rotation on AWS: one rotation Lambda per environment, wired to every rotated secret.
 
-``SecretRotation`` (type ``neural-trader:aws:SecretRotation``) declares the Lambda (code built
-from ``infra/rotation`` by ``build_package`` at program time), its least-privilege execution role,
-a KMS-encrypted log group, an invoke permission per secret, the ``aws.secretsmanager.SecretRotation``
-of each secret the catalog calls rotatable (period: ``settings.rotation_days``), and the failure
-path: a KMS-encrypted SNS topic with alarms on the function's Errors and Throttles, e-mail
-subscriptions from ``notifications.emails`` and, only when the stack config carries
-``SLACK_WEBHOOK_URL`` as a secret, an HTTPS subscription to it.
+``SecretRotation`` (type ``neural-trader:aws:SecretRotation``) wires two sub-components and the
+per-secret schedule:
+
+- ``RotationNotifications``: the failure path, a KMS-encrypted SNS topic with its policy, e-mail
+  subscriptions from ``notifications.emails`` and, only when the stack config carries
+  ``SLACK_WEBHOOK_URL`` as a secret, an HTTPS subscription to it;
+- ``RotationFunction``: the Lambda (code built from ``infra/rotation`` by ``build_package`` at
+  program time), its least-privilege execution role and policy, a KMS-encrypted log group, and
+  alarms on the function's Errors and Throttles that notify the topic;
+- per rotated secret of the estate, an invoke permission and an
+  ``aws.secretsmanager.SecretRotation`` (period: the estate's rotation plan), and the deploy-time
+  revocation notice.
+
+The sub-components were split out of ``SecretRotation``; their children carry an alias to their
+former parent, so existing stacks see a move, not a replacement.
 """
 
 from __future__ import annotations
@@ -24,15 +32,16 @@ from typing import Any, Final
 import pulumi
 import pulumi_aws as aws
 
-from infra.aws import documents
-from infra.aws.naming import ROTATION_ALARM_METRICS, Naming
-from infra.catalog import Catalog
+from infra.backends.aws import documents
+from infra.backends.aws.naming import ROTATION_ALARM_METRICS, Naming
+from infra.estate import Estate
 from infra.rotation import contract, package
 from infra.rotation.notice import revoked_event
-from infra.settings import PROJECT, StackSettings
+from infra.settings import PROJECT
+from infra.vocabulary import CONFIDENTIAL, KIND_WORKLOAD, TAG_CLASSIFICATION, TAG_KIND, TAG_ROLE
 
 #: Where the Lambda zip is built (gitignored ``build/``), relative to the project root.
-BUILD_DIR: Final = Path(__file__).resolve().parents[2] / "build" / "rotation"
+BUILD_DIR: Final = Path(__file__).resolve().parents[3] / "build" / "rotation"
 #: The catalog entry whose value, if the stack supplies it, subscribes Slack to the topic.
 SLACK_WEBHOOK: Final = "SLACK_WEBHOOK_URL"
 FUNCTION_TIMEOUT_S: Final = 60
@@ -74,101 +83,125 @@ def _logical(address: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", address.lower()).strip("-")
 
 
-class SecretRotation(pulumi.ComponentResource):
-    """Rotation of every rotatable secret of the environment by one Lambda."""
+def _moved(parent: pulumi.Resource, former: pulumi.Resource) -> pulumi.ResourceOptions:
+    """Options of a child that moved from ``former`` (the SecretRotation component) to ``parent``."""
+    return pulumi.ResourceOptions(parent=parent, aliases=[pulumi.Alias(parent=former)])
 
-    function: aws.lambda_.Function
+
+class RotationNotifications(pulumi.ComponentResource):
+    """Where rotation failures and "rotation due" notices go: a KMS-encrypted SNS topic, its
+    policy, and the e-mail (and optional Slack) subscriptions."""
+
     topic: aws.sns.Topic
-    rotations: dict[str, aws.secretsmanager.SecretRotation]
 
     def __init__(
         self,
         name: str,
-        catalog: Catalog,
-        settings: StackSettings,
+        estate: Estate,
         naming: Naming,
         key: aws.kms.Key,
-        secrets: Mapping[str, aws.secretsmanager.Secret],
-        secret_policies: Mapping[str, pulumi.Resource],
+        *,
+        prefix: str,
+        former_parent: pulumi.Resource,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__("neural-trader:aws:SecretRotation", name, None, opts)
-        env = settings.environment
-        entries = [e for e in catalog.stored_in(env) if e.rotatable and e.name in secrets]
-        child = pulumi.ResourceOptions(parent=self)
-        keep = pulumi.ResourceOptions(parent=self, protect=settings.protected)
-
-        # ---- failure notifications ------------------------------------------------------------
+        super().__init__("neural-trader:aws:RotationNotifications", name, None, opts)
         self.topic = aws.sns.Topic(
-            f"{name}-topic",
+            f"{prefix}-topic",
             name=naming.rotation_name,
-            display_name=f"neural-trader {env.value} secret rotation",
+            display_name=f"neural-trader {estate.environment.value} secret rotation",
             kms_master_key_id=key.arn,
-            tags=naming.tags(classification="confidential"),
-            opts=child,
+            tags=naming.tags(**{TAG_CLASSIFICATION: CONFIDENTIAL}),
+            opts=_moved(self, former_parent),
         )
         topic_opts = pulumi.ResourceOptions(parent=self.topic)
         aws.sns.TopicPolicy(
-            f"{name}-topic-policy",
+            f"{prefix}-topic-policy",
             arn=self.topic.arn,
             policy=json.dumps(
                 documents.rotation_topic_policy(
                     topic_arn=naming.rotation_topic_arn,
                     alarm_arns=naming.rotation_alarm_arns,
-                    account_id=settings.account_id,
+                    account_id=naming.settings.account_id,
                 ),
                 sort_keys=True,
             ),
             opts=topic_opts,
         )
-        for address in settings.notifications.emails:
+        for address in estate.notification_emails:
             aws.sns.TopicSubscription(
-                f"{name}-email-{_logical(address)}",
+                f"{prefix}-email-{_logical(address)}",
                 topic=self.topic.arn,
                 protocol="email",
                 endpoint=address,
                 opts=topic_opts,
             )
-        if SLACK_WEBHOOK in settings.supplied_values:
+        if SLACK_WEBHOOK in estate.supplied:
             aws.sns.TopicSubscription(
-                f"{name}-slack",
+                f"{prefix}-slack",
                 topic=self.topic.arn,
                 protocol="https",
                 endpoint=pulumi.Config(PROJECT).require_secret(SLACK_WEBHOOK),
                 opts=topic_opts,
             )
+        self.register_outputs({"topicArn": self.topic.arn})
 
-        # ---- the Lambda ---------------------------------------------------------------------------
+
+class RotationFunction(pulumi.ComponentResource):
+    """The rotation Lambda: its code, least-privilege execution role and policy, KMS-encrypted
+    log group, and the alarms on its Errors and Throttles that notify ``topic``."""
+
+    function: aws.lambda_.Function
+    policy: aws.iam.RolePolicy
+
+    def __init__(
+        self,
+        name: str,
+        estate: Estate,
+        naming: Naming,
+        key: aws.kms.Key,
+        secrets: Mapping[str, aws.secretsmanager.Secret],
+        topic: aws.sns.Topic,
+        *,
+        prefix: str,
+        former_parent: pulumi.Resource,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("neural-trader:aws:RotationFunction", name, None, opts)
+        env = estate.environment
+        account_id = naming.settings.account_id
+        rotated = [s for s in estate.rotated if s.name in secrets]
         log_group = aws.cloudwatch.LogGroup(
-            f"{name}-logs",
+            f"{prefix}-logs",
             name=naming.rotation_log_group,
-            retention_in_days=365 if settings.is_production else 30,
+            retention_in_days=365 if estate.is_production else 30,
             kms_key_id=key.arn,
-            tags=naming.tags(classification="confidential"),
-            opts=keep,
+            tags=naming.tags(**{TAG_CLASSIFICATION: CONFIDENTIAL}),
+            opts=_moved(self, former_parent).merge(
+                pulumi.ResourceOptions(protect=estate.protected)
+            ),
         )
         role = aws.iam.Role(
-            f"{name}-role",
+            f"{prefix}-role",
             name=naming.rotation_name,
             description=f"neural-trader {env.value}: secret rotation Lambda",
             assume_role_policy=json.dumps(
-                documents.rotation_trust_policy(account_id=settings.account_id), sort_keys=True
+                documents.rotation_trust_policy(account_id=account_id), sort_keys=True
             ),
             max_session_duration=3600,
-            tags=naming.tags(role="secret-rotation", kind="workload"),
-            opts=child,
+            tags=naming.tags(**{TAG_ROLE: "secret-rotation", TAG_KIND: KIND_WORKLOAD}),
+            opts=_moved(self, former_parent),
         )
-        masters = settings.master_secrets(entries)
-        policy = aws.iam.RolePolicy(
-            f"{name}-access",
+        self.policy = aws.iam.RolePolicy(
+            f"{prefix}-access",
             role=role.id,
-            policy=pulumi.Output.all(key.arn, *[secrets[e.name].arn for e in entries]).apply(
-                functools.partial(self._policy, masters=masters, settings=settings, naming=naming)
+            policy=pulumi.Output.all(key.arn, *[secrets[s.name].arn for s in rotated]).apply(
+                functools.partial(self._policy, masters=estate.master_secrets(), naming=naming)
             ),
             opts=pulumi.ResourceOptions(parent=role),
         )
         self.function = aws.lambda_.Function(
-            f"{name}-function",
+            f"{prefix}-function",
             name=naming.rotation_name,
             description=f"neural-trader {env.value}: Secrets Manager rotation (docs/rotation.md)",
             role=role.arn,
@@ -180,13 +213,15 @@ class SecretRotation(pulumi.ComponentResource):
             reserved_concurrent_executions=RESERVED_CONCURRENCY,
             tracing_config={"mode": "Active"},
             logging_config={"log_format": "JSON", "log_group": log_group.name},
-            environment={"variables": {contract.ENV_ROTATION_TOPIC_ARN: self.topic.arn}},
-            tags=naming.tags(role="secret-rotation"),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy, log_group]),
+            environment={"variables": {contract.ENV_ROTATION_TOPIC_ARN: topic.arn}},
+            tags=naming.tags(**{TAG_ROLE: "secret-rotation"}),
+            opts=_moved(self, former_parent).merge(
+                pulumi.ResourceOptions(depends_on=[self.policy, log_group])
+            ),
         )
         for metric in ROTATION_ALARM_METRICS:
             aws.cloudwatch.MetricAlarm(
-                f"{name}-{metric.lower()}",
+                f"{prefix}-{metric.lower()}",
                 name=naming.rotation_alarm_name(metric),
                 alarm_description=(
                     f"Secret rotation Lambda {metric.lower()} in {env.value}: a rotation failed or "
@@ -201,35 +236,93 @@ class SecretRotation(pulumi.ComponentResource):
                 threshold=0,
                 comparison_operator="GreaterThanThreshold",
                 treat_missing_data="notBreaching",
-                alarm_actions=[self.topic.arn],
-                ok_actions=[self.topic.arn],
+                alarm_actions=[topic.arn],
+                ok_actions=[topic.arn],
                 tags=naming.tags(),
-                opts=child,
+                opts=_moved(self, former_parent),
             )
+        self.register_outputs({"functionArn": self.function.arn})
+
+    @staticmethod
+    def _policy(values: Sequence[Any], *, masters: Sequence[str], naming: Naming) -> str:
+        doc = documents.rotation_lambda_policy(
+            secret_arns=[str(v) for v in values[1:]],
+            master_secret_arns=masters,
+            key_arn=str(values[0]),
+            region=naming.settings.region,
+            topic_arn=naming.rotation_topic_arn,
+            log_group_arn=naming.rotation_log_group_arn,
+        )
+        return json.dumps(doc, sort_keys=True)
+
+
+class SecretRotation(pulumi.ComponentResource):
+    """Rotation of every rotated secret of the estate by one Lambda."""
+
+    function: aws.lambda_.Function
+    topic: aws.sns.Topic
+    rotations: dict[str, aws.secretsmanager.SecretRotation]
+
+    def __init__(
+        self,
+        name: str,
+        estate: Estate,
+        naming: Naming,
+        key: aws.kms.Key,
+        secrets: Mapping[str, aws.secretsmanager.Secret],
+        secret_policies: Mapping[str, pulumi.Resource],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("neural-trader:aws:SecretRotation", name, None, opts)
+        # Children keep the logical names they had under this component (f"{name}-...").
+        notifications = RotationNotifications(
+            f"{name}-notifications",
+            estate,
+            naming,
+            key,
+            prefix=name,
+            former_parent=self,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.topic = notifications.topic
+        runner = RotationFunction(
+            f"{name}-lambda",
+            estate,
+            naming,
+            key,
+            secrets,
+            self.topic,
+            prefix=name,
+            former_parent=self,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.function = runner.function
 
         # ---- one invoke permission and one rotation schedule per secret ------------------------
         self.rotations = {}
-        for entry in entries:
-            logical = entry.kebab_name
-            secret = secrets[entry.name]
+        for stored in estate.rotated:
+            if stored.name not in secrets or stored.rotation is None:
+                continue
+            logical = stored.logical_name
+            secret = secrets[stored.name]
             permission = aws.lambda_.Permission(
                 f"{logical}-invoke",
                 statement_id=f"SecretsManager-{logical}",
                 action="lambda:InvokeFunction",
                 function=self.function.name,
                 principal="secretsmanager.amazonaws.com",
-                source_account=settings.account_id,
+                source_account=naming.settings.account_id,
                 source_arn=secret.arn,
                 opts=pulumi.ResourceOptions(parent=self.function),
             )
-            depends: list[pulumi.Resource] = [permission, policy]
-            if entry.name in secret_policies:
-                depends.append(secret_policies[entry.name])
-            self.rotations[entry.name] = aws.secretsmanager.SecretRotation(
+            depends: list[pulumi.Resource] = [permission, runner.policy]
+            if stored.name in secret_policies:
+                depends.append(secret_policies[stored.name])
+            self.rotations[stored.name] = aws.secretsmanager.SecretRotation(
                 f"{logical}-rotation",
                 secret_id=secret.id,
                 rotation_lambda_arn=self.function.arn,
-                rotation_rules={"automatically_after_days": settings.rotation_days(entry)},
+                rotation_rules={"automatically_after_days": stored.rotation.period_days},
                 # First rotation on schedule: an immediate one would page for every third-party
                 # key at the first deploy. AWS still probes the function with testSecret.
                 rotate_immediately=False,
@@ -238,13 +331,14 @@ class SecretRotation(pulumi.ComponentResource):
         # ---- deploy-time notice of revocations ---------------------------------------------------
         # A deployment cannot publish to SNS, but it can invoke the function, which can: whenever
         # the revoked list changes, `pulumi up` invokes it with a notice naming the secrets.
-        if settings.revoked:
+        revoked = [s.name for s in estate.revoked]
+        if revoked:
             aws.lambda_.Invocation(
                 "revocation-notice",
                 function_name=self.function.name,
-                input=revoked_event(settings.environment.value, list(settings.revoked)),
-                triggers={"revoked": ",".join(sorted(settings.revoked))},
-                opts=pulumi.ResourceOptions(parent=self.function, depends_on=[policy]),
+                input=revoked_event(estate.environment.value, revoked),
+                triggers={"revoked": ",".join(sorted(revoked))},
+                opts=pulumi.ResourceOptions(parent=self.function, depends_on=[runner.policy]),
             )
         self.register_outputs(
             {
@@ -253,21 +347,3 @@ class SecretRotation(pulumi.ComponentResource):
                 "rotated": sorted(self.rotations),
             }
         )
-
-    @staticmethod
-    def _policy(
-        values: Sequence[Any],
-        *,
-        masters: Sequence[str],
-        settings: StackSettings,
-        naming: Naming,
-    ) -> str:
-        doc = documents.rotation_lambda_policy(
-            secret_arns=[str(v) for v in values[1:]],
-            master_secret_arns=masters,
-            key_arn=str(values[0]),
-            region=settings.region,
-            topic_arn=naming.rotation_topic_arn,
-            log_group_arn=naming.rotation_log_group_arn,
-        )
-        return json.dumps(doc, sort_keys=True)

@@ -1,0 +1,129 @@
+"""The backend seam: one protocol every secret store implements, and the registry of them.
+
+Pure data at import time (no Pulumi import): the settings loader, the estate and the CLI ask the
+registry which backends exist, how each validates its own settings block and names a secret, and
+where each keeps what. Only :meth:`Backend.deploy` touches Pulumi, and only when the program runs.
+
+A backend is a package ``infra/backends/<name>/`` whose ``__init__`` calls :func:`register` with
+an object satisfying :class:`Backend`. The registry finds every such package by itself, so adding a
+store needs that one package and no edit to the catalog, the access model or the neutral settings.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from pydantic import BaseModel
+
+from infra.catalog import CatalogEntry, Environment
+from infra.settings import RoleName, StackSettings
+
+if TYPE_CHECKING:
+    import pulumi
+
+    from infra.estate import Estate
+
+#: Stores the mission names whose backends are not built yet: enabling one is refused with
+#: "not implemented yet" (exit 2), as is giving its settings block.
+PLANNED_BACKENDS: frozenset[str] = frozenset({"gcp", "azure", "vault", "kubernetes"})
+
+
+@runtime_checkable
+class BackendComponent(Protocol):
+    """What a backend's top-level ComponentResource offers the program: its exports, in the
+    uniform shape ``{"secrets": {catalog name: address}, "identities": {role: identity}, ...}``
+    (addresses and identities may be Pulumi outputs; further keys are the backend's own)."""
+
+    @property
+    def exports(self) -> Mapping[str, Any]: ...
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """One secret store."""
+
+    #: Registry key, the name in ``backends:`` and the settings block key.
+    name: str
+    #: Human name ("AWS Secrets Manager").
+    title: str
+    #: The pydantic model of the backend's settings block (``neural-trader-secrets:<name>``).
+    settings_model: type[BaseModel]
+
+    def check(self, settings: StackSettings, block: Any) -> Iterable[tuple[str, str]]:
+        """Problems ``(key, reason)`` of the neutral settings as this backend reads them (e.g. the
+        form of master secret references); ``block`` is this backend's validated settings."""
+        ...
+
+    def name_problems(self, entry: CatalogEntry, environment: Environment) -> Iterable[str]:
+        """Why this store cannot hold ``entry`` under the name it derives for it (empty: it can)."""
+        ...
+
+    def locations(self, estate: Estate, block: Any) -> Mapping[str, str]:
+        """Catalog name -> where this store keeps the secret (an ARN, a path), known before
+        anything exists."""
+        ...
+
+    def identities(self, estate: Estate, block: Any) -> Mapping[RoleName, str]:
+        """Access-model role -> the identity that stands for it in this store."""
+        ...
+
+    def deploy(
+        self, name: str, estate: Estate, block: Any, opts: pulumi.ResourceOptions | None = None
+    ) -> BackendComponent:
+        """Declare the store's resources (one top-level ComponentResource)."""
+        ...
+
+
+_REGISTRY: dict[str, Backend] = {}
+_discovered = False
+
+
+def register(backend: Backend) -> Backend:
+    """Add a backend to the registry (its package's ``__init__`` does this on import)."""
+    if not isinstance(backend, Backend):
+        raise TypeError(f"{backend!r} does not implement the Backend protocol")
+    existing = _REGISTRY.get(backend.name)
+    if existing is not None and existing is not backend:
+        raise ValueError(f"backend {backend.name!r} is registered twice")
+    _REGISTRY[backend.name] = backend
+    return backend
+
+
+def unregister(name: str) -> None:
+    _REGISTRY.pop(name, None)
+
+
+@contextmanager
+def registered(backend: Backend) -> Iterator[Backend]:
+    """Register ``backend`` for the duration of a block (tests)."""
+    register(backend)
+    try:
+        yield backend
+    finally:
+        unregister(backend.name)
+
+
+def _discover() -> None:
+    global _discovered
+    if _discovered:
+        return
+    for module in pkgutil.iter_modules(__path__):
+        if module.ispkg:
+            importlib.import_module(f"{__name__}.{module.name}")
+    _discovered = True
+
+
+def registry() -> Mapping[str, Backend]:
+    """Every registered backend, by name."""
+    _discover()
+    return _REGISTRY
+
+
+def enabled(settings: StackSettings) -> list[tuple[Backend, Any]]:
+    """The stack's enabled backends with their validated settings blocks, in ``backends`` order."""
+    backends = registry()
+    return [(backends[n], settings.backend(n)) for n in settings.backends]

@@ -1,0 +1,70 @@
+"""AWS Secrets Manager: the backend that keeps the estate in one account and region.
+
+Settings block ``neural-trader-secrets:aws`` (:class:`AwsSettings`). Resources: a customer-managed
+KMS key per environment, a secret per stored entry at ``neural-trader/<environment>/<service>/<key>``
+with a resource policy, the six IAM roles of the access model, the rotation Lambda and, in
+production, CloudTrail (``components.py``, ``rotation.py``; policy documents in ``documents.py``).
+
+Importing this package registers the backend; it imports no Pulumi SDK (``deploy`` does).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from infra.backends import register
+from infra.backends.aws.naming import SECRET_NAME_RE, SECRET_NAME_RULE, Naming, secret_name
+from infra.backends.aws.settings import AwsSettings, master_secret_problems
+from infra.catalog import CatalogEntry, Environment
+from infra.settings import RoleName, StackSettings
+
+if TYPE_CHECKING:
+    import pulumi
+
+    from infra.backends.aws.components import AwsSecrets
+    from infra.estate import Estate
+
+
+class AwsBackend:
+    name: str = "aws"
+    title: str = "AWS Secrets Manager"
+    settings_model: type[BaseModel] = AwsSettings
+
+    def check(self, settings: StackSettings, block: Any) -> Iterator[tuple[str, str]]:
+        assert isinstance(block, AwsSettings)
+        yield from master_secret_problems(settings, block)
+
+    def name_problems(self, entry: CatalogEntry, environment: Environment) -> Iterator[str]:
+        name = secret_name(entry, environment)
+        if not SECRET_NAME_RE.fullmatch(name):
+            yield f"cannot hold the name {name!r} ({SECRET_NAME_RULE})"
+
+    def locations(self, estate: Estate, block: Any) -> Mapping[str, str]:
+        naming = Naming(estate.environment, block)
+        return {s.name: naming.secret_arn(s.entry) + "-??????" for s in estate.secrets}
+
+    def identities(self, estate: Estate, block: Any) -> Mapping[RoleName, str]:
+        naming = Naming(estate.environment, block)
+        assert isinstance(block, AwsSettings)
+        return {r: naming.role_arn(r) for r in estate.roles if block.principals.for_role(r)}
+
+    def deploy(
+        self, name: str, estate: Estate, block: Any, opts: pulumi.ResourceOptions | None = None
+    ) -> AwsSecrets:
+        from infra.backends.aws.components import AwsSecrets
+
+        assert isinstance(block, AwsSettings)
+        return AwsSecrets(name, estate, block, opts=opts)
+
+
+BACKEND = register(AwsBackend())
+
+
+def aws_settings(settings: StackSettings) -> AwsSettings:
+    """The stack's validated AWS block (the stack must enable the AWS backend)."""
+    block = settings.backend("aws")
+    assert isinstance(block, AwsSettings)
+    return block

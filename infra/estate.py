@@ -1,0 +1,326 @@
+"""The estate: every secret one stack stores, computed once from catalog + settings + access model.
+
+Pure data (no Pulumi imports). Every backend adapter consumes the estate and only translates it
+into its platform's resources: which secrets exist, in which access scopes, how each is rotated and
+valued, whether it is revoked, and which role may do what to it are decided here, once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from infra.access import ROLES, Action, Role
+from infra.catalog import (
+    Catalog,
+    CatalogEntry,
+    CatalogError,
+    Environment,
+    Generator,
+    PostgresUrlGenerator,
+    RotationClass,
+    RotationStrategy,
+    Scope,
+)
+from infra.rotation import contract
+from infra.settings import NAMESPACE, ROLE_NAMES, Database, RoleName, StackSettings
+from infra.vocabulary import (
+    CONFIDENTIAL,
+    NONE,
+    RESTRICTED,
+    TAG_ACCESS_SCOPES,
+    TAG_CATALOG_NAME,
+    TAG_CLASSIFICATION,
+    TAG_MASTER_SECRET,
+    TAG_PROVIDER,
+    TAG_REDIS_ENDPOINT,
+    TAG_REDIS_TLS,
+    TAG_REDIS_USER,
+    TAG_REVOKED,
+    TAG_ROTATION_CLASS,
+    TAG_ROTATION_STRATEGY,
+    TAG_SERVICE,
+    scopes_value,
+)
+
+# ---- where a secret's value comes from --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GeneratedValue:
+    """Made by the infrastructure (pulumi-random), always a Pulumi secret."""
+
+    generator: Generator
+    #: Where a generated PostgreSQL URL points (postgres-url generators only).
+    database: Database | None = None
+
+
+@dataclass(frozen=True)
+class SuppliedValue:
+    """A third-party value the stack config carries (``pulumi config set --secret``)."""
+
+    config_key: str
+
+
+@dataclass(frozen=True)
+class ExternalValue:
+    """A third-party value put into the store out of band (by an operator or the provider)."""
+
+    provider: str
+
+
+Value = GeneratedValue | SuppliedValue | ExternalValue
+
+
+@dataclass(frozen=True)
+class RotationPlan:
+    """How one secret is rotated: class, period (days), strategy and the strategy's parameters
+    (keys of the rotation contract, e.g. ``rotation-master-secret``)."""
+
+    rotation_class: RotationClass
+    period_days: int
+    strategy: RotationStrategy
+    params: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class StoredSecret:
+    """One secret of the estate."""
+
+    entry: CatalogEntry
+    environment: Environment
+    scopes: frozenset[Scope]
+    rotation: RotationPlan | None
+    value: Value
+    revoked: bool
+    #: role -> what it may do to this secret (roles without access are absent).
+    grants: Mapping[RoleName, frozenset[Action]]
+
+    @property
+    def name(self) -> str:
+        return self.entry.name
+
+    @property
+    def service(self) -> str:
+        return self.entry.service
+
+    @property
+    def key(self) -> str:
+        return self.entry.key
+
+    @property
+    def logical_name(self) -> str:
+        """The Pulumi logical name every backend gives the resource holding it."""
+        return self.entry.kebab_name
+
+    @property
+    def description(self) -> str:
+        return self.entry.description
+
+    @property
+    def classification(self) -> str:
+        return RESTRICTED if self.scopes & {Scope.LIVE, Scope.ADMIN} else CONFIDENTIAL
+
+    def roles_with(self, action: Action) -> tuple[RoleName, ...]:
+        """Roles (in the access model's order) that have ``action`` on this secret."""
+        return tuple(r for r in ROLE_NAMES if action in self.grants.get(r, frozenset()))
+
+    def labels(self) -> dict[str, str]:
+        """The contract's tags/labels for this secret: what the policies and the rotation read."""
+        labels = {
+            TAG_SERVICE: self.service,
+            TAG_ROTATION_CLASS: self.rotation.rotation_class.value if self.rotation else NONE,
+            TAG_ROTATION_STRATEGY: self.rotation.strategy.value if self.rotation else NONE,
+            TAG_CLASSIFICATION: self.classification,
+            TAG_CATALOG_NAME: self.name,
+            TAG_ACCESS_SCOPES: scopes_value({s.value for s in self.scopes}),
+        }
+        if self.rotation is not None:
+            labels.update(self.rotation.params)
+        if self.revoked:
+            labels[TAG_REVOKED] = "true"
+        return labels
+
+
+@dataclass(frozen=True)
+class RoleGrants:
+    """One access-model role and what it may do to each secret of the estate."""
+
+    role: Role
+    #: secret name -> actions (secrets without access are absent).
+    secrets: Mapping[str, frozenset[Action]]
+
+    @property
+    def name(self) -> RoleName:
+        return self.role.name
+
+
+@dataclass(frozen=True)
+class Estate:
+    """Every stored secret of one environment and every role's access to them."""
+
+    catalog: Catalog
+    environment: Environment
+    secrets: tuple[StoredSecret, ...]
+    roles: Mapping[RoleName, RoleGrants]
+    protected: bool
+    audit_trail: bool
+    recovery_window_days: int
+    notification_emails: tuple[str, ...]
+    #: Catalog names whose values the stack config supplies (e.g. SLACK_WEBHOOK_URL).
+    supplied: tuple[str, ...] = field(default=())
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment is Environment.PRODUCTION
+
+    @cached_property
+    def _by_name(self) -> dict[str, StoredSecret]:
+        return {s.name: s for s in self.secrets}
+
+    def secret(self, name: str) -> StoredSecret:
+        return self._by_name[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._by_name
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.secrets)
+
+    @property
+    def rotated(self) -> tuple[StoredSecret, ...]:
+        return tuple(s for s in self.secrets if s.rotation is not None)
+
+    @property
+    def revoked(self) -> tuple[StoredSecret, ...]:
+        return tuple(s for s in self.secrets if s.revoked)
+
+    def master_secrets(self) -> tuple[str, ...]:
+        """The admin secrets the rotation of this estate reads (sorted, unique)."""
+        return tuple(
+            sorted(
+                {
+                    s.rotation.params[TAG_MASTER_SECRET]
+                    for s in self.rotated
+                    if s.rotation is not None and TAG_MASTER_SECRET in s.rotation.params
+                }
+            )
+        )
+
+
+def rotation_params(entry: CatalogEntry, settings: StackSettings) -> dict[str, str]:
+    """The parameters the rotation of ``entry`` needs beyond its strategy: the master secret and
+    Redis endpoint its strategy uses, and the provider named in a third-party "rotation due"
+    notice. Keys are the rotation contract's (every transport carries them under these names)."""
+    params: dict[str, str] = {}
+    strategy = entry.strategy
+    if strategy is RotationStrategy.THIRD_PARTY_MANUAL:
+        params[TAG_PROVIDER] = entry.service
+    if strategy in (
+        RotationStrategy.POSTGRES_ALTERNATING_USERS,
+        RotationStrategy.POSTGRES_SINGLE_USER,
+    ):
+        db = settings.databases.get(entry.name)
+        if db is not None and db.master_secret is not None:
+            params[TAG_MASTER_SECRET] = db.master_secret
+    if strategy is RotationStrategy.REDIS_ACL and settings.redis is not None:
+        params[TAG_MASTER_SECRET] = settings.redis.master_secret
+        params[TAG_REDIS_ENDPOINT] = settings.redis.endpoint
+        params[TAG_REDIS_USER] = settings.redis.username
+        params[TAG_REDIS_TLS] = "true" if settings.redis.tls else "false"
+    return params
+
+
+def rotation_problems(catalog: Catalog, settings: StackSettings) -> list[tuple[str, str]]:
+    """Rotated secrets whose strategy needs a parameter no setting provides."""
+    problems = []
+    for entry in catalog.stored_in(settings.environment):
+        if not entry.rotatable or entry.strategy is None:
+            continue
+        missing = contract.missing_tags(entry.strategy, rotation_params(entry, settings))
+        if missing:
+            problems.append(
+                (
+                    f"{NAMESPACE}(rotation of {entry.name})",
+                    f"{entry.strategy.value} rotation needs {', '.join(missing)}; "
+                    "no setting provides them",
+                )
+            )
+    return problems
+
+
+def _value(entry: CatalogEntry, settings: StackSettings) -> Value:
+    if entry.generator is not None:
+        db = (
+            settings.databases[entry.name]
+            if isinstance(entry.generator, PostgresUrlGenerator)
+            else None
+        )
+        return GeneratedValue(entry.generator, db)
+    if entry.name in settings.supplied_values:
+        return SuppliedValue(NAMESPACE + entry.name)
+    return ExternalValue(entry.service)
+
+
+def build_estate(catalog: Catalog, settings: StackSettings) -> Estate:
+    """The estate of a validated stack. Raises CatalogError when an enabled backend cannot hold an
+    entry under the name it derives, SettingsError when a strategy's parameters are missing."""
+    from infra.backends import registry
+
+    env = settings.environment
+    backends = registry()
+    naming = [
+        (entry.name, "backend-name", f"{name}: {problem}")
+        for entry in catalog.stored_in(env)
+        for name in settings.backends
+        for problem in backends[name].name_problems(entry, env)
+    ]
+    if naming:
+        raise CatalogError(naming)
+    problems: list[tuple[str, str]] = []
+    secrets: list[StoredSecret] = []
+    for entry in catalog.stored_in(env):
+        plan: RotationPlan | None = None
+        if entry.rotatable and entry.rotation is not None and entry.strategy is not None:
+            params = rotation_params(entry, settings)
+            missing = contract.missing_tags(entry.strategy, params)
+            if missing:
+                problems.append(
+                    (
+                        f"{NAMESPACE}(rotation of {entry.name})",
+                        f"{entry.strategy.value} rotation needs {', '.join(missing)}; "
+                        "no setting provides them",
+                    )
+                )
+            plan = RotationPlan(
+                entry.rotation, settings.rotation_days(entry), entry.strategy, params
+            )
+        grants = {r: ROLES[r].grants(entry, env) for r in ROLE_NAMES}
+        secrets.append(
+            StoredSecret(
+                entry=entry,
+                environment=env,
+                scopes=entry.scopes_in(env),
+                rotation=plan,
+                value=_value(entry, settings),
+                revoked=entry.name in settings.revoked,
+                grants={r: g for r, g in grants.items() if g},
+            )
+        )
+    roles = {
+        r: RoleGrants(ROLES[r], {s.name: s.grants[r] for s in secrets if r in s.grants})
+        for r in ROLE_NAMES
+    }
+    return Estate(
+        catalog=catalog,
+        environment=env,
+        secrets=tuple(secrets),
+        roles=roles,
+        protected=settings.protected,
+        audit_trail=settings.audit_trail_enabled,
+        recovery_window_days=settings.recovery_window,
+        notification_emails=settings.notifications.emails,
+        supplied=settings.supplied_values,
+    )

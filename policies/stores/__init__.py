@@ -1,0 +1,90 @@
+"""What the stack invariants read from a stack, whichever store holds it: one extractor per backend.
+
+An extractor turns one store's resources into two neutral answers: which catalog secrets the store
+holds (:class:`StoredSecret`), and which identity can read which of them (:class:`Access`). The
+stack policies (``policies/stack.py``) judge only these answers, so a new backend adds an extractor
+here, not a rewrite of the invariants. Extractors judge resources, whoever made them: they never
+import the program.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from policies.framework import Resource
+
+
+@dataclass(frozen=True)
+class StoredSecret:
+    """One secret a store holds, as its resource declares it."""
+
+    backend: str
+    urn: str
+    #: The store's own name for it (a Secrets Manager name, a Vault path...).
+    name: str
+    #: The catalog entry it holds (``catalog-name`` label), if labelled.
+    catalog_name: str | None
+    #: The environment label, if any.
+    environment: str | None
+    #: The access scopes its labels give it (empty if unlabelled).
+    scopes: frozenset[str]
+    #: The rotation class its labels give it (None: unlabelled, "none": declared not rotated).
+    rotation_class: str | None
+    #: A rotation of it is declared in the stack.
+    rotated: bool
+
+
+@dataclass
+class Access:
+    """Identity -> the stored secrets (URNs) it can read. ``complete`` is False when some policy
+    document is unknown (at preview), so an absent grant proves nothing."""
+
+    reads: dict[str, set[str]] = field(default_factory=dict)
+    complete: bool = True
+
+    def grant(self, identity: str, urns: set[str]) -> None:
+        self.reads.setdefault(identity, set()).update(urns)
+
+    def merge(self, other: Access) -> None:
+        for identity, urns in other.reads.items():
+            self.grant(identity, urns)
+        self.complete = self.complete and other.complete
+
+
+class Extractor(Protocol):
+    """One store's reading of a stack."""
+
+    backend: str
+    #: Resource types the extractor reads (the stack policies' ``resource_types``).
+    resource_types: tuple[str, ...]
+
+    def secrets(self, resources: Sequence[Resource]) -> list[StoredSecret]: ...
+
+    def access(self, resources: Sequence[Resource], secrets: Sequence[StoredSecret]) -> Access: ...
+
+
+_EXTRACTORS: dict[str, Extractor] = {}
+
+
+def register_extractor(extractor: Extractor) -> Extractor:
+    _EXTRACTORS[extractor.backend] = extractor
+    return extractor
+
+
+def unregister_extractor(backend: str) -> None:
+    _EXTRACTORS.pop(backend, None)
+
+
+def extractors() -> Iterator[Extractor]:
+    _load_builtin()
+    yield from list(_EXTRACTORS.values())
+
+
+def resource_types() -> tuple[str, ...]:
+    return tuple(t for e in extractors() for t in e.resource_types)
+
+
+def _load_builtin() -> None:
+    from policies.stores import aws  # noqa: F401  (registers itself)
