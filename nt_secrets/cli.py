@@ -198,6 +198,121 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_VIOLATIONS if any(v.mandatory for v in violations) else EXIT_OK
 
 
+# ---- explain ------------------------------------------------------------------------------------
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    """One secret's whole story: catalog entry, stores, access, rotation, revocation, policies."""
+    from infra.catalog import load_catalog
+    from infra.estate import build_estate
+    from nt_secrets.explain import ExplainError, check_name, explain_document
+    from policies.pack import ALL
+    from policies.runner import PolicyConfigError, resolve_config
+    from policies.stack import with_catalog
+
+    catalog_path = Path(args.catalog) if args.catalog else None
+    try:
+        catalog = load_catalog(catalog_path) if catalog_path else default_catalog()
+        entry = check_name(catalog, args.name)
+        stack_config = read_stack(Path(args.project_dir), args.stack)
+        settings = parse_settings(
+            stack_config.config, secret_keys=stack_config.secret_keys, catalog=catalog
+        )
+        estate = build_estate(catalog, settings)
+    except (*BAD_INPUT, ExplainError) as exc:
+        _fail(str(exc))
+    capture, violations = evaluate(args)
+    config_doc = _policy_config(args)
+    if catalog_path is not None:
+        config_doc = with_catalog(config_doc, catalog_path)
+    try:
+        resolved = resolve_config(config_doc)
+    except PolicyConfigError as exc:
+        _fail(str(exc))
+    doc = explain_document(
+        entry,
+        settings=settings,
+        estate=estate,
+        capture=capture,
+        violations=violations,
+        policies=ALL,
+        enforcement={pid: s.enforcement for pid, s in resolved.items()},
+    )
+    if args.format == "json":
+        _print_json(doc)
+    else:
+        _render_explanation(doc)
+    return EXIT_OK
+
+
+def _render_explanation(doc: dict[str, Any]) -> None:
+    out = Console(highlight=False, soft_wrap=True, emoji=False)
+    cat = doc["catalog"]
+    out.print(f"[bold]{escape(doc['name'])}[/] — {escape(cat['description'])}")
+    out.print(
+        f"  catalog: {cat['category']}, service {cat['service']}, source {cat['source']}, "
+        f"environments {', '.join(cat['environments'])}"
+        + (f", trading mode {cat['tradingMode']}" if cat["tradingMode"] else "")
+    )
+    if not doc["stored"]:
+        out.print(f"  stack {doc['stack']} ({doc['environment']}): {escape(doc['reason'])}")
+        return
+    out.print(
+        f"  stack {doc['stack']} ({doc['environment']}): scopes {', '.join(doc['scopes']) or '-'}, "
+        f"{doc['classification']}; value {escape(doc['value'])}"
+    )
+    for store in doc["stores"]:
+        out.print(
+            f"\n[bold]{escape(store['title'])}[/] ({store['backend']}): {escape(str(store['location']))}"
+        )
+        for r in store["resources"]:
+            out.print(f"  {escape(r['type'])} {escape(r['address'])}")
+        for grant in store["access"]:
+            identity = grant["identity"] or "(no principals in settings: role not created)"
+            out.print(
+                f"  {grant['role']:13} {', '.join(grant['actions']):30} {escape(str(identity))}"
+            )
+    rot = doc["rotation"]
+    if rot:
+        out.print(
+            f"\n[bold]Rotation[/]: {rot['strategy']}, every {rot['periodDays']} days "
+            f"(class {rot['class']}, at most {rot['classMaximumDays']})"
+        )
+        for step, text in rot["steps"].items():
+            out.print(f"  {step:6} {escape(text)}")
+        out.print(f"  emergency: {escape(rot['emergency'])}")
+    out.print(
+        "\n[bold]Revocation[/]: "
+        + (
+            "[red]REVOKED[/]: every role is denied reading it; rotate it, then un-revoke"
+            if doc["revoked"]
+            else "not revoked"
+        )
+    )
+    verdicts = doc["policies"]
+    failed = [v for v in verdicts if v["verdict"] == "fail"]
+    out.print(
+        f"\n[bold]Policies[/]: {len(verdicts)} verdicts on {len(doc['resources'])} resources, "
+        f"{len(failed)} failed"
+    )
+    by_policy: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for v in verdicts:
+        by_policy[v["policy"]].append(v)
+    for policy, group in by_policy.items():
+        worst = next(
+            (k for k in ("fail", "pass", "disabled") if any(v["verdict"] == k for v in group)),
+            "pass",
+        )
+        mark = {"pass": "[green]pass[/]", "fail": "[red]FAIL[/]", "disabled": "[dim]off[/] "}[worst]
+        names = sorted({v["urn"].rsplit("::", 1)[-1] if v["urn"] else "stack" for v in group})
+        shown = ", ".join(names[:4]) + (f" +{len(names) - 4}" if len(names) > 4 else "")
+        out.print(f"  {mark} {policy} [dim]({escape(shown)})[/]")
+        for v in group:
+            for message in v["messages"]:
+                where = v["urn"].rsplit("::", 1)[-1] if v["urn"] else "stack"
+                out.print(f"       {escape(where)}: {escape(message)}")
+
+
 # ---- catalog / env-template -------------------------------------------------------------------
 
 
@@ -519,6 +634,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="policy pack config JSON, as for `pulumi preview --policy-pack-config`",
     )
     ck.set_defaults(func=cmd_check, catalog=None)
+
+    ex = sub.add_parser(
+        "explain", help="one secret's whole story: stores, access, rotation, policies"
+    )
+    ex.add_argument("name", help="catalog name, e.g. JWT_SECRET")
+    ex.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
+    ex.add_argument("--format", choices=("text", "json"), default="text")
+    ex.add_argument("--project-dir", default=".", help="directory holding Pulumi.yaml (default: .)")
+    ex.add_argument("--catalog", help="catalog file to use instead of infra/catalog.yaml")
+    ex.add_argument(
+        "--policy-pack-config",
+        help="policy pack config JSON, as for `pulumi preview --policy-pack-config`",
+    )
+    ex.set_defaults(func=cmd_explain)
 
     c = sub.add_parser("catalog", help="print the secret catalog")
     c.add_argument("--format", choices=("text", "json"), default="text")

@@ -1,0 +1,310 @@
+"""``nt-secrets explain NAME --stack S``: one secret's whole story, from the offline plan.
+
+Catalog entry → the resources holding it in each enabled store (with their address) → who can
+read, write, manage or describe it (access-model role → the store's identity) → how it is rotated
+→ whether it is revoked → every policy that judged those resources, with its verdict.
+
+Never a value: resources are named by URN, type and address; inputs are not shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from infra import backends
+from infra.access import Action
+from infra.catalog import Catalog, CatalogEntry
+from infra.estate import Estate, ExternalValue, GeneratedValue, StoredSecret, SuppliedValue
+from infra.rotation.contract import RotationStrategy
+from infra.settings import ROLE_NAMES, StackSettings
+from infra.vocabulary import TAG_CATALOG_NAME
+from nt_secrets.capture import Capture, CapturedResource
+from policies.framework import PackPolicy
+from policies.model import Enforcement, Violation
+
+EXPLAIN_SCHEMA_VERSION = 1
+
+#: What each step of a strategy does (create / set / test / finish), for the reader of a plan.
+STRATEGY_STEPS: Mapping[RotationStrategy, tuple[str, str, str, str]] = {
+    RotationStrategy.GENERATED_HMAC: (
+        "generate a new random HMAC key",
+        "nothing to set: the key lives only in the store",
+        "check the new key's length and encoding",
+        "promote it; consumers pick it up on their next read (the previous key stays readable)",
+    ),
+    RotationStrategy.GENERATED_AES256: (
+        "generate a new random 256-bit key",
+        "nothing to set: the key lives only in the store",
+        "check the new key's length and encoding",
+        "promote it; data encrypted with the previous key needs it to be re-encrypted",
+    ),
+    RotationStrategy.POSTGRES_SINGLE_USER: (
+        "generate a new password for the same user",
+        "ALTER ROLE ... PASSWORD (a SCRAM verifier, never the plaintext)",
+        "log in with the new URL",
+        "promote it; sessions opened with the old password keep running",
+    ),
+    RotationStrategy.POSTGRES_ALTERNATING_USERS: (
+        "switch to the other of two users (<user> / <user>_clone) with a new password",
+        "as the master user (same server only): create or update that user, same grants",
+        "log in as it",
+        "promote it; the previous user keeps working until the next rotation (zero downtime)",
+    ),
+    RotationStrategy.REDIS_ACL: (
+        "generate a new password",
+        "ACL SETUSER adds it beside the current one (both work)",
+        "AUTH with the new password",
+        "promote it, then remove the old password from the ACL user",
+    ),
+    RotationStrategy.THIRD_PARTY_MANUAL: (
+        "notify the rotation topic that the key is due (nothing is changed)",
+        "an operator issues a new key at the provider and stores it as the pending value",
+        "check the pending key is present and new",
+        "promote it; revoke the old key at the provider (docs/rotation.md §5)",
+    ),
+}
+
+
+class ExplainError(ValueError):
+    """Bad input to ``explain`` (an unknown name): exit 2."""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    policy: str
+    urn: str | None
+    verdict: str  # pass | fail | disabled
+    enforcement: str
+    messages: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "policy": self.policy,
+            "urn": self.urn,
+            "verdict": self.verdict,
+            "enforcement": self.enforcement,
+            "messages": list(self.messages),
+        }
+
+
+def check_name(catalog: Catalog, name: str) -> CatalogEntry:
+    if name not in catalog.names:
+        raise ExplainError(f"{name} is not in the secret catalog (`nt-secrets catalog` lists it)")
+    return catalog.get(name)
+
+
+def _labels(r: CapturedResource) -> Mapping[str, Any]:
+    for key in ("tags", "labels"):
+        value = r.raw_inputs.get(key)
+        if isinstance(value, Mapping):
+            return value
+    return {}
+
+
+def _related(capture: Capture, name: str) -> tuple[list[CapturedResource], list[CapturedResource]]:
+    """The resources holding the secret (labelled with its catalog name), and those that exist
+    for it: their children, and resources that depend on a holder (rotation, invoke permission)."""
+    holders = [r for r in capture.resources if _labels(r).get(TAG_CATALOG_NAME) == name]
+    held = {r.urn for r in holders}
+    related: list[CapturedResource] = []
+    seen = set(held)
+    frontier = set(held)
+    while frontier:
+        nxt = set()
+        for r in capture.resources:
+            if r.urn in seen:
+                continue
+            if r.parent in frontier or frontier & set(r.dependencies):
+                related.append(r)
+                nxt.add(r.urn)
+        seen |= nxt
+        # Only children of children are followed; a dependent's dependents are another story.
+        frontier = {r.urn for r in related if r.urn in nxt and r.parent in seen}
+    return holders, related
+
+
+def _address(r: CapturedResource) -> str:
+    for key in ("arn", "id"):
+        value = r.outputs.get(key)
+        if isinstance(value, str) and value:
+            return value
+    value = r.raw_inputs.get("name")
+    return value if isinstance(value, str) else r.name
+
+
+def _value_source(secret: StoredSecret) -> str:
+    value = secret.value
+    if isinstance(value, GeneratedValue):
+        return f"generated by the infrastructure ({value.generator.kind}), a Pulumi secret"
+    if isinstance(value, SuppliedValue):
+        return f"supplied by the stack config ({value.config_key}, set with --secret)"
+    assert isinstance(value, ExternalValue)
+    return f"issued by {value.provider}; put into the store out of band (never by Pulumi)"
+
+
+def verdicts(
+    resources: Sequence[CapturedResource],
+    violations: Sequence[Violation],
+    policies: Iterable[PackPolicy],
+    enforcement: Mapping[str, Enforcement],
+    *,
+    name: str,
+) -> list[Verdict]:
+    """Every policy that judged these resources (or the stack, about this secret), with its verdict."""
+    from pulumi_policy import StackValidationPolicy
+
+    urns = {r.urn for r in resources}
+    out: list[Verdict] = []
+    for p in policies:
+        level = enforcement.get(p.spec.id, p.spec.enforcement)
+        if isinstance(p.policy, StackValidationPolicy):
+            mine = [
+                v.message
+                for v in violations
+                if v.policy == p.spec.id
+                and (v.urn in urns or v.message.startswith(f"{name}:") or f" {name} " in v.message)
+            ]
+            if level is Enforcement.DISABLED:
+                out.append(Verdict(p.spec.id, None, "disabled", level.value))
+            elif any(p.spec.applies_to(r.type) for r in resources):
+                out.append(
+                    Verdict(p.spec.id, None, "fail" if mine else "pass", level.value, tuple(mine))
+                )
+            continue
+        for r in resources:
+            if not p.spec.applies_to(r.type):
+                continue
+            if level is Enforcement.DISABLED:
+                out.append(Verdict(p.spec.id, r.urn, "disabled", level.value))
+                continue
+            mine = [v.message for v in violations if v.policy == p.spec.id and v.urn == r.urn]
+            out.append(
+                Verdict(p.spec.id, r.urn, "fail" if mine else "pass", level.value, tuple(mine))
+            )
+    return out
+
+
+def explain_document(
+    entry: CatalogEntry,
+    *,
+    settings: StackSettings,
+    estate: Estate,
+    capture: Capture,
+    violations: Sequence[Violation],
+    policies: Iterable[PackPolicy],
+    enforcement: Mapping[str, Enforcement],
+) -> dict[str, Any]:
+    env = estate.environment
+    doc: dict[str, Any] = {
+        "schemaVersion": EXPLAIN_SCHEMA_VERSION,
+        "stack": capture.stack,
+        "name": entry.name,
+        "catalog": {
+            "description": entry.description,
+            "category": entry.category.value,
+            "service": entry.service,
+            "sensitive": entry.sensitive,
+            "source": entry.source.value,
+            "environments": [e.value for e in entry.environments],
+            "declaredScopes": [s.value for s in entry.scopes],
+            "tradingMode": mode.value if (mode := entry.mode_in(env)) else None,
+            "replacedBy": entry.replaced_by,
+        },
+        "environment": env.value,
+        "stored": entry.name in estate,
+    }
+    if entry.name not in estate:
+        if not entry.sensitive:
+            why = "plain configuration: no secret manager holds it"
+        elif entry.replaced_by:
+            why = f"never stored: {entry.replaced_by}"
+        else:
+            why = f"not needed in {env.value}"
+        doc["reason"] = why
+        return doc
+    secret = estate.secret(entry.name)
+    holders, related = _related(capture, entry.name)
+    owner = _owners(capture)
+    stores = []
+    for backend, block in backends.enabled(settings):
+        location = backend.locations(estate, block).get(entry.name)
+        identities = backend.identities(estate, block)
+        own = [r for r in holders if owner.get(r.urn) == backend.name]
+        stores.append(
+            {
+                "backend": backend.name,
+                "title": backend.title,
+                "location": location,
+                "resources": [{"urn": r.urn, "type": r.type, "address": _address(r)} for r in own],
+                "access": [
+                    {
+                        "role": role,
+                        "identity": identities.get(role),
+                        "actions": sorted(a.value for a in secret.grants[role]),
+                    }
+                    for role in ROLE_NAMES
+                    if role in secret.grants
+                ],
+            }
+        )
+    rotation: dict[str, Any] | None = None
+    if secret.rotation is not None:
+        plan = secret.rotation
+        steps = STRATEGY_STEPS[plan.strategy]
+        rotation = {
+            "class": plan.rotation_class.value,
+            "periodDays": plan.period_days,
+            "classMaximumDays": plan.rotation_class.max_age_days,
+            "strategy": plan.strategy.value,
+            "parameters": dict(sorted(plan.params.items())),
+            "steps": dict(zip(("create", "set", "test", "finish"), steps, strict=True)),
+            "emergency": f"nt-secrets rotate {entry.name} --now --stack {capture.stack}",
+        }
+    judged = [*holders, *related]
+    doc.update(
+        {
+            "scopes": sorted(s.value for s in secret.scopes),
+            "classification": secret.classification,
+            "value": _value_source(secret),
+            "stores": stores,
+            "readers": list(secret.roles_with(Action.READ)),
+            "rotation": rotation,
+            "revoked": secret.revoked,
+            "resources": [
+                {"urn": r.urn, "type": r.type, "role": "holds" if r in holders else "serves"}
+                for r in judged
+            ],
+            "policies": [
+                v.to_json()
+                for v in verdicts(judged, violations, policies, enforcement, name=entry.name)
+            ],
+        }
+    )
+    return doc
+
+
+def _owners(capture: Capture) -> dict[str, str]:
+    """URN -> the backend whose top-level component (a child of the stack named after the
+    backend, as the program declares it) the resource lives under."""
+    by_urn = {r.urn: r for r in capture.resources}
+    root = next((r.urn for r in capture.resources if r.type == "pulumi:pulumi:Stack"), "")
+    out: dict[str, str] = {}
+
+    def owner(urn: str) -> str:
+        if urn in out:
+            return out[urn]
+        r = by_urn.get(urn)
+        if r is None or not r.parent:
+            found = ""
+        elif r.parent == root:
+            found = "" if r.custom else r.name
+        else:
+            found = owner(r.parent)
+        out[urn] = found
+        return found
+
+    for r in capture.resources:
+        owner(r.urn)
+    return out
