@@ -32,6 +32,7 @@ from infra.vocabulary import (
     TAG_ACCESS_SCOPES,
     TAG_CATALOG_NAME,
     TAG_CLASSIFICATION,
+    TAG_ENVIRONMENT,
     TAG_MASTER_SECRET,
     TAG_PROVIDER,
     TAG_REDIS_ENDPOINT,
@@ -129,6 +130,7 @@ class StoredSecret:
     def labels(self) -> dict[str, str]:
         """The contract's tags/labels for this secret: what the policies and the rotation read."""
         labels = {
+            TAG_ENVIRONMENT: self.environment.value,
             TAG_SERVICE: self.service,
             TAG_ROTATION_CLASS: self.rotation.rotation_class.value if self.rotation else NONE,
             TAG_ROTATION_STRATEGY: self.rotation.strategy.value if self.rotation else NONE,
@@ -275,7 +277,7 @@ def build_estate(catalog: Catalog, settings: StackSettings) -> Estate:
         (entry.name, "backend-name", f"{name}: {problem}")
         for entry in catalog.stored_in(env)
         for name in settings.backends
-        for problem in backends[name].name_problems(entry, env)
+        for problem in backends[name].name_problems(entry, env, settings.backend(name))
     ]
     if naming:
         raise CatalogError(naming)

@@ -58,8 +58,11 @@ class Backend(Protocol):
         form of master secret references); ``block`` is this backend's validated settings."""
         ...
 
-    def name_problems(self, entry: CatalogEntry, environment: Environment) -> Iterable[str]:
-        """Why this store cannot hold ``entry`` under the name it derives for it (empty: it can)."""
+    def name_problems(
+        self, entry: CatalogEntry, environment: Environment, block: Any
+    ) -> Iterable[str]:
+        """Why this store cannot hold ``entry`` under the name it derives for it (empty: it can);
+        ``block`` is this backend's validated settings (a prefix or limit may come from there)."""
         ...
 
     def locations(self, estate: Estate, block: Any) -> Mapping[str, str]:

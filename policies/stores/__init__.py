@@ -9,6 +9,8 @@ import the program.
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -86,5 +88,15 @@ def resource_types() -> tuple[str, ...]:
     return tuple(t for e in extractors() for t in e.resource_types)
 
 
+_loaded = False
+
+
 def _load_builtin() -> None:
-    from policies.stores import aws  # noqa: F401  (registers itself)
+    """Import every extractor module of this package (each registers itself), so a new store's
+    extractor needs only its own module here."""
+    global _loaded
+    if _loaded:
+        return
+    for module in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{module.name}")
+    _loaded = True

@@ -37,7 +37,10 @@ class AwsBackend:
         assert isinstance(block, AwsSettings)
         yield from master_secret_problems(settings, block)
 
-    def name_problems(self, entry: CatalogEntry, environment: Environment) -> Iterator[str]:
+    def name_problems(
+        self, entry: CatalogEntry, environment: Environment, block: Any
+    ) -> Iterator[str]:
+        del block  # Secrets Manager names depend on the environment and the entry only
         name = secret_name(entry, environment)
         if not SECRET_NAME_RE.fullmatch(name):
             yield f"cannot hold the name {name!r} ({SECRET_NAME_RULE})"

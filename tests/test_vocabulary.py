@@ -1,0 +1,126 @@
+"""The contract vocabulary is defined once: the tag/label keys the program writes and the policies and
+the rotation read are spelled as literals only where they are defined (infra/vocabulary.py, the
+rotation contract and its AWS transport); everywhere else in infra/ and policies/ names them by
+their constants. Prose in docstrings and comments may mention a key, but never quoted."""
+
+from __future__ import annotations
+
+import io
+import tokenize
+from pathlib import Path
+
+import pytest
+
+from infra import vocabulary
+from infra.rotation import contract
+
+from .conftest import ROOT
+
+#: The distinctive keys, taken from the modules that define them (never retyped here).
+KEYS = {
+    "TAG_CATALOG_NAME": vocabulary.TAG_CATALOG_NAME,
+    "TAG_ACCESS_SCOPES": vocabulary.TAG_ACCESS_SCOPES,
+    "TAG_ROTATION_CLASS": contract.TAG_ROTATION_CLASS,
+    "TAG_ROTATION_STRATEGY": contract.TAG_ROTATION_STRATEGY,
+    "TAG_MASTER_SECRET": contract.TAG_MASTER_SECRET,
+    "TAG_REDIS_ENDPOINT": contract.TAG_REDIS_ENDPOINT,
+    "TAG_REDIS_USER": contract.TAG_REDIS_USER,
+    "TAG_REDIS_TLS": contract.TAG_REDIS_TLS,
+    "TAG_PROVIDER": contract.TAG_PROVIDER,
+}
+DEFINED_IN = {
+    "infra/vocabulary.py",
+    "infra/rotation/contract.py",
+    "infra/rotation/aws_transport.py",
+}
+SCANNED = ("infra", "policies")
+
+
+def sources() -> list[Path]:
+    return sorted(
+        p
+        for top in SCANNED
+        for p in (ROOT / top).rglob("*.py")
+        if "__pycache__" not in p.parts and p.relative_to(ROOT).as_posix() not in DEFINED_IN
+    )
+
+
+def quoted_uses(text: str, key: str) -> list[str]:
+    """Where ``key`` is written as a literal: quoted with " or ', or as a whole string token
+    (triple-quoted, raw, f-string...)."""
+    found = [
+        f"line {text.count(chr(10), 0, i) + 1}: {q}{key}{q}"
+        for q in ('"', "'")
+        for i in _find_all(text, f"{q}{key}{q}")
+    ]
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return found
+    for tok in tokens:
+        if tok.type == tokenize.STRING and _string_value(tok.string) == key:
+            where = f"line {tok.start[0]}: {tok.string}"
+            if not any(f.startswith(f"line {tok.start[0]}:") for f in found):
+                found.append(where)
+    return found
+
+
+def _find_all(text: str, needle: str) -> list[int]:
+    out, start = [], text.find(needle)
+    while start != -1:
+        out.append(start)
+        start = text.find(needle, start + 1)
+    return out
+
+
+def _string_value(literal: str) -> str | None:
+    """The text of a string token without prefix and quotes (f-strings left unformatted)."""
+    body = literal.lstrip("rRbBuUfF")
+    for quote in ('"""', "'''", '"', "'"):
+        if body.startswith(quote) and body.endswith(quote) and len(body) >= 2 * len(quote):
+            return body[len(quote) : -len(quote)]
+    return None
+
+
+def test_the_keys_are_distinct_and_defined_where_expected() -> None:
+    assert len(set(KEYS.values())) == len(KEYS)
+    assert all(isinstance(v, str) and v for v in KEYS.values())
+    for key in KEYS.values():
+        homes = [p for p in DEFINED_IN if quoted_uses((ROOT / p).read_text(encoding="utf-8"), key)]
+        assert homes, f"{key!r} is not defined in any of {sorted(DEFINED_IN)}"
+
+
+def test_the_scan_covers_infra_and_policies() -> None:
+    names = {p.relative_to(ROOT).as_posix() for p in sources()}
+    assert {"infra/estate.py", "infra/backends/aws/components.py", "policies/stack.py"} <= names
+    assert {"policies/stores/aws.py", "infra/backends/aws/naming.py"} <= names
+    assert not names & DEFINED_IN
+
+
+@pytest.mark.parametrize("name", sorted(KEYS))
+def test_the_key_is_written_only_where_it_is_defined(name: str) -> None:
+    key = KEYS[name]
+    offenders = [
+        f"{path.relative_to(ROOT)} {use}"
+        for path in sources()
+        for use in quoted_uses(path.read_text(encoding="utf-8"), key)
+    ]
+    assert not offenders, f"{key!r} written as a literal (use vocabulary.{name}):\n" + "\n".join(
+        offenders
+    )
+
+
+@pytest.mark.parametrize(
+    ("source", "found"),
+    [
+        ('tags = {"catalog-name": name}\n', True),
+        ("tags = {'catalog-name': name}\n", True),
+        ('key = """catalog-name"""\n', True),
+        ('key = f"catalog-name"\n', True),
+        ('"""Reads the ``catalog-name`` label."""\n', False),
+        ("# the catalog-name tag\n", False),
+        ('tags = {TAG_CATALOG_NAME: name, "catalog-names": 1}\n', False),
+    ],
+)
+def test_the_scan_finds_quoted_literals_and_leaves_prose_alone(source: str, found: bool) -> None:
+    assert bool(quoted_uses(source, vocabulary.TAG_CATALOG_NAME)) is found
