@@ -352,6 +352,22 @@ def load_catalog(path: Path | None = None) -> Catalog:
 
 
 @cache
+def _catalog_at(path: str, stamp: tuple[int, int]) -> Catalog:
+    del stamp  # part of the cache key: an edited file is read again
+    return load_catalog(Path(path))
+
+
+def catalog_at(path: Path | None = None) -> Catalog:
+    """A catalog file (default: infra/catalog.yaml), read and validated once per process while the
+    file is unchanged: the program and the policies that judge its plan share one reading."""
+    target = (path or CATALOG_PATH).resolve()
+    try:
+        stat = target.stat()
+    except OSError:
+        return load_catalog(target)  # raises CatalogError naming the file
+    return _catalog_at(str(target), (stat.st_mtime_ns, stat.st_size))
+
+
 def default_catalog() -> Catalog:
     """The project's catalog, loaded once per process."""
-    return load_catalog()
+    return catalog_at()

@@ -14,7 +14,7 @@ import pulumi
 from pulumi.runtime import config as runtime_config
 
 from infra import backends
-from infra.catalog import Catalog, default_catalog, load_catalog
+from infra.catalog import Catalog, catalog_at
 from infra.estate import Estate, build_estate
 from infra.settings import StackSettings, parse_settings
 
@@ -45,6 +45,6 @@ def build(settings: StackSettings, estate: Estate) -> None:
 def main(catalog_path: Path | None = None) -> None:
     """Entry point used by ``infra/__main__.py`` (pulumi up) and by ``nt-secrets plan``
     (which may point it at another catalog file to try a change offline)."""
-    catalog = load_catalog(catalog_path) if catalog_path is not None else default_catalog()
+    catalog = catalog_at(catalog_path)
     settings = load_settings(catalog)
     build(settings, build_estate(catalog, settings))

@@ -203,7 +203,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_explain(args: argparse.Namespace) -> int:
     """One secret's whole story: catalog entry, stores, access, rotation, revocation, policies."""
-    from infra.catalog import load_catalog
+    from infra.catalog import catalog_at
     from infra.estate import build_estate
     from nt_secrets.explain import ExplainError, check_name, explain_document
     from policies.pack import ALL
@@ -212,7 +212,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
     catalog_path = Path(args.catalog) if args.catalog else None
     try:
-        catalog = load_catalog(catalog_path) if catalog_path else default_catalog()
+        catalog = catalog_at(catalog_path)
         entry = check_name(catalog, args.name)
         stack_config = read_stack(Path(args.project_dir), args.stack)
         settings = parse_settings(

@@ -14,7 +14,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from infra.catalog import load_catalog
+from infra.catalog import catalog_at
 from infra.settings import decode
 from nt_secrets.capture import Capture, capture_program
 from nt_secrets.stackfile import StackConfig, read_stack
@@ -40,7 +40,7 @@ def plan_stack(
     region = str(block.get("region") or config.config.get("aws:region") or "us-east-1")
     account = str(block.get("accountId") or "123456789012")
     if catalog_path is not None:
-        load_catalog(catalog_path)  # fail on a broken catalog before anything runs
+        catalog_at(catalog_path)  # fail on a broken catalog before anything runs
 
     capture = capture_program(
         lambda: main(catalog_path),

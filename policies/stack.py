@@ -10,11 +10,10 @@ the catalog it planned with; under the Pulumi engine the default is the project'
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-from infra.catalog import CATALOG_PATH, Catalog, CatalogError, Environment, load_catalog
+from infra.catalog import Catalog, CatalogError, Environment, catalog_at
 from infra.vocabulary import NONE
 from policies.framework import PackPolicy, Resource, Spec, matches_any, stack_policy
 from policies.model import Category, Severity
@@ -24,14 +23,10 @@ from policies.stores import Access, StoredSecret, extractors, resource_types
 CATALOG_KEY = "catalogPath"
 
 
-@cache
-def _catalog(path: str) -> Catalog:
-    return load_catalog(Path(path)) if path else load_catalog(CATALOG_PATH)
-
-
 def catalog_from(config: Mapping[str, Any]) -> Catalog:
     """The catalog the policy config names; CatalogError if it cannot be read."""
-    return _catalog(str(config.get(CATALOG_KEY) or ""))
+    path = str(config.get(CATALOG_KEY) or "")
+    return catalog_at(Path(path) if path else None)
 
 
 def with_catalog(document: Mapping[str, Any] | None, path: Path) -> dict[str, Any]:
