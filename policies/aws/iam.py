@@ -219,7 +219,7 @@ MANAGED = Spec(
     severity=Severity.HIGH,
     category=Category.OVER_PERMISSIVE,
     remediation="Replace the managed policy by an inline or customer-managed policy listing the exact "
-    "actions and resources (see infra/aws/documents.py).",
+    "actions and resources (see infra/backends/aws/documents.py).",
     resource_types=(
         "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
         "aws:iam/policyAttachment:PolicyAttachment",
