@@ -8,7 +8,8 @@ contract (it ships inside the function, without this package) and re-exported he
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Mapping
+from typing import Any, Final
 
 from infra.rotation.contract import (
     TAG_CLASSIFICATION as TAG_CLASSIFICATION,
@@ -69,3 +70,24 @@ def scopes_value(scopes: frozenset[str] | set[str]) -> str:
 def parse_scopes(value: str) -> frozenset[str]:
     """The scopes an ``access-scopes`` value names."""
     return frozenset(value.split(SCOPE_SEPARATOR)) - {""}
+
+
+#: Where each kind of store keeps a resource's labels (the first present wins): AWS/Azure tags,
+#: GCP labels, Vault KV custom metadata, Kubernetes object metadata.
+LABEL_LOCATIONS: Final = (
+    ("tags",),
+    ("labels",),
+    ("customMetadata", "data"),
+    ("metadata", "labels"),
+)
+
+
+def resource_labels(props: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The contract labels of a resource's inputs, wherever its store keeps them."""
+    for location in LABEL_LOCATIONS:
+        value: Any = props
+        for key in location:
+            value = value.get(key) if isinstance(value, Mapping) else None
+        if isinstance(value, Mapping):
+            return value
+    return {}

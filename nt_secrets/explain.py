@@ -19,7 +19,7 @@ from infra.catalog import Catalog, CatalogEntry
 from infra.estate import Estate, ExternalValue, GeneratedValue, StoredSecret, SuppliedValue
 from infra.rotation.contract import RotationStrategy
 from infra.settings import ROLE_NAMES, StackSettings
-from infra.vocabulary import TAG_CATALOG_NAME
+from infra.vocabulary import TAG_CATALOG_NAME, resource_labels
 from nt_secrets.capture import Capture, CapturedResource
 from policies.framework import PackPolicy
 from policies.model import Enforcement, Violation
@@ -96,17 +96,29 @@ def check_name(catalog: Catalog, name: str) -> CatalogEntry:
 
 
 def _labels(r: CapturedResource) -> Mapping[str, Any]:
-    for key in ("tags", "labels"):
-        value = r.raw_inputs.get(key)
-        if isinstance(value, Mapping):
-            return value
-    return {}
+    return resource_labels(r.raw_inputs)
 
 
-def _related(capture: Capture, name: str) -> tuple[list[CapturedResource], list[CapturedResource]]:
+def _strings(value: Any) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
+
+
+def _related(
+    capture: Capture, name: str, references: Iterable[str]
+) -> tuple[list[CapturedResource], list[CapturedResource]]:
     """The resources holding the secret (labelled with its catalog name), and those that exist
-    for it: their children, and resources that depend on a holder (rotation, invoke permission)."""
+    for it: their children, resources that depend on a holder (rotation, invoke permission), and
+    resources whose inputs name one of the secret's ``references`` (an ACL policy naming its
+    path)."""
     holders = [r for r in capture.resources if _labels(r).get(TAG_CATALOG_NAME) == name]
+    needles = [n for n in references if n]
     held = {r.urn for r in holders}
     related: list[CapturedResource] = []
     seen = set(held)
@@ -122,16 +134,23 @@ def _related(capture: Capture, name: str) -> tuple[list[CapturedResource], list[
         seen |= nxt
         # Only children of children are followed; a dependent's dependents are another story.
         frontier = {r.urn for r in related if r.urn in nxt and r.parent in seen}
+    for r in capture.resources:
+        if r.urn not in seen and any(n in s for s in _strings(r.raw_inputs) for n in needles):
+            related.append(r)
+            seen.add(r.urn)
     return holders, related
 
 
 def _address(r: CapturedResource) -> str:
-    for key in ("arn", "id"):
-        value = r.outputs.get(key)
-        if isinstance(value, str) and value:
-            return value
-    value = r.raw_inputs.get("name")
-    return value if isinstance(value, str) else r.name
+    """An ARN where the store has them; else the name the resource declares (inside its mount,
+    for Vault); else the logical name."""
+    arn = r.outputs.get("arn")
+    if isinstance(arn, str) and arn:
+        return arn
+    name, mount = r.raw_inputs.get("name"), r.raw_inputs.get("mount")
+    if isinstance(name, str) and name:
+        return f"{mount}/{name}" if isinstance(mount, str) and mount else name
+    return r.name
 
 
 def _value_source(secret: StoredSecret) -> str:
@@ -225,11 +244,16 @@ def explain_document(
         doc["reason"] = why
         return doc
     secret = estate.secret(entry.name)
-    holders, related = _related(capture, entry.name)
+    enabled = backends.enabled(settings)
+    locations = {b.name: b.locations(estate, block).get(entry.name) for b, block in enabled}
+    # How the store's other resources name the secret: its location without the wildcard of a
+    # name AWS completes (the ARN's random suffix).
+    references = [str(loc).removesuffix("-??????") for loc in locations.values() if loc]
+    holders, related = _related(capture, entry.name, references)
     owner = _owners(capture)
     stores = []
-    for backend, block in backends.enabled(settings):
-        location = backend.locations(estate, block).get(entry.name)
+    for backend, block in enabled:
+        location = locations[backend.name]
         identities = backend.identities(estate, block)
         own = [r for r in holders if owner.get(r.urn) == backend.name]
         stores.append(

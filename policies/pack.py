@@ -7,7 +7,8 @@ from policies.aws import audit, functions, iam, kms, monitoring, protection, sec
 from policies.common import generated, plaintext, secret_values
 from policies.framework import PackPolicy
 from policies.model import PolicyInfo
-from policies.other import azure, gcp, kubernetes, vault
+from policies.other import azure, gcp, kubernetes
+from policies.vault import registry as vault
 
 PACK_NAME = "neural-trader-secrets"
 PACK_DESCRIPTION = "neural-trader secrets: nothing plaintext, nothing over-permissive, everything encrypted, rotated and audited"

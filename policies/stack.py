@@ -105,7 +105,8 @@ def _coverage(
             if secret is None:
                 report(f"{entry.name}: no secret stored for {env.value} in {backend}", None)
                 continue
-            if reads.complete and secret.urn not in readable:
+            # A revoked secret has no reader by design (every role is denied it).
+            if reads.complete and not secret.revoked and secret.urn not in readable:
                 report(f"{entry.name}: no role can read {secret.name}", secret.urn)
             # A secret labelled with its rotation class is judged by the store's schedule policy.
             unlabelled = secret.rotation_class in (None, NONE)

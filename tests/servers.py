@@ -228,13 +228,7 @@ class RedisServer:
             raise
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        stop_process(self.proc)
         self.proc = None
 
     def admin(self) -> Any:
@@ -274,3 +268,14 @@ def start_redis(parent: Path | None = None) -> RedisServer:
             last = exc
     shutil.rmtree(root, ignore_errors=True)
     raise RuntimeError("redis-server did not start") from last
+
+
+def stop_process(proc: subprocess.Popen[Any] | None) -> None:
+    """Terminate a server process the tests started, and kill it if it does not stop in time."""
+    if proc is not None and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)

@@ -72,7 +72,9 @@ def test_every_secret_of_both_stacks_is_explained_as_the_estate_says(stack: Capt
         if not doc["stored"]:
             assert doc["reason"] and "stores" not in doc
             continue
-        (store,) = doc["stores"]
+        stores = {store["backend"]: store for store in doc["stores"]}
+        assert set(stores) == {"aws", "vault"}
+        store = stores["aws"]
         arn = (
             f"arn:aws:secretsmanager:{aws.region}:{aws.account_id}:secret:{secret_name(entry, env)}"
         )
@@ -80,16 +82,23 @@ def test_every_secret_of_both_stacks_is_explained_as_the_estate_says(stack: Capt
         (held,) = store["resources"]
         assert held["type"] == "aws:secretsmanager/secret:Secret"
         assert held["address"].startswith(arn + "-")
-        # Who may do what: exactly the access model, role by role.
-        granted = {g["role"]: set(g["actions"]) for g in store["access"]}
-        for role in ROLE_NAMES:
-            expected = {a.value for a in ROLES[role].grants(entry, env)}
-            assert granted.get(role, set()) == expected, (entry.name, role)
-            if role in granted:
-                assert (
-                    store["access"][[g["role"] for g in store["access"]].index(role)]["identity"]
-                    == f"arn:aws:iam::{aws.account_id}:role/neural-trader-{env.value}-{role}"
-                )
+        vault = stores["vault"]
+        path = f"neural-trader/{env.value}/data/{entry.service}/{entry.key}"
+        assert vault["location"] == path
+        assert [r["type"] for r in vault["resources"]] == ["vault:kv/secretV2:SecretV2"]
+        # Who may do what: exactly the access model, role by role, in every store.
+        for backend, store in stores.items():
+            granted = {g["role"]: set(g["actions"]) for g in store["access"]}
+            identity = {g["role"]: g["identity"] for g in store["access"]}
+            for role in ROLE_NAMES:
+                expected = {a.value for a in ROLES[role].grants(entry, env)}
+                assert granted.get(role, set()) == expected, (backend, entry.name, role)
+                if role in granted and backend == "aws":
+                    assert identity[role] == (
+                        f"arn:aws:iam::{aws.account_id}:role/neural-trader-{env.value}-{role}"
+                    )
+                if role in granted and backend == "vault":
+                    assert identity[role] == f"policy neural-trader-{env.value}-{role}"
         assert doc["readers"] == [
             r for r in ROLE_NAMES if Action.READ in ROLES[r].grants(entry, env)
         ]

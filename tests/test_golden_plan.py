@@ -47,8 +47,13 @@ def _normalise(resource: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     return key, r
 
 
+#: Backends added since the golden capture: their resources are judged by their own tests.
+NEW_BACKENDS = ("neural-trader:vault:",)
+
+
 def _by_key(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    out = dict(_normalise(r) for r in doc["resources"])
+    resources = [r for r in doc["resources"] if not any(b in r["urn"] for b in NEW_BACKENDS)]
+    out = dict(_normalise(r) for r in resources)
     return {k: v for k, v in out.items() if v["type"] not in NEW_COMPONENTS}
 
 

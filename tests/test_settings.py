@@ -76,22 +76,28 @@ INVALID: list[tuple[str, dict[str, Any], set[str], str]] = [
     ),
     (
         "a block for a backend that is not enabled",
-        {NS + "vault": json.dumps({"address": "https://vault.internal"})},
+        {NS + "backends": '["aws"]'},
         {NS + "vault"},
+        "`backends` does not enable",
+    ),
+    (
+        "a block for a backend that is not implemented",
+        {NS + "gcp": json.dumps({"project": "neural-trader-dev"})},
+        {NS + "gcp"},
         "`backends` does not enable",
     ),
     ("unknown key", {NS + "colour": "blue"}, {NS + "colour"}, "unknown setting"),
     (
         "backend not implemented",
-        {NS + "backends": '["aws","gcp"]'},
+        {NS + "backends": '["aws","vault","gcp"]'},
         {NS + "backends"},
         "not implemented yet",
     ),
     (
         "unknown backend",
         {NS + "backends": '["oracle"]'},
-        {NS + "backends", NS + "aws"},
-        "unknown backend 'oracle' (available: aws",
+        {NS + "backends", NS + "aws", NS + "vault"},
+        "unknown backend 'oracle' (available: aws, vault)",
     ),
     (
         "wildcard principal",

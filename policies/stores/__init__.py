@@ -36,6 +36,8 @@ class StoredSecret:
     rotation_class: str | None
     #: A rotation of it is declared in the stack.
     rotated: bool
+    #: Its labels say the stack revoked it (incident response): nobody is meant to read it.
+    revoked: bool = False
 
 
 @dataclass

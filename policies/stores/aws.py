@@ -10,6 +10,7 @@ from infra.vocabulary import (
     TAG_ACCESS_SCOPES,
     TAG_CATALOG_NAME,
     TAG_ENVIRONMENT,
+    TAG_REVOKED,
     TAG_ROTATION_CLASS,
     parse_scopes,
 )
@@ -90,6 +91,7 @@ class AwsExtractor:
                     environment=tags.get(TAG_ENVIRONMENT),
                     scopes=parse_scopes(tags.get(TAG_ACCESS_SCOPES, "")),
                     rotation_class=tags.get(TAG_ROTATION_CLASS),
+                    revoked=tags.get(TAG_REVOKED) == "true",
                     rotated=r.urn in rotated or name in rotated,
                 )
             )

@@ -15,6 +15,8 @@ from policies.model import UNKNOWN, ResourceRecord
 from policies.pack import ALL
 from policies.runner import PolicyConfigError, resolve_config, run
 
+from .test_vault import VAULT_CASES
+
 ACCOUNT = "123456789012"
 # Obviously fake fixture values (documented AWS example key, FAKE markers), allowlisted for scanners.
 FAKE_SLACK = "xoxb-123456789012-123456789012-FAKEfakeFAKEfakeFAKEfake"  # pragma: allowlist secret
@@ -1225,65 +1227,8 @@ CASES: list[tuple[str, str, list[ResourceRecord], int]] = [
         [rec("azure:keyvault/keyVault:KeyVault", {"networkAcls": {"defaultAction": "Deny"}})],
         0,
     ),
-    (
-        "exact read path",
-        "vault-policy-least-privilege",
-        [
-            rec(
-                "vault:index/policy:Policy",
-                {
-                    "name": "backtest",
-                    "policy": 'path "secret/data/neural-trader/dev/openai/api-key" {\n  capabilities = ["read"]\n}',
-                },
-            )
-        ],
-        0,
-    ),
-    (
-        "globbed path and sudo",
-        "vault-policy-least-privilege",
-        [
-            rec(
-                "vault:index/policy:Policy",
-                {
-                    "name": "live-trading",
-                    "policy": 'path "secret/*" {\n  capabilities = ["read", "sudo"]\n}',
-                },
-            )
-        ],
-        2,
-    ),
-    (
-        "write in a read-only policy",
-        "vault-policy-least-privilege",
-        [
-            rec(
-                "vault:index/policy:Policy",
-                {
-                    "name": "backtest",
-                    "policy": 'path "secret/data/x" { capabilities = ["read", "update"] }',
-                },
-            )
-        ],
-        1,
-    ),
-    (
-        "admin policy may glob",
-        "vault-policy-least-privilege",
-        [
-            rec(
-                "vault:index/policy:Policy",
-                {"name": "nt-admin", "policy": 'path "secret/*" { capabilities = ["sudo"] }'},
-            )
-        ],
-        0,
-    ),
-    (
-        "unreadable policy",
-        "vault-policy-least-privilege",
-        [rec("vault:index/policy:Policy", {"name": "app", "policy": "allow everything please"})],
-        1,
-    ),
+    # HashiCorp Vault: one table of its own (tests/policies/test_vault.py), run here with the rest.
+    *VAULT_CASES,
     (
         "named secret get",
         "kubernetes-rbac-least-privilege",

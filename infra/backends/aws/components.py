@@ -14,16 +14,15 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
-import pulumi_random as random
 
 from infra.access import Action, Role
 from infra.backends.aws import documents
 from infra.backends.aws.naming import Naming as Naming
 from infra.backends.aws.rotation import SecretRotation
 from infra.backends.aws.settings import AwsSettings
-from infra.catalog import HexGenerator, PasswordGenerator, PostgresUrlGenerator
-from infra.estate import Estate, GeneratedValue, StoredSecret, SuppliedValue
-from infra.settings import PROJECT, ROLE_NAMES, RoleName
+from infra.backends.values import secret_value
+from infra.estate import Estate
+from infra.settings import ROLE_NAMES, RoleName
 from infra.vocabulary import (
     AUDIT,
     KIND_HUMAN,
@@ -147,7 +146,7 @@ class SecretStore(pulumi.ComponentResource):
                 ),
                 opts=pulumi.ResourceOptions(parent=secret),
             )
-            value = self._value(stored, secret)
+            value = secret_value(stored, secret)
             if value is not None:
                 aws.secretsmanager.SecretVersion(
                     f"{logical}-value",
@@ -156,41 +155,6 @@ class SecretStore(pulumi.ComponentResource):
                     opts=pulumi.ResourceOptions(parent=secret),
                 )
         self.register_outputs({"secretArns": {n: s.arn for n, s in self.secrets.items()}})
-
-    @staticmethod
-    def _value(
-        stored: StoredSecret, secret: aws.secretsmanager.Secret
-    ) -> pulumi.Output[str] | None:
-        """The value the infrastructure puts in a secret, always as a Pulumi secret; None for
-        third-party keys whose value arrives out of band."""
-        value = stored.value
-        if isinstance(value, SuppliedValue):
-            return pulumi.Config(PROJECT).require_secret(stored.name)
-        if not isinstance(value, GeneratedValue):
-            return None
-        opts = pulumi.ResourceOptions(parent=secret)
-        gen = value.generator
-        material = f"{stored.logical_name}-material"
-        if isinstance(gen, HexGenerator):
-            return pulumi.Output.secret(
-                random.RandomBytes(material, length=gen.bytes, opts=opts).hex
-            )
-        pw = random.RandomPassword(material, length=gen.length, special=False, opts=opts)
-        if isinstance(gen, PasswordGenerator):
-            return pulumi.Output.secret(pw.result)
-        assert isinstance(gen, PostgresUrlGenerator) and value.database is not None
-        db = value.database
-        return pulumi.Output.secret(
-            pulumi.Output.format(
-                "postgresql://{0}:{1}@{2}:{3}/{4}?sslmode={5}",
-                db.username,
-                pw.result,
-                db.host,
-                db.port,
-                db.database,
-                db.sslmode,
-            )
-        )
 
 
 class AuditTrail(pulumi.ComponentResource):

@@ -1,0 +1,75 @@
+"""HashiCorp Vault (and OpenBao): KV v2 per environment, ACL policies from the access model,
+Kubernetes/AppRole auth, a file audit device and transit key derivation.
+
+Settings block ``neural-trader-secrets:vault`` (:class:`VaultSettings`); paths and policy texts in
+``documents.py`` (pure); resources in ``components.py``. Importing this package registers the
+backend; it imports no Pulumi SDK (``deploy`` does).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from infra.backends import register
+from infra.backends.vault import documents
+from infra.backends.vault.settings import VaultSettings
+from infra.catalog import CatalogEntry, Environment
+from infra.settings import RoleName, StackSettings
+
+if TYPE_CHECKING:
+    import pulumi
+
+    from infra.backends.vault.components import VaultSecrets
+    from infra.estate import Estate
+
+#: What Vault accepts as KV path segments (and what stays readable in policy paths).
+PATH_RE = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
+
+
+class VaultBackend:
+    name: str = "vault"
+    title: str = "HashiCorp Vault"
+    settings_model: type[BaseModel] = VaultSettings
+
+    def check(self, settings: StackSettings, block: Any) -> Iterator[tuple[str, str]]:
+        del settings, block
+        return iter(())
+
+    def name_problems(
+        self, entry: CatalogEntry, environment: Environment, block: Any
+    ) -> Iterator[str]:
+        del environment, block
+        path = documents.secret_path(entry)
+        if not PATH_RE.fullmatch(path):
+            yield f"cannot hold the path {path!r} (Vault KV paths: A-Za-z0-9_.- segments)"
+
+    def locations(self, estate: Estate, block: Any) -> Mapping[str, str]:
+        assert isinstance(block, VaultSettings)
+        # The KV v2 API path: what ACL policies name (at ``<address>/v1/<path>``).
+        mount = documents.kv_mount(block.mount_prefix, estate.environment)
+        return {s.name: f"{mount}/data/{documents.secret_path(s.entry)}" for s in estate.secrets}
+
+    def identities(self, estate: Estate, block: Any) -> Mapping[RoleName, str]:
+        assert isinstance(block, VaultSettings)
+        out: dict[RoleName, str] = {}
+        for role in estate.roles:
+            if documents.role_policy(estate, role, prefix=block.mount_prefix) is not None:
+                out[role] = "policy " + documents.policy_name(
+                    block.mount_prefix, estate.environment, role
+                )
+        return out
+
+    def deploy(
+        self, name: str, estate: Estate, block: Any, opts: pulumi.ResourceOptions | None = None
+    ) -> VaultSecrets:
+        from infra.backends.vault.components import VaultSecrets
+
+        assert isinstance(block, VaultSettings)
+        return VaultSecrets(name, estate, block, opts=opts)
+
+
+BACKEND = register(VaultBackend())

@@ -1,0 +1,125 @@
+"""The Vault backend's settings block, ``neural-trader-secrets:vault``: the server, how the KV v2
+mount keeps versions, how workloads (Kubernetes) and CI (AppRole) log in, and the audit device.
+
+Pure data (no Pulumi imports). No token is ever a setting: the provider reads ``VAULT_TOKEN``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from infra.settings import Model, matching
+
+URL_RE = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?(/[\w./-]*)?$")
+SEGMENT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+# Kubernetes names (RFC 1123 labels for namespaces, subdomains for service accounts).
+K8S_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
+
+Url = Annotated[str, matching(URL_RE, "an http(s) URL")]
+Segment = Annotated[str, matching(SEGMENT_RE, "a Vault path segment (A-Za-z0-9_.-)")]
+K8sName = Annotated[str, matching(K8S_NAME_RE, "a Kubernetes name (lowercase, digits, -, .)")]
+Seconds = Annotated[int, Field(ge=60, le=86400)]
+
+
+class ServiceAccount(Model):
+    """The one Kubernetes service account a workload role is bound to."""
+
+    namespace: K8sName
+    name: K8sName
+
+
+class WorkloadAccounts(Model):
+    backtest: ServiceAccount | None = None
+    live_trading: ServiceAccount | None = Field(default=None, alias="live-trading")
+
+
+class KubernetesAuth(Model):
+    """Kubernetes auth for the workload roles: each bound to exactly one service account."""
+
+    host: Url
+    # PEM of the cluster's CA: required when Vault runs outside the cluster (inside, it reads the
+    # pod's own CA and service-account token).
+    ca_cert: (
+        Annotated[
+            str, Field(pattern=r"^-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----\s*$")
+        ]
+        | None
+    ) = Field(default=None, alias="caCert")
+    audience: Annotated[str, Field(min_length=1, max_length=256)] = "vault"
+    service_accounts: WorkloadAccounts = Field(alias="serviceAccounts")
+    token_ttl: Seconds = Field(default=900, alias="tokenTtl")
+    token_max_ttl: Seconds = Field(default=3600, alias="tokenMaxTtl")
+
+    @model_validator(mode="after")
+    def _ttls(self) -> KubernetesAuth:
+        if self.token_ttl > self.token_max_ttl:
+            raise ValueError("tokenTtl cannot exceed tokenMaxTtl")
+        return self
+
+
+def _cidr(value: str) -> str:
+    try:
+        net = ipaddress.ip_network(value, strict=True)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a CIDR block") from None
+    if net.prefixlen == 0:
+        raise ValueError(f"{value!r} admits every address")
+    return value
+
+
+class AppRoleAuth(Model):
+    """AppRole for CI: single-use, short-lived secret ids, bound to CI's networks."""
+
+    role: Literal["backtest", "developer"] = "backtest"
+    token_bound_cidrs: Annotated[tuple[str, ...], Field(min_length=1)] = Field(
+        alias="tokenBoundCidrs"
+    )
+    secret_id_ttl: Seconds = Field(default=600, alias="secretIdTtl")
+    secret_id_num_uses: Annotated[int, Field(ge=1, le=10)] = Field(
+        default=1, alias="secretIdNumUses"
+    )
+    token_ttl: Seconds = Field(default=900, alias="tokenTtl")
+    token_max_ttl: Seconds = Field(default=1800, alias="tokenMaxTtl")
+
+    @field_validator("token_bound_cidrs")
+    @classmethod
+    def _cidrs(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for cidr in v:
+            _cidr(cidr)
+        return v
+
+
+class Audit(Model):
+    """A file audit device (HMACs secret fields; the raw log is never enabled)."""
+
+    file_path: Annotated[str, Field(pattern=r"^(/[\w.-]+)+$")] = Field(
+        default="/vault/audit/audit.log", alias="filePath"
+    )
+
+
+class VaultSettings(Model):
+    """``neural-trader-secrets:vault``."""
+
+    address: Url
+    mount_prefix: Segment = Field(default="neural-trader", alias="mountPrefix")
+    max_versions: Annotated[int, Field(ge=1, le=100)] = Field(default=10, alias="maxVersions")
+    # How long a version lives (0: until max_versions pushes it out), in seconds.
+    delete_version_after: Annotated[int, Field(ge=0, le=63072000)] = Field(
+        default=0, alias="deleteVersionAfter"
+    )
+    kubernetes: KubernetesAuth | None = None
+    app_role: AppRoleAuth | None = Field(default=None, alias="appRole")
+    audit: Audit = Audit()
+
+    @field_validator("address")
+    @classmethod
+    def _tls(cls, v: str) -> str:
+        if v.startswith("http://") and not v.startswith(("http://127.0.0.1", "http://localhost")):
+            raise ValueError(
+                f"{v!r}: Vault must be reached over https (plain http only on loopback)"
+            )
+        return v
