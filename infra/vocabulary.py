@@ -47,6 +47,9 @@ TAG_CATALOG_NAME: Final = "catalog-name"
 #: The access scopes of a stored secret in its environment, joined by :data:`SCOPE_SEPARATOR`.
 TAG_ACCESS_SCOPES: Final = "access-scopes"
 SCOPE_SEPARATOR: Final = "+"
+#: The rotation period in days, for stores without a rotation schedule of their own (Vault KV):
+#: what a rotation job (or a reviewer) reads to know when the secret is due.
+TAG_ROTATION_PERIOD_DAYS: Final = "rotation-period-days"
 #: ``"true"`` on a secret that the stack's ``revoked`` setting names (incident response).
 TAG_REVOKED: Final = "revoked"
 #: The access-model role an identity (IAM role, service account, ...) stands for, and its kind.

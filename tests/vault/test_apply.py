@@ -10,6 +10,7 @@ import hvac
 import pytest
 
 from infra.backends.vault import documents
+from infra.vocabulary import TAG_ROTATION_PERIOD_DAYS
 from nt_secrets.capture import Capture, CapturedResource
 from tests.vault import apply as ap
 from tests.vault.conftest import STACKS, Deployment, Deployments
@@ -63,7 +64,12 @@ def test_every_stored_secret_is_on_the_server_with_its_labels(deployment: Deploy
         target = Target(planned[secret.name])
         assert target.path == documents.secret_path(secret.entry)
         meta = deployment.root.read(target.api("metadata"))["data"]
-        assert meta["custom_metadata"] == secret.labels()
+        # The estate's labels, and the period a store without rotation schedules needs.
+        assert secret.rotation is not None
+        assert meta["custom_metadata"] == {
+            **secret.labels(),
+            TAG_ROTATION_PERIOD_DAYS: str(secret.rotation.period_days),
+        }
         assert meta["cas_required"] is True
         assert meta["max_versions"] == deployment.vault.max_versions
         value = deployment.root.read(target.api("data"))["data"]["data"]

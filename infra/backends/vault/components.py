@@ -18,6 +18,7 @@ from infra.backends.vault import documents
 from infra.backends.vault.settings import VaultSettings
 from infra.estate import Estate, ExternalValue
 from infra.settings import ROLE_NAMES, RoleName
+from infra.vocabulary import TAG_ROTATION_PERIOD_DAYS
 
 #: The workload roles that log in from Kubernetes (one service account each).
 WORKLOAD_ROLES: tuple[RoleName, ...] = ("backtest", "live-trading")
@@ -82,7 +83,16 @@ class KvStore(pulumi.ComponentResource):
                     "max_versions": settings.max_versions,
                     "cas_required": True,
                     "delete_version_after": settings.delete_version_after,
-                    "data": stored.labels(),
+                    # Vault KV has no rotation schedule: the labels say the class, strategy and
+                    # period, for the rotation job and for reviewers (README, "Vault").
+                    "data": {
+                        **stored.labels(),
+                        **(
+                            {TAG_ROTATION_PERIOD_DAYS: str(stored.rotation.period_days)}
+                            if stored.rotation is not None
+                            else {}
+                        ),
+                    },
                 },
                 # A third-party key is put by an operator; Pulumi never reads it back.
                 disable_read=isinstance(stored.value, ExternalValue),
