@@ -291,15 +291,24 @@ class VaultSecrets(pulumi.ComponentResource):
         self.auth = WorkloadAuth("auth", estate, settings, self.access.policies, opts=child)
         self.transit = KeyDerivation("transit", estate, settings, opts=child)
         # Audit: a file device that HMACs every secret field (log_raw stays off). OpenBao 2.x only
-        # accepts audit devices from its server configuration (README, "Vault").
-        vault.Audit(
-            f"{name}-audit",
-            type="file",
-            path="file",
-            description=f"neural-trader {estate.environment.value} audit log",
-            options={"file_path": settings.audit.file_path, "log_raw": "false", "format": "json"},
-            opts=child,
-        )
+        # accepts audit devices from its server configuration (settings: audit.declaredIn).
+        if settings.audit.declared_in == "api":
+            vault.Audit(
+                f"{name}-audit",
+                type="file",
+                path="file",
+                description=f"neural-trader {estate.environment.value} audit log",
+                options={
+                    "file_path": settings.audit.file_path,
+                    "log_raw": "false",
+                    "format": "json",
+                },
+                opts=child,
+            )
+        else:
+            pulumi.log.info(
+                "vault: the audit device is declared in the server configuration (docs/vault.md)"
+            )
         mount = documents.kv_mount(settings.mount_prefix, estate.environment)
         self.exports = {
             "secrets": {

@@ -94,11 +94,16 @@ class AppRoleAuth(Model):
 
 
 class Audit(Model):
-    """A file audit device (HMACs secret fields; the raw log is never enabled)."""
+    """A file audit device (HMACs secret fields; the raw log is never enabled).
+
+    ``declaredIn: api`` (HashiCorp Vault) declares it as a resource; ``serverConfig`` (OpenBao
+    2.x, which refuses enabling audit devices over the API since CVE-2025-54997) leaves it to the
+    server's configuration file, where ``docs/vault.md`` shows the stanza to add."""
 
     file_path: Annotated[str, Field(pattern=r"^(/[\w.-]+)+$")] = Field(
         default="/vault/audit/audit.log", alias="filePath"
     )
+    declared_in: Literal["api", "serverConfig"] = Field(default="api", alias="declaredIn")
 
 
 class VaultSettings(Model):
