@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 from policies import stack
-from policies.aws import audit, functions, iam, kms, monitoring, protection, secretsmanager, storage
+from policies.aws import (
+    audit,
+    functions,
+    iam,
+    kms,
+    monitoring,
+    protection,
+    quotas,
+    secretsmanager,
+    storage,
+)
 from policies.common import generated, plaintext, secret_values
 from policies.framework import PackPolicy
 from policies.model import PolicyInfo
@@ -25,6 +35,7 @@ ALL: tuple[PackPolicy, ...] = (
     *functions.POLICIES,
     *monitoring.POLICIES,
     *protection.POLICIES,
+    *quotas.POLICIES,
     *gcp.POLICIES,
     *azure.POLICIES,
     *vault.POLICIES,

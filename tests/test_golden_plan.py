@@ -3,7 +3,10 @@
 The refactor into estate → backends must declare the same AWS resources with the same inputs and
 options. URNs may change only where a component moved (a resource is then found under another
 parent chain), so resources are compared by ``type::name`` with every URN they mention reduced to
-the same form. Regenerate deliberately, after reviewing the diff:
+the same form. Regenerated once since, deliberately: when role policies were fitted into AWS's inline-policy
+quota (issue 8), the only inputs that changed were the statements of ``admin-access`` (dev, prod)
+and ``rotation-access`` (prod), merged where they granted on the same resources. Regenerate
+deliberately, after reviewing the diff:
 ``nt-secrets plan --stack dev --format json > tests/fixtures/golden/plan-dev.json`` (and prod).
 """
 

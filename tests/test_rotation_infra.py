@@ -176,6 +176,7 @@ def test_rotation_role_grants_exactly_the_rotation_actions(stack: Capture) -> No
     sts = {s["Sid"]: s for s in statements(doc)}
     actions = {a for s in sts.values() for a in as_list(s["Action"])}
     assert actions == ROTATION_ROLE_ACTIONS
+    assert len(json.dumps(doc, separators=(",", ":"))) <= 10_240  # AWS's inline-policy quota
     assert all(s["Effect"] == "Allow" and "NotAction" not in s for s in sts.values())
 
     entries = [e for e in default_catalog().stored_in(env) if e.rotatable]
@@ -204,6 +205,11 @@ def test_rotation_role_grants_exactly_the_rotation_actions(stack: Capture) -> No
     }
     # The key: only through Secrets Manager for these secrets, or through SNS for its own topic.
     key_arn = only(stack, "aws:kms/key:Key").outputs["arn"]
+    account = aws_settings(settings).account_id
+    env_directory = (
+        f"arn:aws:secretsmanager:{aws_settings(settings).region}:{account}:secret:"
+        f"neural-trader/{env.value}/*"
+    )
     topic_arn = only(stack, TOPIC).outputs["arn"]
     region = aws_settings(settings).region
     for s in sts.values():
@@ -214,7 +220,13 @@ def test_rotation_role_grants_exactly_the_rotation_actions(stack: Capture) -> No
         if via == f"secretsmanager.{region}.amazonaws.com":
             allowed = s["Condition"]["StringLike"]["kms:EncryptionContext:SecretARN"]
             expected = rotated + masters if "kms:Decrypt" in s["Action"] else rotated
-            assert sorted(allowed) == sorted(expected)
+            if allowed == [env_directory]:
+                # Fitted into AWS's quota (infra/backends/aws/quotas.py): the key grant names the
+                # environment's directory; Secrets Manager still decrypts only secrets the role
+                # may read, which RotateSecrets/ReadMasterSecrets name exactly.
+                assert all(a.startswith(env_directory[:-1]) for a in expected)
+            else:
+                assert sorted(allowed) == sorted(expected)
         else:
             assert via == f"sns.{region}.amazonaws.com"
             assert (

@@ -15,6 +15,7 @@ from policies.model import UNKNOWN, ResourceRecord
 from policies.pack import ALL
 from policies.runner import PolicyConfigError, resolve_config, run
 
+from .test_aws_quotas import QUOTA_CASES
 from .test_vault import VAULT_CASES
 
 ACCOUNT = "123456789012"
@@ -1229,6 +1230,7 @@ CASES: list[tuple[str, str, list[ResourceRecord], int]] = [
     ),
     # HashiCorp Vault: one table of its own (tests/policies/test_vault.py), run here with the rest.
     *VAULT_CASES,
+    *QUOTA_CASES,
     (
         "named secret get",
         "kubernetes-rbac-least-privilege",

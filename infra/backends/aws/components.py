@@ -16,12 +16,13 @@ import pulumi
 import pulumi_aws as aws
 
 from infra.access import Action, Role
-from infra.backends.aws import documents
+from infra.backends.aws import documents, quotas
 from infra.backends.aws.naming import Naming as Naming
 from infra.backends.aws.rotation import SecretRotation
 from infra.backends.aws.settings import AwsSettings
 from infra.backends.values import secret_value
-from infra.estate import Estate
+from infra.catalog import CatalogError
+from infra.estate import Estate, StoredSecret
 from infra.settings import ROLE_NAMES, RoleName
 from infra.vocabulary import (
     AUDIT,
@@ -303,6 +304,7 @@ class AccessRoles(pulumi.ComponentResource):
         stored = [s for s in estate.secrets if s.name in secrets]
         names = [s.name for s in stored]
         revoked = [secrets[s.name].arn for s in estate.revoked]
+        _check_fits(estate, naming, stored)
         for role_name in ROLE_NAMES:
             principals = aws_settings.principals.for_role(role_name)
             if not principals:
@@ -364,6 +366,25 @@ class AccessRoles(pulumi.ComponentResource):
         audit_trail: bool,
         naming: Naming,
     ) -> str:
+        return json.dumps(
+            AccessRoles.document(
+                role, grants, values, count=count, audit_trail=audit_trail, naming=naming
+            ),
+            sort_keys=True,
+        )
+
+    @staticmethod
+    def document(
+        role: Role,
+        grants: Sequence[frozenset[Action]],
+        values: Sequence[Any],
+        *,
+        count: int,
+        audit_trail: bool,
+        naming: Naming,
+    ) -> dict[str, Any]:
+        """The role's inline policy from the key ARN, every secret's ARN and the revoked ARNs,
+        fitted into AWS's inline-policy quota (quotas.fit)."""
         key_arn = str(values[0])
         arns = [str(v) for v in values[1 : 1 + count]]
         revoked = sorted(str(v) for v in values[1 + count :])
@@ -390,7 +411,42 @@ class AccessRoles(pulumi.ComponentResource):
                     "Resource": revoked,
                 }
             )
-        return json.dumps(doc, sort_keys=True)
+        return quotas.fit(
+            doc,
+            limit=quotas.ROLE_INLINE_POLICIES,
+            groups=quotas.service_groups(
+                arns, secret_prefix={a: quotas.directory(a) for a in arns}
+            ),
+            context_prefix=naming.secret_directory_arn,
+            what=f"the inline policy of role {naming.role_name(role.name)}",
+        )
+
+
+def _check_fits(estate: Estate, naming: Naming, stored: Sequence[StoredSecret]) -> None:
+    """Refuse, before anything registers, an estate whose role policies no compaction fits into
+    AWS's quota (a catalog error naming the role): a plan AWS would reject is no plan."""
+    values = [
+        naming.key_arn_placeholder,
+        *[naming.predicted_secret_arn(s.entry) for s in stored],
+        *[naming.predicted_secret_arn(s.entry) for s in estate.revoked],
+    ]
+    problems = []
+    for role_name in ROLE_NAMES:
+        role = estate.roles[role_name].role
+        grants = [s.grants.get(role_name, frozenset()) for s in stored]
+        try:
+            AccessRoles.document(
+                role,
+                grants,
+                values,
+                count=len(stored),
+                audit_trail=estate.audit_trail,
+                naming=naming,
+            )
+        except quotas.QuotaError as exc:
+            problems.append((role_name, "aws-quota", str(exc)))
+    if problems:
+        raise CatalogError(problems)
 
 
 class AwsSecrets(pulumi.ComponentResource):

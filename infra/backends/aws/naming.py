@@ -45,6 +45,26 @@ class Naming:
         s = self.settings
         return f"arn:aws:secretsmanager:{s.region}:{s.account_id}:secret:{self.secret_name(entry)}"
 
+    @property
+    def secret_directory_arn(self) -> str:
+        """Every secret of this environment: ``...:secret:neural-trader/<environment>/*``."""
+        s = self.settings
+        return (
+            f"arn:aws:secretsmanager:{s.region}:{s.account_id}:secret:"
+            f"neural-trader/{self.environment.value}/*"
+        )
+
+    def predicted_secret_arn(self, entry: CatalogEntry) -> str:
+        """A secret's ARN as AWS will make it (``XXXXXX`` stands in for AWS's random suffix): the
+        real one's length, so a document built from these has the real document's size."""
+        return self.secret_arn(entry) + "-XXXXXX"
+
+    @property
+    def key_arn_placeholder(self) -> str:
+        """A KMS key ARN of the real one's length (the key id is a UUID), for size estimates."""
+        s = self.settings
+        return f"arn:aws:kms:{s.region}:{s.account_id}:key/00000000-0000-0000-0000-000000000000"
+
     def role_name(self, role: RoleName) -> str:
         return f"{self.prefix}-{role}"
 

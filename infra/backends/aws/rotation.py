@@ -32,8 +32,9 @@ from typing import Any, Final
 import pulumi
 import pulumi_aws as aws
 
-from infra.backends.aws import documents
+from infra.backends.aws import documents, quotas
 from infra.backends.aws.naming import ROTATION_ALARM_METRICS, Naming
+from infra.catalog import CatalogError
 from infra.estate import Estate
 from infra.rotation import contract, package
 from infra.rotation.notice import revoked_event
@@ -171,6 +172,15 @@ class RotationFunction(pulumi.ComponentResource):
         env = estate.environment
         account_id = naming.settings.account_id
         rotated = [s for s in estate.rotated if s.name in secrets]
+        # A plan AWS would reject is no plan: refuse before registering anything of the function.
+        predicted = [
+            naming.key_arn_placeholder,
+            *(naming.predicted_secret_arn(s.entry) for s in rotated),
+        ]
+        try:
+            self.document(predicted, masters=estate.master_secrets(), naming=naming)
+        except quotas.QuotaError as exc:
+            raise CatalogError([("rotation", "aws-quota", str(exc))]) from None
         log_group = aws.cloudwatch.LogGroup(
             f"{prefix}-logs",
             name=naming.rotation_log_group,
@@ -245,15 +255,34 @@ class RotationFunction(pulumi.ComponentResource):
 
     @staticmethod
     def _policy(values: Sequence[Any], *, masters: Sequence[str], naming: Naming) -> str:
+        return json.dumps(
+            RotationFunction.document(values, masters=masters, naming=naming), sort_keys=True
+        )
+
+    @staticmethod
+    def document(
+        values: Sequence[Any], *, masters: Sequence[str], naming: Naming
+    ) -> dict[str, Any]:
+        """The execution role's policy from the key ARN and the rotated secrets' ARNs, fitted
+        into AWS's inline-policy quota (quotas.fit)."""
+        arns = [str(v) for v in values[1:]]
         doc = documents.rotation_lambda_policy(
-            secret_arns=[str(v) for v in values[1:]],
+            secret_arns=arns,
             master_secret_arns=masters,
             key_arn=str(values[0]),
             region=naming.settings.region,
             topic_arn=naming.rotation_topic_arn,
             log_group_arn=naming.rotation_log_group_arn,
         )
-        return json.dumps(doc, sort_keys=True)
+        return quotas.fit(
+            doc,
+            limit=quotas.ROLE_INLINE_POLICIES,
+            groups=quotas.service_groups(
+                arns, secret_prefix={a: quotas.directory(a) for a in arns}
+            ),
+            context_prefix=naming.secret_directory_arn,
+            what=f"the inline policy of role {naming.rotation_name}",
+        )
 
 
 class SecretRotation(pulumi.ComponentResource):
@@ -298,23 +327,53 @@ class SecretRotation(pulumi.ComponentResource):
         )
         self.function = runner.function
 
-        # ---- one invoke permission and one rotation schedule per secret ------------------------
+        # ---- invoke permissions and one rotation schedule per secret ------------------------
+        # One permission per secret (source_arn = that secret) while the function's policy fits
+        # AWS's quota; beyond it one per service directory (".../<service>/*"), and beyond that
+        # one for the environment's directory (".../neural-trader/<env>/*").
+        rotated = [s for s in estate.rotated if s.name in secrets and s.rotation is not None]
+        services = {s.service for s in rotated}
+
+        def fits(statements: int) -> bool:
+            return statements * quotas.PERMISSION_STATEMENT <= quotas.FUNCTION_POLICY
+
+        scope = "secret" if fits(len(rotated)) else "service" if fits(len(services)) else "env"
+        shared: dict[str, pulumi.Resource] = {}
         self.rotations = {}
-        for stored in estate.rotated:
-            if stored.name not in secrets or stored.rotation is None:
-                continue
+        for stored in rotated:
+            assert stored.rotation is not None
             logical = stored.logical_name
             secret = secrets[stored.name]
-            permission = aws.lambda_.Permission(
-                f"{logical}-invoke",
-                statement_id=f"SecretsManager-{logical}",
-                action="lambda:InvokeFunction",
-                function=self.function.name,
-                principal="secretsmanager.amazonaws.com",
-                source_account=naming.settings.account_id,
-                source_arn=secret.arn,
-                opts=pulumi.ResourceOptions(parent=self.function),
-            )
+            if scope == "secret":
+                permission: pulumi.Resource = aws.lambda_.Permission(
+                    f"{logical}-invoke",
+                    statement_id=f"SecretsManager-{logical}",
+                    action="lambda:InvokeFunction",
+                    function=self.function.name,
+                    principal="secretsmanager.amazonaws.com",
+                    source_account=naming.settings.account_id,
+                    source_arn=secret.arn,
+                    opts=pulumi.ResourceOptions(parent=self.function),
+                )
+            else:
+                group = stored.service if scope == "service" else estate.environment.value
+                if group not in shared:
+                    source = (
+                        quotas.directory(naming.secret_arn(stored.entry)) + "*"
+                        if scope == "service"
+                        else naming.secret_directory_arn
+                    )
+                    shared[group] = aws.lambda_.Permission(
+                        f"{group}-invoke",
+                        statement_id=f"SecretsManager-{group}",
+                        action="lambda:InvokeFunction",
+                        function=self.function.name,
+                        principal="secretsmanager.amazonaws.com",
+                        source_account=naming.settings.account_id,
+                        source_arn=source,
+                        opts=pulumi.ResourceOptions(parent=self.function),
+                    )
+                permission = shared[group]
             depends: list[pulumi.Resource] = [permission, runner.policy]
             if stored.name in secret_policies:
                 depends.append(secret_policies[stored.name])
