@@ -18,6 +18,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from infra.redact import credential_kind, describe, pydantic_message
+from infra.redact import loc as shown_loc
+from infra.redact import name as shown_name
+
 # Rotation classes (the seed's schedule) and strategies are defined once, in the rotation contract
 # that the Lambda also ships with; the catalog re-exports them.
 from infra.rotation.contract import RotationClass as RotationClass
@@ -132,14 +136,25 @@ class CatalogEntry(BaseModel):
     @classmethod
     def _env_var_name(cls, v: str) -> str:
         if not ENV_VAR_RE.fullmatch(v):
-            raise ValueError(f"{v!r} is not an environment variable name (A-Z, 0-9, _)")
+            raise ValueError(f"not an environment variable name (A-Z, 0-9, _; {describe(v)})")
         return v
 
     @field_validator("service")
     @classmethod
     def _service_name(cls, v: str) -> str:
         if not SERVICE_RE.fullmatch(v):
-            raise ValueError(f"{v!r} is not a service name (lowercase letters, digits, -)")
+            raise ValueError(f"not a service name (lowercase letters, digits, -; {describe(v)})")
+        return v
+
+    @field_validator("description", "replaced_by")
+    @classmethod
+    def _no_credential(cls, v: str | None) -> str | None:
+        kind = credential_kind(v) if v else None
+        if kind is not None:
+            raise ValueError(
+                f"looks like it holds a credential ({kind}, {describe(v)}): the catalog is "
+                "committed and printed, never put a secret value in it"
+            )
         return v
 
     # ---- derived facts every backend asks the catalog for -----------------------------------
@@ -310,26 +325,34 @@ def parse_catalog(data: Any, *, source: str = "catalog") -> Catalog:
     entries: list[CatalogEntry] = []
     raw_entries: list[Any] = data["entries"]
     for index, raw in enumerate(raw_entries):
-        label = (
-            str(raw.get("name")) if isinstance(raw, Mapping) and raw.get("name") else f"#{index}"
-        )
+        # An entry is named by its name only when that reads as one (it is user input, perhaps a
+        # secret pasted into the wrong field); otherwise by its position.
+        name = raw.get("name") if isinstance(raw, Mapping) else None
+        label = name if isinstance(name, str) and shown_name(name, ENV_VAR_RE) == name else None
+        label = label or f"#{index}"
         try:
             entry = CatalogEntry.model_validate(raw)
         except ValidationError as exc:
             for err in exc.errors():
-                loc = ".".join(str(p) for p in err["loc"]) or "entry"
-                problems.append((label, "schema", f"{loc}: {err['msg']}"))
+                loc = shown_loc(err["loc"]) or "entry"
+                problems.append((label, "schema", f"{loc}: {pydantic_message(err)}"))
             continue
         problems.extend((entry.name, rule, msg) for rule, msg in _rule_problems(entry))
         entries.append(entry)
-    for name, count in Counter(e.name for e in entries).items():
+    for dup, count in Counter(e.name for e in entries).items():
         if count > 1:
-            problems.append((name, "duplicate", f"defined {count} times"))
+            problems.append((shown_name(dup, ENV_VAR_RE), "duplicate", f"defined {count} times"))
     for (service, key), count in Counter((e.service, e.key) for e in entries).items():
         if count > 1:
             problems.append(
                 (f"{service}/{key}", "duplicate-path", f"{count} entries share this secret path")
             )
+    if not raw_entries:
+        problems.append((source, "empty", "the catalog has no entries: nothing to plan"))
+    elif not problems and not any(e.stored for e in entries):
+        problems.append(
+            (source, "empty", "no entry is a stored secret (sensitive, not workload identity)")
+        )
     if problems:
         raise CatalogError(problems)
     return Catalog(entries=tuple(entries))

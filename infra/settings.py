@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -29,6 +30,7 @@ from pydantic import (
 )
 
 from infra.catalog import (
+    ENV_VAR_RE,
     Catalog,
     CatalogEntry,
     Environment,
@@ -37,6 +39,10 @@ from infra.catalog import (
     RotationStrategy,
     default_catalog,
 )
+from infra.redact import describe, pydantic_message
+from infra.redact import key as shown_key
+from infra.redact import loc as shown_loc
+from infra.redact import name as shown_name
 
 PROJECT = "neural-trader-secrets"
 NAMESPACE = PROJECT + ":"
@@ -69,22 +75,51 @@ REDIS_USER_RE = re.compile(r"^[A-Za-z0-9_.@-]{1,128}$")
 SECRET_REF_RE = re.compile(r"^\S{1,2048}$")
 
 
+def refuse_credential(value: str, what: str) -> str:
+    """``value``, unless the pack's credential detectors find a credential in it: what a setting
+    holds ends up in resource names, tags and the plan, where a secret must never go."""
+    from infra.redact import credential_kind
+
+    kind = credential_kind(value)
+    if kind is not None:
+        raise ValueError(
+            f"looks like a credential ({kind}, {describe(value)}), not {what}: this setting is "
+            "written into resource names and tags; a secret value belongs in "
+            "`pulumi config set --secret` under its catalog name"
+        )
+    return value
+
+
 def matching(pattern: re.Pattern[str], what: str) -> AfterValidator:
-    """A validator that accepts only values matching ``pattern``, naming ``what`` otherwise."""
+    """A validator that accepts only values matching ``pattern``, naming ``what`` otherwise, and
+    refuses credential-shaped values (:func:`refuse_credential`). The message never quotes the
+    value: only its kind and length (``<string, 40 chars>``)."""
 
     def check(value: str) -> str:
         if not pattern.fullmatch(value):
-            raise ValueError(f"{value!r} is not {what}")
-        return value
+            raise ValueError(f"not {what} ({describe(value)})")
+        return refuse_credential(value, what)
 
     return AfterValidator(check)
+
+
+def _not_boolean(value: Any) -> Any:
+    """Refuse a boolean where a number is meant (pydantic would read ``true`` as 1)."""
+    if isinstance(value, bool):
+        raise ValueError("a boolean is not a number")
+    return value
+
+
+#: An integer that is not a boolean (``rotationOverrides: {api_key: true}`` is not one day).
+StrictNumber = BeforeValidator(_not_boolean)
 
 
 Host = Annotated[str, matching(HOST_RE, "a host name")]
 PgIdentifier = Annotated[str, matching(IDENT_RE, "a PostgreSQL identifier (lowercase, digits, _)")]
 RedisUser = Annotated[str, matching(REDIS_USER_RE, "a Redis ACL user name (A-Za-z0-9_.@-)")]
 Email = Annotated[str, matching(EMAIL_RE, "an e-mail address")]
-Port = Annotated[int, Field(ge=1, le=65535)]
+Port = Annotated[int, StrictNumber, Field(ge=1, le=65535)]
+Days = Annotated[int, StrictNumber, Field(ge=1)]
 SecretRef = Annotated[str, matching(SECRET_REF_RE, "a secret reference (no spaces)")]
 
 
@@ -140,12 +175,10 @@ class StackSettings(Model):
 
     environment: Environment
     backends: tuple[str, ...] = ("aws",)
-    recovery_window_days: Annotated[int, Field(ge=7, le=30)] | None = Field(
+    recovery_window_days: Annotated[int, StrictNumber, Field(ge=7, le=30)] | None = Field(
         default=None, alias="recoveryWindowDays"
     )
-    rotation_overrides: Mapping[str, Annotated[int, Field(ge=1)]] = Field(
-        default_factory=dict, alias="rotationOverrides"
-    )
+    rotation_overrides: Mapping[str, Days] = Field(default_factory=dict, alias="rotationOverrides")
     revoked: tuple[str, ...] = ()
     databases: Mapping[str, Database] = Field(default_factory=dict)
     redis: Redis | None = None
@@ -167,7 +200,7 @@ class StackSettings(Model):
             raise ValueError("duplicate backend")
         for name in v:
             if not BACKEND_NAME_RE.fullmatch(name):
-                raise ValueError(f"{name!r} is not a backend name")
+                raise ValueError(f"not a backend name ({describe(name)})")
         return v
 
     @model_validator(mode="after")
@@ -228,26 +261,28 @@ _SETTINGS_KEYS = {
 
 def decode(raw: Any) -> Any:
     """Pulumi hands structured config to programs as JSON strings; scalars stay strings (pydantic
-    converts numbers and booleans where a field asks for them)."""
+    converts numbers and booleans where a field asks for them). JSON that cannot be read (or holds
+    a number CPython refuses to convert, over 4300 digits) stays the string, which the setting's
+    model then refuses by its type."""
     if isinstance(raw, str):
         text = raw.strip()
         if text[:1] in ("{", "["):
             try:
                 return json.loads(text)
-            except json.JSONDecodeError:
+            except (ValueError, RecursionError):
                 return raw
     return raw
 
 
 def validation_problems(exc: ValidationError, prefix: str) -> list[tuple[str, str]]:
-    """One ``(key, reason)`` per pydantic error, keys prefixed (``neural-trader-secrets:aws.``)."""
+    """One ``(key, reason)`` per pydantic error, keys prefixed (``neural-trader-secrets:aws.``).
+
+    Neither the key path nor the reason quotes a rejected value (:mod:`infra.redact`)."""
     problems = []
     for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"])
+        loc = shown_loc(err["loc"])
         key = f"{prefix}{loc}" if loc else prefix.rstrip(".") or f"{NAMESPACE}(settings)"
-        msg = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "missing":
-            msg = "required"
+        msg = "required" if err["type"] == "missing" else pydantic_message(err)
         problems.append((key, msg))
     return problems
 
@@ -258,7 +293,7 @@ def _cross_check(settings: StackSettings, catalog: Catalog) -> list[tuple[str, s
     stored = {e.name for e in catalog.stored_in(settings.environment)}
     classes = {c.value for c in RotationClass}
     for key, days in settings.rotation_overrides.items():
-        full = f"{NAMESPACE}rotationOverrides.{key}"
+        full = f"{NAMESPACE}rotationOverrides.{shown_key(key)}"
         if key in classes:
             limit = RotationClass(key).max_age_days
         elif key in names:
@@ -274,21 +309,31 @@ def _cross_check(settings: StackSettings, catalog: Catalog) -> list[tuple[str, s
             problems.append(
                 (
                     full,
-                    f"{days} days exceeds the schedule ({limit} days): overrides may only shorten it",
+                    f"longer than the schedule ({limit} days): overrides may only shorten it",
                 )
             )
     seen: set[str] = set()
-    for name in settings.revoked:
+    for index, name in enumerate(settings.revoked):
+        # A name the catalog does not know is user input (perhaps the secret itself, pasted into
+        # the wrong place during an incident): shown only when it reads as a catalog name.
+        shown = shown_name(name, ENV_VAR_RE)
         if name in seen:
-            problems.append((f"{NAMESPACE}revoked", f"{name} listed twice"))
+            problems.append((f"{NAMESPACE}revoked", f"{shown} listed twice"))
         seen.add(name)
         if name not in stored:
             problems.append(
                 (
                     f"{NAMESPACE}revoked",
-                    f"{name} is not a secret stored in {settings.environment.value}",
+                    f"item {index} ({shown}) is not a secret stored in {settings.environment.value}",
                 )
             )
+    if not stored:
+        problems.append(
+            (
+                f"{NAMESPACE}environment",
+                f"the catalog stores no secret in {settings.environment.value}: nothing to plan",
+            )
+        )
     needed_dbs = {
         e.name
         for e in catalog.stored_in(settings.environment)
@@ -303,7 +348,10 @@ def _cross_check(settings: StackSettings, catalog: Catalog) -> list[tuple[str, s
         )
     for name in sorted(set(settings.databases) - needed_dbs):
         problems.append(
-            (f"{NAMESPACE}databases.{name}", "not a generated database URL of this environment")
+            (
+                f"{NAMESPACE}databases.{shown_key(name)}",
+                "not a generated database URL of this environment",
+            )
         )
     stored_entries = catalog.stored_in(settings.environment)
     for entry in stored_entries:
@@ -392,7 +440,7 @@ def parse_settings(
             else:
                 supplied.append(key)
             continue
-        problems.append((full_key, "unknown setting"))
+        problems.append((f"{NAMESPACE}{shown_key(key)}", "unknown setting"))
     values["suppliedValues"] = tuple(sorted(supplied))
     settings: StackSettings | None = None
     try:
@@ -408,7 +456,8 @@ def parse_settings(
             reason = (
                 f"backend '{name}' is not implemented yet"
                 if name in PLANNED_BACKENDS
-                else f"unknown backend '{name}' (available: {', '.join(sorted(backends))})"
+                else f"unknown backend '{shown_name(name, BACKEND_NAME_RE)}' "
+                f"(available: {', '.join(sorted(backends))})"
             )
             problems.append((f"{NAMESPACE}backends", reason))
             continue

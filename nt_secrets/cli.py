@@ -1,7 +1,14 @@
 """``nt-secrets``: the project's command line.
 
 Exit codes: 0 success, 1 a check failed (policy violations, a failed or timed-out rotation), 2 bad
-input (a clear message on stderr, never a traceback, and nothing on stdout).
+input (a clear message on stderr, never a traceback, and nothing on stdout), 130 interrupted
+(Ctrl-C: one line on stderr), 141 the reader of stdout went away (``nt-secrets plan | head -1``:
+nothing more is written and nothing is said, as a program killed by SIGPIPE; the pipeline's status
+is the reader's unless ``pipefail`` is set, and then it is 141 as for ``yes | head -1``).
+
+No message quotes rejected input: keys and rules are named, values at most described by kind and
+length (:mod:`infra.redact`), and whatever reaches the terminal passes the pack's credential
+detectors first (:func:`infra.redact.redact_text`).
 """
 
 from __future__ import annotations
@@ -9,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import re
 import sys
 from collections import defaultdict
@@ -17,14 +25,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
+from infra import redact
 from infra.catalog import ENV_VAR_RE, CatalogError, Environment, default_catalog
 from infra.settings import SettingsError, parse_settings
-from nt_secrets.stackfile import StackFileError, read_stack
+from nt_secrets.stackfile import StackFileError, check_stack_name, read_stack
 from policies.model import Violation
 
 if TYPE_CHECKING:
@@ -32,18 +42,94 @@ if TYPE_CHECKING:
     from nt_secrets.rotate import RotationProgress
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_BAD_INPUT = 0, 1, 2
+#: Ctrl-C (128 + SIGINT) and a reader gone from stdout (128 + SIGPIPE), as a shell reports them
+EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 130, 141
 BAD_INPUT = (StackFileError, SettingsError, CatalogError)
 
 
+class _Console(Console):
+    """rich's Console, except that a reader gone from stdout is not turned into exit 1 (which
+    means "violations" here): the BrokenPipeError goes on to :func:`main` (exit 141)."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError
+
+
 def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
-    Console(stderr=True, highlight=False, soft_wrap=True, emoji=False).print(
-        f"[bold red]error:[/] {escape(message)}"
+    _Console(stderr=True, highlight=False, soft_wrap=True, emoji=False).print(
+        f"[bold red]error:[/] {escape(redact.redact_text(message))}"
     )
     raise SystemExit(code)
 
 
 def _print_json(doc: Any) -> None:
-    sys.stdout.write(json.dumps(doc, indent=2, sort_keys=False) + "\n")
+    # A setting no rule could refuse (a free-text one) may still carry a credential into the
+    # plan: it is shown as its redacted hint, never as itself.
+    sys.stdout.write(redact.redact_text(json.dumps(doc, indent=2, sort_keys=False)) + "\n")
+
+
+@dataclass(frozen=True)
+class _Column:
+    header: str
+    cells: list[str]
+    key: bool = False  # a name or id: never wrapped, never cut
+
+    @property
+    def min_width(self) -> int:
+        """A key column's longest cell; any other column's longest word (it wraps at spaces)."""
+        if self.key:
+            return max([len(self.header), *map(len, self.cells)])
+        words = [w for c in self.cells for w in c.split()]
+        return max([len(self.header), *map(len, words)])
+
+    @property
+    def natural_width(self) -> int:
+        return max([len(self.header), *map(len, self.cells)])
+
+
+#: Width between two columns of a table drawn with box.SIMPLE_HEAD and no edge.
+_GAP = 3
+
+
+def fitted_table(title: str, columns: Sequence[_Column], width: int, *, rest: str) -> Table:
+    """A table of ``columns`` (most important first) fitted to ``width``: key columns whole on one
+    line; other columns wrap at spaces; the columns that do not fit even wrapped are left out
+    and the caption says where they are (``rest``)."""
+    chosen: list[_Column] = []
+    used = 0
+    for col in columns:
+        need = col.min_width + (_GAP if chosen else 0)
+        if chosen and used + need > width:
+            break
+        chosen.append(col)
+        used += need
+    # Widths are fixed here (rich would otherwise shrink a column below its longest word and crop
+    # it): each column gets its minimum, then what is left goes to the columns that wrap, up to
+    # their natural width, in order.
+    widths = [c.min_width for c in chosen]
+    spare = width - used
+    for i, col in enumerate(chosen):
+        extra = min(spare, col.natural_width - widths[i])
+        if extra > 0:
+            widths[i] += extra
+            spare -= extra
+    left_out = [c.header for c in columns[len(chosen) :]]
+    caption = (f"Not shown at this width: {', '.join(left_out)}. " if left_out else "") + rest
+    table = Table(
+        title=title,
+        caption=caption,
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        title_justify="left",
+        caption_justify="left",
+    )
+    for col, w in zip(chosen, widths, strict=True):
+        table.add_column(col.header, no_wrap=col.key, overflow="fold", width=w)
+    for row in zip(*(c.cells for c in chosen), strict=True):
+        table.add_row(*map(escape, row))
+    return table
 
 
 # ---- plan ------------------------------------------------------------------------------------
@@ -86,14 +172,16 @@ def _plan_tree(capture: Capture) -> Tree:
 
 
 def _policy_config(args: argparse.Namespace) -> dict[str, Any] | None:
-    from policies.runner import PolicyConfigError, load_config_file
+    from policies.runner import PolicyConfigError, load_config_file, resolve_config
 
     if not getattr(args, "policy_pack_config", None):
         return None
     try:
-        return load_config_file(Path(args.policy_pack_config))
+        document = load_config_file(Path(args.policy_pack_config))
+        resolve_config(document)  # refused before the plan, not after it
     except PolicyConfigError as exc:
         _fail(str(exc))
+    return document
 
 
 def evaluate(args: argparse.Namespace) -> tuple[Capture, list[Violation]]:
@@ -105,7 +193,7 @@ def evaluate(args: argparse.Namespace) -> tuple[Capture, list[Violation]]:
 
     config_doc = _policy_config(args)
     project_dir = Path(args.project_dir)
-    console = Console(stderr=True)
+    console = _Console(stderr=True)
     try:
         with console.status(f"Evaluating stack {args.stack} offline…", spinner="dots"):
             stack_config = read_stack(project_dir, args.stack)
@@ -133,7 +221,7 @@ def _print_violations(out: Console, violations: list[Violation]) -> None:
         where = v.urn.rsplit("::", 1)[-1] if v.urn else "stack"
         out.print(
             f"[bold]{v.severity.value.upper():8}[/] {v.enforcement.value:9} {v.policy} "
-            f"[cyan]{escape(where)}[/]: {escape(v.message)}"
+            f"[cyan]{escape(redact.redact_text(where))}[/]: {escape(redact.redact_text(v.message))}"
         )
 
 
@@ -145,12 +233,12 @@ def cmd_plan(args: argparse.Namespace) -> int:
     if args.format == "json":
         _print_json(plan_document(capture, [v.to_json() for v in violations]))
         return EXIT_VIOLATIONS if mandatory else EXIT_OK
-    out = Console(highlight=False)
+    out = _Console(highlight=False)
     out.print(_plan_tree(capture))
     s = summary(capture)
     table = Table(title="Resources by type", show_lines=False)
-    table.add_column("type")
-    table.add_column("count", justify="right")
+    table.add_column("type", no_wrap=True, overflow="fold")
+    table.add_column("count", justify="right", no_wrap=True)
     for t, n in s["byType"].items():
         table.add_row(t, str(n))
     out.print(table)
@@ -178,9 +266,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     else:
         config_doc = _policy_config(args)
         try:
-            with Console(stderr=True).status(f"Reading {args.state}…", spinner="dots"):
+            with _Console(stderr=True).status(f"Reading {args.state}…", spinner="dots"):
                 state = (
-                    read_state(sys.stdin.buffer, name="<stdin>")
+                    read_state(_stdin(), name="<stdin>")
                     if args.state == "-"
                     else read_state(args.state)
                 )
@@ -196,6 +284,16 @@ def cmd_check(args: argparse.Namespace) -> int:
         artifact = None if args.state == "-" else args.state
     report.emit(violations, args.format, policies=policies, artifact=artifact)
     return EXIT_VIOLATIONS if any(v.mandatory for v in violations) else EXIT_OK
+
+
+def _stdin() -> Any:
+    """Standard input as bytes; StateError when it is closed (``nt-secrets check --state - <&-``)."""
+    from nt_secrets.state import StateError
+
+    stream = sys.stdin
+    if stream is None or getattr(stream, "closed", False):
+        raise StateError("<stdin>: standard input is closed: pipe a state into it, or give a file")
+    return getattr(stream, "buffer", stream)
 
 
 # ---- explain ------------------------------------------------------------------------------------
@@ -246,7 +344,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def _render_explanation(doc: dict[str, Any]) -> None:
-    out = Console(highlight=False, soft_wrap=True, emoji=False)
+    out = _Console(highlight=False, soft_wrap=True, emoji=False)
     cat = doc["catalog"]
     out.print(f"[bold]{escape(doc['name'])}[/] — {escape(cat['description'])}")
     out.print(
@@ -330,23 +428,34 @@ def cmd_catalog(args: argparse.Namespace) -> int:
             ]
         )
         return EXIT_OK
-    table = Table(title=f"neural-trader secret catalog ({len(catalog)} entries)")
-    for col in ("name", "category", "service", "kind", "rotation", "environments", "scopes"):
-        table.add_column(col)
-    for e in catalog:
-        kind = e.source.value if e.sensitive else "config"
-        rot = f"{e.rotation.value} ({e.rotation.max_age_days} d)" if e.rotation else "-"
-        envs = ", ".join(env.value for env in e.environments)
-        table.add_row(
-            e.name,
-            e.category.value,
-            e.service,
-            kind,
-            rot,
-            envs,
-            ", ".join(s.value for s in e.scopes) or "-",
+    entries = list(catalog)
+    columns = [
+        _Column("name", [e.name for e in entries], key=True),
+        _Column(
+            "kind",
+            [(e.source.value if e.sensitive else "config").replace("-", " ") for e in entries],
+        ),
+        _Column(
+            "rotation",
+            [
+                f"{e.rotation.value} {e.rotation.max_age_days} d" if e.rotation else "-"
+                for e in entries
+            ],
+        ),
+        _Column("environments", [" ".join(env.value for env in e.environments) for e in entries]),
+        _Column("scopes", [" ".join(s.value for s in e.scopes) or "-" for e in entries]),
+        _Column("service", [e.service for e in entries]),
+        _Column("category", [e.category.value for e in entries]),
+    ]
+    out = _Console(highlight=False)
+    out.print(
+        fitted_table(
+            f"neural-trader secret catalog ({len(entries)} entries)",
+            columns,
+            out.width,
+            rest="Every field, descriptions included: --format json.",
         )
-    Console(highlight=False).print(table)
+    )
     return EXIT_OK
 
 
@@ -455,18 +564,22 @@ def cmd_policies(args: argparse.Namespace) -> int:
             ]
         )
         return EXIT_OK
-    table = Table(title=f"Policy pack ({len(infos)} policies)")
-    for col in ("id", "severity", "enforcement", "category", "checkov"):
-        table.add_column(col)
-    for i in infos:
-        table.add_row(
-            i.id,
-            i.severity.value,
-            i.enforcement.value,
-            i.category.value,
-            ", ".join(i.checkov) or "-",
+    columns = [
+        _Column("id", [i.id for i in infos], key=True),
+        _Column("severity", [i.severity.value for i in infos]),
+        _Column("enforcement", [i.enforcement.value for i in infos]),
+        _Column("category", [i.category.value for i in infos]),
+        _Column("checkov", [" ".join(i.checkov) or "-" for i in infos]),
+    ]
+    out = _Console(highlight=False)
+    out.print(
+        fitted_table(
+            f"Policy pack ({len(infos)} policies)",
+            columns,
+            out.width,
+            rest="Descriptions and remediation: --format json or --format markdown.",
         )
-    Console(highlight=False).print(table)
+    )
     return EXIT_OK
 
 
@@ -475,6 +588,8 @@ def cmd_policies(args: argparse.Namespace) -> int:
 SECRET_ARN_RE = re.compile(
     r"^arn:aws[a-z-]*:secretsmanager:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):secret:.+$"
 )
+#: What a secret's name or ARN may look like to be quoted back (Secrets Manager's name alphabet).
+_SECRET_NAME_RE = re.compile(r"^[A-Za-z0-9/_+=.@:!-]{1,512}$")
 
 
 @dataclass(frozen=True)
@@ -499,22 +614,25 @@ def resolve_rotation_target(secret: str, stack: str | None, project_dir: Path) -
         settings = parse_settings(config.config, secret_keys=config.secret_keys)
         if "aws" not in settings.backends:
             raise ValueError(f"stack {stack} does not enable the aws backend (rotation runs there)")
+    # What the user typed is shown only when it reads as a name (it may be the secret itself,
+    # pasted into the wrong place); an ARN that matched the pattern is a name.
+    shown = redact.name(secret, _SECRET_NAME_RE)
     if arn:
         if settings is not None:
             aws = aws_settings(settings)
             if (arn["region"], arn["account"]) != (aws.region, aws.account_id):
                 raise ValueError(
-                    f"{secret} is not in stack {stack}'s account {aws.account_id} ({aws.region})"
+                    f"{shown} is not in stack {stack}'s account {aws.account_id} ({aws.region})"
                 )
         return RotationTarget(secret, arn["region"], secret)
     if settings is None:
-        raise ValueError(f"{secret}: give --stack to resolve a name (or pass the secret's ARN)")
+        raise ValueError(f"{shown}: give --stack to resolve a name (or pass the secret's ARN)")
     env = settings.environment
     catalog = default_catalog()
     by_path = {secret_name(e, env): e for e in catalog.stored_in(env)}
     if ENV_VAR_RE.fullmatch(secret):
         if secret not in catalog.names:
-            raise ValueError(f"{secret} is not in the secret catalog (`nt-secrets catalog`)")
+            raise ValueError(f"{shown} is not in the secret catalog (`nt-secrets catalog`)")
         entry = catalog.get(secret)
         if not entry.stored:
             raise ValueError(f"{secret} is not a stored secret (nothing to rotate)")
@@ -524,7 +642,7 @@ def resolve_rotation_target(secret: str, stack: str | None, project_dir: Path) -
         entry = by_path[secret]
     else:
         raise ValueError(
-            f"{secret} is neither a catalog name, a secret of {env.value} "
+            f"{shown} is neither a catalog name, a secret of {env.value} "
             "(neural-trader/<environment>/<service>/<key>) nor a secret ARN"
         )
     if not entry.rotatable:
@@ -556,7 +674,7 @@ def cmd_rotate(args: argparse.Namespace) -> int:
         rotate_now,
     )
 
-    err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+    err = _Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
     client = boto3.client("secretsmanager", region_name=target.region)
     options = RotateOptions(timeout_s=args.timeout, poll_interval_s=args.poll_interval)
     with Progress(
@@ -569,8 +687,10 @@ def cmd_rotate(args: argparse.Namespace) -> int:
         transient=False,
     ) as progress:
         task = progress.add_task(f"rotating {target.label}: requesting", total=options.timeout_s)
+        seen: list[RotationProgress] = []
 
         def show(p: RotationProgress) -> None:
+            seen.append(p)
             done = p.phase is RotationPhase.COMPLETED
             progress.update(
                 task,
@@ -588,7 +708,10 @@ def cmd_rotate(args: argparse.Namespace) -> int:
             if "ResourceNotFoundException" in str(exc):
                 _fail(f"{target.label}: no such secret in {target.region} ({exc})")
             _fail(f"rotation of {target.label} failed: {exc}", EXIT_VIOLATIONS)
-    out = Console(highlight=False, soft_wrap=True, emoji=False)
+        except KeyboardInterrupt:
+            progress.stop()
+            _interrupted(_rotation_goes_on(target, seen[-1] if seen else None))
+    out = _Console(highlight=False, soft_wrap=True, emoji=False)
     out.print(
         f"rotated {escape(result.secret_arn)}: version {result.version_id} is AWSCURRENT "
         f"(previous {result.previous_version_id or 'none'}, now AWSPREVIOUS) "
@@ -597,13 +720,74 @@ def cmd_rotate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _rotation_goes_on(target: RotationTarget, last: RotationProgress | None) -> str:
+    """What to say when ``rotate`` is interrupted: only the watching stopped."""
+    secret_id = last.secret_arn if last is not None else target.secret_id
+    watch = f"aws secretsmanager describe-secret --secret-id {secret_id} --region {target.region}"
+    if last is None:
+        return (
+            f"interrupted while requesting the rotation of {target.label}: it may have started "
+            f"in AWS all the same. Check with `{watch}` (a version labelled AWSPENDING in "
+            "VersionIdsToStages is a rotation under way)"
+        )
+    return (
+        f"interrupted: only the watching stopped. The rotation of {target.label} continues in "
+        f"AWS (new version {last.version_id}); watch it with `{watch}` until that version "
+        "carries AWSCURRENT in VersionIdsToStages (the rotation Lambda's log group tells why "
+        "if it does not)"
+    )
+
+
 # ---- entry point ------------------------------------------------------------------------------
 
 
+def _interrupted(message: str = "interrupted") -> NoReturn:
+    """Ctrl-C: one line on stderr, exit 130."""
+    try:
+        sys.stderr.write(f"\nnt-secrets: {message}\n")
+        sys.stderr.flush()
+    except OSError:
+        pass
+    raise SystemExit(EXIT_INTERRUPTED)
+
+
+def _quiet_stdout() -> None:
+    """The reader of stdout went away: send what is still buffered nowhere, so that neither this
+    process nor the interpreter's exit writes to the broken pipe again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout without a descriptor (tests)
+        pass
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse's errors quote the rejected argument (``invalid choice: 'x'``): described here."""
+
+    _QUOTED = re.compile(r"(invalid (?:choice|[\w ]+ value)): ('(?:[^'\\]|\\.)*'|\"[^\"]*\")")
+    _UNRECOGNIZED = re.compile(r"unrecognized arguments: .*", re.S)
+
+    def error(self, message: str) -> NoReturn:
+        def hint(m: re.Match[str]) -> str:
+            return f"{m[1]}: {redact.describe(m[2][1:-1])}"
+
+        message = self._QUOTED.sub(hint, message)
+        message = self._UNRECOGNIZED.sub("unrecognized arguments (see --help)", message)
+        super().error(redact.redact_text(message))
+
+
+def _check_names(args: argparse.Namespace) -> None:
+    """Names given on the command line, checked before anything reads a file."""
+    stack = getattr(args, "stack", None)
+    if stack is not None:
+        try:
+            check_stack_name(stack)
+        except StackFileError as exc:
+            _fail(str(exc))
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="nt-secrets", description="neural-trader secrets infrastructure tools"
-    )
+    parser = _Parser(prog="nt-secrets", description="neural-trader secrets infrastructure tools")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("plan", help="evaluate a stack offline through the Pulumi SDK's mock engine")
@@ -674,8 +858,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    code: int = args.func(args)
+    """Run a command; its exit code (see the module docstring).
+
+    Ctrl-C ends with one line on stderr and 130; a closed stdout (``| head``) ends silently with
+    141, what a shell reports for a program killed by SIGPIPE (the reader's status stays the
+    pipeline's unless ``pipefail`` is set)."""
+    try:
+        args = build_parser().parse_args(argv)
+        _check_names(args)
+        code: int = args.func(args)
+        sys.stdout.flush()  # a broken pipe shows here, not at the interpreter's exit
+    except KeyboardInterrupt:
+        _interrupted()
+    except BrokenPipeError:
+        _quiet_stdout()
+        return EXIT_BROKEN_PIPE
     return code
 
 

@@ -13,9 +13,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from infra import backends
+from infra import backends, redact
 from infra.access import Action
-from infra.catalog import Catalog, CatalogEntry
+from infra.catalog import ENV_VAR_RE, Catalog, CatalogEntry
 from infra.estate import Estate, ExternalValue, GeneratedValue, StoredSecret, SuppliedValue
 from infra.rotation.contract import RotationStrategy
 from infra.settings import ROLE_NAMES, StackSettings
@@ -91,7 +91,8 @@ class Verdict:
 
 def check_name(catalog: Catalog, name: str) -> CatalogEntry:
     if name not in catalog.names:
-        raise ExplainError(f"{name} is not in the secret catalog (`nt-secrets catalog` lists it)")
+        shown = redact.name(name, ENV_VAR_RE)  # user input: perhaps the secret itself
+        raise ExplainError(f"{shown} is not in the secret catalog (`nt-secrets catalog` lists it)")
     return catalog.get(name)
 
 
@@ -117,7 +118,13 @@ def _related(
     for it: their children, resources that depend on a holder (rotation, invoke permission), and
     resources whose inputs name one of the secret's ``references`` (an ACL policy naming its
     path)."""
-    holders = [r for r in capture.resources if _labels(r).get(TAG_CATALOG_NAME) == name]
+    # Stores with lower-case labels (GCP) keep the catalog name lower-cased: names are unique
+    # regardless of case (environment variable names).
+    holders = [
+        r
+        for r in capture.resources
+        if str(_labels(r).get(TAG_CATALOG_NAME) or "").upper() == name.upper()
+    ]
     needles = [n for n in references if n]
     held = {r.urn for r in holders}
     related: list[CapturedResource] = []

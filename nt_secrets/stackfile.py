@@ -8,13 +8,18 @@ stack's secrets provider can decrypt; offline they become secret values the prog
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from infra.redact import describe
 from infra.yamlio import YamlProblem, load_yaml
 
 SECURE_PLACEHOLDER = "[secure]"
+#: Pulumi's rule for a stack name (``tokens.ParseStackName``): letters, digits, ``-``, ``_``, ``.``;
+#: at most 100 characters.
+STACK_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 
 
 class StackFileError(ValueError):
@@ -65,13 +70,36 @@ def _strip_secure(value: Any, path: str, leaves: list[tuple[str, str]]) -> tuple
     return value, False
 
 
+def check_stack_name(stack: str) -> str:
+    """``stack`` if Pulumi accepts it as a stack name; StackFileError naming the rule otherwise
+    (the name itself is shown only when it is valid: it may be anything pasted)."""
+    if not STACK_NAME_RE.fullmatch(stack):
+        too_long = len(stack) > 100
+        raise StackFileError(
+            f"--stack: not a Pulumi stack name ({describe(stack)}): "
+            + (
+                "at most 100 characters"
+                if too_long
+                else "only letters, digits, '-', '_' and '.' (at most 100 characters)"
+            )
+        )
+    return stack
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise StackFileError(f"{path}: not UTF-8 text") from None
+    except OSError as exc:
+        raise StackFileError(f"{path}: {exc.strerror or type(exc).__name__}") from None
+
+
 def read_project(project_dir: Path) -> dict[str, Any]:
     path = project_dir / "Pulumi.yaml"
     try:
-        data = load_yaml(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise StackFileError(f"{path}: {exc.strerror}") from None
-    except (YamlProblem, UnicodeDecodeError) as exc:
+        data = load_yaml(_read_text(path))
+    except YamlProblem as exc:
         raise StackFileError(f"{path}: {exc}") from None
     if not isinstance(data, dict) or not isinstance(data.get("name"), str):
         raise StackFileError(f"{path}: expected a mapping with a 'name'")
@@ -80,22 +108,29 @@ def read_project(project_dir: Path) -> dict[str, Any]:
 
 def read_stack(project_dir: Path, stack: str) -> StackConfig:
     """Read ``Pulumi.<stack>.yaml`` (honouring the project's ``stackConfigDir``)."""
+    check_stack_name(stack)
     project = read_project(project_dir)
     name: str = project["name"]
     config_dir = project_dir / str(project.get("stackConfigDir") or ".")
     path = config_dir / f"Pulumi.{stack}.yaml"
-    if not path.is_file():
-        available = sorted(
-            p.name[len("Pulumi.") : -len(".yaml")] for p in config_dir.glob("Pulumi.*.yaml")
+    try:
+        found = path.is_file()
+        available = (
+            []
+            if found
+            else sorted(
+                p.name[len("Pulumi.") : -len(".yaml")] for p in config_dir.glob("Pulumi.*.yaml")
+            )
         )
+    except OSError as exc:  # a stackConfigDir too long for the file system, unreadable...
+        raise StackFileError(f"{config_dir}: {exc.strerror or type(exc).__name__}") from None
+    if not found:
         raise StackFileError(
             f"no stack file {path.name} in {config_dir} (stacks here: {', '.join(available) or 'none'})"
         )
     try:
-        data = load_yaml(path.read_text(encoding="utf-8")) or {}
-    except OSError as exc:
-        raise StackFileError(f"{path}: {exc.strerror}") from None
-    except (YamlProblem, UnicodeDecodeError) as exc:
+        data = load_yaml(_read_text(path)) or {}
+    except YamlProblem as exc:
         raise StackFileError(f"{path}: {exc}") from None
     if not isinstance(data, dict):
         raise StackFileError(f"{path}: expected a mapping")

@@ -8,11 +8,23 @@ Accepted inputs (one JSON document, from a path or a stream):
   ``backups/`` copies): ``{"version": N, "checkpoint": {"stack", "config", "latest": {...}}}``;
 * an unversioned pre-2018 checkpoint (``{"stack", "latest"}`` at the top level), read as version 1.
 
-``N`` is 1, 2 or 3, the deployment versions of Pulumi's ``apitype`` package: version 1 resources
+``N`` is 1 to 4, the deployment versions of Pulumi's ``apitype`` package: version 1 resources
 have ``defaults`` (deprecated provider defaults, merged under the inputs) and no providers; version
 2 adds first-class ``provider`` references, ``external`` and ``pending_operations``; version 3 adds
 ``secrets_providers``, ``propertyDependencies``, ``additionalSecretOutputs``, ``retainOnDelete``...
 Every field is read as optional, the way Pulumi itself reads them. Anything newer is refused.
+
+Version 4 is what current Pulumi writes as soon as a stack uses a feature an older CLI would
+misread: the same ``DeploymentV3`` body, with a top-level ``features`` list beside ``version``
+(``{"version": 4, "features": ["refreshBeforeUpdate"], "deployment": {...}}``, likewise for a
+checkpoint). The features Pulumi knows (:data:`KNOWN_FEATURES`: ``refreshBeforeUpdate``,
+``views``, ``hooks``, ``taint``, ``replaceWith``, ``extensionParameterization``,
+``snippets-prototype`` are resource or deployment fields the checker does not need;
+``byteString`` changes how values are written) are read; a state naming another feature is
+refused, as the Pulumi CLI refuses it, since it may write values in a form this reader would not
+scan. ``byteString``: a string that is not valid UTF-8 is written as ``{"4dabf181...":
+"803fd329...", "value": "<base64 of its bytes>"}``; it is decoded (invalid bytes replaced) so that
+the credential scan sees its text.
 
 Secrets are never decrypted. A secret envelope (``{"4dabf181...": "1b470612...", "ciphertext":
 ...}``) becomes the opaque string :data:`CIPHERTEXT` and its path is listed in ``secret_paths``;
@@ -40,6 +52,7 @@ same ``state-plaintext-secret`` policy.
 
 from __future__ import annotations
 
+import base64
 import fnmatch
 import json
 from collections.abc import Iterable, Iterator, Mapping
@@ -47,12 +60,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Final, Literal
 
+from infra import redact
 from policies.lib.credentials import PULUMI_SECRET_SIG, SENSITIVE_KEY_KIND, scan_value
 from policies.model import CIPHERTEXT as MODEL_CIPHERTEXT
 from policies.model import Category, Enforcement, PolicyInfo, ResourceRecord, Severity, Violation
 
 __all__ = [
     "CIPHERTEXT",
+    "KNOWN_FEATURES",
     "KNOWN_SECRET_FIELDS",
     "PLAINTEXT_POLICY",
     "PLAINTEXT_POLICY_ID",
@@ -75,7 +90,24 @@ CIPHERTEXT: Final = MODEL_CIPHERTEXT
 PLAINTEXT_SECRET: Final = "[plaintext secret]"  # noqa: S105  # pragma: allowlist secret
 #: an envelope with neither (not written by Pulumi; kept opaque all the same)
 OPAQUE_SECRET: Final = "[secret]"  # noqa: S105  # pragma: allowlist secret
-SUPPORTED_VERSIONS: Final = (1, 2, 3)
+SUPPORTED_VERSIONS: Final = (1, 2, 3, 4)
+#: Features of version-4 deployments (``pkg/resource/stack/deployment.go``, supportedFeatures).
+KNOWN_FEATURES: Final = frozenset(
+    {
+        "refreshBeforeUpdate",
+        "views",
+        "hooks",
+        "taint",
+        "replaceWith",
+        "snippets-prototype",
+        "extensionParameterization",
+        "byteString",
+    }
+)
+#: signature of a byte string (a string that is not valid UTF-8), with its bytes base64-encoded
+BYTE_STRING_SIG: Final = "803fd3297a5875dc03ca845dda5d2a98"  # pragma: allowlist secret
+#: signature of an output value (``{"value", "secret", "dependencies"}``)
+OUTPUT_VALUE_SIG: Final = "d0e6a833031e9bbcd3f4e8bde6ca49a4"  # pragma: allowlist secret
 OUTPUTS_PREFIX: Final = "outputs"
 #: deeper property values are refused: the credential scanner stops at this depth, and a value it
 #: cannot see must not pass as clean
@@ -150,6 +182,8 @@ class StackState:
     resources: tuple[ResourceRecord, ...]
     pending_operations: tuple[PendingOperation, ...] = ()
     config: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    #: the ``features`` a version-4 state declares (empty before version 4)
+    features: tuple[str, ...] = ()
 
     def records(self) -> list[ResourceRecord]:
         """The resources, then the resources of pending operations."""
@@ -195,13 +229,36 @@ def read_state(source: str | Path | IO[str] | IO[bytes], *, name: str | None = N
             ) from None
     else:
         label = name or str(getattr(source, "name", "<stream>"))
-        doc = _load_json(source, label)
+        try:
+            doc = _load_json(source, label)
+        except OSError as exc:  # a closed or unreadable stream (stdin closed: EBADF)
+            raise StateError(
+                f"{label}: cannot read ({exc.strerror or type(exc).__name__})"
+            ) from None
+        except ValueError as exc:
+            if "closed file" in str(exc):  # reading a stream that was closed
+                raise StateError(f"{label}: cannot read (the stream is closed)") from None
+            raise
     return parse_state(doc, source=label)
+
+
+class _HugeNumber(ValueError):
+    pass
+
+
+def _bounded_int(text: str) -> int:
+    """``json`` ``parse_int``: CPython refuses integers over 4300 digits with a bare ValueError."""
+    digits = len(text.lstrip("-"))
+    if digits > redact.MAX_INT_DIGITS:
+        raise _HugeNumber(f"a number of {digits} digits; at most {redact.MAX_INT_DIGITS} are read")
+    return int(text)
 
 
 def _load_json(fp: IO[str] | IO[bytes], label: str) -> Any:
     try:
-        return json.load(fp)
+        return json.load(fp, parse_int=_bounded_int)
+    except _HugeNumber as exc:
+        raise StateError(f"{label}: not a Pulumi state ({exc})") from None
     except UnicodeDecodeError:
         raise StateError(f"{label}: not JSON (not UTF-8 text)") from None
     except json.JSONDecodeError as exc:
@@ -224,6 +281,7 @@ _EXPECTED: Final = (
     "expected `pulumi stack export` output ({'version': 3, 'deployment': {...}}) or a state "
     "checkpoint ({'version': 3, 'checkpoint': {'stack': ..., 'latest': {...}}})"
 )
+_VERSIONS: Final = f"{SUPPORTED_VERSIONS[0]}-{SUPPORTED_VERSIONS[-1]}"
 
 
 def parse_state(doc: Any, *, source: str = "<state>") -> StackState:
@@ -239,19 +297,23 @@ def parse_state(doc: Any, *, source: str = "<state>") -> StackState:
         # a checkpoint from before checkpoints were versioned: the CheckpointV1 shape itself
         form, body_key, doc = "checkpoint", "checkpoint", {"version": 1, "checkpoint": doc}
     else:
-        keys = ", ".join(sorted(map(repr, doc))[:6]) or "none"
-        raise StateError(f"{source}: not a Pulumi state: {_EXPECTED}; found keys {keys}")
+        keys = ", ".join(sorted(repr(k) if redact.key(k) == k else redact.key(k) for k in doc))
+        raise StateError(
+            f"{source}: not a Pulumi state: {_EXPECTED}; found keys {_first(keys) or 'none'}"
+        )
 
     version = doc.get("version")
     if isinstance(version, bool) or not isinstance(version, int):
         raise StateError(
-            f"{source}: 'version' must be an integer (1-3), found {_describe(version)}"
+            f"{source}: 'version' must be an integer ({_VERSIONS}), found {_describe(version)}"
         )
     if version not in SUPPORTED_VERSIONS:
+        # a small version number is a format marker, shown; anything else is described
+        shown = str(version) if -1000 < version < 1000 else redact.describe(version)
         raise StateError(
-            f"{source}: unsupported state version {version}: this reader knows versions "
-            f"{SUPPORTED_VERSIONS[0]}-{SUPPORTED_VERSIONS[-1]}"
+            f"{source}: unsupported state version {shown}: this reader knows versions {_VERSIONS}"
         )
+    features = _features(doc.get("features"), version, source)
 
     body = doc[body_key]
     if not isinstance(body, dict):
@@ -265,7 +327,9 @@ def parse_state(doc: Any, *, source: str = "<state>") -> StackState:
         config = _config(body.get("config"), source)
         latest = body.get("latest")
         if latest is None:  # a stack that was never deployed
-            return StackState(source, form, version, stack, None, (), config=config)
+            return StackState(
+                source, form, version, stack, None, (), config=config, features=features
+            )
         if not isinstance(latest, dict):
             raise StateError(
                 f"{source}: 'checkpoint.latest' must be an object, found {_describe(latest)}"
@@ -311,7 +375,29 @@ def parse_state(doc: Any, *, source: str = "<state>") -> StackState:
         resources,
         tuple(pending),
         config=config,
+        features=features,
     )
+
+
+def _first(keys: str, limit: int = 6) -> str:
+    parts = keys.split(", ") if keys else []
+    return ", ".join(parts[:limit]) + (f" (+{len(parts) - limit})" if len(parts) > limit else "")
+
+
+def _features(value: Any, version: int, source: str) -> tuple[str, ...]:
+    """The ``features`` of a version-4 state (ignored before version 4, as Pulumi ignores them)."""
+    if version < 4 or value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(f, str) for f in value):
+        raise StateError(f"{source}: 'features' must be a list of names, found {_describe(value)}")
+    unknown = sorted({f for f in value if f not in KNOWN_FEATURES})
+    if unknown:
+        raise StateError(
+            f"{source}: the state uses features this reader does not know: "
+            f"{', '.join(redact.key(f) for f in unknown)} (it knows {', '.join(sorted(KNOWN_FEATURES))}); "
+            "values may be written in a form it would not scan"
+        )
+    return tuple(value)
 
 
 def _config(value: Any, source: str) -> dict[str, Any]:
@@ -328,7 +414,8 @@ def _config(value: Any, source: str) -> dict[str, Any]:
             out[k] = _unsecure(v, 1)
         except _TooDeep:
             raise StateError(
-                f"{source}: 'checkpoint.config.{k}' is nested deeper than {MAX_DEPTH} levels"
+                f"{source}: 'checkpoint.config.{redact.key(k)}' is nested deeper than "
+                f"{MAX_DEPTH} levels"
             ) from None
     return out
 
@@ -395,7 +482,8 @@ def _record(r: Any, at: str, source: str, version: int) -> ResourceRecord:
                 into[k] = _strip(v, _join(prefix, k), secret_paths, 1)
             except _TooDeep:
                 raise StateError(
-                    f"{source}: '{at}.{where}.{k}' is nested deeper than {MAX_DEPTH} levels"
+                    f"{source}: '{at}.{where}.{redact.key(k)}' is nested deeper than "
+                    f"{MAX_DEPTH} levels"
                 ) from None
 
     prop_deps_json = r.get("propertyDependencies")
@@ -403,7 +491,7 @@ def _record(r: Any, at: str, source: str, version: int) -> ResourceRecord:
     if not isinstance(prop_deps_json, dict):
         raise StateError(f"{source}: '{at}.propertyDependencies' must be an object")
     prop_deps = {
-        str(k): _urn_list(v, f"{at}.propertyDependencies.{k}", source)
+        str(k): _urn_list(v, f"{at}.propertyDependencies.{redact.key(k)}", source)
         for k, v in prop_deps_json.items()
     }
     aso = r.get("additionalSecretOutputs")
@@ -429,6 +517,15 @@ def _record(r: Any, at: str, source: str, version: int) -> ResourceRecord:
     )
 
 
+def _byte_string(encoded: str) -> str:
+    """The text of a byte string (base64 of bytes that are not valid UTF-8), invalid bytes replaced:
+    what the credential scan reads. Undecodable base64 stays as it is (and is scanned as such)."""
+    try:
+        return base64.b64decode(encoded, validate=True).decode("utf-8", errors="replace")
+    except ValueError:
+        return encoded
+
+
 def _join(path: str, key: str) -> str:
     """Property paths as :func:`policies.lib.credentials.scan_value` writes them."""
     if not key or any(c in key for c in '.[] "'):
@@ -445,13 +542,29 @@ def _strip(value: Any, path: str, secret_paths: list[str], depth: int) -> Any:
     if depth > MAX_DEPTH:
         raise _TooDeep
     if isinstance(value, dict):
-        if value.get(SIG_KEY) == PULUMI_SECRET_SIG:
+        sig = value.get(SIG_KEY)
+        if sig == PULUMI_SECRET_SIG:
             secret_paths.append(path)
             if "ciphertext" in value:
                 return CIPHERTEXT
             if "plaintext" in value:
                 return PLAINTEXT_SECRET
             return OPAQUE_SECRET
+        if sig == BYTE_STRING_SIG and isinstance(value.get("value"), str):
+            return _byte_string(value["value"])
+        if sig == OUTPUT_VALUE_SIG:
+            # an output value: its element, secret if marked so (the element may be absent: an
+            # unknown value)
+            secret = value.get("secret") is True
+            if "value" not in value:
+                if secret:
+                    secret_paths.append(path)
+                return OPAQUE_SECRET if secret else _UNKNOWN
+            if secret:
+                secret_paths.append(path)
+                inner = _strip(value["value"], path, [], depth + 1)
+                return inner if inner in (CIPHERTEXT, OPAQUE_SECRET) else PLAINTEXT_SECRET
+            return _strip(value["value"], path, secret_paths, depth + 1)
         return {k: _strip(v, _join(path, k), secret_paths, depth + 1) for k, v in value.items()}
     if isinstance(value, list):
         return [_strip(v, f"{path}[{i}]", secret_paths, depth + 1) for i, v in enumerate(value)]

@@ -127,6 +127,36 @@ class Spec:
     def defaults(self) -> dict[str, Any]:
         return {k: v["default"] for k, v in self.schema.items() if "default" in v}
 
+    def with_defaults(self, config: Mapping[str, Any]) -> dict[str, Any]:
+        """``config`` over the defaults. An object-typed tunable is merged key by key with its
+        default (deeply), so tightening one entry (``maximumDays: {api_key: 30}``) keeps the
+        others; any other value replaces its default."""
+        out = self.defaults()
+        schema = self.schema
+        for key, value in config.items():
+            default = out.get(key)
+            if (
+                schema.get(key, {}).get("type") == "object"
+                and isinstance(default, Mapping)
+                and isinstance(value, Mapping)
+            ):
+                out[key] = deep_merge(default, value)
+            else:
+                out[key] = value
+        return out
+
+
+def deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """``over`` merged into ``base``: nested objects key by key, anything else replaced."""
+    out = dict(base)
+    for key, value in over.items():
+        below = out.get(key)
+        if isinstance(below, Mapping) and isinstance(value, Mapping):
+            out[key] = deep_merge(below, value)
+        else:
+            out[key] = value
+    return out
+
 
 def plain(value: Any) -> Any:
     """A plain copy of an engine property value; unknown leaves become :data:`UNKNOWN`, and
@@ -244,7 +274,7 @@ _ENFORCEMENT = {
 }
 
 
-def _resource_from_args(args: ResourceValidationArgs) -> Resource:
+def _resource_from_args(args: ResourceValidationArgs, config: Mapping[str, Any]) -> Resource:
     record = OFFLINE_RECORD.get()
     opts = args.opts
     return Resource(
@@ -254,7 +284,7 @@ def _resource_from_args(args: ResourceValidationArgs) -> Resource:
         # Offline the record already holds plain values (unknowns as UNKNOWN): no need to walk
         # the engine's proxy again for every policy.
         props=dict(record.props) if record is not None else plain(args.props),
-        config=plain(args.get_config() or {}),
+        config=config,
         protect=bool(opts.protect),
         additional_secret_outputs=tuple(opts.additional_secret_outputs or ()),
         secret_paths=frozenset(record.secret_paths) if record is not None else None,
@@ -294,7 +324,11 @@ def resource_policy(spec: Spec, check: Check) -> PackPolicy:
             return
         if exempt(args.urn, args.name, args.get_config() or {}):
             return
-        check(_resource_from_args(args), lambda message: report_violation(message, None))
+        # The engine fills in a tunable's default only when the tunable is absent: an object
+        # given in the pack config would replace its default whole. Merged here, a check sees
+        # the same configuration under the engine and offline (policies/runner.py).
+        config = spec.with_defaults(plain(args.get_config() or {}))
+        check(_resource_from_args(args, config), lambda message: report_violation(message, None))
 
     return PackPolicy(spec, ResourceValidationPolicy(validate=validate, **_policy_kwargs(spec)))
 
@@ -326,7 +360,7 @@ def stack_resources(args: StackValidationArgs) -> list[Resource]:
 
 def stack_policy(spec: Spec, check: StackCheck) -> PackPolicy:
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-        config = plain(args.get_config() or {})
+        config = spec.with_defaults(plain(args.get_config() or {}))
 
         def report(message: str, urn: str | None = None) -> None:
             if urn is None or not exempt(urn, urn.rsplit("::", 1)[-1], config):

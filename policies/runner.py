@@ -34,6 +34,7 @@ from pulumi_policy import (
 from pulumi_policy.policy import _NotApplicableError
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
+from infra import redact
 from policies.framework import OFFLINE_RECORD, OFFLINE_STACK, PackPolicy
 from policies.model import Enforcement, ResourceRecord, Violation
 from policies.pack import ALL
@@ -77,9 +78,12 @@ def resolve_config(
     """Enforcement level and configuration of every policy, as the engine applies them."""
     document = dict(document or {})
     by_id = {p.spec.id: p for p in policies}
-    unknown = sorted(k for k in document if k != "all" and k not in by_id)
+    unknown = sorted(redact.key(k) for k in document if k != "all" and k not in by_id)
     if unknown:
-        raise PolicyConfigError(f"unknown policies in the policy pack config: {', '.join(unknown)}")
+        raise PolicyConfigError(
+            f"unknown policies in the policy pack config: {', '.join(unknown)} "
+            "(`nt-secrets policies` lists them)"
+        )
     default_level: Enforcement | None = None
     if "all" in document:
         entry = document["all"]
@@ -96,22 +100,54 @@ def resolve_config(
             props = {k: v for k, v in entry.items() if k != "enforcementLevel"}
             if "enforcementLevel" in entry:
                 level = _enforcement(entry["enforcementLevel"], pid)
-            config.update(props)
+            # An object-typed tunable merges with its default: tightening one rotation class
+            # keeps the others (the engine path does the same, policies/framework.py).
+            config = p.spec.with_defaults(props)
         elif entry is not None:
             raise PolicyConfigError(f"{pid}: expected an enforcement level or an object")
         schema = {"type": "object", "properties": p.spec.schema, "additionalProperties": False}
         try:
             jsonschema.validate(config, schema)
         except jsonschema.ValidationError as exc:
-            where = ".".join(str(x) for x in exc.absolute_path) or "(config)"
-            raise PolicyConfigError(f"{pid}.{where}: {exc.message}") from None
+            where = redact.loc(exc.absolute_path) or "(config)"
+            raise PolicyConfigError(f"{pid}.{where}: {_schema_message(exc)}") from None
         out[pid] = PolicySettings(level, config)
     return out
 
 
+def _schema_message(exc: jsonschema.ValidationError) -> str:
+    """The rule a tunable breaks, never its value (jsonschema's own messages quote it)."""
+    rule, expected = exc.validator, exc.validator_value
+    got = redact.describe(exc.instance)
+    if rule == "type":
+        return f"must be of type {expected}, found {got}"
+    if rule in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"):
+        word = {
+            "minimum": "at least",
+            "exclusiveMinimum": "more than",
+            "maximum": "at most",
+            "exclusiveMaximum": "less than",
+        }[str(rule)]
+        return f"must be {word} {expected}"
+    if rule == "enum":
+        return f"must be one of {', '.join(json.dumps(v) for v in expected)}"
+    if rule == "additionalProperties":
+        extra = sorted(
+            redact.key(k)
+            for k in (exc.instance if isinstance(exc.instance, dict) else {})
+            if k not in (exc.schema.get("properties") or {})
+        )
+        return f"unknown properties: {', '.join(extra)}"
+    if rule in ("minLength", "maxLength", "minItems", "maxItems"):
+        return f"{rule} is {expected} ({got})"
+    if rule == "required":
+        return f"requires {', '.join(map(str, expected))}"
+    return f"breaks the schema rule '{rule}' ({got})"
+
+
 def load_config_file(path: Path) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"), parse_int=_bounded_int)
     except OSError as exc:
         raise PolicyConfigError(f"{path}: {exc.strerror}") from None
     except json.JSONDecodeError as exc:
@@ -120,9 +156,24 @@ def load_config_file(path: Path) -> dict[str, Any]:
         raise PolicyConfigError(f"{path}: nested too deeply to be a policy pack config") from None
     except UnicodeDecodeError:
         raise PolicyConfigError(f"{path}: not UTF-8 text") from None
+    except _HugeNumber as exc:
+        raise PolicyConfigError(f"{path}: not a policy pack config ({exc})") from None
     if not isinstance(data, dict):
         raise PolicyConfigError(f"{path}: expected a JSON object of policy settings")
     return data
+
+
+class _HugeNumber(ValueError):
+    pass
+
+
+def _bounded_int(text: str) -> int:
+    """``json`` ``parse_int``: CPython refuses integers over 4300 digits with a bare ValueError."""
+    if len(text.lstrip("-")) > redact.MAX_INT_DIGITS:
+        raise _HugeNumber(
+            f"a number of {len(text.lstrip('-'))} digits; at most {redact.MAX_INT_DIGITS} are read"
+        )
+    return int(text)
 
 
 def _options(record: ResourceRecord) -> PolicyResourceOptions:

@@ -397,6 +397,74 @@ def test_never_deployed_checkpoint_and_empty_deployment() -> None:
     assert parse_state({"version": 3, "deployment": {"manifest": {}}}).resources == ()
 
 
+V4 = Path(__file__).parent / "fixtures" / "state"
+#: the credential the v4 fixtures hold inside a byte string (base64 of non-UTF-8 bytes)
+FAKE_IN_BYTES = (
+    "sk-ant-api03-FAKEv4byteString7Qm3xW9pL2vN8rT4bK6dH1jF5sY0gC"  # pragma: allowlist secret
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "form", "stack"),
+    [
+        ("pulumi-v4-export.json", "export", None),
+        ("pulumi-v4-checkpoint.json", "checkpoint", "organization/neural-trader-secrets/dev"),
+    ],
+)
+def test_version_4(name: str, form: str, stack: str | None) -> None:
+    """What current Pulumi writes once a stack uses a feature (refreshBeforeUpdate, views, hooks,
+    taint, replaceWith, byte strings...): version 4 with a `features` list, the v3 body."""
+    s = read_state(V4 / name)
+    assert (s.form, s.version, s.stack, s.secrets_provider) == (form, 4, stack, "passphrase")
+    assert s.features == (
+        "byteString",
+        "hooks",
+        "refreshBeforeUpdate",
+        "replaceWith",
+        "taint",
+        "views",
+    )
+    assert [op.type for op in s.pending_operations] == ["creating"]
+    records = {r.name: r for r in s.records()}
+    assert set(records) == {
+        "neural-trader-secrets-dev", "default_7_51_1", "jwt-secret", "jwt-secret-value",
+        "jwt-secret-view", "legacy-rotator", "rotation",
+    }  # fmt: skip
+    assert records["jwt-secret-value"].secret_paths == ("secretString", "outputs.secretString")
+    # the byte string is decoded so that the scan reads its text: the credential in it is found
+    banner = records["legacy-rotator"].props["environment"]["variables"]["BANNER"]
+    assert isinstance(banner, str) and FAKE_IN_BYTES in banner and "\ufffd" in banner
+    assert findings_by_name(s) == {("legacy-rotator", "environment.variables.BANNER")}
+    assert read_state(V4 / "pulumi-v4-export.json").records() == s.records()
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "markdown", "sarif"])
+def test_version_4_checked_by_the_cli(fmt: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert (
+        cli_main(["check", "--state", str(V4 / "pulumi-v4-checkpoint.json"), "--format", fmt]) == 1
+    )
+    out, err = capsys.readouterr()
+    assert "environment.variables.BANNER" in out and FAKE_IN_BYTES not in out + err
+
+
+def test_output_values_are_unwrapped() -> None:
+    """Output values (`{sig: d0e6a833..., value, secret}`): the element is judged, a secret one
+    stored with its value in clear is a plaintext secret."""
+    out = "d0e6a833031e9bbcd3f4e8bde6ca49a4"  # pragma: allowlist secret
+    doc = {"version": 4, "features": [], "deployment": {"resources": [resource("c", "x:index:Component", outputs={
+        "url": {SIG: out, "value": "https://example.com"},
+        "token": {SIG: out, "value": FAKE_PASSWORD, "secret": True},
+        "sealed": {SIG: out, "value": cipher("x"), "secret": True},
+        "later": {SIG: out, "secret": True},
+    })]}}  # fmt: skip
+    (r,) = parse_state(doc).resources
+    assert r.outputs == {
+        "url": "https://example.com", "token": PLAINTEXT_SECRET, "sealed": CIPHERTEXT, "later": "[secret]",
+    }  # fmt: skip
+    assert set(r.secret_paths) == {"outputs.token", "outputs.sealed", "outputs.later"}
+    assert findings_by_name(parse_state(doc)) == {("c", "outputs.token")}
+
+
 def test_streams(tmp_path: Path) -> None:
     payload = json.dumps(PLANTED).encode()
     from_bytes = read_state(io.BytesIO(payload), name="<stdin>")
@@ -420,10 +488,15 @@ BAD: list[tuple[str, bytes | str | None, str]] = [
     ("not-utf8", b'{"version": 3, "deployment": {"x": "\xff\xfe"}}', "not JSON (not UTF-8 text)"),
     ("list", b"[]", "not a Pulumi state: expected `pulumi stack export` output"),
     ("other-json", b'{"name": "neural-trader-secrets", "runtime": "python"}', "not a Pulumi state: expected `pulumi stack export` output ({'version': 3, 'deployment': {...}}) or a state checkpoint ({'version': 3, 'checkpoint': {'stack': ..., 'latest': {...}}}); found keys 'name', 'runtime'"),
-    ("version-4", b'{"version": 4, "deployment": {}}', "unsupported state version 4: this reader knows versions 1-3"),
-    ("version-0", b'{"version": 0, "checkpoint": {}}', "unsupported state version 0: this reader knows versions 1-3"),
-    ("version-string", b'{"version": "3", "deployment": {}}', "'version' must be an integer (1-3), found a string"),
-    ("version-missing", b'{"deployment": {}}', "'version' must be an integer (1-3), found null"),
+    ("version-5", b'{"version": 5, "deployment": {}}', "unsupported state version 5: this reader knows versions 1-4"),
+    ("version-0", b'{"version": 0, "checkpoint": {}}', "unsupported state version 0: this reader knows versions 1-4"),
+    ("version-huge", b'{"version": 100000000000000000000, "checkpoint": {}}', "unsupported state version <integer, 21 digits>: this reader knows versions 1-4"),
+    ("version-5000-digits", b'{"version": ' + b"9" * 5000 + b', "checkpoint": {}}', "not a Pulumi state (a number of 5000 digits; at most 4300 are read)"),
+    ("number-5000-digits", b'{"version": 3, "deployment": {"resources": [{"urn": "urn:pulumi:a::b::t::n", "type": "t", "inputs": {"n": -' + b"1" * 5000 + b'}}]}}', "not a Pulumi state (a number of 5000 digits; at most 4300 are read)"),
+    ("version-string", b'{"version": "3", "deployment": {}}', "'version' must be an integer (1-4), found a string"),
+    ("version-missing", b'{"deployment": {}}', "'version' must be an integer (1-4), found null"),
+    ("v4-unknown-feature", b'{"version": 4, "features": ["refreshBeforeUpdate", "timeTravel"], "deployment": {}}', "the state uses features this reader does not know: timeTravel (it knows byteString, extensionParameterization, hooks, refreshBeforeUpdate, replaceWith, snippets-prototype, taint, views); values may be written in a form it would not scan"),
+    ("v4-features-string", b'{"version": 4, "features": "views", "checkpoint": {}}', "'features' must be a list of names, found a string"),
     ("deployment-list", b'{"version": 3, "deployment": []}', "'deployment' must be an object, found a list"),
     ("latest-string", b'{"version": 3, "checkpoint": {"latest": "x"}}', "'checkpoint.latest' must be an object, found a string"),
     ("resources-object", b'{"version": 3, "deployment": {"resources": {}}}', "'deployment.resources' must be a list, found an object"),
@@ -459,7 +532,13 @@ def test_bad_input(tmp_path: Path, case: str, content: bytes | str | None, messa
 
 
 @pytest.mark.parametrize(
-    ("case", "content", "message"), [BAD[0], BAD[3], BAD[8], BAD[16]], ids=lambda x: str(x)[:12]
+    ("case", "content", "message"),
+    [
+        b
+        for b in BAD
+        if b[0] in ("missing", "not-json", "version-5", "no-urn", "version-5000-digits")
+    ],
+    ids=lambda x: str(x)[:12],
 )
 def test_cli_bad_input_exits_2_without_traceback(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str, content: Any, message: str

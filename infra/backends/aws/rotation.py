@@ -32,6 +32,7 @@ from typing import Any, Final
 import pulumi
 import pulumi_aws as aws
 
+from infra import buildcache
 from infra.backends.aws import documents, quotas
 from infra.backends.aws.naming import ROTATION_ALARM_METRICS, Naming
 from infra.catalog import CatalogError
@@ -41,8 +42,6 @@ from infra.rotation.notice import revoked_event
 from infra.settings import PROJECT
 from infra.vocabulary import CONFIDENTIAL, KIND_WORKLOAD, TAG_CLASSIFICATION, TAG_KIND, TAG_ROLE
 
-#: Where the Lambda zip is built (gitignored ``build/``), relative to the project root.
-BUILD_DIR: Final = Path(__file__).resolve().parents[3] / "build" / "rotation"
 #: The catalog entry whose value, if the stack supplies it, subscribes Slack to the topic.
 SLACK_WEBHOOK: Final = "SLACK_WEBHOOK_URL"
 FUNCTION_TIMEOUT_S: Final = 60
@@ -61,12 +60,15 @@ def _package_digest() -> str:
 
 
 @functools.cache
-def lambda_archive(build_dir: Path = BUILD_DIR) -> Path:
+def lambda_archive(build_dir: Path | None = None) -> Path:
     """Build the rotation zip once per process, and only when its inputs changed (a digest stamp
     beside it; compressing costs ~0.3 s of every plan otherwise). The build is deterministic, so
     Pulumi's archive hash only changes with the code; each build goes to a private temporary
     directory and is moved into place atomically, so concurrent plans (pytest-xdist, two shells)
     never see a half-written zip."""
+    # Outside the checkout, which may be read-only: $NT_SECRETS_BUILD_DIR, else the user's cache
+    # ($XDG_CACHE_HOME/neural-trader-secrets), else a private temp dir (infra/buildcache.py).
+    build_dir = build_dir or buildcache.build_dir("rotation")
     build_dir.mkdir(parents=True, exist_ok=True)
     target = build_dir / package.ZIP_NAME
     stamp = build_dir / (package.ZIP_NAME + ".sha256")

@@ -38,16 +38,14 @@ AccountId = Annotated[str, matching(ACCOUNT_RE, "a 12-digit AWS account id")]
 
 def _principal(value: str) -> str:
     if value == "*" or "*" in value:
-        raise ValueError(f"{value!r}: wildcard principals are not allowed")
+        raise ValueError("wildcard principals are not allowed")
     if FEDERATED_RE.fullmatch(value):
         raise ValueError(
-            f"{value!r}: an OIDC provider needs the subjects it may assume the role for: "
+            "an OIDC provider needs the subjects it may assume the role for: "
             "{provider: <arn>, subjects: [system:serviceaccount:<namespace>:<name>]}"
         )
     if not (PRINCIPAL_ARN_RE.fullmatch(value) or SERVICE_PRINCIPAL_RE.fullmatch(value)):
-        raise ValueError(
-            f"{value!r} is not an IAM principal ARN or a service principal (*.amazonaws.com)"
-        )
+        raise ValueError("not an IAM principal ARN or a service principal (*.amazonaws.com)")
     return value
 
 
@@ -64,7 +62,7 @@ class OidcPrincipal(Model):
     def _subjects(cls, v: tuple[str, ...]) -> tuple[str, ...]:
         for subject in v:
             if not subject or "*" in subject or "?" in subject:
-                raise ValueError(f"{subject!r}: subjects must be exact (no wildcards)")
+                raise ValueError("subjects must be exact (no wildcards)")
         return v
 
     @property
@@ -145,7 +143,7 @@ def master_secret_problems(settings: StackSettings, aws: AwsSettings) -> Iterato
         if not match:
             yield (
                 full,
-                f"{ref!r} is not a Secrets Manager secret ARN "
+                "not a Secrets Manager secret ARN "
                 "(arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 chars>)",
             )
             continue
@@ -155,7 +153,7 @@ def master_secret_problems(settings: StackSettings, aws: AwsSettings) -> Iterato
             # secret whose name tags can carry.
             yield (
                 full,
-                f"{ref!r} cannot be a tag value (letters, digits, spaces and _.:/=+-@ only); "
+                "cannot be a tag value (letters, digits, spaces and _.:/=+-@ only); "
                 "name a master secret without '!'",
             )
             continue

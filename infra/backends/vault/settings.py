@@ -65,9 +65,9 @@ def _cidr(value: str) -> str:
     try:
         net = ipaddress.ip_network(value, strict=True)
     except ValueError:
-        raise ValueError(f"{value!r} is not a CIDR block") from None
+        raise ValueError("not a CIDR block") from None
     if net.prefixlen == 0:
-        raise ValueError(f"{value!r} admits every address")
+        raise ValueError("a CIDR block admits every address")
     return value
 
 
@@ -124,7 +124,5 @@ class VaultSettings(Model):
     @classmethod
     def _tls(cls, v: str) -> str:
         if v.startswith("http://") and not v.startswith(("http://127.0.0.1", "http://localhost")):
-            raise ValueError(
-                f"{v!r}: Vault must be reached over https (plain http only on loopback)"
-            )
+            raise ValueError("Vault must be reached over https (plain http only on loopback)")
         return v

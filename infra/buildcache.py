@@ -1,0 +1,80 @@
+"""Where the program builds artefacts (the rotation Lambda's zip): outside the checkout.
+
+A checkout may be read-only (a CI cache, a container image, a vendored copy), so nothing is
+written into it. The directory for a build named ``name`` is, in order:
+
+1. ``$NT_SECRETS_BUILD_DIR/<name>``, when that variable is set (an absolute path);
+2. ``$XDG_CACHE_HOME/neural-trader-secrets/<name>`` (``~/.cache/...`` when ``XDG_CACHE_HOME`` is
+   unset or not absolute, as the XDG base directory specification says), when it can be created
+   and written;
+3. ``<temp dir>/neural-trader-secrets-<uid>/<name>``, a directory this user owns and nobody else
+   may write to (the zip becomes Lambda code: a directory another user could have prepared is
+   never used; a fresh private one is made instead).
+
+Pure (no Pulumi import). Builds are deterministic and carry a digest stamp, so a cache shared by
+several checkouts only ever holds the zip of the code that was last built, rebuilt when it differs.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+from pathlib import Path
+from typing import Final
+
+__all__ = ["APP_DIR", "ENV_VAR", "build_dir"]
+
+ENV_VAR: Final = "NT_SECRETS_BUILD_DIR"
+APP_DIR: Final = "neural-trader-secrets"
+
+
+def _writable(path: Path) -> bool:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return False
+    return os.access(path, os.W_OK | os.X_OK)
+
+
+def _private(path: Path) -> bool:
+    """``path`` is a directory of this user that no one else can write to (creating it so)."""
+    try:
+        path.mkdir(mode=0o700, exist_ok=True)
+        info = os.lstat(path)
+    except OSError:
+        return False
+    getuid = getattr(os, "getuid", None)
+    owned = getuid is None or info.st_uid == getuid()
+    return (
+        stat.S_ISDIR(info.st_mode)
+        and owned
+        and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+        and os.access(path, os.W_OK | os.X_OK)
+    )
+
+
+def _cache_home() -> Path:
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    return Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".cache"
+
+
+def build_dir(name: str) -> Path:
+    """The directory a build called ``name`` goes to (created; see the module docstring)."""
+    override = os.environ.get(ENV_VAR, "")
+    if override:
+        path = Path(override).expanduser() / name
+        path.mkdir(parents=True, exist_ok=True)  # an explicit choice: its failure is reported
+        return path
+    try:
+        cache = _cache_home() / APP_DIR / name
+    except RuntimeError:  # no home directory to be found
+        cache = None
+    if cache is not None and _writable(cache):
+        return cache
+    uid = getattr(os, "getuid", lambda: "user")()
+    shared = Path(tempfile.gettempdir()) / f"{APP_DIR}-{uid}"
+    base = shared if _private(shared) else Path(tempfile.mkdtemp(prefix=f"{APP_DIR}-"))
+    path = base / name
+    path.mkdir(exist_ok=True)
+    return path
