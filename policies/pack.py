@@ -16,8 +16,9 @@ from policies.aws import (
 )
 from policies.common import generated, plaintext, secret_values
 from policies.framework import PackPolicy
+from policies.gcp import registry as gcp
 from policies.model import PolicyInfo
-from policies.other import azure, gcp, kubernetes
+from policies.other import azure, kubernetes
 from policies.vault import registry as vault
 
 PACK_NAME = "neural-trader-secrets"

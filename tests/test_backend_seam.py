@@ -82,7 +82,7 @@ def stack_config(
     block). Without "aws" in ``backends`` the AWS block is dropped."""
     config = dict(read_stack(ROOT, stack).config)
     config[NS + "backends"] = json.dumps(list(backends))
-    for other in ("aws", "vault"):
+    for other in ("aws", "vault", "gcp"):
         if other not in backends:
             config.pop(NS + other)
     if testing is not None:
@@ -155,7 +155,9 @@ def test_an_added_backend_plans_beside_aws_with_the_same_secrets(
     added = {bt.SECRET_TYPE, bt.COMPONENT_TYPE}
     # (The project's stacks also enable Vault, which this config leaves out.)
     assert {r.urn: r.raw_inputs for r in cap.resources if r.type not in added} == {
-        r.urn: r.raw_inputs for r in baseline.resources if "neural-trader:vault:" not in r.urn
+        r.urn: r.raw_inputs
+        for r in baseline.resources
+        if "neural-trader:vault:" not in r.urn and "neural-trader:gcp:" not in r.urn
     }
 
 
@@ -324,8 +326,8 @@ def test_the_cases_exercise_both_outcomes() -> None:
 @pytest.mark.parametrize(
     ("backend", "reason"),
     [
-        ("testing", "unknown backend 'testing' (available: aws, vault)"),
-        ("gcp", "backend 'gcp' is not implemented yet"),
+        ("testing", "unknown backend 'testing' (available: aws, gcp, vault)"),
+        ("azure", "backend 'azure' is not implemented yet"),
     ],
 )
 def test_enabling_a_backend_that_is_not_registered_is_refused(backend: str, reason: str) -> None:
@@ -509,5 +511,5 @@ def test_the_registry_discovers_the_aws_package_by_itself() -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
     )
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == "['aws', 'vault']"
+    assert proc.stdout.strip() == "['aws', 'gcp', 'vault']"
     assert set(registry()) >= {"aws"} and infra.backends.PLANNED_BACKENDS.isdisjoint(registry())

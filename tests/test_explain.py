@@ -73,7 +73,9 @@ def test_every_secret_of_both_stacks_is_explained_as_the_estate_says(stack: Capt
             assert doc["reason"] and "stores" not in doc
             continue
         stores = {store["backend"]: store for store in doc["stores"]}
-        assert set(stores) == {"aws", "vault"}
+        assert set(stores) == {"aws", "vault", "gcp"}
+        (gcp_held,) = stores["gcp"]["resources"]
+        assert gcp_held["type"] == "gcp:secretmanager/secret:Secret"
         store = stores["aws"]
         arn = (
             f"arn:aws:secretsmanager:{aws.region}:{aws.account_id}:secret:{secret_name(entry, env)}"

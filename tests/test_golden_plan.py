@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from infra.backends.aws.rotation import lambda_archive
 from nt_secrets.capture import Capture
 from nt_secrets.plan import plan_document
 
@@ -51,7 +52,7 @@ def _normalise(resource: dict[str, Any]) -> tuple[str, dict[str, Any]]:
 
 
 #: Backends added since the golden capture: their resources are judged by their own tests.
-NEW_BACKENDS = ("neural-trader:vault:",)
+NEW_BACKENDS = ("neural-trader:vault:", "neural-trader:gcp:")
 
 
 def _by_key(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -63,9 +64,15 @@ def _by_key(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
 @pytest.mark.parametrize("name", ["dev", "prod"])
 def test_plan_matches_the_golden_capture(name: str, dev: Capture, prod: Capture) -> None:
     capture = {"dev": dev, "prod": prod}[name]
-    # The capture holds absolute paths (the Lambda archive): the checkout's path is not content.
+    # The capture holds absolute paths (the Lambda archive): where the checkout and the build
+    # directory are is not content.
     golden = json.loads((GOLDEN / f"plan-{name}.json").read_text().replace(GOLDEN_ROOT, "<root>"))
-    now = json.loads(json.dumps(plan_document(capture)).replace(str(ROOT), "<root>"))
+    built = str(lambda_archive().parent)
+    now = json.loads(
+        json.dumps(plan_document(capture))
+        .replace(built, "<root>/build/rotation")
+        .replace(str(ROOT), "<root>")
+    )
     want, got = _by_key(golden), _by_key(now)
     assert sorted(got) == sorted(want), "resources added or removed"
     for key in sorted(want):

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 #: Stores the mission names whose backends are not built yet: enabling one is refused with
 #: "not implemented yet" (exit 2), as is giving its settings block.
-PLANNED_BACKENDS: frozenset[str] = frozenset({"gcp", "azure", "kubernetes"})
+PLANNED_BACKENDS: frozenset[str] = frozenset({"azure", "kubernetes"})
 
 
 @runtime_checkable

@@ -1,1 +1,1 @@
-"""Policies for the other backends' access models: GCP IAM, Azure Key Vault, Vault, Kubernetes RBAC."""
+"""Policies for the other backends' access models: Azure Key Vault, Vault, Kubernetes RBAC (GCP: policies/gcp/)."""

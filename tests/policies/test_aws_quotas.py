@@ -244,6 +244,7 @@ def test_a_catalog_ten_times_larger_plans_inside_every_quota(tmp_path: Path) -> 
     stack = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())
     stack["config"]["neural-trader-secrets:backends"] = ["aws"]
     del stack["config"]["neural-trader-secrets:vault"]
+    del stack["config"]["neural-trader-secrets:gcp"]
     (project / "Pulumi.prod.yaml").write_text(yaml.safe_dump(stack))
     _config, capture = plan_stack("prod", project, catalog_path=catalog)
     secrets = [r for r in capture.resources if r.type == "aws:secretsmanager/secret:Secret"]

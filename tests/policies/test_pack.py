@@ -16,6 +16,7 @@ from policies.pack import ALL
 from policies.runner import PolicyConfigError, resolve_config, run
 
 from .test_aws_quotas import QUOTA_CASES
+from .test_gcp import GCP_CASES
 from .test_vault import VAULT_CASES
 
 ACCOUNT = "123456789012"
@@ -1230,6 +1231,8 @@ CASES: list[tuple[str, str, list[ResourceRecord], int]] = [
     ),
     # HashiCorp Vault: one table of its own (tests/policies/test_vault.py), run here with the rest.
     *VAULT_CASES,
+    # Google Cloud: one table of its own (tests/policies/test_gcp.py), run here with the rest.
+    *GCP_CASES,
     *QUOTA_CASES,
     (
         "named secret get",
