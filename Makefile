@@ -24,6 +24,10 @@ plan-prod: venv
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/actionlint .github/workflows/*.yml
+	$(BIN)/shellcheck .ci/run .ci/vault-login
+	$(BIN)/zizmor --offline --no-progress .github/workflows/
+	$(BIN)/python scripts/check_secrets_baseline.py
 
 typecheck: venv
 	$(BIN)/mypy
@@ -43,3 +47,4 @@ bench: venv
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build *.egg-info
+	rm -rf "$${NT_SECRETS_BUILD_DIR:-$${XDG_CACHE_HOME:-$$HOME/.cache}/neural-trader-secrets}"
