@@ -19,6 +19,9 @@ SEGMENT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 # Kubernetes names (RFC 1123 labels for namespaces, subdomains for service accounts).
 K8S_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
 
+#: A JWT ``aud`` value: a name or URL, never free text (it is written into the auth role).
+AUDIENCE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,255}$")
+
 Url = Annotated[str, matching(URL_RE, "an http(s) URL")]
 Segment = Annotated[str, matching(SEGMENT_RE, "a Vault path segment (A-Za-z0-9_.-)")]
 K8sName = Annotated[str, matching(K8S_NAME_RE, "a Kubernetes name (lowercase, digits, -, .)")]
@@ -49,7 +52,7 @@ class KubernetesAuth(Model):
         ]
         | None
     ) = Field(default=None, alias="caCert")
-    audience: Annotated[str, Field(min_length=1, max_length=256)] = "vault"
+    audience: Annotated[str, matching(AUDIENCE_RE, "a JWT audience (A-Za-z0-9._:/-)")] = "vault"
     service_accounts: WorkloadAccounts = Field(alias="serviceAccounts")
     token_ttl: Seconds = Field(default=900, alias="tokenTtl")
     token_max_ttl: Seconds = Field(default=3600, alias="tokenMaxTtl")
