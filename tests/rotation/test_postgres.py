@@ -468,3 +468,54 @@ def test_real_server_master_naming_another_host_is_refused_then_fixed(
     assert aws.version_with(db_secret.arn, AWSCURRENT) == token
     assert login(pg, aws.value(db_secret.arn))
     assert pg.superuser in calls
+
+
+@pytest.mark.parametrize("attribute", ["SUPERUSER", "CREATEROLE", "BYPASSRLS"])
+def test_a_privileged_role_named_in_the_secret_is_never_alternated(
+    aws: Aws, pg: PostgresServer, attribute: str
+) -> None:
+    """Whoever may write the application secret names a privileged role there: setSecret refuses
+    before creating a twin (which could SET ROLE to it) or re-keying the role, on a real server."""
+    user, password = unique("priv"), "fake-priv-pw-1"
+    conn = pg.connect()
+    try:
+        conn.run(f"CREATE ROLE \"{user}\" WITH LOGIN {attribute} PASSWORD '{password}'")
+    finally:
+        conn.close()
+    master = aws.create_secret(
+        unique("master"),
+        json.dumps({"username": pg.superuser, "password": pg.superuser_password}),
+        {},
+    )
+    tags = {TAG_ROTATION_STRATEGY: ALTERNATING, TAG_MASTER_SECRET: master}
+    arn = aws.create_secret(
+        unique("DATABASE_URL"), pg.url(user, password, query="sslmode=disable"), tags
+    )
+    original = aws.value(arn)
+    token = aws.begin_rotation(arn)
+    aws.step(arn, token, "createSecret")
+    with pytest.raises(ContractError, match="privileged role") as info:
+        aws.step(arn, token, "setSecret")
+    assert password not in str(info.value)
+    conn = pg.connect()
+    try:
+        assert conn.run("SELECT 1 FROM pg_roles WHERE rolname = :n", n=user + "_clone") == []
+    finally:
+        conn.close()
+    assert aws.value(arn) == original and pg.can_login(user, password)
+
+
+def test_the_master_user_itself_is_never_alternated(aws: Aws, pg: PostgresServer) -> None:
+    master = aws.create_secret(
+        unique("master"),
+        json.dumps({"username": pg.superuser, "password": pg.superuser_password}),
+        {},
+    )
+    tags = {TAG_ROTATION_STRATEGY: ALTERNATING, TAG_MASTER_SECRET: master}
+    url = pg.url(pg.superuser, pg.superuser_password, query="sslmode=disable")
+    arn = aws.create_secret(unique("DATABASE_URL"), url, tags)
+    token = aws.begin_rotation(arn)
+    aws.step(arn, token, "createSecret")
+    with pytest.raises(ContractError, match="master user itself"):
+        aws.step(arn, token, "setSecret")
+    assert pg.can_login(pg.superuser, pg.superuser_password)

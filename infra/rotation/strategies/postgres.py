@@ -358,8 +358,24 @@ class PostgresAlternatingUsers:
         if new.user == current.user:
             raise ContractError(f"{ctx.secret_id}: alternating rotation must switch users")
         admin = master_credentials(ctx, current)
+        if base in (admin.username, admin.username.removesuffix(CLONE_SUFFIX)):
+            raise ContractError(f"{ctx.secret_id}: refusing to alternate the master user itself")
         conn = connect(current, admin.username, admin.password)
         try:
+            # Whoever can write the application secret must not get a privileged role by
+            # naming it there: its twin would be a member of it (and SET ROLE to it), or the
+            # privileged role itself would be re-keyed into a secret they can read.
+            privileged = conn.run(
+                "SELECT rolname FROM pg_roles WHERE rolname IN (:a, :b) AND (rolsuper OR "
+                "rolcreaterole OR rolreplication OR rolbypassrls)",
+                a=base,
+                b=base + CLONE_SUFFIX,
+            )
+            if privileged:
+                raise ContractError(
+                    f"{ctx.secret_id}: refusing to alternate a privileged role (superuser, "
+                    "createrole, replication or bypassrls); application users only"
+                )
             exists = conn.run("SELECT 1 FROM pg_roles WHERE rolname = :n", n=new.user)
             if not exists:
                 try:
