@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
@@ -16,20 +15,10 @@ from nt_secrets.plan import plan_stack, records
 from policies.aws import quotas as quota_policies
 from policies.model import ResourceRecord
 from policies.runner import run
+from tests.policies.records import rec
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = "123456789012"
-
-
-def rec(type_: str, props: dict[str, Any], name: str = "r", **kw: Any) -> ResourceRecord:
-    return ResourceRecord(
-        urn=f"urn:pulumi:t::p::{type_}::{name}",
-        type=type_,
-        name=name,
-        props=props,
-        source="fixture",
-        **kw,
-    )
 
 
 def arn(service: str, key: str) -> str:

@@ -27,6 +27,7 @@ from policies.gcp.common import (
 )
 from policies.model import UNKNOWN, ResourceRecord
 from policies.runner import run
+from tests.policies.records import rec
 
 PROJECT = "neural-trader-prod"
 SA = "serviceAccount:live-trader@neural-trader-prod.iam.gserviceaccount.com"
@@ -50,17 +51,6 @@ SA_KEY = "gcp:serviceaccount/key:Key"
 TOPIC_MEMBER = "gcp:pubsub/topicIAMMember:TopicIAMMember"
 CRYPTO_KEY = "gcp:kms/cryptoKey:CryptoKey"
 AUDIT = "gcp:projects/iAMAuditConfig:IAMAuditConfig"
-
-
-def rec(type_: str, props: dict[str, Any], name: str = "r", **kw: Any) -> ResourceRecord:
-    return ResourceRecord(
-        urn=f"urn:pulumi:t::p::{type_}::{name}",
-        type=type_,
-        name=name,
-        props=props,
-        source="fixture",
-        **kw,
-    )
 
 
 def key(location: str) -> str:

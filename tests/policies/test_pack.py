@@ -14,6 +14,7 @@ import pytest
 from policies.model import UNKNOWN, ResourceRecord
 from policies.pack import ALL
 from policies.runner import PolicyConfigError, resolve_config, run
+from tests.policies.records import rec
 
 from .test_aws_quotas import QUOTA_CASES
 from .test_gcp import GCP_CASES
@@ -34,17 +35,6 @@ SHA256 = (
 FAKE_DB_PASSWORD = "FAKE-pw-0123456789"  # pragma: allowlist secret
 SECRET_ARN = f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:neural-trader/production/auth/jwt-secret-AbCdEf"
 KEY_ARN = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-
-
-def rec(type_: str, props: dict[str, Any], name: str = "r", **kw: Any) -> ResourceRecord:
-    return ResourceRecord(
-        urn=f"urn:pulumi:t::p::{type_}::{name}",
-        type=type_,
-        name=name,
-        props=props,
-        source="fixture",
-        **kw,
-    )
 
 
 def doc(*statements: dict[str, Any]) -> str:

@@ -40,21 +40,11 @@ from policies.vault.common import (
 from policies.vault.common import KUBERNETES_CONFIG as K8S_CONFIG
 from policies.vault.common import KUBERNETES_ROLE as K8S_ROLE
 from policies.vault.policy import ALLOWED_PRIVILEGED_WRITES, escalation
+from tests.policies.records import rec
 
 ROOT = Path(__file__).resolve().parents[2]
 FAKE_VAULT_TOKEN = "hvs.FAKEfakeFAKEfakeFAKEfake0123"  # pragma: allowlist secret
 FAKE_REVIEWER_JWT = "eyJhbGciOiJSUzI1NiJ9.FAKE.FAKE"  # pragma: allowlist secret
-
-
-def rec(type_: str, props: dict[str, Any], name: str = "r", **kw: Any) -> ResourceRecord:
-    return ResourceRecord(
-        urn=f"urn:pulumi:t::p::{type_}::{name}",
-        type=type_,
-        name=name,
-        props=props,
-        source="fixture",
-        **kw,
-    )
 
 
 def acl(text: str, name: str = "neural-trader-production-trader") -> ResourceRecord:
