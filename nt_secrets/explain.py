@@ -21,7 +21,7 @@ from infra.rotation.contract import RotationStrategy
 from infra.settings import ROLE_NAMES, StackSettings
 from infra.vocabulary import TAG_CATALOG_NAME, resource_labels
 from nt_secrets.capture import Capture, CapturedResource
-from policies.framework import PackPolicy
+from policies.framework import PackPolicy, walk_strings
 from policies.model import Enforcement, Violation
 
 EXPLAIN_SCHEMA_VERSION = 1
@@ -100,17 +100,6 @@ def _labels(r: CapturedResource) -> Mapping[str, Any]:
     return resource_labels(r.raw_inputs)
 
 
-def _strings(value: Any) -> Iterable[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, Mapping):
-        for v in value.values():
-            yield from _strings(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _strings(v)
-
-
 def _related(
     capture: Capture, name: str, references: Iterable[str]
 ) -> tuple[list[CapturedResource], list[CapturedResource]]:
@@ -142,7 +131,9 @@ def _related(
         # Only children of children are followed; a dependent's dependents are another story.
         frontier = {r.urn for r in related if r.urn in nxt and r.parent in seen}
     for r in capture.resources:
-        if r.urn not in seen and any(n in s for s in _strings(r.raw_inputs) for n in needles):
+        if r.urn not in seen and any(
+            n in s for _, s in walk_strings(r.raw_inputs) for n in needles
+        ):
             related.append(r)
             seen.add(r.urn)
     return holders, related

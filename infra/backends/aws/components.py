@@ -411,14 +411,8 @@ class AccessRoles(pulumi.ComponentResource):
                     "Resource": revoked,
                 }
             )
-        return quotas.fit(
-            doc,
-            limit=quotas.ROLE_INLINE_POLICIES,
-            groups=quotas.service_groups(
-                arns, secret_prefix={a: quotas.directory(a) for a in arns}
-            ),
-            context_prefix=naming.secret_directory_arn,
-            what=f"the inline policy of role {naming.role_name(role.name)}",
+        return quotas.fit_inline_policy(
+            doc, arns, context_prefix=naming.secret_directory_arn, role=naming.role_name(role.name)
         )
 
 

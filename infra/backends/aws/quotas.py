@@ -166,16 +166,31 @@ def fit(
 
 
 def service_groups(
-    arns: Iterable[str], *, secret_prefix: Mapping[str, str]
+    arns: Iterable[str], *, secret_prefix: Mapping[str, str] | None = None
 ) -> dict[str, frozenset[str]]:
     """Group secret ARNs by the service directory pattern each belongs to: ``secret_prefix`` maps
-    an ARN to its service directory ARN prefix (``...:secret:neural-trader/<env>/<service>/``)."""
+    an ARN to its service directory ARN prefix (default: :func:`directory`)."""
     groups: dict[str, set[str]] = {}
     for arn in arns:
-        groups.setdefault(secret_prefix[arn] + "*", set()).add(arn)
+        prefix = secret_prefix[arn] if secret_prefix is not None else directory(arn)
+        groups.setdefault(prefix + "*", set()).add(arn)
     return {pattern: frozenset(members) for pattern, members in groups.items()}
 
 
 def directory(arn: str) -> str:
     """A secret ARN's service directory: ``...:secret:neural-trader/<env>/<service>/``."""
     return arn[: arn.rindex("/") + 1]
+
+
+def fit_inline_policy(
+    document: Mapping[str, Any], secret_arns: Sequence[str], *, context_prefix: str, role: str
+) -> dict[str, Any]:
+    """A role's inline policy over ``secret_arns`` fitted into the inline-policy quota (service
+    directories of those secrets, the environment's directory for encryption contexts)."""
+    return fit(
+        document,
+        limit=ROLE_INLINE_POLICIES,
+        groups=service_groups(secret_arns),
+        context_prefix=context_prefix,
+        what=f"the inline policy of role {role}",
+    )

@@ -276,14 +276,8 @@ class RotationFunction(pulumi.ComponentResource):
             topic_arn=naming.rotation_topic_arn,
             log_group_arn=naming.rotation_log_group_arn,
         )
-        return quotas.fit(
-            doc,
-            limit=quotas.ROLE_INLINE_POLICIES,
-            groups=quotas.service_groups(
-                arns, secret_prefix={a: quotas.directory(a) for a in arns}
-            ),
-            context_prefix=naming.secret_directory_arn,
-            what=f"the inline policy of role {naming.rotation_name}",
+        return quotas.fit_inline_policy(
+            doc, arns, context_prefix=naming.secret_directory_arn, role=naming.rotation_name
         )
 
 
@@ -340,6 +334,20 @@ class SecretRotation(pulumi.ComponentResource):
             return statements * quotas.PERMISSION_STATEMENT <= quotas.FUNCTION_POLICY
 
         scope = "secret" if fits(len(rotated)) else "service" if fits(len(services)) else "env"
+
+        def invoke_permission(label: str, source: pulumi.Input[str]) -> pulumi.Resource:
+            """Secrets Manager may invoke the function for ``source`` (a secret or a directory)."""
+            return aws.lambda_.Permission(
+                f"{label}-invoke",
+                statement_id=f"SecretsManager-{label}",
+                action="lambda:InvokeFunction",
+                function=self.function.name,
+                principal="secretsmanager.amazonaws.com",
+                source_account=naming.settings.account_id,
+                source_arn=source,
+                opts=pulumi.ResourceOptions(parent=self.function),
+            )
+
         shared: dict[str, pulumi.Resource] = {}
         self.rotations = {}
         for stored in rotated:
@@ -347,16 +355,7 @@ class SecretRotation(pulumi.ComponentResource):
             logical = stored.logical_name
             secret = secrets[stored.name]
             if scope == "secret":
-                permission: pulumi.Resource = aws.lambda_.Permission(
-                    f"{logical}-invoke",
-                    statement_id=f"SecretsManager-{logical}",
-                    action="lambda:InvokeFunction",
-                    function=self.function.name,
-                    principal="secretsmanager.amazonaws.com",
-                    source_account=naming.settings.account_id,
-                    source_arn=secret.arn,
-                    opts=pulumi.ResourceOptions(parent=self.function),
-                )
+                permission: pulumi.Resource = invoke_permission(logical, secret.arn)
             else:
                 group = stored.service if scope == "service" else estate.environment.value
                 if group not in shared:
@@ -365,16 +364,7 @@ class SecretRotation(pulumi.ComponentResource):
                         if scope == "service"
                         else naming.secret_directory_arn
                     )
-                    shared[group] = aws.lambda_.Permission(
-                        f"{group}-invoke",
-                        statement_id=f"SecretsManager-{group}",
-                        action="lambda:InvokeFunction",
-                        function=self.function.name,
-                        principal="secretsmanager.amazonaws.com",
-                        source_account=naming.settings.account_id,
-                        source_arn=source,
-                        opts=pulumi.ResourceOptions(parent=self.function),
-                    )
+                    shared[group] = invoke_permission(group, source)
                 permission = shared[group]
             depends: list[pulumi.Resource] = [permission, runner.policy]
             if stored.name in secret_policies:
