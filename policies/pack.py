@@ -14,11 +14,12 @@ from policies.aws import (
     secretsmanager,
     storage,
 )
+from policies.azure import registry as azure
 from policies.common import generated, plaintext, secret_values
 from policies.framework import PackPolicy
 from policies.gcp import registry as gcp
+from policies.kubernetes import registry as kubernetes
 from policies.model import PolicyInfo
-from policies.other import azure, kubernetes
 from policies.vault import registry as vault
 
 PACK_NAME = "neural-trader-secrets"

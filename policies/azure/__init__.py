@@ -1,0 +1,1 @@
+"""Azure policies of the pack."""

@@ -1,0 +1,1 @@
+"""Kubernetes policies of the pack."""

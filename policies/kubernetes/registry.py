@@ -1,0 +1,10 @@
+"""Every Kubernetes policy of the pack, in one list (``policies/pack.py`` reads it)."""
+
+from __future__ import annotations
+
+from policies.framework import PackPolicy
+from policies.kubernetes import rbac
+
+POLICIES: list[PackPolicy] = [
+    *rbac.POLICIES,
+]
