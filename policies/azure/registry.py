@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from policies.azure import keyvault
+from policies.azure import access, audit, platform, secrets, vault
 from policies.framework import PackPolicy
 
 POLICIES: list[PackPolicy] = [
-    *keyvault.POLICIES,
+    *access.POLICIES,
+    *vault.POLICIES,
+    *secrets.POLICIES,
+    *audit.POLICIES,
+    *platform.POLICIES,
 ]

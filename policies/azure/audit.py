@@ -1,0 +1,105 @@
+"""``azure-keyvault-audit-events``: every Key Vault of the stack sends its ``AuditEvent`` log
+(every data-plane access, allowed or denied) somewhere it is kept.
+
+A diagnostic setting counts for a vault when its target (``resourceUri``, classic
+``targetResourceId``) is the vault's id, or the vault's own output, and it enables the
+``AuditEvent`` category (or the ``audit`` / ``allLogs`` category group) with a destination (a Log
+Analytics workspace, a storage account or an event hub).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from policies.azure.common import (
+    DIAGNOSTIC_TYPES,
+    VAULT_TYPES,
+    known,
+    own_vault_key,
+    vault_key_of_id,
+)
+from policies.framework import PackPolicy, Resource, Spec, stack_policy
+from policies.model import UNKNOWN, Category, Severity
+
+AUDIT_CATEGORY = "auditevent"
+AUDIT_GROUPS = ("audit", "alllogs")
+DESTINATIONS = (
+    "workspaceId",
+    "logAnalyticsWorkspaceId",
+    "storageAccountId",
+    "eventHubAuthorizationRuleId",
+    "eventhubAuthorizationRuleId",
+)
+
+SPEC = Spec(
+    id="azure-keyvault-audit-events",
+    description="Every Key Vault has a diagnostic setting sending AuditEvent (every data-plane "
+    "access) to a Log Analytics workspace, storage account or event hub",
+    severity=Severity.HIGH,
+    category=Category.AUDIT,
+    remediation="Add a diagnostic setting on the vault (resourceUri: the vault's id) with logs "
+    "[{category: AuditEvent, enabled: true}] and a workspaceId.",
+    resource_types=(*VAULT_TYPES, *DIAGNOSTIC_TYPES),
+)
+
+
+def _audits(r: Resource) -> bool | None:
+    """Whether a diagnostic setting enables the audit log with a destination (None: unknown)."""
+    if not any(known(r.get(d)) or r.get(d) == UNKNOWN for d in DESTINATIONS):
+        return False
+    found = False
+    for field in ("logs", "enabledLogs"):
+        logs = r.get(field)
+        if logs == UNKNOWN:
+            return None
+        for log in logs if isinstance(logs, list) else []:
+            if not isinstance(log, dict) or log.get("enabled") is False:
+                continue
+            category = str(log.get("category") or "").lower()
+            group = str(log.get("categoryGroup") or "").lower()
+            found = found or category == AUDIT_CATEGORY or group in AUDIT_GROUPS
+    return found
+
+
+def _target(r: Resource) -> tuple[str | None, tuple[str, ...], bool]:
+    """(vault key ``rg/name`` of the target, resources flowing into it, target unknown)."""
+    field = "resourceUri" if r.type.startswith("azure-native:") else "targetResourceId"
+    value: Any = r.get(field)
+    return vault_key_of_id(value), tuple(r.property_dependencies.get(field, ())), value == UNKNOWN
+
+
+def _audit(
+    resources: Sequence[Resource], config: Any, report: Callable[[str, str | None], None]
+) -> None:
+    vaults = [r for r in resources if r.type in VAULT_TYPES]
+    audited_keys: set[str] = set()
+    audited_urns: set[str] = set()
+    unknown = False
+    for r in resources:
+        if r.type not in DIAGNOSTIC_TYPES:
+            continue
+        verdict = _audits(r)
+        key, sources, hidden = _target(r)
+        if verdict is None or (hidden and not sources):
+            unknown = True
+            continue
+        if not verdict:
+            continue
+        if key is not None:
+            audited_keys.add(key)
+        audited_urns.update(sources)
+    if unknown:
+        return  # judged when every diagnostic setting is known
+    for v in vaults:
+        key = own_vault_key(v)
+        if v.urn in audited_urns or (key is not None and key in audited_keys):
+            continue
+        report(
+            "no diagnostic setting sends this vault's AuditEvent log anywhere: secret reads "
+            "leave no trace",
+            v.urn,
+        )
+
+
+POLICIES: list[PackPolicy] = [stack_policy(SPEC, _audit)]

@@ -1,0 +1,144 @@
+"""What surrounds the vaults: how the deployer authenticates, who may act as a workload identity,
+how long the audit log is kept, where near-expiry events go.
+
+* ``azure-provider-no-static-credentials``: Azure providers authenticate with the deployer's
+  login or OIDC, never a client secret, certificate or token written into the stack.
+* ``azure-federated-credential-exact-subject``: a federated identity credential trusts one
+  Kubernetes service account (``system:serviceaccount:<namespace>:<name>``, no wildcard) of an
+  https issuer, for the token-exchange audience only.
+* ``azure-log-analytics-retention``: the workspace keeping audit logs keeps them at least
+  ``minimumDays``.
+* ``azure-eventgrid-delivery-https``: event subscriptions deliver to webhooks over https only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from policies.framework import PackPolicy, Resource, Spec, number, resource_policy
+from policies.model import UNKNOWN, Category, Severity
+
+PROVIDERS = ("pulumi:providers:azure-native", "pulumi:providers:azure")
+FEDERATED = (
+    "azure-native:managedidentity:FederatedIdentityCredential",
+    "azure:armmsi/federatedIdentityCredential:FederatedIdentityCredential",
+)
+WORKSPACES = (
+    "azure-native:operationalinsights:Workspace",
+    "azure:operationalinsights/analyticsWorkspace:AnalyticsWorkspace",
+)
+EVENT_SUBSCRIPTIONS = (
+    "azure-native:eventgrid:SystemTopicEventSubscription",
+    "azure-native:eventgrid:EventSubscription",
+    "azure:eventgrid/systemTopicEventSubscription:SystemTopicEventSubscription",
+    "azure:eventgrid/eventSubscription:EventSubscription",
+)
+TOKEN_EXCHANGE = "api://AzureADTokenExchange"
+SUBJECT_RE = re.compile(
+    r"^system:serviceaccount:[a-z0-9]([-a-z0-9.]*[a-z0-9])?:[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"
+)
+STATIC_CREDENTIALS = (
+    "clientSecret",
+    "clientCertificatePassword",
+    "clientCertificatePath",
+    "clientCertificate",
+    "oidcToken",
+    "oidcRequestToken",
+)
+
+PROVIDER_CREDENTIALS = Spec(
+    id="azure-provider-no-static-credentials",
+    description="Azure providers authenticate with the deployer's login or OIDC, never a client "
+    "secret, certificate or token in the stack",
+    severity=Severity.CRITICAL,
+    category=Category.PLAINTEXT,
+    remediation="Remove clientSecret/clientCertificate*/oidcToken from the provider; use "
+    "`az login` locally and OIDC (useOidc with the CI's token) in pipelines.",
+    resource_types=PROVIDERS,
+)
+
+
+def _provider(r: Resource, report: Callable[[str], None]) -> None:
+    present = [k for k in STATIC_CREDENTIALS if r.get(k) not in (None, "")]
+    if present:
+        report(f"static credentials configured: {', '.join(present)}")
+
+
+FEDERATION = Spec(
+    id="azure-federated-credential-exact-subject",
+    description="Federated identity credentials trust one Kubernetes service account of an "
+    "https issuer, for the token-exchange audience only",
+    severity=Severity.HIGH,
+    category=Category.OVER_PERMISSIVE,
+    remediation="Set subject to system:serviceaccount:<namespace>:<name>, issuer to the "
+    "cluster's https OIDC issuer and audiences to [api://AzureADTokenExchange].",
+    resource_types=FEDERATED,
+)
+
+
+def _federation(r: Resource, report: Callable[[str], None]) -> None:
+    subject, issuer, audiences = r.get("subject"), r.get("issuer"), r.get("audiences")
+    if subject != UNKNOWN and not (isinstance(subject, str) and SUBJECT_RE.fullmatch(subject)):
+        report("subject is not exactly one Kubernetes service account")
+    if issuer != UNKNOWN and not (isinstance(issuer, str) and issuer.startswith("https://")):
+        report("issuer is not an https URL")
+    if audiences != UNKNOWN and audiences != [TOKEN_EXCHANGE]:
+        report(f"audiences are not [{TOKEN_EXCHANGE}]")
+
+
+RETENTION = Spec(
+    id="azure-log-analytics-retention",
+    description="Log Analytics workspaces keep logs at least minimumDays (Key Vault audit)",
+    severity=Severity.MEDIUM,
+    category=Category.AUDIT,
+    remediation="Set retentionInDays (classic: retentionInDays) to at least 90.",
+    resource_types=WORKSPACES,
+    config={
+        "minimumDays": {
+            "type": "integer",
+            "minimum": 30,
+            "default": 90,
+            "description": "least retention of a workspace (days)",
+        }
+    },
+)
+
+
+def _retention(r: Resource, report: Callable[[str], None]) -> None:
+    raw = r.get("retentionInDays")
+    if raw == UNKNOWN:
+        return
+    days = 30.0 if raw is None else number(raw)  # the service's default is 30 days
+    minimum = int(r.config.get("minimumDays") or 90)
+    if days is None or days < minimum:
+        report(f"retentionInDays is {raw!r}: audit logs are kept less than {minimum} days")
+
+
+DELIVERY = Spec(
+    id="azure-eventgrid-delivery-https",
+    description="Event Grid subscriptions deliver to webhooks over https only",
+    severity=Severity.MEDIUM,
+    category=Category.ENCRYPTION,
+    remediation="Use an https:// endpointUrl, or deliver to an Azure Monitor alert, queue or "
+    "function.",
+    resource_types=EVENT_SUBSCRIPTIONS,
+)
+
+
+def _delivery(r: Resource, report: Callable[[str], None]) -> None:
+    destination = r.get("destination")
+    urls = [r.get("webhookEndpoint.url")]
+    if isinstance(destination, dict):
+        urls.append(destination.get("endpointUrl"))
+    for url in urls:
+        if isinstance(url, str) and url != UNKNOWN and not url.startswith("https://"):
+            report("delivers to a webhook that is not https: events would travel in clear")
+
+
+POLICIES: list[PackPolicy] = [
+    resource_policy(PROVIDER_CREDENTIALS, _provider),
+    resource_policy(FEDERATION, _federation),
+    resource_policy(RETENTION, _retention),
+    resource_policy(DELIVERY, _delivery),
+]

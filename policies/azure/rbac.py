@@ -1,0 +1,685 @@
+"""What Key Vault access policies and Azure role assignments let each principal do to each
+secret, read offline from a plan.
+
+Pure: no pulumi, no pulumi_policy. Two parts:
+
+* :data:`BUILT_IN_ROLES`, a small table of the built-in roles that matter to Key Vault secrets:
+  their control-plane ``actions``/``notActions`` and data-plane ``dataActions``/
+  ``notDataActions``. Source, checked when the table was written (re-check when adding a role):
+  Microsoft Learn, "Azure built-in roles" — Security
+  (https://learn.microsoft.com/azure/role-based-access-control/built-in-roles/security: Key Vault
+  Administrator, Certificates Officer, Certificate User, Contributor, Crypto Officer, Crypto
+  Service Encryption User, Crypto User, Data Access Administrator, Reader, Secrets Officer,
+  Secrets User), Privileged (…/built-in-roles/privileged: Owner, Contributor, User Access
+  Administrator, Role Based Access Control Administrator) and General (…/built-in-roles/general:
+  Reader). Role definition ids are the same in every subscription. Custom roles declared in the
+  stack (``RoleDefinition``) are read from their own permissions.
+
+* :func:`evaluate`, which turns every access policy (every form) and every role assignment into a
+  principal x secret x action :class:`Matrix` of the access model's actions (read: getSecret;
+  write: setSecret; describe: list / readMetadata / ARM read; manage: delete, update, backup,
+  restore, recover), with purge kept apart. Semantics: access policies count only in a vault that
+  does not use RBAC, role assignments' data actions only in one that does; whoever may write the
+  vault (``vaults/write``: add an access policy, switch the model) or role assignments
+  (``roleAssignments/write``) at a scope can grant itself everything there; a disabled secret
+  cannot be read by anybody; purge needs a vault without purge protection. Wildcards follow
+  Azure's: ``*`` matches any characters, case-insensitively; ``not*`` subtract.
+
+What the evaluator does not know it says (:attr:`Matrix.unknown`) instead of guessing.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import functools
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Final
+
+from policies.azure.common import (
+    ACTIONS,
+    ASSIGNMENT_TYPES,
+    CLASSIC_SECRET,
+    DESCRIBE,
+    MANAGE,
+    NATIVE_SECRET,
+    READ,
+    ROLE_DEFINITION_TYPES,
+    VAULT_TYPES,
+    WRITE,
+    Entry,
+    access_policy_entries,
+    assignment,
+    known,
+    own_vault_key,
+    rbac_enabled,
+    vault_key,
+    vault_key_of_id,
+    vault_props,
+)
+from policies.model import UNKNOWN
+
+if TYPE_CHECKING:
+    from policies.framework import Resource
+
+# ---- data actions and permissions ----------------------------------------------------------------
+
+_S: Final = "Microsoft.KeyVault/vaults/secrets/"
+GET_SECRET: Final = _S + "getSecret/action"
+SET_SECRET: Final = _S + "setSecret/action"
+READ_METADATA: Final = _S + "readMetadata/action"
+PURGE_SECRET: Final = _S + "purge/action"
+MANAGING_DATA: Final = tuple(
+    _S + a for a in ("delete", "update/action", "backup/action", "restore/action", "recover/action")
+)
+SECRET_DATA_ACTIONS: Final = (GET_SECRET, SET_SECRET, READ_METADATA, PURGE_SECRET, *MANAGING_DATA)
+#: Control-plane actions that let a principal grant itself anything on a vault.
+ROLE_ASSIGNMENT_WRITE: Final = "Microsoft.Authorization/roleAssignments/write"
+VAULT_WRITE: Final = "Microsoft.KeyVault/vaults/write"
+ACCESS_POLICY_WRITE: Final = "Microsoft.KeyVault/vaults/accessPolicies/write"
+ESCALATING_ACTIONS: Final = (ROLE_ASSIGNMENT_WRITE, VAULT_WRITE, ACCESS_POLICY_WRITE)
+#: ARM read of a secret's metadata (never its value).
+ARM_SECRET_READ: Final = "Microsoft.KeyVault/vaults/secrets/read"
+#: The pseudo action of purging a deleted secret (kept apart from the access model's four).
+PURGE: Final = "purge"
+
+#: Access-policy secret permissions -> the access model's actions.
+SECRET_PERMISSIONS: Final[Mapping[str, frozenset[str]]] = {
+    "get": frozenset({READ, DESCRIBE}),
+    "list": frozenset({DESCRIBE}),
+    "set": frozenset({WRITE}),
+    "delete": frozenset({MANAGE}),
+    "backup": frozenset({MANAGE}),
+    "restore": frozenset({MANAGE}),
+    "recover": frozenset({MANAGE}),
+    "purge": frozenset(),
+    "all": ACTIONS,
+}
+
+
+def permission_actions(perms: Iterable[str]) -> tuple[frozenset[str], bool, set[str]]:
+    """(actions, purge, unknown permission names) of access-policy secret permissions."""
+    out: set[str] = set()
+    purge = False
+    odd: set[str] = set()
+    for p in perms:
+        p = p.lower()
+        if p not in SECRET_PERMISSIONS:
+            odd.add(p)
+            continue
+        out |= SECRET_PERMISSIONS[p]
+        purge = purge or p in ("purge", "all")
+    return frozenset(out), purge, odd
+
+
+@functools.lru_cache(maxsize=4096)
+def _match(pattern: str, action: str) -> bool:
+    return fnmatch.fnmatchcase(action.lower(), pattern.lower())
+
+
+def allowed(action: str, grants: Sequence[str], denies: Sequence[str] = ()) -> bool:
+    """Whether ``grants`` minus ``denies`` (Azure wildcards) include ``action``."""
+    return any(_match(g, action) for g in grants) and not any(_match(d, action) for d in denies)
+
+
+@dataclass(frozen=True)
+class Permissions:
+    """One role's permissions (a built-in role, or a custom role's first permission block)."""
+
+    actions: tuple[str, ...] = ()
+    not_actions: tuple[str, ...] = ()
+    data_actions: tuple[str, ...] = ()
+    not_data_actions: tuple[str, ...] = ()
+
+    def data(self, action: str) -> bool:
+        return allowed(action, self.data_actions, self.not_data_actions)
+
+    def control(self, action: str) -> bool:
+        return allowed(action, self.actions, self.not_actions)
+
+    @property
+    def escalates(self) -> bool:
+        """Its holder can grant itself any access where it is assigned."""
+        return any(self.control(a) for a in ESCALATING_ACTIONS)
+
+    def secret_actions(self) -> tuple[frozenset[str], bool]:
+        """(actions on every secret in scope of an RBAC vault, purge)."""
+        out: set[str] = set()
+        if self.data(GET_SECRET):
+            out |= {READ, DESCRIBE}
+        if self.data(SET_SECRET):
+            out.add(WRITE)
+        if self.data(READ_METADATA) or self.control(ARM_SECRET_READ):
+            out.add(DESCRIBE)
+        if any(self.data(a) for a in MANAGING_DATA):
+            out.add(MANAGE)
+        return frozenset(out), self.data(PURGE_SECRET)
+
+    @property
+    def touches_keys_or_certificates(self) -> bool:
+        return any(
+            _match(p, probe)
+            for p in self.data_actions
+            for probe in (
+                "Microsoft.KeyVault/vaults/keys/decrypt/action",
+                "Microsoft.KeyVault/vaults/keys/unwrap/action",
+                "Microsoft.KeyVault/vaults/keys/sign/action",
+                "Microsoft.KeyVault/vaults/keys/create/action",
+                "Microsoft.KeyVault/vaults/certificates/read",
+                "Microsoft.KeyVault/vaults/certificates/create/action",
+            )
+        )
+
+
+_KV_ACTIONS: Final = (
+    "Microsoft.Authorization/*/read",
+    "Microsoft.Insights/alertRules/*",
+    "Microsoft.Resources/deployments/*",
+    "Microsoft.Resources/subscriptions/resourceGroups/read",
+    "Microsoft.Support/*",
+    "Microsoft.KeyVault/checkNameAvailability/read",
+    "Microsoft.KeyVault/deletedVaults/read",
+    "Microsoft.KeyVault/locations/*/read",
+    "Microsoft.KeyVault/vaults/*/read",
+    "Microsoft.KeyVault/operations/read",
+)
+
+
+@dataclass(frozen=True)
+class BuiltIn:
+    name: str
+    permissions: Permissions
+
+
+#: Built-in role definition id (lower-case GUID) -> the role (module docstring for sources).
+BUILT_IN_ROLES: Final[Mapping[str, BuiltIn]] = {
+    "8e3af657-a8ff-443c-a75c-2fe8c4bcb635": BuiltIn("Owner", Permissions(actions=("*",))),
+    "b24988ac-6180-42a0-ab88-20f7382dd24c": BuiltIn(
+        "Contributor",
+        Permissions(
+            actions=("*",),
+            not_actions=(
+                "Microsoft.Authorization/*/Delete",
+                "Microsoft.Authorization/*/Write",
+                "Microsoft.Authorization/elevateAccess/Action",
+                "Microsoft.Blueprint/blueprintAssignments/write",
+                "Microsoft.Blueprint/blueprintAssignments/delete",
+                "Microsoft.Compute/galleries/share/action",
+                "Microsoft.Purview/consents/write",
+                "Microsoft.Purview/consents/delete",
+            ),
+        ),
+    ),
+    "acdd72a7-3385-48ef-bd42-f606fba81ae7": BuiltIn("Reader", Permissions(actions=("*/read",))),
+    "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9": BuiltIn(
+        "User Access Administrator",
+        Permissions(actions=("*/read", "Microsoft.Authorization/*", "Microsoft.Support/*")),
+    ),
+    "f58310d9-a9f6-439a-9e8d-f62e7b41a168": BuiltIn(
+        "Role Based Access Control Administrator",
+        Permissions(
+            actions=(
+                "Microsoft.Authorization/roleAssignments/write",
+                "Microsoft.Authorization/roleAssignments/delete",
+                "*/read",
+                "Microsoft.Support/*",
+            )
+        ),
+    ),
+    "00482a5a-887f-4fb3-b363-3b7fe8e74483": BuiltIn(
+        "Key Vault Administrator",
+        Permissions(actions=_KV_ACTIONS, data_actions=("Microsoft.KeyVault/vaults/*",)),
+    ),
+    "f25e0fa2-a7c8-4377-a976-54943a77a395": BuiltIn(
+        "Key Vault Contributor",
+        Permissions(
+            actions=(
+                "Microsoft.Authorization/*/read",
+                "Microsoft.Insights/alertRules/*",
+                "Microsoft.KeyVault/*",
+                "Microsoft.Resources/deployments/*",
+                "Microsoft.Resources/subscriptions/resourceGroups/read",
+                "Microsoft.Support/*",
+            ),
+            not_actions=(
+                "Microsoft.KeyVault/locations/deletedVaults/purge/action",
+                "Microsoft.KeyVault/hsmPools/*",
+                "Microsoft.KeyVault/managedHsms/*",
+            ),
+        ),
+    ),
+    "8b54135c-b56d-4d72-a534-26097cfdc8d8": BuiltIn(
+        "Key Vault Data Access Administrator",
+        Permissions(
+            actions=(
+                "Microsoft.Authorization/roleAssignments/delete",
+                "Microsoft.Authorization/roleAssignments/write",
+                "*/read",
+                "Microsoft.Management/managementGroups/read",
+                "Microsoft.Resources/deployments/*",
+                "Microsoft.Resources/subscriptions/read",
+                "Microsoft.Resources/subscriptions/resourceGroups/read",
+                "Microsoft.Support/*",
+            )
+        ),
+    ),
+    "b86a8fe4-44ce-4948-aee5-eccb2c155cd7": BuiltIn(
+        "Key Vault Secrets Officer",
+        Permissions(actions=_KV_ACTIONS, data_actions=("Microsoft.KeyVault/vaults/secrets/*",)),
+    ),
+    "4633458b-17de-408a-b874-0445c86b69e6": BuiltIn(
+        "Key Vault Secrets User", Permissions(data_actions=(GET_SECRET, READ_METADATA))
+    ),
+    "21090545-7ca7-4776-b22c-e363652d74d2": BuiltIn(
+        "Key Vault Reader",
+        Permissions(
+            actions=_KV_ACTIONS,
+            data_actions=("Microsoft.KeyVault/vaults/*/read", READ_METADATA),
+        ),
+    ),
+    "a4417e6f-fecd-4de8-b567-7b0420556985": BuiltIn(
+        "Key Vault Certificates Officer",
+        Permissions(
+            actions=_KV_ACTIONS,
+            data_actions=(
+                "Microsoft.KeyVault/vaults/certificatepolicies/*",
+                "Microsoft.KeyVault/vaults/deletedCertificates/*",
+                "Microsoft.KeyVault/vaults/certificates/*",
+                "Microsoft.KeyVault/vaults/certificatecas/*",
+                "Microsoft.KeyVault/vaults/certificatecontacts/write",
+            ),
+        ),
+    ),
+    "db79e9a7-68ee-4b58-9aeb-b90e7c24fcba": BuiltIn(
+        "Key Vault Certificate User",
+        Permissions(
+            data_actions=(
+                "Microsoft.KeyVault/vaults/certificates/read",
+                GET_SECRET,
+                READ_METADATA,
+                "Microsoft.KeyVault/vaults/keys/read",
+            )
+        ),
+    ),
+    "14b46e9e-c2b7-41b4-b07b-48a6ebf60603": BuiltIn(
+        "Key Vault Crypto Officer",
+        Permissions(
+            actions=_KV_ACTIONS,
+            data_actions=(
+                "Microsoft.KeyVault/vaults/keys/*",
+                "Microsoft.KeyVault/vaults/keyrotationpolicies/*",
+            ),
+        ),
+    ),
+    "12338af0-0e69-4776-bea7-57ae8d297424": BuiltIn(
+        "Key Vault Crypto User",
+        Permissions(
+            data_actions=(
+                "Microsoft.KeyVault/vaults/keys/read",
+                "Microsoft.KeyVault/vaults/keys/update/action",
+                "Microsoft.KeyVault/vaults/keys/backup/action",
+                "Microsoft.KeyVault/vaults/keys/encrypt/action",
+                "Microsoft.KeyVault/vaults/keys/decrypt/action",
+                "Microsoft.KeyVault/vaults/keys/wrap/action",
+                "Microsoft.KeyVault/vaults/keys/unwrap/action",
+                "Microsoft.KeyVault/vaults/keys/sign/action",
+                "Microsoft.KeyVault/vaults/keys/verify/action",
+            )
+        ),
+    ),
+    "e147488a-f6f5-4113-8e2d-b22465e65bf6": BuiltIn(
+        "Key Vault Crypto Service Encryption User",
+        Permissions(
+            data_actions=(
+                "Microsoft.KeyVault/vaults/keys/read",
+                "Microsoft.KeyVault/vaults/keys/wrap/action",
+                "Microsoft.KeyVault/vaults/keys/unwrap/action",
+            )
+        ),
+    ),
+}
+_BY_NAME: Final = {b.name.lower(): b for b in BUILT_IN_ROLES.values()}
+_GUID_RE = re.compile(
+    r"([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"
+)
+
+
+def _strings(value: object) -> tuple[str, ...]:
+    return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
+
+
+def definition_permissions(r: Resource) -> tuple[Permissions, bool]:
+    """The union of a custom role definition's permission blocks, and whether any part was
+    unknown."""
+    blocks = r.get("permissions")
+    if blocks == UNKNOWN or not isinstance(blocks, list):
+        return Permissions(), blocks is not None
+    acts: list[str] = []
+    nacts: list[str] = []
+    data: list[str] = []
+    ndata: list[str] = []
+    hidden = False
+    for b in blocks:
+        if not isinstance(b, dict):
+            hidden = True
+            continue
+        for key, into in (
+            ("actions", acts),
+            ("notActions", nacts),
+            ("dataActions", data),
+            ("notDataActions", ndata),
+        ):
+            value = b.get(key)
+            if value == UNKNOWN:
+                hidden = True
+            into.extend(_strings(value))
+            hidden = hidden or (isinstance(value, list) and UNKNOWN in value)
+    return Permissions(tuple(acts), tuple(nacts), tuple(data), tuple(ndata)), hidden
+
+
+def role_guid(role_id: str | None) -> str | None:
+    match = _GUID_RE.search(role_id or "")
+    return match.group(1).lower() if match else None
+
+
+# ---- scopes -------------------------------------------------------------------------------------
+
+ROOT = "root"
+MANAGEMENT_GROUP = "management group"
+SUBSCRIPTION = "subscription"
+RESOURCE_GROUP = "resource group"
+VAULT = "vault"
+SECRET = "secret"  # pragma: allowlist secret (a level name)
+OTHER = "other"
+#: Levels above one vault: an assignment there reaches every vault (and secret) beneath.
+ABOVE_VAULT: Final = (ROOT, MANAGEMENT_GROUP, SUBSCRIPTION, RESOURCE_GROUP)
+
+_SCOPE_RE = re.compile(
+    r"^/subscriptions/(?P<sub>[^/]+)"
+    r"(?:/resourceGroups/(?P<rg>[^/]+)"
+    r"(?:/providers/(?P<provider>[^/]+)/(?P<type>[^/]+)/(?P<name>[^/]+)"
+    r"(?:/(?P<child>[^/]+)/(?P<child_name>[^/]+))?(?P<rest>/.*)?)?)?/?$",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Scope:
+    level: str
+    resource_group: str | None = None
+    vault: str | None = None
+    secret: str | None = None
+
+
+def parse_scope(scope: str) -> Scope:
+    """Where a role assignment applies."""
+    text = scope.strip()
+    if text in ("", "/"):
+        return Scope(ROOT)
+    if text.lower().startswith("/providers/microsoft.management/managementgroups/"):
+        return Scope(MANAGEMENT_GROUP)
+    match = _SCOPE_RE.match(text)
+    if match is None:
+        return Scope(OTHER)
+    rg = match.group("rg")
+    if rg is None:
+        return Scope(SUBSCRIPTION)
+    rg = rg.lower()
+    if match.group("provider") is None:
+        return Scope(RESOURCE_GROUP, rg)
+    if (match.group("provider") or "").lower() != "microsoft.keyvault" or (
+        match.group("type") or ""
+    ).lower() != "vaults":
+        return Scope(OTHER, rg)
+    vault = (match.group("name") or "").lower()
+    child = (match.group("child") or "").lower()
+    if not child:
+        return Scope(VAULT, rg, vault)
+    if child == "secrets" and not match.group("rest"):
+        return Scope(SECRET, rg, vault, (match.group("child_name") or "").lower())
+    return Scope(OTHER, rg, vault)
+
+
+def covers(scope: Scope, secret: Secret) -> bool:
+    """Whether an assignment at ``scope`` reaches ``secret`` (the subscription of a secret is not
+    among its inputs: an assignment at any subscription is taken to reach it)."""
+    if scope.level in (ROOT, MANAGEMENT_GROUP, SUBSCRIPTION):
+        return True
+    if secret.vault is None:
+        return False
+    rg, vault = secret.vault.split("/", 1)
+    if scope.level == RESOURCE_GROUP:
+        return scope.resource_group == rg
+    if scope.level == VAULT:
+        return (scope.resource_group, scope.vault) == (rg, vault)
+    if scope.level == SECRET:
+        return (scope.resource_group, scope.vault, scope.secret) == (rg, vault, secret.name)
+    return False
+
+
+# ---- the stack ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Vault:
+    urn: str
+    key: str | None
+    rbac: bool | None
+    purge_protected: bool
+
+
+@dataclass(frozen=True)
+class Secret:
+    urn: str
+    name: str
+    #: ``rg/vault`` (lower-case) when known.
+    vault: str | None
+    enabled: bool
+
+
+def vaults_of(resources: Sequence[Resource]) -> list[Vault]:
+    out = []
+    for r in resources:
+        if r.type not in VAULT_TYPES:
+            continue
+        props = vault_props(r)
+        protected = props.get("enablePurgeProtection", props.get("purgeProtectionEnabled"))
+        out.append(Vault(r.urn, own_vault_key(r), rbac_enabled(r), protected is True))
+    return out
+
+
+def _secret_enabled(r: Resource) -> bool:
+    if r.type == NATIVE_SECRET:
+        attrs = r.get("properties.attributes")
+        return not (isinstance(attrs, dict) and attrs.get("enabled") is False)
+    return r.get("enabled") is not False
+
+
+def secrets_of(resources: Sequence[Resource]) -> list[Secret]:
+    vault_urns = {r.urn: own_vault_key(r) for r in resources if r.type in VAULT_TYPES}
+    out = []
+    for r in resources:
+        if r.type == NATIVE_SECRET:
+            name = known(r.get("secretName")) or r.name
+            vault = vault_key(r.get("resourceGroupName"), r.get("vaultName"))
+        elif r.type == CLASSIC_SECRET:
+            name = known(r.get("name")) or r.name
+            vault = vault_key_of_id(r.get("keyVaultId"))
+            if vault is None:
+                for urn in r.property_dependencies.get("keyVaultId", ()):
+                    vault = vault_urns.get(urn) or vault
+        else:
+            continue
+        out.append(Secret(r.urn, name.lower(), vault, _secret_enabled(r)))
+    return out
+
+
+@dataclass
+class Matrix:
+    """Principal -> secret URN -> actions. A principal is an object id as granted, or the URN of
+    the resource (a managed identity) whose output the object id is."""
+
+    direct: dict[str, dict[str, set[str]]] = field(default_factory=dict)
+    purge: dict[str, set[str]] = field(default_factory=dict)
+    #: Secrets nobody can read whatever is granted (disabled).
+    disabled: set[str] = field(default_factory=set)
+    unknown: list[str] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return not self.unknown
+
+    def grant(self, principal: str, urn: str, actions: Iterable[str], purge: bool) -> None:
+        acts = set(actions)
+        if acts:
+            self.direct.setdefault(principal, {}).setdefault(urn, set()).update(acts)
+        if purge:
+            self.purge.setdefault(principal, set()).add(urn)
+
+    def effective(self) -> dict[str, dict[str, set[str]]]:
+        """What each principal can actually do: no value of a disabled secret is readable."""
+        out: dict[str, dict[str, set[str]]] = {}
+        for principal, grants in self.direct.items():
+            for urn, acts in grants.items():
+                left = acts - {READ} if urn in self.disabled else set(acts)
+                if left:
+                    out.setdefault(principal, {})[urn] = left
+        return out
+
+
+def _principal(object_id: str | None, sources: Sequence[str], identities: set[str]) -> str | None:
+    if object_id is not None:
+        return object_id
+    found = [u for u in sources if u in identities]
+    return found[0] if len(found) == 1 else None
+
+
+def evaluate(resources: Sequence[Resource]) -> Matrix:
+    """The principal x secret x action matrix of a stack (module docstring)."""
+    from policies.azure.common import IDENTITY_TYPES
+
+    matrix = Matrix()
+    vaults = vaults_of(resources)
+    by_key = {v.key: v for v in vaults if v.key is not None}
+    by_urn = {v.urn: v for v in vaults}
+    secrets = secrets_of(resources)
+    identities = {r.urn for r in resources if r.type in IDENTITY_TYPES}
+    definitions = {r.urn: r for r in resources if r.type in ROLE_DEFINITION_TYPES}
+    for s in secrets:
+        if not s.enabled:
+            matrix.disabled.add(s.urn)
+        if s.vault is None:
+            matrix.unknown.append(f"secret {s.urn}: its vault cannot be told")
+
+    def vault_of(key: str | None) -> Vault | None:
+        return by_key.get(key) if key is not None else None
+
+    for r in resources:
+        for entry in access_policy_entries(r):
+            _access_policy(matrix, entry, secrets, by_key, by_urn, identities)
+        if r.type in ASSIGNMENT_TYPES:
+            _assignment(matrix, r, secrets, vault_of, identities, definitions)
+    return matrix
+
+
+def _access_policy(
+    matrix: Matrix,
+    entry: Entry,
+    secrets: Sequence[Secret],
+    by_key: Mapping[str, Vault],
+    by_urn: Mapping[str, Vault],
+    identities: set[str],
+) -> None:
+    vault = by_urn.get(entry.vault or "") or by_key.get(entry.vault or "")
+    if vault is None:
+        for u in entry.sources:
+            vault = by_urn.get(u) or vault
+    if vault is None:
+        matrix.unknown.append(f"access policy {entry.urn} {entry.where}: no vault of the stack")
+        return
+    if vault.rbac is True:
+        return  # a vault authorizing with RBAC ignores its access policies
+    principal = _principal(entry.object_id, entry.sources, identities)
+    if principal is None or (entry.unknown and entry.object_id is not None):
+        matrix.unknown.append(
+            f"access policy {entry.urn} {entry.where}: unknown principal or permissions"
+        )
+        if principal is None:
+            return
+    actions, purge, odd = permission_actions(entry.permissions.get("secrets", frozenset()))
+    if odd:
+        matrix.unknown.append(f"access policy {entry.urn}: unknown permissions {sorted(odd)}")
+    if vault.rbac is None:
+        matrix.unknown.append(f"vault {vault.urn}: authorization model unknown")
+    for s in secrets:
+        if s.vault == vault.key:
+            matrix.grant(principal, s.urn, actions, purge and not vault.purge_protected)
+
+
+def _assignment(
+    matrix: Matrix,
+    r: Resource,
+    secrets: Sequence[Secret],
+    vault_of: Callable[[str | None], Vault | None],
+    identities: set[str],
+    definitions: Mapping[str, Resource],
+) -> None:
+    a = assignment(r)
+    principal = _principal(a.principal_id, a.principal_sources, identities)
+    if principal is None:
+        matrix.unknown.append(f"role assignment {a.urn}: unknown principal")
+        return
+    perms = resolve_role(a.role, a.role_name, a.role_sources, definitions)
+    if perms is None:
+        matrix.unknown.append(f"role assignment {a.urn}: role {a.role or a.role_name} not known")
+        return
+    if a.scope is None:
+        matrix.unknown.append(f"role assignment {a.urn}: unknown scope")
+        return
+    scope = parse_scope(a.scope)
+    actions, purge = perms.secret_actions()
+    escalates = perms.escalates
+    for s in secrets:
+        if not covers(scope, s):
+            continue
+        vault = vault_of(s.vault)
+        if escalates:
+            matrix.grant(principal, s.urn, ACTIONS, not (vault and vault.purge_protected))
+            continue
+        if vault is None or vault.rbac is None:
+            matrix.unknown.append(f"role assignment {a.urn}: the vault of {s.urn} is not known")
+            continue
+        # Data actions count only where the vault uses RBAC; ARM metadata reads everywhere.
+        if vault.rbac:
+            granted = actions
+        elif perms.control(ARM_SECRET_READ):
+            granted = frozenset({DESCRIBE})
+        else:
+            granted = frozenset()
+        matrix.grant(principal, s.urn, granted, purge and vault.rbac and not vault.purge_protected)
+
+
+def resolve_role(
+    role_id: str | None,
+    role_name: str | None,
+    sources: Sequence[str],
+    definitions: Mapping[str, Resource],
+) -> Permissions | None:
+    """A role's permissions: a built-in role by id or (classic) name, or a custom role defined in
+    the stack (by its id or by the resource its id flows from). None: not known."""
+    guid = role_guid(role_id)
+    if guid is not None and guid in BUILT_IN_ROLES:
+        return BUILT_IN_ROLES[guid].permissions
+    if role_id is None and role_name is not None and role_name.lower() in _BY_NAME:
+        return _BY_NAME[role_name.lower()].permissions
+    for r in definitions.values():
+        own = role_guid(known(r.get("roleDefinitionId")) or known(r.get("name")))
+        if (
+            (guid is not None and own == guid)
+            or r.urn in sources
+            or (role_name is not None and known(r.get("roleName")) == role_name)
+        ):
+            perms, hidden = definition_permissions(r)
+            return None if hidden else perms
+    return None
