@@ -33,9 +33,17 @@ def load_settings(catalog: Catalog | None = None) -> StackSettings:
 
 
 def build(settings: StackSettings, estate: Estate) -> None:
-    """Register every enabled backend's component and export what each holds."""
+    """Register every enabled backend's component, in ``backends`` order, and export what each
+    holds. A consumer (:class:`infra.backends.Consumer`, e.g. Kubernetes) is handed the exports
+    of the sources deployed before it (the settings check refused any other order)."""
+    deployed: dict[str, backends.Upstream] = {}
     for backend, block in backends.enabled(settings):
-        component = backend.deploy(backend.name, estate, block)
+        if isinstance(backend, backends.Consumer):
+            upstream = {n: deployed[n] for n in backend.sources(settings, block)}
+            component = backend.deploy_after(backend.name, estate, block, upstream)
+        else:
+            component = backend.deploy(backend.name, estate, block)
+        deployed[backend.name] = backends.Upstream(backend, block, component.exports)
         pulumi.export(backend.name, component.exports)
     # Revoked secrets, so the incident is visible in `pulumi stack output`.
     pulumi.export("revokedSecrets", [s.name for s in estate.revoked])

@@ -15,21 +15,18 @@ import importlib
 import pkgutil
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel
 
 from infra.catalog import CatalogEntry, Environment
-from infra.settings import RoleName, StackSettings
+from infra.settings import NAMESPACE, RoleName, StackSettings
 
 if TYPE_CHECKING:
     import pulumi
 
     from infra.estate import Estate
-
-#: Stores the mission names whose backends are not built yet: enabling one is refused with
-#: "not implemented yet" (exit 2), as is giving its settings block.
-PLANNED_BACKENDS: frozenset[str] = frozenset({"azure", "kubernetes"})
 
 
 @runtime_checkable
@@ -79,6 +76,63 @@ class Backend(Protocol):
     ) -> BackendComponent:
         """Declare the store's resources (one top-level ComponentResource)."""
         ...
+
+
+@dataclass(frozen=True)
+class Upstream:
+    """What a backend deployed before a consumer offers it: the backend, its validated settings
+    block and its component's exports (values may be Pulumi outputs)."""
+
+    backend: Backend
+    block: BaseModel
+    exports: Mapping[str, Any]
+
+
+@runtime_checkable
+class Consumer(Protocol):
+    """A backend that builds on the stores deployed before it (a delivery backend such as
+    Kubernetes, which wires workloads to the stores' identities and addresses).
+
+    The program deploys backends in ``backends`` order; a consumer names the backends whose
+    exports it reads (:meth:`sources`) and receives them in :meth:`deploy_after`. Its settings
+    check refuses a stack that lists it before a source, or does not enable one
+    (:func:`source_problems`)."""
+
+    def sources(self, settings: StackSettings, block: Any) -> tuple[str, ...]:
+        """The enabled backends whose exports this one reads."""
+        ...
+
+    def deploy_after(
+        self,
+        name: str,
+        estate: Estate,
+        block: Any,
+        upstream: Mapping[str, Upstream],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> BackendComponent:
+        """Declare the resources, given each source's :class:`Upstream`."""
+        ...
+
+
+def source_problems(
+    settings: StackSettings, consumer: str, sources: Iterable[str], key: str
+) -> Iterator[tuple[str, str]]:
+    """Why ``consumer`` cannot read ``sources`` in this stack: a source not enabled, or listed
+    after the consumer in ``backends`` (it would not be deployed yet). ``key`` is the consumer's
+    setting that names the sources."""
+    order = list(settings.backends)
+    for source in sources:
+        if source not in order:
+            yield (
+                key,
+                f"names '{source}', which {NAMESPACE}backends does not enable",
+            )
+        elif consumer in order and order.index(source) > order.index(consumer):
+            yield (
+                f"{NAMESPACE}backends",
+                f"'{consumer}' reads what '{source}' deploys ({key}): list '{source}' before "
+                f"'{consumer}'",
+            )
 
 
 _REGISTRY: dict[str, Backend] = {}

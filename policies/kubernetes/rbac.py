@@ -1,47 +1,160 @@
-"""Kubernetes RBAC: no wildcard verbs, resources or API groups; no list/watch on Secrets."""
+"""Kubernetes RBAC rules, judged rule by rule in every form the provider declares them (Role,
+ClusterRole, their ``Patch`` and ``List`` forms), with the API server's matching
+(``policies/kubernetes/authorizer.py``):
+
+* ``kubernetes-rbac-no-wildcards`` (checkov CKV_K8S_49): no ``*`` in verbs, apiGroups or
+  resources (``*`` in resources also covers every subresource such as ``pods/exec``).
+* ``kubernetes-rbac-secrets-by-name``: a rule that reads Secrets (get, list, watch, or a wildcard
+  standing for them) names the Secrets it reads (``resourceNames``); without names it reads every
+  Secret of the namespace (of the cluster, bound cluster-wide). ``list``/``watch`` are refused even
+  with names: the project's workloads only ``get``.
+* ``kubernetes-rbac-escalation`` (checkov CKV_K8S_155, 156, 157, 158): no ``escalate``, ``bind``
+  or ``impersonate``, no ``pods/exec``/``pods/attach``, no control of admission webhooks, no
+  approval of certificate signing requests.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from policies.framework import PackPolicy, Resource, Spec, resource_policy
-from policies.model import UNKNOWN, Category, Severity
-
-ROLE_TYPES = (
-    "kubernetes:rbac.authorization.k8s.io/v1:Role",
-    "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole",
+from policies.kubernetes.authorizer import (
+    RBAC_GROUP,
+    ROLE_TYPES,
+    Rule,
+    group_matches,
+    manifests_of,
+    resource_matches,
+    rules_of,
+    secret_reach,
+    verb_matches,
 )
-SPEC = Spec(
-    id="kubernetes-rbac-least-privilege",
-    description="Roles and ClusterRoles name their verbs, resources and API groups (no '*'), and "
-    "never allow list or watch on Secrets (which returns every secret's value)",
+from policies.model import Category, Severity
+
+WILDCARDS = Spec(
+    id="kubernetes-rbac-no-wildcards",
+    description="Roles and ClusterRoles (and their Patch/List forms) name their verbs, API groups "
+    "and resources: no '*', which grants every present and future verb, group, resource and "
+    "subresource",
     severity=Severity.HIGH,
     category=Category.OVER_PERMISSIVE,
-    remediation="Grant get on the named Secret (resourceNames) the workload needs; list/watch on "
-    "secrets is equivalent to reading them all.",
+    remediation="List the exact verbs, apiGroups ('' for the core group) and resources the "
+    "workload needs.",
     resource_types=ROLE_TYPES,
     checkov=("CKV_K8S_49",),
 )
 
+SECRETS_BY_NAME = Spec(
+    id="kubernetes-rbac-secrets-by-name",
+    description="A rule that reads Secrets grants get on named Secrets only (resourceNames): get "
+    "without names, list or watch return every Secret's value in the namespace",
+    severity=Severity.CRITICAL,
+    category=Category.OVER_PERMISSIVE,
+    remediation="Grant verbs: [get] on resources: [secrets] with resourceNames: the exact Secret(s) "
+    "the workload reads (deterministic names, e.g. an ExternalSecret's target).",
+    resource_types=ROLE_TYPES,
+)
 
-def _check(r: Resource, report: Callable[[str], None]) -> None:
-    rules = r.get("rules")
-    if not isinstance(rules, list):
-        return
-    for i, rule in enumerate(rules):
-        if not isinstance(rule, dict):
-            continue
-        verbs = [str(v) for v in rule.get("verbs") or [] if v != UNKNOWN]
-        resources = [str(v) for v in rule.get("resources") or [] if v != UNKNOWN]
-        groups = [str(v) for v in rule.get("apiGroups") or [] if v != UNKNOWN]
-        for field, values in (("verbs", verbs), ("resources", resources), ("apiGroups", groups)):
+ESCALATION = Spec(
+    id="kubernetes-rbac-escalation",
+    description="No rule lets its holder gain more than it was given: escalate or bind on RBAC "
+    "roles, impersonate, exec/attach into pods, control admission webhooks, approve certificate "
+    "signing requests",
+    severity=Severity.HIGH,
+    category=Category.OVER_PERMISSIVE,
+    remediation="Remove the verb or resource; a controller that needs one of them gets its own "
+    "narrowly named Role, reviewed and exempted (exemptResources) by name.",
+    resource_types=ROLE_TYPES,
+    checkov=("CKV_K8S_155", "CKV_K8S_156", "CKV_K8S_157", "CKV_K8S_158"),
+)
+
+
+def _rules(r: Resource) -> Iterator[tuple[str, Rule]]:
+    """``(path, rule)`` of every rule the resource declares."""
+    many = r.type.endswith("List")
+    for index, (_kind, manifest) in enumerate(manifests_of(r.type, r.props)):
+        prefix = f"items[{index}]." if many else ""
+        for i, rule in enumerate(rules_of(manifest)):
+            yield f"{prefix}rules[{i}]", rule
+
+
+def _wildcards(r: Resource, report: Callable[[str], None]) -> None:
+    for path, rule in _rules(r):
+        for field, values in (
+            ("verbs", rule.verbs),
+            ("apiGroups", rule.api_groups),
+            ("resources", rule.resources),
+        ):
             if "*" in values:
-                report(f"rules[{i}].{field} contains '*'")
-        core = not groups or "" in groups or "*" in groups
-        if core and ({"secrets", "*"} & set(resources)):
-            broad = sorted({"list", "watch", "*"} & set(verbs))
-            if broad:
-                report(f"rules[{i}] allows {', '.join(broad)} on secrets")
+                report(f"{path}.{field} contains '*'")
 
 
-POLICIES: list[PackPolicy] = [resource_policy(SPEC, _check)]
+def _secrets(r: Resource, report: Callable[[str], None]) -> None:
+    for path, rule in _rules(r):
+        reach = secret_reach(rule)
+        if reach is None:
+            continue
+        broad = [v for v in ("list", "watch") if verb_matches(rule, v)]
+        if reach == "all":
+            verbs = [v for v in ("get", "list", "watch") if verb_matches(rule, v)]
+            report(
+                f"{path} allows {', '.join(verbs)} on every Secret (no resourceNames): that "
+                "reveals every Secret's value"
+            )
+        elif broad:
+            report(f"{path} allows {', '.join(broad)} on Secrets: grant get on the named Secrets")
+
+
+#: (what, verbs (any of), api group, resource, subresource)
+_ESCALATIONS: tuple[tuple[str, tuple[str, ...], str, str, str], ...] = (
+    ("escalate on roles", ("escalate",), RBAC_GROUP, "roles", ""),
+    ("escalate on clusterroles", ("escalate",), RBAC_GROUP, "clusterroles", ""),
+    ("bind on roles", ("bind",), RBAC_GROUP, "roles", ""),
+    ("bind on clusterroles", ("bind",), RBAC_GROUP, "clusterroles", ""),
+    ("impersonate users", ("impersonate",), "", "users", ""),
+    ("impersonate groups", ("impersonate",), "", "groups", ""),
+    ("impersonate service accounts", ("impersonate",), "", "serviceaccounts", ""),
+    ("exec into pods", ("create", "get"), "", "pods", "exec"),
+    ("attach to pods", ("create", "get"), "", "pods", "attach"),
+    (
+        "control of mutating admission webhooks",
+        ("create", "update", "patch"),
+        "admissionregistration.k8s.io",
+        "mutatingwebhookconfigurations",
+        "",
+    ),
+    (
+        "control of validating admission webhooks",
+        ("create", "update", "patch"),
+        "admissionregistration.k8s.io",
+        "validatingwebhookconfigurations",
+        "",
+    ),
+    (
+        "approval of certificate signing requests",
+        ("update", "patch"),
+        "certificates.k8s.io",
+        "certificatesigningrequests",
+        "approval",
+    ),
+)
+
+
+def _escalation(r: Resource, report: Callable[[str], None]) -> None:
+    for path, rule in _rules(r):
+        found = [
+            what
+            for what, verbs, group, resource, sub in _ESCALATIONS
+            if any(verb_matches(rule, v) for v in verbs)
+            and group_matches(rule, group)
+            and resource_matches(rule, resource, sub)
+        ]
+        if found:
+            report(f"{path} allows {'; '.join(found)}")
+
+
+POLICIES: list[PackPolicy] = [
+    resource_policy(WILDCARDS, _wildcards),
+    resource_policy(SECRETS_BY_NAME, _secrets),
+    resource_policy(ESCALATION, _escalation),
+]

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from policies.framework import PackPolicy
-from policies.kubernetes import rbac
+from policies.kubernetes import access, rbac, secrets, stores, workloads
 
 POLICIES: list[PackPolicy] = [
     *rbac.POLICIES,
+    *access.POLICIES,
+    *secrets.POLICIES,
+    *workloads.POLICIES,
+    *stores.POLICIES,
 ]

@@ -1,0 +1,316 @@
+"""The Kubernetes adapter: component resources that deliver the estate's secrets to workloads.
+
+``neural-trader:kubernetes:KubernetesDelivery`` holds the namespace and one
+``neural-trader:kubernetes:WorkloadDelivery`` per workload role (service account, SecretStores,
+ExternalSecret, Role, RoleBinding), every child parented to its component. The manifests are
+``documents.py``'s, declared as they are; nothing here holds a secret value (ESO reads the values
+from the stores inside the cluster, never through Pulumi).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pulumi
+from pulumi_kubernetes.apiextensions import CustomResource
+from pulumi_kubernetes.core.v1 import Namespace, ServiceAccount
+from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
+from pulumi_kubernetes.rbac.v1 import (
+    PolicyRuleArgs,
+    Role,
+    RoleBinding,
+    RoleRefArgs,
+    SubjectArgs,
+)
+
+from infra.backends import Upstream
+from infra.backends.kubernetes import documents
+from infra.backends.kubernetes.settings import KubernetesSettings
+from infra.estate import Estate
+from infra.settings import RoleName
+
+
+def _meta(manifest: Mapping[str, Any]) -> ObjectMetaArgs:
+    meta = manifest["metadata"]
+    return ObjectMetaArgs(
+        name=meta["name"],
+        namespace=meta.get("namespace"),
+        labels=meta.get("labels"),
+        annotations=meta.get("annotations"),
+    )
+
+
+def _custom(name: str, manifest: Mapping[str, Any], opts: pulumi.ResourceOptions) -> CustomResource:
+    return CustomResource(
+        name,
+        api_version=manifest["apiVersion"],
+        kind=manifest["kind"],
+        metadata=_meta(manifest),
+        spec=manifest["spec"],
+        opts=opts,
+    )
+
+
+def wiring(
+    store: str, estate: Estate, upstream: Upstream, settings: KubernetesSettings
+) -> dict[str | None, documents.StoreWiring]:
+    """What the SecretStores of ``store`` need from it: one wiring per store (Azure: per Key
+    Vault partition holding a secret, keyed by partition; others under None)."""
+    block: Any = upstream.block
+    if store == "aws":
+        return {None: documents.StoreWiring(address=block.region)}
+    if store == "vault":
+        from infra.backends.vault import documents as vault_documents
+
+        assert block.kubernetes is not None  # refused by the settings check
+        return {
+            None: documents.StoreWiring(
+                address=block.address,
+                path=upstream.exports.get("mount")
+                or vault_documents.kv_mount(block.mount_prefix, estate.environment),
+                auth_mount=f"kubernetes-{estate.environment.value}",
+                audience=block.kubernetes.audience,
+            )
+        }
+    if store == "gcp":
+        gke = settings.gke
+        return {
+            None: documents.StoreWiring(
+                address=block.project,
+                cluster=(gke.project, gke.location, gke.name) if gke is not None else None,
+            )
+        }
+    from infra.backends.azure import documents as azure_documents
+
+    return {
+        p.name: documents.StoreWiring(address=azure_documents.vault_uri(block, p.name))
+        for p in azure_documents.partitions(estate, block)
+    }
+
+
+def azure_partitions(estate: Estate, upstream: Upstream) -> dict[str, str]:
+    """Catalog name -> the Azure Key Vault partition holding it."""
+    from infra.backends.azure import documents as azure_documents
+
+    return azure_documents.partition_of(estate, upstream.block)  # type: ignore[arg-type]
+
+
+def remote_keys(store: str, estate: Estate, role: RoleName, upstream: Upstream) -> dict[str, Any]:
+    """Catalog name -> the store's name for each secret the workload reads."""
+    block: Any = upstream.block
+    out: dict[str, Any] = {}
+    for s in documents.delivered(estate, role):
+        if store == "aws":
+            from infra.backends.aws.naming import secret_name
+
+            out[s.name] = secret_name(s.entry, estate.environment)
+        elif store == "vault":
+            from infra.backends.vault.documents import secret_path
+
+            out[s.name] = secret_path(s.entry)
+        elif store == "gcp":
+            from infra.backends.gcp.documents import secret_id
+
+            out[s.name] = secret_id(s.entry, estate.environment, block.secret_prefix)
+        else:
+            from infra.backends.azure.documents import secret_name as azure_secret_name
+
+            out[s.name] = azure_secret_name(s)
+    return out
+
+
+def identity_annotations(
+    estate: Estate, role: RoleName, upstream: Mapping[str, Upstream], ns: str, account: str
+) -> dict[str, Any]:
+    """The service account's cloud identities, from the stores deployed before (only those that
+    trust exactly this service account)."""
+    out: dict[str, Any] = {}
+    aws = upstream.get("aws")
+    if aws is not None:
+        from infra.backends.aws.settings import OidcPrincipal
+
+        subject = documents.service_account_user(ns, account)
+        block: Any = aws.block
+        trusted = any(
+            isinstance(p, OidcPrincipal) and subject in p.subjects
+            for p in block.principals.for_role(role)
+        )
+        # The role's ARN is known before it exists (the backend's pure identities).
+        arn = aws.backend.identities(estate, aws.block).get(role)
+        if trusted and arn is not None:
+            out[documents.IRSA_ANNOTATION] = arn
+    gcp = upstream.get("gcp")
+    if gcp is not None:
+        created = gcp.block.created(role)  # type: ignore[attr-defined]
+        binding = created.kubernetes if created is not None else None
+        if binding is not None and (binding.namespace, binding.name) == (ns, account):
+            out[documents.GKE_ANNOTATION] = gcp.block.created_email(created)  # type: ignore[attr-defined]
+    azure = upstream.get("azure")
+    if azure is not None:
+        client_id = azure.exports.get("clientIds", {}).get(role)
+        if client_id is not None:
+            out[documents.AZURE_ANNOTATION] = client_id
+    return out
+
+
+class WorkloadDelivery(pulumi.ComponentResource):
+    """One workload role: its service account, a SecretStore per store, its ExternalSecret, and
+    get on its one Secret by name."""
+
+    def __init__(
+        self,
+        name: str,
+        role: RoleName,
+        estate: Estate,
+        settings: KubernetesSettings,
+        upstream: Mapping[str, Upstream],
+        ns: str,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("neural-trader:kubernetes:WorkloadDelivery", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        account_name = settings.account(role)
+        self.manifests: list[dict[str, Any]] = []
+        sa = documents.service_account(
+            estate,
+            role,
+            ns,
+            account_name,
+            identity_annotations(estate, role, upstream, ns, account_name),
+        )
+        account = ServiceAccount(
+            f"{name}-account",
+            metadata=_meta(sa),
+            automount_service_account_token=sa["automountServiceAccountToken"],
+            opts=child,
+        )
+        after_account = pulumi.ResourceOptions(parent=self, depends_on=[account])
+        self.stores: dict[str, CustomResource] = {}
+        for store in settings.stores:
+            if store not in upstream:
+                continue
+            needed = (
+                set(
+                    azure_partitions(estate, upstream[store]).get(s.name)
+                    for s in documents.delivered(estate, role)
+                )
+                if store == "azure"
+                else {None}
+            )
+            for partition, wired in wiring(store, estate, upstream[store], settings).items():
+                if partition not in needed:
+                    continue
+                manifest = documents.secret_store(
+                    estate, store, role, ns, account_name, wired, partition
+                )
+                store_id = documents.store_name(store, role, partition)
+                self.stores[store_id] = _custom(
+                    f"{name}-{store_id.removesuffix('-' + role)}-store", manifest, after_account
+                )
+                self.manifests.append(manifest)
+        feed = settings.feed
+        es = documents.external_secret(
+            estate,
+            role,
+            ns,
+            feed,
+            remote_keys(feed, estate, role, upstream[feed]),
+            settings,
+            azure_partitions(estate, upstream[feed]) if feed == "azure" else None,
+        )
+        self.external_secret = _custom(
+            f"{name}-external-secret",
+            es,
+            pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[r for n, r in self.stores.items() if n.startswith(feed + "-")],
+            ),
+        )
+        reader = documents.reader_role(estate, role, ns)
+        rule = reader["rules"][0]
+        role_resource = Role(
+            f"{name}-reader",
+            metadata=_meta(reader),
+            rules=[
+                PolicyRuleArgs(
+                    api_groups=rule["apiGroups"],
+                    resources=rule["resources"],
+                    resource_names=rule["resourceNames"],
+                    verbs=rule["verbs"],
+                )
+            ],
+            opts=child,
+        )
+        binding = documents.reader_binding(estate, role, ns, account_name)
+        RoleBinding(
+            f"{name}-reader-binding",
+            metadata=_meta(binding),
+            role_ref=RoleRefArgs(
+                api_group=binding["roleRef"]["apiGroup"],
+                kind=binding["roleRef"]["kind"],
+                name=binding["roleRef"]["name"],
+            ),
+            subjects=[SubjectArgs(**s) for s in binding["subjects"]],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[role_resource, account]),
+        )
+        self.manifests += [sa, es, reader, binding]
+        self.register_outputs(
+            {"serviceAccount": account_name, "secret": documents.target_secret(role)}
+        )
+
+
+class KubernetesDelivery(pulumi.ComponentResource):
+    """The whole delivery of one environment (the backend's top-level component)."""
+
+    exports: dict[str, Any]
+
+    def __init__(
+        self,
+        name: str,
+        estate: Estate,
+        settings: KubernetesSettings,
+        upstream: Mapping[str, Upstream],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("neural-trader:kubernetes:KubernetesDelivery", name, None, opts)
+        ns = settings.namespace_for(estate.environment)
+        child = pulumi.ResourceOptions(parent=self)
+        after: list[pulumi.Resource] = []
+        if settings.create_namespace:
+            manifest = documents.namespace(estate, ns)
+            after.append(
+                Namespace(
+                    f"{name}-namespace",
+                    metadata=_meta(manifest),
+                    opts=pulumi.ResourceOptions(parent=self, protect=estate.protected),
+                )
+            )
+        self.workloads: dict[RoleName, WorkloadDelivery] = {}
+        for role in settings.roles():
+            if not documents.delivered(estate, role):
+                pulumi.log.warn(
+                    f"kubernetes: {role} reads no secret in {estate.environment.value}; "
+                    "no service account, store or ExternalSecret for it"
+                )
+                continue
+            self.workloads[role] = WorkloadDelivery(
+                role,
+                role,
+                estate,
+                settings,
+                upstream,
+                ns,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=after) if after else child,
+            )
+        self.exports = {
+            "secrets": documents.locations(estate, settings),
+            "identities": {
+                r: documents.service_account_user(ns, settings.account(r)) for r in self.workloads
+            },
+            "namespace": ns,
+            "source": settings.feed,
+            "secretStores": {r: sorted(w.stores) for r, w in self.workloads.items()},
+            "targetSecrets": {r: documents.target_secret(r) for r in self.workloads},
+        }
+        self.register_outputs(self.exports)

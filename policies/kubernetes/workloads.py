@@ -1,0 +1,176 @@
+"""Kubernetes workloads and configuration: how secrets reach containers, and no credential where
+the cluster keeps plain text. Every workload kind and form the provider offers is read (Pod,
+Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob, ReplicationController; their Patch
+and List forms; any API version), the pod spec found where each kind keeps it.
+
+* ``kubernetes-secrets-as-files`` (checkov CKV_K8S_35): containers (and init/ephemeral containers)
+  take Secrets as mounted files, not environment variables (``env[].valueFrom.secretKeyRef``,
+  ``envFrom[].secretRef``): environment variables leak into crash dumps, child processes and
+  ``/proc``. An application that can only read its environment is exempted by name
+  (``exemptResources``), as docs/kubernetes.md describes.
+* ``kubernetes-no-credentials-in-specs``: no credential in a container's env values, command or
+  args, in any Kubernetes object's annotations (those of its pod template too), or in ConfigMap
+  data; the cluster stores and shows these in plain text, Pulumi secret or not.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from policies.common.plaintext import known
+from policies.framework import PackPolicy, Resource, Spec, resource_policy
+from policies.lib.credentials import scan_value
+from policies.model import Category, Severity
+
+WORKLOAD_KINDS = (
+    "Pod",
+    "Deployment",
+    "ReplicaSet",
+    "StatefulSet",
+    "DaemonSet",
+    "Job",
+    "CronJob",
+    "ReplicationController",
+)
+WORKLOAD_TYPES = tuple(
+    f"kubernetes:*:{kind}{form}" for kind in WORKLOAD_KINDS for form in ("", "Patch", "List")
+)
+CONFIG_MAP_TYPES = tuple(f"kubernetes:core/v1:ConfigMap{form}" for form in ("", "Patch", "List"))
+_TYPE_RE = re.compile(r"^kubernetes:[^:]+:(?P<kind>[A-Za-z]+?)(?P<form>Patch|List)?$")
+#: Where each kind keeps its pod spec (and pod template metadata).
+_POD_PATH = {
+    "Pod": "",
+    "CronJob": "spec.jobTemplate.spec.template.",
+}
+_CONTAINER_LISTS = ("containers", "initContainers", "ephemeralContainers")
+
+SECRETS_AS_FILES = Spec(
+    id="kubernetes-secrets-as-files",
+    description="Workloads receive Secrets as mounted files, not environment variables "
+    "(secretKeyRef, envFrom secretRef)",
+    severity=Severity.MEDIUM,
+    category=Category.PLAINTEXT,
+    remediation="Mount the Secret as a volume (readOnly, defaultMode 0400) and read the file; an "
+    "application that only reads its environment is exempted by name (exemptResources), with "
+    "the reason recorded.",
+    resource_types=WORKLOAD_TYPES,
+    checkov=("CKV_K8S_35",),
+)
+
+NO_CREDENTIALS = Spec(
+    id="kubernetes-no-credentials-in-specs",
+    description="No credential in container env values, commands or args, in Kubernetes "
+    "annotations, or in ConfigMap data: the cluster keeps them in plain text",
+    severity=Severity.CRITICAL,
+    category=Category.PLAINTEXT,
+    remediation="Keep the credential in the secret store; deliver it with an ExternalSecret and a "
+    "mounted Secret volume.",
+    resource_types=("kubernetes:*",),
+)
+
+
+def _kind(resource_type: str) -> tuple[str, str] | None:
+    m = _TYPE_RE.match(resource_type)
+    return (m.group("kind"), m.group("form") or "") if m else None
+
+
+def _objects(r: Resource) -> Iterator[tuple[str, dict[str, Any]]]:
+    """``(path prefix, object)`` of each object the resource declares (a List declares many)."""
+    known_kind = _kind(r.type)
+    if known_kind is not None and known_kind[1] == "List":
+        items = r.props.get("items")
+        for i, item in enumerate(items if isinstance(items, list) else ()):
+            if isinstance(item, dict):
+                yield f"items[{i}].", item
+        return
+    yield "", r.props
+
+
+def _get(obj: Any, path: str) -> Any:
+    for part in path.split(".") if path else ():
+        if not isinstance(obj, dict):
+            return None
+        obj = obj.get(part)
+    return obj
+
+
+def pod_templates(r: Resource) -> Iterator[tuple[str, dict[str, Any]]]:
+    """``(path, pod template)`` (a dict with ``metadata`` and ``spec``) of each workload."""
+    known_kind = _kind(r.type)
+    if known_kind is None or known_kind[0] not in WORKLOAD_KINDS:
+        return
+    kind = known_kind[0]
+    base = _POD_PATH.get(kind, "spec.template.")
+    for prefix, obj in _objects(r):
+        template = obj if not base else _get(obj, base.rstrip("."))
+        if isinstance(template, dict):
+            yield prefix + base, template
+
+
+def containers(r: Resource) -> Iterator[tuple[str, dict[str, Any]]]:
+    for path, template in pod_templates(r):
+        spec = template.get("spec")
+        if not isinstance(spec, dict):
+            continue
+        for field in _CONTAINER_LISTS:
+            items = spec.get(field)
+            for i, c in enumerate(items if isinstance(items, list) else ()):
+                if isinstance(c, dict):
+                    yield f"{path}spec.{field}[{i}]", c
+
+
+def _secrets_as_files(r: Resource, report: Callable[[str], None]) -> None:
+    for path, c in containers(r):
+        env = c.get("env")
+        for i, var in enumerate(env if isinstance(env, list) else ()):
+            if not isinstance(var, dict):
+                continue
+            ref = _get(var, "valueFrom.secretKeyRef")
+            if isinstance(ref, dict):
+                report(
+                    f"{path}.env[{i}] ({var.get('name')}) takes Secret {ref.get('name')} as an "
+                    "environment variable: mount it as a file"
+                )
+        env_from = c.get("envFrom")
+        for i, source in enumerate(env_from if isinstance(env_from, list) else ()):
+            if isinstance(source, dict) and isinstance(source.get("secretRef"), dict):
+                report(
+                    f"{path}.envFrom[{i}] takes every key of Secret "
+                    f"{source['secretRef'].get('name')} as environment variables: mount it as files"
+                )
+
+
+def _scan(value: Any, path: str, report: Callable[[str], None]) -> None:
+    for hit in scan_value(known(value), path=path):
+        report(f"{hit.path}: {hit.kind} ({hit.hint})")
+
+
+def _no_credentials(r: Resource, report: Callable[[str], None]) -> None:
+    for prefix, obj in _objects(r):
+        annotations = _get(obj, "metadata.annotations")
+        if isinstance(annotations, dict):
+            _scan(annotations, f"{prefix}metadata.annotations", report)
+        if r.type in CONFIG_MAP_TYPES:
+            for field in ("data", "binaryData"):
+                if isinstance(obj.get(field), dict):
+                    _scan(obj[field], f"{prefix}{field}", report)
+    for path, template in pod_templates(r):
+        annotations = _get(template, "metadata.annotations")
+        if path and isinstance(annotations, dict):
+            _scan(annotations, f"{path}metadata.annotations", report)
+    for path, c in containers(r):
+        env = c.get("env")
+        for i, var in enumerate(env if isinstance(env, list) else ()):
+            if isinstance(var, dict) and isinstance(var.get("name"), str) and "value" in var:
+                _scan({var["name"]: var["value"]}, f"{path}.env[{i}]", report)
+        for field in ("command", "args"):
+            if isinstance(c.get(field), list):
+                _scan(c[field], f"{path}.{field}", report)
+
+
+POLICIES: list[PackPolicy] = [
+    resource_policy(SECRETS_AS_FILES, _secrets_as_files),
+    resource_policy(NO_CREDENTIALS, _no_credentials),
+]
