@@ -1,5 +1,6 @@
 """Benchmark: reading a large `pulumi stack export` with nt_secrets.state and scanning it with
-plaintext_findings, at 1k, 5k and 10k resources, to show the cost grows linearly.
+plaintext_findings, at 1k, 5k and 10k resources, to show the cost grows linearly; and (``--iam-heavy``)
+the whole `check` on a 10,000-resource IAM-heavy export, in resources/s after start-up.
 
 The export is synthetic and deterministic (seeded): a mix of secrets-related AWS resources with
 nested inputs and outputs (Secrets Manager secrets and versions, KMS keys and their policies, IAM
@@ -8,7 +9,17 @@ secret values wrapped as ciphertext, and one planted plaintext credential (obvio
 resources, which the scan must find. Each size runs in a fresh process so peak memory is its own.
 Not a test: it prints a Markdown table and asserts only that the planted values were found.
 
+The IAM-heavy export (:func:`make_iam_export`) is a different estate: every resource carries policy
+documents or credential-shaped inputs, in shapes the project itself never writes (customer-managed
+and inline policies with NotAction, partial wildcards and conditions, trust policies for other
+accounts, OIDC and services, KMS/S3/SNS/secret resource policies, Identity Center permission sets,
+Lambda and ECS environments, EC2 user data, SSM parameters, RDS instances), with obviously fake
+credentials and credential-like settings that are not credentials. `--iam-heavy` times, in one
+process after the imports, what `nt-secrets check --state` does (read, state plaintext scan, every
+policy of the pack); `--profile` adds the cProfile hot spots of that run.
+
     .venv/bin/python benchmarks/check_bench.py [--sizes 1000 5000 10000] [--runs 3]
+    .venv/bin/python benchmarks/check_bench.py --iam-heavy [--sizes 10000] [--runs 3] [--profile]
 """
 
 from __future__ import annotations
@@ -209,6 +220,320 @@ def make_export(n: int, seed: int = 7) -> dict[str, Any]:
     }
 
 
+# --------------------------------------------------------------------------- the IAM-heavy estate
+
+# Obviously fake credentials of real shapes, assembled so repository scanners do not flag this file.
+FAKE_SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/" + "bPxRfiCYEXAMPLEKEY"  # pragma: allowlist secret
+FAKE_ANTHROPIC = "sk-ant-" + "api03-" + "FAKE" * 10 + "-FAKEFAKE"
+FAKE_SLACK = "xoxb-" + "123456789012-123456789012-" + "FAKEfakeFAKEfakeFAKEfake"
+FAKE_GITHUB = "ghp_" + "FAKE" * 9
+FAKE_DB_URL = "postgresql://trader:" + "FAKE-pw-0123456789" + "@db.internal:5432/ledger"
+
+ACTIONS = (
+    "secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret", "secretsmanager:PutSecretValue",
+    "kms:Decrypt", "kms:*Key*", "kms:GenerateDataKey", "iam:PassRole", "iam:*Policy*",
+    "s3:Get*", "s3:Put*", "s3:ListBucket", "ec2:Describe*", "logs:CreateLogStream",
+    "logs:PutLogEvents", "sts:AssumeRole", "dynamodb:Query", "sqs:SendMessage", "lambda:InvokeFunction",
+    "ssm:GetParameter*", "cloudwatch:PutMetricData",
+)  # fmt: skip
+CONDITIONS = (
+    None,
+    {"StringEquals": {"aws:PrincipalAccount": ACCOUNT}},
+    {"StringEquals": {"aws:SourceVpce": "vpce-0a1b2c3d4e5f"}},
+    {"IpAddress": {"aws:SourceIp": ["10.0.0.0/8"]}},
+    {"Bool": {"aws:SecureTransport": "true"}},
+)
+
+
+def _resource_arn(rng: random.Random, action: str) -> str:
+    service = action.split(":", 1)[0]
+    if rng.random() < 0.15:
+        return "*"
+    return {
+        "secretsmanager": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:svc-{rng.randrange(99)}/*",
+        "kms": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{rng.randrange(10**8):08d}",
+        "s3": f"arn:aws:s3:::bucket-{rng.randrange(99)}/*",
+        "iam": f"arn:aws:iam::{ACCOUNT}:role/app-{rng.randrange(99)}",
+    }.get(service, f"arn:aws:{service}:{REGION}:{ACCOUNT}:*")
+
+
+def iam_doc(rng: random.Random, principal: bool = False) -> str:
+    statements = []
+    for i in range(rng.randrange(1, 5)):
+        actions = rng.sample(ACTIONS, rng.randrange(1, 5))
+        statement: dict[str, Any] = {
+            "Sid": f"S{i}",
+            "Effect": "Deny" if rng.random() < 0.1 else "Allow",
+            ("NotAction" if rng.random() < 0.05 else "Action"): actions
+            if len(actions) > 1
+            else actions[0],
+            "Resource": [_resource_arn(rng, a) for a in actions],
+        }
+        condition = rng.choice(CONDITIONS)
+        if condition:
+            statement["Condition"] = condition
+        if principal:
+            statement["Principal"] = rng.choice(
+                [
+                    {"AWS": f"arn:aws:iam::{ACCOUNT}:role/app-{rng.randrange(99)}"},
+                    {"AWS": f"arn:aws:iam::{rng.randrange(10**11, 10**12)}:root"},
+                    {"Service": "lambda.amazonaws.com"},
+                    "*",
+                ]
+            )
+        statements.append(statement)
+    return json.dumps({"Version": "2012-10-17", "Statement": statements})
+
+
+def trust_doc(rng: random.Random) -> str:
+    kind = rng.randrange(3)
+    if kind == 0:
+        statement: dict[str, Any] = {
+            "Effect": "Allow",
+            "Principal": {
+                "Service": rng.choice(["lambda.amazonaws.com", "ecs-tasks.amazonaws.com"])
+            },
+            "Action": "sts:AssumeRole",
+        }
+    elif kind == 1:
+        statement = {
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{rng.randrange(10**11, 10**12)}:root"},
+            "Action": "sts:AssumeRole",
+        }
+        if rng.random() < 0.7:
+            statement["Condition"] = {
+                "StringEquals": {"sts:ExternalId": f"ext-{rng.randrange(10**6)}"}
+            }
+    else:
+        issuer = "token.actions.githubusercontent.com"
+        statement = {
+            "Effect": "Allow",
+            "Principal": {"Federated": f"arn:aws:iam::{ACCOUNT}:oidc-provider/{issuer}"},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {
+                "StringEquals": {f"{issuer}:aud": "sts.amazonaws.com"},
+                "StringLike": {
+                    f"{issuer}:sub": rng.choice(
+                        ["repo:org/app:*", "repo:org/app:ref:refs/heads/main"]
+                    )
+                },
+            },
+        }
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+
+def credential_env(rng: random.Random, name: str) -> dict[str, str]:
+    """A workload environment: mostly settings and references, sometimes a plaintext credential,
+    and credential-like names that are settings (never a finding)."""
+    env = {
+        "LOG_LEVEL": rng.choice(["info", "debug"]),
+        "SESSION_TOKEN_LIFETIME": "3600",
+        "PASSWORD_MIN_LENGTH": "12",
+        "JWT_ISSUER": "https://auth.example.com/",
+        "API_KEY_SECRET_ARN": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{name}",
+    }
+    roll = rng.random()
+    if roll < 0.08:
+        env["AWS_SECRET_ACCESS_KEY"] = FAKE_SECRET_KEY
+    elif roll < 0.16:
+        env["ANTHROPIC_API_KEY"] = FAKE_ANTHROPIC
+    elif roll < 0.24:
+        env["SLACK_BOT_TOKEN"] = FAKE_SLACK
+    elif roll < 0.32:
+        env["DATABASE_URL"] = FAKE_DB_URL
+    return env
+
+
+def _iam_resource(i: int, rng: random.Random) -> tuple[str, dict[str, Any]]:
+    """(type token, inputs) of resource ``i``: every kind carries documents or credential-shaped
+    inputs."""
+    name = f"r{i:05d}"
+    tags = {"env": rng.choice(["prod", "Production", "staging", "dev"]), "team": f"t{i % 7}"}
+    kind = i % 14
+    if kind == 0:
+        return "aws:iam/policy:Policy", {"name": name, "policy": iam_doc(rng), "tags": tags}
+    if kind == 1:
+        return "aws:iam/rolePolicy:RolePolicy", {"role": f"app-{i % 99}", "policy": iam_doc(rng)}
+    if kind == 2:
+        return "aws:iam/role:Role", {
+            "name": f"{rng.choice(['backtest', 'trader', 'etl', 'auditor'])}-{name}",
+            "assumeRolePolicy": trust_doc(rng),
+            "inlinePolicies": [{"name": "inline", "policy": iam_doc(rng)}],
+            "managedPolicyArns": [f"arn:aws:iam::{ACCOUNT}:policy/p-{rng.randrange(99)}"],
+            "tags": tags,
+        }
+    if kind == 3:
+        return "aws:iam/userPolicy:UserPolicy", {"user": f"u-{i % 50}", "policy": iam_doc(rng)}
+    if kind == 4:
+        return "aws:iam/groupPolicy:GroupPolicy", {"group": f"g-{i % 20}", "policy": iam_doc(rng)}
+    if kind == 5:
+        return "aws:kms/key:Key", {
+            "description": "data key",
+            "enableKeyRotation": rng.random() < 0.9,
+            "policy": iam_doc(rng, principal=True),
+            "tags": tags,
+        }
+    if kind == 6:
+        return "aws:s3/bucketPolicy:BucketPolicy", {
+            "bucket": f"bucket-{i}",
+            "policy": iam_doc(rng, principal=True),
+        }
+    if kind == 7:
+        return "aws:secretsmanager/secretPolicy:SecretPolicy", {
+            "secretArn": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{name}",
+            "policy": iam_doc(rng, principal=True),
+            "blockPublicPolicy": rng.random() < 0.9,
+        }
+    if kind == 8:
+        return "aws:sns/topicPolicy:TopicPolicy", {
+            "arn": f"arn:aws:sns:{REGION}:{ACCOUNT}:{name}",
+            "policy": iam_doc(rng, principal=True),
+        }
+    if kind == 9:
+        return "aws:lambda/function:Function", {
+            "name": name,
+            "runtime": "python3.12",
+            "handler": "app.handler",
+            "role": f"arn:aws:iam::{ACCOUNT}:role/app-{i % 99}",
+            "environment": {"variables": credential_env(rng, name)},
+            "tags": tags,
+        }
+    if kind == 10:
+        return "aws:ecs/taskDefinition:TaskDefinition", {
+            "family": name,
+            "containerDefinitions": json.dumps(
+                [
+                    {
+                        "name": "app",
+                        "image": "example/app:1",
+                        "environment": [
+                            {"name": k, "value": v} for k, v in credential_env(rng, name).items()
+                        ],
+                    }
+                ]
+            ),
+        }
+    if kind == 11:
+        script = "#!/bin/bash\nexport REGION=us-east-1\n"
+        if rng.random() < 0.3:
+            script += f"export AWS_ACCESS_KEY_ID={FAKE_AWS_KEY}\n"
+        return "aws:ec2/instance:Instance", {
+            "ami": "ami-0123456789abcdef0",
+            "instanceType": "t3.micro",
+            "userData": script,
+            "tags": tags,
+        }
+    if kind == 12:
+        secure = rng.random() < 0.8
+        return "aws:ssm/parameter:Parameter", {
+            "name": f"/app/{name}/{rng.choice(['db_password', 'api_token', 'log_level'])}",
+            "type": "SecureString" if secure else "String",
+            "value": rng.choice([FAKE_PASSWORD, FAKE_GITHUB, "info"]),
+        }
+    return "aws:ssoadmin/permissionSetInlinePolicy:PermissionSetInlinePolicy", {
+        "instanceArn": "arn:aws:sso:::instance/ssoins-0123456789abcdef",
+        "permissionSetArn": f"arn:aws:sso:::permissionSet/ssoins-0123456789abcdef/ps-{i:016x}",
+        "inlinePolicy": iam_doc(rng),
+    }
+
+
+def iam_resources(n: int, seed: int = 11) -> list[tuple[str, str, dict[str, Any]]]:
+    """(type token, name, inputs) of the IAM-heavy estate: the same resources for the pack's export
+    and for checkov's Terraform (benchmarks/checkov_compare.py)."""
+    rng = random.Random(seed)  # noqa: S311  # synthetic data, not cryptography
+    return [(*_typed(i, rng),) for i in range(n)]
+
+
+def _typed(i: int, rng: random.Random) -> tuple[str, str, dict[str, Any]]:
+    type_, inputs = _iam_resource(i, rng)
+    return type_, f"r{i:05d}", inputs
+
+
+def make_iam_export(n: int, seed: int = 11) -> dict[str, Any]:
+    """A `pulumi stack export` (v3) of ``n`` IAM-heavy resources (outputs mirror inputs)."""
+    stack_urn = urn("pulumi:pulumi:Stack", f"{PROJECT}-iam")
+    resources: list[dict[str, Any]] = [
+        {"urn": stack_urn, "type": "pulumi:pulumi:Stack", "custom": False, "outputs": {}}
+    ]
+    for type_, name, inputs in iam_resources(n - 1, seed):
+        resources.append(
+            {
+                "urn": urn(type_, name),
+                "type": type_,
+                "custom": True,
+                "parent": stack_urn,
+                "inputs": inputs,
+                "outputs": {**inputs, "id": name},
+            }
+        )
+    return {
+        "version": 3,
+        "deployment": {"manifest": {"version": "v3.200.0"}, "resources": resources},
+    }
+
+
+IAM_CHILD = """
+import json, sys, time
+t0 = time.perf_counter()
+from nt_secrets.state import read_state
+from policies.runner import run
+t1 = time.perf_counter()
+def judge():
+    state = read_state(sys.argv[1])
+    recs = state.records()
+    pack = run(recs, config={"all-no-plaintext-credentials": "disabled"})
+    return len(recs), state.plaintext_findings() + pack.violations
+if sys.argv[2] == "profile":
+    import cProfile, pstats, io
+    prof = cProfile.Profile()
+    prof.enable()
+    judge()
+    prof.disable()
+    out = io.StringIO()
+    pstats.Stats(prof, stream=out).sort_stats("cumulative").print_stats(25)
+    pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(20)
+    print(out.getvalue())
+    raise SystemExit
+n, found = judge()
+t2 = time.perf_counter()
+print(json.dumps({"n": n, "findings": len(found), "imports": t1 - t0, "check": t2 - t1}))
+"""
+
+
+def iam_check(path: Path, mode: str = "timed") -> dict[str, Any] | str:
+    """One fresh process: imports, then what `check --state` does, timed apart."""
+    proc = subprocess.run(
+        [sys.executable, "-c", IAM_CHILD, str(path), mode],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return proc.stdout if mode == "profile" else json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def iam_main(sizes: list[int], runs: int, profile: bool) -> None:
+    print("IAM-heavy export: `check --state` after start-up (read, plaintext scan, every policy)\n")
+    print("| resources | file MiB | imports s | check s | resources/s after start-up | findings |")
+    print("|---|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as tmp:
+        for size in sizes:
+            path = Path(tmp) / f"iam-{size}.json"
+            path.write_text(json.dumps(make_iam_export(size)))
+            results = [iam_check(path) for _ in range(runs)]
+            timed = [r for r in results if isinstance(r, dict)]
+            check_s = statistics.median(r["check"] for r in timed)
+            imports = statistics.median(r["imports"] for r in timed)
+            n = timed[0]["n"]
+            print(
+                f"| {n} | {path.stat().st_size / 2**20:.1f} | {imports:.2f} | {check_s:.2f} | "
+                f"{n / check_s:,.0f} | {timed[0]['findings']} |"
+            )
+            if profile:
+                print("\n```\n" + str(iam_check(path, "profile")) + "\n```\n")
+
+
 CHILD = """
 import sys, time, tracemalloc
 from nt_secrets.state import plaintext_findings, read_state
@@ -289,7 +614,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000, 10000])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--iam-heavy", action="store_true", help="the IAM-heavy `check` benchmark")
+    parser.add_argument("--profile", action="store_true", help="with --iam-heavy: cProfile")
     args = parser.parse_args()
+    if args.iam_heavy:
+        iam_main(
+            args.sizes if args.sizes != [1000, 5000, 10000] else [10000], args.runs, args.profile
+        )
+        return
     print(
         f"Python {platform.python_version()} on {platform.machine()}, median of {args.runs} runs\n"
     )

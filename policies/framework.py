@@ -50,6 +50,10 @@ OFFLINE_STACK: contextvars.ContextVar[Mapping[str, ResourceRecord] | None] = con
 )
 
 
+#: How a finding about a resource's stored outputs (not its inputs) starts its message.
+OUTPUTS_MARK = "outputs: "
+
+
 #: The tunable of every policy that is stricter in production: which ``environment`` tag values
 #: mean production. One schema, one default, one reading (:meth:`Resource.in_production`).
 PRODUCTION_ENVIRONMENTS_KEY = "productionEnvironments"
@@ -99,9 +103,24 @@ class Spec:
     checkov: tuple[str, ...] = ()
     frameworks: tuple[str, ...] = ()
     config: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    #: Offline, on a stack's state: judge each resource's stored outputs too (what ``pulumi
+    #: refresh`` recorded: drift made outside the program). Findings from the outputs say so
+    #: (:data:`OUTPUTS_MARK`). Under the engine there are no outputs to judge.
+    judge_outputs: bool = False
+    #: The top-level properties a check reads, when it judges outputs: a resource whose stored
+    #: outputs equal its inputs on all of them cannot give an outputs finding the inputs did
+    #: not, and is not judged twice. () means any property may matter.
+    output_fields: tuple[str, ...] = ()
 
     def applies_to(self, resource_type: str) -> bool:
         return _type_matches(self.resource_types, resource_type)
+
+    @property
+    def judges_outputs(self) -> bool:
+        """Whether the offline runner judges stored outputs too: when the spec says so, and for
+        every public-access policy (a setting turned off outside the program is drift that
+        matters whoever wrote the policy)."""
+        return self.judge_outputs or self.category is Category.PUBLIC_ACCESS
 
     @property
     def info(self) -> PolicyInfo:
@@ -229,6 +248,9 @@ class Resource:
     parent: str | None = None
     # input name -> URNs of the resources whose outputs flowed into it (stack policies only)
     property_dependencies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: the stored outputs of a resource read from a stack's state (offline only; None otherwise):
+    #: ARNs, ids and provider-computed names a check may use to resolve references
+    outputs: Mapping[str, Any] | None = None
 
     @property
     def offline(self) -> bool:
@@ -289,6 +311,7 @@ def _resource_from_args(args: ResourceValidationArgs, config: Mapping[str, Any])
         additional_secret_outputs=tuple(opts.additional_secret_outputs or ()),
         secret_paths=frozenset(record.secret_paths) if record is not None else None,
         parent=opts.parent,
+        outputs=record.outputs if record is not None else None,
     )
 
 
@@ -319,15 +342,24 @@ class PackPolicy:
 
 
 def resource_policy(spec: Spec, check: Check) -> PackPolicy:
+    # (the raw config object last seen, its merged form): the offline runner hands every
+    # resource of one pass the same config object, so it is merged once per pass
+    merged: list[tuple[object, dict[str, Any]]] = []
+
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
         if not spec.applies_to(args.resource_type):
             return
-        if exempt(args.urn, args.name, args.get_config() or {}):
+        raw = args.get_config() or {}
+        if exempt(args.urn, args.name, raw):
             return
         # The engine fills in a tunable's default only when the tunable is absent: an object
         # given in the pack config would replace its default whole. Merged here, a check sees
         # the same configuration under the engine and offline (policies/runner.py).
-        config = spec.with_defaults(plain(args.get_config() or {}))
+        if merged and merged[0][0] is raw:
+            config = merged[0][1]
+        else:
+            config = spec.with_defaults(plain(raw))
+            merged[:] = [(raw, config)]
         check(_resource_from_args(args, config), lambda message: report_violation(message, None))
 
     return PackPolicy(spec, ResourceValidationPolicy(validate=validate, **_policy_kwargs(spec)))
@@ -353,6 +385,7 @@ def stack_resources(args: StackValidationArgs) -> list[Resource]:
                 property_dependencies={
                     k: tuple(d.urn for d in v) for k, v in (r.property_dependencies or {}).items()
                 },
+                outputs=record.outputs if record is not None else None,
             )
         )
     return out

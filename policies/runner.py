@@ -15,9 +15,10 @@ does not expose to policies under the engine.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,9 +36,12 @@ from pulumi_policy.policy import _NotApplicableError
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
 from infra import redact
-from policies.framework import OFFLINE_RECORD, OFFLINE_STACK, PackPolicy
+from policies.framework import OFFLINE_RECORD, OFFLINE_STACK, OUTPUTS_MARK, PackPolicy
 from policies.model import Enforcement, ResourceRecord, Violation
 from policies.pack import ALL
+
+#: the prefix of output paths in a state record's ``secret_paths`` (``nt_secrets/state.py``)
+OUTPUTS_PREFIX = "outputs"
 
 ENFORCEMENT_VALUES = {e.value for e in Enforcement} | {"remediate"}
 
@@ -188,6 +192,28 @@ def _options(record: ResourceRecord) -> PolicyResourceOptions:
     )
 
 
+def outputs_view(record: ResourceRecord) -> ResourceRecord | None:
+    """The record as its stored outputs describe it (None without outputs): ``props`` are the
+    outputs, secret paths those under ``outputs.`` without the prefix. Policies that judge
+    outputs (``Spec.judge_outputs``) see the resource a second time this way."""
+    if not record.outputs:
+        return None
+    prefix = OUTPUTS_PREFIX
+    secret = tuple(
+        p[len(prefix) + 1 :] if p.startswith(prefix + ".") else p[len(prefix) :]
+        for p in record.secret_paths
+        if p.startswith((prefix + ".", prefix + "["))
+    )
+    return dataclasses.replace(record, props=dict(record.outputs), secret_paths=secret)
+
+
+def _changed(record: ResourceRecord) -> frozenset[str]:
+    """Top-level properties whose stored output differs from the input (or has no input)."""
+    outputs = record.outputs or {}
+    props = record.props
+    return frozenset(k for k, v in outputs.items() if k not in props or props[k] != v)
+
+
 def run(
     records: Iterable[ResourceRecord],
     *,
@@ -195,25 +221,44 @@ def run(
     policies: Sequence[PackPolicy] = ALL,
     stack_tags: Mapping[str, str] | None = None,
 ) -> RunResult:
-    """Apply every enabled policy to the records; violations sorted for stable output."""
+    """Apply every enabled policy to the records; violations sorted for stable output.
+
+    Records with stored outputs (a stack's state) are judged a second time from their outputs
+    by the policies whose spec sets ``judge_outputs`` (and every public-access policy): a finding that the inputs did not already
+    give is reported with the message prefix :data:`~policies.framework.OUTPUTS_MARK`
+    (``outputs: ...``), so drift recorded by ``pulumi refresh`` is judged and says where it is."""
     records = list(records)
     settings = resolve_config(config, policies)
     result = RunResult()
     by_urn = {r.urn: r for r in records}
-    proxies: dict[str, Any] = {}
-    stack_resources: list[PolicyResource] | None = None
+    views: list[ResourceRecord] | None = None
+    changes: dict[str, frozenset[str]] = {}
+    proxies: dict[tuple[str, bool], Any] = {}
+    stack_resources: dict[bool, list[PolicyResource]] = {}
+    stack_urns: dict[bool, dict[str, ResourceRecord]] = {False: by_urn}
 
-    def _proxy(record: ResourceRecord) -> Any:
-        """The engine's unknown-checking view of a record's inputs, built once per record."""
-        proxy = proxies.get(record.urn)
+    def _proxy(record: ResourceRecord, outputs: bool) -> Any:
+        """The engine's unknown-checking view of a record's props, built once per record (and
+        only when a policy reads ``args.props``: offline checks read the record itself)."""
+        proxy = proxies.get((record.urn, outputs))
         if proxy is None:
-            proxy = proxies[record.urn] = unknown_checking_proxy(dict(record.props))
+            proxy = proxies[(record.urn, outputs)] = _LazyProxy(record.props)
         return proxy
+
+    options: dict[str, PolicyResourceOptions] = {}
+
+    def _opts(record: ResourceRecord) -> PolicyResourceOptions:
+        """A record's resource options, built once (a view shares its record's)."""
+        opts = options.get(record.urn)
+        if opts is None:
+            opts = options[record.urn] = _options(record)
+        return opts
 
     for p in policies:
         s = settings[p.spec.id]
         if s.enforcement is Enforcement.DISABLED:
             continue
+        seen: set[tuple[str | None, str]] = set()
 
         def report(
             message: str,
@@ -221,66 +266,108 @@ def run(
             *,
             _p: PackPolicy = p,
             _s: PolicySettings = s,
-            _default: str | None = None,
+            _seen: set[tuple[str | None, str]] = seen,
+            _outputs: bool = False,
         ) -> None:
+            if _outputs:
+                if (urn, message) in _seen:
+                    return  # the inputs said it already: no drift
+                message = OUTPUTS_MARK + message
+            _seen.add((urn, message))
             result.violations.append(
                 Violation(
                     policy=_p.spec.id,
                     severity=_p.spec.severity,
                     enforcement=_s.enforcement,
                     category=_p.spec.category,
-                    urn=urn or _default,
+                    urn=urn,
                     message=message,
                     checkov=_p.spec.checkov,
                 )
             )
 
-        if isinstance(p.policy, ResourceValidationPolicy):
-            for record in records:
-                if not p.spec.applies_to(record.type):
-                    continue
-                args = ResourceValidationArgs(
-                    record.type,
-                    _proxy(record),
-                    record.urn,
-                    record.name,
-                    _options(record),
-                    None,
-                    dict(s.config),
-                    dict(stack_tags or {}),
+        passes = [False]
+        drifted: list[ResourceRecord] = []
+        if p.spec.judges_outputs:
+            if views is None:
+                views = [v for v in map(outputs_view, records) if v is not None]
+                changes = {v.urn: _changed(by_urn[v.urn]) for v in views}
+            fields = frozenset(p.spec.output_fields)
+            drifted = [v for v in views if not fields or changes[v.urn] & fields]
+            if drifted:
+                passes.append(True)
+        for outputs in passes:
+            rep = functools.partial(report, _outputs=outputs)
+            if isinstance(p.policy, ResourceValidationPolicy):
+                judged = drifted if outputs else records
+                _resource_pass(p, s, judged, rep, result, _proxy, _opts, outputs, stack_tags)
+            else:
+                if outputs not in stack_resources:
+                    view_by_urn = {v.urn: v for v in views or ()} if outputs else {}
+                    stack_records = [view_by_urn.get(r.urn, r) for r in records]
+                    stack_resources[outputs] = _policy_resources(stack_records)
+                    stack_urns[outputs] = {r.urn: r for r in stack_records}
+                stack_args = StackValidationArgs(
+                    stack_resources[outputs], dict(s.config), dict(stack_tags or {})
                 )
-                token = OFFLINE_RECORD.set(record)
+                token2 = OFFLINE_STACK.set(stack_urns[outputs])
                 try:
-                    p.policy.validate(args, functools.partial(_report_for, report, record.urn))
+                    p.policy.validate(stack_args, functools.partial(_report_for, rep, None))
                 except UnknownValueError as exc:
-                    result.diagnostics.append((p.spec.id, record.urn, exc.message))
+                    if not outputs:
+                        result.diagnostics.append((p.spec.id, "", exc.message))
                 except _NotApplicableError:
                     pass
-                except Exception as exc:  # fail closed, without the exception text
-                    # Under the engine a crashing policy fails the preview; offline it is a
-                    # violation of that policy (its text could quote the odd value, so only the type).
-                    report(f"could not evaluate this resource ({type(exc).__name__})", record.urn)
+                except Exception as exc:  # fail closed, as above
+                    rep(f"could not evaluate the stack ({type(exc).__name__})", None)
                 finally:
-                    OFFLINE_RECORD.reset(token)
-        else:
-            if stack_resources is None:
-                stack_resources = _policy_resources(records)
-            stack_args = StackValidationArgs(
-                stack_resources, dict(s.config), dict(stack_tags or {})
-            )
-            token2 = OFFLINE_STACK.set(by_urn)
-            try:
-                p.policy.validate(stack_args, functools.partial(_report_for, report, None))
-            except UnknownValueError as exc:
-                result.diagnostics.append((p.spec.id, "", exc.message))
-            except _NotApplicableError:
-                pass
-            except Exception as exc:  # fail closed, as above
-                report(f"could not evaluate the stack ({type(exc).__name__})", None)
-            finally:
-                OFFLINE_STACK.reset(token2)
+                    OFFLINE_STACK.reset(token2)
     result.violations.sort(key=lambda v: (-v.severity.rank, v.policy, v.urn or "", v.message))
     return result
+
+
+def _resource_pass(
+    p: PackPolicy,
+    s: PolicySettings,
+    records: Sequence[ResourceRecord],
+    report: Callable[..., None],
+    result: RunResult,
+    proxy: Callable[[ResourceRecord, bool], Any],
+    options: Callable[[ResourceRecord], PolicyResourceOptions],
+    outputs: bool,
+    stack_tags: Mapping[str, str] | None,
+) -> None:
+    """One resource policy over the records (their inputs, or their outputs' views)."""
+    assert isinstance(p.policy, ResourceValidationPolicy)
+    config = dict(s.config)  # one object per pass: the framework merges it with defaults once
+    tags = dict(stack_tags or {})
+    for record in records:
+        if not p.spec.applies_to(record.type):
+            continue
+        args = ResourceValidationArgs(
+            record.type,
+            proxy(record, outputs),
+            record.urn,
+            record.name,
+            options(record),
+            None,
+            config,
+            tags,
+        )
+        token = OFFLINE_RECORD.set(record)
+        try:
+            p.policy.validate(args, functools.partial(_report_for, report, record.urn))
+        except UnknownValueError as exc:
+            if not outputs:
+                result.diagnostics.append((p.spec.id, record.urn, exc.message))
+        except _NotApplicableError:
+            pass
+        except Exception as exc:  # fail closed, without the exception text
+            # Under the engine a crashing policy fails the preview; offline it is a
+            # violation of that policy (its text could quote the odd value, so only the type).
+            report(f"could not evaluate this resource ({type(exc).__name__})", record.urn)
+        finally:
+            OFFLINE_RECORD.reset(token)
 
 
 def _report_for(
@@ -289,11 +376,37 @@ def _report_for(
     report(message, urn or default_urn)
 
 
+class _LazyProxy(Mapping[str, Any]):
+    """``unknown_checking_proxy(props)``, built on first access. Offline, the framework reads a
+    resource's plain values from its record (``OFFLINE_RECORD``/``OFFLINE_STACK``), so the
+    engine-style proxy of every record's props (a deep walk) is usually never needed."""
+
+    __slots__ = ("_props", "_proxy")
+
+    def __init__(self, props: Mapping[str, Any]) -> None:
+        self._props = props
+        self._proxy: Any = None
+
+    def _target(self) -> Any:
+        if self._proxy is None:
+            self._proxy = unknown_checking_proxy(dict(self._props))
+        return self._proxy
+
+    def __getitem__(self, key: str) -> Any:
+        return self._target()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._target())
+
+    def __len__(self) -> int:
+        return len(self._target())
+
+
 def _policy_resources(records: Sequence[ResourceRecord]) -> list[PolicyResource]:
     resources = [
         PolicyResource(
             r.type,
-            unknown_checking_proxy(dict(r.props)),
+            _LazyProxy(r.props),
             r.urn,
             r.name,
             _options(r),

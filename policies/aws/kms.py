@@ -1,12 +1,18 @@
-"""KMS: customer-managed keys rotate and are not deleted on short notice."""
+"""KMS: customer-managed keys rotate and are not deleted on short notice; grants and key
+policies give other accounts at most the use of a key, never its administration."""
 
 from __future__ import annotations
 
+import functools
+import json
 import re
 from collections.abc import Callable
+from typing import Any
 
+from policies.aws.iam import own_accounts
 from policies.framework import PackPolicy, Resource, Spec, number, resource_policy
-from policies.model import UNKNOWN, Category, Severity
+from policies.lib.iam import AccountGrant, account_grants, action_info, expand_action
+from policies.model import CIPHERTEXT, UNKNOWN, Category, Severity
 
 KEY = "aws:kms/key:Key"
 
@@ -111,7 +117,118 @@ def _grant(r: Resource, report: Callable[[str], None]) -> None:
         report("the grantee may create further grants (CreateGrant)")
 
 
+FOREIGN_ADMIN = Spec(
+    id="aws-kms-key-policy-no-foreign-admin",
+    description="KMS key policies give principals of other AWS accounts at most the use of the "
+    "key (encrypt, decrypt, data keys, sign/verify, describe), never kms:* or its "
+    "administration; the default key policy's root + kms:* holds for the key's own account only",
+    severity=Severity.CRITICAL,
+    category=Category.OVER_PERMISSIVE,
+    remediation="Give kms:* only to arn:aws:iam::<the key's own account>:root; grant another "
+    "account only the cryptographic operations it needs (and CreateGrant only with "
+    "kms:GrantIsForAWSResource).",
+    resource_types=(KEY, "aws:kms/keyPolicy:KeyPolicy", "aws:kms/replicaKey:ReplicaKey"),
+    judge_outputs=True,
+    output_fields=("policy",),
+    config={
+        "ownAccountIds": {
+            "type": "array",
+            "items": {"type": "string", "pattern": "^[0-9]{12}$"},
+            "default": [],
+            "description": "the stack's own AWS account(s), for plans where the key's ARN is not "
+            "known yet; otherwise read from the key's ARN (or KeyPolicy keyId)",
+        }
+    },
+)
+
+#: What another account may do with a key: use it (cryptographic operations, describing it,
+#: reading its public key, listing/retiring grants it received). Everything else is
+#: administration: policy, grants (unless for an AWS resource), deletion, rotation, tags...
+KMS_USE_ACTIONS: frozenset[str] = frozenset(
+    f"kms:{a}".lower()
+    for a in (
+        "Encrypt",
+        "Decrypt",
+        "ReEncryptFrom",
+        "ReEncryptTo",
+        "GenerateDataKey",
+        "GenerateDataKeyPair",
+        "GenerateDataKeyPairWithoutPlaintext",
+        "GenerateDataKeyWithoutPlaintext",
+        "GenerateMac",
+        "VerifyMac",
+        "Sign",
+        "Verify",
+        "DeriveSharedSecret",
+        "DescribeKey",
+        "GetPublicKey",
+        "ListGrants",
+        "ListRetirableGrants",
+        "RetireGrant",
+    )
+)
+_CREATE_GRANT = "kms:creategrant"
+
+
+def _grant_for_aws_resource(doc: object, statement: int) -> bool:
+    """Whether a statement conditions CreateGrant on kms:GrantIsForAWSResource being true."""
+    try:
+        parsed: Any = json.loads(doc) if isinstance(doc, str) else doc
+        raw = parsed["Statement"]
+        st = (raw if isinstance(raw, list) else [raw])[statement]
+        cond = st.get("Condition") or {}
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+        return False
+    return any(
+        str(k).lower() == "kms:grantisforawsresource" and str(v).lower() in ("true", "['true']")
+        for op, block in cond.items()
+        if str(op).lower() == "bool" and isinstance(block, dict)
+        for k, v in block.items()
+    )
+
+
+@functools.cache
+def _all_admin_actions() -> frozenset[str]:
+    return frozenset(a for a in expand_action("kms:*") if a not in KMS_USE_ACTIONS)
+
+
+def _admin_actions(doc: object, g: AccountGrant) -> list[str]:
+    """Canonical names of the administrative KMS actions one grant gives."""
+    admin = {a for a in g.actions if a.startswith("kms:") and a not in KMS_USE_ACTIONS}
+    if _CREATE_GRANT in admin and _grant_for_aws_resource(doc, g.statement):
+        admin.discard(_CREATE_GRANT)
+    return sorted(info.name if (info := action_info(a)) else a for a in admin)
+
+
+def _foreign_admin(r: Resource, report: Callable[[str], None]) -> None:
+    doc = r.get("policy")
+    if doc in (None, "", UNKNOWN, CIPHERTEXT):
+        return
+    admin = [(g, names) for g in account_grants(doc, "key") if (names := _admin_actions(doc, g))]
+    if not admin:
+        return
+    own = own_accounts(r, r.config.get("ownAccountIds"))
+    accounts = {g.account for g, _ in admin}
+    hint = ""
+    if not own:
+        if len(accounts) == 1:
+            return  # one administering account and nothing says it is foreign: the key's own
+        hint = " (the key's account is not known: set ownAccountIds)"
+    for g, names in admin:
+        if g.account in own:
+            continue
+        if len(names) >= len(_all_admin_actions()):
+            shown = "kms:* (every administrative action)"
+        else:
+            shown = ", ".join(names[:8]) + (f" (+{len(names) - 8} more)" if len(names) > 8 else "")
+        report(
+            f"policy {g.label}: gives {g.principal} of account {g.account}, not the key's own "
+            f"account{hint}, administrative actions: {shown}"
+        )
+
+
 POLICIES: list[PackPolicy] = [
+    resource_policy(FOREIGN_ADMIN, _foreign_admin),
     resource_policy(GRANT, _grant),
     resource_policy(ROTATION, _rotation),
     resource_policy(DELETION, _deletion),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from policies.aws.protection import in_production
 from policies.framework import (
     PRODUCTION_ENVIRONMENTS_KEY,
     PRODUCTION_ENVIRONMENTS_SCHEMA,
@@ -34,7 +35,7 @@ LOGS = Spec(
 def _logs(r: Resource, report: Callable[[str], None]) -> None:
     days = r.get("retentionInDays")
     minimum = int(r.config.get("minimumRetentionDays", 90))
-    production = r.in_production()
+    production = in_production(r)
     if days in (None, 0):
         report("retentionInDays is not set (logs are kept forever, unreviewed)")
     elif days != UNKNOWN and number(days) is None:
@@ -60,8 +61,8 @@ def _topic(r: Resource, report: Callable[[str], None]) -> None:
     key = r.get("kmsMasterKeyId")
     if not key:
         report("kmsMasterKeyId is not set")
-    elif key != UNKNOWN and str(key).endswith("alias/aws/sns"):
-        report("kmsMasterKeyId is the AWS-managed alias/aws/sns")
+    elif key != UNKNOWN and ":alias/aws/" in f":{key}":
+        report(f"kmsMasterKeyId is the AWS-managed {str(key).rsplit(':', 1)[-1]}")
 
 
 SUBSCRIPTION = Spec(

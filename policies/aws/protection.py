@@ -1,9 +1,16 @@
-"""Production data resources are protected, and providers use workload identity."""
+"""Production data resources are protected, and providers use workload identity.
+
+Also where the AWS policies recognise production (:func:`in_production`): never by one spelling of
+one tag. What a resource says about itself may make it production (stricter), never less.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Final
 
+from infra.vocabulary import TAG_ENVIRONMENT
 from policies.framework import (
     PRODUCTION_ENVIRONMENTS_KEY,
     PRODUCTION_ENVIRONMENTS_SCHEMA,
@@ -13,6 +20,60 @@ from policies.framework import (
     resource_policy,
 )
 from policies.model import Category, Severity
+
+#: Tag keys (compared case-insensitively) that name a resource's environment.
+ENVIRONMENT_TAG_KEYS: Final = frozenset({TAG_ENVIRONMENT, "env", "stage"})
+#: Values (case-insensitive) that always mean production, whatever the tunable adds.
+PRODUCTION_WORDS: Final = frozenset({"production", "prod", "live", "prd"})
+_WORD_SPLIT: Final = re.compile(r"[^a-z0-9]+")
+
+
+def production_words(config: Mapping[str, Any]) -> frozenset[str]:
+    """The built-in production spellings plus the policy's ``productionEnvironments`` tunable
+    (which can add spellings, never remove one), lower-cased."""
+    extra = config.get(PRODUCTION_ENVIRONMENTS_KEY) or ()
+    return PRODUCTION_WORDS | {str(v).strip().lower() for v in extra if isinstance(v, str)}
+
+
+def _means_production(value: str, words: frozenset[str]) -> bool:
+    """``value`` is a production word, or has one as a whole token (``prod-eu``, ``live_2``),
+    never as a fragment (``nonprod``, ``preprod``, ``delivery`` stay non-production)."""
+    text = value.strip().lower()
+    return text in words or any(t in words for t in _WORD_SPLIT.split(text) if t)
+
+
+def stack_of(urn: str | None) -> str | None:
+    """The stack name inside a URN (``urn:pulumi:<stack>::<project>::...``)."""
+    if not urn or not urn.startswith("urn:pulumi:"):
+        return None
+    return urn[len("urn:pulumi:") :].split("::", 1)[0] or None
+
+
+def tags_say_production(tags: Mapping[str, Any], words: frozenset[str]) -> bool:
+    return any(
+        str(k).strip().lower() in ENVIRONMENT_TAG_KEYS
+        and isinstance(v, str)
+        and _means_production(v, words)
+        for k, v in tags.items()
+    )
+
+
+def in_production(r: Resource, config: Mapping[str, Any] | None = None) -> bool:
+    """``r`` belongs to production: an ``environment``/``env``/``stage`` tag (any case) whose value
+    is a production word, or a stack name that is one or contains one as a token. Tags are read
+    from ``tags`` and ``tagsAll``; ``config`` defaults to the resource's own policy config."""
+    words = production_words(r.config if config is None else config)
+    for key in ("tags", "tagsAll"):
+        tags = r.props.get(key)
+        if isinstance(tags, Mapping) and tags_say_production(tags, words):
+            return True
+    stack = stack_of(r.urn)
+    return stack is not None and _means_production(stack, words)
+
+
+def any_in_production(resources: Iterable[Resource], config: Mapping[str, Any]) -> bool:
+    return any(in_production(r, config) for r in resources)
+
 
 DATA_TYPES = (
     "aws:secretsmanager/secret:Secret",
@@ -35,7 +96,7 @@ PROTECT = Spec(
 
 
 def _protect(r: Resource, report: Callable[[str], None]) -> None:
-    if r.in_production() and not r.protect:
+    if in_production(r) and not r.protect:
         report("a production data resource without protect: true")
 
 

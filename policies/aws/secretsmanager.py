@@ -6,8 +6,9 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from infra.rotation.contract import ROTATION_DAYS
-from infra.vocabulary import NONE, TAG_ROTATION_CLASS
+from infra.rotation.contract import ROTATION_DAYS, RotationClass
+from infra.vocabulary import NONE, TAG_CATALOG_NAME, TAG_ROTATION_CLASS
+from policies.aws.protection import in_production
 from policies.framework import (
     PRODUCTION_ENVIRONMENTS_KEY,
     PRODUCTION_ENVIRONMENTS_SCHEMA,
@@ -18,10 +19,22 @@ from policies.framework import (
     resource_policy,
     stack_policy,
 )
-from policies.model import UNKNOWN, Category, Severity
+from policies.lib.credentials import scan_value
+from policies.model import CIPHERTEXT, UNKNOWN, Category, Severity
 
 SECRET_TYPE = "aws:secretsmanager/secret:Secret"  # pragma: allowlist secret (a type token)
 ROTATION = "aws:secretsmanager/secretRotation:SecretRotation"
+VERSION = "aws:secretsmanager/secretVersion:SecretVersion"
+AWS_MANAGED_ALIAS = "alias/aws/"
+
+
+def aws_managed_key(key: object) -> bool:
+    """``key`` names an AWS-managed key (``alias/aws/secretsmanager``, ``alias/aws/ssm``, ...,
+    bare or inside an alias ARN): AWS holds its policy, so no one here can restrict who decrypts."""
+    return isinstance(key, str) and (
+        key.startswith(AWS_MANAGED_ALIAS) or f":{AWS_MANAGED_ALIAS}" in key
+    )
+
 
 CMK = Spec(
     id="aws-secretsmanager-cmk-encryption",
@@ -40,14 +53,14 @@ def _cmk(r: Resource, report: Callable[[str], None]) -> None:
         return
     if not key:
         report("kmsKeyId is not set: the secret uses the AWS-managed key aws/secretsmanager")
-    elif str(key).endswith("alias/aws/secretsmanager"):
-        report("kmsKeyId names the AWS-managed key aws/secretsmanager")
+    elif aws_managed_key(key):
+        report(f"kmsKeyId names the AWS-managed key {str(key).rsplit(':', 1)[-1]}")
     replicas = r.get("replicas")
     for i, replica in enumerate(replicas if isinstance(replicas, list) else []):
         replica_key = replica.get("kmsKeyId") if isinstance(replica, dict) else None
         if replica_key == UNKNOWN:
             continue
-        if not replica_key or str(replica_key).endswith("alias/aws/secretsmanager"):
+        if not replica_key or aws_managed_key(replica_key):
             report(f"replicas[{i}] is encrypted with the AWS-managed key: set its kmsKeyId")
 
 
@@ -75,7 +88,7 @@ def _recovery(r: Resource, report: Callable[[str], None]) -> None:
         report("recoveryWindowInDays is not a number")
         return
     days = int(value)
-    production = r.in_production()
+    production = in_production(r)
     minimum = int(
         r.config.get("productionDays" if production else "minimumDays", 30 if production else 7)
     )
@@ -110,7 +123,10 @@ SCHEDULE = Spec(
     category=Category.ROTATION,
     remediation="Declare an aws.secretsmanager.SecretRotation for the secret with "
     "rotationRules.automaticallyAfterDays at most the class maximum (api_key 90, "
-    "database_password 180, jwt_secret 365, encryption_key 730).",
+    "database_password 180, jwt_secret 365, encryption_key 730). A secret without a class is held "
+    "to 90 days; its name, description and value may only tighten the maximum, and a class of "
+    "'none' does not exempt a secret that is recognisably an API key, password, JWT or encryption "
+    "key.",
     resource_types=(SECRET_TYPE, ROTATION),
     checkov=("CKV2_AWS_57", "CKV_AWS_304"),
     config={
@@ -206,46 +222,164 @@ def rotations_by_secret(resources: Sequence[Resource]) -> dict[str, list[Resourc
     return out
 
 
+def versions_by_secret(resources: Sequence[Resource]) -> dict[str, list[Resource]]:
+    """Secret URN or name -> the SecretVersions that hold its value (found like rotations)."""
+    out: dict[str, list[Resource]] = {}
+    for r in resources:
+        if r.type == VERSION:
+            for key in rotation_keys(r):
+                out.setdefault(key, []).append(r)
+    return out
+
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_SPLIT = re.compile(r"[^a-z0-9]+")
+#: What a name/description says a secret is: phrases of adjacent words (``api key``, ``API_KEY``,
+#: ``apiKey``, ``api-key``), so prose such as "HMAC key that signs the API's JWTs" says no more
+#: than it means.
+_RECOGNISED: tuple[tuple[RotationClass, tuple[tuple[str, ...], ...]], ...] = (
+    (
+        RotationClass.API_KEY,
+        (
+            ("apikey",),
+            ("api", "key"),
+            ("api", "token"),
+            ("token",),
+            ("access", "key"),
+            ("secret", "key"),
+            ("client", "secret"),
+            ("webhook",),
+        ),
+    ),
+    (RotationClass.DATABASE_PASSWORD, (("password",), ("passwd",), ("pwd",), ("passphrase",))),
+    (RotationClass.JWT_SECRET, (("jwt",), ("jwt", "secret"))),
+    (
+        RotationClass.ENCRYPTION_KEY,
+        (
+            ("encryption", "key"),
+            ("master", "key"),
+            ("signing", "key"),
+            ("private", "key"),
+            ("kek",),
+            ("dek",),
+            ("fernet",),
+        ),
+    ),
+)
+#: Scanner findings that come from a property's name, not from the value's own shape.
+_NAME_KINDS = frozenset({"sensitive-key"})
+
+
+def _tokens(text: str) -> tuple[str, ...]:
+    return tuple(t for t in _SPLIT.split(_CAMEL.sub(" ", text).lower()) if t)
+
+
+def _says(tokens: tuple[str, ...], phrase: tuple[str, ...]) -> bool:
+    n = len(phrase)
+    return any(tokens[i : i + n] == phrase for i in range(len(tokens) - n + 1))
+
+
+def recognised_classes(secret: Resource, versions: Sequence[Resource] = ()) -> set[RotationClass]:
+    """The rotation classes ``secret`` recognisably belongs to: by what its name, description and
+    catalog-name tag say, and by the shape of its value where a SecretVersion shows it (a known
+    credential format, not mere randomness: a generated password looks like noise)."""
+    texts = [secret.get(k) for k in ("name", "namePrefix", "description")]
+    texts.append(secret.tags().get(TAG_CATALOG_NAME))
+    found: set[RotationClass] = set()
+    for text in texts:
+        if not isinstance(text, str) or text in (UNKNOWN, CIPHERTEXT):
+            continue
+        tokens = _tokens(text)
+        for klass, phrases in _RECOGNISED:
+            if any(_says(tokens, phrase) for phrase in phrases):
+                found.add(klass)
+    for version in versions:
+        value = version.get("secretString")
+        if not isinstance(value, str) or value in (UNKNOWN, CIPHERTEXT):
+            continue
+        for hit in scan_value({"value": value}):
+            kind = hit.kind.lower()
+            if hit.kind in _NAME_KINDS or "entropy" in kind:
+                continue
+            if "private key" in kind:
+                found.add(RotationClass.ENCRYPTION_KEY)
+            elif "json web token" in kind or "jwt" in kind:
+                found.add(RotationClass.JWT_SECRET)
+            elif "password" in kind or "basic auth" in kind:
+                found.add(RotationClass.DATABASE_PASSWORD)
+            else:
+                found.add(RotationClass.API_KEY)
+    return found
+
+
+def _matching(index: dict[str, list[Resource]], secret: Resource) -> list[Resource]:
+    hits = index.get(secret.urn, []) + index.get(str(secret.get("name")), [])
+    return list({id(x): x for x in hits}.values())
+
+
 def _schedule(
     resources: Sequence[Resource], config: Any, report: Callable[[str, str | None], None]
 ) -> None:
     maximum: dict[str, int] = dict(config.get("maximumDays") or SCHEDULE.defaults()["maximumDays"])
     tag = str(config.get("classTag") or TAG_ROTATION_CLASS)
     rotations = rotations_by_secret(resources)
+    versions = versions_by_secret(resources)
     untagged_limit = int(config.get("untaggedMaximumDays") or 90)
+    judged: set[int] = set()
     for secret in resources:
         if secret.type != SECRET_TYPE:
             continue
-        klass = secret.tags().get(tag)
+        raw = secret.tags().get(tag)
+        klass = raw.strip().lower().replace("-", "_") if raw is not None else None
+        # What the secret's name, description and value say it is: these may only tighten.
+        recognised = {
+            c.value: maximum.get(c.value, ROTATION_DAYS[c])
+            for c in recognised_classes(secret, _matching(versions, secret))
+        }
+        limit: int | None
         if klass == NONE:
-            continue  # declared not rotatable (no stored secret of this project is)
-        if klass is None:
+            if not recognised:
+                # declared not rotatable, and nothing says it is a credential
+                judged.update(id(x) for x in _matching(rotations, secret))
+                continue
+            strictest = min(recognised, key=lambda c: recognised[c])
+            klass, limit = f"{NONE} (recognisably {strictest})", recognised[strictest]
+        elif klass is None:
             # A secret whoever made it, with no class: it still rotates (CKV2_AWS_57), at the
             # strictest default.
             klass = "untagged"
-            limit: int | None = untagged_limit
+            limit = min([untagged_limit, *recognised.values()])
         else:
             limit = maximum.get(klass)
-        if limit is None:
-            report(f"unknown {tag} {klass!r}; known: {', '.join(sorted(maximum))}", secret.urn)
-            continue
-        found = list(
-            {
-                id(x): x
-                for x in rotations.get(secret.urn, []) + rotations.get(str(secret.get("name")), [])
-            }.values()
-        )
+            if limit is None:
+                report(f"unknown {tag} {raw!r}; known: {', '.join(sorted(maximum))}", secret.urn)
+                judged.update(id(x) for x in _matching(rotations, secret))
+                continue
+            tighter = {c: d for c, d in recognised.items() if d < limit}
+            if tighter:
+                strictest = min(tighter, key=lambda c: tighter[c])
+                klass, limit = f"{klass} (recognisably {strictest})", tighter[strictest]
+        found = _matching(rotations, secret)
+        judged.update(id(x) for x in found)
         if not found:
             report(f"{tag} {klass} but no SecretRotation (maximum {limit} days)", secret.urn)
         for rot in found:
-            period, problem = rotation_period(rot)
-            if problem:
-                report(problem, rot.urn)
-            elif period is not None and period > limit:
-                shown = f"{period:g}"
-                report(
-                    f"rotates every {shown} days at most; {klass} allows at most {limit}", rot.urn
-                )
+            _judge_period(rot, klass, limit, report)
+    # A rotation whose secret is not in this stack (declared elsewhere, or imported) is held to
+    # the strictest maximum: where the secret lives cannot lengthen its schedule (CKV_AWS_304).
+    for rot in resources:
+        if rot.type == ROTATION and id(rot) not in judged:
+            _judge_period(rot, "a secret outside this stack", untagged_limit, report)
+
+
+def _judge_period(
+    rot: Resource, klass: str, limit: int, report: Callable[[str, str | None], None]
+) -> None:
+    period, problem = rotation_period(rot)
+    if problem:
+        report(problem, rot.urn)
+    elif period is not None and period > limit:
+        report(f"rotates every {period:g} days at most; {klass} allows at most {limit}", rot.urn)
 
 
 POLICIES: list[PackPolicy] = [

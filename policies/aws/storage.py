@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
-from policies.framework import PackPolicy, Resource, Spec, resource_policy
+from policies.framework import PackPolicy, Resource, Spec, resource_policy, stack_policy
 from policies.model import UNKNOWN, Category, Severity
+
+BUCKETS = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
+SSE_CONFIG = (
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
+)
+VERSIONING_CONFIG = (
+    "aws:s3/bucketVersioning:BucketVersioning",
+    "aws:s3/bucketVersioningV2:BucketVersioningV2",
+)
+KMS_ALGORITHMS = ("aws:kms", "aws:kms:dsse")
 
 PUBLIC_BLOCK = Spec(
     id="aws-s3-public-access-block",
@@ -93,9 +105,119 @@ def _bucket(r: Resource, report: Callable[[str], None]) -> None:
         report("forceDestroy is true: deleting the stack deletes every object")
 
 
+def _bucket_keys(bucket: Resource) -> set[str]:
+    """What a bucket-level configuration may name its bucket by: URN, name, id, ARN."""
+    keys = {bucket.urn}
+    for key in ("bucket", "id", "arn"):
+        value = bucket.get(key)
+        if isinstance(value, str) and value not in ("", UNKNOWN):
+            keys.add(value)
+    return keys
+
+
+def _configs_of(bucket: Resource, configs: Iterable[Resource]) -> list[Resource]:
+    keys = _bucket_keys(bucket)
+    out = []
+    for config in configs:
+        target = config.get("bucket")
+        deps = set(config.property_dependencies.get("bucket", ()))
+        if deps & keys or (isinstance(target, str) and target in keys):
+            out.append(config)
+    return out
+
+
+def _defaults(rules: Any) -> list[Mapping[str, Any]]:
+    """applyServerSideEncryptionByDefault of every rule (inline ``rule`` or ``rules``)."""
+    items = rules if isinstance(rules, list) else [rules]
+    out = []
+    for rule in items:
+        if isinstance(rule, Mapping):
+            default = rule.get("applyServerSideEncryptionByDefault")
+            if isinstance(default, Mapping):
+                out.append(default)
+    return out
+
+
+def _kms_by_default(defaults: Sequence[Mapping[str, Any]]) -> bool | None:
+    """True: KMS with a key; False: something else; None: unknown at preview."""
+    verdict = False
+    for default in defaults:
+        algorithm, key = default.get("sseAlgorithm"), default.get("kmsMasterKeyId")
+        if UNKNOWN in (algorithm, key):
+            return None
+        if algorithm in KMS_ALGORITHMS and key:
+            verdict = True
+    return verdict
+
+
+BUCKET_ENCRYPTED = Spec(
+    id="aws-s3-bucket-kms-by-default",
+    description="Every S3 bucket is encrypted by default with a customer-managed KMS key (inline or "
+    "through a BucketServerSideEncryptionConfiguration): leaving the configuration out is no way "
+    "around the encryption bar",
+    severity=Severity.HIGH,
+    category=Category.ENCRYPTION,
+    remediation="Declare aws.s3.BucketServerSideEncryptionConfiguration for the bucket with "
+    "sse_algorithm aws:kms and kms_master_key_id.",
+    resource_types=(*BUCKETS, *SSE_CONFIG),
+    checkov=("CKV_AWS_145",),
+)
+
+
+def _bucket_encrypted(
+    resources: Sequence[Resource], config: Any, report: Callable[[str, str | None], None]
+) -> None:
+    configs = [r for r in resources if r.type in SSE_CONFIG]
+    for bucket in (r for r in resources if r.type in BUCKETS):
+        inline = bucket.get("serverSideEncryptionConfiguration")
+        defaults = _defaults(inline.get("rule") if isinstance(inline, Mapping) else None)
+        for found in _configs_of(bucket, configs):
+            defaults += _defaults(found.get("rules"))
+        verdict = _kms_by_default(defaults)
+        if verdict is False:
+            report(
+                "not encrypted by default with a customer-managed KMS key"
+                + ("" if defaults else " (no server-side encryption configuration)"),
+                bucket.urn,
+            )
+
+
+BUCKET_VERSIONED = Spec(
+    id="aws-s3-bucket-versioned",
+    description="Every S3 bucket keeps object versions (inline or through a BucketVersioning): "
+    "leaving the configuration out is no way around it",
+    severity=Severity.MEDIUM,
+    category=Category.DELETION_PROTECTION,
+    remediation="Declare aws.s3.BucketVersioning for the bucket with status Enabled.",
+    resource_types=(*BUCKETS, *VERSIONING_CONFIG),
+    checkov=("CKV_AWS_21",),
+)
+
+
+def _bucket_versioned(
+    resources: Sequence[Resource], config: Any, report: Callable[[str, str | None], None]
+) -> None:
+    configs = [r for r in resources if r.type in VERSIONING_CONFIG]
+    for bucket in (r for r in resources if r.type in BUCKETS):
+        inline = bucket.get("versioning")
+        states: list[Any] = []
+        if isinstance(inline, Mapping) and "enabled" in inline:
+            states.append(
+                True if inline.get("enabled") in (True, "true") else inline.get("enabled")
+            )
+        for found in _configs_of(bucket, configs):
+            status = (found.get("versioningConfiguration") or {}).get("status")
+            states.append(True if status == "Enabled" else status)
+        if UNKNOWN in states or True in states:
+            continue
+        report("object versioning is not enabled", bucket.urn)
+
+
 POLICIES: list[PackPolicy] = [
     resource_policy(PUBLIC_BLOCK, _public_block),
     resource_policy(ENCRYPTION, _encryption),
     resource_policy(VERSIONING, _versioning),
     resource_policy(BUCKET, _bucket),
+    stack_policy(BUCKET_ENCRYPTED, _bucket_encrypted),
+    stack_policy(BUCKET_VERSIONED, _bucket_versioned),
 ]

@@ -19,10 +19,16 @@ from policies.framework import PackPolicy, Resource, Spec, resource_policy
 from policies.lib.credentials import scan_value
 from policies.model import UNKNOWN, Category, Severity
 
-#: Paths the cloud keeps in plaintext whatever Pulumi does with the value.
+#: Paths the cloud keeps in plaintext whatever Pulumi does with the value: tags, labels,
+#: descriptions, function environments, instance user data and startup scripts (readable by
+#: anyone who can describe the instance), and container environments, arguments and commands
+#: (Kubernetes, ECS, Cloud Run, Container Instances: shown by every describe/get).
 ALWAYS_PLAINTEXT = re.compile(
     r"^(tags|tagsAll|labels|description|environment\.variables|metadata\.(labels|annotations)"
-    r"|userData|containerDefinitions|spec\.template\.spec\.containers\[\d+\]\.env)(\b|\.|\[|$)"
+    r"|userData|userDataBase64|metadataStartupScript|metadata\.startup-script|containerDefinitions"
+    r"|spec\.template\.spec\.containers\[\d+\]\.env)(\b|\.|\[|$)"
+    r"|(^|\.)(containers|initContainers)\[\d+\]\.(env|envs|args|command|environmentVariables)"
+    r"(\.|\[|$)"
 )
 #: ConfigMaps are plaintext by design.
 CONFIG_MAPS = ("kubernetes:core/v1:ConfigMap",)
@@ -57,7 +63,7 @@ def _check(r: Resource, report: Callable[[str], None]) -> None:
     for hit in scan_value(known(r.props)):
         if _under(hit.path, skip):
             continue
-        if r.type not in CONFIG_MAPS and not ALWAYS_PLAINTEXT.match(hit.path):
+        if r.type not in CONFIG_MAPS and not ALWAYS_PLAINTEXT.search(hit.path):
             marked = r.is_secret(hit.path)
             if marked:
                 continue  # a credential input passed as a Pulumi secret (e.g. a database password)

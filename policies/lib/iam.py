@@ -39,9 +39,9 @@ rule id                                 kinds      fires when (Allow statements 
                                         key,       list) or any NotPrincipal, without a restricting
                                         trust      condition (see "Restricting condition" below).
                                                    Trust policies: also a Federated web-identity
-                                                   principal without a restricting ``:sub``
-                                                   (GitHub OIDC) or ``:sub``/``:aud`` (other IdPs)
-                                                   condition. Service principals are fine.
+                                                   principal without a ``:sub`` condition naming
+                                                   exactly one subject (see "Web identity").
+                                                   Service principals are fine.
 ``resource-star-on-scopable-action``    identity   ``Resource`` contains an unscoped pattern
                                                    (``"*"`` or equivalent, see below; the message
                                                    names it) and some allowed action supports
@@ -64,8 +64,10 @@ rule id                                 kinds      fires when (Allow statements 
                                                    Resource (or NotResource) by an unconstrained
                                                    statement.
 ``read-only-violation``                 all but    ``read_only=True`` and an allowed action is
-                                        trust      not at the Read or List access level (or is
-                                                   unknown, or the statement uses NotAction).
+                                        trust      not at the Read or List access level, or is
+                                                   unknown (NotAction is expanded: it grants every
+                                                   other action). Actions an unconditional Deny
+                                                   removes are not counted (see "Deny").
                                                    ``kms:Decrypt`` has its own rule (below).
 ``kms-decrypt-unconstrained``           all but    ``read_only=True`` and ``kms:Decrypt`` is allowed
                                         trust      without a ``kms:EncryptionContext:<key>`` or
@@ -107,27 +109,40 @@ Decisions
   with a wildcard-free account field (``arn:aws:iam::*:*`` restricts nothing; an empty
   account as in ``arn:aws:s3:::bucket`` is fine unless the resource is unscoped); org paths
   with a literal org id; ``aws:userid`` with a literal unique id before ``:``.
-* **Web identity**: GitHub OIDC needs a positive ``...:sub`` condition whose every value is
-  ``repo:<owner>/...`` with a literal, non-empty owner (or, for a custom subject template,
-  literal first claim name and value). ``repo:my-org/*`` is accepted on purpose: it limits the
-  trust to workflows of one organisation, which controls who can push there (branch/environment
-  pinning is a hardening, not a boundary this rule enforces). ``*``, ``repo:*`` and
-  ``repo:my-org*/x`` are public. Other IdPs need a positive ``:sub`` or ``:aud`` condition with
-  non-wildcard-only values. Wildcards count whatever the operator (conservative for
-  ``StringEquals``, which matches ``*`` literally).
-* **Deny** statements are parsed and validated (malformed / unknown-action) but never grant
-  and never subtract: a Deny cannot make a broad Allow acceptable here (unlike cloudsplaining,
-  which subtracts Deny actions). Keep Allows narrow instead.
+* **Web identity** (issue 9, rule 3): every IdP needs a positive ``<issuer>:sub`` condition whose
+  values are all literal (no ``*``/``?``, whatever the operator: ``StringEquals`` would match a
+  ``*`` literally, so a wildcard there is a mistake too) and name one subject: for GitHub one
+  repository (``repo:<owner>/<name>``, any ref/environment/pull_request suffix, several refs of
+  the same repository allowed), for EKS one service account
+  (``system:serviceaccount:<namespace>:<name>``), for other IdPs (Google, Cognito...) one
+  value. ``repo:my-org/*``, ``repo:my-org/my-repo:*``, custom subject templates that do not
+  name a repository, several repositories / service accounts, and ``:aud`` alone are public.
+* **Deny** statements are parsed and validated (malformed / unknown-action) and never make a
+  broad Allow acceptable for the pattern, resource-star and risk rules (keep Allows narrow). For
+  the read-only rules they narrow, as IAM evaluates them: an unconditional Deny (no Condition,
+  Resource not NotResource) removes its actions (NotAction expanded) from every Allow whose
+  resources its patterns cover (``"*"``, an equal pattern, or a ``prefix*`` the Allow's
+  resources start with). :func:`read_only_findings` applies the Denies of all the documents of a
+  principal together, and a permissions boundary's Allows as a ceiling.
+* **Accounts** (:func:`account_grants`): the AWS account of each principal of an Allow in a
+  resource/key/trust policy (``arn:aws:iam::<acct>:...``, ``arn:aws:sts::<acct>:...`` or a bare
+  id), whether it is the account root and whether ``sts:ExternalId`` is required with literal
+  values; :func:`federated_accounts` gives the accounts of a trust's OIDC/SAML providers (a role
+  can only federate with its own account's providers). The account policies
+  (``aws-iam-cross-account-trust``, ``aws-kms-key-policy-no-foreign-admin``) live in
+  ``policies/aws``.
 * Risk classes and the resource-star rule apply to identity policies only: in resource and key
   policies ``Resource: "*"`` means "this resource", and trust policies have no resources.
 * ``Finding.actions`` lists canonical action names (patterns for the wildcard rules), capped at
   ``MAX_LISTED_ACTIONS``; the message then says how many more there are.
 * Performance: the catalogue index is built once per process (``functools.cache``); pattern
-  expansions and per-pattern-set classifications are ``lru_cache``d.
+  expansions, per-pattern-set classifications and parsed documents (by their text) are
+  ``lru_cache``d, so a document attached to many principals is parsed and expanded once.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import functools
 import json
 import re
@@ -149,14 +164,18 @@ __all__ = [
     "READ_ONLY_ACCESS_LEVELS",
     "RESTRICTING_CONDITION_KEYS",
     "RULES",
+    "AccountGrant",
     "ActionInfo",
     "Finding",
     "Kind",
     "Rule",
     "Severity",
+    "account_grants",
     "action_info",
     "analyze",
     "expand_action",
+    "federated_accounts",
+    "read_only_findings",
     "unscoped_resource",
 ]
 
@@ -193,6 +212,8 @@ RESTRICTING_CONDITION_KEYS: Final = frozenset(
         "aws:principalorgpaths",
         "aws:sourcearn",
         "aws:sourceaccount",
+        # the legacy SNS/SQS spelling of aws:SourceAccount (AWS's default topic policy uses it)
+        "aws:sourceowner",
         "aws:sourceorgid",
         "aws:sourceorgpaths",
         "aws:sourcevpc",
@@ -365,6 +386,19 @@ _ESCALATIONS: Final = tuple(
     (name, frozenset(a.lower() for a in acts))
     for name, acts in PRIVILEGE_ESCALATION_METHODS.items()
 )
+
+
+_ESCALATION_ACTIONS: Final = frozenset().union(*(acts for _, acts in _ESCALATIONS))
+
+
+@functools.cache
+def _scopable_permissions_management() -> frozenset[str]:
+    """Catalogue keys of "Permissions management" actions that support resource ARNs."""
+    return frozenset(
+        k
+        for k, info in _catalogue().items()
+        if info.scopable and info.access_level == "Permissions management"
+    )
 
 
 def _canonical(keys: Iterable[str]) -> list[str]:
@@ -640,6 +674,7 @@ _ACCOUNT_ID_KEYS: Final = frozenset(
     {
         "aws:principalaccount",
         "aws:sourceaccount",
+        "aws:sourceowner",
         "kms:calleraccount",
         "aws:principalorgid",
         "aws:sourceorgid",
@@ -675,25 +710,39 @@ def _restricting(conds: Iterable[_Condition]) -> bool:
     )
 
 
-def _github_sub_restricts(value: str) -> bool:
-    """``repo:<owner>/...`` with a literal owner (``repo:my-org/*`` is fine: org-scoped); a custom
-    subject template needs its first claim name and value literal."""
+def _subject_principal(value: str, github: bool, eks: bool) -> str | None:
+    """What one literal ``:sub`` value names: a GitHub repository (``repo:<owner>/<name>``, any
+    ref/environment after it), an EKS service account (``system:serviceaccount:<ns>:<name>``),
+    or the value itself for other IdPs. None when it names nothing exactly (empty, wildcards)."""
     v = value.strip()
-    if not v or _wildcard_only(v):
-        return False
+    if not v or _has_wildcard(v):
+        return None
     fields = v.split(":")
-    if fields[0].lower() == "repo":
-        owner = fields[1].partition("/")[0] if len(fields) > 1 else ""
-        return bool(owner) and not _has_wildcard(owner)
-    return len(fields) >= 2 and all(f and not _has_wildcard(f) for f in fields[:2])
+    if github:
+        if fields[0].lower() != "repo" or len(fields) < 2:
+            return None  # custom subject templates (repository_owner:..., job_workflow_ref:...)
+        owner, _, repo = fields[1].partition("/")
+        return f"repo:{owner}/{repo}".lower() if owner and repo else None
+    if eks:
+        if len(fields) != 4 or fields[:2] != ["system", "serviceaccount"] or not all(fields[2:]):
+            return None
+        return v
+    return v
 
 
-def _claim_restricts(conds: Iterable[_Condition], suffixes: tuple[str, ...], github: bool) -> bool:
-    ok = _github_sub_restricts if github else (lambda v: bool(v.strip()) and not _wildcard_only(v))
-    return any(
-        c.positive and c.key.endswith(suffixes) and c.values and all(ok(v) for v in c.values)
-        for c in conds
-    )
+def _subject_restricts(conds: Iterable[_Condition], idp: str) -> bool:
+    """A positive ``<issuer>:sub`` condition whose values all name the same single repository /
+    service account / subject, literally (no ``*`` or ``?`` whatever the operator)."""
+    host = idp.lower().rpartition(":oidc-provider/")[2] or idp.lower()
+    github = host.endswith(_GITHUB_OIDC)
+    eks = host.startswith("oidc.eks.")
+    for c in conds:
+        if not (c.positive and c.key.endswith(":sub") and c.values):
+            continue
+        named = {_subject_principal(v, github, eks) for v in c.values}
+        if None not in named and len(named) == 1:
+            return True
+    return False
 
 
 def _is_public(st: _Statement, expansion: _Expansion) -> str | None:
@@ -711,13 +760,11 @@ def _is_public(st: _Statement, expansion: _Expansion) -> str | None:
     federated = st.principal.get("Federated", ())
     if federated and _WEB_IDENTITY in expansion.actions:
         for idp in federated:
-            github = idp.lower().endswith(_GITHUB_OIDC)
-            needed = (":sub",) if github else (":sub", ":aud")
-            if not _claim_restricts(st.conditions, needed, github):
-                what = "repository owner" if github else "value"
+            if not _subject_restricts(st.conditions, idp):
                 return (
-                    f"web-identity trust of {idp!r} without a {' or '.join(needed)} condition "
-                    f"naming a literal {what} (wildcard-only patterns match anyone)"
+                    f"web-identity trust of {idp!r} without a :sub condition naming exactly one "
+                    "repository / service account / subject literally (wildcards, several "
+                    "subjects or an :aud condition alone let other identities in)"
                 )
     return None
 
@@ -762,7 +809,11 @@ def _pattern_rules(st: _Statement, kind: str) -> list[Finding]:
 
 
 def _statement_rules(
-    st: _Statement, exp: _Expansion, kind: str, read_only: bool
+    st: _Statement,
+    exp: _Expansion,
+    kind: str,
+    read_only: bool,
+    denies: tuple[_Deny, ...] = (),
 ) -> tuple[list[Finding], frozenset[str]]:
     """Findings of one Allow statement and its unconstrained actions (identity policies)."""
     out: list[Finding] = []
@@ -815,7 +866,7 @@ def _statement_rules(
             unconstrained = exp.actions if star_resource else exp.unscopable
             out.extend(_risk_rules(st, unconstrained, star_resource))
     if read_only and kind != "trust":
-        out.extend(_read_only_rules(st, exp))
+        out.extend(_read_only_rules(st, exp, _denied_for(st, denies) if denies else frozenset()))
     return out, unconstrained
 
 
@@ -830,12 +881,7 @@ def _risk_rules(st: _Statement, unconstrained: frozenset[str], star: bool) -> li
         ("data-exfiltration", unconstrained & _EXFIL_ACTIONS, "allows data exfiltration"),
     ]
     if star:
-        cat = _catalogue()
-        pm = frozenset(
-            a
-            for a in unconstrained
-            if cat[a].scopable and cat[a].access_level == "Permissions management"
-        )
+        pm = unconstrained & _scopable_permissions_management()
         checks.append(("permissions-management", pm, "grants permissions management"))
     if st.not_resource:
         scope = "NotResource"
@@ -859,27 +905,30 @@ def _risk_rules(st: _Statement, unconstrained: frozenset[str], star: bool) -> li
     return out
 
 
-def _read_only_rules(st: _Statement, exp: _Expansion) -> list[Finding]:
+def _read_only_rules(
+    st: _Statement, exp: _Expansion, denied: frozenset[str] = frozenset()
+) -> list[Finding]:
+    """``denied``: actions an unconditional Deny removes from this statement's grant."""
     out: list[Finding] = []
-    bad = exp.not_read
-    if st.not_action or bad or exp.unknown:
+    bad = exp.not_read - denied if denied else exp.not_read
+    if bad or exp.unknown:
         listed, text = _listed(bad)
         extra = list(exp.unknown)
         if st.not_action:
-            reason = "uses NotAction, which cannot be proven read-only"
+            reason = "uses NotAction, which grants every other action, including"
         else:
-            reason = "allows actions above the Read/List access level"
+            reason = "allows actions above the Read/List access level:"
         detail = "; ".join(x for x in (text, ", ".join(f"unknown {u}" for u in extra)) if x)
         out.append(
             Finding(
                 "read-only-violation",
-                f"{st.label} {reason}: {detail}",
+                f"{st.label} {reason} {detail}",
                 st.index,
                 listed + tuple(extra),
                 st.sid,
             )
         )
-    if _KMS_DECRYPT in exp.actions:
+    if _KMS_DECRYPT in exp.actions and _KMS_DECRYPT not in denied:
         ok = any(
             c.positive
             and c.values
@@ -906,6 +955,53 @@ def _read_only_rules(st: _Statement, exp: _Expansion) -> list[Finding]:
     return out
 
 
+# --------------------------------------------------------------------------- Deny narrowing
+
+
+@dataclass(frozen=True, slots=True)
+class _Deny:
+    """An unconditional Deny: the actions it removes and the Resource patterns it covers."""
+
+    actions: frozenset[str]
+    resources: tuple[str, ...]
+
+
+def _deny_of(st: _Statement, exp: _Expansion) -> _Deny | None:
+    """Only a Deny without Condition and with Resource (not NotResource) narrows: a conditional
+    Deny may not apply to a request, and NotResource is hard to bound."""
+    if st.allow or st.conditions or st.not_resource or not st.resources:
+        return None
+    return _Deny(exp.actions, st.resources)
+
+
+def _covers(patterns: tuple[str, ...], resource: str) -> bool:
+    """Some Deny pattern matches every resource the Allow pattern ``resource`` can name."""
+    r = resource.strip()
+    for p in (x.strip() for x in patterns):
+        if _wildcard_only(p):
+            return True
+        if not _has_wildcard(r) and fnmatch.fnmatchcase(r, p):
+            return True
+        head = p[:-1]
+        if p.endswith("*") and not _has_wildcard(head) and r.startswith(head):
+            return True
+        if p == r:
+            return True
+    return False
+
+
+def _denied_for(st: _Statement, denies: Iterable[_Deny]) -> frozenset[str]:
+    """Actions of ``st`` (an Allow) that Deny statements remove wherever ``st`` grants them."""
+    out: set[str] = set()
+    for d in denies:
+        if st.not_resource or not st.resources:
+            if any(_wildcard_only(p) for p in d.resources):
+                out |= d.actions
+        elif all(_covers(d.resources, r) for r in st.resources):
+            out |= d.actions
+    return frozenset(out)
+
+
 def _escalation(unconstrained: Mapping[str, int]) -> Finding | None:
     methods = [(name, acts) for name, acts in _ESCALATIONS if acts <= unconstrained.keys()]
     if not methods:
@@ -927,10 +1023,18 @@ def _escalation(unconstrained: Mapping[str, int]) -> Finding | None:
 # --------------------------------------------------------------------------- entry point
 
 
-def analyze(document: object, *, kind: Kind, read_only: bool = False) -> list[Finding]:
-    """Analyze an IAM policy document; see the module docstring for the rules."""
-    if kind not in _KINDS:
-        raise ValueError(f"kind must be one of {_KINDS}, got {kind!r}")
+@dataclass(frozen=True, slots=True)
+class _Parsed:
+    """A document parsed once: its statements with their expansions, the findings of the
+    grammar (malformed statements, unknown actions) and its unconditional Denies."""
+
+    statements: tuple[tuple[_Statement, _Expansion], ...]
+    grammar: tuple[Finding, ...]
+    denies: tuple[_Deny, ...]
+    malformed: bool  # the whole document is unreadable
+
+
+def _parse(document: object, kind: str) -> _Parsed:
     try:
         doc = _load(document)
         if "Statement" not in doc:
@@ -941,20 +1045,20 @@ def analyze(document: object, *, kind: Kind, read_only: bool = False) -> list[Fi
         if not isinstance(raw_statements, list) or not raw_statements:
             raise _Malformed("Statement must be an object or a non-empty list")
     except _Malformed as exc:
-        return [Finding("malformed", f"malformed policy: {exc}", None)]
-
-    findings: list[Finding] = []
-    unconstrained: dict[str, int] = {}  # action key -> first statement index
+        return _Parsed((), (Finding("malformed", f"malformed policy: {exc}", None),), (), True)
+    grammar: list[Finding] = []
+    parsed: list[tuple[_Statement, _Expansion]] = []
+    denies: list[_Deny] = []
     for index, raw in enumerate(raw_statements):
         try:
             st = _parse_statement(raw, index, kind)
         except _Malformed as exc:
-            findings.append(Finding("malformed", f"statement {index} is malformed: {exc}", index))
+            grammar.append(Finding("malformed", f"statement {index} is malformed: {exc}", index))
             continue
         patterns = tuple(sorted({a.strip().lower() for a in st.actions}))
         exp = _expand(patterns, st.not_action)
         if exp.unknown:
-            findings.append(
+            grammar.append(
                 Finding(
                     "unknown-action",
                     f"{st.label}: no AWS action matches {', '.join(exp.unknown)}",
@@ -964,14 +1068,162 @@ def analyze(document: object, *, kind: Kind, read_only: bool = False) -> list[Fi
                     "low",
                 )
             )
+        parsed.append((st, exp))
+        deny = _deny_of(st, exp)
+        if deny is not None:
+            denies.append(deny)
+    return _Parsed(tuple(parsed), tuple(grammar), tuple(denies), False)
+
+
+@functools.lru_cache(maxsize=8192)
+def _parse_text(text: str, kind: str) -> _Parsed:
+    return _parse(text, kind)
+
+
+def _parsed(document: object, kind: str) -> _Parsed:
+    """:func:`_parse`, cached by the document's text (a mapping is keyed by its sorted JSON)."""
+    if isinstance(document, str):
+        return _parse_text(document, kind)
+    if isinstance(document, Mapping):
+        try:
+            text = json.dumps(document, sort_keys=True)
+        except (TypeError, ValueError):
+            return _parse(document, kind)
+        return _parse_text(text, kind)
+    return _parse(document, kind)
+
+
+def analyze(document: object, *, kind: Kind, read_only: bool = False) -> list[Finding]:
+    """Analyze an IAM policy document; see the module docstring for the rules."""
+    if kind not in _KINDS:
+        raise ValueError(f"kind must be one of {_KINDS}, got {kind!r}")
+    parsed = _parsed(document, kind)
+    if parsed.malformed:
+        return list(parsed.grammar)
+    # statement index -> its findings, in document order (grammar findings first)
+    per_statement: dict[int, list[Finding]] = {}
+    for f in parsed.grammar:
+        per_statement.setdefault(f.statement or 0, []).append(f)
+    unconstrained: dict[str, int] = {}  # action key -> first statement index
+    for st, exp in parsed.statements:
         if not st.allow:
             continue
-        stmt_findings, free = _statement_rules(st, exp, kind, read_only)
-        findings.extend(stmt_findings)
-        for key in free:
-            unconstrained.setdefault(key, index)
+        stmt_findings, free = _statement_rules(st, exp, kind, read_only, parsed.denies)
+        per_statement.setdefault(st.index, []).extend(stmt_findings)
+        for key in free & _ESCALATION_ACTIONS:  # only these matter to _escalation
+            unconstrained.setdefault(key, st.index)
+    out = [f for index in sorted(per_statement) for f in per_statement[index]]
     if kind == "identity":
         escalation = _escalation(unconstrained)
         if escalation:
-            findings.append(escalation)
-    return findings
+            out.append(escalation)
+    return out
+
+
+# --------------------------------------------------------------------------- effective permissions
+
+
+def read_only_findings(
+    sources: Iterable[tuple[str, object]], *, boundaries: Iterable[object] = ()
+) -> list[tuple[str, Finding]]:
+    """``(label, finding)`` of the read-only rules (``read-only-violation``,
+    ``kms-decrypt-unconstrained``) over every identity document that applies to one principal.
+
+    ``sources`` are ``(label, document)`` pairs: inline policies, attached customer-managed and
+    AWS-managed policies, group policies... An unconditional Deny in any of them removes the
+    actions it covers from the Allows of all of them (IAM evaluates a principal's policies
+    together). ``boundaries`` are permissions-boundary documents: an action no boundary Allow
+    grants is not effective. Malformed documents are skipped (``aws-iam-valid-documents``
+    reports them); a malformed boundary narrows nothing."""
+    docs = [(label, _parsed(doc, "identity")) for label, doc in sources]
+    denies = tuple(d for _, p in docs for d in p.denies)
+    ceiling: frozenset[str] | None = None
+    for b in boundaries:
+        pb = _parsed(b, "identity")
+        if pb.malformed:
+            continue
+        allowed: set[str] = set()
+        for st, exp in pb.statements:
+            if st.allow:
+                allowed |= exp.actions
+        for st, exp in pb.statements:
+            d = _deny_of(st, exp)
+            if d is not None and any(_wildcard_only(r) for r in d.resources):
+                allowed -= d.actions
+        ceiling = frozenset(allowed) if ceiling is None else ceiling & allowed
+    out: list[tuple[str, Finding]] = []
+    for label, p in docs:
+        for st, exp in p.statements:
+            if not st.allow:
+                continue
+            denied = _denied_for(st, denies) if denies else frozenset()
+            if ceiling is not None:
+                denied = denied | (exp.actions - ceiling)
+            out.extend((label, f) for f in _read_only_rules(st, exp, denied))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class AccountGrant:
+    """An Allow statement's grant to the principals of one AWS account (resource, key and trust
+    policies): ``actions`` are lower-case catalogue keys (NotAction expanded); ``root`` when the
+    principal is the account itself (``arn:aws:iam::<acct>:root`` or the bare id);
+    ``external_id`` when a positive ``sts:ExternalId`` condition with literal values applies."""
+
+    statement: int
+    sid: str | None
+    account: str
+    principal: str
+    actions: frozenset[str]
+    root: bool
+    external_id: bool
+
+    @property
+    def label(self) -> str:
+        return f"statement {self.statement}" + (f" (Sid {self.sid!r})" if self.sid else "")
+
+
+_ACCOUNT_PRINCIPAL_RE: Final = re.compile(
+    r"^(?:arn:aws[\w-]*:(?:iam|sts)::(\d{12}):(.*)|(\d{12}))$"
+)
+
+
+def _external_id(conds: Iterable[_Condition]) -> bool:
+    return any(
+        c.key == "sts:externalid"
+        and c.positive
+        and c.values
+        and not any(_has_wildcard(v) or not v.strip() for v in c.values)
+        for c in conds
+    )
+
+
+def account_grants(document: object, kind: Kind) -> list[AccountGrant]:
+    """Every (Allow statement, AWS account principal) pair of a resource/key/trust policy.
+    ``"*"`` principals are left to the public-principal rule; malformed documents give none."""
+    parsed = _parsed(document, kind)
+    out: list[AccountGrant] = []
+    for st, exp in parsed.statements:
+        if not st.allow or st.principal is None or st.not_principal:
+            continue
+        ext = _external_id(st.conditions)
+        for principal in st.principal.get("AWS", ()):
+            m = _ACCOUNT_PRINCIPAL_RE.match(principal.strip())
+            if not m:
+                continue
+            account = m.group(1) or m.group(3)
+            root = m.group(3) is not None or m.group(2) == "root"
+            out.append(AccountGrant(st.index, st.sid, account, principal, exp.actions, root, ext))
+    return out
+
+
+def federated_accounts(document: object) -> frozenset[str]:
+    """Accounts of the IAM OIDC/SAML provider ARNs a trust policy federates with: a role can
+    only trust a provider of its own account, so these name the role's account."""
+    out: set[str] = set()
+    for st, _exp in _parsed(document, "trust").statements:
+        for idp in (st.principal or {}).get("Federated", ()):
+            m = re.match(r"^arn:aws[\w-]*:iam::(\d{12}):(?:oidc|saml)-provider/", idp.strip())
+            if m:
+                out.add(m.group(1))
+    return frozenset(out)

@@ -35,7 +35,7 @@ PEM_EC = (
 # (variable / field name, fake value of the real shape, expected detector kind)
 # fmt: off
 POSITIVE: list[tuple[str, str, str]] = [
-    ("ALPACA_API_KEY", "PKFAKE7Q2LZ9R4M1XW8B", SENSITIVE_KEY_KIND),  # pragma: allowlist secret
+    ("ALPACA_API_KEY", "PKFAKE7Q2LZ9R4M1XW8B", "Alpaca API Key ID"),  # pragma: allowlist secret
     ("ALPACA_SECRET_KEY", "FAKEq8Zr2Lm4Np6Tv0Xb3Dc5Fg7Hj9Kk1Mm3Pp5Rr", SENSITIVE_KEY_KIND),  # pragma: allowlist secret
     ("COINBASE_API_SECRET", PEM_EC, "Private Key"),  # pragma: allowlist secret
     ("BINANCE_API_KEY", "FAKEvmPWk2nQ8rTz5Yb7Hc1Jd3Lf6Ng9Sp0Uw4Xa", SENSITIVE_KEY_KIND),  # pragma: allowlist secret
@@ -240,7 +240,7 @@ def test_prefilter_is_active_and_changes_nothing(monkeypatch: pytest.MonkeyPatch
     assert credentials_module._prefilter() is not None
     cases = [{k: v} for k, v, _ in POSITIVE] + [{k: v} for k, v in NEGATIVE]
     with_prefilter = [scan_value(c) for c in cases]
-    monkeypatch.setattr(credentials_module, "_prefilter", lambda: None)
+    monkeypatch.setattr(credentials_module, "_prefilter", lambda: re.compile(""))
     assert [scan_value(c) for c in cases] == with_prefilter
 
 

@@ -890,6 +890,27 @@ IAM_CASES: list[tuple[str, Any, Kind, bool, set[str]]] = [
                 "Action": "sts:AssumeRoleWithWebIdentity",
                 "Condition": {
                     "StringEquals": {
+                        "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+                        "token.actions.githubusercontent.com:sub": (
+                            "repo:acme/neural-trader:ref:refs/heads/main"
+                        ),
+                    },
+                },
+            }
+        ),
+        "trust",
+        False,
+        set(),
+    ),
+    (
+        "trust-github-oidc-with-sub-wildcard",
+        doc(
+            {
+                "Effect": "Allow",
+                "Principal": {"Federated": GITHUB_OIDC},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {
+                    "StringEquals": {
                         "token.actions.githubusercontent.com:aud": "sts.amazonaws.com"
                     },
                     "StringLike": {
@@ -900,7 +921,7 @@ IAM_CASES: list[tuple[str, Any, Kind, bool, set[str]]] = [
         ),
         "trust",
         False,
-        set(),
+        {"public-principal"},
     ),
     (
         "trust-no-principal",
@@ -1011,7 +1032,7 @@ def test_malformed_never_raises_on_garbage() -> None:
     ]
     for g in garbage:
         for kind in ("identity", "resource", "trust", "key"):
-            findings = analyze(g, kind=kind)  # type: ignore[arg-type]
+            findings = analyze(g, kind=kind)
             assert "malformed" in rules(findings), (g, kind)
 
 

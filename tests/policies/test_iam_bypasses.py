@@ -362,6 +362,11 @@ def oidc_trust(provider: str, condition: dict[str, Any]) -> dict[str, Any]:
 
 
 GH = "token.actions.githubusercontent.com"
+EKS = "oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
+EKS_OIDC = f"arn:aws:iam::{ACCT}:oidc-provider/{EKS}"
+EKS_SA = "system:serviceaccount:backtests:backtest-runner"
+STS = "sts.amazonaws.com"
+COGNITO = "cognito-identity.amazonaws.com"
 GH_AUD = {f"{GH}:aud": "sts.amazonaws.com"}
 OIDC_CASES: list[tuple[str, str, dict[str, Any], bool]] = [
     # id, provider, condition, public?
@@ -395,7 +400,41 @@ OIDC_CASES: list[tuple[str, str, dict[str, Any], bool]] = [
         {"StringEquals": {**GH_AUD, f"{GH}:sub": "repo:my-org/my-repo:ref:refs/heads/main"}},
         False,
     ),
-    ("gh-sub-org-scoped", GITHUB_OIDC, {"StringLike": {f"{GH}:sub": "repo:my-org/*"}}, False),
+    # issue 9 rule 3: a wildcard anywhere in the subject is a finding, even after the repository
+    ("gh-sub-org-scoped", GITHUB_OIDC, {"StringLike": {f"{GH}:sub": "repo:my-org/*"}}, True),
+    (
+        "gh-sub-repo-any-ref",
+        GITHUB_OIDC,
+        {"StringLike": {f"{GH}:sub": "repo:my-org/my-repo:*"}},
+        True,
+    ),
+    (
+        "gh-sub-two-refs-one-repo",  # several refs of the same repository: one repository named
+        GITHUB_OIDC,
+        {
+            "StringEquals": {
+                f"{GH}:sub": [
+                    "repo:my-org/my-repo:ref:refs/heads/main",
+                    "repo:my-org/my-repo:environment:production",
+                ]
+            }
+        },
+        False,
+    ),
+    (
+        "gh-sub-two-repos",
+        GITHUB_OIDC,
+        {
+            "StringEquals": {
+                f"{GH}:sub": [
+                    "repo:my-org/my-repo:ref:refs/heads/main",
+                    "repo:my-org/other:ref:refs/heads/main",
+                ]
+            }
+        },
+        True,
+    ),
+    ("gh-aud-only", GITHUB_OIDC, {"StringEquals": GH_AUD}, True),
     (
         "gh-sub-environment",
         GITHUB_OIDC,
@@ -406,7 +445,7 @@ OIDC_CASES: list[tuple[str, str, dict[str, Any], bool]] = [
         "gh-sub-custom-owner",
         GITHUB_OIDC,
         {"StringLike": {f"{GH}:sub": "repository_owner:my-org:*"}},
-        False,
+        True,
     ),
     (
         "gh-sub-wild-plus-literal",  # conditions are AND-ed: the literal one restricts
@@ -419,7 +458,52 @@ OIDC_CASES: list[tuple[str, str, dict[str, Any], bool]] = [
     ),
     ("google-aud-star", GOOGLE, {"StringLike": {f"{GOOGLE}:aud": "*"}}, True),
     ("google-sub-star", GOOGLE, {"StringLike": {f"{GOOGLE}:sub": "*"}}, True),
-    ("google-aud", GOOGLE, {"StringEquals": {f"{GOOGLE}:aud": "1234.apps.example"}}, False),
+    ("google-aud-only", GOOGLE, {"StringEquals": {f"{GOOGLE}:aud": "1234.apps.example"}}, True),
+    (
+        "google-sub-literal",
+        GOOGLE,
+        {"StringEquals": {f"{GOOGLE}:aud": "1234.apps.example", f"{GOOGLE}:sub": "1104212"}},
+        False,
+    ),
+    ("google-two-subs", GOOGLE, {"StringEquals": {f"{GOOGLE}:sub": ["1104212", "99"]}}, True),
+    ("eks-sa-exact", EKS_OIDC, {"StringEquals": {f"{EKS}:sub": EKS_SA, f"{EKS}:aud": STS}}, False),
+    ("eks-aud-only", EKS_OIDC, {"StringEquals": {f"{EKS}:aud": STS}}, True),
+    (
+        "eks-namespace-wild",
+        EKS_OIDC,
+        {"StringLike": {f"{EKS}:sub": "system:serviceaccount:backtests:*"}},
+        True,
+    ),
+    (
+        "eks-not-a-service-account",  # a subject of another shape names no service account
+        EKS_OIDC,
+        {"StringEquals": {f"{EKS}:sub": "system:serviceaccount:backtests"}},
+        True,
+    ),
+    (
+        "eks-two-service-accounts",
+        EKS_OIDC,
+        {"StringEquals": {f"{EKS}:sub": [EKS_SA, "system:serviceaccount:live:trader"]}},
+        True,
+    ),
+    (
+        "eks-negated-sub",  # StringNotEquals names everyone else
+        EKS_OIDC,
+        {"StringNotEquals": {f"{EKS}:sub": EKS_SA}},
+        True,
+    ),
+    (
+        "cognito-sub-exact",
+        COGNITO,
+        {"StringEquals": {f"{COGNITO}:sub": "us-east-1:0f1e2d3c-FAKE-IDENTITY"}},
+        False,
+    ),
+    (
+        "cognito-aud-only",
+        COGNITO,
+        {"StringEquals": {f"{COGNITO}:aud": "us-east-1:0f1e2d3c-FAKE-POOL"}},
+        True,
+    ),
 ]
 
 

@@ -1,0 +1,58 @@
+"""Data the pack judges with at run time (pure data access: no pulumi, no infra).
+
+``aws_managed_policy(arn)``: the statements of an AWS managed policy
+(``arn:aws:iam::aws:policy/<path><name>``, any partition), from the vendored
+``aws_managed_policies.json.gz`` (see SOURCES.md). Loaded once, on first use.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import json
+import re
+from pathlib import Path
+from typing import Any, Final
+
+__all__ = [
+    "AWS_MANAGED_ARN",
+    "aws_managed_policy",
+    "aws_managed_policy_count",
+    "aws_managed_policy_text",
+]
+
+_FILE: Final = Path(__file__).with_name("aws_managed_policies.json.gz")
+#: ``arn:<partition>:iam::aws:policy/<path/>name``: group 1 is the path with slashes, 2 the name
+AWS_MANAGED_ARN: Final = re.compile(r"^arn:aws[\w-]*:iam::aws:policy(/(?:[^/]+/)*)([^/]+)$")
+
+
+@functools.cache
+def _dataset() -> dict[str, dict[str, Any]]:
+    with gzip.open(_FILE, "rb") as fp:
+        data: dict[str, dict[str, Any]] = json.load(fp)
+    return data
+
+
+def aws_managed_policy_count() -> int:
+    return len(_dataset())
+
+
+def aws_managed_policy(arn: str) -> dict[str, Any] | None:
+    """The policy document (``{"Version", "Statement"}``) of an AWS managed policy ARN, or None
+    when the ARN is not an AWS managed policy ARN or the dataset does not know it (a policy
+    newer than the dataset, a typo). The path must match too (``/service-role/`` vs ``/``)."""
+    m = AWS_MANAGED_ARN.match(arn.strip())
+    if not m:
+        return None
+    entry = _dataset().get(m.group(2))
+    if entry is None or entry.get("path") != m.group(1):
+        return None
+    return {"Version": "2012-10-17", "Statement": entry["statement"]}
+
+
+@functools.lru_cache(maxsize=2048)
+def aws_managed_policy_text(arn: str) -> str | None:
+    """:func:`aws_managed_policy` as JSON text, built once per ARN: the analyser caches parsed
+    documents by their text, so a policy attached to thousands of principals is read once."""
+    doc = aws_managed_policy(arn)
+    return None if doc is None else json.dumps(doc, sort_keys=True)
