@@ -495,6 +495,89 @@ def cmd_env_template(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# ---- env pull / vault-build -------------------------------------------------------------------
+
+
+def cmd_env_pull(args: argparse.Namespace) -> int:
+    """A development stack's secrets into a private .env file (see nt_secrets/envpull.py)."""
+    from nt_secrets import envpull
+    from nt_secrets.envpull import EnvPullError, Fetched, Status
+
+    err = _Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+    try:
+        plan = envpull.plan_pull(
+            Path(args.project_dir),
+            args.stack,
+            args.store,
+            Path(args.catalog) if args.catalog else None,
+        )
+        envpull.check_output(Path(args.output), force=args.force)
+        source = envpull.source_for(plan)
+    except (*BAD_INPUT, EnvPullError) as exc:
+        _fail(str(exc))
+    err.print(
+        f"Pulling {len(plan.addresses)} secrets of {plan.environment.value} (stack {plan.stack}) "
+        f"from {escape(plan.store_title)} with your credentials:"
+    )
+    width = max((len(n) for n in plan.addresses), default=0)
+    style = {Status.OK: "green", Status.DENIED: "red", Status.MISSING: "yellow"}
+
+    def show(name: str, result: Fetched) -> None:  # name and status only, never the value
+        colour = style.get(result.status, "red")
+        err.print(f"  {name:{width}}  [{colour}]{result.status.value}[/]")
+
+    try:
+        result = envpull.pull(
+            plan, Path(args.output), force=args.force, source=source, on_progress=show
+        )
+    except EnvPullError as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"--output: cannot write {args.output}: {exc.strerror or exc}")
+    missing = result.not_pulled
+    err.print(
+        f"wrote {escape(str(result.path))} (mode 0600): {result.variables} variables, "
+        f"{escape(envpull.summary(result.results))}"
+    )
+    expanding = envpull.expanding_values(result.results)
+    if expanding:
+        err.print(
+            f"note: {', '.join(expanding)}: the value holds '${{', kept literal (single "
+            "quotes); load it with variable expansion off (python-dotenv: interpolate=False)"
+        )
+    if missing and not args.allow_partial:
+        err.print(
+            "[bold red]error:[/] not every secret was pulled; the file holds a commented "
+            "placeholder for each (ask for access, or re-run with --allow-partial to accept it)"
+        )
+        return EXIT_VIOLATIONS
+    return EXIT_OK
+
+
+def cmd_env_vault_build(args: argparse.Namespace) -> int:
+    """A dotenv-vault compatible .env.vault and its keys file (see nt_secrets/dotenv_vault.py)."""
+    from nt_secrets import dotenv_vault
+    from nt_secrets.envpull import EnvPullError
+
+    try:
+        inputs = dotenv_vault.parse_inputs(args.input or [])
+        built = dotenv_vault.build(
+            inputs, Path(args.output), Path(args.keys_file), force=args.force
+        )
+    except EnvPullError as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"cannot write the vault or its keys: {exc.strerror or exc}")
+    err = _Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+    names = ", ".join(built.environments)
+    err.print(
+        f"wrote {escape(str(built.vault))} ({names}; AES-256-GCM, commit it) and "
+        f"{escape(str(built.keys_file))} (mode 0600): store each DOTENV_KEY_<ENVIRONMENT> there "
+        "as that environment's DOTENV_KEY secret in CI, then delete the keys file"
+    )
+    return EXIT_OK
+
+
 # ---- policies --------------------------------------------------------------------------------
 
 
@@ -836,6 +919,46 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("catalog", help="print the secret catalog")
     c.add_argument("--format", choices=("text", "json"), default="text")
     c.set_defaults(func=cmd_catalog)
+
+    env = sub.add_parser("env", help="secrets for local development (env pull)")
+    env_sub = env.add_subparsers(dest="env_command", required=True, metavar="SUBCOMMAND")
+    ep = env_sub.add_parser(
+        "pull",
+        help="write a development stack's secrets to a private (0600) .env file",
+        description="Read the stack's secrets from an enabled store with your own credentials "
+        "(boto3's chain for AWS; VAULT_ADDR/VAULT_TOKEN or ~/.vault-token for Vault) and write "
+        "every variable the catalog lists for its environment. Exit 1 when a secret could not "
+        "be pulled (unless --allow-partial); 2 for bad input, production or an unsafe output.",
+    )
+    ep.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
+    ep.add_argument("--output", default=".env.local", help="file to write (default .env.local)")
+    ep.add_argument("--store", help="store to read (default: the first enabled one supported)")
+    ep.add_argument("--force", action="store_true", help="replace an existing output file")
+    ep.add_argument(
+        "--allow-partial",
+        action="store_true",
+        help="exit 0 even when some secrets could not be pulled (they stay placeholders)",
+    )
+    ep.add_argument("--project-dir", default=".", help="directory holding Pulumi.yaml (default: .)")
+    ep.add_argument("--catalog", help="catalog file to use instead of infra/catalog.yaml")
+    ep.set_defaults(func=cmd_env_pull)
+    vb = env_sub.add_parser(
+        "vault-build",
+        help="encrypt .env files into a dotenv-vault compatible .env.vault (keys to a 0600 file)",
+        description="Encrypt each ENVIRONMENT=FILE with AES-256-GCM under a fresh key into "
+        "DOTENV_VAULT_<ENVIRONMENT> of the vault; each environment's DOTENV_KEY is written only "
+        "to --keys-file (0600, never printed). Production is refused.",
+    )
+    vb.add_argument(
+        "--input",
+        action="append",
+        metavar="ENVIRONMENT=FILE",
+        help="an environment and its .env file, e.g. development=.env.local (repeatable)",
+    )
+    vb.add_argument("--output", default=".env.vault", help="vault to write (default .env.vault)")
+    vb.add_argument("--keys-file", required=True, help="file for the DOTENV_KEYs (0600)")
+    vb.add_argument("--force", action="store_true", help="replace existing output files")
+    vb.set_defaults(func=cmd_env_vault_build)
 
     t = sub.add_parser("env-template", help="render an .env template (placeholders only)")
     t.add_argument("--environment", required=True, choices=[e.value for e in Environment])
