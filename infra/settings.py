@@ -395,7 +395,7 @@ def parse_settings(
     catalog entry carries that secret's value: it must be a secret (``--secret``) third-party entry.
     A key named after a backend is that backend's settings block, validated by the backend.
     """
-    from infra.backends import PLANNED_BACKENDS, registry
+    from infra.backends import registry
 
     backends = registry()
     catalog = catalog or default_catalog()
@@ -411,7 +411,7 @@ def parse_settings(
         if key in _SETTINGS_KEYS:
             values[key] = decode(raw)
             continue
-        if key in backends or key in PLANNED_BACKENDS:
+        if key in backends:
             blocks[key] = decode(raw)
             continue
         if key in MOVED_TO_BACKEND:
@@ -454,9 +454,7 @@ def parse_settings(
         backend = backends.get(name)
         if backend is None:
             reason = (
-                f"backend '{name}' is not implemented yet"
-                if name in PLANNED_BACKENDS
-                else f"unknown backend '{shown_name(name, BACKEND_NAME_RE)}' "
+                f"unknown backend '{shown_name(name, BACKEND_NAME_RE)}' "
                 f"(available: {', '.join(sorted(backends))})"
             )
             problems.append((f"{NAMESPACE}backends", reason))

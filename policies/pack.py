@@ -12,6 +12,7 @@ from policies.aws import (
     protection,
     quotas,
     secretsmanager,
+    ssm,
     storage,
 )
 from policies.azure import registry as azure
@@ -33,6 +34,7 @@ ALL: tuple[PackPolicy, ...] = (
     *secretsmanager.POLICIES,
     *kms.POLICIES,
     *storage.POLICIES,
+    *ssm.POLICIES,
     *audit.POLICIES,
     *functions.POLICIES,
     *monitoring.POLICIES,

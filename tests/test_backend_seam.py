@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 import yaml
 
-import infra.backends
 from infra.access import ROLES, Action
 from infra.backends import Backend, BackendComponent, register, registered, registry
 from infra.catalog import CATALOG_PATH, CatalogError, Environment, default_catalog
@@ -31,6 +30,7 @@ from nt_secrets.stackfile import read_stack
 from policies.model import ResourceRecord
 from policies.runner import run
 from policies.stores import register_extractor, unregister_extractor
+from tests.stacks import STACK_BACKENDS, enable_only
 
 from .conftest import ROOT, capture_failing, of_type
 from .fixtures import backend_testing as bt
@@ -81,10 +81,7 @@ def stack_config(
     """A project stack's config enabling ``backends``; ``testing`` is the testing block (None: no
     block). Without "aws" in ``backends`` the AWS block is dropped."""
     config = dict(read_stack(ROOT, stack).config)
-    config[NS + "backends"] = json.dumps(list(backends))
-    for other in ("aws", "vault", "gcp"):
-        if other not in backends:
-            config.pop(NS + other)
+    enable_only(config, backends)
     if testing is not None:
         config[NS + "testing"] = json.dumps(testing)
     return config
@@ -153,11 +150,10 @@ def test_an_added_backend_plans_beside_aws_with_the_same_secrets(
     baseline = dev if stack == "dev" else prod
     assert len(of_type(cap, AWS_SECRET)) == len(of_type(baseline, AWS_SECRET)) == len(stored)
     added = {bt.SECRET_TYPE, bt.COMPONENT_TYPE}
-    # (The project's stacks also enable Vault, which this config leaves out.)
+    # (The project's stacks also enable the other stores, which this config leaves out.)
+    others = tuple(f"neural-trader:{b}:" for b in STACK_BACKENDS if b != "aws")
     assert {r.urn: r.raw_inputs for r in cap.resources if r.type not in added} == {
-        r.urn: r.raw_inputs
-        for r in baseline.resources
-        if "neural-trader:vault:" not in r.urn and "neural-trader:gcp:" not in r.urn
+        r.urn: r.raw_inputs for r in baseline.resources if not any(o in r.urn for o in others)
     }
 
 
@@ -326,8 +322,8 @@ def test_the_cases_exercise_both_outcomes() -> None:
 @pytest.mark.parametrize(
     ("backend", "reason"),
     [
-        ("testing", "unknown backend 'testing' (available: aws, gcp, vault)"),
-        ("azure", "backend 'azure' is not implemented yet"),
+        ("testing", "unknown backend 'testing' (available: aws, azure, gcp, kubernetes, vault)"),
+        ("aws2", "unknown backend 'aws2' (available: aws, azure, gcp, kubernetes, vault)"),
     ],
 )
 def test_enabling_a_backend_that_is_not_registered_is_refused(backend: str, reason: str) -> None:
@@ -511,5 +507,4 @@ def test_the_registry_discovers_the_aws_package_by_itself() -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
     )
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == "['aws', 'gcp', 'vault']"
-    assert set(registry()) >= {"aws"} and infra.backends.PLANNED_BACKENDS.isdisjoint(registry())
+    assert proc.stdout.strip() == "['aws', 'azure', 'gcp', 'kubernetes', 'vault']"

@@ -31,6 +31,7 @@ from nt_secrets.stackfile import read_stack
 from policies.framework import Resource
 from policies.model import ResourceRecord
 from policies.runner import run
+from tests.stacks import enable_only
 
 from .conftest import ROOT, capture_failing, of_type
 
@@ -128,10 +129,7 @@ def gcp_config(
     the ``gcp`` block, neutral ``settings`` (``revoked=[...]``) added as JSON. Blocks of backends
     that ``backends`` leaves out are dropped."""
     config = dict(read_stack(ROOT, stack).config)
-    config[NS + "backends"] = json.dumps(list(backends))
-    for other in ("aws", "vault"):
-        if other not in backends:
-            config.pop(NS + other, None)
+    enable_only(config, backends)
     config[NS + "gcp"] = json.dumps(GCP_BLOCKS[stack] if block is None else block)
     for key, value in settings.items():
         config[NS + key] = json.dumps(value)

@@ -52,7 +52,12 @@ def _normalise(resource: dict[str, Any]) -> tuple[str, dict[str, Any]]:
 
 
 #: Backends added since the golden capture: their resources are judged by their own tests.
-NEW_BACKENDS = ("neural-trader:vault:", "neural-trader:gcp:")
+NEW_BACKENDS = (
+    "neural-trader:vault:",
+    "neural-trader:gcp:",
+    "neural-trader:azure:",
+    "neural-trader:kubernetes:",
+)
 
 
 def _by_key(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -77,27 +77,21 @@ INVALID: list[tuple[str, dict[str, Any], set[str], str]] = [
     (
         "a block for a backend that is not enabled",
         {NS + "backends": '["aws", "gcp"]'},
-        {NS + "vault"},
+        {NS + "vault", NS + "azure", NS + "kubernetes"},
         "`backends` does not enable",
     ),
     (
-        "a block for a backend that is not implemented",
-        {NS + "azure": json.dumps({"subscription": "x"})},
-        {NS + "azure"},
+        "a block for a registered backend the stack does not enable",
+        {NS + "backends": '["aws", "vault", "gcp", "azure"]'},
+        {NS + "kubernetes"},
         "`backends` does not enable",
     ),
     ("unknown key", {NS + "colour": "blue"}, {NS + "colour"}, "unknown setting"),
     (
-        "backend not implemented",
-        {NS + "backends": '["aws","vault","gcp","azure"]'},
-        {NS + "backends"},
-        "not implemented yet",
-    ),
-    (
         "unknown backend",
         {NS + "backends": '["oracle"]'},
-        {NS + "backends", NS + "aws", NS + "vault", NS + "gcp"},
-        "unknown backend 'oracle' (available: aws, gcp, vault)",
+        {NS + "backends", NS + "aws", NS + "vault", NS + "gcp", NS + "azure", NS + "kubernetes"},
+        "unknown backend 'oracle' (available: aws, azure, gcp, kubernetes, vault)",
     ),
     (
         "wildcard principal",

@@ -232,8 +232,8 @@ def test_a_catalog_ten_times_larger_plans_inside_every_quota(tmp_path: Path) -> 
     (project / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
     stack = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())
     stack["config"]["neural-trader-secrets:backends"] = ["aws"]
-    del stack["config"]["neural-trader-secrets:vault"]
-    del stack["config"]["neural-trader-secrets:gcp"]
+    for other in ("vault", "gcp", "azure", "kubernetes"):
+        del stack["config"][f"neural-trader-secrets:{other}"]
     (project / "Pulumi.prod.yaml").write_text(yaml.safe_dump(stack))
     _config, capture = plan_stack("prod", project, catalog_path=catalog)
     secrets = [r for r in capture.resources if r.type == "aws:secretsmanager/secret:Secret"]

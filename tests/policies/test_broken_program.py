@@ -53,5 +53,8 @@ NOTHING_TO_JUDGE = frozenset(
         "gcp:serviceaccount/account:Account",
         "gcp:monitoring/alertPolicy:AlertPolicy",
         "gcp:monitoring/notificationChannel:NotificationChannel",
+        "azure-native:managedidentity:UserAssignedIdentity",
+        "azure-native:monitor:ActionGroup",
+        "azure-native:eventgrid:SystemTopic",
     }
 )

@@ -101,6 +101,11 @@ def engine_verdicts(
                 options=_options(r),
                 parent=r.parent or "",
                 dependencies=list(r.dependencies),
+                # The engine sends which resources' outputs flowed into each input.
+                propertyDependencies={
+                    k: proto.AnalyzerPropertyDependencies(urns=list(v))
+                    for k, v in r.property_dependencies.items()
+                },
             )
             for r in records
         ]

@@ -17,7 +17,11 @@ from policies.runner import PolicyConfigError, resolve_config, run
 from tests.policies.records import rec
 
 from .test_aws_quotas import QUOTA_CASES
+from .test_azure import AZURE_CASES
+from .test_escape_hatches import PACK_CASES as ESCAPE_CASES
 from .test_gcp import GCP_CASES
+from .test_iam_trust import IAM_PACK_CASES
+from .test_kubernetes import KUBERNETES_CASES
 from .test_vault import VAULT_CASES
 
 ACCOUNT = "123456789012"
@@ -1148,132 +1152,19 @@ CASES: list[tuple[str, str, list[ResourceRecord], int]] = [
         ],
         0,
     ),
-    (
-        "app with get/list",
-        "azure-keyvault-app-secret-permissions",
-        [
-            rec(
-                "azure-native:keyvault:Vault",
-                {
-                    "properties": {
-                        "enablePurgeProtection": True,
-                        "networkAcls": {"defaultAction": "Deny"},
-                        "accessPolicies": [
-                            {"objectId": "app", "permissions": {"secrets": ["get", "list"]}}
-                        ],
-                    }
-                },
-            )
-        ],
-        0,
-    ),
-    (
-        "app that can purge secrets",
-        "azure-keyvault-app-secret-permissions",
-        [
-            rec(
-                "azure-native:keyvault:Vault",
-                {
-                    "properties": {
-                        "accessPolicies": [
-                            {"objectId": "app", "permissions": {"secrets": ["get", "set", "purge"]}}
-                        ]
-                    }
-                },
-            )
-        ],
-        1,
-    ),
-    (
-        "classic access policy with delete",
-        "azure-keyvault-app-secret-permissions",
-        [
-            rec(
-                "azure:keyvault/accessPolicy:AccessPolicy",
-                {"objectId": "app", "secretPermissions": ["Get", "Delete"]},
-            )
-        ],
-        1,
-    ),
-    (
-        "no purge protection",
-        "azure-keyvault-purge-protection",
-        [rec("azure-native:keyvault:Vault", {"properties": {"enablePurgeProtection": False}})],
-        1,
-    ),
-    (
-        "classic vault with purge protection",
-        "azure-keyvault-purge-protection",
-        [rec("azure:keyvault/keyVault:KeyVault", {"purgeProtectionEnabled": True})],
-        0,
-    ),
-    (
-        "vault open to all networks",
-        "azure-keyvault-network-acls",
-        [rec("azure:keyvault/keyVault:KeyVault", {"networkAcls": {"defaultAction": "Allow"}})],
-        1,
-    ),
-    (
-        "vault denying by default",
-        "azure-keyvault-network-acls",
-        [rec("azure:keyvault/keyVault:KeyVault", {"networkAcls": {"defaultAction": "Deny"}})],
-        0,
-    ),
+    # Azure Key Vault: one table of its own (tests/policies/test_azure.py), run here with the rest.
+    *AZURE_CASES,
     # HashiCorp Vault: one table of its own (tests/policies/test_vault.py), run here with the rest.
     *VAULT_CASES,
     # Google Cloud: one table of its own (tests/policies/test_gcp.py), run here with the rest.
     *GCP_CASES,
     *QUOTA_CASES,
-    (
-        "named secret get",
-        "kubernetes-rbac-least-privilege",
-        [
-            rec(
-                "kubernetes:rbac.authorization.k8s.io/v1:Role",
-                {
-                    "rules": [
-                        {
-                            "apiGroups": [""],
-                            "resources": ["secrets"],
-                            "resourceNames": ["nt-openai"],
-                            "verbs": ["get"],
-                        }
-                    ]
-                },
-            )
-        ],
-        0,
-    ),
-    (
-        "list and watch secrets",
-        "kubernetes-rbac-least-privilege",
-        [
-            rec(
-                "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole",
-                {
-                    "rules": [
-                        {
-                            "apiGroups": [""],
-                            "resources": ["secrets"],
-                            "verbs": ["get", "list", "watch"],
-                        }
-                    ]
-                },
-            )
-        ],
-        1,
-    ),
-    (
-        "wildcard verbs",
-        "kubernetes-rbac-least-privilege",
-        [
-            rec(
-                "kubernetes:rbac.authorization.k8s.io/v1:Role",
-                {"rules": [{"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["*"]}]},
-            )
-        ],
-        1,
-    ),
+    # Kubernetes: one table of its own (tests/policies/test_kubernetes.py).
+    *KUBERNETES_CASES,
+    # AWS trust and foreign key administration (tests/policies/test_iam_trust.py).
+    *IAM_PACK_CASES,
+    # Escape hatches: SSM parameters, S3 defaults (tests/policies/test_escape_hatches.py).
+    *ESCAPE_CASES,
     (
         "auditor reading secret values",
         "nt-stack-paper-live-separation",
