@@ -10,6 +10,7 @@ policies, so with secret-marked inputs its violations are a subset of the engine
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -117,9 +118,12 @@ def engine_verdicts(
 def offline_verdicts(
     records: Sequence[ResourceRecord], config: dict[str, Any] | None = None
 ) -> set[Verdict]:
+    """The offline runner's verdicts on what the engine is given: the analyzer protocol carries a
+    resource's inputs, never stored outputs (those are judged by ``check --state`` only)."""
+    engine_view = [dataclasses.replace(r, outputs=None) for r in records]
     return {
         (v.policy, v.urn or "", v.message, v.enforcement.value)
-        for v in run(records, config=config).violations
+        for v in run(engine_view, config=config).violations
     }
 
 
