@@ -11,19 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 
 from infra.catalog import CatalogEntry, Environment, Scope
 from infra.settings import ROLE_NAMES, RoleName
 
-
-class Action(StrEnum):
-    """What a role can do to a secret, independent of any backend."""
-
-    READ = "read"  # read the value (and its metadata)
-    WRITE = "write"  # put a new value
-    MANAGE = "manage"  # rotate, change policy/metadata, schedule deletion, restore
-    DESCRIBE = "describe"  # metadata only, never the value
+# The actions are the pack's contract (its store extractors read them back from what resources grant).
+from policies.contract.access import Action as Action
 
 
 @dataclass(frozen=True)

@@ -28,14 +28,10 @@ from infra.rotation.contract import RotationClass as RotationClass
 from infra.rotation.contract import RotationStrategy as RotationStrategy
 from infra.yamlio import YamlProblem, load_yaml
 
+# The environments are the pack's contract (the policy pack reads the catalog file too).
+from policies.contract.catalog import Environment as Environment
+
 CATALOG_PATH = Path(__file__).with_name("catalog.yaml")
-
-
-class Environment(StrEnum):
-    DEVELOPMENT = "development"
-    CI = "ci"
-    STAGING = "staging"
-    PRODUCTION = "production"
 
 
 class Scope(StrEnum):

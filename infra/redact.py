@@ -1,22 +1,39 @@
-"""Rejected input, described without being shown.
-
-A secret pasted into the wrong setting, config key, catalog field, policy-pack config or state file
-must not come back in the error that refuses it. Every message about bad input names the *key* and
-the *rule*; the value itself is at most a redacted hint of its kind and length
-(``<string, 40 chars>``). Keys and names are shown when they look like keys (a short identifier the
-credential detectors find nothing in), and described like values otherwise.
-
-Pure (no Pulumi import): settings, catalog, policy-pack config, state and stack-file readers share
-it. The credential detectors are the policy pack's (:mod:`policies.lib.credentials`), imported
-when first needed.
-"""
+"""Rejected input, described without being shown. Defined in the policy pack's contract
+(:mod:`policies.contract.redact`), which the pack's config reader uses too; re-exported here for
+the program's readers (settings, catalog, state, stack files)."""
 
 from __future__ import annotations
 
-import math
-import re
-from collections.abc import Iterable, Mapping
-from typing import Any, Final
+from policies.contract.redact import (
+    KEY_RE as KEY_RE,
+)
+from policies.contract.redact import (
+    MAX_INT_DIGITS as MAX_INT_DIGITS,
+)
+from policies.contract.redact import (
+    credential_kind as credential_kind,
+)
+from policies.contract.redact import (
+    describe as describe,
+)
+from policies.contract.redact import (
+    key as key,
+)
+from policies.contract.redact import (
+    loc as loc,
+)
+from policies.contract.redact import (
+    name as name,
+)
+from policies.contract.redact import (
+    pydantic_message as pydantic_message,
+)
+from policies.contract.redact import (
+    redact_text as redact_text,
+)
+from policies.contract.redact import (
+    scrub as scrub,
+)
 
 __all__ = [
     "KEY_RE",
@@ -30,111 +47,3 @@ __all__ = [
     "redact_text",
     "scrub",
 ]
-
-#: What a key or a name may look like to be shown as itself (Pulumi config keys, policy ids,
-#: property names, catalog names): no spaces, no quotes, at most 100 characters.
-KEY_RE: Final = re.compile(r"^[A-Za-z0-9_.:/@-]{1,100}$")
-#: The most digits a number in a file may have: CPython refuses to convert longer ones between text
-#: and int (``sys.get_int_max_str_digits()``, 4300 by default); the readers refuse them first, with
-#: a message instead of a traceback.
-MAX_INT_DIGITS: Final = 4300
-
-
-def _int_digits(value: int) -> str:
-    bits = abs(value).bit_length()
-    if bits <= 14_000:  # fewer than 4300 digits: str() converts it
-        n = len(str(abs(value)))
-        return f"{n} digit{'s' if n != 1 else ''}"
-    # str() of a number this large may be refused; the bit length gives the count within one
-    return f"about {math.floor(bits * math.log10(2)) + 1} digits"
-
-
-def describe(value: object) -> str:
-    """The kind and size of ``value``, never the value: ``<string, 40 chars>``, ``<integer, 3
-    digits>``, ``<boolean>``, ``<list, 2 items>``, ``<object, 3 keys>``, ``<null>``."""
-    if value is None:
-        return "<null>"
-    if isinstance(value, bool):
-        return "<boolean>"
-    if isinstance(value, int):
-        return f"<integer, {_int_digits(value)}>"
-    if isinstance(value, float):
-        return "<number>"
-    if isinstance(value, str):
-        n = len(value)
-        return "<empty string>" if n == 0 else f"<string, {n} char{'s' if n != 1 else ''}>"
-    if isinstance(value, bytes):
-        return f"<bytes, {len(value)}>"
-    if isinstance(value, Mapping):
-        n = len(value)
-        return f"<object, {n} key{'s' if n != 1 else ''}>"
-    if isinstance(value, list | tuple | set | frozenset):
-        n = len(value)
-        return f"<list, {n} item{'s' if n != 1 else ''}>"
-    return f"<{type(value).__name__}>"
-
-
-def credential_kind(text: str) -> str | None:
-    """The kind of credential the pack's format detectors find in ``text`` ("Anthropic API Key"),
-    or None. Key-name rules do not apply: ``text`` stands alone."""
-    from policies.lib.credentials import scan_value
-
-    hits = scan_value(text)
-    return hits[0].kind if hits else None
-
-
-def redact_text(text: str) -> str:
-    """``text`` with every credential the pack's format detectors find replaced by its redacted
-    hint (the last line of defence for free text on its way to a terminal)."""
-    from policies.lib.credentials import redact_text as _redact
-
-    return _redact(text)
-
-
-def name(value: object, pattern: re.Pattern[str] = KEY_RE) -> str:
-    """``value`` itself when it is a string matching ``pattern`` that holds no credential-shaped
-    text; its :func:`describe` hint otherwise."""
-    if isinstance(value, str) and pattern.fullmatch(value) and credential_kind(value) is None:
-        return value
-    return describe(value)
-
-
-def key(part: object) -> str:
-    """One component of a key path: list indexes as they are, keys through :func:`name`."""
-    if isinstance(part, int) and not isinstance(part, bool):
-        return str(part)
-    return name(part)
-
-
-def loc(parts: Iterable[object]) -> str:
-    """A dotted key path (pydantic's ``loc``, jsonschema's ``absolute_path``), each key shown only
-    when it looks like a key."""
-    return ".".join(key(p) for p in parts)
-
-
-def scrub(message: str, value: object) -> str:
-    """``message`` without ``value`` in it: a library message that quotes its input gets the hint
-    instead. Short strings are only replaced quoted (``'ab'``), so that a two-letter input does not
-    garble the rest of the message."""
-    if isinstance(value, str) and value:
-        hint = describe(value)
-        message = message.replace(repr(value), hint).replace(f'"{value}"', hint)
-        if len(value) >= 4:
-            message = message.replace(value, hint)
-    return message
-
-
-def pydantic_message(err: Mapping[str, Any]) -> str:
-    """The message of one pydantic error (``ValidationError.errors()`` item) that never quotes the
-    input: discriminator tags are replaced by the expected ones, and any string input the message
-    still quotes by its hint."""
-    kind = err.get("type")
-    ctx = err.get("ctx") or {}
-    if kind == "union_tag_invalid":
-        return (
-            f"{ctx.get('discriminator', 'the tag')} must be one of {ctx.get('expected_tags', '?')}"
-        )
-    if kind == "union_tag_not_found":
-        return f"{ctx.get('discriminator', 'the tag')} is required"
-    msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
-    return scrub(msg, err.get("input"))

@@ -2,9 +2,11 @@
 stored in every store the stack uses, readable by someone and rotated; only Admin reads both paper
 and live secrets.
 
-They read each store through its extractor (``policies/stores/``) and the catalog (pure data, the
-bottom layer) named by the policy config, never the program. ``nt-secrets plan --catalog X`` passes
-the catalog it planned with; under the Pulumi engine the default is the project's catalog file.
+They read each store through its extractor (``policies/stores/``) and the catalog file named by the
+policy config, through the pack's own reader (``policies/contract/catalog.py``), never the program.
+``nt-secrets plan --catalog X`` passes the catalog it planned with; under the Pulumi engine the
+default is the project's catalog file beside the pack (a published pack names it with
+``catalogPath``).
 """
 
 from __future__ import annotations
@@ -13,8 +15,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from infra.catalog import Catalog, CatalogError, Environment, catalog_at
-from infra.vocabulary import NONE
+from policies.contract.catalog import CatalogReadError, Environment, PackCatalog, read_catalog
+from policies.contract.vocabulary import NONE
 from policies.framework import PackPolicy, Resource, Spec, matches_any, stack_policy
 from policies.model import Category, Severity
 from policies.stores import Access, StoredSecret, extractors, resource_types
@@ -23,10 +25,10 @@ from policies.stores import Access, StoredSecret, extractors, resource_types
 CATALOG_KEY = "catalogPath"
 
 
-def catalog_from(config: Mapping[str, Any]) -> Catalog:
-    """The catalog the policy config names; CatalogError if it cannot be read."""
+def catalog_from(config: Mapping[str, Any]) -> PackCatalog:
+    """The catalog the policy config names; CatalogReadError if it cannot be read."""
     path = str(config.get(CATALOG_KEY) or "")
-    return catalog_at(Path(path) if path else None)
+    return read_catalog(Path(path) if path else None)
 
 
 def with_catalog(document: Mapping[str, Any] | None, path: Path) -> dict[str, Any]:
@@ -78,7 +80,8 @@ COVERAGE = Spec(
             "type": "string",
             "default": "",
             "description": "the catalog file the stack was planned with (empty: the project's "
-            "infra/catalog.yaml); `nt-secrets plan --catalog` sets it",
+            "infra/catalog.yaml beside the pack; a published pack needs it set); "
+            "`nt-secrets plan --catalog` sets it",
         },
     },
 )
@@ -93,7 +96,7 @@ def _coverage(
         return
     try:
         catalog = catalog_from(config)
-    except CatalogError as exc:
+    except CatalogReadError as exc:
         report(f"the catalog to judge the stack against cannot be read: {exc}", None)
         return
     reads = _access(resources, secrets)

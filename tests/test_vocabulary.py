@@ -1,7 +1,9 @@
 """The contract vocabulary is defined once: the tag/label keys the program writes and the policies and
-the rotation read are spelled as literals only where they are defined (infra/vocabulary.py, the
-rotation contract and its AWS transport); everywhere else in infra/ and policies/ names them by
-their constants. Prose in docstrings and comments may mention a key, but never quoted."""
+the rotation read are spelled as literals only where they are defined (the policy pack's contract,
+policies/contract/vocabulary.py, at the bottom of both the pack and the program); everywhere else
+in infra/ and policies/ names them by their constants, and the program's modules that used to
+define them (infra/vocabulary.py, the rotation contract) re-export the very same objects. Prose in
+docstrings and comments may mention a key, but never quoted."""
 
 from __future__ import annotations
 
@@ -11,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from infra import vocabulary
+from infra import vocabulary as program_vocabulary
 from infra.rotation import contract
+from policies.contract import vocabulary
 
 from .conftest import ROOT
 
@@ -20,18 +23,27 @@ from .conftest import ROOT
 KEYS = {
     "TAG_CATALOG_NAME": vocabulary.TAG_CATALOG_NAME,
     "TAG_ACCESS_SCOPES": vocabulary.TAG_ACCESS_SCOPES,
-    "TAG_ROTATION_CLASS": contract.TAG_ROTATION_CLASS,
-    "TAG_ROTATION_STRATEGY": contract.TAG_ROTATION_STRATEGY,
-    "TAG_MASTER_SECRET": contract.TAG_MASTER_SECRET,
-    "TAG_REDIS_ENDPOINT": contract.TAG_REDIS_ENDPOINT,
-    "TAG_REDIS_USER": contract.TAG_REDIS_USER,
-    "TAG_REDIS_TLS": contract.TAG_REDIS_TLS,
-    "TAG_PROVIDER": contract.TAG_PROVIDER,
+    "TAG_ROTATION_CLASS": vocabulary.TAG_ROTATION_CLASS,
+    "TAG_ROTATION_STRATEGY": vocabulary.TAG_ROTATION_STRATEGY,
+    "TAG_MASTER_SECRET": vocabulary.TAG_MASTER_SECRET,
+    "TAG_REDIS_ENDPOINT": vocabulary.TAG_REDIS_ENDPOINT,
+    "TAG_REDIS_USER": vocabulary.TAG_REDIS_USER,
+    "TAG_REDIS_TLS": vocabulary.TAG_REDIS_TLS,
+    "TAG_PROVIDER": vocabulary.TAG_PROVIDER,
 }
-DEFINED_IN = {
-    "infra/vocabulary.py",
-    "infra/rotation/contract.py",
-    "infra/rotation/aws_transport.py",
+DEFINED_IN = {"policies/contract/vocabulary.py"}
+#: The rotation contract's name of each key (the parameters the rotation function reads).
+PARAMS = {
+    "TAG_ENVIRONMENT": "PARAM_ENVIRONMENT",
+    "TAG_SERVICE": "PARAM_SERVICE",
+    "TAG_ROTATION_CLASS": "PARAM_ROTATION_CLASS",
+    "TAG_CLASSIFICATION": "PARAM_CLASSIFICATION",
+    "TAG_ROTATION_STRATEGY": "PARAM_ROTATION_STRATEGY",
+    "TAG_MASTER_SECRET": "PARAM_MASTER_SECRET",
+    "TAG_REDIS_ENDPOINT": "PARAM_REDIS_ENDPOINT",
+    "TAG_REDIS_USER": "PARAM_REDIS_USER",
+    "TAG_REDIS_TLS": "PARAM_REDIS_TLS",
+    "TAG_PROVIDER": "PARAM_PROVIDER",
 }
 SCANNED = ("infra", "policies")
 
@@ -94,7 +106,20 @@ def test_the_scan_covers_infra_and_policies() -> None:
     names = {p.relative_to(ROOT).as_posix() for p in sources()}
     assert {"infra/estate.py", "infra/backends/aws/components.py", "policies/stack.py"} <= names
     assert {"policies/stores/aws.py", "infra/backends/aws/naming.py"} <= names
+    assert {"infra/vocabulary.py", "infra/rotation/contract.py"} <= names  # re-exports only now
     assert not names & DEFINED_IN
+
+
+def test_the_program_re_exports_the_pack_contract_unchanged() -> None:
+    """One definition: every public name of the pack's vocabulary is the same object in
+    infra/vocabulary.py, and each rotation parameter is the vocabulary's key."""
+    public = [n for n in vars(vocabulary) if not n.startswith("_") and n.isupper()]
+    assert len(public) >= 20
+    for name in public:
+        assert getattr(program_vocabulary, name) is getattr(vocabulary, name), name
+    for tag, param in PARAMS.items():
+        assert getattr(contract, param) == getattr(vocabulary, tag), param
+        assert getattr(contract, tag) == getattr(vocabulary, tag), tag
 
 
 @pytest.mark.parametrize("name", sorted(KEYS))

@@ -1,6 +1,7 @@
 """The store-neutral rotation contract shared by the Pulumi program and the rotation code.
 
-Pure data: no pulumi, no boto3, no third-party import (this module ships in the Lambda zip).
+Pure data: no pulumi, no boto3, no third-party import (this module ships in the Lambda zip, with
+the pack's pure contract modules it imports: ``policies/contract/vocabulary.py``, ``rotation.py``).
 It holds what any secret store (AWS Secrets Manager today; HashiCorp Vault or Azure Key Vault
 later) needs to run the same strategies:
 
@@ -25,30 +26,47 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Final
 
+from policies.contract.rotation import ROTATION_DAYS as ROTATION_DAYS
+from policies.contract.rotation import RotationClass as RotationClass
+from policies.contract.vocabulary import (
+    TAG_CLASSIFICATION,
+    TAG_ENVIRONMENT,
+    TAG_MASTER_SECRET,
+    TAG_PROVIDER,
+    TAG_REDIS_ENDPOINT,
+    TAG_REDIS_TLS,
+    TAG_REDIS_USER,
+    TAG_ROTATION_CLASS,
+    TAG_ROTATION_STRATEGY,
+    TAG_SERVICE,
+)
+
 # --- Parameter vocabulary -------------------------------------------------------------------
-# The values are deployed keys (AWS: tag keys on every secret): never change them.
+# The values are deployed keys (AWS: tag keys on every secret), defined once in the policy pack's
+# contract (policies/contract/vocabulary.py), as are the rotation classes and their schedule
+# (policies/contract/rotation.py): the pack judges rotation by the same facts without the program.
 
 #: Parameters the program sets on every secret.
-PARAM_ENVIRONMENT: Final = "environment"
-PARAM_SERVICE: Final = "service"
-PARAM_ROTATION_CLASS: Final = "rotation-class"
-PARAM_CLASSIFICATION: Final = "classification"
+PARAM_ENVIRONMENT: Final = TAG_ENVIRONMENT
+PARAM_SERVICE: Final = TAG_SERVICE
+PARAM_ROTATION_CLASS: Final = TAG_ROTATION_CLASS
+PARAM_CLASSIFICATION: Final = TAG_CLASSIFICATION
 
 #: Which ``RotationStrategy`` rotates the secret.
-PARAM_ROTATION_STRATEGY: Final = "rotation-strategy"
+PARAM_ROTATION_STRATEGY: Final = TAG_ROTATION_STRATEGY
 #: Name of the secret holding admin credentials, JSON ``{"username": .., "password": ..}``
 #: plus, for PostgreSQL, optional ``"host"`` / ``"port"`` the credentials are valid for
 #: (``strategies.AdminCredentials``). Required for postgres-alternating-users and redis-acl;
 #: optional for postgres-single-user.
-PARAM_MASTER_SECRET: Final = "rotation-master-secret"  # noqa: S105 (a parameter key)
+PARAM_MASTER_SECRET: Final = TAG_MASTER_SECRET
 #: ``host:port`` of the Redis server (redis-acl).
-PARAM_REDIS_ENDPOINT: Final = "rotation-redis-endpoint"
+PARAM_REDIS_ENDPOINT: Final = TAG_REDIS_ENDPOINT
 #: ACL user whose password the secret holds (redis-acl).
-PARAM_REDIS_USER: Final = "rotation-redis-user"
+PARAM_REDIS_USER: Final = TAG_REDIS_USER
 #: ``"true"`` or ``"false"``: connect with TLS (redis-acl). Default ``"true"``.
-PARAM_REDIS_TLS: Final = "rotation-redis-tls"
+PARAM_REDIS_TLS: Final = TAG_REDIS_TLS
 #: Optional human name of the third party (e.g. ``alpaca``), shown in the notification.
-PARAM_PROVIDER: Final = "rotation-provider"
+PARAM_PROVIDER: Final = TAG_PROVIDER
 
 
 class RotationStep(StrEnum):
@@ -63,28 +81,6 @@ class RotationStep(StrEnum):
     SET = "set"
     TEST = "test"
     FINISH = "finish"
-
-
-class RotationClass(StrEnum):
-    """Value of the ``rotation-class`` parameter (drives the schedule, seed doc section 4.1)."""
-
-    API_KEY = "api_key"  # pragma: allowlist secret (class names, not secrets)
-    DATABASE_PASSWORD = "database_password"  # noqa: S105  # pragma: allowlist secret
-    JWT_SECRET = "jwt_secret"  # noqa: S105  # pragma: allowlist secret
-    ENCRYPTION_KEY = "encryption_key"  # pragma: allowlist secret
-
-    @property
-    def max_age_days(self) -> int:
-        return ROTATION_DAYS[self]
-
-
-#: Rotation schedule in days per class (seed doc, section 4.1).
-ROTATION_DAYS: Final[Mapping[RotationClass, int]] = {
-    RotationClass.API_KEY: 90,
-    RotationClass.DATABASE_PASSWORD: 180,
-    RotationClass.JWT_SECRET: 365,
-    RotationClass.ENCRYPTION_KEY: 730,
-}
 
 
 class RotationStrategy(StrEnum):
@@ -143,17 +139,8 @@ def redis_tls_enabled(params: Mapping[str, str]) -> bool:
 # Code outside infra/rotation imports these from here; new code should use the PARAM_* names
 # above, and import AWS transport names from ``aws_transport`` directly.
 
-# On AWS each parameter travels as a Secrets Manager tag with exactly the parameter's key.
-TAG_ENVIRONMENT: Final = PARAM_ENVIRONMENT
-TAG_SERVICE: Final = PARAM_SERVICE
-TAG_ROTATION_CLASS: Final = PARAM_ROTATION_CLASS
-TAG_CLASSIFICATION: Final = PARAM_CLASSIFICATION
-TAG_ROTATION_STRATEGY: Final = PARAM_ROTATION_STRATEGY
-TAG_MASTER_SECRET: Final = PARAM_MASTER_SECRET
-TAG_REDIS_ENDPOINT: Final = PARAM_REDIS_ENDPOINT
-TAG_REDIS_USER: Final = PARAM_REDIS_USER
-TAG_REDIS_TLS: Final = PARAM_REDIS_TLS
-TAG_PROVIDER: Final = PARAM_PROVIDER
+# On AWS each parameter travels as a Secrets Manager tag with exactly the parameter's key: the
+# ``TAG_*`` names above (imported from the pack's vocabulary) are those tags.
 REQUIRED_TAGS: Final = REQUIRED_PARAMS
 
 

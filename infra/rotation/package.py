@@ -27,6 +27,10 @@ HANDLER: Final = LAMBDA_HANDLER
 _EPOCH: Final = (1980, 1, 1, 0, 0, 0)
 _SKIP_DIST_FILES: Final = frozenset({"INSTALLER", "REQUESTED", "direct_url.json", "RECORD"})
 _SOURCE_ROOT: Final = Path(__file__).resolve().parent
+#: The policy pack's pure contract modules the rotation contract imports (the tag keys, the
+#: rotation classes and their periods: defined once, in the pack).
+_CONTRACT_ROOT: Final = _SOURCE_ROOT.parents[1] / "policies" / "contract"
+CONTRACT_MODULES: Final = ("__init__.py", "vocabulary.py", "rotation.py")
 #: Data files no code path of the handler reaches (pg8000 only uses dateutil.parser; the
 #: zoneinfo tarball is 150 kB of the 1 MB budget).
 EXCLUDED_FILES: Final = frozenset({"dateutil/zoneinfo/dateutil-zoneinfo.tar.gz"})
@@ -46,6 +50,10 @@ def _skip(rel: str) -> bool:
 def _handler_files() -> Iterator[tuple[str, bytes]]:
     # An empty infra/__init__.py: the real one may grow pulumi imports; the Lambda needs none.
     yield "infra/__init__.py", b""
+    # Likewise an empty policies/__init__.py: of the pack, the Lambda needs its contract only.
+    yield "policies/__init__.py", b""
+    for module in CONTRACT_MODULES:
+        yield f"policies/contract/{module}", (_CONTRACT_ROOT / module).read_bytes()
     for path in sorted(_SOURCE_ROOT.rglob("*.py")):
         rel = path.relative_to(_SOURCE_ROOT).as_posix()
         if _skip(rel) or rel == "package.py":

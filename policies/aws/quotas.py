@@ -1,7 +1,7 @@
 """AWS's documented size quotas, checked on any stack: a document over its quota is a deploy that
 fails at AWS, or worse, a policy split by hand later. The quota values are AWS's facts, kept once in
-``infra/backends/aws/quotas.py`` (pure data) and read here; the checks judge resources, whoever
-made them.
+``policies/contract/aws_quotas.py`` (pure data, which the AWS backend imports too) and read here;
+the checks judge resources, whoever made them.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from infra.backends.aws import quotas as q
+from policies.contract import aws_quotas as q
 from policies.framework import PackPolicy, Resource, Spec, resource_policy, stack_policy
 from policies.model import UNKNOWN, Category, Severity
 

@@ -6,9 +6,9 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from infra.rotation.contract import ROTATION_DAYS, RotationClass
-from infra.vocabulary import NONE, TAG_CATALOG_NAME, TAG_ROTATION_CLASS
 from policies.aws.protection import in_production
+from policies.contract.rotation import ROTATION_DAYS, RotationClass
+from policies.contract.vocabulary import NONE, TAG_CATALOG_NAME, TAG_ROTATION_CLASS
 from policies.framework import (
     PRODUCTION_ENVIRONMENTS_KEY,
     PRODUCTION_ENVIRONMENTS_SCHEMA,

@@ -24,27 +24,27 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from infra.access import Action
-from infra.rotation.contract import ROTATION_DAYS as CONTRACT_ROTATION_DAYS
-from infra.vocabulary import (
+from policies.contract.access import Action
+from policies.contract.rotation import ROTATION_DAYS as CONTRACT_ROTATION_DAYS
+from policies.contract.vocabulary import (
     SCOPE_SEPARATOR as SCOPE_SEPARATOR,
 )
-from infra.vocabulary import (
+from policies.contract.vocabulary import (
     TAG_ACCESS_SCOPES as TAG_ACCESS_SCOPES,
 )
-from infra.vocabulary import (
+from policies.contract.vocabulary import (
     TAG_CATALOG_NAME as TAG_CATALOG_NAME,
 )
-from infra.vocabulary import (
+from policies.contract.vocabulary import (
     TAG_ENVIRONMENT as TAG_ENVIRONMENT,
 )
-from infra.vocabulary import (
+from policies.contract.vocabulary import (
     TAG_REVOKED as TAG_REVOKED,
 )
-from infra.vocabulary import (
+from policies.contract.vocabulary import (
     TAG_ROTATION_CLASS as TAG_ROTATION_CLASS,
 )
-from infra.vocabulary import (
+from policies.contract.vocabulary import (
     parse_scopes as parse_scopes,
 )
 from policies.model import UNKNOWN

@@ -20,7 +20,7 @@ Pure: no pulumi, no pulumi_policy. Two parts:
 * :func:`evaluate`, which turns every grant of a stack (secret level, project, folder and
   organisation level, service accounts; member, binding and policy forms; IAM conditions) into a
   member x secret x action :class:`Matrix`. The four actions are the access model's
-  (``infra.access.Action``): read (access a payload), write (add a version), describe (read
+  (``policies.contract.access.Action``): read (access a payload), write (add a version), describe (read
   metadata) and manage (update, delete, set the IAM policy, enable/disable/destroy versions).
 
 What the evaluator does not know it says (:attr:`Matrix.unknown`) instead of guessing: a role
@@ -34,7 +34,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
-from infra.access import Action
+from policies.contract.access import Action
 from policies.gcp.common import (
     ABOVE_SECRET,
     PROJECT_LEVEL,

@@ -17,9 +17,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from infra.rotation.contract import ROTATION_DAYS
-from infra.vocabulary import NONE, TAG_ROTATION_CLASS
 from policies.common.secret_values import secret_value_paths
+from policies.contract.rotation import ROTATION_DAYS
+from policies.contract.vocabulary import NONE, TAG_ROTATION_CLASS
 from policies.framework import PackPolicy, Resource, Spec, resource_policy
 from policies.gcp.common import (
     REGIONAL_SECRET,

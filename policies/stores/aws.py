@@ -6,7 +6,8 @@ import json
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from infra.vocabulary import (
+from policies.aws.secretsmanager import ROTATION, SECRET_TYPE, rotations_by_secret
+from policies.contract.vocabulary import (
     TAG_ACCESS_SCOPES,
     TAG_CATALOG_NAME,
     TAG_ENVIRONMENT,
@@ -14,7 +15,6 @@ from infra.vocabulary import (
     TAG_ROTATION_CLASS,
     parse_scopes,
 )
-from policies.aws.secretsmanager import ROTATION, SECRET_TYPE, rotations_by_secret
 from policies.framework import Resource, matches_any
 from policies.lib.iam import expand_action
 from policies.model import UNKNOWN

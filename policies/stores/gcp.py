@@ -1,7 +1,7 @@
 """Google Cloud Secret Manager as the stack invariants see it: secrets and who can read them.
 
 A secret is a ``gcp:secretmanager/secret:Secret`` (or ``RegionalSecret``), its contract labels
-spelled the GCP way (``infra/backends/gcp/labels.py``: lower-cased catalog name, ``_`` between
+spelled the GCP way (``policies/contract/gcp_labels.py``: lower-cased catalog name, ``_`` between
 scopes), read back here. An identity is an IAM member exactly as granted (``serviceAccount:...``,
 ``group:...``, ``principal://...``). GCP members carry no label saying which access-model role
 they stand for, and the extractor does not guess one from a name: the separation invariant judges
@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from infra.access import Action
-from infra.backends.gcp.labels import contract_labels
-from infra.vocabulary import (
+from policies.contract.access import Action
+from policies.contract.gcp_labels import contract_labels
+from policies.contract.vocabulary import (
     TAG_ACCESS_SCOPES,
     TAG_CATALOG_NAME,
     TAG_ENVIRONMENT,
