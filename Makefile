@@ -9,10 +9,14 @@ STACK ?= dev
 
 venv: $(VENV)/.installed
 
+# The project's own packages are byte-compiled at install: pip compiles what it installs, but an
+# editable checkout would otherwise be compiled at every run wherever bytecode is not written
+# (PYTHONDONTWRITEBYTECODE, a read-only checkout): ~0.3 s of every plan (issue 15).
 $(VENV)/.installed: requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(BIN)/python -m compileall -q -j 0 infra nt_secrets policies
 	@touch $@
 
 plan: venv

@@ -14,23 +14,29 @@ can be read and checked.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextvars
+import functools
+import gc
 import hashlib
+import pathlib
+import traceback
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from unittest import mock
 
 import pulumi
 import pulumi.config
+import pulumi.runtime.resource as sdk_resource
 from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
-from pulumi.runtime.proto import resource_pb2
+from pulumi.runtime.proto import resource_pb2, source_pb2
 from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
+from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from nt_secrets.stackfile import SECURE_PLACEHOLDER
 
@@ -271,9 +277,77 @@ class CapturingMonitor(pulumi_mocks.MockMonitor):
             )
         )
         captured.outputs = {"id": id_, **state}
-        obj_proto = _sync_await(rpc.serialize_properties(state, {}))
+        obj_proto = _complete(lambda: rpc.serialize_properties(state, {}))
         self.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(urn, id_ or "", state)
         return resource_pb2.RegisterResourceResponse(urn=urn, id=id_ or "", object=obj_proto)
+
+
+_T = TypeVar("_T")
+
+
+def _complete(make: Callable[[], Awaitable[_T]]) -> _T:
+    """The result of ``make()``, a coroutine that never waits when it serializes the plain values a
+    mock returns: driven to its end here, without pumping the event loop once per resource. Should
+    it wait after all, it is dropped and a fresh one is awaited the SDK's way (``_sync_await``)."""
+    coro = make().__await__()
+    try:
+        coro.send(None)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+    coro.close()
+    return _sync_await(make())
+
+
+class _InlineExecutor(concurrent.futures.ThreadPoolExecutor):
+    """The event loop's default executor during a capture: the SDK hands every monitor call
+    (``RegisterResource``, ``Invoke``…) to ``run_in_executor`` because a real monitor is a gRPC
+    server across a socket; the capturing monitor answers in microseconds, so the call runs on
+    the loop's own thread instead of a pool thread (no thread hand-off, no second event loop).
+    The SDK's code path, the requests and the answers are unchanged. (A ThreadPoolExecutor
+    because asyncio accepts no other as default executor; it never starts a thread.)"""
+
+    def submit(
+        self, fn: Callable[..., _T], /, *args: Any, **kwargs: Any
+    ) -> concurrent.futures.Future[_T]:
+        future: concurrent.futures.Future[_T] = concurrent.futures.Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # handed to the awaiting coroutine
+            future.set_exception(exc)
+        return future
+
+
+@functools.lru_cache(maxsize=4096)
+def _file_uri(filename: str) -> str | None:
+    try:
+        return pathlib.Path(filename).as_uri()
+    except BaseException:  # the SDK's rule: no position, not a failure
+        return None
+
+
+def _stack_trace() -> source_pb2.StackTrace:
+    """``pulumi.runtime.resource._get_stack_trace`` without its per-frame costs: the same frames
+    (up to the concrete resource's constructor, its caller first) with the same positions, but
+    source lines are not read and each file's URI is computed once, not once per frame."""
+    stack = traceback.StackSummary.extract(traceback.walk_stack(None), lookup_lines=False)
+    stack.reverse()
+    n = 0
+    i = len(stack) - 1
+    while i >= 0:
+        if stack[i].name == "__init__":
+            n += 1
+            if n == 3:
+                break
+        i -= 1
+    if i < 1:
+        return source_pb2.StackTrace()
+    frames = []
+    for frame in reversed(stack[:i]):
+        line = frame.lineno
+        uri = _file_uri(frame.filename) if frame.filename and line is not None else None
+        pos = None if uri is None or line is None else source_pb2.SourcePosition(uri=uri, line=line)
+        frames.append(source_pb2.StackFrame(pc=pos))
+    return source_pb2.StackTrace(frames=frames)
 
 
 def _unknown_secret() -> pulumi.Output[Any]:
@@ -332,11 +406,32 @@ def capture_program(
             monitor.mocks, project=project, stack=stack, preview=True, monitor=monitor
         )
         pulumi.runtime.set_all_config(dict(config or {}), list(secret_keys))
-        with _secure_values_unknown():
-            _sync_await(run_pulumi_func(program))
+        # The loop the SDK runs the program on (``_sync_await``'s), with the inline executor for
+        # the duration of the capture; whatever executor it had before is put back.
+        loop: asyncio.AbstractEventLoop = _ensure_event_loop()  # type: ignore[no-untyped-call]
+        before = getattr(loop, "_default_executor", None)
+        loop.set_default_executor(_InlineExecutor())
+        try:
+            with (
+                _secure_values_unknown(),
+                mock.patch.object(sdk_resource, "_get_stack_trace", _stack_trace),
+            ):
+                _sync_await(run_pulumi_func(program))
+        finally:
+            loop._default_executor = before  # type: ignore[attr-defined]
         resources = sorted(monitor.captured, key=lambda r: r.urn)
         return Capture(stack=stack, project=project, resources=resources)
 
     # A fresh context per capture: the SDK keeps its root stack, config and settings in context
     # variables, so captures of different stacks in one process never see each other.
-    return contextvars.Context().run(run)
+    # The cyclic garbage collector is off meanwhile: a capture allocates hundreds of thousands of
+    # futures, outputs and messages that live until it ends, and the collector's passes over them
+    # (and over the provider SDKs' classes) cost more than the capture itself; it is back on, as
+    # it was, when the capture ends (callers that run many captures, such as the tests, gain too).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return contextvars.Context().run(run)
+    finally:
+        if collecting:
+            gc.enable()

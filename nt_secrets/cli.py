@@ -14,13 +14,16 @@ detectors first (:func:`infra.redact.redact_text`).
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import math
 import os
 import re
 import sys
+import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -32,19 +35,52 @@ from rich.table import Table
 from rich.tree import Tree
 
 from infra import redact
-from infra.catalog import ENV_VAR_RE, CatalogError, Environment, default_catalog
-from infra.settings import SettingsError, parse_settings
 from nt_secrets.stackfile import StackFileError, check_stack_name, read_stack
 from policies.model import Violation
 
+# The catalog and the settings (pydantic) load only where used: `check --state` and `policies`
+# need neither (issue 15: a state check starts in well under a second).
 if TYPE_CHECKING:
+    from infra.catalog import Environment
     from nt_secrets.capture import Capture
     from nt_secrets.rotate import RotationProgress
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_BAD_INPUT = 0, 1, 2
 #: Ctrl-C (128 + SIGINT) and a reader gone from stdout (128 + SIGPIPE), as a shell reports them
 EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 130, 141
-BAD_INPUT = (StackFileError, SettingsError, CatalogError)
+
+
+#: Set (to anything but "" or "0") to print how long each phase took, on stderr (benchmarks).
+TIMINGS_ENV = "NT_SECRETS_TIMINGS"
+_timings: list[tuple[str, float, float]] = []
+
+
+@contextmanager
+def phase(name: str) -> Iterator[None]:
+    """Time one phase of a command (imports, program, policies, report), wall clock and CPU:
+    recorded always (it costs nothing), printed at the end of :func:`main` only when
+    ``$NT_SECRETS_TIMINGS`` is set (``benchmarks/plan_bench.py``)."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    try:
+        yield
+    finally:
+        _timings.append((name, time.perf_counter() - wall, time.process_time() - cpu))
+
+
+def _print_timings(wall: float, cpu: float) -> None:
+    if os.environ.get(TIMINGS_ENV, "") in ("", "0"):
+        return
+    rows = [*_timings, ("total", wall, cpu)]
+    sys.stderr.write(
+        "".join(f"nt-secrets timing: {n} wall {w:.3f} cpu {c:.3f}\n" for n, w, c in rows)
+    )
+    try:
+        import resource
+
+        peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+        sys.stderr.write(f"nt-secrets peak-rss {peak_kib} KiB\n")
+    except ImportError:  # pragma: no cover  (not on Windows)
+        pass
 
 
 class _Console(Console):
@@ -186,25 +222,31 @@ def _policy_config(args: argparse.Namespace) -> dict[str, Any] | None:
 
 def evaluate(args: argparse.Namespace) -> tuple[Capture, list[Violation]]:
     """Plan a stack offline and judge it: stack-file lint plus the policy pack."""
-    from nt_secrets.lint import lint_stack_file
-    from nt_secrets.plan import plan_stack, records
-    from policies.runner import PolicyConfigError, run
-    from policies.stack import with_catalog
+    with phase("imports"):
+        import infra.program  # noqa: F401  (the Pulumi SDK: timed as imports, not as program)
+        from infra.catalog import CatalogError
+        from infra.settings import SettingsError
+        from nt_secrets.lint import lint_stack_file
+        from nt_secrets.plan import plan_stack, records
+        from policies.runner import PolicyConfigError, run
+        from policies.stack import with_catalog
 
     config_doc = _policy_config(args)
     project_dir = Path(args.project_dir)
     console = _Console(stderr=True)
     try:
         with console.status(f"Evaluating stack {args.stack} offline…", spinner="dots"):
-            stack_config = read_stack(project_dir, args.stack)
-            violations = lint_stack_file(stack_config)
-            catalog_path = Path(args.catalog) if getattr(args, "catalog", None) else None
-            _config, capture = plan_stack(args.stack, project_dir, catalog_path=catalog_path)
+            with phase("program"):
+                stack_config = read_stack(project_dir, args.stack)
+                violations = lint_stack_file(stack_config)
+                catalog_path = Path(args.catalog) if getattr(args, "catalog", None) else None
+                _config, capture = plan_stack(args.stack, project_dir, catalog_path=catalog_path)
             if catalog_path is not None:
                 # The stack policies judge against the catalog the stack was planned with.
                 config_doc = with_catalog(config_doc, catalog_path)
-            violations += run(records(capture), config=config_doc).violations
-    except (*BAD_INPUT, PolicyConfigError) as exc:
+            with phase("policies"):
+                violations += run(records(capture), config=config_doc).violations
+    except (StackFileError, SettingsError, CatalogError, PolicyConfigError) as exc:
         _fail(str(exc))
     return capture, violations
 
@@ -231,7 +273,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
     capture, violations = evaluate(args)
     mandatory = any(v.mandatory for v in violations)
     if args.format == "json":
-        _print_json(plan_document(capture, [v.to_json() for v in violations]))
+        with phase("report"):
+            _print_json(plan_document(capture, [v.to_json() for v in violations]))
         return EXIT_VIOLATIONS if mandatory else EXIT_OK
     out = _Console(highlight=False)
     out.print(_plan_tree(capture))
@@ -301,8 +344,9 @@ def _stdin() -> Any:
 
 def cmd_explain(args: argparse.Namespace) -> int:
     """One secret's whole story: catalog entry, stores, access, rotation, revocation, policies."""
-    from infra.catalog import catalog_at
+    from infra.catalog import CatalogError, catalog_at
     from infra.estate import build_estate
+    from infra.settings import SettingsError, parse_settings
     from nt_secrets.explain import ExplainError, check_name, explain_document
     from policies.pack import ALL
     from policies.runner import PolicyConfigError, resolve_config
@@ -317,7 +361,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
             stack_config.config, secret_keys=stack_config.secret_keys, catalog=catalog
         )
         estate = build_estate(catalog, settings)
-    except (*BAD_INPUT, ExplainError) as exc:
+    except (StackFileError, SettingsError, CatalogError, ExplainError) as exc:
         _fail(str(exc))
     capture, violations = evaluate(args)
     config_doc = _policy_config(args)
@@ -415,6 +459,8 @@ def _render_explanation(doc: dict[str, Any]) -> None:
 
 
 def cmd_catalog(args: argparse.Namespace) -> int:
+    from infra.catalog import CatalogError, default_catalog
+
     try:
         catalog = default_catalog()
     except CatalogError as exc:
@@ -461,6 +507,8 @@ def cmd_catalog(args: argparse.Namespace) -> int:
 
 def render_env_template(environment: Environment) -> str:
     """An .env template for one environment: placeholders only, never a value."""
+    from infra.catalog import default_catalog
+
     catalog = default_catalog()
     lines = [
         f"# neural-trader .env template for {environment.value} (generated by `nt-secrets env-template`).",
@@ -488,6 +536,8 @@ def render_env_template(environment: Environment) -> str:
 
 
 def cmd_env_template(args: argparse.Namespace) -> int:
+    from infra.catalog import CatalogError, Environment
+
     try:
         sys.stdout.write(render_env_template(Environment(args.environment)))
     except CatalogError as exc:
@@ -500,6 +550,8 @@ def cmd_env_template(args: argparse.Namespace) -> int:
 
 def cmd_env_pull(args: argparse.Namespace) -> int:
     """A development stack's secrets into a private .env file (see nt_secrets/envpull.py)."""
+    from infra.catalog import CatalogError
+    from infra.settings import SettingsError
     from nt_secrets import envpull
     from nt_secrets.envpull import EnvPullError, Fetched, Status
 
@@ -513,7 +565,7 @@ def cmd_env_pull(args: argparse.Namespace) -> int:
         )
         envpull.check_output(Path(args.output), force=args.force)
         source = envpull.source_for(plan)
-    except (*BAD_INPUT, EnvPullError) as exc:
+    except (StackFileError, SettingsError, CatalogError, EnvPullError) as exc:
         _fail(str(exc))
     err.print(
         f"Pulling {len(plan.addresses)} secrets of {plan.environment.value} (stack {plan.stack}) "
@@ -689,6 +741,8 @@ def resolve_rotation_target(secret: str, stack: str | None, project_dir: Path) -
     """
     from infra.backends.aws import aws_settings
     from infra.backends.aws.naming import secret_name
+    from infra.catalog import ENV_VAR_RE, default_catalog
+    from infra.settings import parse_settings
 
     arn = SECRET_ARN_RE.fullmatch(secret)
     settings = None
@@ -741,9 +795,12 @@ def cmd_rotate(args: argparse.Namespace) -> int:
         args.timeout <= 0 or args.poll_interval <= 0
     ):
         _fail(f"--timeout must be a positive number of seconds, not {args.timeout:g}")
+    from infra.catalog import CatalogError
+    from infra.settings import SettingsError
+
     try:
         target = resolve_rotation_target(args.secret, args.stack, Path(args.project_dir))
-    except (ValueError, *BAD_INPUT) as exc:
+    except (ValueError, StackFileError, SettingsError, CatalogError) as exc:
         _fail(str(exc))
 
     import boto3
@@ -869,6 +926,29 @@ def _check_names(args: argparse.Namespace) -> None:
             _fail(str(exc))
 
 
+class _EnvironmentNames(Sequence[str]):
+    """The catalog's environment names, read when argparse first asks (the catalog module loads
+    pydantic: commands that do not name an environment do not pay for it)."""
+
+    @staticmethod
+    def _names() -> list[str]:
+        from infra.catalog import Environment
+
+        return [e.value for e in Environment]
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._names()[index]
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+    def __contains__(self, value: object) -> bool:
+        return value in self._names()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="nt-secrets", description="neural-trader secrets infrastructure tools")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -961,7 +1041,13 @@ def build_parser() -> argparse.ArgumentParser:
     vb.set_defaults(func=cmd_env_vault_build)
 
     t = sub.add_parser("env-template", help="render an .env template (placeholders only)")
-    t.add_argument("--environment", required=True, choices=[e.value for e in Environment])
+    t.add_argument(
+        "--environment",
+        required=True,
+        choices=_EnvironmentNames(),
+        metavar="ENVIRONMENT",  # argparse would list the choices at once to make one
+        help="one of %(choices)s",
+    )
     t.set_defaults(func=cmd_env_template)
     pol = sub.add_parser("policies", help="list the policy pack's policies")
     pol.add_argument("--format", choices=("text", "json", "markdown"), default="text")
@@ -986,8 +1072,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     Ctrl-C ends with one line on stderr and 130; a closed stdout (``| head``) ends silently with
     141, what a shell reports for a program killed by SIGPIPE (the reader's status stays the
     pipeline's unless ``pipefail`` is set)."""
+    start, start_cpu = time.perf_counter(), time.process_time()
+    _timings.clear()
+    collecting = gc.isenabled()
     try:
         args = build_parser().parse_args(argv)
+        heavy = args.command in _HEAVY
+        if heavy:
+            # A plan allocates millions of small objects (the provider SDKs' classes at import,
+            # futures and protobuf messages per resource) and frees almost none before it ends:
+            # the cyclic collector's full passes over that heap cost seconds and reclaim next to
+            # nothing (issue 15). Reference counting still frees everything acyclic; the
+            # collector is back on, as it was, when the command returns.
+            gc.disable()
         _check_names(args)
         code: int = args.func(args)
         sys.stdout.flush()  # a broken pipe shows here, not at the interpreter's exit
@@ -996,7 +1093,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         _quiet_stdout()
         return EXIT_BROKEN_PIPE
+    finally:
+        if collecting:
+            gc.enable()
+        _print_timings(time.perf_counter() - start, time.process_time() - start_cpu)
+    if argv is None and heavy:
+        _exit_now(code)
     return code
+
+
+#: Commands that plan or judge a whole stack: the garbage collector is off while they run and,
+#: run as the program (``argv`` None), they end without the interpreter's teardown.
+_HEAVY = frozenset({"plan", "check", "explain"})
+
+
+def _exit_now(code: int) -> NoReturn:
+    """End the process with ``code`` once stdout and stderr are flushed, skipping the
+    interpreter's teardown: freeing a plan's objects one by one costs 0.5-1 s of CPU and gives
+    back nothing the operating system would not take back at once (mypy ends the same way).
+    Only for commands that hold no open file, temporary directory or thread whose clean-up
+    matters."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _quiet_stdout()
+        code = EXIT_BROKEN_PIPE
+    with suppress(OSError):
+        sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover
