@@ -497,7 +497,10 @@ if sys.argv[2] == "profile":
     raise SystemExit
 n, found = judge()
 t2 = time.perf_counter()
-print(json.dumps({"n": n, "findings": len(found), "imports": t1 - t0, "check": t2 - t1}))
+with open("/proc/self/status") as f:  # VmHWM: this process's own peak RSS
+    peak = int(next(line.split()[1] for line in f if line.startswith("VmHWM:"))) / 1024
+print(json.dumps({"n": n, "findings": len(found), "imports": t1 - t0, "check": t2 - t1,
+                  "peak_mib": peak}))
 """
 
 
@@ -515,8 +518,11 @@ def iam_check(path: Path, mode: str = "timed") -> dict[str, Any] | str:
 
 def iam_main(sizes: list[int], runs: int, profile: bool) -> None:
     print("IAM-heavy export: `check --state` after start-up (read, plaintext scan, every policy)\n")
-    print("| resources | file MiB | imports s | check s | resources/s after start-up | findings |")
-    print("|---|---|---|---|---|---|")
+    print(
+        "| resources | file MiB | imports s | check s | resources/s after start-up | findings "
+        "| peak RSS MiB |"
+    )
+    print("|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         for size in sizes:
             path = Path(tmp) / f"iam-{size}.json"
@@ -528,7 +534,8 @@ def iam_main(sizes: list[int], runs: int, profile: bool) -> None:
             n = timed[0]["n"]
             print(
                 f"| {n} | {path.stat().st_size / 2**20:.1f} | {imports:.2f} | {check_s:.2f} | "
-                f"{n / check_s:,.0f} | {timed[0]['findings']} |"
+                f"{n / check_s:,.0f} | {timed[0]['findings']} | "
+                f"{max(r['peak_mib'] for r in timed):.0f} |"
             )
             if profile:
                 print("\n```\n" + str(iam_check(path, "profile")) + "\n```\n")

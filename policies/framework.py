@@ -36,7 +36,7 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UnknownValueError
 
-from infra.vocabulary import TAG_ENVIRONMENT
+from policies.contract.vocabulary import TAG_ENVIRONMENT
 from policies.model import UNKNOWN, Category, Enforcement, PolicyInfo, ResourceRecord
 from policies.model import Severity as ModelSeverity
 
@@ -220,11 +220,16 @@ def number(value: Any) -> float | None:
 
 def get_path(props: Mapping[str, Any], path: str) -> Any:
     """Value at ``a.b[0].c`` in plain props, or None when absent."""
+    if path and "." not in path and "[" not in path and "]" not in path:
+        # one key (what checks ask for nearly always): no splitting
+        if isinstance(props, (dict, Mapping)):
+            return props.get(path)
+        return None
     node: Any = props
     for part in path.replace("[", ".").replace("]", "").split("."):
         if not part:
             continue
-        if isinstance(node, Mapping):
+        if isinstance(node, (dict, Mapping)):
             node = node.get(part)
         elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
             node = node[int(part)]
@@ -365,8 +370,32 @@ def resource_policy(spec: Spec, check: Check) -> PackPolicy:
     return PackPolicy(spec, ResourceValidationPolicy(validate=validate, **_policy_kwargs(spec)))
 
 
+#: Offline, every stack policy of a run sees the same resources (the runner hands them the same
+#: ``args.resources`` list and record mapping): built once per (list, mapping), not per policy.
+#: Entries hold their keys, so the ids stay theirs while cached; two entries: inputs and outputs.
+_STACK_CACHE: list[tuple[object, object, list[Resource]]] = []
+
+
 def stack_resources(args: StackValidationArgs) -> list[Resource]:
     records = OFFLINE_STACK.get()
+    if records is None:
+        return _stack_resources(args, None)
+    for resources, recs, built in _STACK_CACHE:
+        if resources is args.resources and recs is records:
+            return list(built)
+    built = _stack_resources(args, records)
+    _STACK_CACHE[:] = [*_STACK_CACHE[-1:], (args.resources, records, built)]
+    return list(built)
+
+
+def clear_stack_cache() -> None:
+    """Forget the resources built for stack policies (the offline runner, at the end of a run)."""
+    _STACK_CACHE.clear()
+
+
+def _stack_resources(
+    args: StackValidationArgs, records: Mapping[str, ResourceRecord] | None
+) -> list[Resource]:
     out: list[Resource] = []
     for r in args.resources:
         record = records.get(r.urn) if records is not None else None

@@ -15,13 +15,15 @@ does not expose to policies under the engine.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
+import gc
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import jsonschema
 from pulumi_policy import (
@@ -35,8 +37,15 @@ from pulumi_policy import (
 from pulumi_policy.policy import _NotApplicableError
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
-from infra import redact
-from policies.framework import OFFLINE_RECORD, OFFLINE_STACK, OUTPUTS_MARK, PackPolicy
+from policies.contract import redact
+from policies.framework import (
+    OFFLINE_RECORD,
+    OFFLINE_STACK,
+    OUTPUTS_MARK,
+    PackPolicy,
+    Spec,
+    clear_stack_cache,
+)
 from policies.model import Enforcement, ResourceRecord, Violation
 from policies.pack import ALL
 
@@ -111,12 +120,23 @@ def resolve_config(
             raise PolicyConfigError(f"{pid}: expected an enforcement level or an object")
         schema = {"type": "object", "properties": p.spec.schema, "additionalProperties": False}
         try:
-            jsonschema.validate(config, schema)
+            _validate(config, schema)
         except jsonschema.ValidationError as exc:
             where = redact.loc(exc.absolute_path) or "(config)"
             raise PolicyConfigError(f"{pid}.{where}: {_schema_message(exc)}") from None
         out[pid] = PolicySettings(level, config)
     return out
+
+
+def _validate(instance: Any, schema: Mapping[str, Any]) -> None:
+    """``jsonschema.validate`` without its ``check_schema`` of every policy's schema against the
+    JSON Schema meta-schema on every run (~10 ms a policy, most of a run's configuration time):
+    the schemas are the pack's own, fixed in code, never user input, so checking them is a
+    test's job rather than every run's. The same validator class, errors and best match."""
+    validator = jsonschema.validators.validator_for(schema)(schema)
+    error = jsonschema.exceptions.best_match(validator.iter_errors(instance))
+    if error is not None:
+        raise error
 
 
 def _schema_message(exc: jsonschema.ValidationError) -> str:
@@ -227,9 +247,61 @@ def run(
     by the policies whose spec sets ``judge_outputs`` (and every public-access policy): a finding that the inputs did not already
     give is reported with the message prefix :data:`~policies.framework.OUTPUTS_MARK`
     (``outputs: ...``), so drift recorded by ``pulumi refresh`` is judged and says where it is."""
-    records = list(records)
+    with _gc_paused():
+        try:
+            return _run(list(records), config, policies, stack_tags)
+        finally:
+            clear_stack_cache()
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector off for the duration: a run allocates millions of acyclic
+    objects (parsed documents, findings) next to a large live heap (the records), and each full
+    collection would walk all of it (half of a 10k-resource check). Nothing a run builds relies
+    on the collector; it is switched back on (if it was on) when the run ends."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        if gc.get_count()[0] >= _FREEZE_FROM:
+            # A large input: the objects still alive (the state, the findings) are moved out of
+            # the collector's generations instead of being walked once more on the way out (a
+            # second or more on a 10k-resource state). Reference counting frees them as usual.
+            gc.freeze()
+        gc.enable()
+
+
+#: allocations during a pause above which the survivors are frozen rather than collected
+_FREEZE_FROM: Final = 200_000
+
+
+def _run(
+    records: list[ResourceRecord],
+    config: Mapping[str, Any] | None,
+    policies: Sequence[PackPolicy],
+    stack_tags: Mapping[str, str] | None,
+) -> RunResult:
     settings = resolve_config(config, policies)
     result = RunResult()
+    types = {r.type for r in records}
+    by_type: dict[tuple[int, frozenset[str]], list[ResourceRecord]] = {}
+
+    def of_types(spec: Spec, judged: list[ResourceRecord]) -> list[ResourceRecord]:
+        """The records (or outputs' views: both lists live as long as the run) a resource policy
+        examines, its ``resource_types``, in their order: indexed by type once per set of types,
+        not tested per policy and record."""
+        wanted = frozenset(t for t in types if spec.applies_to(t))
+        if len(wanted) == len(types):
+            return judged
+        got = by_type.get((id(judged), wanted))
+        if got is None:
+            got = by_type[(id(judged), wanted)] = [r for r in judged if r.type in wanted]
+        return got
+
     by_urn = {r.urn: r for r in records}
     views: list[ResourceRecord] | None = None
     changes: dict[str, frozenset[str]] = {}
@@ -293,13 +365,18 @@ def run(
                 views = [v for v in map(outputs_view, records) if v is not None]
                 changes = {v.urn: _changed(by_urn[v.urn]) for v in views}
             fields = frozenset(p.spec.output_fields)
-            drifted = [v for v in views if not fields or changes[v.urn] & fields]
+            # a resource policy judges only its types' views: filtered by type first (an empty
+            # outputs pass of a resource policy judges nothing, so it is not run)
+            candidates = (
+                of_types(p.spec, views) if isinstance(p.policy, ResourceValidationPolicy) else views
+            )
+            drifted = [v for v in candidates if not fields or changes[v.urn] & fields]
             if drifted:
                 passes.append(True)
         for outputs in passes:
             rep = functools.partial(report, _outputs=outputs)
             if isinstance(p.policy, ResourceValidationPolicy):
-                judged = drifted if outputs else records
+                judged = drifted if outputs else of_types(p.spec, records)
                 _resource_pass(p, s, judged, rep, result, _proxy, _opts, outputs, stack_tags)
             else:
                 if outputs not in stack_resources:
@@ -337,13 +414,12 @@ def _resource_pass(
     outputs: bool,
     stack_tags: Mapping[str, str] | None,
 ) -> None:
-    """One resource policy over the records (their inputs, or their outputs' views)."""
+    """One resource policy over the records of its types (their inputs, or their outputs'
+    views)."""
     assert isinstance(p.policy, ResourceValidationPolicy)
     config = dict(s.config)  # one object per pass: the framework merges it with defaults once
     tags = dict(stack_tags or {})
     for record in records:
-        if not p.spec.applies_to(record.type):
-            continue
         args = ResourceValidationArgs(
             record.type,
             proxy(record, outputs),

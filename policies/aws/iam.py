@@ -469,6 +469,7 @@ class _Estate:
         self.by_urn = {r.urn: r for r in resources}
         self.principals: dict[str, _Principal] = {}
         self.refs: dict[str, dict[str, str]] = {t: {} for t in (*_PRINCIPAL_KINDS, POLICY)}
+        self._by_name: dict[str, list[tuple[str, Any]]] | None = None
         for r in resources:
             if r.type in self.refs:
                 if r.type in _PRINCIPAL_KINDS:
@@ -495,12 +496,29 @@ class _Estate:
         return list(dict.fromkeys(out))
 
     def policy_by_name(self, name: Any, path: Any) -> str | None:
-        for urn in self.refs[POLICY].values():
-            pol = self.by_urn[urn]
-            ppath = pol.get("path") or (pol.outputs or {}).get("path") or "/"
-            if _physical(pol) == name and (path in (None, "", UNKNOWN) or ppath == path):
+        if not isinstance(name, str):
+            return None  # a physical name is always a string
+        for urn, ppath in self._policies_by_name().get(name, ()):
+            if path in (None, "", UNKNOWN) or ppath == path:
                 return urn
         return None
+
+    def _policies_by_name(self) -> dict[str, list[tuple[str, Any]]]:
+        """Physical name -> [(URN, path)] of the stack's customer-managed policies, in the order
+        a scan of ``refs`` meets them; built once (a lookup per attachment was O(n) each)."""
+        index = self._by_name
+        if index is None:
+            index = {}
+            seen: set[str] = set()
+            for urn in self.refs[POLICY].values():
+                if urn in seen:
+                    continue
+                seen.add(urn)
+                pol = self.by_urn[urn]
+                ppath = pol.get("path") or (pol.outputs or {}).get("path") or "/"
+                index.setdefault(_physical(pol), []).append((urn, ppath))
+            self._by_name = index
+        return index
 
     def managed(self, r: Resource, field_name: str, arn: Any) -> tuple[Any, str] | None:
         """(document, label) of the policy an ARN input names; None when it cannot be known

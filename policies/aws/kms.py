@@ -194,7 +194,7 @@ def _all_admin_actions() -> frozenset[str]:
 
 def _admin_actions(doc: object, g: AccountGrant) -> list[str]:
     """Canonical names of the administrative KMS actions one grant gives."""
-    admin = {a for a in g.actions if a.startswith("kms:") and a not in KMS_USE_ACTIONS}
+    admin = set(g.actions & _all_admin_actions())  # a NotAction grant holds ~20k actions
     if _CREATE_GRANT in admin and _grant_for_aws_resource(doc, g.statement):
         admin.discard(_CREATE_GRANT)
     return sorted(info.name if (info := action_info(a)) else a for a in admin)

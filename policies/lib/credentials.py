@@ -1127,9 +1127,10 @@ def _accept(det: Detector, secret: str, parts: tuple[str, ...], text: str) -> bo
     return True
 
 
-def _format_hits(text: str) -> Iterator[tuple[str, str]]:
-    """(kind, secret) of every format detector's finds in ``text`` (one window)."""
-    if len(text) < _MIN_SCAN_LEN or not _prefilter().search(text):
+def _format_hits(text: str, *, prefiltered: bool = False) -> Iterator[tuple[str, str]]:
+    """(kind, secret) of every format detector's finds in ``text`` (one window);
+    ``prefiltered``: the caller has just checked this very text against the prefilter."""
+    if not prefiltered and (len(text) < _MIN_SCAN_LEN or not _prefilter().search(text)):
         return
     for det in DETECTORS:
         if not det.trigger.search(text):
@@ -1361,6 +1362,14 @@ def _deeper_than(value: Any, limit: int) -> bool:
 def _walk_str(value: str, path: str, key: str | None, note: str, scan: _Scan, depth: int) -> None:
     s = value.strip()
     if len(s) > 1 and s[0] in "{[" and s[-1] in "}]":
+        if len(value) <= _JSON_CACHE_MAX_LEN:
+            hits = _json_hits(value, key, note, depth, scan.depth_left)
+            if hits is None:
+                _scan_string(value, path, key, note, scan)
+            else:
+                for rel, kind, hint in hits:
+                    scan.out.append(CredentialHit(_rebase(rel, path), kind, hint))
+            return
         try:
             parsed = json.loads(s)
         except (ValueError, RecursionError):
@@ -1369,6 +1378,31 @@ def _walk_str(value: str, path: str, key: str | None, note: str, scan: _Scan, de
             _walk(parsed, path, key, note, scan, depth + 1)
             return
     _scan_string(value, path, key, note, scan)
+
+
+#: JSON text up to this length has its hits cached (policy documents, container definitions:
+#: a state holds each twice, as input and as output, and shares documents between resources)
+_JSON_CACHE_MAX_LEN: Final = 1 << 16
+
+
+@functools.lru_cache(maxsize=8192)
+def _json_hits(
+    value: str, key: str | None, note: str, depth: int, depth_left: int
+) -> tuple[tuple[str, str, str], ...] | None:
+    """What :func:`_walk_str` reports for JSON text, as (path relative to :data:`_BASE`, kind,
+    hint); None when the text is not JSON (or nests too deeply) and is scanned as a string."""
+    try:
+        parsed = json.loads(value.strip())
+    except (ValueError, RecursionError):
+        return None
+    limit = _MAX_DEPTH - depth - 1
+    # JSON nests at most as deep as it has brackets: counting them (C speed) spares the walk
+    shallow = value.count("{") + value.count("[") <= limit
+    if isinstance(parsed, dict | list) and (shallow or not _deeper_than(parsed, limit)):
+        sub = _Scan([], depth_left)
+        _walk(parsed, _BASE, key, note, sub, depth + 1)
+        return tuple((h.path, h.kind, h.hint) for h in sub.out)
+    return None
 
 
 def _walk(value: Any, path: str, key: str | None, note: str, scan: _Scan, depth: int) -> None:
@@ -1439,13 +1473,30 @@ def redact_text(text: str) -> str:
     """``text`` with every credential the format detectors find in it replaced by
     ``[redacted: <hint>]`` (private keys whole, from BEGIN to END). For free text such as report
     messages, where a value may have slipped in; key-name checks need structure and do not apply."""
-    if len(text) < _MIN_SCAN_LEN or not _prefilter().search(text):
+    if len(text) < _MIN_SCAN_LEN:
         return text
+    if len(text) <= _CACHE_MAX_LEN:
+        # reports repeat URNs and messages (one per finding): each distinct text is judged once,
+        # the detectors' prefilter included (a long alternation: most of the cost)
+        return _redact_cached(text)
+    return _redact_text(text)
+
+
+@functools.lru_cache(maxsize=65536)
+def _redact_cached(text: str) -> str:
+    return _redact_text(text)
+
+
+def _redact_text(text: str) -> str:
+    if not _prefilter().search(text):
+        return text
+    original = text
     if "PRIVATE KEY" in text:
         text = _redact_pem_blocks(text)
     found: dict[str, str] = {}
     for window in _windows(text):
-        for kind, secret in _format_hits(window):
+        # one window is the (prefiltered) text itself, unless a private key was cut out of it
+        for kind, secret in _format_hits(window, prefiltered=window is original):
             if kind != "Private Key" and secret not in found:
                 found[secret] = _hint(kind, secret, "")
     for secret in sorted(found, key=len, reverse=True):

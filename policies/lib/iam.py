@@ -135,15 +135,21 @@ Decisions
   policies ``Resource: "*"`` means "this resource", and trust policies have no resources.
 * ``Finding.actions`` lists canonical action names (patterns for the wildcard rules), capped at
   ``MAX_LISTED_ACTIONS``; the message then says how many more there are.
-* Performance: the catalogue index is built once per process (``functools.cache``); pattern
-  expansions, per-pattern-set classifications and parsed documents (by their text) are
-  ``lru_cache``d, so a document attached to many principals is parsed and expanded once.
+* Performance: the catalogue index and its classes (every action, the unscopable ones, those
+  above Read/List, the canonical-name order) are built once per process (``functools.cache``);
+  pattern expansions, parsed documents (by their text) and action listings are ``lru_cache``d,
+  so a document attached to many principals is parsed and expanded once. A NotAction grant (the
+  catalogue minus a few actions, ~20k) is kept as that difference and never built unless a
+  caller needs the whole set: it is counted, listed (the first 50 canonical names, walking the
+  precomputed order), tested and intersected with the small risk classes as it is.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import functools
+import heapq
+import itertools
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -349,17 +355,90 @@ def action_info(action: str) -> ActionInfo | None:
     return _catalogue().get(action.strip().lower())
 
 
+class _Diff:
+    """``base - minus``, built only if something needs the whole set: a NotAction grants the
+    catalogue (~20k actions) minus a few, and the rules mostly count it, list its first names,
+    test membership or intersect it with a small set, none of which needs it built."""
+
+    __slots__ = ("_set", "base", "minus")
+
+    def __init__(self, base: frozenset[str], minus: frozenset[str]) -> None:
+        self.base = base
+        self.minus = minus
+        self._set: frozenset[str] | None = None
+
+    def frozen(self) -> frozenset[str]:
+        if self._set is None:
+            self._set = self.base - self.minus
+        return self._set
+
+    def __len__(self) -> int:
+        return len(self.base) - len(self.minus & self.base)
+
+    def __bool__(self) -> bool:
+        return len(self) > 0
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.base and key not in self.minus
+
+    def __and__(self, other: frozenset[str]) -> frozenset[str]:
+        return _meet(other, self.base) - self.minus
+
+
+@functools.lru_cache(maxsize=256)
+def _meet(a: frozenset[str], b: frozenset[str]) -> frozenset[str]:
+    """``a & b`` of two fixed sets (a risk class and a catalogue class), computed once."""
+    return a & b
+
+
+#: a set of lower-case catalogue keys, built or not
+_Keys = frozenset[str] | _Diff
+
+
+def _frozen(keys: _Keys) -> frozenset[str]:
+    return keys.frozen() if isinstance(keys, _Diff) else keys
+
+
 @dataclass(frozen=True, slots=True)
 class _Expansion:
-    actions: frozenset[str]  # lower-case keys
+    actions: _Keys  # lower-case keys
     unknown: tuple[str, ...]  # patterns that matched nothing
+    unscopable: _Keys
+    not_read: _Keys  # access level outside Read/List (kms:Decrypt excluded)
+    scopable: _Keys  # actions - unscopable
+
+
+@dataclass(frozen=True, slots=True)
+class _Classes:
+    """Catalogue-wide classifications, built once: an expansion is then set algebra on these
+    (a NotAction grants ``everything - matched``: ~17k keys, never filtered in Python)."""
+
+    everything: frozenset[str]
     unscopable: frozenset[str]
-    not_read: frozenset[str]  # access level outside Read/List (kms:Decrypt excluded)
+    scopable: frozenset[str]
+    not_read: frozenset[str]
+
+
+@functools.cache
+def _classes() -> _Classes:
+    cat = _catalogue()
+    everything = frozenset(cat)
+    unscopable = frozenset(k for k, info in cat.items() if not info.scopable)
+    return _Classes(
+        everything=everything,
+        unscopable=unscopable,
+        scopable=everything - unscopable,
+        not_read=frozenset(
+            k
+            for k, info in cat.items()
+            if info.access_level not in READ_ONLY_ACCESS_LEVELS and k != _KMS_DECRYPT
+        ),
+    )
 
 
 @functools.lru_cache(maxsize=4096)
 def _expand(patterns: tuple[str, ...], negate: bool) -> _Expansion:
-    cat = _catalogue()
+    classes = _classes()
     matched: set[str] = set()
     unknown: list[str] = []
     for pattern in patterns:
@@ -367,16 +446,23 @@ def _expand(patterns: tuple[str, ...], negate: bool) -> _Expansion:
         if not keys:
             unknown.append(pattern)
         matched.update(keys)
-    actions = frozenset(cat.keys() - matched) if negate else frozenset(matched)
+    if negate:
+        minus = frozenset(matched)
+        return _Expansion(
+            actions=_Diff(classes.everything, minus),
+            unknown=tuple(unknown),
+            unscopable=_Diff(classes.unscopable, minus),
+            not_read=_Diff(classes.not_read, minus),
+            scopable=_Diff(classes.scopable, minus),
+        )
+    actions = frozenset(matched)
+    unscopable = actions & classes.unscopable
     return _Expansion(
         actions=actions,
         unknown=tuple(unknown),
-        unscopable=frozenset(a for a in actions if not cat[a].scopable),
-        not_read=frozenset(
-            a
-            for a in actions
-            if cat[a].access_level not in READ_ONLY_ACCESS_LEVELS and a != _KMS_DECRYPT
-        ),
+        unscopable=unscopable,
+        not_read=actions & classes.not_read,
+        scopable=actions - unscopable,
     )
 
 
@@ -401,9 +487,26 @@ def _scopable_permissions_management() -> frozenset[str]:
     )
 
 
-def _canonical(keys: Iterable[str]) -> list[str]:
+@functools.cache
+def _canonical_order() -> tuple[tuple[str, str], ...]:
+    """(key, canonical name) of every catalogue action, in canonical-name order."""
     cat = _catalogue()
-    return sorted(cat[k].name if k in cat else k for k in keys)
+    return tuple(sorted(((k, info.name) for k, info in cat.items()), key=lambda kn: kn[1]))
+
+
+#: below this size a set is sorted outright; above, the precomputed order is walked
+_WALK_FROM: Final = 512
+
+
+def _first_canonical(keys: frozenset[str], limit: int) -> list[str]:
+    """The first ``limit`` of ``sorted(canonical name of each key)`` (keys outside the
+    catalogue stand for themselves), without sorting a NotAction's ~17k names to show 50."""
+    cat = _catalogue()
+    if len(keys) < _WALK_FROM:
+        return sorted(cat[k].name if k in cat else k for k in keys)[:limit]
+    inside = (name for k, name in _canonical_order() if k in keys)
+    outside = sorted(keys - _classes().everything)
+    return list(itertools.islice(heapq.merge(inside, outside), limit))
 
 
 # --------------------------------------------------------------------------- wildcards
@@ -660,11 +763,31 @@ def _load(document: object) -> Mapping[str, Any]:
 # --------------------------------------------------------------------------- rules
 
 
-def _listed(keys: Iterable[str]) -> tuple[tuple[str, ...], str]:
-    names = _canonical(keys)
-    shown = names[:MAX_LISTED_ACTIONS]
+def _listed(keys: Iterable[str] | _Diff) -> tuple[tuple[str, ...], str]:
+    if isinstance(keys, _Diff):
+        return _listed_diff(keys.base, keys.minus)
+    return _listed_set(keys if isinstance(keys, frozenset) else frozenset(keys))
+
+
+@functools.lru_cache(maxsize=4096)
+def _listed_diff(base: frozenset[str], minus: frozenset[str]) -> tuple[tuple[str, ...], str]:
+    """:func:`_listed_set` of ``base - minus`` (``base`` a catalogue class), without building it:
+    the canonical order is walked, skipping what is not in it."""
+    count = len(base) - len(minus & base)
+    inside = (name for k, name in _canonical_order() if k in base and k not in minus)
+    return _listing(list(itertools.islice(inside, MAX_LISTED_ACTIONS)), count)
+
+
+@functools.lru_cache(maxsize=4096)
+def _listed_set(keys: frozenset[str]) -> tuple[tuple[str, ...], str]:
+    """What a finding lists of a set of actions (cached: an expansion's sets are shared by every
+    statement and document that uses the same patterns)."""
+    return _listing(_first_canonical(keys, MAX_LISTED_ACTIONS), len(keys))
+
+
+def _listing(shown: list[str], count: int) -> tuple[tuple[str, ...], str]:
     text = ", ".join(shown[:5])
-    more = len(names) - min(len(names), 5)
+    more = count - min(count, 5)
     if more:
         text += f" (+{more} more)"
     return tuple(shown), text
@@ -814,7 +937,7 @@ def _statement_rules(
     kind: str,
     read_only: bool,
     denies: tuple[_Deny, ...] = (),
-) -> tuple[list[Finding], frozenset[str]]:
+) -> tuple[list[Finding], _Keys]:
     """Findings of one Allow statement and its unconstrained actions (identity policies)."""
     out: list[Finding] = []
     if st.not_action:
@@ -846,9 +969,9 @@ def _statement_rules(
             out.append(Finding("public-principal", f"{st.label}: {why}", st.index, (), st.sid))
     unscoped = st.unscoped
     star_resource = st.not_resource or bool(unscoped)
-    unconstrained: frozenset[str] = frozenset()
+    unconstrained: _Keys = frozenset()
     if kind == "identity":
-        scopable = exp.actions - exp.unscopable
+        scopable = exp.scopable
         if unscoped and scopable:
             listed, text = _listed(scopable)
             out.append(
@@ -874,7 +997,7 @@ def _patterns(resources: Iterable[str]) -> str:
     return ", ".join(json.dumps(r) for r in resources)
 
 
-def _risk_rules(st: _Statement, unconstrained: frozenset[str], star: bool) -> list[Finding]:
+def _risk_rules(st: _Statement, unconstrained: _Keys, star: bool) -> list[Finding]:
     out: list[Finding] = []
     checks: list[tuple[Rule, frozenset[str], str]] = [
         ("credentials-exposure", unconstrained & _CREDENTIAL_ACTIONS, "returns credentials"),
@@ -910,7 +1033,7 @@ def _read_only_rules(
 ) -> list[Finding]:
     """``denied``: actions an unconditional Deny removes from this statement's grant."""
     out: list[Finding] = []
-    bad = exp.not_read - denied if denied else exp.not_read
+    bad = _frozen(exp.not_read) - denied if denied else exp.not_read
     if bad or exp.unknown:
         listed, text = _listed(bad)
         extra = list(exp.unknown)
@@ -971,7 +1094,7 @@ def _deny_of(st: _Statement, exp: _Expansion) -> _Deny | None:
     Deny may not apply to a request, and NotResource is hard to bound."""
     if st.allow or st.conditions or st.not_resource or not st.resources:
         return None
-    return _Deny(exp.actions, st.resources)
+    return _Deny(_frozen(exp.actions), st.resources)
 
 
 def _covers(patterns: tuple[str, ...], resource: str) -> bool:
@@ -1003,6 +1126,8 @@ def _denied_for(st: _Statement, denies: Iterable[_Deny]) -> frozenset[str]:
 
 
 def _escalation(unconstrained: Mapping[str, int]) -> Finding | None:
+    if not unconstrained:
+        return None
     methods = [(name, acts) for name, acts in _ESCALATIONS if acts <= unconstrained.keys()]
     if not methods:
         return None
@@ -1145,7 +1270,7 @@ def read_only_findings(
         allowed: set[str] = set()
         for st, exp in pb.statements:
             if st.allow:
-                allowed |= exp.actions
+                allowed |= _frozen(exp.actions)
         for st, exp in pb.statements:
             d = _deny_of(st, exp)
             if d is not None and any(_wildcard_only(r) for r in d.resources):
@@ -1158,7 +1283,7 @@ def read_only_findings(
                 continue
             denied = _denied_for(st, denies) if denies else frozenset()
             if ceiling is not None:
-                denied = denied | (exp.actions - ceiling)
+                denied = denied | (_frozen(exp.actions) - ceiling)
             out.extend((label, f) for f in _read_only_rules(st, exp, denied))
     return out
 
@@ -1213,7 +1338,8 @@ def account_grants(document: object, kind: Kind) -> list[AccountGrant]:
                 continue
             account = m.group(1) or m.group(3)
             root = m.group(3) is not None or m.group(2) == "root"
-            out.append(AccountGrant(st.index, st.sid, account, principal, exp.actions, root, ext))
+            actions = _frozen(exp.actions)
+            out.append(AccountGrant(st.index, st.sid, account, principal, actions, root, ext))
     return out
 
 
