@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from nt_secrets.capture import Capture, CapturedResource, capture_program
-from nt_secrets.plan import plan_stack
+from tests.plans import planned_stack
 
 ROOT = Path(__file__).resolve().parent.parent
 # Third-party reference data vendored into the repository (provenance and licences in its
@@ -32,17 +32,17 @@ def reference_file(path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def dev() -> Capture:
-    return plan_stack("dev", ROOT)[1]
+    return planned_stack("dev", ROOT)[1]
 
 
 @pytest.fixture(scope="session")
 def prod() -> Capture:
-    return plan_stack("prod", ROOT)[1]
+    return planned_stack("prod", ROOT)[1]
 
 
 @pytest.fixture(scope="session", params=["dev", "prod"])
 def stack(request: pytest.FixtureRequest) -> Capture:
-    return plan_stack(request.param, ROOT)[1]
+    return planned_stack(request.param, ROOT)[1]
 
 
 def of_type(capture: Capture, type_: str) -> list[CapturedResource]:

@@ -21,6 +21,7 @@ from infra.settings import ROLE_NAMES, parse_settings
 from nt_secrets.capture import CANARY_PREFIX, REDACTED, Capture
 from nt_secrets.plan import plan_stack
 from nt_secrets.stackfile import read_stack
+from tests.plans import planned_stack
 
 from .conftest import ROOT, as_list, of_type, policy_documents, statements
 
@@ -233,7 +234,7 @@ def resource_policy_denies(
 
 @pytest.mark.parametrize("stack_name", ["dev", "prod"])
 def test_every_role_secret_action_matches_the_access_model(stack_name: str) -> None:
-    cap = plan_stack(stack_name, ROOT)[1]
+    cap = planned_stack(stack_name, ROOT)[1]
     settings = parse_settings(read_stack(ROOT, stack_name).config)
     env = settings.environment
     cat = default_catalog()
@@ -287,7 +288,7 @@ def test_every_role_secret_action_matches_the_access_model(stack_name: str) -> N
 
 @pytest.mark.parametrize("stack_name", ["dev", "prod"])
 def test_backtest_role_reads_no_live_secret_and_writes_nothing(stack_name: str) -> None:
-    cap = plan_stack(stack_name, ROOT)[1]
+    cap = planned_stack(stack_name, ROOT)[1]
     env = ENVS[stack_name]
     doc = next(
         json.loads(r.raw_inputs["policy"])

@@ -35,6 +35,7 @@ from nt_secrets.stackfile import read_stack
 from policies.framework import Resource
 from policies.model import UNKNOWN, ResourceRecord
 from policies.runner import run
+from tests.plans import plan_config
 from tests.stacks import enable_only
 
 from .conftest import ROOT, capture_failing, of_type
@@ -88,13 +89,7 @@ def azure_config(
 
 
 def plan(config: dict[str, str], stack: str = "dev") -> Capture:
-    return capture_program(
-        main,
-        stack=stack,
-        project="neural-trader-secrets",
-        config=config,
-        account_id=ACCOUNTS[stack],
-    )
+    return plan_config(config, stack=stack, account_id=ACCOUNTS[stack])
 
 
 def estate_of(config: dict[str, str]) -> tuple[Estate, AzureSettings]:

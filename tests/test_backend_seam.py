@@ -30,6 +30,7 @@ from nt_secrets.stackfile import read_stack
 from policies.model import ResourceRecord
 from policies.runner import run
 from policies.stores import register_extractor, unregister_extractor
+from tests.plans import plan_config
 from tests.stacks import STACK_BACKENDS, enable_only
 
 from .conftest import ROOT, capture_failing, of_type
@@ -88,13 +89,7 @@ def stack_config(
 
 
 def plan(config: dict[str, str], stack: str = "dev", catalog_path: Path | None = None) -> Capture:
-    return capture_program(
-        lambda: main(catalog_path),
-        stack=stack,
-        project="neural-trader-secrets",
-        config=config,
-        account_id=ACCOUNTS[stack],
-    )
+    return plan_config(config, stack=stack, account_id=ACCOUNTS[stack], catalog_path=catalog_path)
 
 
 def labels_of(cap: Capture) -> dict[str, dict[str, str]]:

@@ -6,7 +6,6 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ import yaml
 
 from infra.catalog import Environment, default_catalog
 from nt_secrets.cli import main
+from tests.plans import run_cli
 
 from .conftest import REAL_STACKS, ROOT, reference_file
 
@@ -21,13 +21,9 @@ NS = "neural-trader-secrets:"
 
 
 def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "nt_secrets.cli", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    """``nt-secrets *args`` in this process (exit code, stdout, stderr). The program run as a process
+    is tested in test_golden_plan.py, test_hardening.py and test_startup.py."""
+    return run_cli(*args, cwd=cwd)
 
 
 def test_plan_json_schema_for_prod() -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -24,18 +23,15 @@ from nt_secrets.plan import records
 from nt_secrets.stackfile import read_stack
 from policies.pack import ALL
 from policies.runner import resolve_config, run
+from tests.plans import run_cli
 
 from .conftest import ROOT
 
 
 def cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "nt_secrets.cli", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    """``nt-secrets *args`` in this process (exit code, stdout, stderr). The program run as a process
+    is tested in test_golden_plan.py, test_hardening.py and test_startup.py."""
+    return run_cli(*args, cwd=cwd)
 
 
 def _docs(capture: Capture) -> dict[str, dict[str, Any]]:

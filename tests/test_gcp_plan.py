@@ -31,6 +31,7 @@ from nt_secrets.stackfile import read_stack
 from policies.framework import Resource
 from policies.model import ResourceRecord
 from policies.runner import run
+from tests.plans import plan_config
 from tests.stacks import enable_only
 
 from .conftest import ROOT, capture_failing, of_type
@@ -143,13 +144,7 @@ def with_block(stack: str = "dev", **changes: Any) -> dict[str, Any]:
 
 
 def plan(config: dict[str, str], stack: str = "dev") -> Capture:
-    return capture_program(
-        main,
-        stack=stack,
-        project="neural-trader-secrets",
-        config=config,
-        account_id=ACCOUNTS[stack],
-    )
+    return plan_config(config, stack=stack, account_id=ACCOUNTS[stack])
 
 
 def estate_of(config: dict[str, str]) -> tuple[Estate, GcpSettings]:
@@ -258,8 +253,8 @@ def test_keys_rotate_and_only_the_service_agents_use_them(gcp: tuple[str, Captur
     for g in grants:
         assert g.raw_inputs["role"] == "roles/cloudkms.cryptoKeyEncrypterDecrypter"
         (agent,) = g.property_dependencies["member"]
-        (key,) = g.property_dependencies["cryptoKeyId"]
-        by_agent.setdefault(agent, set()).add(key)
+        (key_urn,) = g.property_dependencies["cryptoKeyId"]
+        by_agent.setdefault(agent, set()).add(key_urn)
     # Secret Manager's agent: exactly the replica keys; Pub/Sub's: the topic's key only.
     first = next(k.urn for k in keys if f"-{block['locations'][0]}-" in k.name)
     assert by_agent == {

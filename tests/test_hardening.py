@@ -37,6 +37,7 @@ from nt_secrets import cli
 from nt_secrets.cli import main
 from nt_secrets.stackfile import read_stack
 from policies.runner import PolicyConfigError, resolve_config, run
+from tests.plans import reuse_stack_plans
 
 from .conftest import ROOT
 
@@ -196,9 +197,10 @@ def test_a_canary_as_a_settings_key_is_never_shown(
 
 
 def test_a_canary_in_another_namespace_is_reported_by_path_only(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A key no setting reads (`aws:<canary>: <canary>`): the stack-file lint reports it."""
+    reuse_stack_plans(monkeypatch)  # one plan of the stack, rendered by every command and format
     stack = _dev()
     stack["config"]["aws:" + CANARY] = CANARY
     project = _project(tmp_path, stack)

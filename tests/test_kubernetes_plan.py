@@ -30,10 +30,11 @@ from infra.catalog import default_catalog
 from infra.estate import Estate, build_estate
 from infra.program import main
 from infra.settings import RoleName, SettingsError, parse_settings
-from nt_secrets.capture import Capture, CapturedResource, capture_program
+from nt_secrets.capture import Capture, CapturedResource
 from nt_secrets.plan import records
 from nt_secrets.stackfile import read_stack
 from policies.runner import run
+from tests.plans import plan_config
 from tests.stacks import enable_only
 
 from .conftest import ROOT, capture_failing, of_type
@@ -88,13 +89,7 @@ def with_block(stack: str = "dev", **changes: Any) -> dict[str, Any]:
 
 
 def plan(config: dict[str, str], stack: str = "dev") -> Capture:
-    return capture_program(
-        main,
-        stack=stack,
-        project="neural-trader-secrets",
-        config=config,
-        account_id=ACCOUNTS[stack],
-    )
+    return plan_config(config, stack=stack, account_id=ACCOUNTS[stack])
 
 
 def estate_of(config: dict[str, str]) -> Estate:

@@ -15,7 +15,6 @@ from infra.backends.aws.rotation import lambda_archive
 from infra.backends.aws.settings import TAG_VALUE_RE
 from infra.catalog import Environment, default_catalog, parse_catalog
 from infra.estate import build_estate
-from infra.program import main
 from infra.rotation.contract import (
     ENV_ROTATION_TOPIC_ARN,
     LAMBDA_HANDLER,
@@ -29,8 +28,9 @@ from infra.rotation.contract import (
     missing_tags,
 )
 from infra.settings import SettingsError, StackSettings, parse_settings
-from nt_secrets.capture import REDACTED, Capture, CapturedResource, capture_program
+from nt_secrets.capture import REDACTED, Capture, CapturedResource
 from nt_secrets.stackfile import SECURE_PLACEHOLDER, read_stack
+from tests.plans import plan_config
 
 from .conftest import ROOT, as_list, capture_failing, of_type, statements
 
@@ -318,13 +318,8 @@ def test_email_subscriptions_come_from_notifications(stack: Capture) -> None:
 def _dev_capture(**changes: Any) -> Capture:
     config = dict(read_stack(ROOT, "dev").config) | changes
     secret_keys = [k for k, v in changes.items() if v == SECURE_PLACEHOLDER]
-    return capture_program(
-        main,
-        stack="dev",
-        project="neural-trader-secrets",
-        config=config,
-        secret_keys=secret_keys,
-        account_id="123456789012",
+    return plan_config(
+        config, stack="dev", secret_keys=tuple(secret_keys), account_id="123456789012"
     )
 
 

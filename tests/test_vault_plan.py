@@ -13,8 +13,9 @@ import pytest
 
 from infra.program import main
 from infra.settings import SettingsError, parse_settings
-from nt_secrets.capture import Capture, capture_program
+from nt_secrets.capture import Capture
 from nt_secrets.stackfile import read_stack
+from tests.plans import plan_config
 
 from .conftest import ROOT, capture_failing, of_type
 
@@ -31,9 +32,7 @@ def dev_config(**vault: Any) -> dict[str, str]:
 
 
 def plan(config: dict[str, str]) -> Capture:
-    return capture_program(
-        main, stack="dev", project="neural-trader-secrets", config=config, account_id="123456789012"
-    )
+    return plan_config(config, stack="dev", account_id="123456789012")
 
 
 def test_values_never_reach_state_and_third_party_keys_are_placeholders(dev: Capture) -> None:

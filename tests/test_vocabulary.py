@@ -7,6 +7,7 @@ docstrings and comments may mention a key, but never quoted."""
 
 from __future__ import annotations
 
+import functools
 import io
 import tokenize
 from pathlib import Path
@@ -39,7 +40,7 @@ PARAMS = {
     "TAG_ROTATION_CLASS": "PARAM_ROTATION_CLASS",
     "TAG_CLASSIFICATION": "PARAM_CLASSIFICATION",
     "TAG_ROTATION_STRATEGY": "PARAM_ROTATION_STRATEGY",
-    "TAG_MASTER_SECRET": "PARAM_MASTER_SECRET",
+    "TAG_MASTER_SECRET": "PARAM_MASTER_SECRET",  # pragma: allowlist secret
     "TAG_REDIS_ENDPOINT": "PARAM_REDIS_ENDPOINT",
     "TAG_REDIS_USER": "PARAM_REDIS_USER",
     "TAG_REDIS_TLS": "PARAM_REDIS_TLS",
@@ -65,16 +66,30 @@ def quoted_uses(text: str, key: str) -> list[str]:
         for q in ('"', "'")
         for i in _find_all(text, f"{q}{key}{q}")
     ]
+    strings = _string_tokens(text)
+    if strings is None:
+        return found
+    for line, literal, value in strings:
+        if value == key:
+            where = f"line {line}: {literal}"
+            if not any(f.startswith(f"line {line}:") for f in found):
+                found.append(where)
+    return found
+
+
+@functools.cache
+def _string_tokens(text: str) -> tuple[tuple[int, str, str | None], ...] | None:
+    """(line, literal, value) of every string token of ``text``; None when it does not tokenize.
+    Tokenized once per source text: every key's scan reads the same files."""
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
     except (tokenize.TokenError, SyntaxError):
-        return found
-    for tok in tokens:
-        if tok.type == tokenize.STRING and _string_value(tok.string) == key:
-            where = f"line {tok.start[0]}: {tok.string}"
-            if not any(f.startswith(f"line {tok.start[0]}:") for f in found):
-                found.append(where)
-    return found
+        return None
+    return tuple(
+        (tok.start[0], tok.string, _string_value(tok.string))
+        for tok in tokens
+        if tok.type == tokenize.STRING
+    )
 
 
 def _find_all(text: str, needle: str) -> list[int]:

@@ -15,6 +15,8 @@ from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
 from typing import Final
 
+import policies.contract
+
 from .aws_transport import LAMBDA_HANDLER
 
 #: Distributions bundled in the zip (pg8000's and redis' runtime requirements on Python 3.11;
@@ -29,7 +31,7 @@ _SKIP_DIST_FILES: Final = frozenset({"INSTALLER", "REQUESTED", "direct_url.json"
 _SOURCE_ROOT: Final = Path(__file__).resolve().parent
 #: The policy pack's pure contract modules the rotation contract imports (the tag keys, the
 #: rotation classes and their periods: defined once, in the pack).
-_CONTRACT_ROOT: Final = _SOURCE_ROOT.parents[1] / "policies" / "contract"
+_CONTRACT_ROOT: Final = Path(policies.contract.__file__).resolve().parent
 CONTRACT_MODULES: Final = ("__init__.py", "vocabulary.py", "rotation.py")
 #: Data files no code path of the handler reaches (pg8000 only uses dateutil.parser; the
 #: zoneinfo tarball is 150 kB of the 1 MB budget).

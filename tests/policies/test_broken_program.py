@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 
 from nt_secrets.capture import capture_program
-from nt_secrets.plan import plan_stack, records
+from nt_secrets.plan import records
 from policies.pack import ALL
 from policies.runner import run
 from tests.fixtures import broken_program
+from tests.plans import planned_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,7 +29,7 @@ def test_broken_program_fails_with_exactly_the_planted_violations() -> None:
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_project_stacks_have_no_mandatory_violation(stack: str) -> None:
-    result = run(records(plan_stack(stack, ROOT)[1]))
+    result = run(records(planned_stack(stack, ROOT)[1]))
     assert [f"{v.policy} {v.urn}: {v.message}" for v in result.mandatory] == []
 
 
@@ -36,7 +37,7 @@ def test_project_stacks_have_no_mandatory_violation(stack: str) -> None:
 def test_every_resource_type_is_examined_by_a_specific_policy(stack: str) -> None:
     """The coverage rule: each custom resource type the program creates is named by at least one
     policy (the catch-all plaintext scan does not count)."""
-    cap = plan_stack(stack, ROOT)[1]
+    cap = planned_stack(stack, ROOT)[1]
     types = {r.type for r in cap.resources if r.custom and r.type != "pulumi:pulumi:Stack"}
     examined = {
         t for t in types if any(p.spec.resource_types and p.spec.applies_to(t) for p in ALL)

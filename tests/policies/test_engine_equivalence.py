@@ -21,10 +21,11 @@ from pulumi.runtime.proto import analyzer_pb2 as proto
 from pulumi_policy import EnforcementLevel
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 
-from nt_secrets.plan import plan_stack, records
+from nt_secrets.plan import records
 from policies.model import ResourceRecord
 from policies.pack import ALL, PACK_NAME
 from policies.runner import resolve_config, run
+from tests.plans import planned_stack
 
 from .test_pack import CASES
 
@@ -129,7 +130,7 @@ def offline_verdicts(
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_project_stacks_same_verdicts(stack: str) -> None:
-    recs = records(plan_stack(stack, ROOT)[1])
+    recs = records(planned_stack(stack, ROOT)[1])
     assert offline_verdicts(recs) == engine_verdicts(recs)
 
 

@@ -25,12 +25,11 @@ from infra.backends.vault import documents
 from infra.backends.vault.settings import VaultSettings
 from infra.catalog import default_catalog
 from infra.estate import Estate, build_estate
-from infra.program import main
 from infra.settings import RoleName, parse_settings
-from nt_secrets.capture import Capture, CapturedResource, capture_program
-from nt_secrets.plan import plan_stack
+from nt_secrets.capture import Capture, CapturedResource
 from nt_secrets.stackfile import read_stack
 from tests.conftest import ROOT
+from tests.plans import plan_config, planned_stack
 from tests.vault import apply as ap
 from tests.vault.report import REPORT
 from tests.vault.server import BaoMissing, BaoServer, bao_executable, start_bao
@@ -146,18 +145,13 @@ class Deployment:
 
 def _plan(key: str) -> tuple[Capture, dict[str, Any], tuple[str, ...]]:
     if key in STACKS:
-        config, capture = plan_stack(key, ROOT)
+        config, capture = planned_stack(key, ROOT)
         return capture, dict(config.config), tuple(config.secret_keys)
     assert key == REVOKED_KEY
     stack = read_stack(ROOT, "dev")
     raw = dict(stack.config) | {NS + "revoked": json.dumps(list(REVOKED))}
-    capture = capture_program(
-        main,
-        stack="dev",
-        project="neural-trader-secrets",
-        config=raw,
-        secret_keys=list(stack.secret_keys),
-        account_id="123456789012",
+    capture = plan_config(
+        raw, stack="dev", secret_keys=tuple(stack.secret_keys), account_id="123456789012"
     )
     return capture, raw, tuple(stack.secret_keys)
 

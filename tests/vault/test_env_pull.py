@@ -19,8 +19,8 @@ from dotenv import dotenv_values
 
 from infra.backends.vault import documents
 from infra.backends.vault.settings import VaultSettings
-from nt_secrets.plan import plan_stack
 from tests.conftest import ROOT
+from tests.plans import planned_stack
 from tests.test_env_pull import CONFIG_NAMES, assert_no_value_shown, mode, run
 from tests.vault import apply as ap
 from tests.vault.server import BaoServer, start_bao
@@ -48,7 +48,7 @@ class DevBao:
 def dev_bao(stub: TokenReviewStub, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevBao]:
     from nt_secrets import envpull
 
-    _config, capture = plan_stack("dev", ROOT)
+    _config, capture = planned_stack("dev", ROOT)
     server = start_bao(
         [r for r in capture.resources if r.type == ap.AUDIT],
         parent=tmp_path_factory.mktemp("envpull-bao"),
