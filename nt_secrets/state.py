@@ -53,9 +53,7 @@ same ``state-plaintext-secret`` policy.
 from __future__ import annotations
 
 import base64
-import contextlib
 import fnmatch
-import gc
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
@@ -65,6 +63,7 @@ from typing import IO, Any, Final, Literal
 
 from infra import redact
 from policies.lib.credentials import PULUMI_SECRET_SIG, SENSITIVE_KEY_KIND, scan_value
+from policies.lib.gcpause import gc_paused
 from policies.model import CIPHERTEXT as MODEL_CIPHERTEXT
 from policies.model import Category, Enforcement, PolicyInfo, ResourceRecord, Severity, Violation
 
@@ -214,32 +213,8 @@ def read_state(source: str | Path | IO[str] | IO[bytes], *, name: str | None = N
     Raises :class:`StateError` for a missing/unreadable file, non-JSON input, a JSON document
     that is not a Pulumi state, or an unsupported version.
     """
-    with _gc_paused():
+    with gc_paused():
         return _read_state(source, name)
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """The cyclic garbage collector off while a state is parsed or scanned: both allocate
-    millions of acyclic containers, and each collection would walk the whole live state again
-    (a large share of reading a 10k-resource export). Switched back on (if it was) afterwards."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        if gc.get_count()[0] >= _FREEZE_FROM:
-            # A large input: the objects still alive (the state, the findings) are moved out of
-            # the collector's generations instead of being walked once more on the way out (a
-            # second or more on a 10k-resource state). Reference counting frees them as usual.
-            gc.freeze()
-        gc.enable()
-
-
-#: allocations during a pause above which the survivors are frozen rather than collected
-_FREEZE_FROM: Final = 200_000
 
 
 def _read_state(source: str | Path | IO[str] | IO[bytes], name: str | None) -> StackState:
@@ -674,7 +649,7 @@ def plaintext_findings(
     scanned too (path ``config.<key>``, URN of the stack resource or None). Messages name the path, the kind and a redacted hint
     only. Ciphertext is never reported. Records that are not from a state are judged the same
     way."""
-    with _gc_paused():
+    with gc_paused():
         return _plaintext_findings(records, config)
 
 

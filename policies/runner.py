@@ -23,10 +23,8 @@ light argument objects of this module that carry the same attributes as the engi
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import functools
-import gc
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -43,6 +41,7 @@ from policies.framework import (
     UnknownValueError,
     clear_stack_cache,
 )
+from policies.lib.gcpause import gc_paused
 from policies.model import UNKNOWN, Enforcement, ResourceRecord, Violation
 from policies.pack import ALL
 
@@ -334,36 +333,11 @@ def run(
     by the policies whose spec sets ``judge_outputs`` (and every public-access policy): a finding that the inputs did not already
     give is reported with the message prefix :data:`~policies.framework.OUTPUTS_MARK`
     (``outputs: ...``), so drift recorded by ``pulumi refresh`` is judged and says where it is."""
-    with _gc_paused():
+    with gc_paused():
         try:
             return _run(list(records), config, policies, stack_tags)
         finally:
             clear_stack_cache()
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """The cyclic garbage collector off for the duration: a run allocates millions of acyclic
-    objects (parsed documents, findings) next to a large live heap (the records), and each full
-    collection would walk all of it (half of a 10k-resource check). Nothing a run builds relies
-    on the collector; it is switched back on (if it was on) when the run ends."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        if gc.get_count()[0] >= _FREEZE_FROM:
-            # A large input: the objects still alive (the state, the findings) are moved out of
-            # the collector's generations instead of being walked once more on the way out (a
-            # second or more on a 10k-resource state). Reference counting frees them as usual.
-            gc.freeze()
-        gc.enable()
-
-
-#: allocations during a pause above which the survivors are frozen rather than collected
-_FREEZE_FROM: Final = 200_000
 
 
 def _run(

@@ -25,13 +25,19 @@ import os
 import subprocess
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from infra.catalog import default_catalog
+from infra.estate import Estate, build_estate
 from infra.program import main
+from infra.settings import parse_settings
 from nt_secrets.capture import Capture, capture_program
 from nt_secrets.plan import plan_stack
 from nt_secrets.stackfile import StackConfig
+from policies.framework import Resource
+from policies.model import ResourceRecord
 
 PROJECT = "neural-trader-secrets"
 
@@ -168,3 +174,28 @@ def reuse_stack_plans(monkeypatch: pytest.MonkeyPatch) -> None:
         return copy.deepcopy(seen[key])
 
     monkeypatch.setattr(plan_module, "plan_stack", reusing)
+
+
+def estate_and_block(config: dict[str, str], backend: str) -> tuple[Estate, Any]:
+    """The estate of ``config`` with the named backend's validated settings block."""
+    settings = parse_settings(config)
+    return build_estate(default_catalog(), settings), settings.backend(backend)
+
+
+def policy_view(recs: list[ResourceRecord]) -> list[Resource]:
+    """Records as a policy sees them (offline: secret markers and dependencies known)."""
+    return [
+        Resource(
+            type=r.type,
+            urn=r.urn,
+            name=r.name,
+            props=dict(r.props),
+            config={},
+            protect=r.protect,
+            additional_secret_outputs=r.additional_secret_outputs,
+            secret_paths=frozenset(r.secret_paths),
+            parent=r.parent,
+            property_dependencies=dict(r.property_dependencies),
+        )
+        for r in recs
+    ]

@@ -21,17 +21,16 @@ from infra.backends import registry
 from infra.backends.gcp import documents, labels
 from infra.backends.gcp.settings import GcpSettings
 from infra.catalog import Environment, default_catalog
-from infra.estate import Estate, GeneratedValue, SuppliedValue, build_estate
+from infra.estate import Estate, GeneratedValue, SuppliedValue
 from infra.program import main
 from infra.settings import SettingsError, parse_settings
 from infra.vocabulary import TAG_ACCESS_SCOPES, TAG_CATALOG_NAME, TAG_REVOKED
 from nt_secrets.capture import Capture, CapturedResource, capture_program
 from nt_secrets.plan import records
 from nt_secrets.stackfile import read_stack
-from policies.framework import Resource
 from policies.model import ResourceRecord
 from policies.runner import run
-from tests.plans import plan_config
+from tests.plans import estate_and_block, plan_config, policy_view
 from tests.stacks import enable_only
 
 from .conftest import ROOT, capture_failing, of_type
@@ -148,29 +147,9 @@ def plan(config: dict[str, str], stack: str = "dev") -> Capture:
 
 
 def estate_of(config: dict[str, str]) -> tuple[Estate, GcpSettings]:
-    settings = parse_settings(config)
-    block = settings.backend("gcp")
+    estate, block = estate_and_block(config, "gcp")
     assert isinstance(block, GcpSettings)
-    return build_estate(default_catalog(), settings), block
-
-
-def policy_view(recs: list[ResourceRecord]) -> list[Resource]:
-    """Records as a policy sees them (offline: secret markers known)."""
-    return [
-        Resource(
-            type=r.type,
-            urn=r.urn,
-            name=r.name,
-            props=dict(r.props),
-            config={},
-            protect=r.protect,
-            additional_secret_outputs=r.additional_secret_outputs,
-            secret_paths=frozenset(r.secret_paths),
-            parent=r.parent,
-            property_dependencies=dict(r.property_dependencies),
-        )
-        for r in recs
-    ]
+    return estate, block
 
 
 def catalog_name(r: CapturedResource) -> str:
