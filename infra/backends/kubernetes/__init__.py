@@ -15,7 +15,7 @@ backend; it imports no Pulumi SDK (``deploy_after`` does).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
@@ -90,6 +90,31 @@ def _aws_problems(
             )
 
 
+def _binding_problems(
+    block: KubernetesSettings,
+    ns: str,
+    store_key: Callable[[RoleName], str],
+    bound_account: Callable[[RoleName], tuple[str, str] | None],
+    identity: str,
+    refusal: str,
+) -> Iterator[tuple[str, str]]:
+    """Each workload's service account against the one a store binds its identity to."""
+    for role in block.roles():
+        key = store_key(role)
+        ours = f"{ns}/{block.account(role)}"
+        bound = bound_account(role)
+        if bound is None:
+            yield (
+                f"{PREFIX}.workloads.{role}.serviceAccount",
+                f"{ours} has no {identity}: {key} is not set",
+            )
+        elif bound != (ns, block.account(role)):
+            yield (
+                f"{PREFIX}.workloads.{role}.serviceAccount",
+                f"{ours} disagrees with {key} ({bound[0]}/{bound[1]}): {refusal}",
+            )
+
+
 def _gcp_problems(
     settings: StackSettings, block: KubernetesSettings, ns: str
 ) -> Iterator[tuple[str, str]]:
@@ -98,22 +123,20 @@ def _gcp_problems(
     gcp = settings.backend_settings.get("gcp")
     if not isinstance(gcp, GcpSettings):
         return
-    for role in block.roles():
+
+    def bound(role: RoleName) -> tuple[str, str] | None:
         created = gcp.created(role)
         binding = created.kubernetes if created is not None else None
-        gcp_key = f"{NAMESPACE}gcp.workloads.{role}.create.kubernetes"
-        ours = f"{ns}/{block.account(role)}"
-        if binding is None:
-            yield (
-                f"{PREFIX}.workloads.{role}.serviceAccount",
-                f"{ours} has no GKE workload identity: {gcp_key} is not set",
-            )
-        elif (binding.namespace, binding.name) != (ns, block.account(role)):
-            yield (
-                f"{PREFIX}.workloads.{role}.serviceAccount",
-                f"{ours} disagrees with {gcp_key} ({binding.namespace}/{binding.name}): GCP "
-                "would refuse the workload's identity",
-            )
+        return (binding.namespace, binding.name) if binding is not None else None
+
+    yield from _binding_problems(
+        block,
+        ns,
+        lambda role: f"{NAMESPACE}gcp.workloads.{role}.create.kubernetes",
+        bound,
+        "GKE workload identity",
+        "GCP would refuse the workload's identity",
+    )
 
 
 def _azure_problems(
@@ -124,22 +147,20 @@ def _azure_problems(
     azure = settings.backend_settings.get("azure")
     if not isinstance(azure, AzureSettings):
         return
-    for role in block.roles():
+
+    def bound(role: RoleName) -> tuple[str, str] | None:
         workload = azure.workload(role)
         federated = workload.kubernetes if workload is not None else None
-        azure_key = f"{NAMESPACE}azure.workloads.{role}.kubernetes"
-        ours = f"{ns}/{block.account(role)}"
-        if federated is None:
-            yield (
-                f"{PREFIX}.workloads.{role}.serviceAccount",
-                f"{ours} has no Azure workload identity: {azure_key} is not set",
-            )
-        elif (federated.namespace, federated.service_account) != (ns, block.account(role)):
-            yield (
-                f"{PREFIX}.workloads.{role}.serviceAccount",
-                f"{ours} disagrees with {azure_key} ({federated.namespace}/"
-                f"{federated.service_account}): Entra ID would refuse the workload's token",
-            )
+        return (federated.namespace, federated.service_account) if federated is not None else None
+
+    yield from _binding_problems(
+        block,
+        ns,
+        lambda role: f"{NAMESPACE}azure.workloads.{role}.kubernetes",
+        bound,
+        "Azure workload identity",
+        "Entra ID would refuse the workload's token",
+    )
 
 
 class KubernetesBackend:
