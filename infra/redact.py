@@ -29,6 +29,9 @@ from policies.contract.redact import (
     pydantic_message as pydantic_message,
 )
 from policies.contract.redact import (
+    redact_lines as redact_lines,
+)
+from policies.contract.redact import (
     redact_text as redact_text,
 )
 from policies.contract.redact import (
@@ -44,6 +47,7 @@ __all__ = [
     "loc",
     "name",
     "pydantic_message",
+    "redact_lines",
     "redact_text",
     "scrub",
 ]

@@ -101,8 +101,9 @@ def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
 
 def _print_json(doc: Any) -> None:
     # A setting no rule could refuse (a free-text one) may still carry a credential into the
-    # plan: it is shown as its redacted hint, never as itself.
-    sys.stdout.write(redact.redact_text(json.dumps(doc, indent=2, sort_keys=False)) + "\n")
+    # plan: it is shown as its redacted hint, never as itself. Indented, every string of the
+    # document lies on one line: redacted line by line (issue 15: a third of the time).
+    sys.stdout.write(redact.redact_lines(json.dumps(doc, indent=2, sort_keys=False)) + "\n")
 
 
 @dataclass(frozen=True)
@@ -1075,9 +1076,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     start, start_cpu = time.perf_counter(), time.process_time()
     _timings.clear()
     collecting = gc.isenabled()
+    ending = False  # True once the command is known to end the process itself
     try:
         args = build_parser().parse_args(argv)
         heavy = args.command in _HEAVY
+        ending = argv is None and heavy
         if heavy:
             # A plan allocates millions of small objects (the provider SDKs' classes at import,
             # futures and protobuf messages per resource) and frees almost none before it ends:
@@ -1094,10 +1097,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         _quiet_stdout()
         return EXIT_BROKEN_PIPE
     finally:
-        if collecting:
+        # Not re-enabled when the process ends next: the first allocation after gc.enable()
+        # would start a full collection of everything the command allocated (0.3 s after a
+        # plan), for memory the operating system takes back at once.
+        if collecting and not ending:
             gc.enable()
         _print_timings(time.perf_counter() - start, time.process_time() - start_cpu)
-    if argv is None and heavy:
+    if ending:
         _exit_now(code)
     return code
 

@@ -29,6 +29,7 @@ from nt_secrets.report import (
     short_urn,
 )
 from nt_secrets.state import PLAINTEXT_POLICY, plaintext_findings, read_state
+from policies.contract.redact import redact_lines
 from policies.lib.credentials import redact_text
 from policies.model import Category, Enforcement, PolicyInfo, Severity, Violation
 from tests.conftest import REAL_STACKS, reference_file
@@ -330,6 +331,34 @@ def test_redact_text(text: str, expected: str) -> None:
 
 
 AZURE = REAL_STACKS / "azure-rmq-dev-checkpoint.json"
+
+
+#: Keyword forms the detectors find across a JSON key and its value (``"key": "value"``)
+FAKE_IBM_IAM = "FAKEibmIamKeyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p"  # pragma: allowlist secret
+KEYWORD_DOC = {
+    "ibm_cloud_api_key": FAKE_IBM_IAM,
+    "nested": [{"Authorization": "Bearer FAKEtoken8a7b6c5d4e3f"}, FAKE_GITHUB],
+    FAKE_ANTHROPIC: {"url": FAKE_DB_URL},
+    "pem": "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAFAKEFAKEFAKEFAKE\n-----END RSA PRIVATE KEY-----",  # pragma: allowlist secret
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [KEYWORD_DOC, json.loads(AZURE.read_text())],
+    ids=["planted", "azure-state"],
+)
+def test_redacting_an_indented_document_line_by_line_finds_what_the_whole_text_gives(
+    doc: Any,
+) -> None:
+    """The plan's JSON is redacted line by line (issue 15): the same text as redacting it whole,
+    keys, keyword forms that span a key and its value, and a real state file included."""
+    text = json.dumps(doc, indent=2)
+    by_lines = redact_lines(text)
+    assert by_lines == redact_text(text)
+    if doc is KEYWORD_DOC:
+        for planted in (*PLANTED, FAKE_IBM_IAM, "FAKEtoken8a7b6c5d4e3f", "MIIEowIBAAKCAQEA"):
+            assert planted not in by_lines, planted
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

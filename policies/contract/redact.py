@@ -27,6 +27,7 @@ __all__ = [
     "loc",
     "name",
     "pydantic_message",
+    "redact_lines",
     "redact_text",
     "scrub",
 ]
@@ -89,6 +90,15 @@ def redact_text(text: str) -> str:
     from policies.lib.credentials import redact_text as _redact
 
     return _redact(text)
+
+
+def redact_lines(text: str) -> str:
+    """:func:`redact_text` of a line-structured document (indented JSON: every string on a line
+    of its own), line by line. The same finds as over the whole text, since no credential shape
+    spans a line break there, at a fraction of the cost: each distinct line is judged once (a
+    plan repeats its URNs and keys thousands of times) and a line the detectors' prefilter
+    rejects is done with at once, instead of every triggered detector running over megabytes."""
+    return "\n".join(map(redact_text, text.split("\n")))
 
 
 def name(value: object, pattern: re.Pattern[str] = KEY_RE) -> str:

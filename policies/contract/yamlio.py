@@ -16,7 +16,7 @@ a key given twice in one mapping is an error, as it is for the Pulumi CLI (keys 
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -38,7 +38,15 @@ def _line(node: Node) -> str:
     return f"line {mark.line + 1}" if mark is not None else "somewhere"
 
 
-class _Loader(yaml.SafeLoader):
+# libyaml's parser when PyYAML was built with it (the wheels are), else PyYAML's own: the same
+# nodes, marks and errors, ten times faster (the catalog is read at every plan).
+if TYPE_CHECKING:
+    _SafeLoader = yaml.SafeLoader
+else:
+    _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_SafeLoader):
     """SafeLoader refusing duplicate keys and over-long integers."""
 
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:

@@ -163,14 +163,13 @@ class PathPattern:
             count += 1
         return count
 
-    @functools.cached_property
-    def _regex(self) -> re.Pattern[str]:
-        body = "/".join("[^/]*" if s == "+" else re.escape(s) for s in self.segments)
-        return re.compile(body + (".*" if self.prefix else ""), re.S)
-
     def matches(self, path: str) -> bool:
-        """Whether this pattern matches the concrete path ``path``."""
-        return self._regex.fullmatch(path.lstrip("/")) is not None
+        """Whether this pattern matches the concrete path ``path``: equality for an exact path,
+        a prefix test for ``a/b*``, a regex only when a ``+`` segment is involved."""
+        path = path.lstrip("/")
+        if "+" not in self.segments:
+            return path.startswith(self.text[:-1]) if self.prefix else path == self.text
+        return _segment_regex(self.text).fullmatch(path) is not None
 
     def _tokens(self) -> tuple[tuple[str, str], ...]:
         out: list[tuple[str, str]] = []
@@ -227,6 +226,14 @@ class PathPattern:
                             seen.add(pair)
                             todo.append(pair)
         return False
+
+
+@functools.lru_cache(maxsize=4096)
+def _segment_regex(text: str) -> re.Pattern[str]:
+    """A pattern with ``+`` segments as a regex (compiled once per distinct pattern text)."""
+    pattern = PathPattern(text)
+    body = "/".join("[^/]*" if s == "+" else re.escape(s) for s in pattern.segments)
+    return re.compile(body + (".*" if pattern.prefix else ""), re.S)
 
 
 @dataclass(frozen=True)
