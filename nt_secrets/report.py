@@ -22,7 +22,6 @@ SARIF decisions
 from __future__ import annotations
 
 import hashlib
-import json
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from importlib import metadata
@@ -31,6 +30,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any, Final
 from urllib.parse import quote
 
+import orjson
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -193,6 +193,13 @@ def _plain_text(vs: list[Violation], info: Mapping[str, PolicyInfo]) -> str:
 # --------------------------------------------------------------------------- JSON
 
 
+def _dumps(doc: Any) -> str:
+    """``doc`` as JSON indented by two spaces, one line per value, and a final newline: orjson
+    (C; ``json.dumps`` with an indent runs its pure-Python encoder: 0.5 s for 16,000 findings).
+    Text is UTF-8 as is (``…`` stays ``…``), which every JSON reader takes."""
+    return orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode() + "\n"
+
+
 def render_json(violations: Iterable[Violation]) -> str:
     """``{"violations": [Violation.to_json()...], "summary": {...}}``: the entries are those of the
     plan JSON's ``violations``."""
@@ -207,7 +214,7 @@ def render_json(violations: Iterable[Violation]) -> str:
             "bySeverity": {s.value: sum(v.severity is s for v in vs) for s in _SEVERITIES},
         },
     }
-    return json.dumps(doc, indent=2) + "\n"
+    return _dumps(doc)
 
 
 # --------------------------------------------------------------------------- Markdown
@@ -424,7 +431,7 @@ def render_sarif(
     tool_version: str | None = None,
 ) -> str:
     log = sarif_log(violations, policies, artifact=artifact, tool_version=tool_version)
-    return json.dumps(log, indent=2) + "\n"
+    return _dumps(log)
 
 
 # --------------------------------------------------------------------------- dispatch

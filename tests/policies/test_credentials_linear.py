@@ -174,3 +174,75 @@ def test_adversarial_inputs_are_processed(name: str) -> None:
     hits = scan_value({"v": value})
     assert all(h.path == "v" for h in hits)
     assert isinstance(redact_text(value), str)
+
+
+# --------------------------------------------------------------------------- the RE2 prefilter
+
+
+def _corpus() -> list[str]:
+    """Every string the credential tests judge, and variants the two engines could read apart:
+    Unicode case folds (long s, Kelvin sign), a trigger's shape right after the character its
+    lookbehind refuses, non-ASCII text around a trigger."""
+    from tests.policies.test_credentials import NEGATIVE, POSITIVE
+    from tests.policies.test_credentials_text import HIDDEN, LOOK_ALIKES
+
+    def strings(value: Any) -> list[str]:
+        if isinstance(value, str):
+            return [value]
+        if isinstance(value, dict):
+            return [s for k, v in value.items() for s in (*strings(k), *strings(v))]
+        if isinstance(value, list | tuple):
+            return [s for v in value for s in strings(v)]
+        return []
+
+    base = [*DS_EXAMPLES, *strings(POSITIVE), *strings(NEGATIVE)]
+    base += strings([h[1] for h in HIDDEN]) + strings([x[1] for x in LOOK_ALIKES])
+    tricky = [
+        "\u017fecret_key: x",  # long s folds to s
+        "api_\u212aey = y",  # Kelvin sign folds to k
+        "x" + "A1b2" * 10 + '"',  # the AWS secret shape after a character its lookbehind refuses
+        "f" + "0a" * 16 + ":",  # the Sentry shape after a hex digit
+        "é" + AKID + "ü",
+    ]
+    return base + tricky + [s.upper() for s in base] + [s.lower() for s in base]
+
+
+def test_the_prefilter_matches_wherever_a_detector_trigger_does() -> None:
+    """The prefilter (RE2) only gates: every string some detector's own trigger (Python's
+    engine) matches must pass it, or a credential would go unseen. Held per detector (its
+    loosened trigger alone, under RE2) and for the whole alternation; every detector's trigger
+    is met by some string of the corpus."""
+    import re2
+
+    prefilter = credentials._prefilter()
+    corpus = _corpus()
+    assert len(corpus) > 300
+    for det in DETECTORS:
+        loose = re2.compile(credentials._loosened(det.trigger))
+        met = [text for text in corpus if det.trigger.search(text)]
+        assert met, f"no string of the corpus meets the {det.kind} trigger"
+        for text in met:
+            assert loose.search(text) is not None, (det.kind, text)
+            assert prefilter.search(text) is not None, (det.kind, text)
+
+
+@pytest.mark.parametrize(
+    ("source", "flags", "loosened"),
+    [
+        (r"(?<![0-9a-f])[0-9a-f]{32}[:@]", 0, r"(?:[0-9a-f]{32}[:@])"),
+        (r"ab(?=c)", re.I, r"(?i:ab)"),
+        (r"a(?:b(?!c\)))d", 0, r"(?:a(?:b)d)"),
+        (r"x[(]y(?<=[)])", 0, r"(?:x[(]y)"),
+        (r"[]a]b(?<!\))", 0, r"(?:[]a]b)"),
+    ],
+)
+def test_loosening_a_trigger_drops_its_lookarounds_and_nothing_else(
+    source: str, flags: int, loosened: str
+) -> None:
+    assert credentials._loosened(re.compile(source, flags)) == loosened
+
+
+@pytest.mark.parametrize("source", [r"\d{8}:", r"key\s*=", r"\bsk-", r"\w+@"])
+def test_a_trigger_with_classes_the_engines_read_apart_is_refused(source: str) -> None:
+    with pytest.raises(ValueError, match="spell classes out"):
+        credentials._loosened(re.compile(source))
