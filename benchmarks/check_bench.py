@@ -474,16 +474,18 @@ def make_iam_export(n: int, seed: int = 11) -> dict[str, Any]:
 
 
 IAM_CHILD = """
-import json, sys, time
+import json, resource, sys, time
 t0 = time.perf_counter()
+from nt_secrets.judge import judge_state
 from nt_secrets.state import read_state
-from policies.runner import run
+from policies.lib.gcpause import gc_paused
 t1 = time.perf_counter()
+jobs = int(sys.argv[3])
 def judge():
-    state = read_state(sys.argv[1])
-    recs = state.records()
-    pack = run(recs, config={"all-no-plaintext-credentials": "disabled"})
-    return len(recs), state.plaintext_findings() + pack.violations
+    # what `nt-secrets check --state` does between its imports and its report
+    with gc_paused():
+        state = read_state(sys.argv[1])
+        return len(state.records()), judge_state(state, jobs=jobs)
 if sys.argv[2] == "profile":
     import cProfile, pstats, io
     prof = cProfile.Profile()
@@ -495,19 +497,22 @@ if sys.argv[2] == "profile":
     pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(20)
     print(out.getvalue())
     raise SystemExit
+c0 = time.process_time()
 n, found = judge()
 t2 = time.perf_counter()
+children = resource.getrusage(resource.RUSAGE_CHILDREN)
+cpu = time.process_time() - c0 + children.ru_utime + children.ru_stime
 with open("/proc/self/status") as f:  # VmHWM: this process's own peak RSS
     peak = int(next(line.split()[1] for line in f if line.startswith("VmHWM:"))) / 1024
 print(json.dumps({"n": n, "findings": len(found), "imports": t1 - t0, "check": t2 - t1,
-                  "peak_mib": peak}))
+                  "cpu": cpu, "peak_mib": peak}))
 """
 
 
-def iam_check(path: Path, mode: str = "timed") -> dict[str, Any] | str:
+def iam_check(path: Path, mode: str = "timed", jobs: int = 1) -> dict[str, Any] | str:
     """One fresh process: imports, then what `check --state` does, timed apart."""
     proc = subprocess.run(
-        [sys.executable, "-c", IAM_CHILD, str(path), mode],
+        [sys.executable, "-c", IAM_CHILD, str(path), mode, str(jobs)],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -517,26 +522,31 @@ def iam_check(path: Path, mode: str = "timed") -> dict[str, Any] | str:
 
 
 def iam_main(sizes: list[int], runs: int, profile: bool) -> None:
-    print("IAM-heavy export: `check --state` after start-up (read, plaintext scan, every policy)\n")
+    from nt_secrets.judge import available_cpus
+
+    cpus = available_cpus()
+    print("IAM-heavy export: `check --state` after start-up (read, plaintext scan, every policy)")
+    print(f"in one process and shared out among {cpus} (`--jobs`, default: one per CPU)\n")
     print(
-        "| resources | file MiB | imports s | check s | resources/s after start-up | findings "
-        "| peak RSS MiB |"
+        "| resources | file MiB | processes | imports s | check s (wall) | CPU s | "
+        "resources/s after start-up | findings | peak RSS MiB (parent) |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         for size in sizes:
             path = Path(tmp) / f"iam-{size}.json"
             path.write_text(json.dumps(make_iam_export(size)))
-            results = [iam_check(path) for _ in range(runs)]
-            timed = [r for r in results if isinstance(r, dict)]
-            check_s = statistics.median(r["check"] for r in timed)
-            imports = statistics.median(r["imports"] for r in timed)
-            n = timed[0]["n"]
-            print(
-                f"| {n} | {path.stat().st_size / 2**20:.1f} | {imports:.2f} | {check_s:.2f} | "
-                f"{n / check_s:,.0f} | {timed[0]['findings']} | "
-                f"{max(r['peak_mib'] for r in timed):.0f} |"
-            )
+            for jobs in sorted({1, cpus}):
+                results = [iam_check(path, jobs=jobs) for _ in range(runs)]
+                timed = [r for r in results if isinstance(r, dict)]
+                check_s = statistics.median(r["check"] for r in timed)
+                n = timed[0]["n"]
+                print(
+                    f"| {n} | {path.stat().st_size / 2**20:.1f} | {jobs} | "
+                    f"{statistics.median(r['imports'] for r in timed):.2f} | {check_s:.2f} | "
+                    f"{statistics.median(r['cpu'] for r in timed):.2f} | {n / check_s:,.0f} | "
+                    f"{timed[0]['findings']} | {max(r['peak_mib'] for r in timed):.0f} |"
+                )
             if profile:
                 print("\n```\n" + str(iam_check(path, "profile")) + "\n```\n")
 

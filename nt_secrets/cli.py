@@ -298,10 +298,11 @@ def cmd_plan(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     """Judge a stack (offline plan) or an existing stack's state with the policy pack."""
     from nt_secrets import report
+    from nt_secrets.judge import judge_state
     from nt_secrets.lint import STACK_FILE_POLICY
     from nt_secrets.state import PLAINTEXT_POLICY, StateError, read_state
     from policies.pack import infos
-    from policies.runner import PolicyConfigError, run
+    from policies.runner import PolicyConfigError
 
     policies = [*infos().values(), STACK_FILE_POLICY, PLAINTEXT_POLICY]
     if args.stack:
@@ -310,23 +311,21 @@ def cmd_check(args: argparse.Namespace) -> int:
     else:
         config_doc = _policy_config(args)
         try:
-            with _Console(stderr=True).status(f"Reading {args.state}…", spinner="dots"):
-                state = (
-                    read_state(_stdin(), name="<stdin>")
-                    if args.state == "-"
-                    else read_state(args.state)
-                )
-                recs = state.records()
-                # In state, state-plaintext-secret judges inputs and outputs alike; the pack's own
-                # input scan would report the same values a second time.
-                pack = run(
-                    recs, config={"all-no-plaintext-credentials": "disabled", **(config_doc or {})}
-                )
-                violations = state.plaintext_findings() + pack.violations
+            with _Console(stderr=True).status(f"Reading {args.state}…", spinner="dots") as status:
+                with phase("read"):
+                    state = (
+                        read_state(_stdin(), name="<stdin>")
+                        if args.state == "-"
+                        else read_state(args.state)
+                    )
+                status.update(f"Judging {len(state.records()):,} resources…")
+                with phase("judge"):
+                    violations = judge_state(state, config_doc, jobs=args.jobs)
         except (StateError, PolicyConfigError) as exc:
             _fail(str(exc))
         artifact = None if args.state == "-" else args.state
-    report.emit(violations, args.format, policies=policies, artifact=artifact)
+    with phase("report"):
+        report.emit(violations, args.format, policies=policies, artifact=artifact)
     return EXIT_VIOLATIONS if any(v.mandatory for v in violations) else EXIT_OK
 
 
@@ -950,6 +949,19 @@ class _EnvironmentNames(Sequence[str]):
         return iter(self._names())
 
 
+def _jobs(text: str) -> int:
+    """``--jobs``: a whole number of processes, 1 to 256."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number, got {redact.name(text)}"
+        ) from None
+    if not 1 <= value <= 256:
+        raise argparse.ArgumentTypeError(f"expected 1 to 256 processes, got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="nt-secrets", description="neural-trader secrets infrastructure tools")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -980,6 +992,12 @@ def build_parser() -> argparse.ArgumentParser:
     ck.add_argument(
         "--policy-pack-config",
         help="policy pack config JSON, as for `pulumi preview --policy-pack-config`",
+    )
+    ck.add_argument(
+        "--jobs",
+        type=_jobs,
+        default=None,
+        help="processes judging a large state (default: one per available CPU; 1: no others)",
     )
     ck.set_defaults(func=cmd_check, catalog=None)
 

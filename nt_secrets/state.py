@@ -634,7 +634,8 @@ def _plain_strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
 _MARKERS: Final = frozenset({CIPHERTEXT, PLAINTEXT_SECRET, OPAQUE_SECRET, _UNKNOWN})
 
 
-def _stack_urn(records: Iterable[ResourceRecord]) -> str | None:
+def stack_urn(records: Iterable[ResourceRecord]) -> str | None:
+    """The URN of the stack resource among ``records`` (None without one)."""
     return next((r.urn for r in records if r.type == _STACK_TYPE), None)
 
 
@@ -694,14 +695,25 @@ def _plaintext_findings(
                             f"(hint: … ({len(value)} chars))",
                         )
     if config:
-        urn = _stack_urn(records)
-        for hit in scan_value(config, path="config"):
-            kind = _KIND_TEXT.get(hit.kind, hit.kind)
-            add(
-                urn,
-                f"{hit.path}: {kind} stored in plaintext in the stack configuration of the "
-                f"checkpoint, not as a secure value (hint: {hit.hint})",
-            )
+        out += config_findings(config, stack_urn(records))
+    return out
+
+
+def config_findings(config: Mapping[str, Any], stack_urn: str | None) -> list[Violation]:
+    """The credentials a checkpoint's stack configuration stores in plaintext (path
+    ``config.<key>``, reported against ``stack_urn``): the configuration part of
+    :func:`plaintext_findings`."""
+    out: list[Violation] = []
+    seen: set[str] = set()
+    for hit in scan_value(config, path="config"):
+        kind = _KIND_TEXT.get(hit.kind, hit.kind)
+        message = (
+            f"{hit.path}: {kind} stored in plaintext in the stack configuration of the "
+            f"checkpoint, not as a secure value (hint: {hit.hint})"
+        )
+        if message not in seen:
+            seen.add(message)
+            out.append(_violation(stack_urn, message))
     return out
 
 

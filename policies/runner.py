@@ -29,7 +29,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from policies.contract import redact
 from policies.framework import (
@@ -326,8 +326,11 @@ def run(
     config: Mapping[str, Any] | None = None,
     policies: Sequence[PackPolicy] = ALL,
     stack_tags: Mapping[str, str] | None = None,
+    kind: Literal["resource", "stack"] | None = None,
 ) -> RunResult:
-    """Apply every enabled policy to the records; violations sorted for stable output.
+    """Apply every enabled policy to the records; violations sorted for stable output. ``kind``
+    runs the resource or the stack policies only (the config still names any of ``policies``):
+    a resource policy judges each record alone, so a share of the records can be judged apart.
 
     Records with stored outputs (a stack's state) are judged a second time from their outputs
     by the policies whose spec sets ``judge_outputs`` (and every public-access policy): a finding that the inputs did not already
@@ -335,18 +338,18 @@ def run(
     (``outputs: ...``), so drift recorded by ``pulumi refresh`` is judged and says where it is."""
     with gc_paused():
         try:
-            return _run(list(records), config, policies, stack_tags)
+            chosen = policies if kind is None else [p for p in policies if p.kind == kind]
+            return _run(list(records), resolve_config(config, policies), chosen, stack_tags)
         finally:
             clear_stack_cache()
 
 
 def _run(
     records: list[ResourceRecord],
-    config: Mapping[str, Any] | None,
+    settings: Mapping[str, PolicySettings],
     policies: Sequence[PackPolicy],
     stack_tags: Mapping[str, str] | None,
 ) -> RunResult:
-    settings = resolve_config(config, policies)
     result = RunResult()
     types = {r.type for r in records}
     by_type: dict[tuple[int, frozenset[str]], list[ResourceRecord]] = {}
