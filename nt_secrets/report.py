@@ -87,7 +87,16 @@ def _tool_version() -> str:
 
 
 def _safe(text: str) -> str:
-    return redact_text(text)
+    """``text`` fit to show: credentials redacted, and what UTF-8 cannot carry (a lone surrogate,
+    from a ``"\\ud800"`` escape in a state's JSON) written as its escape, ``\\ud800``."""
+    text = redact_text(text)
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
 
 
 def _ordered(violations: Iterable[Violation]) -> list[Violation]:
@@ -315,7 +324,9 @@ def _artifact_uri(path: str | Path) -> dict[str, str]:
         p = p.resolve()
     if p.is_absolute():
         return {"uri": p.as_uri()}
-    return {"uri": quote(PurePosixPath(*p.parts).as_posix()), "uriBaseId": "%SRCROOT%"}
+    # a name that is not UTF-8 (its bytes kept as surrogates, os.fsdecode) keeps its bytes
+    uri = quote(PurePosixPath(*p.parts).as_posix(), errors="surrogateescape")
+    return {"uri": uri, "uriBaseId": "%SRCROOT%"}
 
 
 def _rule(p: PolicyInfo) -> dict[str, Any]:
@@ -387,7 +398,7 @@ def sarif_log(
         if file is not None:
             location["physicalLocation"] = {"artifactLocation": _artifact_uri(file)}
         fingerprint = hashlib.sha256(
-            "\0".join((v.policy, v.urn or "", v.message)).encode()
+            "\0".join((v.policy, v.urn or "", v.message)).encode("utf-8", "surrogatepass")
         ).hexdigest()
         results.append(
             {

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 from importlib import resources
 from pathlib import Path
@@ -31,7 +32,7 @@ from nt_secrets.report import (
 from nt_secrets.state import PLAINTEXT_POLICY, plaintext_findings, read_state
 from policies.contract.redact import redact_lines
 from policies.lib.credentials import redact_text
-from policies.model import Category, Enforcement, PolicyInfo, Severity, Violation
+from policies.model import Category, Enforcement, PolicyInfo, ResourceRecord, Severity, Violation
 from tests.conftest import REAL_STACKS, reference_file
 from tests.test_state import AZURE_FINDINGS, walk_strings
 
@@ -314,6 +315,26 @@ def test_reports_redact_values_that_slipped_into_messages_and_urns(fmt: str) -> 
         for planted in PLANTED:
             assert planted not in out, (fmt, planted)
         assert "[redacted: " in out
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_state_key_that_is_not_valid_unicode_is_reported_in_every_format(fmt: str) -> None:
+    """JSON allows a lone surrogate (``"\\ud800password"`` as a key): the finding is reported,
+    the key shown escaped, in every format, and the output is UTF-8 a terminal can take."""
+    record = ResourceRecord(
+        urn="urn:pulumi:dev::p::aws:ssm/parameter:Parameter::odd",
+        type="aws:ssm/parameter:Parameter",
+        name="odd",
+        props={"\ud800password": "FAKEpassw0rd-surrogate-9921"},  # pragma: allowlist secret
+    )
+    found = plaintext_findings([record])
+    assert found, "the value under the odd key is found"
+    out = render(found, fmt, policies=[PLAINTEXT_POLICY], artifact=os.fsdecode(b"st\xffate.json"))
+    out.encode("utf-8")  # writable to stdout
+    assert "FAKEpassw0rd" not in out
+    assert "ud800" in out
+    if fmt == "sarif":
+        assert "st%FFate.json" in out  # the file name's own bytes
 
 
 @pytest.mark.parametrize(

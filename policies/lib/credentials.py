@@ -1170,7 +1170,21 @@ def _prefilter() -> Prefilter:
     judged by the detectors' own patterns, so loosening it changes no result."""
     import re2
 
-    return cast(Prefilter, re2.compile("|".join(_loosened(d.trigger) for d in DETECTORS)))
+    return _Utf8Search(re2.compile("|".join(_loosened(d.trigger) for d in DETECTORS).encode()))
+
+
+class _Utf8Search:
+    """An RE2 pattern compiled from UTF-8 bytes, searched in a string's UTF-8 bytes: the same
+    matches as on the string (RE2 reads both as UTF-8), without the wrapper's conversion of
+    byte offsets to character offsets (1.5 us a short text instead of 2.4)."""
+
+    __slots__ = ("_pattern",)
+
+    def __init__(self, pattern: Any) -> None:
+        self._pattern = pattern
+
+    def search(self, text: str) -> object | None:
+        return cast(object | None, self._pattern.search(text.encode("utf-8", "surrogatepass")))
 
 
 def _hint(kind: str, secret: str, note: str) -> str:

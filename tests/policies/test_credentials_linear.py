@@ -246,3 +246,12 @@ def test_loosening_a_trigger_drops_its_lookarounds_and_nothing_else(
 def test_a_trigger_with_classes_the_engines_read_apart_is_refused(source: str) -> None:
     with pytest.raises(ValueError, match="spell classes out"):
         credentials._loosened(re.compile(source))
+
+
+def test_text_that_is_not_valid_unicode_is_scanned_too() -> None:
+    """JSON may carry lone surrogates (``"\\ud800"``): the prefilter reads them as bytes that
+    match nothing, and the credential beside them is still found."""
+    key = "sk-ant-api03-FAKEsurrogateQ7mZ3xW9pL2vN8rT4bK6dH1jF5sY0"  # pragma: allowlist secret
+    hits = scan_value({"note": f"\ud800 {key} \udfff"})
+    assert [h.kind for h in hits] == ["Anthropic API Key"]
+    assert key not in redact_text(f"\ud800{key}")
