@@ -210,8 +210,8 @@ def _corpus() -> list[str]:
 def test_the_prefilter_matches_wherever_a_detector_trigger_does() -> None:
     """The prefilter (RE2) only gates: every string some detector's own trigger (Python's
     engine) matches must pass it, or a credential would go unseen. Held per detector (its
-    loosened trigger alone, under RE2) and for the whole alternation; every detector's trigger
-    is met by some string of the corpus."""
+    loosened trigger alone, under RE2), for the whole alternation and for the RE2 set that picks
+    the detectors to run; every detector's trigger is met by some string of the corpus."""
     import re2
 
     prefilter = credentials._prefilter()
@@ -224,6 +224,7 @@ def test_the_prefilter_matches_wherever_a_detector_trigger_does() -> None:
         for text in met:
             assert loose.search(text) is not None, (det.kind, text)
             assert prefilter.search(text) is not None, (det.kind, text)
+            assert det in credentials._candidates(text), (det.kind, text)
 
 
 @pytest.mark.parametrize(
@@ -255,3 +256,18 @@ def test_text_that_is_not_valid_unicode_is_scanned_too() -> None:
     hits = scan_value({"note": f"\ud800 {key} \udfff"})
     assert [h.kind for h in hits] == ["Anthropic API Key"]
     assert key not in redact_text(f"\ud800{key}")
+
+
+def test_an_re2_set_that_finds_nothing_leaves_every_detector_to_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An RE2 set whose DFA runs out of memory answers "no match", without an error: after the
+    prefilter matched, that answer sends the text to every detector, so nothing is lost."""
+
+    class OutOfMemory:
+        def Match(self, text: bytes) -> list[int]:
+            return []
+
+    monkeypatch.setattr(credentials, "_trigger_set", lambda: OutOfMemory())
+    assert credentials._candidates(f"id {AKID}") == DETECTORS
+    assert [h.kind for h in scan_value({"id": AKID})] == ["AWS Access Key"]
