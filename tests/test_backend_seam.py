@@ -503,3 +503,16 @@ def test_the_registry_discovers_the_aws_package_by_itself() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "['aws', 'azure', 'gcp', 'kubernetes', 'vault']"
+
+
+def test_every_store_kubernetes_reads_says_which_service_accounts_it_lets_in() -> None:
+    """The Kubernetes delivery asks each source store, through the KubernetesReadable seam,
+    whether it lets a workload's service account in; it reads no store's settings itself."""
+    from infra.backends import KubernetesReadable
+    from infra.backends.kubernetes.settings import STORES
+
+    for name in STORES:
+        assert isinstance(registry()[name], KubernetesReadable), name
+    source = (ROOT / "infra/backends/kubernetes/__init__.py").read_text()
+    for name in STORES:
+        assert f"infra.backends.{name}" not in source, name

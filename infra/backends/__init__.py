@@ -114,6 +114,40 @@ class Consumer(Protocol):
         ...
 
 
+@runtime_checkable
+class KubernetesReadable(Protocol):
+    """A store a workload's Kubernetes service account reads from (External Secrets logs in as
+    that account: Vault's Kubernetes auth, IRSA, GKE or Azure workload identity). The store alone
+    knows which accounts its settings let in; a delivery backend asks it here instead of reading
+    the store's settings itself."""
+
+    def kubernetes_login_problems(
+        self, block: Any, role: RoleName, namespace: str, account: str
+    ) -> Iterable[tuple[str | None, str]]:
+        """Why the store's identity for ``role`` would refuse the service account
+        ``namespace/account``: ``(None, reason)`` about that account (the reason reads after
+        it: "has no Vault login: ... is not set"), ``(key, reason)`` about one of the store's own
+        settings. Empty when the account is let in."""
+        ...
+
+
+def account_binding_problems(
+    bound: tuple[str, str] | None,
+    namespace: str,
+    account: str,
+    key: str,
+    identity: str,
+    refusal: str,
+) -> Iterator[tuple[str | None, str]]:
+    """:meth:`KubernetesReadable.kubernetes_login_problems` of a store that binds its identity
+    for a role to exactly one service account, ``bound`` (``(namespace, name)``; None: none),
+    set at ``key``: ``identity`` names what the workload lacks, ``refusal`` what the store does."""
+    if bound is None:
+        yield None, f"has no {identity}: {key} is not set"
+    elif bound != (namespace, account):
+        yield None, f"disagrees with {key} ({bound[0]}/{bound[1]}): {refusal}"
+
+
 def source_problems(
     settings: StackSettings, consumer: str, sources: Iterable[str], key: str
 ) -> Iterator[tuple[str, str]]:

@@ -17,9 +17,9 @@ from pydantic import BaseModel
 
 from infra.backends import register
 from infra.backends.aws.naming import SECRET_NAME_RE, SECRET_NAME_RULE, Naming, secret_name
-from infra.backends.aws.settings import AwsSettings, master_secret_problems
+from infra.backends.aws.settings import AwsSettings, OidcPrincipal, master_secret_problems
 from infra.catalog import CatalogEntry, Environment
-from infra.settings import RoleName, StackSettings
+from infra.settings import NAMESPACE, RoleName, StackSettings
 
 if TYPE_CHECKING:
     import pulumi
@@ -53,6 +53,23 @@ class AwsBackend:
         naming = Naming(estate.environment, block)
         assert isinstance(block, AwsSettings)
         return {r: naming.role_arn(r) for r in estate.roles if block.principals.for_role(r)}
+
+    def kubernetes_login_problems(
+        self, block: Any, role: RoleName, namespace: str, account: str
+    ) -> Iterator[tuple[str | None, str]]:
+        """IRSA: the role's trust policy names an OIDC provider with the service account's
+        subject (``aws.principals.<role>``)."""
+        assert isinstance(block, AwsSettings)
+        subject = f"system:serviceaccount:{namespace}:{account}"
+        if not any(
+            isinstance(p, OidcPrincipal) and subject in p.subjects
+            for p in block.principals.for_role(role)
+        ):
+            yield (
+                None,
+                f"cannot assume the AWS role: {NAMESPACE}aws.principals.{role} names no OIDC "
+                f"provider with the subject {subject} (IRSA)",
+            )
 
     def deploy(
         self, name: str, estate: Estate, block: Any, opts: pulumi.ResourceOptions | None = None

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from infra.backends import register
+from infra.backends import account_binding_problems, register
 from infra.backends.azure import documents
 from infra.backends.azure.settings import WORKLOAD_ROLES, AzureSettings
 from infra.catalog import CatalogEntry, Environment
@@ -89,6 +89,23 @@ class AzureBackend:
             elif (group := block.group(role)) is not None:
                 out[role] = group
         return out
+
+    def kubernetes_login_problems(
+        self, block: Any, role: RoleName, namespace: str, account: str
+    ) -> Iterator[tuple[str | None, str]]:
+        """Entra ID accepts the token of the one service account the role's managed identity
+        federates with (``azure.workloads.<role>.kubernetes``)."""
+        assert isinstance(block, AzureSettings)
+        workload = block.workload(role)
+        federated = workload.kubernetes if workload is not None else None
+        yield from account_binding_problems(
+            (federated.namespace, federated.service_account) if federated is not None else None,
+            namespace,
+            account,
+            f"{NAMESPACE}azure.workloads.{role}.kubernetes",
+            "Azure workload identity",
+            "Entra ID would refuse the workload's token",
+        )
 
     def deploy(
         self, name: str, estate: Estate, block: Any, opts: pulumi.ResourceOptions | None = None

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from infra.backends import register
+from infra.backends import account_binding_problems, register
 from infra.backends.gcp import documents, labels
 from infra.backends.gcp.settings import GcpSettings
 from infra.catalog import CatalogEntry, Environment
@@ -70,6 +70,23 @@ class GcpBackend:
     def identities(self, estate: Estate, block: Any) -> Mapping[RoleName, str]:
         assert isinstance(block, GcpSettings)
         return {r: m for r in estate.roles if (m := block.member(r)) is not None}
+
+    def kubernetes_login_problems(
+        self, block: Any, role: RoleName, namespace: str, account: str
+    ) -> Iterator[tuple[str | None, str]]:
+        """GKE workload identity lets in the one service account the role's created GCP service
+        account is bound to (``gcp.workloads.<role>.create.kubernetes``)."""
+        assert isinstance(block, GcpSettings)
+        created = block.created(role)
+        binding = created.kubernetes if created is not None else None
+        yield from account_binding_problems(
+            (binding.namespace, binding.name) if binding is not None else None,
+            namespace,
+            account,
+            f"{NAMESPACE}gcp.workloads.{role}.create.kubernetes",
+            "GKE workload identity",
+            "GCP would refuse the workload's identity",
+        )
 
     def deploy(
         self, name: str, estate: Estate, block: Any, opts: pulumi.ResourceOptions | None = None

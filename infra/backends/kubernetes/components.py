@@ -24,7 +24,7 @@ from pulumi_kubernetes.rbac.v1 import (
     SubjectArgs,
 )
 
-from infra.backends import Upstream
+from infra.backends import KubernetesReadable, Upstream
 from infra.backends.kubernetes import documents
 from infra.backends.kubernetes.settings import KubernetesSettings
 from infra.estate import Estate
@@ -120,32 +120,34 @@ def remote_keys(store: str, estate: Estate, role: RoleName, upstream: Upstream) 
     return out
 
 
+def _lets_in(up: Upstream, role: RoleName, namespace: str, account: str) -> bool:
+    """Whether the store ``up`` lets the service account ``namespace/account`` in for ``role``."""
+    backend = up.backend
+    if not isinstance(backend, KubernetesReadable):
+        return False
+    return not any(
+        True for _ in backend.kubernetes_login_problems(up.block, role, namespace, account)
+    )
+
+
 def identity_annotations(
     estate: Estate, role: RoleName, upstream: Mapping[str, Upstream], ns: str, account: str
 ) -> dict[str, Any]:
     """The service account's cloud identities, from the stores deployed before (only those that
     trust exactly this service account)."""
     out: dict[str, Any] = {}
+    # The role's ARN and GCP member are the backends' pure identities (known before anything
+    # exists); whether they trust this service account, the stores say (KubernetesReadable).
     aws = upstream.get("aws")
-    if aws is not None:
-        from infra.backends.aws.settings import OidcPrincipal
-
-        subject = documents.service_account_user(ns, account)
-        block: Any = aws.block
-        trusted = any(
-            isinstance(p, OidcPrincipal) and subject in p.subjects
-            for p in block.principals.for_role(role)
-        )
-        # The role's ARN is known before it exists (the backend's pure identities).
+    if aws is not None and _lets_in(aws, role, ns, account):
         arn = aws.backend.identities(estate, aws.block).get(role)
-        if trusted and arn is not None:
+        if arn is not None:
             out[documents.IRSA_ANNOTATION] = arn
     gcp = upstream.get("gcp")
-    if gcp is not None:
-        created = gcp.block.created(role)  # type: ignore[attr-defined]
-        binding = created.kubernetes if created is not None else None
-        if binding is not None and (binding.namespace, binding.name) == (ns, account):
-            out[documents.GKE_ANNOTATION] = gcp.block.created_email(created)  # type: ignore[attr-defined]
+    if gcp is not None and _lets_in(gcp, role, ns, account):
+        member = gcp.backend.identities(estate, gcp.block).get(role)
+        if member is not None:
+            out[documents.GKE_ANNOTATION] = member.removeprefix("serviceAccount:")
     azure = upstream.get("azure")
     if azure is not None:
         client_id = azure.exports.get("clientIds", {}).get(role)

@@ -18,7 +18,7 @@ from infra.backends import register
 from infra.backends.vault import documents
 from infra.backends.vault.settings import VaultSettings
 from infra.catalog import CatalogEntry, Environment
-from infra.settings import RoleName, StackSettings
+from infra.settings import NAMESPACE, RoleName, StackSettings
 
 if TYPE_CHECKING:
     import pulumi
@@ -62,6 +62,30 @@ class VaultBackend:
                     block.mount_prefix, estate.environment, role
                 )
         return out
+
+    def kubernetes_login_problems(
+        self, block: Any, role: RoleName, namespace: str, account: str
+    ) -> Iterator[tuple[str | None, str]]:
+        """Vault's Kubernetes auth logs in exactly the service account
+        ``vault.kubernetes.serviceAccounts.<role>`` names."""
+        assert isinstance(block, VaultSettings)
+        if block.kubernetes is None:
+            yield (
+                f"{NAMESPACE}vault.kubernetes",
+                f"required: {NAMESPACE}kubernetes.stores reads Vault through its Kubernetes auth",
+            )
+            return
+        accounts = block.kubernetes.service_accounts
+        bound = accounts.backtest if role == "backtest" else accounts.live_trading
+        key = f"{NAMESPACE}vault.kubernetes.serviceAccounts.{role}"
+        if bound is None:
+            yield None, f"has no Vault login: {key} is not set"
+        elif (bound.namespace, bound.name) != (namespace, account):
+            yield (
+                None,
+                f"disagrees with {key} ({bound.namespace}/{bound.name}): Vault would refuse the "
+                "workload's login",
+            )
 
     def deploy(
         self, name: str, estate: Estate, block: Any, opts: pulumi.ResourceOptions | None = None
