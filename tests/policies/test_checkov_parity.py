@@ -611,7 +611,9 @@ def render_markdown() -> str:
 
 
 if __name__ == "__main__":
-    print(render_markdown(), end="")
+    from tests.policies import test_checkov_parity_kubernetes as kubernetes
+
+    print(render_markdown() + "\n" + kubernetes.render_markdown(), end="")
 
 
 def test_the_mappings_are_earned() -> None:

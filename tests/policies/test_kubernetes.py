@@ -244,6 +244,12 @@ KUBERNETES_CASES: list[tuple[str, str, list[ResourceRecord], int]] = [
         ],
         1,
     ),
+    (
+        "reading certificate signing requests approves nothing",
+        "kubernetes-rbac-escalation",
+        [role(rule(["get", "list"], ["certificatesigningrequests"], ["certificates.k8s.io"]))],
+        0,
+    ),
     # ---- what each subject ends up able to do (stack) ------------------------------------------
     (
         "a workload's get-by-name Role bound in its namespace",

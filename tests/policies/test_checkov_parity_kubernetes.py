@@ -1,0 +1,199 @@
+"""checkov parity for the Kubernetes IDs the pack maps (issue 9, item 8, beyond AWS).
+
+checkov's own example manifests for each mapped ``CKV_K8S_*``/``CKV2_K8S_*`` check are vendored
+under ``tests/fixtures/checkov/kubernetes/<ID>/`` (Apache-2.0; ``SOURCES.md`` beside the AWS ones
+records the commit), with ``expected.json``: checkov 3.3.30's own verdict on each resource of
+those files (``<file>#<Kind>.<namespace>.<name>``), which agrees with checkov's tests of them.
+Each manifest becomes the Pulumi resource record the pack judges (``kubernetes:<group>/<version>:
+<kind>``, the manifest's fields as its inputs: pulumi-kubernetes names them as the API does) and
+the pack's policies for that ID judge it; a policy that bundles several IDs is judged per ID on
+the verbs and resources that ID is about. A folder's resources are judged together, as checkov's
+run over the folder judges them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from policies.framework import PackPolicy
+from policies.model import ResourceRecord
+from policies.pack import ALL
+from policies.runner import run
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "checkov" / "kubernetes"
+
+#: Per checkov ID of a policy that bundles several: the words a finding names when it is about
+#: what that ID checks (the pack's messages name the verb and the resource).
+ABOUT: dict[str, tuple[str, ...]] = {
+    "CKV_K8S_155": ("admission webhooks",),
+    "CKV_K8S_156": ("certificate signing requests",),
+    "CKV_K8S_157": ("bind on",),
+    "CKV_K8S_158": ("escalate on",),
+}
+#: Where the pack deliberately judges otherwise, with the reason.
+DIFFERENCES: dict[tuple[str, str], str] = {
+    ("CKV_K8S_157", "clusterrole-failed-1.yaml#ClusterRole.test.test-should-fail-1"): (
+        "checkov looks for bind on rolebindings and clusterrolebindings; the API server checks "
+        "bind on the Role or ClusterRole a binding refers to (Kubernetes RBAC, restrictions on "
+        "role binding creation), so bind on bindings grants nothing: the pack reports bind on "
+        "roles and clusterroles (the fixture's other failing case)"
+    ),
+}
+DOCS = Path(__file__).resolve().parent.parent.parent / "docs" / "checkov-parity.md"
+
+
+def token(manifest: dict[str, Any]) -> str:
+    """The pulumi-kubernetes type token of a manifest (``v1`` is the ``core`` group)."""
+    group, _, version = str(manifest["apiVersion"]).rpartition("/")
+    return f"kubernetes:{group or 'core'}/{version}:{manifest['kind']}"
+
+
+def checkov_id(manifest: dict[str, Any]) -> str:
+    """checkov's resource name: ``<Kind>.<namespace>.<name>`` (namespace ``default`` if none)."""
+    meta = manifest.get("metadata") or {}
+    return f"{manifest['kind']}.{meta.get('namespace', 'default')}.{meta.get('name')}"
+
+
+def records(path: Path) -> dict[str, ResourceRecord]:
+    """``<file>#<checkov id>`` -> the record of each manifest in ``path`` (a file or a folder)."""
+    out: dict[str, ResourceRecord] = {}
+    files = sorted(path.rglob("*.yaml")) if path.is_dir() else [path]
+    for file in files:
+        if file.name == "expected.yaml":
+            continue
+        for manifest in yaml.safe_load_all(file.read_text()):
+            if not isinstance(manifest, dict) or "kind" not in manifest:
+                continue
+            key = (
+                f"{file.relative_to(path if path.is_dir() else file.parent)}#{checkov_id(manifest)}"
+            )
+            urn = f"urn:pulumi:parity::checkov::{token(manifest)}::{key}"
+            out[key] = ResourceRecord(
+                urn=urn, type=token(manifest), name=key, props=manifest, source="fixture"
+            )
+    return out
+
+
+def policies_for(check: str) -> list[PackPolicy]:
+    return [p for p in ALL if check in p.spec.checkov]
+
+
+@dataclass(frozen=True)
+class Case:
+    check: str
+    resource: str
+    expected: str
+    actual: str
+    messages: tuple[str, ...]
+
+
+def _about(check: str, message: str) -> bool:
+    words = ABOUT.get(check)
+    return words is None or any(w in message.lower() for w in words)
+
+
+def verdicts(check: str) -> Iterator[Case]:
+    folder = FIXTURES / check
+    expected = json.loads((folder / "expected.json").read_text())
+    recs = records(folder)
+    policies = policies_for(check)
+    found: dict[str, list[str]] = {key: [] for key in recs}
+    # the folder's resources together, as checkov's run over the folder sees them (a graph
+    # check's binding and role lie in different files)
+    for v in run(list(recs.values()), policies=policies).violations:
+        key = (v.urn or "").rsplit("::", 1)[-1]
+        if key in found and _about(check, v.message):
+            found[key].append(v.message)
+    for verdict in ("pass", "fail"):
+        for resource in expected[verdict]:
+            messages = tuple(found.get(resource, ()))
+            actual = "missing" if resource not in recs else ("fail" if messages else "pass")
+            yield Case(check, resource, verdict, actual, messages)
+
+
+def mapped_ids() -> set[str]:
+    return {c for p in ALL for c in p.spec.checkov if "_K8S_" in c}
+
+
+@cache
+def all_cases() -> tuple[Case, ...]:
+    return tuple(c for d in sorted(FIXTURES.iterdir()) if d.is_dir() for c in verdicts(d.name))
+
+
+def test_every_mapped_kubernetes_id_has_vendored_fixtures() -> None:
+    vendored = {d.name for d in FIXTURES.iterdir() if (d / "expected.json").is_file()}
+    assert sorted(mapped_ids() - vendored) == []
+    for check in vendored:
+        spec = json.loads((FIXTURES / check / "expected.json").read_text())
+        assert spec["check"] and spec["sources"] and spec["fail"], check
+
+
+@pytest.mark.parametrize("case", all_cases(), ids=lambda c: f"{c.check}:{c.resource}")
+def test_verdict_agrees_with_checkov_or_is_a_listed_difference(case: Case) -> None:
+    assert case.actual != "missing", "fixture resource not translated"
+    if (case.check, case.resource) in DIFFERENCES:
+        assert case.actual != case.expected, "listed as a difference but agrees: remove it"
+    else:
+        assert case.actual == case.expected, (
+            f"checkov says {case.expected}, the pack says {case.actual}: {case.messages}"
+        )
+
+
+def test_the_mappings_are_earned() -> None:
+    """Each mapped ID's policy catches at least one of checkov's failing cases."""
+    caught = {c.check for c in all_cases() if c.expected == "fail" and c.actual == "fail"}
+    assert sorted(mapped_ids() - caught) == []
+
+
+def test_the_differences_are_documented() -> None:
+    text = DOCS.read_text()
+    for (check, resource), reason in DIFFERENCES.items():
+        assert f"| {check} | `{resource}` | {reason} |" in text
+    for line in render_markdown().splitlines():
+        assert line in text.splitlines(), line
+
+
+def render_markdown() -> str:
+    """The Kubernetes section of docs/checkov-parity.md (written by the AWS module's main)."""
+    cases = all_cases()
+    by_check: dict[str, list[Case]] = {}
+    for case in cases:
+        by_check.setdefault(case.check, []).append(case)
+    agree = sum(c.expected == c.actual for c in cases)
+    lines = [
+        "## Kubernetes",
+        "",
+        "checkov's own example manifests for each mapped Kubernetes ID (vendored under "
+        "`tests/fixtures/checkov/kubernetes/`, with checkov 3.3.30's verdict on each resource) "
+        "become Pulumi Kubernetes resource records (type token from the manifest's apiVersion "
+        "and kind, the manifest's fields as inputs) and are judged by the pack's policies for "
+        "that ID, a folder's resources together; asserted by "
+        "`tests/policies/test_checkov_parity_kubernetes.py`.",
+        "",
+        f"**{agree} of {len(cases)} verdicts agree** ({len(DIFFERENCES)} deliberate difference).",
+        "",
+        "| checkov ID | pack policies | cases | agree |",
+        "|---|---|---|---|",
+    ]
+    for check in sorted(by_check):
+        ids = ", ".join(f"`{p.spec.id}`" for p in policies_for(check))
+        group = by_check[check]
+        lines.append(
+            f"| {check} | {ids} | {len(group)} | {sum(c.expected == c.actual for c in group)} |"
+        )
+    lines += [
+        "",
+        "| checkov ID | resource | why |",
+        "|---|---|---|",
+        *(f"| {c} | `{a}` | {why} |" for (c, a), why in sorted(DIFFERENCES.items())),
+        "",
+    ]
+    return "\n".join(lines)
