@@ -114,12 +114,35 @@ class Consumer(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class StoreAddress:
+    """How a reader reaches a store (values may be Pulumi outputs): ``address`` is the region
+    (AWS), the server URL (Vault), the project (GCP) or the vault URL (Azure); Vault adds its KV
+    mount (``path``), the Kubernetes auth mount and the audience of the tokens it accepts."""
+
+    address: Any
+    path: Any = None
+    auth_mount: str | None = None
+    audience: str | None = None
+
+
 @runtime_checkable
 class KubernetesReadable(Protocol):
     """A store a workload's Kubernetes service account reads from (External Secrets logs in as
     that account: Vault's Kubernetes auth, IRSA, GKE or Azure workload identity). The store alone
-    knows which accounts its settings let in; a delivery backend asks it here instead of reading
-    the store's settings itself."""
+    knows which accounts its settings let in, where it is reached and what it calls each secret;
+    a delivery backend asks it here instead of reading the store's settings itself."""
+
+    def store_addresses(
+        self, estate: Estate, block: Any, exports: Mapping[str, Any]
+    ) -> Mapping[str | None, StoreAddress]:
+        """Partition -> how to reach it (``None``: a store without partitions; Azure: one per
+        Key Vault holding a secret); ``exports`` are the store component's exports."""
+        ...
+
+    def remote_keys(self, estate: Estate, block: Any) -> Mapping[str, tuple[str | None, str]]:
+        """Catalog name -> (its partition, the store's own name for it) of each stored secret."""
+        ...
 
     def kubernetes_login_problems(
         self, block: Any, role: RoleName, namespace: str, account: str

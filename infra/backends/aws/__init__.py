@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from infra.backends import register
+from infra.backends import StoreAddress, register
 from infra.backends.aws.naming import SECRET_NAME_RE, SECRET_NAME_RULE, Naming, secret_name
 from infra.backends.aws.settings import AwsSettings, OidcPrincipal, master_secret_problems
 from infra.catalog import CatalogEntry, Environment
@@ -53,6 +53,17 @@ class AwsBackend:
         naming = Naming(estate.environment, block)
         assert isinstance(block, AwsSettings)
         return {r: naming.role_arn(r) for r in estate.roles if block.principals.for_role(r)}
+
+    def store_addresses(
+        self, estate: Estate, block: Any, exports: Mapping[str, Any]
+    ) -> Mapping[str | None, StoreAddress]:
+        del estate, exports
+        assert isinstance(block, AwsSettings)
+        return {None: StoreAddress(address=block.region)}
+
+    def remote_keys(self, estate: Estate, block: Any) -> Mapping[str, tuple[str | None, str]]:
+        del block
+        return {s.name: (None, secret_name(s.entry, estate.environment)) for s in estate.secrets}
 
     def kubernetes_login_problems(
         self, block: Any, role: RoleName, namespace: str, account: str

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from infra.backends import account_binding_problems, register
+from infra.backends import StoreAddress, account_binding_problems, register
 from infra.backends.azure import documents
 from infra.backends.azure.settings import WORKLOAD_ROLES, AzureSettings
 from infra.catalog import CatalogEntry, Environment
@@ -89,6 +89,21 @@ class AzureBackend:
             elif (group := block.group(role)) is not None:
                 out[role] = group
         return out
+
+    def store_addresses(
+        self, estate: Estate, block: Any, exports: Mapping[str, Any]
+    ) -> Mapping[str | None, StoreAddress]:
+        del exports
+        assert isinstance(block, AzureSettings)
+        return {
+            p.name: StoreAddress(address=documents.vault_uri(block, p.name))
+            for p in documents.partitions(estate, block)
+        }
+
+    def remote_keys(self, estate: Estate, block: Any) -> Mapping[str, tuple[str | None, str]]:
+        assert isinstance(block, AzureSettings)
+        partition = documents.partition_of(estate, block)
+        return {s.name: (partition.get(s.name), documents.secret_name(s)) for s in estate.secrets}
 
     def kubernetes_login_problems(
         self, block: Any, role: RoleName, namespace: str, account: str

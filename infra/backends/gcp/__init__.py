@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from infra.backends import account_binding_problems, register
+from infra.backends import StoreAddress, account_binding_problems, register
 from infra.backends.gcp import documents, labels
 from infra.backends.gcp.settings import GcpSettings
 from infra.catalog import CatalogEntry, Environment
@@ -70,6 +70,20 @@ class GcpBackend:
     def identities(self, estate: Estate, block: Any) -> Mapping[RoleName, str]:
         assert isinstance(block, GcpSettings)
         return {r: m for r in estate.roles if (m := block.member(r)) is not None}
+
+    def store_addresses(
+        self, estate: Estate, block: Any, exports: Mapping[str, Any]
+    ) -> Mapping[str | None, StoreAddress]:
+        del estate, exports
+        assert isinstance(block, GcpSettings)
+        return {None: StoreAddress(address=block.project)}
+
+    def remote_keys(self, estate: Estate, block: Any) -> Mapping[str, tuple[str | None, str]]:
+        assert isinstance(block, GcpSettings)
+        return {
+            s.name: (None, documents.secret_id(s.entry, estate.environment, block.secret_prefix))
+            for s in estate.secrets
+        }
 
     def kubernetes_login_problems(
         self, block: Any, role: RoleName, namespace: str, account: str

@@ -52,72 +52,43 @@ def _custom(name: str, manifest: Mapping[str, Any], opts: pulumi.ResourceOptions
     )
 
 
+def _readable(up: Upstream) -> KubernetesReadable:
+    backend = up.backend
+    assert isinstance(backend, KubernetesReadable), backend.name  # every name STORES admits
+    return backend
+
+
 def wiring(
     store: str, estate: Estate, upstream: Upstream, settings: KubernetesSettings
 ) -> dict[str | None, documents.StoreWiring]:
-    """What the SecretStores of ``store`` need from it: one wiring per store (Azure: per Key
-    Vault partition holding a secret, keyed by partition; others under None)."""
-    block: Any = upstream.block
-    if store == "aws":
-        return {None: documents.StoreWiring(address=block.region)}
-    if store == "vault":
-        from infra.backends.vault import documents as vault_documents
-
-        assert block.kubernetes is not None  # refused by the settings check
-        return {
-            None: documents.StoreWiring(
-                address=block.address,
-                path=upstream.exports.get("mount")
-                or vault_documents.kv_mount(block.mount_prefix, estate.environment),
-                auth_mount=f"kubernetes-{estate.environment.value}",
-                audience=block.kubernetes.audience,
-            )
-        }
-    if store == "gcp":
-        gke = settings.gke
-        return {
-            None: documents.StoreWiring(
-                address=block.project,
-                cluster=(gke.project, gke.location, gke.name) if gke is not None else None,
-            )
-        }
-    from infra.backends.azure import documents as azure_documents
-
+    """What the SecretStores of ``store`` need from it: one wiring per partition the store
+    reports (Azure: per Key Vault holding a secret; others: one, under None). The store says
+    where it is reached; the GKE cluster, for GCP, is this backend's own setting."""
+    gke = settings.gke if store == "gcp" else None
+    cluster = (gke.project, gke.location, gke.name) if gke is not None else None
+    addresses = _readable(upstream).store_addresses(estate, upstream.block, upstream.exports)
     return {
-        p.name: documents.StoreWiring(address=azure_documents.vault_uri(block, p.name))
-        for p in azure_documents.partitions(estate, block)
+        partition: documents.StoreWiring(
+            address=a.address,
+            path=a.path,
+            auth_mount=a.auth_mount,
+            audience=a.audience,
+            cluster=cluster,
+        )
+        for partition, a in addresses.items()
     }
 
 
-def azure_partitions(estate: Estate, upstream: Upstream) -> dict[str, str]:
-    """Catalog name -> the Azure Key Vault partition holding it."""
-    from infra.backends.azure import documents as azure_documents
-
-    return azure_documents.partition_of(estate, upstream.block)  # type: ignore[arg-type]
-
-
-def remote_keys(store: str, estate: Estate, role: RoleName, upstream: Upstream) -> dict[str, Any]:
+def remote_keys(estate: Estate, role: RoleName, upstream: Upstream) -> dict[str, Any]:
     """Catalog name -> the store's name for each secret the workload reads."""
-    block: Any = upstream.block
-    out: dict[str, Any] = {}
-    for s in documents.delivered(estate, role):
-        if store == "aws":
-            from infra.backends.aws.naming import secret_name
+    keys = _readable(upstream).remote_keys(estate, upstream.block)
+    return {s.name: keys[s.name][1] for s in documents.delivered(estate, role)}
 
-            out[s.name] = secret_name(s.entry, estate.environment)
-        elif store == "vault":
-            from infra.backends.vault.documents import secret_path
 
-            out[s.name] = secret_path(s.entry)
-        elif store == "gcp":
-            from infra.backends.gcp.documents import secret_id
-
-            out[s.name] = secret_id(s.entry, estate.environment, block.secret_prefix)
-        else:
-            from infra.backends.azure.documents import secret_name as azure_secret_name
-
-            out[s.name] = azure_secret_name(s)
-    return out
+def partitions(estate: Estate, upstream: Upstream) -> dict[str, str]:
+    """Catalog name -> the partition holding it, for a store that has partitions (else empty)."""
+    keys = _readable(upstream).remote_keys(estate, upstream.block)
+    return {name: p for name, (p, _) in keys.items() if p is not None}
 
 
 def _lets_in(up: Upstream, role: RoleName, namespace: str, account: str) -> bool:
@@ -192,13 +163,9 @@ class WorkloadDelivery(pulumi.ComponentResource):
         for store in settings.stores:
             if store not in upstream:
                 continue
+            held = partitions(estate, upstream[store])
             needed = (
-                set(
-                    azure_partitions(estate, upstream[store]).get(s.name)
-                    for s in documents.delivered(estate, role)
-                )
-                if store == "azure"
-                else {None}
+                {held.get(s.name) for s in documents.delivered(estate, role)} if held else {None}
             )
             for partition, wired in wiring(store, estate, upstream[store], settings).items():
                 if partition not in needed:
@@ -217,9 +184,9 @@ class WorkloadDelivery(pulumi.ComponentResource):
             role,
             ns,
             feed,
-            remote_keys(feed, estate, role, upstream[feed]),
+            remote_keys(estate, role, upstream[feed]),
             settings,
-            azure_partitions(estate, upstream[feed]) if feed == "azure" else None,
+            partitions(estate, upstream[feed]) or None,
         )
         self.external_secret = _custom(
             f"{name}-external-secret",

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from infra.backends import register
+from infra.backends import StoreAddress, register
 from infra.backends.vault import documents
 from infra.backends.vault.settings import VaultSettings
 from infra.catalog import CatalogEntry, Environment
@@ -62,6 +62,25 @@ class VaultBackend:
                     block.mount_prefix, estate.environment, role
                 )
         return out
+
+    def store_addresses(
+        self, estate: Estate, block: Any, exports: Mapping[str, Any]
+    ) -> Mapping[str | None, StoreAddress]:
+        assert isinstance(block, VaultSettings)
+        assert block.kubernetes is not None  # refused by the Kubernetes settings check
+        return {
+            None: StoreAddress(
+                address=block.address,
+                path=exports.get("mount")
+                or documents.kv_mount(block.mount_prefix, estate.environment),
+                auth_mount=f"kubernetes-{estate.environment.value}",
+                audience=block.kubernetes.audience,
+            )
+        }
+
+    def remote_keys(self, estate: Estate, block: Any) -> Mapping[str, tuple[str | None, str]]:
+        del block
+        return {s.name: (None, documents.secret_path(s.entry)) for s in estate.secrets}
 
     def kubernetes_login_problems(
         self, block: Any, role: RoleName, namespace: str, account: str
