@@ -997,7 +997,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--jobs",
         type=_jobs,
         default=None,
-        help="processes judging a large state (default: one per available CPU; 1: no others)",
+        help="processes judging a large state (default: one per available CPU, at most one "
+        "per 1,000 resources; 1: no others)",
     )
     ck.set_defaults(func=cmd_check, catalog=None)
 

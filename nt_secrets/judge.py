@@ -9,8 +9,9 @@ policies and the stack configuration are judged once, by the parent, over every 
 violations are merged, each once, in one order (``tests/test_judge.py`` compares a shared-out
 judgement with the single-process one, violation for violation).
 
-Only where ``os.fork`` is safe to use (Linux), and only for states of at least
-:data:`PARALLEL_MIN_RECORDS` resources: below that, starting a process costs more than it saves.
+Only where ``os.fork`` is safe to use (Linux), for states of at least
+:data:`PARALLEL_MIN_RECORDS` resources (below that, starting a process costs more than it saves),
+and never more processes than shares of :data:`RECORDS_PER_PROCESS` resources.
 A share whose process fails (killed, out of memory) is judged again by the parent, so a
 failure costs time, never a finding.
 """
@@ -32,6 +33,9 @@ from policies.runner import resolve_config, run
 
 #: Fewer resources than this are judged in one process.
 PARALLEL_MIN_RECORDS: Final = 2_000
+#: The fewest resources worth a process of their own: each process loads the detectors'
+#: libraries and builds its caches once (about 0.3 s), which a share must outweigh.
+RECORDS_PER_PROCESS: Final = 1_000
 #: The pack's own plaintext scan of inputs, replaced in a state by ``state-plaintext-secret``
 #: (which judges inputs and outputs alike and would otherwise report the same values twice).
 STATE_PACK_CONFIG: Final[Mapping[str, Any]] = {"all-no-plaintext-credentials": "disabled"}
@@ -56,7 +60,7 @@ def judge_state(
     process starts."""
     records = state.records()
     pack_config = {**STATE_PACK_CONFIG, **(config or {})}
-    jobs = available_cpus() if jobs is None else jobs
+    jobs = min(available_cpus() if jobs is None else jobs, len(records) // RECORDS_PER_PROCESS)
     if jobs <= 1 or len(records) < PARALLEL_MIN_RECORDS or not sys.platform.startswith("linux"):
         return state.plaintext_findings() + run(records, config=pack_config).violations
     resolve_config(pack_config)  # a bad config is refused before any process starts

@@ -113,6 +113,25 @@ def test_children_do_their_share_and_a_failing_child_costs_no_result() -> None:
     assert _forked(3, fails_elsewhere) == [0, 10, 20]  # the parent did the failed shares again
 
 
+def test_no_more_processes_than_the_state_keeps_busy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a machine with many CPUs a 2,400-resource state still gets at most two processes (a
+    process must have RECORDS_PER_PROCESS resources to be worth its start)."""
+    import nt_secrets.judge as judge
+
+    counts: list[int] = []
+    real = judge._forked
+
+    def counting(n: int, work: Any) -> Any:
+        counts.append(n)
+        return real(n, work)
+
+    monkeypatch.setattr(judge, "_forked", counting)
+    monkeypatch.setattr(judge, "available_cpus", lambda: 64)
+    shared = judge_state(_state())
+    assert counts == [len(_state().records()) // judge.RECORDS_PER_PROCESS] == [2]
+    assert sorted(map(_key, shared)) == _one_process()
+
+
 def test_a_bad_pack_config_is_refused_before_any_process_starts() -> None:
     with pytest.raises(PolicyConfigError, match="unknown policies"):
         judge_state(_state(), {"no-such-policy": "mandatory"}, jobs=2)
