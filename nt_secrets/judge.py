@@ -56,8 +56,8 @@ def judge_state(
 ) -> list[Violation]:
     """``state``'s plaintext findings and the pack's violations (``config``: a policy pack
     config, as for ``--policy-pack-config``), judged by ``jobs`` processes (default: one per
-    available CPU; 1: this process alone). PolicyConfigError for a bad ``config``, before any
-    process starts."""
+    available CPU; 1: this process alone), never more than one per :data:`RECORDS_PER_PROCESS`
+    resources. PolicyConfigError for a bad ``config``, before any process starts."""
     records = state.records()
     pack_config = {**STATE_PACK_CONFIG, **(config or {})}
     jobs = min(available_cpus() if jobs is None else jobs, len(records) // RECORDS_PER_PROCESS)
