@@ -611,9 +611,11 @@ def render_markdown() -> str:
 
 
 if __name__ == "__main__":
+    from tests.policies import test_checkov_parity_gcp as gcp
     from tests.policies import test_checkov_parity_kubernetes as kubernetes
 
-    print(render_markdown() + "\n" + kubernetes.render_markdown(), end="")
+    sections = (render_markdown(), kubernetes.render_markdown(), gcp.render_markdown())
+    print("\n".join(sections), end="")
 
 
 def test_the_mappings_are_earned() -> None:

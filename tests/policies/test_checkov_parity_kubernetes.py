@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,14 @@ from policies.framework import PackPolicy
 from policies.model import ResourceRecord
 from policies.pack import ALL
 from policies.runner import run
+from tests.policies.parity import (
+    Case,
+    assert_verdict,
+    cases,
+    fixture_problems,
+    render_section,
+    unearned,
+)
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "checkov" / "kubernetes"
 
@@ -86,15 +93,6 @@ def policies_for(check: str) -> list[PackPolicy]:
     return [p for p in ALL if check in p.spec.checkov]
 
 
-@dataclass(frozen=True)
-class Case:
-    check: str
-    resource: str
-    expected: str
-    actual: str
-    messages: tuple[str, ...]
-
-
 def _about(check: str, message: str) -> bool:
     words = ABOUT.get(check)
     return words is None or any(w in message.lower() for w in words)
@@ -112,11 +110,7 @@ def verdicts(check: str) -> Iterator[Case]:
         key = (v.urn or "").rsplit("::", 1)[-1]
         if key in found and _about(check, v.message):
             found[key].append(v.message)
-    for verdict in ("pass", "fail"):
-        for resource in expected[verdict]:
-            messages = tuple(found.get(resource, ()))
-            actual = "missing" if resource not in recs else ("fail" if messages else "pass")
-            yield Case(check, resource, verdict, actual, messages)
+    yield from cases(check, expected, recs, found)
 
 
 def mapped_ids() -> set[str]:
@@ -129,28 +123,17 @@ def all_cases() -> tuple[Case, ...]:
 
 
 def test_every_mapped_kubernetes_id_has_vendored_fixtures() -> None:
-    vendored = {d.name for d in FIXTURES.iterdir() if (d / "expected.json").is_file()}
-    assert sorted(mapped_ids() - vendored) == []
-    for check in vendored:
-        spec = json.loads((FIXTURES / check / "expected.json").read_text())
-        assert spec["check"] and spec["sources"] and spec["fail"], check
+    assert fixture_problems(FIXTURES, mapped_ids()) == []
 
 
 @pytest.mark.parametrize("case", all_cases(), ids=lambda c: f"{c.check}:{c.resource}")
 def test_verdict_agrees_with_checkov_or_is_a_listed_difference(case: Case) -> None:
-    assert case.actual != "missing", "fixture resource not translated"
-    if (case.check, case.resource) in DIFFERENCES:
-        assert case.actual != case.expected, "listed as a difference but agrees: remove it"
-    else:
-        assert case.actual == case.expected, (
-            f"checkov says {case.expected}, the pack says {case.actual}: {case.messages}"
-        )
+    assert_verdict(case, DIFFERENCES)
 
 
 def test_the_mappings_are_earned() -> None:
     """Each mapped ID's policy catches at least one of checkov's failing cases."""
-    caught = {c.check for c in all_cases() if c.expected == "fail" and c.actual == "fail"}
-    assert sorted(mapped_ids() - caught) == []
+    assert unearned(mapped_ids(), all_cases()) == []
 
 
 def test_the_differences_are_documented() -> None:
@@ -163,37 +146,17 @@ def test_the_differences_are_documented() -> None:
 
 def render_markdown() -> str:
     """The Kubernetes section of docs/checkov-parity.md (written by the AWS module's main)."""
-    cases = all_cases()
-    by_check: dict[str, list[Case]] = {}
-    for case in cases:
-        by_check.setdefault(case.check, []).append(case)
-    agree = sum(c.expected == c.actual for c in cases)
-    lines = [
-        "## Kubernetes",
-        "",
-        "checkov's own example manifests for each mapped Kubernetes ID (vendored under "
-        "`tests/fixtures/checkov/kubernetes/`, with checkov 3.3.30's verdict on each resource) "
-        "become Pulumi Kubernetes resource records (type token from the manifest's apiVersion "
-        "and kind, the manifest's fields as inputs) and are judged by the pack's policies for "
-        "that ID, a folder's resources together; asserted by "
-        "`tests/policies/test_checkov_parity_kubernetes.py`.",
-        "",
-        f"**{agree} of {len(cases)} verdicts agree** ({len(DIFFERENCES)} deliberate difference).",
-        "",
-        "| checkov ID | pack policies | cases | agree |",
-        "|---|---|---|---|",
-    ]
-    for check in sorted(by_check):
-        ids = ", ".join(f"`{p.spec.id}`" for p in policies_for(check))
-        group = by_check[check]
-        lines.append(
-            f"| {check} | {ids} | {len(group)} | {sum(c.expected == c.actual for c in group)} |"
-        )
-    lines += [
-        "",
-        "| checkov ID | resource | why |",
-        "|---|---|---|",
-        *(f"| {c} | `{a}` | {why} |" for (c, a), why in sorted(DIFFERENCES.items())),
-        "",
-    ]
-    return "\n".join(lines)
+    return render_section(
+        "Kubernetes",
+        (
+            "checkov's own example manifests for each mapped Kubernetes ID (vendored under "
+            "`tests/fixtures/checkov/kubernetes/`, with checkov 3.3.30's verdict on each resource) "
+            "become Pulumi Kubernetes resource records (type token from the manifest's apiVersion "
+            "and kind, the manifest's fields as inputs) and are judged by the pack's policies for "
+            "that ID, a folder's resources together; asserted by "
+            "`tests/policies/test_checkov_parity_kubernetes.py`."
+        ),
+        all_cases(),
+        policies_for,
+        DIFFERENCES,
+    )
