@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -19,6 +21,17 @@ REFERENCE = ROOT / "tests" / "fixtures" / "reference"
 REAL_STACKS = REFERENCE / "real-stacks"
 PROJECT_SCHEMA = REFERENCE / "pulumi-project.schema.json"
 SEED = REFERENCE / "seed" / "secrets-and-environment-management.md"
+
+
+def script_module(relative: str) -> ModuleType:
+    """A script of the repository that is not a package module (``benchmarks/check_bench.py``,
+    ``scripts/build_action_index.py``), loaded from its file."""
+    path = ROOT / relative
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def reference_file(path: Path) -> Path:

@@ -10,7 +10,6 @@ twice, in two different shares.
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import os
 from functools import cache
 from pathlib import Path
@@ -22,7 +21,7 @@ from nt_secrets.judge import PARALLEL_MIN_RECORDS, STATE_PACK_CONFIG, _forked, _
 from nt_secrets.state import StackState, read_state
 from policies.model import ResourceRecord, Violation
 from policies.runner import PolicyConfigError, run
-from tests.conftest import REAL_STACKS, ROOT, reference_file
+from tests.conftest import REAL_STACKS, reference_file, script_module
 from tests.plans import run_cli
 
 FAKE_ANTHROPIC = (
@@ -31,11 +30,7 @@ FAKE_ANTHROPIC = (
 
 
 def _iam_export(n: int) -> dict[str, Any]:
-    spec = importlib.util.spec_from_file_location("check_bench", ROOT / "benchmarks/check_bench.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    export: dict[str, Any] = module.make_iam_export(n)
+    export: dict[str, Any] = script_module("benchmarks/check_bench.py").make_iam_export(n)
     return export
 
 

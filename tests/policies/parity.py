@@ -9,13 +9,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from policies.aws import ssm
 from policies.framework import PackPolicy
+from policies.pack import ALL
+
+#: The pack's policies, and the SSM policies the pack does not list (judged for their IDs too).
+POLICIES: list[PackPolicy] = [
+    *ALL,
+    *(p for p in ssm.POLICIES if p.spec.id not in {q.spec.id for q in ALL}),
+]
 
 
 @dataclass(frozen=True)
 class Case:
     check: str
-    resource: str
+    resource: str  # as checkov names it (an address, or ``<file>#<resource>``)
     expected: str  # "pass" | "fail" (checkov)
     actual: str  # the pack's verdict, or "missing" (not translated)
     messages: tuple[str, ...]
@@ -23,6 +31,16 @@ class Case:
     @property
     def agrees(self) -> bool:
         return self.expected == self.actual
+
+
+def policies_for(check: str) -> list[PackPolicy]:
+    """The pack's policies that list the checkov ID ``check``."""
+    return [p for p in POLICIES if check in p.spec.checkov]
+
+
+def mapped_ids(*prefixes: str) -> set[str]:
+    """The checkov IDs the pack maps that start with one of ``prefixes``."""
+    return {c for p in POLICIES for c in p.spec.checkov if c.startswith(prefixes)}
 
 
 def cases(

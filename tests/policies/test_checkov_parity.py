@@ -25,19 +25,13 @@ import hcl2
 import pytest
 from hcl2 import SerializationOptions
 
-from policies.aws import ssm
-from policies.framework import PackPolicy
 from policies.model import UNKNOWN, ResourceRecord
-from policies.pack import ALL
 from policies.runner import run
+from tests.policies.parity import Case, mapped_ids, policies_for
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "checkov"
 DOCS = Path(__file__).resolve().parent.parent.parent / "docs" / "checkov-parity.md"
 ACCOUNT = "123456789012"
-POLICIES: list[PackPolicy] = [
-    *ALL,
-    *(p for p in ssm.POLICIES if p.spec.id not in {q.spec.id for q in ALL}),
-]
 _OPTIONS = SerializationOptions(
     strip_string_quotes=True, preserve_heredocs=False, with_comments=False
 )
@@ -440,27 +434,6 @@ def document_records(module: Module) -> dict[str, ResourceRecord]:
 # --------------------------------------------------------------------------- the cases
 
 
-@dataclass(frozen=True)
-class Case:
-    check: str
-    address: str  # as checkov's test names it
-    expected: str  # "pass" | "fail" (checkov)
-    actual: str  # the pack's verdict
-    messages: tuple[str, ...]
-
-    @property
-    def agrees(self) -> bool:
-        return self.expected == self.actual
-
-
-def policies_for(check: str) -> list[PackPolicy]:
-    return [p for p in POLICIES if check in p.spec.checkov]
-
-
-def mapped_ids() -> set[str]:
-    return {c for p in POLICIES for c in p.spec.checkov}
-
-
 def vendored() -> dict[str, dict[str, Any]]:
     return {
         e.parent.name: json.loads(e.read_text()) for e in sorted(FIXTURES.glob("*/expected.json"))
@@ -521,7 +494,7 @@ def all_cases() -> tuple[Case, ...]:
 
 
 def test_every_mapped_checkov_id_has_vendored_fixtures() -> None:
-    aws = {c for c in mapped_ids() if c.startswith(("CKV_AWS_", "CKV2_AWS_"))}
+    aws = mapped_ids("CKV_AWS_", "CKV2_AWS_")
     assert sorted(aws - set(vendored())) == []
 
 
@@ -535,9 +508,9 @@ def test_every_vendored_fixture_records_its_source() -> None:
         assert spec["pass"] or spec["fail"], check
 
 
-@pytest.mark.parametrize("case", all_cases(), ids=lambda c: f"{c.check}:{c.address}")
+@pytest.mark.parametrize("case", all_cases(), ids=lambda c: f"{c.check}:{c.resource}")
 def test_verdict_agrees_with_checkov_or_is_a_listed_difference(case: Case) -> None:
-    key = (case.check, case.address)
+    key = (case.check, case.resource)
     if key in DIFFERENCES or key in PENDING:
         assert not case.agrees, "listed as a difference but agrees: remove the entry"
     else:
@@ -548,7 +521,7 @@ def test_verdict_agrees_with_checkov_or_is_a_listed_difference(case: Case) -> No
 
 
 def test_every_listed_difference_is_a_vendored_case() -> None:
-    known = {(c.check, c.address) for c in all_cases()}
+    known = {(c.check, c.resource) for c in all_cases()}
     assert sorted((set(DIFFERENCES) | set(PENDING)) - known) == []
 
 
