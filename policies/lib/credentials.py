@@ -1170,7 +1170,14 @@ def _prefilter() -> Prefilter:
     judged by the detectors' own patterns, so loosening it changes no result."""
     import re2
 
-    return _Utf8Search(re2.compile("|".join(_loosened(d.trigger) for d in DETECTORS).encode()))
+    return _Utf8Search(re2.compile("|".join(_loosened_triggers()).encode()))
+
+
+@functools.cache
+def _loosened_triggers() -> tuple[str, ...]:
+    """Every detector's trigger, loosened (:func:`_loosened`), in :data:`DETECTORS` order: the
+    one source of both the prefilter's alternation and the set that picks detectors."""
+    return tuple(_loosened(d.trigger) for d in DETECTORS)
 
 
 @functools.cache
@@ -1180,8 +1187,8 @@ def _trigger_set() -> Any:
     import re2
 
     triggers = re2.Set.SearchSet()
-    for det in DETECTORS:
-        triggers.Add(_loosened(det.trigger).encode())
+    for source in _loosened_triggers():
+        triggers.Add(source.encode())
     triggers.Compile()
     return triggers
 
