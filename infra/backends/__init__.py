@@ -154,6 +154,14 @@ class KubernetesReadable(Protocol):
         ...
 
 
+def kubernetes_readable(backend: Backend) -> KubernetesReadable:
+    """``backend`` as a store Kubernetes workloads read from. Every store the Kubernetes
+    settings admit is one (``tests/test_backend_seam.py``); TypeError for any other."""
+    if not isinstance(backend, KubernetesReadable):
+        raise TypeError(f"backend {backend.name!r} cannot be read from Kubernetes")
+    return backend
+
+
 def account_binding_problems(
     bound: tuple[str, str] | None,
     namespace: str,

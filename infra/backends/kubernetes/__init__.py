@@ -20,7 +20,13 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from infra.backends import KubernetesReadable, Upstream, register, registry, source_problems
+from infra.backends import (
+    Upstream,
+    kubernetes_readable,
+    register,
+    registry,
+    source_problems,
+)
 from infra.backends.kubernetes import documents
 from infra.backends.kubernetes.settings import STORES, KubernetesSettings
 from infra.catalog import CatalogEntry, Environment
@@ -57,11 +63,11 @@ class KubernetesBackend:
             backend, store_block = registry()[store], settings.backend_settings.get(store)
             if store_block is None:
                 continue  # its own block is invalid: reported by its validation
-            # every name STORES admits is such a store (tests/test_backend_seam.py)
-            assert isinstance(backend, KubernetesReadable), store
             for role in block.roles():
                 account = block.account(role)
-                found = backend.kubernetes_login_problems(store_block, role, ns, account)
+                found = kubernetes_readable(backend).kubernetes_login_problems(
+                    store_block, role, ns, account
+                )
                 for key, reason in found:
                     problem = (
                         (key, reason)

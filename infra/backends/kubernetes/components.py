@@ -24,7 +24,7 @@ from pulumi_kubernetes.rbac.v1 import (
     SubjectArgs,
 )
 
-from infra.backends import KubernetesReadable, Upstream
+from infra.backends import Upstream, kubernetes_readable
 from infra.backends.kubernetes import documents
 from infra.backends.kubernetes.settings import KubernetesSettings
 from infra.estate import Estate
@@ -52,12 +52,6 @@ def _custom(name: str, manifest: Mapping[str, Any], opts: pulumi.ResourceOptions
     )
 
 
-def _readable(up: Upstream) -> KubernetesReadable:
-    backend = up.backend
-    assert isinstance(backend, KubernetesReadable), backend.name  # every name STORES admits
-    return backend
-
-
 def wiring(
     store: str, estate: Estate, upstream: Upstream, settings: KubernetesSettings
 ) -> dict[str | None, documents.StoreWiring]:
@@ -66,7 +60,9 @@ def wiring(
     where it is reached; the GKE cluster, for GCP, is this backend's own setting."""
     gke = settings.gke if store == "gcp" else None
     cluster = (gke.project, gke.location, gke.name) if gke is not None else None
-    addresses = _readable(upstream).store_addresses(estate, upstream.block, upstream.exports)
+    addresses = kubernetes_readable(upstream.backend).store_addresses(
+        estate, upstream.block, upstream.exports
+    )
     return {
         partition: documents.StoreWiring(
             address=a.address,
@@ -81,24 +77,22 @@ def wiring(
 
 def remote_keys(estate: Estate, role: RoleName, upstream: Upstream) -> dict[str, Any]:
     """Catalog name -> the store's name for each secret the workload reads."""
-    keys = _readable(upstream).remote_keys(estate, upstream.block)
+    keys = kubernetes_readable(upstream.backend).remote_keys(estate, upstream.block)
     return {s.name: keys[s.name][1] for s in documents.delivered(estate, role)}
 
 
 def partitions(estate: Estate, upstream: Upstream) -> dict[str, str]:
     """Catalog name -> the partition holding it, for a store that has partitions (else empty)."""
-    keys = _readable(upstream).remote_keys(estate, upstream.block)
+    keys = kubernetes_readable(upstream.backend).remote_keys(estate, upstream.block)
     return {name: p for name, (p, _) in keys.items() if p is not None}
 
 
 def _lets_in(up: Upstream, role: RoleName, namespace: str, account: str) -> bool:
     """Whether the store ``up`` lets the service account ``namespace/account`` in for ``role``."""
-    backend = up.backend
-    if not isinstance(backend, KubernetesReadable):
-        return False
-    return not any(
-        True for _ in backend.kubernetes_login_problems(up.block, role, namespace, account)
+    problems = kubernetes_readable(up.backend).kubernetes_login_problems(
+        up.block, role, namespace, account
     )
+    return not any(True for _ in problems)
 
 
 def identity_annotations(
