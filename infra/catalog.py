@@ -18,18 +18,17 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from infra.redact import credential_kind, describe, pydantic_message
-from infra.redact import loc as shown_loc
-from infra.redact import name as shown_name
-
 # Rotation classes (the seed's schedule) and strategies are defined once, in the rotation contract
 # that the Lambda also ships with; the catalog re-exports them.
 from infra.rotation.contract import RotationClass as RotationClass
 from infra.rotation.contract import RotationStrategy as RotationStrategy
-from infra.yamlio import YamlProblem, load_yaml
 
 # The environments are the pack's contract (the policy pack reads the catalog file too).
 from policies.contract.catalog import Environment as Environment
+from policies.contract.redact import credential_kind, describe, pydantic_message
+from policies.contract.redact import loc as shown_loc
+from policies.contract.redact import name as shown_name
+from policies.contract.yamlio import YamlProblem, load_yaml
 
 CATALOG_PATH = Path(__file__).with_name("catalog.yaml")
 

@@ -8,7 +8,7 @@ valued, whether it is revoked, and which role may do what to it are decided here
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from infra.access import ROLES, Action, Role
@@ -23,9 +23,10 @@ from infra.catalog import (
     RotationStrategy,
     Scope,
 )
+from infra.placement import HOME, Placement
 from infra.rotation import contract
 from infra.settings import NAMESPACE, ROLE_NAMES, Database, RoleName, StackSettings
-from infra.vocabulary import (
+from policies.contract.vocabulary import (
     CONFIDENTIAL,
     NONE,
     RESTRICTED,
@@ -33,6 +34,7 @@ from infra.vocabulary import (
     TAG_CATALOG_NAME,
     TAG_CLASSIFICATION,
     TAG_ENVIRONMENT,
+    TAG_HOME_STORE,
     TAG_MASTER_SECRET,
     TAG_PROVIDER,
     TAG_REDIS_ENDPOINT,
@@ -42,6 +44,10 @@ from infra.vocabulary import (
     TAG_ROTATION_CLASS,
     TAG_ROTATION_STRATEGY,
     TAG_SERVICE,
+    TAG_VALUE_SOURCE,
+    VALUE_EXTERNAL,
+    VALUE_GENERATED,
+    VALUE_SUPPLIED,
     scopes_value,
 )
 
@@ -97,6 +103,23 @@ class StoredSecret:
     revoked: bool
     #: role -> what it may do to this secret (roles without access are absent).
     grants: Mapping[RoleName, frozenset[Action]]
+    #: Its home store and the stores holding replicas (``infra/placement.py``).
+    placement: Placement
+
+    @property
+    def home(self) -> str:
+        return self.placement.home
+
+    @property
+    def replicas(self) -> tuple[str, ...]:
+        return self.placement.replicas
+
+    @property
+    def value_source(self) -> str:
+        """``generated``, ``supplied`` or ``external`` (the contract's value-source label)."""
+        if isinstance(self.value, GeneratedValue):
+            return VALUE_GENERATED
+        return VALUE_SUPPLIED if isinstance(self.value, SuppliedValue) else VALUE_EXTERNAL
 
     @property
     def name(self) -> str:
@@ -124,8 +147,23 @@ class StoredSecret:
         return RESTRICTED if self.scopes & {Scope.LIVE, Scope.ADMIN} else CONFIDENTIAL
 
     def roles_with(self, action: Action) -> tuple[RoleName, ...]:
-        """Roles (in the access model's order) that have ``action`` on this secret."""
+        """Roles (in the access model's order) that have ``action`` on this secret, as the
+        access model grants it (before revocation: :meth:`effective`)."""
         return tuple(r for r in ROLE_NAMES if action in self.grants.get(r, frozenset()))
+
+    def effective(self, role: RoleName) -> frozenset[Action]:
+        """What ``role`` can do to this secret once revocation applies: a revoked secret is read
+        by nobody, and changed only by the roles that manage it (to rotate it out of the
+        incident); otherwise its grants."""
+        actions = self.grants.get(role, frozenset())
+        if not self.revoked:
+            return actions
+        actions = actions - {Action.READ}
+        return actions if Action.MANAGE in actions else actions - {Action.WRITE}
+
+    def effective_roles_with(self, action: Action) -> tuple[RoleName, ...]:
+        """Roles that have ``action`` on this secret once revocation applies."""
+        return tuple(r for r in ROLE_NAMES if action in self.effective(r))
 
     def labels(self) -> dict[str, str]:
         """The contract's tags/labels for this secret: what the policies and the rotation read."""
@@ -137,6 +175,8 @@ class StoredSecret:
             TAG_CLASSIFICATION: self.classification,
             TAG_CATALOG_NAME: self.name,
             TAG_ACCESS_SCOPES: scopes_value({s.value for s in self.scopes}),
+            TAG_HOME_STORE: self.home,
+            TAG_VALUE_SOURCE: self.value_source,
         }
         if self.rotation is not None:
             labels.update(self.rotation.params)
@@ -172,6 +212,8 @@ class Estate:
     notification_emails: tuple[str, ...]
     #: Catalog names whose values the stack config supplies (e.g. SLACK_WEBHOOK_URL).
     supplied: tuple[str, ...] = field(default=())
+    #: The store this view is for (:meth:`held_by`); None for the whole estate.
+    store: str | None = None
 
     @property
     def is_production(self) -> bool:
@@ -193,11 +235,58 @@ class Estate:
 
     @property
     def rotated(self) -> tuple[StoredSecret, ...]:
-        return tuple(s for s in self.secrets if s.rotation is not None)
+        """The rotating secrets; in a store's view, those the store rotates: the ones it is home
+        to (a replica is never rotated on its own: its home's rotation writes it)."""
+        return tuple(
+            s
+            for s in self.secrets
+            if s.rotation is not None and (self.store is None or s.home == self.store)
+        )
+
+    @property
+    def replicated(self) -> tuple[StoredSecret, ...]:
+        """In a store's view, the secrets it holds as a replica of another store's copy."""
+        return tuple(s for s in self.secrets if self.store is not None and s.home != self.store)
+
+    def copy_role(self, secret: StoredSecret) -> str:
+        """``home`` or ``replica``: what this view's store holds of ``secret``."""
+        role = secret.placement.role_in(self.store) if self.store is not None else HOME
+        assert role is not None, f"{self.store} holds no copy of {secret.name}"
+        return role
 
     @property
     def revoked(self) -> tuple[StoredSecret, ...]:
         return tuple(s for s in self.secrets if s.revoked)
+
+    def held_by(self, store: str) -> Estate:
+        """This estate as ``store`` sees it: only the secrets it holds (as their home or as a
+        replica), every role's grants narrowed to them. A store adapter is handed this view."""
+        held = tuple(s for s in self.secrets if store in s.placement.stores)
+        names = {s.name for s in held}
+        roles = {
+            r: RoleGrants(g.role, {n: a for n, a in g.secrets.items() if n in names})
+            for r, g in self.roles.items()
+        }
+        return replace(
+            self,
+            secrets=held,
+            roles=roles,
+            supplied=tuple(n for n in self.supplied if n in names),
+            store=store,
+        )
+
+    def homed_in(self, store: str) -> tuple[StoredSecret, ...]:
+        """The secrets whose home is ``store`` (their rotation runs there)."""
+        return tuple(s for s in self.secrets if s.home == store)
+
+    @property
+    def stores(self) -> tuple[str, ...]:
+        """Every store holding a copy of some secret (homes first seen order)."""
+        seen: dict[str, None] = {}
+        for s in self.secrets:
+            for store in s.placement.stores:
+                seen.setdefault(store)
+        return tuple(seen)
 
     def master_secrets(self) -> tuple[str, ...]:
         """The admin secrets the rotation of this estate reads (sorted, unique)."""
@@ -266,6 +355,26 @@ def _value(entry: CatalogEntry, settings: StackSettings) -> Value:
     return ExternalValue(entry.service)
 
 
+def _sole_home(settings: StackSettings) -> Placement:
+    """The placement of a secret the loader did not place: only a stack built without the loader
+    (tests of one backend) gets here; its first enabled backend is the home."""
+    return Placement(settings.backends[0])
+
+
+def _holders(name: str, settings: StackSettings) -> tuple[str, ...]:
+    """The enabled backends that keep a copy of ``name`` under a name of their own: its home and
+    replicas, and the consumers that deliver it (which the registry lists as backends too)."""
+    placement = settings.placements.get(name) or _sole_home(settings)
+    from infra.backends import Consumer, registry
+
+    backends = registry()
+    return tuple(
+        b
+        for b in settings.backends
+        if b in placement.stores or isinstance(backends.get(b), Consumer)
+    )
+
+
 def build_estate(catalog: Catalog, settings: StackSettings) -> Estate:
     """The estate of a validated stack. Raises CatalogError when an enabled backend cannot hold an
     entry under the name it derives, SettingsError when a strategy's parameters are missing."""
@@ -276,7 +385,7 @@ def build_estate(catalog: Catalog, settings: StackSettings) -> Estate:
     naming = [
         (entry.name, "backend-name", f"{name}: {problem}")
         for entry in catalog.stored_in(env)
-        for name in settings.backends
+        for name in _holders(entry.name, settings)
         for problem in backends[name].name_problems(entry, env, settings.backend(name))
     ]
     if naming:
@@ -309,13 +418,14 @@ def build_estate(catalog: Catalog, settings: StackSettings) -> Estate:
                 value=_value(entry, settings),
                 revoked=entry.name in settings.revoked,
                 grants={r: g for r, g in grants.items() if g},
+                placement=settings.placements.get(entry.name) or _sole_home(settings),
             )
         )
     roles = {
         r: RoleGrants(ROLES[r], {s.name: s.grants[r] for s in secrets if r in s.grants})
         for r in ROLE_NAMES
     }
-    return Estate(
+    estate = Estate(
         catalog=catalog,
         environment=env,
         secrets=tuple(secrets),
@@ -326,3 +436,15 @@ def build_estate(catalog: Catalog, settings: StackSettings) -> Estate:
         notification_emails=settings.notifications.emails,
         supplied=settings.supplied_values,
     )
+    from infra.backends import Consumer
+    from infra.settings import SettingsError
+
+    consumer_problems = [
+        problem
+        for name in settings.backends
+        if isinstance(backends.get(name), Consumer)
+        for problem in backends[name].estate_problems(estate, settings.backend(name))  # type: ignore[attr-defined]
+    ]
+    if consumer_problems:
+        raise SettingsError(consumer_problems)
+    return estate

@@ -35,14 +35,21 @@ def load_settings(catalog: Catalog | None = None) -> StackSettings:
 def build(settings: StackSettings, estate: Estate) -> None:
     """Register every enabled backend's component, in ``backends`` order, and export what each
     holds. A consumer (:class:`infra.backends.Consumer`, e.g. Kubernetes) is handed the exports
-    of the sources deployed before it (the settings check refused any other order)."""
+    of the sources deployed before it (the settings check refused any other order) and the whole
+    estate: it delivers each secret from its home store."""
+    from infra.backends.values import SecretValues
+
+    # One value per secret, made once: every copy (home and replicas) carries it.
+    values = SecretValues("values", estate)
     deployed: dict[str, backends.Upstream] = {}
     for backend, block in backends.enabled(settings):
         if isinstance(backend, backends.Consumer):
             upstream = {n: deployed[n] for n in backend.sources(settings, block)}
             component = backend.deploy_after(backend.name, estate, block, upstream)
         else:
-            component = backend.deploy(backend.name, estate, block)
+            # A store is handed only what it holds: the secrets it is home to, and replicas.
+            view = estate.held_by(backend.name)
+            component = backend.deploy(backend.name, view, block, values)
         deployed[backend.name] = backends.Upstream(backend, block, component.exports)
         pulumi.export(backend.name, component.exports)
     # Revoked secrets, so the incident is visible in `pulumi stack output`.

@@ -39,10 +39,12 @@ from infra.catalog import (
     RotationStrategy,
     default_catalog,
 )
-from infra.redact import describe, pydantic_message
-from infra.redact import key as shown_key
-from infra.redact import loc as shown_loc
-from infra.redact import name as shown_name
+from infra.placement import Placement, PlacementSettings
+from infra.placement import resolve as resolve_placement
+from policies.contract.redact import describe, pydantic_message
+from policies.contract.redact import key as shown_key
+from policies.contract.redact import loc as shown_loc
+from policies.contract.redact import name as shown_name
 
 PROJECT = "neural-trader-secrets"
 NAMESPACE = PROJECT + ":"
@@ -78,7 +80,7 @@ SECRET_REF_RE = re.compile(r"^\S{1,2048}$")
 def refuse_credential(value: str, what: str) -> str:
     """``value``, unless the pack's credential detectors find a credential in it: what a setting
     holds ends up in resource names, tags and the plan, where a secret must never go."""
-    from infra.redact import credential_kind
+    from policies.contract.redact import credential_kind
 
     kind = credential_kind(value)
     if kind is not None:
@@ -185,11 +187,15 @@ class StackSettings(Model):
     notifications: Notifications = Notifications()
     audit_trail: bool | None = Field(default=None, alias="auditTrail")
     protect: bool | None = None
+    #: Each stored secret's home store and replicas (``infra/placement.py``).
+    placement: PlacementSettings | None = None
     # Catalog names of third-party secrets whose values the stack config carries (set by the loader
     # from `pulumi config set --secret neural-trader-secrets:<NAME>`); never the values themselves.
     supplied_values: tuple[str, ...] = Field(default=(), alias="suppliedValues")
     # Each enabled backend's validated settings block (set by the loader).
     backend_settings: Mapping[str, BaseModel] = Field(default_factory=dict, alias="backendSettings")
+    # Catalog name -> where the secret lives, resolved from ``placement`` (set by the loader).
+    placements: Mapping[str, Placement] = Field(default_factory=dict)
 
     @field_validator("backends")
     @classmethod
@@ -255,7 +261,7 @@ class StackSettings(Model):
 _SETTINGS_KEYS = {
     (f.alias or name)
     for name, f in StackSettings.model_fields.items()
-    if name not in ("supplied_values", "backend_settings")
+    if name not in ("supplied_values", "backend_settings", "placements")
 }
 
 
@@ -277,7 +283,7 @@ def decode(raw: Any) -> Any:
 def validation_problems(exc: ValidationError, prefix: str) -> list[tuple[str, str]]:
     """One ``(key, reason)`` per pydantic error, keys prefixed (``neural-trader-secrets:aws.``).
 
-    Neither the key path nor the reason quotes a rejected value (:mod:`infra.redact`)."""
+    Neither the key path nor the reason quotes a rejected value (:mod:`policies.contract.redact`)."""
     problems = []
     for err in exc.errors():
         loc = shown_loc(err["loc"])
@@ -395,7 +401,7 @@ def parse_settings(
     catalog entry carries that secret's value: it must be a secret (``--secret``) third-party entry.
     A key named after a backend is that backend's settings block, validated by the backend.
     """
-    from infra.backends import registry
+    from infra.backends import Consumer, registry
 
     backends = registry()
     catalog = catalog or default_catalog()
@@ -473,6 +479,14 @@ def parse_settings(
         )
     settings = settings.model_copy(update={"backend_settings": parsed})
     problems.extend(_cross_check(settings, catalog))
+    # Where each secret lives, among the enabled stores (judged once `backends` itself is right).
+    if all(n in backends for n in settings.backends):
+        stores = [n for n in settings.backends if not isinstance(backends[n], Consumer)]
+        placements, placement_problems = resolve_placement(
+            catalog, settings.environment, settings.placement, stores
+        )
+        problems.extend(placement_problems)
+        settings = settings.model_copy(update={"placements": placements})
     for name, block in parsed.items():
         problems.extend(backends[name].check(settings, block))
     if not problems:

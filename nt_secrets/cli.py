@@ -7,8 +7,8 @@ nothing more is written and nothing is said, as a program killed by SIGPIPE; the
 is the reader's unless ``pipefail`` is set, and then it is 141 as for ``yes | head -1``).
 
 No message quotes rejected input: keys and rules are named, values at most described by kind and
-length (:mod:`infra.redact`), and whatever reaches the terminal passes the pack's credential
-detectors first (:func:`infra.redact.redact_text`).
+length (:mod:`policies.contract.redact`), and whatever reaches the terminal passes the pack's credential
+detectors first (:func:`policies.contract.redact.redact_text`).
 """
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
-from infra import redact
 from nt_secrets.stackfile import StackFileError, check_stack_name, read_stack
+from policies.contract import redact
 from policies.model import Violation
 
 # The catalog and the settings (pydantic) load only where used: `check --state` and `policies`
@@ -353,9 +353,11 @@ def cmd_explain(args: argparse.Namespace) -> int:
     from policies.stack import with_catalog
 
     catalog_path = Path(args.catalog) if args.catalog else None
+    if (args.name is None) == (not args.all):
+        _fail("name one secret, or give --all for every secret of the stack (not both)")
     try:
         catalog = catalog_at(catalog_path)
-        entry = check_name(catalog, args.name)
+        entries = [] if args.all else [check_name(catalog, args.name)]
         stack_config = read_stack(Path(args.project_dir), args.stack)
         settings = parse_settings(
             stack_config.config, secret_keys=stack_config.secret_keys, catalog=catalog
@@ -363,6 +365,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
         estate = build_estate(catalog, settings)
     except (StackFileError, SettingsError, CatalogError, ExplainError) as exc:
         _fail(str(exc))
+    if args.all:
+        entries = [s.entry for s in estate.secrets]
     capture, violations = evaluate(args)
     config_doc = _policy_config(args)
     if catalog_path is not None:
@@ -371,20 +375,53 @@ def cmd_explain(args: argparse.Namespace) -> int:
         resolved = resolve_config(config_doc)
     except PolicyConfigError as exc:
         _fail(str(exc))
-    doc = explain_document(
-        entry,
-        settings=settings,
-        estate=estate,
-        capture=capture,
-        violations=violations,
-        policies=ALL,
-        enforcement={pid: s.enforcement for pid, s in resolved.items()},
-    )
+    docs = [
+        explain_document(
+            entry,
+            settings=settings,
+            estate=estate,
+            capture=capture,
+            violations=violations,
+            policies=ALL,
+            enforcement={pid: s.enforcement for pid, s in resolved.items()},
+        )
+        for entry in entries
+    ]
     if args.format == "json":
-        _print_json(doc)
+        _print_json(docs if args.all else docs[0])
+    elif args.all:
+        _render_placements(docs)
     else:
-        _render_explanation(doc)
+        _render_explanation(docs[0])
     return EXIT_OK
+
+
+def _render_placements(docs: list[dict[str, Any]]) -> None:
+    """``explain --all``: one line per stored secret: its home, replicas, value and rotation."""
+    out = _Console(highlight=False, soft_wrap=True, emoji=False)
+    table = Table(box=None, pad_edge=False, show_edge=False)
+    for column in ("secret", "home", "replicas", "value", "rotated by", "delivered"):
+        table.add_column(column, overflow="fold")
+    for doc in docs:
+        stores = doc["stores"]
+        rotated = sorted(
+            {s["rotatedBy"] for s in stores if s["role"] != "delivery" and s["rotatedBy"]}
+        )
+        delivered = [s["backend"] for s in stores if s["role"] == "delivery"]
+        table.add_row(
+            escape(doc["name"]),
+            doc["home"],
+            ", ".join(doc["replicas"]) or "-",
+            doc["valueSource"],
+            ", ".join(rotated) or "not rotated",
+            ", ".join(delivered) or "-",
+        )
+    out.print(table)
+    homes: dict[str, int] = {}
+    for doc in docs:
+        homes[doc["home"]] = homes.get(doc["home"], 0) + 1
+    shown = ", ".join(f"{store} {count}" for store, count in sorted(homes.items()))
+    out.print(f"\n{len(docs)} stored secrets; homes: {shown}")
 
 
 def _render_explanation(doc: dict[str, Any]) -> None:
@@ -403,9 +440,15 @@ def _render_explanation(doc: dict[str, Any]) -> None:
         f"  stack {doc['stack']} ({doc['environment']}): scopes {', '.join(doc['scopes']) or '-'}, "
         f"{doc['classification']}; value {escape(doc['value'])}"
     )
+    out.print(
+        f"  home {doc['home']}; replicas {', '.join(doc['replicas']) or 'none'}; one value "
+        f"({doc['valueSource']}) in every copy"
+    )
     for store in doc["stores"]:
+        rotated = f"; rotated by {store['rotatedBy']}" if store["rotatedBy"] else ""
         out.print(
-            f"\n[bold]{escape(store['title'])}[/] ({store['backend']}): {escape(str(store['location']))}"
+            f"\n[bold]{escape(store['title'])}[/] ({store['backend']}, {store['role']}{rotated}): "
+            f"{escape(str(store['location']))}"
         )
         for r in store["resources"]:
             out.print(f"  {escape(r['type'])} {escape(r['address'])}")
@@ -1005,7 +1048,13 @@ def build_parser() -> argparse.ArgumentParser:
     ex = sub.add_parser(
         "explain", help="one secret's whole story: stores, access, rotation, policies"
     )
-    ex.add_argument("name", help="catalog name, e.g. JWT_SECRET")
+    ex.add_argument("name", nargs="?", help="catalog name, e.g. JWT_SECRET")
+    ex.add_argument(
+        "--all",
+        action="store_true",
+        help="every stored secret of the stack: home, replicas, value source, who rotates each "
+        "copy (JSON: a list of the per-secret documents)",
+    )
     ex.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
     ex.add_argument("--format", choices=("text", "json"), default="text")
     ex.add_argument("--project-dir", default=".", help="directory holding Pulumi.yaml (default: .)")

@@ -85,6 +85,8 @@ class PullPlan:
     addresses: Mapping[str, str]
     settings: StackSettings
     block: Any = field(repr=False)
+    #: catalog name -> the home store of each stored secret this store does not hold
+    elsewhere: Mapping[str, str] = field(default_factory=dict)
 
 
 def plan_pull(
@@ -104,16 +106,18 @@ def plan_pull(
         )
     estate = build_estate(catalog, settings)
     backend, block = _choose_store(stack, settings, store)
-    addresses = dict(backend.locations(estate, block))
+    view = estate.held_by(backend.name)
+    addresses = dict(backend.locations(view, block))
     return PullPlan(
         stack=stack,
         environment=settings.environment,
         store=backend.name,
         store_title=backend.title,
         variables=catalog.needed_in(settings.environment),
-        addresses={s.name: addresses[s.name] for s in estate.secrets},
+        addresses={s.name: addresses[s.name] for s in view.secrets},
         settings=settings,
         block=block,
+        elsewhere={s.name: s.home for s in estate.secrets if s.name not in addresses},
     )
 
 
@@ -349,7 +353,13 @@ def render(plan: PullPlan, results: Mapping[str, Fetched], *, now: datetime | No
             continue
         lines.append(f"# {e.description}{note}")
         result = results.get(e.name)
-        if e.name not in plan.addresses:
+        if e.name in plan.elsewhere:
+            home = plan.elsewhere[e.name]
+            lines.append(
+                f"# {e.name}= NOT PULLED (elsewhere): its home store is {home}, not "
+                f"{plan.store}; pull it with --store {home} where supported"
+            )
+        elif e.name not in plan.addresses:
             lines.append(f"{e.name}=")
         elif result is not None and result.status is Status.OK and result.value is not None:
             lines.append(f"{e.name}={quote(result.value)}")

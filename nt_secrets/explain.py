@@ -13,14 +13,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from infra import backends, redact
+from infra import backends
 from infra.access import Action
 from infra.catalog import ENV_VAR_RE, Catalog, CatalogEntry
 from infra.estate import Estate, ExternalValue, GeneratedValue, StoredSecret, SuppliedValue
 from infra.rotation.contract import RotationStrategy
 from infra.settings import ROLE_NAMES, StackSettings
-from infra.vocabulary import TAG_CATALOG_NAME, resource_labels
 from nt_secrets.capture import Capture, CapturedResource
+from policies.contract import redact
+from policies.contract.vocabulary import TAG_CATALOG_NAME, resource_labels
 from policies.framework import PackPolicy, walk_strings
 from policies.model import Enforcement, Violation
 
@@ -240,8 +241,17 @@ def explain_document(
         doc["reason"] = why
         return doc
     secret = estate.secret(entry.name)
-    enabled = backends.enabled(settings)
-    locations = {b.name: b.locations(estate, block).get(entry.name) for b, block in enabled}
+    # The stores holding a copy (home first, then replicas) and the deliveries that read it.
+    holding = set(secret.placement.stores)
+    enabled = [
+        (b, block)
+        for b, block in backends.enabled(settings)
+        if b.name in holding or isinstance(b, backends.Consumer)
+    ]
+    enabled.sort(key=lambda bb: _store_order(secret, bb[0].name))
+    views = {b.name: _view(estate, secret, b) for b, _ in enabled}
+    locations = {b.name: b.locations(views[b.name], block).get(entry.name) for b, block in enabled}
+    enabled = [(b, block) for b, block in enabled if locations[b.name] is not None]
     # How the store's other resources name the secret: its location without the wildcard of a
     # name AWS completes (the ARN's random suffix).
     references = [str(loc).removesuffix("-??????") for loc in locations.values() if loc]
@@ -250,22 +260,27 @@ def explain_document(
     stores = []
     for backend, block in enabled:
         location = locations[backend.name]
-        identities = backend.identities(estate, block)
+        identities = backend.identities(views[backend.name], block)
         own = [r for r in holders if owner.get(r.urn) == backend.name]
+        role = secret.placement.role_in(backend.name) or "delivery"
         stores.append(
             {
                 "backend": backend.name,
                 "title": backend.title,
+                "role": role,
+                "valueSource": secret.value_source,
+                "rotatedBy": _rotated_by(secret, role),
                 "location": location,
                 "resources": [{"urn": r.urn, "type": r.type, "address": _address(r)} for r in own],
                 "access": [
                     {
                         "role": role,
                         "identity": identities.get(role),
-                        "actions": sorted(a.value for a in secret.grants[role]),
+                        "actions": sorted(a.value for a in secret.effective(role)),
                     }
                     for role in ROLE_NAMES
-                    if role in secret.grants
+                    if secret.effective(role)
+                    and (role in identities or not isinstance(backend, backends.Consumer))
                 ],
             }
         )
@@ -288,8 +303,11 @@ def explain_document(
             "scopes": sorted(s.value for s in secret.scopes),
             "classification": secret.classification,
             "value": _value_source(secret),
+            "home": secret.home,
+            "replicas": list(secret.replicas),
+            "valueSource": secret.value_source,
             "stores": stores,
-            "readers": list(secret.roles_with(Action.READ)),
+            "readers": list(secret.effective_roles_with(Action.READ)),
             "rotation": rotation,
             "revoked": secret.revoked,
             "resources": [
@@ -303,6 +321,30 @@ def explain_document(
         }
     )
     return doc
+
+
+def _store_order(secret: StoredSecret, name: str) -> int:
+    """Home first, then replicas in placement order, then deliveries."""
+    stores = secret.placement.stores
+    return stores.index(name) if name in stores else len(stores)
+
+
+def _view(estate: Estate, secret: StoredSecret, backend: backends.Backend) -> Estate:
+    """What ``backend`` is handed when the program runs: a store its own view, a delivery the
+    whole estate."""
+    if isinstance(backend, backends.Consumer) or backend.name not in secret.placement.stores:
+        return estate
+    return estate.held_by(backend.name)
+
+
+def _rotated_by(secret: StoredSecret, role: str) -> str | None:
+    """Who makes each new version of this copy: the home's rotation (the home copy itself, and
+    every replica before the new version is promoted); a delivery re-reads the home."""
+    if secret.rotation is None:
+        return None
+    if role == "delivery":
+        return f"{secret.home} (re-read on refresh)"
+    return f"{secret.home} rotation"
 
 
 def _owners(capture: Capture) -> dict[str, str]:

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from infra.redact import describe
-from infra.yamlio import YamlProblem, load_yaml
+from policies.contract.redact import describe
+from policies.contract.yamlio import YamlProblem, load_yaml
 
 SECURE_PLACEHOLDER = "[secure]"
 #: Pulumi's rule for a stack name (``tokens.ParseStackName``): letters, digits, ``-``, ``_``, ``.``;

@@ -61,7 +61,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Final, Literal
 
-from infra import redact
+from policies.contract import redact
 from policies.lib.credentials import PULUMI_SECRET_SIG, SENSITIVE_KEY_KIND, scan_value
 from policies.lib.gcpause import gc_paused
 from policies.model import CIPHERTEXT as MODEL_CIPHERTEXT

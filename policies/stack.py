@@ -1,6 +1,7 @@
 """Stack policies that judge the estate against the catalog: every secret the environment needs is
-stored in every store the stack uses, readable by someone and rotated; only Admin reads both paper
-and live secrets.
+held by its home store (and only by declared replicas elsewhere, all with its one value), readable
+by someone and rotated; only Admin reads both paper and live secrets; the same secret kept in
+several unrelated stores is sprawl.
 
 They read each store through its extractor (``policies/stores/``) and the catalog file named by the
 policy config, through the pack's own reader (``policies/contract/catalog.py``), never the program.
@@ -18,7 +19,7 @@ from typing import Any
 from policies.contract.catalog import CatalogReadError, Environment, PackCatalog, read_catalog
 from policies.contract.vocabulary import NONE
 from policies.framework import PackPolicy, Resource, Spec, matches_any, stack_policy
-from policies.model import Category, Severity
+from policies.model import Category, Enforcement, Severity
 from policies.stores import Access, StoredSecret, extractors, resource_types
 
 #: The coverage policy's tunable naming the catalog file the stack was planned with.
@@ -68,12 +69,12 @@ def _environment(secrets: Sequence[StoredSecret]) -> Environment | None:
 
 COVERAGE = Spec(
     id="nt-stack-catalog-coverage",
-    description="Every secret the catalog lists for the stack's environment has a store in each "
-    "backend the stack uses, at least one reader and, where rotatable, a rotation",
+    description="Every secret the catalog lists for the stack's environment is held by a store "
+    "(its home), every copy has at least one reader and, where rotatable, a rotation",
     severity=Severity.HIGH,
     category=Category.ROTATION,
-    remediation="Add the missing secret/reader/rotation through the catalog (infra/catalog.yaml) "
-    "and the access model; never by hand.",
+    remediation="Add the missing secret/reader/rotation through the catalog (infra/catalog.yaml), "
+    "the stack's placement and the access model; never by hand.",
     resource_types=resource_types(),
     config={
         CATALOG_KEY: {
@@ -101,16 +102,26 @@ def _coverage(
         return
     reads = _access(resources, secrets)
     readable = {urn for urns in reads.reads.values() for urn in urns}
-    for backend in sorted({s.backend for s in secrets}):
-        held = {s.catalog_name: s for s in secrets if s.backend == backend}
-        for entry in catalog.stored_in(env):
-            secret = held.get(entry.name)
-            if secret is None:
-                report(f"{entry.name}: no secret stored for {env.value} in {backend}", None)
-                continue
+    copies: dict[str, list[StoredSecret]] = {}
+    for s in secrets:
+        if s.catalog_name is not None:
+            copies.setdefault(s.catalog_name, []).append(s)
+    stores = sorted({s.backend for s in secrets})
+    for entry in catalog.stored_in(env):
+        held = copies.get(entry.name, [])
+        if not held:
+            report(
+                f"{entry.name}: no store holds it for {env.value} (stores: {', '.join(stores)})",
+                None,
+            )
+            continue
+        for secret in held:
             # A revoked secret has no reader by design (every role is denied it).
             if reads.complete and not secret.revoked and secret.urn not in readable:
                 report(f"{entry.name}: no role can read {secret.name}", secret.urn)
+            # A replica is rotated by its home (nt-stack-single-source judges that relation).
+            if secret.home is not None and secret.home != secret.backend:
+                continue
             # A secret labelled with its rotation class is judged by the store's schedule policy.
             unlabelled = secret.rotation_class in (None, NONE)
             if entry.rotatable and unlabelled and not secret.rotated:
@@ -118,6 +129,151 @@ def _coverage(
                     f"{entry.name}: rotatable ({entry.rotation}) but no rotation declared",
                     secret.urn,
                 )
+
+
+#: Resources whose inputs carry a copy's value when the copy itself does not (a Secrets Manager
+#: or Secret Manager version under its secret).
+VALUE_CARRIERS = (
+    "aws:secretsmanager/secretVersion:SecretVersion",
+    "gcp:secretmanager/secretVersion:SecretVersion",
+)
+
+
+def _urn_type(urn: str) -> str:
+    """The type token of a URN (``urn:pulumi:S::P::parent$type::name`` -> ``type``)."""
+    parts = urn.split("::")
+    return parts[2].rsplit("$", 1)[-1] if len(parts) >= 4 else ""
+
+
+def _materials(
+    resources: Sequence[Resource], copies: Sequence[StoredSecret]
+) -> dict[str, set[str]]:
+    """Copy URN -> the random materials (URNs) its value is made from: what flowed into the
+    copy's inputs or into those of a version resource under it."""
+    carriers: dict[str, list[Resource]] = {}
+    for r in resources:
+        if r.type in VALUE_CARRIERS and r.parent is not None:
+            carriers.setdefault(r.parent, []).append(r)
+    by_urn = {r.urn: r for r in resources}
+    out: dict[str, set[str]] = {}
+    for copy in copies:
+        found: set[str] = set()
+        for r in [by_urn.get(copy.urn), *carriers.get(copy.urn, [])]:
+            if r is None:
+                continue
+            for urns in r.property_dependencies.values():
+                found.update(u for u in urns if _urn_type(u).startswith("random:"))
+        out[copy.urn] = found
+    return out
+
+
+SINGLE_SOURCE = Spec(
+    id="nt-stack-single-source",
+    description="Each secret has one home store and one value: a secret held in several stores "
+    "is a declared replica of its home (the same home label on every copy, a copy in the home), "
+    "every copy carries the same value source, and every copy of a rotating secret has a "
+    "rotation owner (its home's rotation)",
+    severity=Severity.HIGH,
+    category=Category.ROTATION,
+    remediation="Place the secret with neural-trader-secrets:placement (one home, declared "
+    "replicas) and let the program give every copy the one value; never copy a secret by hand.",
+    resource_types=(*resource_types(), *VALUE_CARRIERS),
+)
+
+
+def _single_source(
+    resources: Sequence[Resource], config: Any, report: Callable[[str, str | None], None]
+) -> None:
+    del config
+    copies: dict[str, list[StoredSecret]] = {}
+    for s in _stored(resources):
+        if s.catalog_name is not None:
+            copies.setdefault(s.catalog_name, []).append(s)
+    materials = _materials(resources, [c for cs in copies.values() for c in cs])
+    for name, held in sorted(copies.items()):
+        stores = sorted({c.backend for c in held})
+        homes = {c.home for c in held}
+        if len(held) > 1 and (None in homes or len(homes) > 1):
+            named = ", ".join(sorted(f"{c.backend}: {c.home or 'none'}" for c in held))
+            report(
+                f"{name} is held in {', '.join(stores)} without a replica relation (home "
+                f"labels {named})",
+                None,
+            )
+            continue
+        home = next(iter(homes))
+        if home is None:
+            continue  # one unlabelled copy: a foreign secret, nothing to relate
+        in_home = [c for c in held if c.backend == home]
+        if len(in_home) > 1:
+            report(f"{name} is held {len(in_home)} times in its home store {home}", None)
+        elif not in_home:
+            # Without a home copy nothing makes or rotates the value the replicas carry.
+            for c in held:
+                report(
+                    f"{name}: the copy in {c.backend} names {home} as its home, which holds no "
+                    "copy: nothing rotates it",
+                    c.urn,
+                )
+            continue
+        labelled = {c.value_source for c in held}
+        if len(labelled) > 1:
+            named = ", ".join(sorted(f"{c.backend}: {c.value_source or 'none'}" for c in held))
+            report(f"{name}: copies have different value sources ({named})", None)
+            continue
+        found = {c.urn: materials.get(c.urn, set()) for c in held}
+        distinct = {frozenset(m) for m in found.values()}
+        if len(held) > 1 and len(distinct) > 1:
+            named = ", ".join(
+                sorted(
+                    f"{c.backend}: {', '.join(sorted(u.rsplit('::', 1)[-1] for u in found[c.urn])) or 'none'}"
+                    for c in held
+                )
+            )
+            report(f"{name}: copies are made from different materials ({named})", None)
+        for c in held:
+            if len(found[c.urn]) > 1:
+                report(f"{name}: the copy in {c.backend} mixes several materials", c.urn)
+
+
+def _leaf(name: str) -> str:
+    """A store's name for a secret, reduced to what a person would call it: the last segment,
+    lower-case, with ``_`` for ``-`` and ``.`` (``neural-trader/prod/jwt-secret`` -> ``jwt_secret``)."""
+    leaf = name.rstrip("/").rsplit("/", 1)[-1]
+    return leaf.lower().replace("-", "_").replace(".", "_")
+
+
+SPRAWL = Spec(
+    id="nt-stack-secret-sprawl",
+    description="The same secret is kept in several stores with no replica relation between the "
+    "copies (secret sprawl: more copies to steal, rotate and review)",
+    severity=Severity.MEDIUM,
+    category=Category.AUDIT,
+    remediation="Keep each secret in one home store; where a consumer can only reach another "
+    "store, declare a replica that the home's rotation writes.",
+    resource_types=resource_types(),
+    enforcement=Enforcement.ADVISORY,
+)
+
+
+def _sprawl(
+    resources: Sequence[Resource], config: Any, report: Callable[[str, str | None], None]
+) -> None:
+    del config
+    groups: dict[str, list[StoredSecret]] = {}
+    for s in _stored(resources):
+        key = s.catalog_name.lower() if s.catalog_name else _leaf(s.name)
+        if key:
+            groups.setdefault(key, []).append(s)
+    for key, held in sorted(groups.items()):
+        stores = sorted({c.backend for c in held})
+        if len(stores) < 2:
+            continue
+        homes = {c.home for c in held}
+        if None not in homes and len(homes) == 1:
+            continue  # declared replicas of one home (nt-stack-single-source judges them)
+        shown = ", ".join(f"{c.backend}: {c.name}" for c in sorted(held, key=lambda c: c.backend))
+        report(f"'{key}' is kept in {len(stores)} stores ({shown})", None)
 
 
 SEPARATION = Spec(
@@ -198,4 +354,6 @@ def _separation(
 POLICIES: list[PackPolicy] = [
     stack_policy(COVERAGE, _coverage),
     stack_policy(SEPARATION, _separation),
+    stack_policy(SINGLE_SOURCE, _single_source),
+    stack_policy(SPRAWL, _sprawl),
 ]

@@ -21,7 +21,6 @@ import pytest
 from infra.access import Action
 from infra.backends.azure import documents
 from infra.settings import ROLE_NAMES, RoleName
-from infra.vocabulary import TAG_CATALOG_NAME
 from nt_secrets.plan import records
 from policies.azure.rbac import (
     BUILT_IN_ROLES,
@@ -31,6 +30,7 @@ from policies.azure.rbac import (
     evaluate,
     parse_scope,
 )
+from policies.contract.vocabulary import TAG_CATALOG_NAME
 from policies.framework import Resource
 from policies.model import UNKNOWN
 from tests.policies.records import rec

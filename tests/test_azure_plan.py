@@ -27,11 +27,11 @@ from infra.catalog import default_catalog
 from infra.estate import Estate, ExternalValue, GeneratedValue, SuppliedValue
 from infra.program import main
 from infra.settings import SettingsError, parse_settings
-from infra.vocabulary import TAG_CATALOG_NAME, TAG_REVOKED
 from nt_secrets.capture import CANARY_PREFIX, Capture, CapturedResource, capture_program
 from nt_secrets.capture import UNKNOWN as RPC_UNKNOWN
 from nt_secrets.plan import records
 from nt_secrets.stackfile import read_stack
+from policies.contract.vocabulary import TAG_CATALOG_NAME, TAG_REVOKED
 from policies.model import UNKNOWN, ResourceRecord
 from policies.runner import run
 from tests.plans import estate_and_block, plan_config, policy_view

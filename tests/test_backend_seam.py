@@ -23,10 +23,10 @@ from infra.catalog import CATALOG_PATH, CatalogError, Environment, default_catal
 from infra.estate import build_estate
 from infra.program import main
 from infra.settings import ROLE_NAMES, SettingsError, parse_settings
-from infra.vocabulary import TAG_ACCESS_SCOPES, TAG_CATALOG_NAME
 from nt_secrets.capture import Capture, capture_program
 from nt_secrets.plan import records
 from nt_secrets.stackfile import read_stack
+from policies.contract.vocabulary import TAG_ACCESS_SCOPES, TAG_CATALOG_NAME
 from policies.model import ResourceRecord
 from policies.runner import run
 from policies.stores import register_extractor, unregister_extractor

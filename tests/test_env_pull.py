@@ -32,7 +32,10 @@ from nt_secrets.cli import main, render_env_template
 from nt_secrets.envpull import EnvPullError, Fetched, Status
 from tests.conftest import ROOT
 
-DEV = envpull.plan_pull(ROOT, "dev", "aws")
+#: A development stack whose every secret lives in AWS (the project's own stacks give each secret
+#: its home: `tests/vault/test_env_pull.py` pulls the project's dev stack from Vault).
+PROJECT = ROOT / "tests" / "fixtures" / "envpull"
+DEV = envpull.plan_pull(PROJECT, "dev", "aws")
 SECRET_NAMES = list(DEV.addresses)
 CONFIG_NAMES = [
     e.name
@@ -57,7 +60,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     """``nt-secrets ARGV`` in-process: (exit code, stdout, stderr); never a traceback."""
     args = list(argv)
     if args[:2] == ["env", "pull"] and "--project-dir" not in args:
-        args += ["--project-dir", str(ROOT)]
+        args += ["--project-dir", str(PROJECT)]
     try:
         code: Any = main(args)
     except SystemExit as exc:
@@ -286,18 +289,26 @@ def _git_repo(path: Path) -> Path:
 @pytest.mark.parametrize(
     ("argv", "output", "message"),
     [
-        (["--stack", "prod"], "out.env", "stack prod is a production stack"),
         (
-            ["--stack", "dev", "--store", "gcp"],
+            ["--stack", "prod", "--project-dir", str(ROOT)],
+            "out.env",
+            "stack prod is a production stack",
+        ),
+        (
+            ["--stack", "dev", "--store", "gcp", "--project-dir", str(ROOT)],
             "out.env",
             "Google Cloud Secret Manager is not supported yet",
         ),
         (
-            ["--stack", "dev", "--store", "azure"],
+            ["--stack", "dev", "--store", "azure", "--project-dir", str(ROOT)],
             "out.env",
             "Azure Key Vault is not supported yet",
         ),
-        (["--stack", "dev", "--store", "kubernetes"], "out.env", "not supported yet"),
+        (
+            ["--stack", "dev", "--store", "kubernetes", "--project-dir", str(ROOT)],
+            "out.env",
+            "not supported yet",
+        ),
         (["--stack", "dev", "--store", "nope"], "out.env", "no store is called 'nope'"),
         (["--stack", "../x"], "out.env", "stack"),
         (["--stack", "dev"], "repo/tracked.env", "is tracked by git"),

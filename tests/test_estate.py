@@ -30,17 +30,19 @@ from infra.estate import (
     rotation_params,
 )
 from infra.settings import ROLE_NAMES, StackSettings, parse_settings
-from infra.vocabulary import (
+from nt_secrets.stackfile import SECURE_PLACEHOLDER, read_stack
+from policies.contract.vocabulary import (
     TAG_ACCESS_SCOPES,
     TAG_CATALOG_NAME,
     TAG_CLASSIFICATION,
     TAG_ENVIRONMENT,
+    TAG_HOME_STORE,
     TAG_REVOKED,
     TAG_ROTATION_CLASS,
     TAG_ROTATION_STRATEGY,
     TAG_SERVICE,
+    TAG_VALUE_SOURCE,
 )
-from nt_secrets.stackfile import SECURE_PLACEHOLDER, read_stack
 
 from .conftest import ROOT
 
@@ -130,6 +132,11 @@ def expected_labels(secret: StoredSecret, settings: StackSettings) -> dict[str, 
         TAG_ROTATION_CLASS: entry.rotation.value if rotated and entry.rotation else "none",
         TAG_ROTATION_STRATEGY: entry.strategy.value if rotated and entry.strategy else "none",
         TAG_CLASSIFICATION: "restricted" if scopes & {Scope.LIVE, Scope.ADMIN} else "confidential",
+        # Read from the settings, not the estate: the home the stack's placement gives it.
+        TAG_HOME_STORE: settings.placements[entry.name].home,
+        TAG_VALUE_SOURCE: "generated"
+        if entry.generated
+        else ("supplied" if entry.name in settings.supplied_values else "external"),
     }
     if rotated:
         labels.update(rotation_params(entry, settings))

@@ -21,8 +21,8 @@ from infra.access import Action
 from infra.backends import registry
 from infra.backends.gcp import labels
 from infra.settings import ROLE_NAMES, RoleName
-from infra.vocabulary import TAG_CATALOG_NAME
 from nt_secrets.plan import records
+from policies.contract.vocabulary import TAG_CATALOG_NAME
 from policies.gcp.iam import Matrix, condition_covers, evaluate, role_info, secrets_of
 from policies.model import UNKNOWN, ResourceRecord
 

@@ -24,10 +24,10 @@ from infra.catalog import Environment, default_catalog
 from infra.estate import Estate, GeneratedValue, SuppliedValue
 from infra.program import main
 from infra.settings import SettingsError, parse_settings
-from infra.vocabulary import TAG_ACCESS_SCOPES, TAG_CATALOG_NAME, TAG_REVOKED
 from nt_secrets.capture import Capture, CapturedResource, capture_program
 from nt_secrets.plan import records
 from nt_secrets.stackfile import read_stack
+from policies.contract.vocabulary import TAG_ACCESS_SCOPES, TAG_CATALOG_NAME, TAG_REVOKED
 from policies.model import ResourceRecord
 from policies.runner import run
 from tests.plans import estate_and_block, plan_config, policy_view

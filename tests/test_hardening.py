@@ -29,13 +29,13 @@ from typing import Any
 import pytest
 import yaml
 
-from infra import redact
 from infra.catalog import CATALOG_PATH, CatalogError, load_catalog, parse_catalog
 from infra.settings import SettingsError, parse_settings
-from infra.yamlio import YamlProblem, load_yaml
 from nt_secrets import cli
 from nt_secrets.cli import main
 from nt_secrets.stackfile import read_stack
+from policies.contract import redact
+from policies.contract.yamlio import YamlProblem, load_yaml
 from policies.runner import PolicyConfigError, resolve_config, run
 from tests.plans import reuse_stack_plans
 
@@ -414,7 +414,7 @@ def test_the_alias_bomb_is_refused_unread(
     in the text), before one Python object is built; it once took 210 s and 2.6 GB."""
     text = ALIAS_BOMB.read_text()
     assert len(text.encode()) == 605
-    from infra import yamlio
+    from policies.contract import yamlio
 
     def never(*_args: Any) -> Any:
         raise AssertionError("the document was constructed")
@@ -616,10 +616,13 @@ def test_tightening_one_class_fails_only_that_class(prod: Any) -> None:
 
     recs = records(prod)
     baseline = {(v.policy, v.urn, v.message) for v in run(recs).violations}
-    tightened = run(recs, config={SCHEDULE: {"maximumDays": {"api_key": 30}}}).violations
+    # Secrets Manager is the home of prod's database secrets (180-day class).
+    tightened = run(recs, config={SCHEDULE: {"maximumDays": {"database_password": 30}}}).violations
     new = [v for v in tightened if (v.policy, v.urn, v.message) not in baseline]
-    assert new, "prod rotates api keys every 90 days: tightening to 30 must fail them"
-    assert all(v.policy == SCHEDULE and "api_key allows at most 30" in v.message for v in new)
+    assert new, "prod rotates database passwords every 180 days: tightening to 30 must fail them"
+    assert all(
+        v.policy == SCHEDULE and "database_password allows at most 30" in v.message for v in new
+    )
 
 
 def test_the_engine_merges_object_tunables_the_same_way(prod: Any) -> None:
@@ -642,7 +645,8 @@ def test_the_engine_merges_object_tunables_the_same_way(prod: Any) -> None:
     request = proto.ConfigureAnalyzerRequest()
     pc = request.policyConfig[SCHEDULE]
     pc.enforcementLevel = proto.MANDATORY
-    json_format.ParseDict({"maximumDays": {"api_key": 30}}, pc.properties)  # as the engine sends it
+    # As the engine sends it; Secrets Manager is the home of prod's database secrets.
+    json_format.ParseDict({"maximumDays": {"database_password": 30}}, pc.properties)
     servicer.Configure(request, None)
     stack = proto.AnalyzeStackRequest(
         resources=[
@@ -662,7 +666,7 @@ def test_the_engine_merges_object_tunables_the_same_way(prod: Any) -> None:
     }
     offline = {
         v.urn
-        for v in run(recs, config={SCHEDULE: {"maximumDays": {"api_key": 30}}}).violations
+        for v in run(recs, config={SCHEDULE: {"maximumDays": {"database_password": 30}}}).violations
         if v.policy == SCHEDULE
     }
     assert engine == offline and offline

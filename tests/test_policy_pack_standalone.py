@@ -189,14 +189,14 @@ def test_uncovered_finds_a_missing_requirement(
 def test_relative_imports_resolve_against_the_module() -> None:
     src = (
         "from . import registry\nfrom ..lib.iam import x\nfrom .common import y\n"
-        "import infra.vocabulary\nfrom infra import redact\nfrom pulumi_policy import Policy\n"
+        "import infra.estate\nfrom infra import settings\nfrom pulumi_policy import Policy\n"
     )
     expected = {
         "policies.gcp.registry",
         "policies.lib.iam",
         "policies.gcp.common",
-        "infra.vocabulary",
-        "infra.redact",
+        "infra.estate",
+        "infra.settings",
         "pulumi_policy",
     }
     assert absolute_imports(src, "policies.gcp.iam") == expected
@@ -365,7 +365,7 @@ def test_published_pack_fails_loudly_when_it_reaches_into_the_program(tmp_path: 
     pack = _install_like_pulumi(tmp_path)
     stack = pack / "stack.py"
     stack.write_text(
-        stack.read_text(encoding="utf-8") + "\nimport infra.vocabulary  # noqa: E402\n",
+        stack.read_text(encoding="utf-8") + "\nimport infra.estate  # noqa: E402\n",
         encoding="utf-8",
     )
     runner = tmp_path / "runner.py"

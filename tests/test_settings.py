@@ -77,7 +77,8 @@ INVALID: list[tuple[str, dict[str, Any], set[str], str]] = [
     (
         "a block for a backend that is not enabled",
         {NS + "backends": '["aws", "gcp"]'},
-        {NS + "vault", NS + "azure", NS + "kubernetes"},
+        # The placement names the stores left out: its default home, and Azure's services.
+        {NS + "vault", NS + "azure", NS + "kubernetes", NS + "placement.home", NS + "placement"},
         "`backends` does not enable",
     ),
     (

@@ -1,9 +1,9 @@
 """The contract vocabulary is defined once: the tag/label keys the program writes and the policies and
 the rotation read are spelled as literals only where they are defined (the policy pack's contract,
 policies/contract/vocabulary.py, at the bottom of both the pack and the program); everywhere else
-in infra/ and policies/ names them by their constants, and the program's modules that used to
-define them (infra/vocabulary.py, the rotation contract) re-export the very same objects. Prose in
-docstrings and comments may mention a key, but never quoted."""
+in infra/ and policies/ names them by their constants, imported from there (the rotation contract
+re-exports the very same objects under its parameter names). Prose in docstrings and comments may
+mention a key, but never quoted."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from infra import vocabulary as program_vocabulary
 from infra.rotation import contract
 from policies.contract import vocabulary
 
@@ -121,20 +120,17 @@ def test_the_scan_covers_infra_and_policies() -> None:
     names = {p.relative_to(ROOT).as_posix() for p in sources()}
     assert {"infra/estate.py", "infra/backends/aws/components.py", "policies/stack.py"} <= names
     assert {"policies/stores/aws.py", "infra/backends/aws/naming.py"} <= names
-    assert {"infra/vocabulary.py", "infra/rotation/contract.py"} <= names  # re-exports only now
+    assert "infra/rotation/contract.py" in names  # re-exports the rotation parameter names
     assert not names & DEFINED_IN
 
 
-def test_the_program_re_exports_the_pack_contract_unchanged() -> None:
-    """One definition: every public name of the pack's vocabulary is the same object in
-    infra/vocabulary.py, and each rotation parameter is the vocabulary's key."""
-    public = [n for n in vars(vocabulary) if not n.startswith("_") and n.isupper()]
-    assert len(public) >= 20
-    for name in public:
-        assert getattr(program_vocabulary, name) is getattr(vocabulary, name), name
+def test_the_rotation_contract_names_the_vocabulary_keys() -> None:
+    """One definition: each rotation parameter of the rotation contract is the vocabulary's key
+    (the program imports the vocabulary from the pack's contract; it has no copy of its own)."""
     for tag, param in PARAMS.items():
         assert getattr(contract, param) == getattr(vocabulary, tag), param
         assert getattr(contract, tag) == getattr(vocabulary, tag), tag
+    assert not (ROOT / "infra" / "vocabulary.py").exists()
 
 
 @pytest.mark.parametrize("name", sorted(KEYS))

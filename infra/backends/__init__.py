@@ -26,6 +26,7 @@ from infra.settings import NAMESPACE, RoleName, StackSettings
 if TYPE_CHECKING:
     import pulumi
 
+    from infra.backends.values import SecretValues
     from infra.estate import Estate
 
 
@@ -72,9 +73,16 @@ class Backend(Protocol):
         ...
 
     def deploy(
-        self, name: str, estate: Estate, block: Any, opts: pulumi.ResourceOptions | None = None
+        self,
+        name: str,
+        estate: Estate,
+        block: Any,
+        values: SecretValues,
+        opts: pulumi.ResourceOptions | None = None,
     ) -> BackendComponent:
-        """Declare the store's resources (one top-level ComponentResource)."""
+        """Declare the store's resources (one top-level ComponentResource). ``estate`` is the
+        store's view (:meth:`Estate.held_by`): only the secrets it holds, as their home or as a
+        replica; ``values`` holds each secret's one value (no store generates its own)."""
         ...
 
 
@@ -111,6 +119,11 @@ class Consumer(Protocol):
         opts: pulumi.ResourceOptions | None = None,
     ) -> BackendComponent:
         """Declare the resources, given each source's :class:`Upstream`."""
+        ...
+
+    def estate_problems(self, estate: Estate, block: Any) -> Iterable[tuple[str, str]]:
+        """Problems ``(key, reason)`` of this consumer's settings against the whole estate (e.g.
+        a secret it delivers whose home store it does not read)."""
         ...
 
 

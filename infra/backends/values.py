@@ -1,6 +1,10 @@
-"""The value a store puts into a secret, shared by every backend's adapter: generated material
-from pulumi-random (always a Pulumi secret), a third-party value the stack config supplies, or
-nothing for a value that arrives out of band. Imported only by ``deploy`` code (it needs Pulumi).
+"""One value per secret: the material the infrastructure owns for each secret of the stack, made
+once and handed to every store that holds a copy (its home and its replicas).
+
+Generated material comes from pulumi-random (always a Pulumi secret); a third-party value the
+stack config supplies is read once from the config; a value that arrives out of band has no
+material here. No store generates its own: a store adapter asks :meth:`SecretValues.value`.
+Imported only by ``deploy`` code (it needs Pulumi).
 """
 
 from __future__ import annotations
@@ -9,13 +13,14 @@ import pulumi
 import pulumi_random as random
 
 from infra.catalog import HexGenerator, PasswordGenerator, PostgresUrlGenerator
-from infra.estate import GeneratedValue, StoredSecret, SuppliedValue
+from infra.estate import Estate, GeneratedValue, StoredSecret, SuppliedValue
 from infra.settings import PROJECT
 
+#: The component's type token (its children are the stack's only ``random:*`` resources).
+TYPE = "neural-trader:values:SecretValues"
 
-def secret_value(stored: StoredSecret, parent: pulumi.Resource) -> pulumi.Output[str] | None:
-    """The value the infrastructure owns for ``stored`` (random material parented to ``parent``),
-    as a Pulumi secret; None for third-party keys whose value arrives out of band."""
+
+def _material(stored: StoredSecret, parent: pulumi.Resource) -> pulumi.Output[str] | None:
     value = stored.value
     if isinstance(value, SuppliedValue):
         return pulumi.Config(PROJECT).require_secret(stored.name)
@@ -42,3 +47,20 @@ def secret_value(stored: StoredSecret, parent: pulumi.Resource) -> pulumi.Output
             db.sslmode,
         )
     )
+
+
+class SecretValues(pulumi.ComponentResource):
+    """The stack's secret values: one material per generated secret, one config read per
+    supplied one. Every copy of a secret (home and replicas) carries the same output."""
+
+    def __init__(
+        self, name: str, estate: Estate, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(TYPE, name, None, opts)
+        self._values = {s.name: _material(s, self) for s in estate.secrets}
+        self.register_outputs({})
+
+    def value(self, stored: StoredSecret) -> pulumi.Output[str] | None:
+        """The value of ``stored`` as a Pulumi secret; None for a third-party key whose value
+        arrives out of band (put by an operator or the provider into its home store)."""
+        return self._values.get(stored.name)

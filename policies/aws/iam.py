@@ -47,7 +47,7 @@ from policies.lib.iam import (
 )
 from policies.model import CIPHERTEXT, UNKNOWN, Category, Enforcement, Severity
 
-#: The program's role tag key (``infra/vocabulary.py`` TAG_ROLE; policies never import infra) and
+#: The program's role tag key (``policies/contract/vocabulary.py`` TAG_ROLE) and
 #: its read-only access-model roles (``infra/access.py``: ``read_only=True``).
 ROLE_TAG: Final = "role"
 READ_ONLY_PROGRAM_ROLES: Final = ("backtest", "developer", "trader", "auditor")

@@ -19,7 +19,8 @@ access scopes               ``+`` -> ``_`` (``live+paper`` ->    ``_`` -> ``+`` 
 every other neutral label   unchanged (already lowercase:        unchanged
                             environment, service, rotation
                             class and strategy,
-                            classification, revoked)
+                            classification, revoked, home
+                            store, value source)
 ==========================  ===================================  ==============================
 
 The rotation parameters (``rotation-master-secret``, ``rotation-redis-endpoint``...) hold names,
@@ -40,10 +41,12 @@ from policies.contract.vocabulary import (
     TAG_CATALOG_NAME,
     TAG_CLASSIFICATION,
     TAG_ENVIRONMENT,
+    TAG_HOME_STORE,
     TAG_REVOKED,
     TAG_ROTATION_CLASS,
     TAG_ROTATION_STRATEGY,
     TAG_SERVICE,
+    TAG_VALUE_SOURCE,
 )
 
 #: What GCP accepts as a label key and a label value.
@@ -63,6 +66,8 @@ LABEL_KEYS: Final = (
     TAG_CATALOG_NAME,
     TAG_ACCESS_SCOPES,
     TAG_REVOKED,
+    TAG_HOME_STORE,
+    TAG_VALUE_SOURCE,
 )
 
 

@@ -43,6 +43,16 @@ SCOPE_SEPARATOR: Final = "+"
 TAG_ROTATION_PERIOD_DAYS: Final = "rotation-period-days"
 #: ``"true"`` on a secret that the stack's ``revoked`` setting names (incident response).
 TAG_REVOKED: Final = "revoked"
+#: The store that is the home of the secret (``aws``, ``vault``, ``gcp``, ``azure``): the one
+#: copy whose rotation makes each new value. A copy in any other store is a replica of it.
+TAG_HOME_STORE: Final = "home-store"
+#: Where the one value of the secret comes from: :data:`VALUE_GENERATED` (random material the
+#: stack makes once), :data:`VALUE_SUPPLIED` (the stack config) or :data:`VALUE_EXTERNAL` (put
+#: into the home out of band). Every copy of a secret says the same.
+TAG_VALUE_SOURCE: Final = "value-source"
+VALUE_GENERATED: Final = "generated"
+VALUE_SUPPLIED: Final = "supplied"
+VALUE_EXTERNAL: Final = "external"
 #: The access-model role an identity (IAM role, service account, ...) stands for, and its kind.
 TAG_ROLE: Final = "role"
 TAG_KIND: Final = "kind"

@@ -38,6 +38,10 @@ class StoredSecret:
     rotated: bool
     #: Its labels say the stack revoked it (incident response): nobody is meant to read it.
     revoked: bool = False
+    #: The store its labels name as the secret's home (None: unlabelled, a foreign estate).
+    home: str | None = None
+    #: Where its labels say its value comes from (generated, supplied, external), if labelled.
+    value_source: str | None = None
 
 
 @dataclass

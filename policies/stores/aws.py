@@ -11,8 +11,10 @@ from policies.contract.vocabulary import (
     TAG_ACCESS_SCOPES,
     TAG_CATALOG_NAME,
     TAG_ENVIRONMENT,
+    TAG_HOME_STORE,
     TAG_REVOKED,
     TAG_ROTATION_CLASS,
+    TAG_VALUE_SOURCE,
     parse_scopes,
 )
 from policies.framework import Resource, matches_any
@@ -92,6 +94,8 @@ class AwsExtractor:
                     scopes=parse_scopes(tags.get(TAG_ACCESS_SCOPES, "")),
                     rotation_class=tags.get(TAG_ROTATION_CLASS),
                     revoked=tags.get(TAG_REVOKED) == "true",
+                    home=tags.get(TAG_HOME_STORE),
+                    value_source=tags.get(TAG_VALUE_SOURCE),
                     rotated=r.urn in rotated or name in rotated,
                 )
             )

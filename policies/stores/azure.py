@@ -33,6 +33,7 @@ from policies.azure.common import (
     tags,
 )
 from policies.azure.rbac import evaluate
+from policies.contract.vocabulary import TAG_HOME_STORE, TAG_VALUE_SOURCE
 from policies.framework import Resource
 from policies.stores import Access, StoredSecret, register_extractor
 
@@ -74,6 +75,8 @@ class AzureExtractor:
                     scopes=parse_scopes(contract.get(TAG_ACCESS_SCOPES, "")),
                     rotation_class=contract.get(TAG_ROTATION_CLASS),
                     revoked=contract.get(TAG_REVOKED) == "true",
+                    home=contract.get(TAG_HOME_STORE),
+                    value_source=contract.get(TAG_VALUE_SOURCE),
                     rotated=_expires(r),
                 )
             )

@@ -24,8 +24,10 @@ from policies.contract.vocabulary import (
     TAG_ACCESS_SCOPES,
     TAG_CATALOG_NAME,
     TAG_ENVIRONMENT,
+    TAG_HOME_STORE,
     TAG_REVOKED,
     TAG_ROTATION_CLASS,
+    TAG_VALUE_SOURCE,
     parse_scopes,
 )
 from policies.framework import Resource
@@ -57,6 +59,8 @@ class GcpExtractor:
                     scopes=parse_scopes(contract.get(TAG_ACCESS_SCOPES, "")),
                     rotation_class=contract.get(TAG_ROTATION_CLASS),
                     revoked=contract.get(TAG_REVOKED) == "true",
+                    home=contract.get(TAG_HOME_STORE),
+                    value_source=contract.get(TAG_VALUE_SOURCE),
                     rotated=isinstance(period, str) and bool(period),
                 )
             )

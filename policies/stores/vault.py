@@ -16,8 +16,10 @@ from policies.contract.vocabulary import (
     TAG_ACCESS_SCOPES,
     TAG_CATALOG_NAME,
     TAG_ENVIRONMENT,
+    TAG_HOME_STORE,
     TAG_REVOKED,
     TAG_ROTATION_CLASS,
+    TAG_VALUE_SOURCE,
     parse_scopes,
     resource_labels,
 )
@@ -58,6 +60,8 @@ class VaultExtractor:
                     rotation_class=_str(labels.get(TAG_ROTATION_CLASS)),
                     # Vault KV has no rotation schedule: its class label is the declaration.
                     revoked=labels.get(TAG_REVOKED) == "true",
+                    home=_str(labels.get(TAG_HOME_STORE)),
+                    value_source=_str(labels.get(TAG_VALUE_SOURCE)),
                     rotated=False,
                 )
             )

@@ -232,6 +232,7 @@ def test_a_catalog_ten_times_larger_plans_inside_every_quota(tmp_path: Path) -> 
     (project / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
     stack = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())
     stack["config"]["neural-trader-secrets:backends"] = ["aws"]
+    stack["config"]["neural-trader-secrets:placement"] = {"home": "aws"}
     for other in ("vault", "gcp", "azure", "kubernetes"):
         del stack["config"][f"neural-trader-secrets:{other}"]
     (project / "Pulumi.prod.yaml").write_text(yaml.safe_dump(stack))

@@ -326,7 +326,8 @@ def test_the_packs_vocabulary_is_the_programs() -> None:
     import the program); they must stay the program's."""
     from infra.access import Action
     from infra.rotation.contract import ROTATION_DAYS
-    from infra.vocabulary import (
+    from policies.azure import common
+    from policies.contract.vocabulary import (
         SCOPE_SEPARATOR,
         TAG_ACCESS_SCOPES,
         TAG_CATALOG_NAME,
@@ -334,7 +335,6 @@ def test_the_packs_vocabulary_is_the_programs() -> None:
         TAG_REVOKED,
         TAG_ROTATION_CLASS,
     )
-    from policies.azure import common
 
     assert {a.value for a in Action} == common.ACTIONS
     assert (

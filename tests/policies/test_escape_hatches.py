@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from infra.vocabulary import TAG_CATALOG_NAME, TAG_ROTATION_CLASS
 from policies.aws import ssm
+from policies.contract.vocabulary import TAG_CATALOG_NAME, TAG_ROTATION_CLASS
 from policies.framework import PackPolicy
 from policies.model import CIPHERTEXT, ResourceRecord
 from policies.pack import ALL

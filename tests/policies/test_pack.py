@@ -24,6 +24,7 @@ from .test_escape_hatches import PACK_CASES as ESCAPE_CASES
 from .test_gcp import GCP_CASES
 from .test_iam_trust import IAM_PACK_CASES
 from .test_kubernetes import KUBERNETES_CASES
+from .test_single_source import SINGLE_SOURCE_CASES
 from .test_vault import VAULT_CASES
 
 ACCOUNT = "123456789012"
@@ -1165,6 +1166,8 @@ CASES: list[tuple[str, str, list[ResourceRecord], int]] = [
     *KUBERNETES_CASES,
     # AWS trust and foreign key administration (tests/policies/test_iam_trust.py).
     *IAM_PACK_CASES,
+    # One home and one value per secret; sprawl (tests/policies/test_single_source.py).
+    *SINGLE_SOURCE_CASES,
     # Escape hatches: SSM parameters, S3 defaults (tests/policies/test_escape_hatches.py).
     *ESCAPE_CASES,
     (

@@ -39,7 +39,7 @@ NS = "neural-trader-secrets:"
 STACKS = ("dev", "prod")
 #: The revoked-secret variant of the dev stack (its own server: it shares dev's paths).
 REVOKED_KEY = "dev-revoked"
-REVOKED = ("OPENAI_API_KEY", "ENCRYPTION_KEY")
+REVOKED = ("ALPACA_API_KEY", "ENCRYPTION_KEY")
 
 
 @dataclass
@@ -173,7 +173,8 @@ class Deployments:
             settings = parse_settings(raw, secret_keys=list(secret_keys))
             vault = settings.backend("vault")
             assert isinstance(vault, VaultSettings), f"{key}: the Vault backend is not enabled"
-            estate = build_estate(default_catalog(), settings)
+            # What the Vault backend was handed: the secrets Vault holds (home or replica).
+            estate = build_estate(default_catalog(), settings).held_by("vault")
             server = start_bao(
                 [r for r in capture.resources if r.type == ap.AUDIT],
                 parent=self.tmp.mktemp(key, numbered=True),

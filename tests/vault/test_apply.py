@@ -10,8 +10,8 @@ import hvac
 import pytest
 
 from infra.backends.vault import documents
-from infra.vocabulary import TAG_ROTATION_PERIOD_DAYS
 from nt_secrets.capture import Capture, CapturedResource
+from policies.contract.vocabulary import TAG_ROTATION_PERIOD_DAYS
 from tests.vault import apply as ap
 from tests.vault.conftest import STACKS, Deployment, Deployments
 from tests.vault.matrix import Target

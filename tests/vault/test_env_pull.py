@@ -19,6 +19,7 @@ from dotenv import dotenv_values
 
 from infra.backends.vault import documents
 from infra.backends.vault.settings import VaultSettings
+from infra.catalog import Environment, default_catalog
 from tests.conftest import ROOT
 from tests.plans import planned_stack
 from tests.test_env_pull import CONFIG_NAMES, assert_no_value_shown, mode, run
@@ -29,7 +30,9 @@ from tests.vault.tokenreview import TokenReviewStub
 pytestmark = pytest.mark.servers
 
 DENIED = "ALPACA_SECRET_KEY"
-DELETED = "OPENAI_API_KEY"
+DELETED = "JWT_SECRET"
+#: Every secret the dev stack stores, wherever its home.
+CATALOG_STORED_IN_DEV = [e.name for e in default_catalog().stored_in(Environment.DEVELOPMENT)]
 
 
 @dataclass
@@ -99,7 +102,17 @@ def test_denied_and_deleted_secrets_are_placeholders_and_fail(
     out_file = tmp_path / ".env.local"
     try:
         code, out, err = run(
-            capsys, "env", "pull", "--stack", "dev", "--store", "vault", "--output", str(out_file)
+            capsys,
+            "env",
+            "pull",
+            "--stack",
+            "dev",
+            "--store",
+            "vault",
+            "--project-dir",
+            str(ROOT),
+            "--output",
+            str(out_file),
         )
     finally:
         version = dev_bao.root.secrets.kv.v2.read_secret_metadata(path, mount_point=mount)
@@ -108,7 +121,8 @@ def test_denied_and_deleted_secrets_are_placeholders_and_fail(
         )
     assert code == 1, err
     assert f"not pulled: {DENIED} (denied), {DELETED} (missing)" in err  # catalog order
-    assert "18 of 20 secrets pulled" in err
+    held = len(dev_bao.addresses)  # what Vault holds of dev: the secrets whose home it is
+    assert f"{held - 2} of {held} secrets pulled" in err
     text = out_file.read_text(encoding="utf-8")
     assert f"# {DENIED}= NOT PULLED (denied): permission denied ({denied_path})" in text
     assert f"# {DELETED}= NOT PULLED (missing): not found ({deleted})" in text
@@ -134,10 +148,21 @@ def test_developer_token_from_the_login_file_pulls_everything(
     monkeypatch.setenv("VAULT_ADDR", dev_bao.server.url)
     out_file = tmp_path / ".env.local"
     code, out, err = run(
-        capsys, "env", "pull", "--stack", "dev", "--store", "vault", "--output", str(out_file)
+        capsys,
+        "env",
+        "pull",
+        "--stack",
+        "dev",
+        "--store",
+        "vault",
+        "--project-dir",
+        str(ROOT),
+        "--output",
+        str(out_file),
     )
     assert code == 0, err
-    assert "20 of 20 secrets pulled" in err
+    held = len(dev_bao.addresses)
+    assert f"{held} of {held} secrets pulled" in err
     parsed = dotenv_values(out_file, interpolate=False)
     assert {n: parsed[n] for n in dev_bao.values} == dev_bao.values
     assert set(parsed) == set(dev_bao.values) | set(CONFIG_NAMES)
@@ -154,9 +179,23 @@ def test_unknown_token_reads_nothing(
     monkeypatch.setenv("VAULT_TOKEN", "s.not-a-real-token")
     out_file = tmp_path / ".env.local"
     code, out, err = run(
-        capsys, "env", "pull", "--stack", "dev", "--store", "vault", "--output", str(out_file)
+        capsys,
+        "env",
+        "pull",
+        "--stack",
+        "dev",
+        "--store",
+        "vault",
+        "--project-dir",
+        str(ROOT),
+        "--output",
+        str(out_file),
     )
     assert code == 1
-    assert "0 of 20 secrets pulled" in err
-    assert out_file.read_text(encoding="utf-8").count("NOT PULLED (denied)") == 20
+    held = len(dev_bao.addresses)
+    assert f"0 of {held} secrets pulled" in err
+    text = out_file.read_text(encoding="utf-8")
+    assert text.count("NOT PULLED (denied)") == held
+    # The others live in their home stores: named there, never read from Vault.
+    assert text.count("NOT PULLED (elsewhere)") == len(CATALOG_STORED_IN_DEV) - held
     assert_no_value_shown(dev_bao.values, out, err)

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     import pulumi
 
     from infra.backends.aws.components import AwsSecrets
+    from infra.backends.values import SecretValues
     from infra.estate import Estate
 
 
@@ -83,12 +84,17 @@ class AwsBackend:
             )
 
     def deploy(
-        self, name: str, estate: Estate, block: Any, opts: pulumi.ResourceOptions | None = None
+        self,
+        name: str,
+        estate: Estate,
+        block: Any,
+        values: SecretValues,
+        opts: pulumi.ResourceOptions | None = None,
     ) -> AwsSecrets:
         from infra.backends.aws.components import AwsSecrets
 
         assert isinstance(block, AwsSettings)
-        return AwsSecrets(name, estate, block, opts=opts)
+        return AwsSecrets(name, estate, block, values, opts=opts)
 
 
 BACKEND = register(AwsBackend())

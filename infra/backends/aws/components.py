@@ -20,11 +20,11 @@ from infra.backends.aws import documents, quotas
 from infra.backends.aws.naming import Naming as Naming
 from infra.backends.aws.rotation import SecretRotation
 from infra.backends.aws.settings import AwsSettings
-from infra.backends.values import secret_value
+from infra.backends.values import SecretValues
 from infra.catalog import CatalogError
 from infra.estate import Estate, StoredSecret
 from infra.settings import ROLE_NAMES, RoleName
-from infra.vocabulary import (
+from policies.contract.vocabulary import (
     AUDIT,
     KIND_HUMAN,
     KIND_WORKLOAD,
@@ -107,6 +107,7 @@ class SecretStore(pulumi.ComponentResource):
         estate: Estate,
         naming: Naming,
         key: aws.kms.Key,
+        values: SecretValues,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("neural-trader:aws:SecretStore", name, None, opts)
@@ -147,7 +148,7 @@ class SecretStore(pulumi.ComponentResource):
                 ),
                 opts=pulumi.ResourceOptions(parent=secret),
             )
-            value = secret_value(stored, secret)
+            value = values.value(stored)
             if value is not None:
                 aws.secretsmanager.SecretVersion(
                     f"{logical}-value",
@@ -453,6 +454,7 @@ class AwsSecrets(pulumi.ComponentResource):
         name: str,
         estate: Estate,
         settings: AwsSettings,
+        values: SecretValues,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("neural-trader:aws:AwsSecrets", name, None, opts)
@@ -467,7 +469,7 @@ class AwsSecrets(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self, providers={"aws": provider})
         rotatable = bool(estate.rotated)
         self.key = EnvironmentKey("kms", estate, naming, rotation=rotatable, opts=child)
-        self.store = SecretStore("secrets", estate, naming, self.key.key, opts=child)
+        self.store = SecretStore("secrets", estate, naming, self.key.key, values, opts=child)
         self.access = AccessRoles(
             "access", estate, naming, self.key.key, self.store.secrets, opts=child
         )

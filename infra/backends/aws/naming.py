@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from infra.backends.aws.settings import AwsSettings, Buckets
 from infra.catalog import CatalogEntry, Environment
 from infra.settings import RoleName
-from infra.vocabulary import TAG_ENVIRONMENT
+from policies.contract.vocabulary import TAG_ENVIRONMENT
 
 #: CloudWatch metrics of the rotation Lambda that raise an alarm (AWS/Lambda namespace).
 ROTATION_ALARM_METRICS = ("Errors", "Throttles")

@@ -40,7 +40,13 @@ from infra.estate import Estate
 from infra.rotation import contract, package
 from infra.rotation.notice import revoked_event
 from infra.settings import PROJECT
-from infra.vocabulary import CONFIDENTIAL, KIND_WORKLOAD, TAG_CLASSIFICATION, TAG_KIND, TAG_ROLE
+from policies.contract.vocabulary import (
+    CONFIDENTIAL,
+    KIND_WORKLOAD,
+    TAG_CLASSIFICATION,
+    TAG_KIND,
+    TAG_ROLE,
+)
 
 #: The catalog entry whose value, if the stack supplies it, subscribes Slack to the topic.
 SLACK_WEBHOOK: Final = "SLACK_WEBHOOK_URL"

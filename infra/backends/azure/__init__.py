@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     import pulumi
 
     from infra.backends.azure.components import AzureSecrets
+    from infra.backends.values import SecretValues
     from infra.estate import Estate
 
 #: What Key Vault accepts as a secret (and key) name.
@@ -123,12 +124,17 @@ class AzureBackend:
         )
 
     def deploy(
-        self, name: str, estate: Estate, block: Any, opts: pulumi.ResourceOptions | None = None
+        self,
+        name: str,
+        estate: Estate,
+        block: Any,
+        values: SecretValues,
+        opts: pulumi.ResourceOptions | None = None,
     ) -> AzureSecrets:
         from infra.backends.azure.components import AzureSecrets
 
         assert isinstance(block, AzureSettings)
-        return AzureSecrets(name, estate, block, opts=opts)
+        return AzureSecrets(name, estate, block, values, opts=opts)
 
 
 BACKEND = register(AzureBackend())

@@ -23,10 +23,15 @@ from pulumi_azure_native import Provider
 
 from infra.backends.azure import documents
 from infra.backends.azure.settings import WORKLOAD_ROLES, AzureSettings
-from infra.backends.values import secret_value
+from infra.backends.values import SecretValues
 from infra.estate import Estate
 from infra.settings import RoleName
-from infra.vocabulary import CONFIDENTIAL, RESTRICTED, TAG_CLASSIFICATION, TAG_ENVIRONMENT
+from policies.contract.vocabulary import (
+    CONFIDENTIAL,
+    RESTRICTED,
+    TAG_CLASSIFICATION,
+    TAG_ENVIRONMENT,
+)
 
 #: Built-in role Key Vault Crypto Officer (Admin manages the encryption keys in RBAC mode).
 CRYPTO_OFFICER = "14b46e9e-c2b7-41b4-b07b-48a6ebf60603"
@@ -168,6 +173,7 @@ class SecretStore(pulumi.ComponentResource):
         estate: Estate,
         settings: AzureSettings,
         vaults: Mapping[str, keyvault.Vault],
+        values: SecretValues,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("neural-trader:azure:SecretStore", name, None, opts)
@@ -185,9 +191,7 @@ class SecretStore(pulumi.ComponentResource):
                 "content_type": "text/plain",
                 "attributes": attributes,
             }
-            # The value's random material is parented to this component (the secret resource
-            # needs the value first).
-            value = secret_value(stored, self)
+            value = values.value(stored)
             if value is not None:
                 properties["value"] = value
             secret = keyvault.Secret(
@@ -518,6 +522,7 @@ class AzureSecrets(pulumi.ComponentResource):
         name: str,
         estate: Estate,
         settings: AzureSettings,
+        values: SecretValues,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("neural-trader:azure:AzureSecrets", name, None, opts)
@@ -532,7 +537,9 @@ class AzureSecrets(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self, providers={"azure-native": provider})
         self.workloads = WorkloadIdentities("workloads", estate, settings, opts=child)
         self.vaults = Vaults("vaults", estate, settings, opts=child)
-        self.store = SecretStore("secrets", estate, settings, self.vaults.vaults, opts=child)
+        self.store = SecretStore(
+            "secrets", estate, settings, self.vaults.vaults, values, opts=child
+        )
         self.access = VaultAccess(
             "access",
             estate,

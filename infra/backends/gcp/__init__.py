@@ -24,12 +24,13 @@ from infra.backends.gcp import documents, labels
 from infra.backends.gcp.settings import GcpSettings
 from infra.catalog import CatalogEntry, Environment
 from infra.settings import NAMESPACE, RoleName, StackSettings
-from infra.vocabulary import TAG_CATALOG_NAME, TAG_SERVICE
+from policies.contract.vocabulary import TAG_CATALOG_NAME, TAG_SERVICE
 
 if TYPE_CHECKING:
     import pulumi
 
     from infra.backends.gcp.components import GcpSecrets
+    from infra.backends.values import SecretValues
     from infra.estate import Estate
 
 #: What Secret Manager accepts as a secret id.
@@ -103,12 +104,17 @@ class GcpBackend:
         )
 
     def deploy(
-        self, name: str, estate: Estate, block: Any, opts: pulumi.ResourceOptions | None = None
+        self,
+        name: str,
+        estate: Estate,
+        block: Any,
+        values: SecretValues,
+        opts: pulumi.ResourceOptions | None = None,
     ) -> GcpSecrets:
         from infra.backends.gcp.components import GcpSecrets
 
         assert isinstance(block, GcpSettings)
-        return GcpSecrets(name, estate, block, opts=opts)
+        return GcpSecrets(name, estate, block, values, opts=opts)
 
 
 BACKEND = register(GcpBackend())

@@ -18,9 +18,14 @@ import pulumi_gcp as gcp
 from infra.backends.gcp import documents
 from infra.backends.gcp.labels import gcp_annotations, gcp_labels
 from infra.backends.gcp.settings import WORKLOAD_ROLES, GcpSettings
-from infra.backends.values import secret_value
+from infra.backends.values import SecretValues
 from infra.estate import Estate
-from infra.vocabulary import CONFIDENTIAL, RESTRICTED, TAG_CLASSIFICATION, TAG_ENVIRONMENT
+from policies.contract.vocabulary import (
+    CONFIDENTIAL,
+    RESTRICTED,
+    TAG_CLASSIFICATION,
+    TAG_ENVIRONMENT,
+)
 
 #: Short names of the granted roles, for logical names.
 _ROLE_SUFFIX: Mapping[str, str] = {
@@ -317,6 +322,7 @@ class SecretStore(pulumi.ComponentResource):
         settings: GcpSettings,
         keys: EncryptionKeys,
         notices: RotationNotices | None,
+        values: SecretValues,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("neural-trader:gcp:SecretStore", name, None, opts)
@@ -372,7 +378,7 @@ class SecretStore(pulumi.ComponentResource):
                 ),
             )
             self.secrets[stored.name] = secret
-            value = secret_value(stored, secret)
+            value = values.value(stored)
             if value is not None:
                 gcp.secretmanager.SecretVersion(
                     f"{stored.logical_name}-value",
@@ -453,6 +459,7 @@ class GcpSecrets(pulumi.ComponentResource):
         name: str,
         estate: Estate,
         settings: GcpSettings,
+        values: SecretValues,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("neural-trader:gcp:GcpSecrets", name, None, opts)
@@ -474,7 +481,9 @@ class GcpSecrets(pulumi.ComponentResource):
                 "rotation", estate, settings, agents, self.keys, opts=child
             )
         self.workloads = WorkloadIdentities("workloads", estate, settings, opts=child)
-        self.store = SecretStore("secrets", estate, settings, self.keys, self.notices, opts=child)
+        self.store = SecretStore(
+            "secrets", estate, settings, self.keys, self.notices, values, opts=child
+        )
         self.access = SecretAccess(
             "access",
             estate,

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     import pulumi
 
     from infra.backends.kubernetes.components import KubernetesDelivery
+    from infra.backends.values import SecretValues
     from infra.estate import Estate
 
 #: What a Secret accepts as a data key (the catalog name is the key).
@@ -81,6 +82,26 @@ class KubernetesBackend:
                         seen.add(problem)
                         yield problem
 
+    def estate_problems(self, estate: Estate, block: Any) -> Iterator[tuple[str, str]]:
+        """A secret a workload reads whose home store the cluster does not read (``stores``):
+        ESO reads every secret from its home, never from a copy it was not asked for."""
+        assert isinstance(block, KubernetesSettings)
+        missing: dict[str, list[str]] = {}
+        for role in block.roles():
+            for secret in documents.delivered(estate, role):
+                if secret.home not in block.stores:
+                    names = missing.setdefault(secret.home, [])
+                    if secret.name not in names:
+                        names.append(secret.name)
+        for store, names in sorted(missing.items()):
+            shown = ", ".join(sorted(names)[:3])
+            more = f" and {len(names) - 3} more" if len(names) > 3 else ""
+            yield (
+                f"{PREFIX}.stores",
+                f"does not name '{store}', the home store of {shown}{more}, which the "
+                "workloads read",
+            )
+
     def name_problems(
         self, entry: CatalogEntry, environment: Environment, block: Any
     ) -> Iterator[str]:
@@ -102,10 +123,15 @@ class KubernetesBackend:
         }
 
     def deploy(
-        self, name: str, estate: Estate, block: Any, opts: pulumi.ResourceOptions | None = None
+        self,
+        name: str,
+        estate: Estate,
+        block: Any,
+        values: SecretValues,
+        opts: pulumi.ResourceOptions | None = None,
     ) -> KubernetesDelivery:
         """Without sources: only when ``stores`` names no enabled backend (the settings check
-        refuses that); the program calls :meth:`deploy_after`."""
+        refuses that); the program calls :meth:`deploy_after`. A delivery holds no value."""
         return self.deploy_after(name, estate, block, {}, opts)
 
     def deploy_after(

@@ -75,16 +75,23 @@ def wiring(
     }
 
 
-def remote_keys(estate: Estate, role: RoleName, upstream: Upstream) -> dict[str, Any]:
-    """Catalog name -> the store's name for each secret the workload reads."""
-    keys = kubernetes_readable(upstream.backend).remote_keys(estate, upstream.block)
-    return {s.name: keys[s.name][1] for s in documents.delivered(estate, role)}
-
-
-def partitions(estate: Estate, upstream: Upstream) -> dict[str, str]:
-    """Catalog name -> the partition holding it, for a store that has partitions (else empty)."""
-    keys = kubernetes_readable(upstream.backend).remote_keys(estate, upstream.block)
-    return {name: p for name, (p, _) in keys.items() if p is not None}
+def remotes(
+    estate: Estate, role: RoleName, upstream: Mapping[str, Upstream]
+) -> dict[str, documents.RemoteSecret]:
+    """Catalog name -> where the workload reads each secret its role reads: its home store, as
+    that store names it (the store answers for its own view of the estate)."""
+    delivered = documents.delivered(estate, role)
+    out: dict[str, documents.RemoteSecret] = {}
+    keys: dict[str, Mapping[str, tuple[str | None, str]]] = {}
+    for secret in delivered:
+        home = upstream[secret.home]
+        if secret.home not in keys:
+            keys[secret.home] = kubernetes_readable(home.backend).remote_keys(
+                estate.held_by(secret.home), home.block
+            )
+        partition, key = keys[secret.home][secret.name]
+        out[secret.name] = documents.RemoteSecret(secret.home, partition, key)
+    return out
 
 
 def _lets_in(up: Upstream, role: RoleName, namespace: str, account: str) -> bool:
@@ -105,12 +112,12 @@ def identity_annotations(
     # exists); whether they trust this service account, the stores say (KubernetesReadable).
     aws = upstream.get("aws")
     if aws is not None and _lets_in(aws, role, ns, account):
-        arn = aws.backend.identities(estate, aws.block).get(role)
+        arn = aws.backend.identities(estate.held_by("aws"), aws.block).get(role)
         if arn is not None:
             out[documents.IRSA_ANNOTATION] = arn
     gcp = upstream.get("gcp")
     if gcp is not None and _lets_in(gcp, role, ns, account):
-        member = gcp.backend.identities(estate, gcp.block).get(role)
+        member = gcp.backend.identities(estate.held_by("gcp"), gcp.block).get(role)
         if member is not None:
             out[documents.GKE_ANNOTATION] = member.removeprefix("serviceAccount:")
     azure = upstream.get("azure")
@@ -154,15 +161,14 @@ class WorkloadDelivery(pulumi.ComponentResource):
         )
         after_account = pulumi.ResourceOptions(parent=self, depends_on=[account])
         self.stores: dict[str, CustomResource] = {}
+        wanted = remotes(estate, role, upstream)
+        needed = {(r.store, r.partition) for r in wanted.values()}
         for store in settings.stores:
-            if store not in upstream:
+            if store not in upstream or not any(s == store for s, _ in needed):
                 continue
-            held = partitions(estate, upstream[store])
-            needed = (
-                {held.get(s.name) for s in documents.delivered(estate, role)} if held else {None}
-            )
-            for partition, wired in wiring(store, estate, upstream[store], settings).items():
-                if partition not in needed:
+            view = estate.held_by(store)
+            for partition, wired in wiring(store, view, upstream[store], settings).items():
+                if (store, partition) not in needed:
                     continue
                 manifest = documents.secret_store(
                     estate, store, role, ns, account_name, wired, partition
@@ -172,23 +178,11 @@ class WorkloadDelivery(pulumi.ComponentResource):
                     f"{name}-{store_id.removesuffix('-' + role)}-store", manifest, after_account
                 )
                 self.manifests.append(manifest)
-        feed = settings.feed
-        es = documents.external_secret(
-            estate,
-            role,
-            ns,
-            feed,
-            remote_keys(estate, role, upstream[feed]),
-            settings,
-            partitions(estate, upstream[feed]) or None,
-        )
+        es = documents.external_secret(estate, role, ns, wanted, settings)
         self.external_secret = _custom(
             f"{name}-external-secret",
             es,
-            pulumi.ResourceOptions(
-                parent=self,
-                depends_on=[r for n, r in self.stores.items() if n.startswith(feed + "-")],
-            ),
+            pulumi.ResourceOptions(parent=self, depends_on=list(self.stores.values())),
         )
         reader = documents.reader_role(estate, role, ns)
         rule = reader["rules"][0]
@@ -266,13 +260,14 @@ class KubernetesDelivery(pulumi.ComponentResource):
                 ns,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=after) if after else child,
             )
+        delivered_names = {s.name for r in self.workloads for s in documents.delivered(estate, r)}
         self.exports = {
             "secrets": documents.locations(estate, settings),
             "identities": {
                 r: documents.service_account_user(ns, settings.account(r)) for r in self.workloads
             },
             "namespace": ns,
-            "source": settings.feed,
+            "homes": {s.name: s.home for s in estate.secrets if s.name in delivered_names},
             "secretStores": {r: sorted(w.stores) for r, w in self.workloads.items()},
             "targetSecrets": {r: documents.target_secret(r) for r in self.workloads},
         }

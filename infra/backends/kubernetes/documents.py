@@ -206,26 +206,39 @@ def remote_ref(store: str, key: Any) -> dict[str, Any]:
     return ref
 
 
+@dataclass(frozen=True)
+class RemoteSecret:
+    """Where ESO reads one secret: its home store, the store's partition holding it (Azure: the
+    Key Vault; None elsewhere) and the store's own name for it (may be a Pulumi output)."""
+
+    store: str
+    partition: str | None
+    key: Any
+
+
 def external_secret(
     estate: Estate,
     role: RoleName,
     ns: str,
-    store: str,
-    keys: Mapping[str, Any],
+    remotes: Mapping[str, RemoteSecret],
     settings: KubernetesSettings,
-    partitions: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """A workload's ExternalSecret: exactly the secrets its role reads (``keys``: catalog name ->
-    the store's name for it), into one Secret owned by ESO. ``partitions`` (Azure: catalog name ->
-    the Key Vault holding it) sends each entry to its vault's SecretStore."""
-    stores = {
-        name: store_name(store, role, partitions[name]) if partitions else store_name(store, role)
-        for name in keys
-    }
-    default = stores[min(stores)] if stores else store_name(store, role)
+    """A workload's ExternalSecret: exactly the secrets its role reads (``remotes``: catalog name
+    -> where it lives), into one Secret owned by ESO. Each entry reads its secret's home store
+    through that store's SecretStore (``sourceRef``; the most used store is the default)."""
+    stores = {name: store_name(r.store, role, r.partition) for name, r in remotes.items()}
+    counts: dict[str, int] = {}
+    for store in stores.values():
+        counts[store] = counts.get(store, 0) + 1
+    default = (
+        min(counts, key=lambda s: (-counts[s], s)) if counts else store_name("none", role, None)
+    )
 
-    def entry(name: str, key: Any) -> dict[str, Any]:
-        out: dict[str, Any] = {"secretKey": name, "remoteRef": remote_ref(store, key)}
+    def entry(name: str, remote: RemoteSecret) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "secretKey": name,
+            "remoteRef": remote_ref(remote.store, remote.key),
+        }
         if stores[name] != default:
             out["sourceRef"] = {"storeRef": {"kind": "SecretStore", "name": stores[name]}}
         return out
@@ -247,7 +260,7 @@ def external_secret(
                 "deletionPolicy": "Retain",
                 "template": {"engineVersion": "v2", "metadata": template_meta},
             },
-            "data": [entry(name, key) for name, key in sorted(keys.items())],
+            "data": [entry(name, remote) for name, remote in sorted(remotes.items())],
         },
     }
 

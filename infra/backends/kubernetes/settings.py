@@ -1,7 +1,7 @@
 """The Kubernetes backend's settings block, ``neural-trader-secrets:kubernetes``: the namespace the
 workloads run in, the service account of each workload role, which secret stores the cluster reads
-through the External Secrets Operator (one namespaced SecretStore per store and workload) and which
-of them feeds the workloads' ExternalSecrets, how often they refresh, and how a rotation restarts
+through the External Secrets Operator (one namespaced SecretStore per store and workload; each
+secret is read from its home store, ``infra/placement.py``), how often they refresh, and how a rotation restarts
 the pods (a reloader).
 
 Pure data (no Pulumi imports). No credential is ever a setting: every store is reached with the
@@ -84,7 +84,7 @@ class KubernetesSettings(Model):
     #: The stores the cluster reads (each enabled before ``kubernetes`` in ``backends``): one
     #: SecretStore per store and workload.
     stores: tuple[Store, ...]
-    #: The store the workloads' ExternalSecrets read (default: the first of ``stores``).
+    #: Replaced by ``neural-trader-secrets:placement``: each secret is read from its home store.
     source: Store | None = None
     #: How often ESO re-reads the store, in minutes (bounded by the shortest rotation period).
     refresh_minutes: Annotated[int, Field(ge=1, le=1440)] = Field(
@@ -104,16 +104,15 @@ class KubernetesSettings(Model):
             raise ValueError("duplicate store")
         return v
 
-    @model_validator(mode="after")
-    def _rules(self) -> KubernetesSettings:
-        if self.source is not None and self.source not in self.stores:
-            raise ValueError(f"source '{self.source}' is not one of stores")
-        return self
-
-    @property
-    def feed(self) -> str:
-        """The store the ExternalSecrets read."""
-        return self.source or self.stores[0]
+    @field_validator("source")
+    @classmethod
+    def _no_source(cls, v: str | None) -> str | None:
+        if v is not None:
+            raise ValueError(
+                "replaced by neural-trader-secrets:placement: every secret is read from its "
+                "home store (remove source)"
+            )
+        return v
 
     def namespace_for(self, environment: Environment) -> str:
         return self.namespace or f"neural-trader-{environment.value}"

@@ -23,6 +23,7 @@ from infra.settings import NAMESPACE, RoleName, StackSettings
 if TYPE_CHECKING:
     import pulumi
 
+    from infra.backends.values import SecretValues
     from infra.backends.vault.components import VaultSecrets
     from infra.estate import Estate
 
@@ -107,12 +108,17 @@ class VaultBackend:
             )
 
     def deploy(
-        self, name: str, estate: Estate, block: Any, opts: pulumi.ResourceOptions | None = None
+        self,
+        name: str,
+        estate: Estate,
+        block: Any,
+        values: SecretValues,
+        opts: pulumi.ResourceOptions | None = None,
     ) -> VaultSecrets:
         from infra.backends.vault.components import VaultSecrets
 
         assert isinstance(block, VaultSettings)
-        return VaultSecrets(name, estate, block, opts=opts)
+        return VaultSecrets(name, estate, block, values, opts=opts)
 
 
 BACKEND = register(VaultBackend())

@@ -13,12 +13,12 @@ from typing import Any
 import pulumi
 import pulumi_vault as vault
 
-from infra.backends.values import secret_value
+from infra.backends.values import SecretValues
 from infra.backends.vault import documents
 from infra.backends.vault.settings import VaultSettings
 from infra.estate import Estate, ExternalValue
 from infra.settings import ROLE_NAMES, RoleName
-from infra.vocabulary import TAG_ROTATION_PERIOD_DAYS
+from policies.contract.vocabulary import TAG_ROTATION_PERIOD_DAYS
 
 #: The workload roles that log in from Kubernetes (one service account each).
 WORKLOAD_ROLES: tuple[RoleName, ...] = ("backtest", "live-trading")
@@ -38,6 +38,7 @@ class KvStore(pulumi.ComponentResource):
         name: str,
         estate: Estate,
         settings: VaultSettings,
+        values: SecretValues,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("neural-trader:vault:KvStore", name, None, opts)
@@ -62,7 +63,7 @@ class KvStore(pulumi.ComponentResource):
         )
         self.secrets = {}
         for stored in estate.secrets:
-            material = secret_value(stored, self)
+            material = values.value(stored)
             # Write-only: the value goes to Vault, never into Pulumi state. The placeholder of a
             # third-party key put out of band is an empty object, never a value.
             data: pulumi.Input[str] = (
@@ -275,6 +276,7 @@ class VaultSecrets(pulumi.ComponentResource):
         name: str,
         estate: Estate,
         settings: VaultSettings,
+        values: SecretValues,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("neural-trader:vault:VaultSecrets", name, None, opts)
@@ -286,7 +288,7 @@ class VaultSecrets(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         child = pulumi.ResourceOptions(parent=self, providers={"vault": provider})
-        self.kv = KvStore("kv", estate, settings, opts=child)
+        self.kv = KvStore("kv", estate, settings, values, opts=child)
         self.access = AccessPolicies("policies", estate, settings, opts=child)
         self.auth = WorkloadAuth("auth", estate, settings, self.access.policies, opts=child)
         self.transit = KeyDerivation("transit", estate, settings, opts=child)
