@@ -158,10 +158,9 @@ def _materials(
     out: dict[str, set[str]] = {}
     for copy in copies:
         found: set[str] = set()
-        for r in [by_urn.get(copy.urn), *carriers.get(copy.urn, [])]:
-            if r is None:
-                continue
-            for urns in r.property_dependencies.values():
+        own = by_urn.get(copy.urn)
+        for carrier in [*([own] if own is not None else []), *carriers.get(copy.urn, [])]:
+            for urns in carrier.property_dependencies.values():
                 found.update(u for u in urns if _urn_type(u).startswith("random:"))
         out[copy.urn] = found
     return out

@@ -177,9 +177,15 @@ def reuse_stack_plans(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def estate_and_block(config: dict[str, str], backend: str) -> tuple[Estate, Any]:
-    """The estate of ``config`` with the named backend's validated settings block."""
+    """The estate of ``config`` as the named backend is handed it (a store: the secrets it
+    holds; a delivery: all of them), with the backend's validated settings block."""
+    from infra.backends import Consumer, registry
+
     settings = parse_settings(config)
-    return build_estate(default_catalog(), settings), settings.backend(backend)
+    estate = build_estate(default_catalog(), settings)
+    if not isinstance(registry()[backend], Consumer):
+        estate = estate.held_by(backend)
+    return estate, settings.backend(backend)
 
 
 def policy_view(recs: list[ResourceRecord]) -> list[Resource]:

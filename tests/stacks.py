@@ -9,13 +9,19 @@ NS = "neural-trader-secrets:"
 STACK_BACKENDS = ("aws", "vault", "gcp", "azure", "kubernetes")
 
 
-def enable_only(config: dict[str, str], backends: tuple[str, ...] | list[str]) -> dict[str, str]:
+def enable_only(
+    config: dict[str, str], backends: tuple[str, ...] | list[str], home: str | None = None
+) -> dict[str, str]:
     """``config`` with ``backends`` enabled (in that order) and the blocks of every other backend
     the stack files configure dropped (a block for a backend that is not enabled is refused).
 
-    The stack's placement keeps the rules whose stores stay enabled; a secret whose home is
-    dropped moves to the default home, or to the first enabled store when the default went too.
+    ``home``: every stored secret lives there (a store's own tests judge its adapter on every
+    kind of secret). Otherwise the stack's placement keeps the rules whose stores stay enabled;
+    a secret whose home is dropped moves to the default home, or to the first enabled store when
+    the default went too.
     """
+    if home is not None:
+        config[NS + "placement"] = json.dumps({"home": home})
     config[NS + "backends"] = json.dumps(list(backends))
     for other in STACK_BACKENDS:
         if other not in backends:

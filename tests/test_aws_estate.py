@@ -16,7 +16,7 @@ import pytest
 from infra.access import ROLES, Action
 from infra.backends.aws import aws_settings
 from infra.backends.aws.naming import secret_name
-from infra.catalog import Environment, default_catalog
+from infra.catalog import CatalogEntry, Environment, default_catalog
 from infra.settings import ROLE_NAMES, parse_settings
 from nt_secrets.capture import CANARY_PREFIX, REDACTED, Capture
 from nt_secrets.plan import plan_stack
@@ -33,6 +33,18 @@ def env_of(cap: Capture) -> Environment:
     return ENVS[cap.stack]
 
 
+def held_by_aws(stack: str) -> list[CatalogEntry]:
+    """The catalog entries AWS holds in ``stack``: those its placement homes there (or
+    replicates there), read from the settings, not from the estate under test."""
+    settings = parse_settings(read_stack(ROOT, stack).config)
+    cat = default_catalog()
+    return [
+        e
+        for e in cat.stored_in(settings.environment)
+        if "aws" in settings.placements[e.name].stores
+    ]
+
+
 def secret_by_entry(cap: Capture) -> dict[str, dict[str, Any]]:
     return {r.raw_inputs["tags"]["catalog-name"]: r.raw_inputs for r in of_type(cap, SECRET)}
 
@@ -41,10 +53,11 @@ def test_every_needed_secret_exists_exactly_once_and_nothing_else(stack: Capture
     env = env_of(stack)
     cat = default_catalog()
     names = [r.raw_inputs["tags"]["catalog-name"] for r in of_type(stack, SECRET)]
-    assert sorted(names) == sorted(e.name for e in cat.stored_in(env))
+    assert sorted(names) == sorted(e.name for e in held_by_aws(stack.stack))
+    assert names, "the project's stacks home their databases and Redis in AWS"
     assert len(names) == len(set(names))
     for entry in cat:
-        if not entry.needed_in(env) or not entry.stored:
+        if not entry.needed_in(env) or not entry.stored or entry not in held_by_aws(stack.stack):
             assert entry.name not in names
 
 
@@ -55,8 +68,8 @@ def test_secret_paths_follow_the_scheme(stack: Capture) -> None:
         entry = cat.get(name)
         assert inputs["name"] == f"neural-trader/{env.value}/{entry.service}/{entry.key}"
     assert (
-        secret_by_entry(stack)["ALPACA_API_KEY"]["name"]
-        == f"neural-trader/{env.value}/alpaca/api-key"
+        secret_by_entry(stack)["DATABASE_URL"]["name"]
+        == f"neural-trader/{env.value}/postgres/database-url"
     )
 
 
@@ -162,7 +175,7 @@ def test_urns_are_built_like_the_engine(dev: Capture) -> None:
     )
     assert (
         "urn:pulumi:dev::neural-trader-secrets::neural-trader:aws:AwsSecrets$neural-trader:aws:SecretStore"
-        "$aws:secretsmanager/secret:Secret$aws:secretsmanager/secretPolicy:SecretPolicy::jwt-secret-policy"
+        "$aws:secretsmanager/secret:Secret$aws:secretsmanager/secretPolicy:SecretPolicy::database-url-policy"
     ) in urns
     by_urn = {r.urn: r for r in dev.resources}
     for r in dev.resources:
@@ -237,7 +250,6 @@ def test_every_role_secret_action_matches_the_access_model(stack_name: str) -> N
     cap = planned_stack(stack_name, ROOT)[1]
     settings = parse_settings(read_stack(ROOT, stack_name).config)
     env = settings.environment
-    cat = default_catalog()
     role_docs = {
         r.name.removesuffix("-access"): json.loads(r.raw_inputs["policy"])
         for r in of_type(cap, "aws:iam/rolePolicy:RolePolicy")
@@ -246,7 +258,7 @@ def test_every_role_secret_action_matches_the_access_model(stack_name: str) -> N
     # A role with nothing to grant in an environment (Developer in production) has no policy.
     for role in ROLE_NAMES:
         if role not in role_docs:
-            assert not any(ROLES[role].grants(e, env) for e in cat.stored_in(env)), role
+            assert not any(ROLES[role].grants(e, env) for e in held_by_aws(stack_name)), role
             role_docs[role] = {"Version": "2012-10-17", "Statement": []}
     assert set(role_docs) == set(ROLE_NAMES)
     secrets = {r.raw_inputs["tags"]["catalog-name"]: r for r in of_type(cap, SECRET)}
@@ -257,7 +269,7 @@ def test_every_role_secret_action_matches_the_access_model(stack_name: str) -> N
     checked = 0
     for role in ROLE_NAMES:
         role_arn = f"arn:aws:iam::{aws_settings(settings).account_id}:role/neural-trader-{env.value}-{role}"
-        for entry in cat.stored_in(env):
+        for entry in held_by_aws(stack_name):
             secret = secrets[entry.name]
             arn = secret.outputs["arn"]
             granted = ROLES[role].grants(entry, env)
@@ -272,7 +284,7 @@ def test_every_role_secret_action_matches_the_access_model(stack_name: str) -> N
                 checked += 1
     # The rotation Lambda's role: exactly the rotation actions, on exactly the rotatable secrets.
     rotation_arn = f"arn:aws:iam::{aws_settings(settings).account_id}:role/neural-trader-{env.value}-secret-rotation"
-    for entry in cat.stored_in(env):
+    for entry in held_by_aws(stack_name):
         secret = secrets[entry.name]
         for action in ACTIONS:
             expected = entry.rotatable and action in ROTATION_ACTIONS
@@ -283,7 +295,7 @@ def test_every_role_secret_action_matches_the_access_model(stack_name: str) -> N
             )
             assert allowed == expected, f"rotation {action} {entry.name}: {allowed} != {expected}"
             checked += 1
-    assert checked == (len(ROLE_NAMES) + 1) * len(cat.stored_in(env)) * len(ACTIONS)
+    assert checked == (len(ROLE_NAMES) + 1) * len(held_by_aws(stack_name)) * len(ACTIONS)
 
 
 @pytest.mark.parametrize("stack_name", ["dev", "prod"])

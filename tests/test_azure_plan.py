@@ -365,7 +365,9 @@ def test_the_component_exports_the_uniform_shape(azure: tuple[str, Capture]) -> 
     components: list[Any] = []
 
     def program() -> None:
-        components.append(backend.deploy("azure", estate, block))
+        from infra.backends.values import SecretValues
+
+        components.append(backend.deploy("azure", estate, block, SecretValues("values", estate)))
 
     capture_program(program, stack=stack, project="neural-trader-secrets", config=config)
     exports = components[0].exports
@@ -440,7 +442,7 @@ def test_the_stack_invariants_read_the_azure_store(azure: tuple[str, Capture]) -
 def test_coverage_reports_a_secret_missing_from_the_azure_store() -> None:
     recs = [r for r in records(plan(azure_config("dev"))) if not r.urn.endswith("::jwt-secret")]
     found = [v.message for v in run(recs).violations if v.policy == "nt-stack-catalog-coverage"]
-    assert found == ["JWT_SECRET: no secret stored for development in azure"]
+    assert found == ["JWT_SECRET: no store holds it for development (stores: azure)"]
 
 
 def test_a_plan_without_diagnostics_fails_the_audit_policy() -> None:

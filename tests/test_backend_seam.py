@@ -19,19 +19,19 @@ import yaml
 
 from infra.access import ROLES, Action
 from infra.backends import Backend, BackendComponent, register, registered, registry
-from infra.catalog import CATALOG_PATH, CatalogError, Environment, default_catalog
+from infra.catalog import CATALOG_PATH, CatalogError, Environment, catalog_at, default_catalog
 from infra.estate import build_estate
 from infra.program import main
 from infra.settings import ROLE_NAMES, SettingsError, parse_settings
 from nt_secrets.capture import Capture, capture_program
 from nt_secrets.plan import records
 from nt_secrets.stackfile import read_stack
-from policies.contract.vocabulary import TAG_ACCESS_SCOPES, TAG_CATALOG_NAME
+from policies.contract.vocabulary import TAG_ACCESS_SCOPES, TAG_CATALOG_NAME, TAG_HOME_STORE
 from policies.model import ResourceRecord
 from policies.runner import run
 from policies.stores import register_extractor, unregister_extractor
 from tests.plans import plan_config
-from tests.stacks import STACK_BACKENDS, enable_only
+from tests.stacks import enable_only
 
 from .conftest import ROOT, capture_failing, of_type
 from .fixtures import backend_testing as bt
@@ -74,15 +74,30 @@ def smaller(tmp_path: Path) -> Path:
     return path
 
 
+#: The one component holding every secret's value (and the stack's only random materials).
+VALUES = "neural-trader:values:SecretValues"
+
+
 def stack_config(
     stack: str = "dev",
     backends: tuple[str, ...] = ("aws", "testing"),
     testing: dict[str, Any] | None = None,
+    catalog_path: Path | None = None,
 ) -> dict[str, str]:
     """A project stack's config enabling ``backends``; ``testing`` is the testing block (None: no
-    block). Without "aws" in ``backends`` the AWS block is dropped."""
+    block). Without "aws" in ``backends`` the AWS block is dropped. With both AWS and the testing
+    store, AWS is the home of every secret and the testing store holds a replica of each (as a
+    store added for a consumer that reaches only it would); the testing store alone is home."""
     config = dict(read_stack(ROOT, stack).config)
     enable_only(config, backends)
+    if "aws" in backends and "testing" in backends:
+        catalog = catalog_at(catalog_path)
+        stored = catalog.stored_in(ENVIRONMENTS[stack])
+        config[NS + "placement"] = json.dumps(
+            {"home": "aws", "replicas": {e.name: ["testing"] for e in stored}}
+        )
+    elif backends == ("testing",):
+        config[NS + "placement"] = json.dumps({"home": "testing"})
     if testing is not None:
         config[NS + "testing"] = json.dumps(testing)
     return config
@@ -141,15 +156,21 @@ def test_an_added_backend_plans_beside_aws_with_the_same_secrets(
     ours = {n: labels[TAG_ACCESS_SCOPES] for n, labels in labels_of(cap).items()}
     assert ours == aws and sorted(ours) == sorted(stored)
 
-    # The AWS resources are those of the project's own plan, unchanged.
-    baseline = dev if stack == "dev" else prod
+    # The AWS resources (and the one value of each secret) are those of the same stack without
+    # the testing store, unchanged: adding a replica store changes nothing of the home.
+    baseline = plan(stack_config(stack, backends=("aws",)), stack)
     assert len(of_type(cap, AWS_SECRET)) == len(of_type(baseline, AWS_SECRET)) == len(stored)
     added = {bt.SECRET_TYPE, bt.COMPONENT_TYPE}
-    # (The project's stacks also enable the other stores, which this config leaves out.)
-    others = tuple(f"neural-trader:{b}:" for b in STACK_BACKENDS if b != "aws")
     assert {r.urn: r.raw_inputs for r in cap.resources if r.type not in added} == {
-        r.urn: r.raw_inputs for r in baseline.resources if not any(o in r.urn for o in others)
+        r.urn: r.raw_inputs for r in baseline.resources
     }
+    # Each replica carries the home's value: the same random material feeds both copies.
+    materials = {r.urn for r in cap.resources if r.type.startswith("random:")}
+    for r in secrets:
+        s = estate.secret(r.raw_inputs["labels"][TAG_CATALOG_NAME])
+        assert r.raw_inputs["labels"][TAG_HOME_STORE] == "aws"
+        feeds = set(r.property_dependencies.get("value", [])) & materials
+        assert len(feeds) == (1 if s.value_source == "generated" else 0), s.name
 
 
 def test_adding_the_backend_needed_no_edit_of_the_shared_modules() -> None:
@@ -176,8 +197,18 @@ def test_the_testing_backend_alone_plans_without_any_aws_resource(
     cap = plan(stack_config(backends=("testing",), testing={}))
     stored = [e.name for e in default_catalog().stored_in(Environment.DEVELOPMENT)]
     assert sorted(labels_of(cap)) == sorted(stored)
+    generated = default_catalog().stored_in(Environment.DEVELOPMENT)
+    materials = Counter(
+        "random:index/randomBytes:RandomBytes"
+        if e.generator is not None and e.generator.kind == "hex"
+        else "random:index/randomPassword:RandomPassword"
+        for e in generated
+        if e.generator is not None
+    )
     assert Counter(r.type for r in cap.resources) == {
         STACK: 1,
+        VALUES: 1,
+        **materials,
         bt.COMPONENT_TYPE: 1,
         bt.SECRET_TYPE: len(stored),
     }
@@ -192,7 +223,11 @@ def test_the_component_exports_the_uniform_shape(testing: bt.TestingBackend) -> 
     components: list[Any] = []
 
     def program() -> None:
-        components.append(testing.deploy("testing", estate, block))
+        from infra.backends.values import SecretValues
+
+        components.append(
+            testing.deploy("testing", estate.held_by("testing"), block, SecretValues("v", estate))
+        )
 
     capture_program(program, stack="dev", project="neural-trader-secrets", config=config)
     (component,) = components
@@ -390,7 +425,7 @@ def test_coverage_reports_a_missing_secret_in_every_store(
     smaller: Path, testing: bt.TestingBackend, extractor: bt_store.TestingExtractor
 ) -> None:
     """Planned with a catalog that lacks JWT_SECRET, judged against the full catalog."""
-    recs = records(plan(stack_config(testing={}), catalog_path=smaller))
+    recs = records(plan(stack_config(testing={}, catalog_path=smaller), catalog_path=smaller))
     assert "JWT_SECRET" not in {
         r.props["labels"][TAG_CATALOG_NAME] for r in recs if r.type == bt.SECRET_TYPE
     }
@@ -400,8 +435,8 @@ def test_coverage_reports_a_missing_secret_in_every_store(
     assert stack_violations(recs, planned_with) == []
     full = {"nt-stack-catalog-coverage": {"catalogPath": str(CATALOG_PATH)}}
     assert stack_violations(recs, full) == [
-        "nt-stack-catalog-coverage: JWT_SECRET: no secret stored for development in aws",
-        "nt-stack-catalog-coverage: JWT_SECRET: no secret stored for development in testing",
+        "nt-stack-catalog-coverage: JWT_SECRET: no store holds it for development "
+        "(stores: aws, testing)",
     ]
 
 
@@ -414,7 +449,8 @@ def test_coverage_judges_a_stack_whose_only_store_is_the_testing_one(
     recs = records(plan(config, catalog_path=smaller))
     full = {"nt-stack-catalog-coverage": {"catalogPath": str(CATALOG_PATH)}}
     assert stack_violations(recs, full) == [
-        "nt-stack-catalog-coverage: JWT_SECRET: no secret stored for development in testing",
+        "nt-stack-catalog-coverage: JWT_SECRET: no store holds it for development "
+        "(stores: testing)",
     ]
 
 
@@ -422,10 +458,10 @@ def test_coverage_does_not_see_the_testing_store_without_its_extractor(
     smaller: Path, testing: bt.TestingBackend
 ) -> None:
     """Control for the test above: the testing violation comes from the extractor."""
-    recs = records(plan(stack_config(testing={}), catalog_path=smaller))
+    recs = records(plan(stack_config(testing={}, catalog_path=smaller), catalog_path=smaller))
     full = {"nt-stack-catalog-coverage": {"catalogPath": str(CATALOG_PATH)}}
     assert stack_violations(recs, full) == [
-        "nt-stack-catalog-coverage: JWT_SECRET: no secret stored for development in aws",
+        "nt-stack-catalog-coverage: JWT_SECRET: no store holds it for development (stores: aws)",
     ]
 
 

@@ -12,7 +12,9 @@ import pytest
 import yaml
 
 from infra.catalog import Environment, default_catalog
+from infra.settings import parse_settings
 from nt_secrets.cli import main
+from nt_secrets.stackfile import read_stack
 from tests.plans import run_cli
 
 from .conftest import REAL_STACKS, ROOT, reference_file
@@ -54,16 +56,18 @@ def test_plan_json_schema_for_prod() -> None:
                 node = node[int(part)] if isinstance(node, list) else node[part]  # type: ignore[index]
             assert node == "[secret]"
     assert [r["urn"] for r in doc["resources"]] == sorted(r["urn"] for r in doc["resources"])
-    assert doc["summary"]["byType"]["aws:secretsmanager/secret:Secret"] == len(
-        default_catalog().stored_in(Environment.PRODUCTION)
-    )
+    # Secrets Manager holds the secrets production homes there (its databases and Redis).
+    settings = parse_settings(read_stack(ROOT, "prod").config)
+    homed = [p for p in settings.placements.values() if "aws" in p.stores]
+    assert len(settings.placements) == len(default_catalog().stored_in(Environment.PRODUCTION))
+    assert doc["summary"]["byType"]["aws:secretsmanager/secret:Secret"] == len(homed) == 3
 
 
 def test_plan_text_shows_the_tree_and_counts() -> None:
     proc = run("plan", "--stack", "dev")
     assert proc.returncode == 0, proc.stderr
     assert "neural-trader:aws:SecretStore" in proc.stdout and "Resources by type" in proc.stdout
-    assert "aws:secretsmanager/secret:Secret × 20" in proc.stdout
+    assert "aws:secretsmanager/secret:Secret × 3" in proc.stdout  # dev's databases and Redis
 
 
 @pytest.mark.parametrize(
@@ -100,10 +104,11 @@ def test_secure_config_values_become_unknown_secrets(tmp_path: Path) -> None:
     proc = run("plan", "--stack", "t", "--project-dir", str(project), "--format", "json")
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
+    # The supplied value goes to the key's home, GCP Secret Manager, as a secret.
     version = next(r for r in doc["resources"] if r["name"] == "openai-api-key-value")
+    assert version["type"] == "gcp:secretmanager/secretVersion:SecretVersion"
     assert (
-        version["secret_paths"] == ["secretString"]
-        and version["inputs"]["secretString"] == "[secret]"
+        version["secret_paths"] == ["secretData"] and version["inputs"]["secretData"] == "[secret]"
     )
     assert "bm90LWEtcmVhbC1jaXBoZXJ0ZXh0" not in proc.stdout
 

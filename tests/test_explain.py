@@ -62,6 +62,7 @@ def test_every_secret_of_both_stacks_is_explained_as_the_estate_says(stack: Capt
     env = settings.environment
     aws = aws_settings(settings)
     docs = _docs(stack)
+    workload = "backtest" if stack.stack == "dev" else "live-trading"
     for entry in default_catalog():
         doc = docs[entry.name]
         assert doc["stored"] == (entry.stored and entry.needed_in(env)), entry.name
@@ -69,27 +70,39 @@ def test_every_secret_of_both_stacks_is_explained_as_the_estate_says(stack: Capt
             assert doc["reason"] and "stores" not in doc
             continue
         stores = {store["backend"]: store for store in doc["stores"]}
-        # Kubernetes delivers (an ExternalSecret names the secret); it stores nothing itself.
-        assert set(stores) - {"kubernetes"} == {"aws", "vault", "gcp", "azure"}
-        (gcp_held,) = stores["gcp"]["resources"]
-        assert gcp_held["type"] == "gcp:secretmanager/secret:Secret"
-        store = stores["aws"]
-        arn = (
-            f"arn:aws:secretsmanager:{aws.region}:{aws.account_id}:secret:{secret_name(entry, env)}"
-        )
-        assert store["location"] == arn + "-??????"
-        (held,) = store["resources"]
-        assert held["type"] == "aws:secretsmanager/secret:Secret"
-        assert held["address"].startswith(arn + "-")
-        vault = stores["vault"]
-        path = f"neural-trader/{env.value}/data/{entry.service}/{entry.key}"
-        assert vault["location"] == path
-        assert [r["type"] for r in vault["resources"]] == ["vault:kv/secretV2:SecretV2"]
+        # One home per secret (the stack's placement), no replicas; Kubernetes only delivers.
+        home = settings.placements[entry.name].home
+        assert doc["home"] == home and doc["replicas"] == []
+        assert set(stores) - {"kubernetes"} == {home}, entry.name
+        assert stores[home]["role"] == "home"
+        assert all(s["role"] == "delivery" for b, s in stores.items() if b != home)
+        assert doc["valueSource"] == ("generated" if entry.generated else "external")
+        assert stores[home]["valueSource"] == doc["valueSource"]
+        assert stores[home]["rotatedBy"] == f"{home} rotation"
+        held_types = [r["type"] for r in stores[home]["resources"]]
+        if home == "aws":
+            store = stores["aws"]
+            arn = f"arn:aws:secretsmanager:{aws.region}:{aws.account_id}:secret:{secret_name(entry, env)}"
+            assert store["location"] == arn + "-??????"
+            (held,) = store["resources"]
+            assert held["type"] == "aws:secretsmanager/secret:Secret"
+            assert held["address"].startswith(arn + "-")
+        elif home == "vault":
+            path = f"neural-trader/{env.value}/data/{entry.service}/{entry.key}"
+            assert stores["vault"]["location"] == path
+            assert held_types == ["vault:kv/secretV2:SecretV2"]
+        elif home == "gcp":
+            assert held_types == ["gcp:secretmanager/secret:Secret"]
+        else:
+            assert held_types == ["azure-native:keyvault:Secret"]
         # Who may do what: exactly the access model, role by role, in every store.
         for backend, store in stores.items():
             granted = {g["role"]: set(g["actions"]) for g in store["access"]}
             identity = {g["role"]: g["identity"] for g in store["access"]}
-            for role in ROLE_NAMES:
+            # The delivery shows only the workload roles it runs (their service accounts).
+            roles = [r for r in ROLE_NAMES if backend != "kubernetes" or r == workload]
+            assert set(granted) <= set(roles), (backend, entry.name)
+            for role in roles:
                 expected = {a.value for a in ROLES[role].grants(entry, env)}
                 assert granted.get(role, set()) == expected, (backend, entry.name, role)
                 if role in granted and backend == "aws":
@@ -108,17 +121,28 @@ def test_every_secret_of_both_stacks_is_explained_as_the_estate_says(stack: Capt
         assert list(rotation["steps"].values()) == list(STRATEGY_STEPS[entry.strategy])
         assert doc["revoked"] is False
         types = {r["type"] for r in doc["resources"]}
-        assert {
-            "aws:secretsmanager/secret:Secret",
-            "aws:secretsmanager/secretPolicy:SecretPolicy",
-            "aws:secretsmanager/secretRotation:SecretRotation",
-            "aws:lambda/permission:Permission",
-        } <= types, entry.name
+        if home == "aws":
+            assert {
+                "aws:secretsmanager/secret:Secret",
+                "aws:secretsmanager/secretPolicy:SecretPolicy",
+                "aws:secretsmanager/secretRotation:SecretRotation",
+                "aws:lambda/permission:Permission",
+            } <= types, entry.name
         # The project's stacks pass the pack: every verdict shown is a pass.
         verdicts = {v["verdict"] for v in doc["policies"]}
         assert verdicts == {"pass"}, entry.name
         ids = {v["policy"] for v in doc["policies"]}
-        assert {"aws-secretsmanager-cmk-encryption", "nt-stack-catalog-coverage"} <= ids
+        # The home store's own policies judged it, and the stack invariants of the estate.
+        encryption = {
+            "aws": "aws-secretsmanager-cmk-encryption",
+            "vault": "vault-policy-least-privilege",
+            "gcp": "gcp-secretmanager-cmek",
+            "azure": "azure-keyvault-secret-expiry",
+        }[home]
+        assert {encryption, "nt-stack-catalog-coverage", "nt-stack-single-source"} <= ids, (
+            entry.name,
+            sorted(ids),
+        )
 
 
 def test_explain_json_from_the_command_line() -> None:
@@ -172,20 +196,21 @@ def _project(tmp_path: Path, config: dict[str, object]) -> Path:
 
 
 def test_explain_shows_revocation_failures_and_disabled_policies(tmp_path: Path) -> None:
-    project = _project(tmp_path, {"neural-trader-secrets:revoked": ["OPENAI_API_KEY"]})
+    # DATABASE_URL lives in Secrets Manager (its home), where these two policies judge it.
+    project = _project(tmp_path, {"neural-trader-secrets:revoked": ["DATABASE_URL"]})
     pack_config = tmp_path / "pack.json"
     pack_config.write_text(
         json.dumps(
             {
                 "aws-secretsmanager-cmk-encryption": "disabled",
                 # Tighter than the schedule the stack declares: the rotation is now too slow.
-                "aws-secretsmanager-rotation-schedule": {"maximumDays": {"api_key": 7}},
+                "aws-secretsmanager-rotation-schedule": {"maximumDays": {"database_password": 7}},
             }
         )
     )
     proc = cli(
         "explain",
-        "OPENAI_API_KEY",
+        "DATABASE_URL",
         "--stack",
         "t",
         "--project-dir",
@@ -215,10 +240,11 @@ def test_a_catalog_change_is_tried_offline(tmp_path: Path) -> None:
     proc = cli("plan", "--stack", "dev", "--catalog", str(changed), "--format", "json")
     assert proc.returncode == 0, proc.stderr
     plan = json.loads(proc.stdout)
+    # JWT_SECRET and ENCRYPTION_KEY live in Vault: its KV secrets carry their catalog names.
     names = {
-        r["inputs"].get("tags", {}).get("catalog-name")
+        r["inputs"]["customMetadata"]["data"].get("catalog-name")
         for r in plan["resources"]
-        if r["type"] == "aws:secretsmanager/secret:Secret"
+        if r["type"] == "vault:kv/secretV2:SecretV2"
     }
     assert "JWT_SECRET" not in names and "ENCRYPTION_KEY" in names
     assert plan["violations"] == []

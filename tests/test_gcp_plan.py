@@ -129,7 +129,8 @@ def gcp_config(
     the ``gcp`` block, neutral ``settings`` (``revoked=[...]``) added as JSON. Blocks of backends
     that ``backends`` leaves out are dropped."""
     config = dict(read_stack(ROOT, stack).config)
-    enable_only(config, backends)
+    # GCP is the home of every secret: its adapter is judged on every kind of secret.
+    enable_only(config, backends, home="gcp")
     config[NS + "gcp"] = json.dumps(GCP_BLOCKS[stack] if block is None else block)
     for key, value in settings.items():
         config[NS + key] = json.dumps(value)
@@ -412,7 +413,9 @@ def test_the_component_exports_the_uniform_shape(gcp: tuple[str, Capture]) -> No
     components: list[Any] = []
 
     def program() -> None:
-        components.append(backend.deploy("gcp", estate, block))
+        from infra.backends.values import SecretValues
+
+        components.append(backend.deploy("gcp", estate, block, SecretValues("values", estate)))
 
     capture_program(program, stack=stack, project="neural-trader-secrets", config=config)
     exports = components[0].exports
@@ -492,7 +495,12 @@ def test_separation_fails_when_one_member_reads_paper_and_live() -> None:
     recs = records(plan(gcp_config("prod"), "prod"))
     assert _stack_violations(recs) == []
     (live,) = [r for r in recs if r.type == SECRET and r.name == "alpaca-api-key"]
-    paper_labels = {**live.props["labels"], TAG_ACCESS_SCOPES: "paper"}
+    # Another secret (its own catalog name): a second copy of ALPACA_API_KEY would be sprawl.
+    paper_labels = {
+        **live.props["labels"],
+        TAG_ACCESS_SCOPES: "paper",
+        TAG_CATALOG_NAME: "alpaca_paper_key",
+    }
     paper = dataclasses.replace(
         live,
         urn=live.urn.replace("::alpaca-api-key", "::alpaca-paper-key"),
@@ -529,7 +537,10 @@ def test_coverage_reports_a_secret_missing_from_the_gcp_store() -> None:
     recs = records(plan(gcp_config("dev")))
     (jwt,) = [r for r in recs if r.type == SECRET and r.name == "jwt-secret"]
     found = _stack_violations([r for r in recs if r.urn != jwt.urn])
-    assert "nt-stack-catalog-coverage: JWT_SECRET: no secret stored for development in gcp" in found
+    assert (
+        "nt-stack-catalog-coverage: JWT_SECRET: no store holds it for development (stores: gcp)"
+        in found
+    )
 
 
 # ---- settings ---------------------------------------------------------------------------------------

@@ -8,8 +8,9 @@ The plan holds no timing field; the only machine-dependent text is the directory
 zip is built in (``$NT_SECRETS_BUILD_DIR`` or the user's cache), written ``<build>`` in the golden
 files.
 
-The golden files were made from the code at commit f185410 (all five stores enabled, before the
-issue 15 optimisations). Regenerate them only deliberately, when a change of the plan is intended,
+The golden files were made again when each secret got one home store (issue 20: the plan declares
+one copy of each secret where it had four, and one random material per generated secret); before
+that, from the code at commit f185410 (all five stores enabled, before the issue 15 optimisations). Regenerate them only deliberately, when a change of the plan is intended,
 and review the diff before committing it::
 
     for s in dev prod; do
@@ -30,6 +31,7 @@ from typing import Any
 import pytest
 
 from infra.backends.aws.rotation import lambda_archive
+from infra.catalog import Environment, default_catalog
 from nt_secrets.cli import main
 
 from .conftest import ROOT
@@ -91,7 +93,13 @@ def test_the_golden_capture_covers_all_five_stores(stack: str) -> None:
         assert f"neural-trader:{store}:SecretStore" in types or any(
             t.startswith(f"neural-trader:{store}:") for t in types
         ), f"no {store} component in the golden plan of {stack}"
-    assert doc["summary"]["resources"] == len(doc["resources"]) > 400
+    # One copy of each secret (four before placement: 476 resources in prod then).
+    assert doc["summary"]["resources"] == len(doc["resources"]) > 150
+    # One random material per generated secret, never one per store.
+    env = {"dev": "development", "prod": "production"}[stack]
+    generated = [e for e in default_catalog().stored_in(Environment(env)) if e.generated]
+    materials = [r for r in doc["resources"] if r["type"].startswith("random:")]
+    assert len(materials) == len(generated) == 6
     assert BUILD in json.dumps(doc), "the rotation archive's build directory is not normalised"
 
 

@@ -234,11 +234,24 @@ def test_one_external_secret_per_workload_with_exactly_its_secrets(
     assert es.raw_inputs["metadata"]["namespace"] == ns
     assert spec["target"]["name"] == f"neural-trader-{role}"
     assert spec["target"]["creationPolicy"] == "Owner"
+    # The store most secrets live in is the default; every other entry names its home's store.
     assert spec["secretStoreRef"] == {"kind": "SecretStore", "name": f"vault-{role}"}
-    # Vault keeps each value under "value" at <service>/<key> of the environment's KV mount.
+    env = estate.environment.value
+    homes = set()
     for d in spec["data"]:
-        entry = estate.secret(d["secretKey"]).entry
-        assert d["remoteRef"] == {"key": f"{entry.service}/{entry.key}", "property": "value"}
+        secret = estate.secret(d["secretKey"])
+        entry, home = secret.entry, secret.home
+        homes.add(home)
+        store = d.get("sourceRef", {}).get("storeRef", {}).get("name", f"vault-{role}")
+        assert store == f"{home}-{role}", d
+        # Each store's own name for the secret (Vault keeps the value under "value").
+        want = {
+            "vault": {"key": f"{entry.service}/{entry.key}", "property": "value"},
+            "aws": {"key": f"neural-trader/{env}/{entry.service}/{entry.key}"},
+            "gcp": {"key": f"neural-trader-{env}-{entry.kebab_name}"},
+        }[home]
+        assert d["remoteRef"] == want, d
+    assert homes == {"aws", "vault", "gcp"}, "the workloads read from three home stores"
 
 
 def test_refresh_follows_the_shortest_rotation(k8s: tuple[str, Capture]) -> None:
@@ -282,9 +295,12 @@ def test_service_accounts_mount_no_token_and_carry_their_cloud_identity(
         "dev": "nt-dev-backtest@neural-trader-dev",
         "prod": "nt-prod-live-trader@neural-trader-prod",
     }
-    # GKE workload identity from the GCP block; no IRSA (the AWS roles do not trust this account).
+    # GKE workload identity from the GCP block; IRSA from the AWS role trusting this account.
+    account_id = ACCOUNTS[stack]
+    env = "development" if stack == "dev" else "production"
     assert meta["annotations"] == {
-        documents.GKE_ANNOTATION: f"{project[stack]}.iam.gserviceaccount.com"
+        documents.GKE_ANNOTATION: f"{project[stack]}.iam.gserviceaccount.com",
+        documents.IRSA_ANNOTATION: f"arn:aws:iam::{account_id}:role/neural-trader-{env}-{role}",
     }
     (namespace,) = of_type(cap, NAMESPACE)
     assert namespace.raw_inputs["metadata"]["name"] == ns
@@ -303,7 +319,7 @@ def test_the_vault_store_logs_in_as_vaults_auth_role_expects(k8s: tuple[str, Cap
         r.raw_inputs["metadata"]["name"]: r.raw_inputs["spec"]["provider"]
         for r in of_type(cap, STORE)
     }
-    assert sorted(stores) == sorted([f"vault-{role}", f"gcp-{role}"])
+    assert sorted(stores) == sorted([f"aws-{role}", f"vault-{role}", f"gcp-{role}"])
     vault = stores[f"vault-{role}"]["vault"]
     (auth,) = of_type(cap, "vault:kubernetes/authBackendRole:AuthBackendRole")
     (backend,) = [
@@ -349,7 +365,7 @@ def test_the_delivery_adds_no_violation_to_either_plan(k8s: tuple[str, Capture])
 
 
 def test_irsa_when_the_aws_role_trusts_the_service_account() -> None:
-    config = kubernetes_config("prod", with_block("prod", stores=["aws", "vault"], source="aws"))
+    config = kubernetes_config("prod")
     aws = json.loads(config[NS + "aws"])
     aws["principals"]["live-trading"] = [
         {
@@ -380,9 +396,16 @@ def test_irsa_when_the_aws_role_trusts_the_service_account() -> None:
         }
     }
     (es,) = of_type(cap, EXTERNAL_SECRET)
-    assert es.raw_inputs["spec"]["secretStoreRef"]["name"] == "aws-live-trading"
-    assert {d["remoteRef"]["key"] for d in es.raw_inputs["spec"]["data"]} >= {
-        "neural-trader/production/openai/api-key"
+    from_aws = {
+        d["remoteRef"]["key"]
+        for d in es.raw_inputs["spec"]["data"]
+        if d.get("sourceRef", {}).get("storeRef", {}).get("name") == "aws-live-trading"
+    }
+    # The secrets whose home is AWS (the databases and Redis), by their Secrets Manager names.
+    assert from_aws == {
+        "neural-trader/production/postgres/database-url",
+        "neural-trader/production/redis/password",
+        "neural-trader/production/timescale/url",
     }
     for r in kubernetes_objects(cap):
         assert schema_errors(manifest(r)) == [], r.name
@@ -409,9 +432,22 @@ def test_the_backend_says_where_each_secret_lands_and_who_reads_it() -> None:
 # ---- settings --------------------------------------------------------------------------------------
 
 
+def without_irsa(config: dict[str, str]) -> dict[str, str]:
+    """``config`` whose AWS roles trust no Kubernetes service account (no OIDC principal)."""
+    aws = json.loads(config[NS + "aws"])
+    aws["principals"] = {
+        role: [p for p in principals if not isinstance(p, dict)]
+        for role, principals in aws["principals"].items()
+    }
+    config[NS + "aws"] = json.dumps(aws)
+    return config
+
+
 def problems(config: dict[str, str]) -> list[tuple[str, str]]:
+    """The settings problems of ``config``: the settings' own, or (once they are valid) the
+    delivery's against the estate (a secret read from a store it does not name)."""
     with pytest.raises(SettingsError) as info:
-        parse_settings(config)
+        build_estate(default_catalog(), parse_settings(config))
     return info.value.problems
 
 
@@ -435,7 +471,16 @@ K = NS + "kubernetes"
             lambda: kubernetes_config(backends=("aws", "vault", "kubernetes"), block=None),
             {K + ".stores"},
         ),
-        ("source not among stores", lambda: kubernetes_config(block=with_block(source="aws")), {K}),
+        (
+            "a source store (each secret is read from its home now)",
+            lambda: kubernetes_config(block=with_block(source="aws")),
+            {K + ".source"},
+        ),
+        (
+            "a store the workloads read from left out",
+            lambda: kubernetes_config(block=with_block(stores=["vault", "gcp"])),
+            {K + ".stores"},
+        ),
         (
             "no workload",
             lambda: kubernetes_config(block=with_block(workloads={})),
@@ -477,7 +522,7 @@ K = NS + "kubernetes"
         ),
         (
             "AWS does not trust the service account",
-            lambda: kubernetes_config(block=with_block(stores=["aws", "vault"])),
+            lambda: without_irsa(kubernetes_config()),
             {K + ".workloads.backtest.serviceAccount"},
         ),
     ],
@@ -583,9 +628,11 @@ AZURE_PROD: dict[str, Any] = {
 def azure_config(**changes: Any) -> dict[str, str]:
     config = kubernetes_config(
         "prod",
-        with_block("prod", stores=["azure", "vault"], source="azure"),
+        with_block("prod", stores=["azure", "vault"]),
         backends=("aws", "vault", "azure", "kubernetes"),
     )
+    # Key Vault is the home of every secret: the delivery reads each from its partition's vault.
+    config[NS + "placement"] = json.dumps({"home": "azure"})
     config[NS + "azure"] = json.dumps({**AZURE_PROD, **changes})
     return config
 
@@ -648,29 +695,22 @@ def test_secrets_in_several_vaults_read_each_from_its_own_store() -> None:
     estate = estate_of(config)
     block = parse_settings(config).backend("kubernetes")
     assert isinstance(block, KubernetesSettings)
-    keys = {"A_KEY": "a-key", "B_KEY": "b-key", "C_KEY": "c-key"}
-    es = documents.external_secret(
-        estate,
-        "live-trading",
-        "live-trading",
-        "azure",
-        keys,
-        block,
-        {"A_KEY": "admin", "B_KEY": "live", "C_KEY": "live"},
-    )
+    where = {"A_KEY": "admin", "B_KEY": "live", "C_KEY": "live"}
+    remotes = {
+        name: documents.RemoteSecret("azure", where[name], name.lower().replace("_", "-"))
+        for name in where
+    }
+    es = documents.external_secret(estate, "live-trading", "live-trading", remotes, block)
     spec = es["spec"]
-    assert spec["secretStoreRef"] == {"kind": "SecretStore", "name": "azure-admin-live-trading"}
+    # The store most entries read is the default; the others name theirs.
+    assert spec["secretStoreRef"] == {"kind": "SecretStore", "name": "azure-live-live-trading"}
     assert spec["data"] == [
-        {"secretKey": "A_KEY", "remoteRef": {"key": "a-key"}},  # pragma: allowlist secret
         {
-            "secretKey": "B_KEY",  # pragma: allowlist secret
-            "remoteRef": {"key": "b-key"},
-            "sourceRef": {"storeRef": {"kind": "SecretStore", "name": "azure-live-live-trading"}},
+            "secretKey": "A_KEY",  # pragma: allowlist secret
+            "remoteRef": {"key": "a-key"},
+            "sourceRef": {"storeRef": {"kind": "SecretStore", "name": "azure-admin-live-trading"}},
         },
-        {
-            "secretKey": "C_KEY",  # pragma: allowlist secret
-            "remoteRef": {"key": "c-key"},
-            "sourceRef": {"storeRef": {"kind": "SecretStore", "name": "azure-live-live-trading"}},
-        },
+        {"secretKey": "B_KEY", "remoteRef": {"key": "b-key"}},  # pragma: allowlist secret
+        {"secretKey": "C_KEY", "remoteRef": {"key": "c-key"}},  # pragma: allowlist secret
     ]
     assert schema_errors(es) == []

@@ -31,6 +31,7 @@ from infra.settings import SettingsError, StackSettings, parse_settings
 from nt_secrets.capture import REDACTED, Capture, CapturedResource
 from nt_secrets.stackfile import SECURE_PLACEHOLDER, read_stack
 from tests.plans import plan_config
+from tests.stacks import enable_only
 
 from .conftest import ROOT, as_list, capture_failing, of_type, statements
 
@@ -45,8 +46,37 @@ ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 MAX_PACKAGE_BYTES = 1_000_000
 
 
+ACCOUNTS = {"dev": "123456789012", "prod": "210987654321"}
+
+
+def aws_home_config(stack: str) -> dict[str, str]:
+    """The project stack with AWS as the home of every secret (and its only store): the rotation
+    Lambda is judged on every strategy and class the catalog has (the project's own stacks home
+    only the databases and Redis in AWS)."""
+    return enable_only(dict(read_stack(ROOT, stack).config), ["aws"], home="aws")
+
+
+def aws_home_plan(stack: str) -> Capture:
+    return plan_config(aws_home_config(stack), stack=stack, account_id=ACCOUNTS[stack])
+
+
+@pytest.fixture(scope="module")
+def dev() -> Capture:
+    return aws_home_plan("dev")
+
+
+@pytest.fixture(scope="module")
+def prod() -> Capture:
+    return aws_home_plan("prod")
+
+
+@pytest.fixture(scope="module", params=["dev", "prod"])
+def stack(request: pytest.FixtureRequest) -> Capture:
+    return aws_home_plan(str(request.param))
+
+
 def settings_of(cap: Capture) -> StackSettings:
-    return parse_settings(read_stack(ROOT, cap.stack).config)
+    return parse_settings(aws_home_config(cap.stack))
 
 
 def secrets_of(cap: Capture) -> dict[str, CapturedResource]:
@@ -316,7 +346,7 @@ def test_email_subscriptions_come_from_notifications(stack: Capture) -> None:
 
 
 def _dev_capture(**changes: Any) -> Capture:
-    config = dict(read_stack(ROOT, "dev").config) | changes
+    config = aws_home_config("dev") | changes
     secret_keys = [k for k, v in changes.items() if v == SECURE_PLACEHOLDER]
     return plan_config(
         config, stack="dev", secret_keys=tuple(secret_keys), account_id="123456789012"
