@@ -252,6 +252,44 @@ def strategy_for(secret_id: str, params: Mapping[str, str]) -> RotationStrategy:
     return name
 
 
+def stage_replicas(
+    home: str, rotation_id: str, value: str, replicas: Sequence[ReplicaWriter]
+) -> None:
+    """Stage ``value`` in every replica; ``ReplicaError`` naming each one that failed (all are
+    tried). Called before the home is promoted, so a failure leaves nothing promoted."""
+    failed: list[str] = []
+    for replica in replicas:
+        try:
+            replica.stage(rotation_id, value)
+        except Exception as exc:
+            logger.error(
+                "finish: %s rotation %s: replica %s not staged: %s",
+                home,
+                rotation_id,
+                replica.target,
+                type(exc).__name__,
+            )
+            failed.append(f"{replica.target} ({type(exc).__name__}: {exc})")
+    if failed:
+        raise ReplicaError(
+            f"secret {home} rotation {rotation_id}: nothing promoted, replicas failed: "
+            + "; ".join(failed)
+        )
+
+
+def promote_replicas(home: str, rotation_id: str, replicas: Sequence[ReplicaWriter]) -> None:
+    """Promote the staged value in every replica (idempotent), before the home."""
+    for replica in replicas:
+        try:
+            replica.promote(rotation_id)
+        except Exception as exc:
+            raise ReplicaError(
+                f"secret {home} rotation {rotation_id}: replica {replica.target} not promoted "
+                f"({type(exc).__name__}: {exc}); the home keeps its current value, retry the "
+                "rotation"
+            ) from None
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What one ``Rotation.run`` did (identifiers only)."""
@@ -336,24 +374,7 @@ class Rotation:
             self._strategy.finish(self._context(rotation_id))
             return
         _, pending = self._pending_ctx(rotation_id)  # never promote a version without a value
-        failed: list[str] = []
-        for replica in self.replicas:
-            try:
-                replica.stage(rotation_id, pending)
-            except Exception as exc:  # every replica is tried, so the error names them all
-                logger.error(
-                    "finish: %s rotation %s: replica %s not staged: %s",
-                    self.transport.secret_id,
-                    rotation_id,
-                    replica.target,
-                    type(exc).__name__,
-                )
-                failed.append(f"{replica.target} ({type(exc).__name__}: {exc})")
-        if failed:
-            raise ReplicaError(
-                f"secret {self.transport.secret_id} rotation {rotation_id}: nothing promoted, "
-                f"replicas failed: {'; '.join(failed)}"
-            )
+        stage_replicas(self.transport.secret_id, rotation_id, pending, self.replicas)
         now = self.transport.state()
         if now.current_version != state.pending_base or now.pending_id != rotation_id:
             raise ConcurrentWriteError(
@@ -366,15 +387,7 @@ class Rotation:
         self._strategy.finish(self._context(rotation_id))
 
     def _promote_replicas(self, rotation_id: str) -> None:
-        for replica in self.replicas:
-            try:
-                replica.promote(rotation_id)
-            except Exception as exc:
-                raise ReplicaError(
-                    f"secret {self.transport.secret_id} rotation {rotation_id}: replica "
-                    f"{replica.target} not promoted ({type(exc).__name__}: {exc}); the home "
-                    "keeps its current value, retry the rotation"
-                ) from None
+        promote_replicas(self.transport.secret_id, rotation_id, self.replicas)
 
     def run(self) -> Outcome:
         """All four steps; resumes a staged rotation, re-finishes a finished one."""

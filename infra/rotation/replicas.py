@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -187,5 +187,5 @@ def writer(target: ReplicaTarget, clients: Clients) -> ReplicaWriter:
     return AzureStore(clients.get("azure", vault_url), name)
 
 
-def writers_for(home: str, replicas: ReplicaMap, clients: Clients) -> Sequence[ReplicaWriter]:
+def writers_for(home: str, replicas: ReplicaMap, clients: Clients) -> list[ReplicaWriter]:
     return [writer(t, clients) for t in replicas.get(home, ())]
