@@ -59,7 +59,16 @@ ROTATION_NS: Final = uuid.UUID("6f1d3c55-2c55-4a0e-9a45-6b9f4f1e2a10")
 
 
 def _is(exc: Exception, *names: str) -> bool:
-    return type(exc).__name__ in names
+    """Whether ``exc`` is one of google.api_core's exceptions ``names``. Over REST a gRPC status
+    arrives as its HTTP code (FAILED_PRECONDITION is a 400, BadRequest): read the status then."""
+    name = type(exc).__name__
+    if name == "BadRequest":
+        try:
+            status = exc.response.json()["error"]["status"]  # type: ignore[attr-defined]
+        except Exception:
+            status = ""
+        name = {"FAILED_PRECONDITION": "FailedPrecondition", "ABORTED": "Aborted"}.get(status, name)
+    return name in names
 
 
 @dataclass
