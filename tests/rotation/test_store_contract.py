@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -26,7 +25,7 @@ from infra.rotation.errors import RotationError
 from infra.rotation.replicas import Clients, ReplicaTarget
 from infra.rotation.strategies.postgres import PgUrl
 from tests.servers import PostgresServer
-from tests.vault.server import BaoServer, start_bao
+from tests.vault.server import BaoServer
 
 from .conftest import Aws, unique
 from .stores import AwsHarness, AzureHarness, GcpHarness, Harness, VaultHarness
@@ -38,13 +37,6 @@ STORES = ("aws", "vault", "gcp", "azure")
 servers = pytest.mark.servers
 #: Vault starts OpenBao: only its parameter carries the marker.
 STORE_PARAMS = [pytest.param(s, marks=servers) if s == "vault" else s for s in STORES]
-
-
-@pytest.fixture(scope="session")
-def bao(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BaoServer]:
-    server = start_bao([], parent=tmp_path_factory.mktemp("bao-rotation"))
-    yield server
-    server.close()
 
 
 def _vault(server: BaoServer) -> VaultHarness:

@@ -17,7 +17,7 @@ from infra.rotation.vault_store import VaultAddress, job_policy
 from tests.vault.server import BaoServer
 
 from .conftest import unique
-from .test_store_contract import GENERATED, SEED, _vault, bao  # noqa: F401 (fixture)
+from .test_store_contract import GENERATED, SEED, _vault
 
 
 def _job_token(server: BaoServer, rotated: list[VaultAddress], admin: list[VaultAddress]) -> str:
@@ -91,7 +91,7 @@ def test_vault_rotation_job_main(bao: BaoServer, capsys: pytest.CaptureFixture[s
     assert h.current(a.secret_id) != SEED
     assert SEED not in capsys.readouterr().out
     assert main(["--secret", "nt/x/data/not/listed"], env) == 2
-    assert main([], {**env, ENV_SECRETS: "not json"}) == 2
+    assert main([], {**env, ENV_SECRETS: "not json"}) == 2  # pragma: allowlist secret
     err = capsys.readouterr().err
     assert "NT_VAULT_ROTATION_SECRETS is not JSON" in err and "Traceback" not in err
 
