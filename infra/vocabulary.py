@@ -63,6 +63,9 @@ from policies.contract.vocabulary import (
     TAG_REDIS_USER as TAG_REDIS_USER,
 )
 from policies.contract.vocabulary import (
+    TAG_REPLICA_OF as TAG_REPLICA_OF,
+)
+from policies.contract.vocabulary import (
     TAG_REVOKED as TAG_REVOKED,
 )
 from policies.contract.vocabulary import (
