@@ -14,6 +14,9 @@ venv: $(VENV)/.installed
 # (PYTHONDONTWRITEBYTECODE, a read-only checkout): ~0.3 s of every plan (issue 15).
 $(VENV)/.installed: requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	# pip < 24 rejects a hash-pinned lock where a dependency asks for an extra of a package pinned
+	# below its newest release (google-cloud-secret-manager -> google-api-core[grpc]).
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "pip==25.1"
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	$(BIN)/python -m compileall -q -j 0 infra nt_secrets policies

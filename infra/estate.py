@@ -40,6 +40,7 @@ from policies.contract.vocabulary import (
     TAG_REDIS_ENDPOINT,
     TAG_REDIS_TLS,
     TAG_REDIS_USER,
+    TAG_REPLICA_OF,
     TAG_REVOKED,
     TAG_ROTATION_CLASS,
     TAG_ROTATION_STRATEGY,
@@ -105,6 +106,8 @@ class StoredSecret:
     grants: Mapping[RoleName, frozenset[Action]]
     #: Its home store and the stores holding replicas (``infra/placement.py``).
     placement: Placement
+    #: The store whose view this copy belongs to (:meth:`Estate.held_by`); None in the estate.
+    held_in: str | None = None
 
     @property
     def home(self) -> str:
@@ -182,6 +185,9 @@ class StoredSecret:
             labels.update(self.rotation.params)
         if self.revoked:
             labels[TAG_REVOKED] = "true"
+        if self.held_in is not None and self.held_in != self.home:
+            # A replica: no rotation may start from it (its home's rotation writes it).
+            labels[TAG_REPLICA_OF] = self.home
         return labels
 
 
@@ -261,7 +267,7 @@ class Estate:
     def held_by(self, store: str) -> Estate:
         """This estate as ``store`` sees it: only the secrets it holds (as their home or as a
         replica), every role's grants narrowed to them. A store adapter is handed this view."""
-        held = tuple(s for s in self.secrets if store in s.placement.stores)
+        held = tuple(replace(s, held_in=store) for s in self.secrets if store in s.placement.stores)
         names = {s.name for s in held}
         roles = {
             r: RoleGrants(g.role, {n: a for n, a in g.secrets.items() if n in names})

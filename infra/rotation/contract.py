@@ -36,7 +36,9 @@ from policies.contract.vocabulary import (
     TAG_REDIS_ENDPOINT,
     TAG_REDIS_TLS,
     TAG_REDIS_USER,
+    TAG_REPLICA_OF,
     TAG_ROTATION_CLASS,
+    TAG_ROTATION_PERIOD_DAYS,
     TAG_ROTATION_STRATEGY,
     TAG_SERVICE,
 )
@@ -67,6 +69,11 @@ PARAM_REDIS_USER: Final = TAG_REDIS_USER
 PARAM_REDIS_TLS: Final = TAG_REDIS_TLS
 #: Optional human name of the third party (e.g. ``alpaca``), shown in the notification.
 PARAM_PROVIDER: Final = TAG_PROVIDER
+#: Rotation period in days (a stack override shorter than the class maximum); stores without a
+#: schedule of their own (Vault KV, the Azure expiry, the GCP next rotation time) read it.
+PARAM_ROTATION_PERIOD_DAYS: Final = TAG_ROTATION_PERIOD_DAYS
+#: Set on a replica only: the id of its home secret. Executors refuse to rotate such a copy.
+PARAM_REPLICA_OF: Final = TAG_REPLICA_OF
 
 
 class RotationStep(StrEnum):
@@ -177,7 +184,9 @@ __all__ = [
     "PARAM_REDIS_ENDPOINT",
     "PARAM_REDIS_TLS",
     "PARAM_REDIS_USER",
+    "PARAM_REPLICA_OF",
     "PARAM_ROTATION_CLASS",
+    "PARAM_ROTATION_PERIOD_DAYS",
     "PARAM_ROTATION_STRATEGY",
     "PARAM_SERVICE",
     "REQUIRED_PARAMS",

@@ -27,9 +27,11 @@ from .aws_transport import (
     STEP_EVENTS,
     params_from_tags,
 )
-from .contract import RotationStep, missing_params, parse_strategy
+from .contract import PARAM_REPLICA_OF, RotationStep, missing_params, parse_strategy
+from .driver import ReplicaRefused, ReplicaWriter, promote_replicas, stage_replicas
 from .errors import ContractError
 from .notice import is_notice, publish_notice
+from .replicas import Clients, refuse_replica, replicas_from_env, writers_for
 from .strategies import Strategy, get_strategy
 
 if TYPE_CHECKING:
@@ -66,8 +68,14 @@ def rotate(
     client: SecretsManagerClient,
     env: Mapping[str, str],
     sns_factory: Callable[[], SNSClient] | None = None,
+    clients: Clients | None = None,
 ) -> None:
-    """Run one rotation step for ``event`` with the given clients (the testable core)."""
+    """Run one rotation step for ``event`` with the given clients (the testable core).
+
+    Replicas (``NT_ROTATION_REPLICAS`` in ``env``, ``replicas.py``): a secret that is a replica
+    is refused; a home's finishSecret stages and promotes every replica before AWSCURRENT moves
+    (a failure leaves AWSCURRENT where it is). ``clients`` builds the replicas' store clients.
+    """
     secret_id = event.get("SecretId")
     token = event.get("ClientRequestToken")
     step = event.get("Step")
@@ -87,6 +95,11 @@ def rotate(
     stages = versions[token]
 
     tags = params_from_tags(meta.get("Tags", []))
+    replica_map = replicas_from_env(env)
+    if tags.get(PARAM_REPLICA_OF):
+        raise ReplicaRefused(f"secret {arn} is a replica of {tags[PARAM_REPLICA_OF]}")
+    refuse_replica(arn, replica_map)
+    replicas = writers_for(arn, replica_map, clients or Clients())
     try:
         name = parse_strategy(tags)
     except ValueError as exc:
@@ -103,6 +116,7 @@ def rotate(
 
     if AWSCURRENT in stages:
         if neutral_step is RotationStep.FINISH:
+            promote_replicas(arn, token, replicas)
             _finish_cleanup(ctx, strategy, stages)
         else:
             logger.info("%s: version %s is already AWSCURRENT, nothing to do", step, token)
@@ -117,7 +131,7 @@ def rotate(
     elif neutral_step is RotationStep.TEST:
         strategy.test(ctx, ctx.require_pending())
     else:
-        _finish(ctx, strategy, versions)
+        _finish(ctx, strategy, versions, replicas)
     logger.info("%s: secret %s version %s done", step, arn, token)
 
 
@@ -143,8 +157,16 @@ def _create(ctx: SecretsManagerContext, strategy: Strategy) -> None:
     logger.info("createSecret: %s put a new AWSPENDING version %s", ctx.arn, ctx.token)
 
 
-def _finish(ctx: SecretsManagerContext, strategy: Strategy, versions: Mapping[str, Any]) -> None:
-    ctx.require_pending()  # never promote a version without a value
+def _finish(
+    ctx: SecretsManagerContext,
+    strategy: Strategy,
+    versions: Mapping[str, Any],
+    replicas: list[ReplicaWriter],
+) -> None:
+    pending = ctx.require_pending()  # never promote a version without a value
+    if replicas:
+        stage_replicas(ctx.arn, ctx.token, pending, replicas)
+        promote_replicas(ctx.arn, ctx.token, replicas)
     current = next((v for v, s in versions.items() if AWSCURRENT in s), None)
     ctx.client.update_secret_version_stage(
         SecretId=ctx.arn,

@@ -41,6 +41,9 @@ SCOPE_SEPARATOR: Final = "+"
 #: The rotation period in days, for stores without a rotation schedule of their own (Vault KV):
 #: what a rotation job (or a reviewer) reads to know when the secret is due.
 TAG_ROTATION_PERIOD_DAYS: Final = "rotation-period-days"
+#: On a replica: the store-neutral id of its home secret (``infra/rotation/replicas.py``). A copy
+#: carrying it is never rotated on its own; its home's rotation writes it.
+TAG_REPLICA_OF: Final = "replica-of"
 #: ``"true"`` on a secret that the stack's ``revoked`` setting names (incident response).
 TAG_REVOKED: Final = "revoked"
 #: The store that is the home of the secret (``aws``, ``vault``, ``gcp``, ``azure``): the one

@@ -22,6 +22,7 @@ from infra.rotation.contract import (
     TAG_ROTATION_STRATEGY,
 )
 from tests.servers import PostgresServer, RedisServer, start_postgres, start_redis
+from tests.vault.server import BaoServer, start_bao
 
 REGION = "us-east-1"
 STEPS = ("createSecret", "setSecret", "testSecret", "finishSecret")
@@ -42,6 +43,14 @@ def pg(postgres: PostgresServer) -> PostgresServer:
     if not postgres.is_running():
         postgres.start()
     return postgres
+
+
+@pytest.fixture(scope="session")
+def bao(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BaoServer]:
+    """A dev-mode OpenBao (no audit device) for the Vault rotation tests; mounts per test."""
+    server = start_bao([], parent=tmp_path_factory.mktemp("bao-rotation"))
+    yield server
+    server.close()
 
 
 @pytest.fixture(scope="session")
