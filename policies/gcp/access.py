@@ -18,7 +18,8 @@ from collections.abc import Callable
 
 from policies.framework import PackPolicy, Resource, Spec, resource_policy
 from policies.gcp.common import ABOVE_SECRET, IAM_TYPES, SERVICE_ACCOUNT_KEY, bindings, iam_level
-from policies.gcp.iam import ACCESS, BASIC_ROLES, role_info
+from policies.gcp.iam import BASIC_ROLES, role_info
+from policies.gcp.permissions import ACCESS
 from policies.model import UNKNOWN, Category, Severity
 
 ABOVE = Spec(

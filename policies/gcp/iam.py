@@ -2,20 +2,15 @@
 
 Pure: no pulumi, no pulumi_policy. Two parts:
 
-* :data:`ROLES`, a small table of the predefined roles that matter to secrets: the Secret Manager
-  permissions each includes, and whether it lets its holder act as another identity
-  (impersonation) or grant itself any role (escalation). Sources, checked when the table was
-  written (re-check them when a role is added):
-
-  - Secret Manager roles: https://cloud.google.com/iam/docs/roles-permissions/secretmanager
-  - Service account roles (impersonation): https://cloud.google.com/iam/docs/service-account-permissions
-    and https://cloud.google.com/iam/docs/roles-permissions/iam
-  - Basic roles (owner, editor, viewer): https://cloud.google.com/iam/docs/roles-overview#basic
-  - Roles that impersonate or manage service accounts when granted above a service account:
-    checkov's ``AbsGoogleImpersonationRoles`` (CKV_GCP_41/44/45/49)
-
-  The Editor basic role is read conservatively: every Secret Manager permission except setting
-  IAM policies (Google lists payload access among Editor's permissions).
+* :data:`ROLES`, the predefined roles that matter to secrets: the Secret Manager permissions each
+  includes, and whether it lets its holder act as a service account (``iam.serviceAccounts.actAs``,
+  ``getAccessToken``, ``signBlob``, ``signJwt``, ``implicitDelegation``,
+  ``iam.serviceAccountKeys.create``) or grant itself any role (``setIamPolicy`` of a project,
+  folder, organisation or service account): derived from Google's published role data
+  (``gcloud iam roles describe``) by ``scripts/build_role_tables.py`` into
+  ``policies/gcp/predefined_roles.py``; the permission sets are ``policies/gcp/permissions.py``.
+  One judgement is added by hand: :data:`RUNS_AS_SERVICE_ACCOUNTS`. Roles/editor holds no
+  ``secretmanager.versions.access`` (it acts as any service account, which may).
 
 * :func:`evaluate`, which turns every grant of a stack (secret level, project, folder and
   organisation level, service accounts; member, binding and policy forms; IAM conditions) into a
@@ -46,6 +41,15 @@ from policies.gcp.common import (
     bindings,
     iam_level,
 )
+from policies.gcp.permissions import (
+    ACCESS,
+    ADD,
+    GET,
+    MANAGING,
+    RUNS_AS_SERVICE_ACCOUNTS,
+    SECRET_PERMISSIONS,
+)
+from policies.gcp.predefined_roles import ROLES as PREDEFINED
 from policies.model import UNKNOWN
 
 if TYPE_CHECKING:
@@ -53,42 +57,8 @@ if TYPE_CHECKING:
 
 # ---- permissions and roles -----------------------------------------------------------------------
 
-ACCESS: Final = "secretmanager.versions.access"
-ADD: Final = "secretmanager.versions.add"
-GET: Final = "secretmanager.secrets.get"
-#: Permissions that change a secret, its versions' states or who may use it.
-MANAGING: Final = frozenset(
-    {
-        "secretmanager.secrets.update",
-        "secretmanager.secrets.delete",
-        "secretmanager.secrets.setIamPolicy",
-        "secretmanager.versions.enable",
-        "secretmanager.versions.disable",
-        "secretmanager.versions.destroy",
-    }
-)
-#: Every per-secret permission of Secret Manager (roles/secretmanager.admin has ``secretmanager.*``).
-ALL_SECRET_PERMISSIONS: Final = frozenset(
-    {
-        ACCESS,
-        ADD,
-        GET,
-        "secretmanager.secrets.getIamPolicy",
-        "secretmanager.secrets.list",
-        "secretmanager.versions.get",
-        "secretmanager.versions.list",
-        *MANAGING,
-    }
-)
-_METADATA: Final = frozenset(
-    {
-        GET,
-        "secretmanager.secrets.getIamPolicy",
-        "secretmanager.secrets.list",
-        "secretmanager.versions.get",
-        "secretmanager.versions.list",
-    }
-)
+#: Every per-secret permission the evaluator reads (roles/secretmanager.admin holds them all).
+ALL_SECRET_PERMISSIONS: Final = SECRET_PERMISSIONS
 
 
 @dataclass(frozen=True)
@@ -103,64 +73,20 @@ class RoleInfo:
     escalates: bool = False
 
 
-ROLES: Final[Mapping[str, RoleInfo]] = {
-    # Secret Manager (roles-permissions/secretmanager)
-    "roles/secretmanager.admin": RoleInfo(ALL_SECRET_PERMISSIONS),
-    "roles/secretmanager.secretAccessor": RoleInfo(frozenset({ACCESS})),
-    "roles/secretmanager.secretVersionAdder": RoleInfo(frozenset({ADD})),
-    "roles/secretmanager.secretVersionManager": RoleInfo(
-        frozenset(
-            {
-                ADD,
-                "secretmanager.versions.destroy",
-                "secretmanager.versions.disable",
-                "secretmanager.versions.enable",
-                "secretmanager.versions.get",
-                "secretmanager.versions.list",
-            }
-        )
-    ),
-    "roles/secretmanager.viewer": RoleInfo(_METADATA),
-    # Basic roles (roles-overview#basic)
-    "roles/owner": RoleInfo(ALL_SECRET_PERMISSIONS, impersonates=True, escalates=True),
-    "roles/editor": RoleInfo(
-        ALL_SECRET_PERMISSIONS - {"secretmanager.secrets.setIamPolicy"}, impersonates=True
-    ),
-    "roles/viewer": RoleInfo(_METADATA),
-    # Service accounts (service-account-permissions, roles-permissions/iam)
-    "roles/iam.serviceAccountTokenCreator": RoleInfo(impersonates=True),
-    "roles/iam.serviceAccountUser": RoleInfo(impersonates=True),
-    "roles/iam.workloadIdentityUser": RoleInfo(impersonates=True),
-    "roles/iam.serviceAccountKeyAdmin": RoleInfo(impersonates=True),
-    "roles/iam.serviceAccountAdmin": RoleInfo(impersonates=True, escalates=True),
-    "roles/iam.serviceAccountOpenIdTokenCreator": RoleInfo(),  # ID tokens only: no Google API
-    "roles/iam.securityAdmin": RoleInfo(
-        frozenset({"secretmanager.secrets.getIamPolicy", "secretmanager.secrets.setIamPolicy"}),
-        impersonates=True,
-        escalates=True,
-    ),
-    "roles/iam.securityReviewer": RoleInfo(frozenset({"secretmanager.secrets.getIamPolicy"})),
-    # Resource Manager: whoever sets a project's, folder's or organisation's IAM policy can grant
-    # itself any role there (checkov's impersonation list).
-    "roles/resourcemanager.projectIamAdmin": RoleInfo(escalates=True),
-    "roles/resourcemanager.folderAdmin": RoleInfo(escalates=True),
-    "roles/resourcemanager.folderIamAdmin": RoleInfo(escalates=True),
-    "roles/resourcemanager.organizationAdmin": RoleInfo(escalates=True),
-    # Roles that run workloads as any service account of their scope (checkov's list).
-    "roles/dataproc.editor": RoleInfo(impersonates=True),
-    "roles/dataproc.admin": RoleInfo(impersonates=True),
-    "roles/dataflow.developer": RoleInfo(impersonates=True),
-    "roles/serverless.serviceAgent": RoleInfo(impersonates=True),
-    "roles/dataproc.serviceAgent": RoleInfo(impersonates=True),
-    # Roles the GCP backend grants outside Secret Manager: none reaches a secret.
-    "roles/cloudkms.cryptoKeyEncrypterDecrypter": RoleInfo(),
-    "roles/pubsub.publisher": RoleInfo(),
-    "roles/pubsub.subscriber": RoleInfo(),
-}
+def _role(name: str, row: tuple[tuple[str, ...], bool, bool]) -> RoleInfo:
+    perms, impersonates, escalates = row
+    return RoleInfo(frozenset(perms), impersonates or name in RUNS_AS_SERVICE_ACCOUNTS, escalates)
+
+
+#: Predefined role -> what it means for secrets, generated from Google's published role data
+#: (``policies/gcp/predefined_roles.py``, provenance in policies/data/SOURCES.md), plus
+#: :data:`RUNS_AS_SERVICE_ACCOUNTS` (``policies/gcp/permissions.py``).
+ROLES: Final[Mapping[str, RoleInfo]] = {name: _role(name, row) for name, row in PREDEFINED.items()}
 
 BASIC_ROLES: Final = ("roles/owner", "roles/editor", "roles/viewer")
-#: Role name prefixes whose members the table must know to judge them (a role of another service
-#: is taken to grant no Secret Manager and no impersonation permission).
+#: Role name prefixes whose members the table must know to judge them (the data holds every
+#: predefined role of these families; any other role missing from it holds none of the
+#: permissions the evaluator reads, so a role of another service is taken to grant nothing).
 _MUST_KNOW: Final = ("roles/secretmanager.", "roles/iam.", "roles/resourcemanager.")
 
 
