@@ -41,6 +41,13 @@ from policies.gcp.common import (
     bindings,
     iam_level,
 )
+from policies.gcp.conditions import (
+    ANY_CONTAINER,
+    ANY_SERVICE_ACCOUNT,
+    SECRET_KIND,
+    Target,
+    reaches,
+)
 from policies.gcp.permissions import (
     ACCESS,
     ADD,
@@ -194,37 +201,28 @@ def _target(r: Resource, secrets: Sequence[Secret], by_urn: Mapping[str, Secret]
     return None
 
 
-_NAME_EQ_RE = re.compile(r"resource\.name\s*==\s*\"([^\"]*)\"")
-_NAME_PREFIX_RE = re.compile(r"resource\.name\.startsWith\(\s*\"([^\"]*)\"\s*\)")
+def secret_target(secret: Secret) -> Target:
+    return Target(SECRET_KIND, secret.secret_id, secret.project)
 
 
 def condition_covers(expression: str | None, secret: Secret) -> bool:
-    """May a grant with this IAM condition apply to ``secret``? Only conjunctions of
-    ``resource.name == "..."`` and ``resource.name.startsWith("...")`` narrow it, compared on the
-    ``secrets/<id>`` part (Secret Manager names a secret by project *number* there; a version's
-    name ``.../secrets/<id>/versions/<n>`` still reaches that secret's payload); any other
-    condition may hold, so the grant counts."""
-    if not expression or "||" in expression or "!" in expression:
-        return True
+    """May a grant with this IAM condition apply to ``secret``? Only a condition that surely
+    fails for every request on it (``policies/gcp/conditions.py``: another secret's name or
+    prefix, another resource type, a time window that has closed) keeps it away."""
+    return reaches(expression, secret_target(secret))
 
-    def after_secrets(name: str) -> str | None:
-        i = name.find("secrets/")
-        return name[i + len("secrets/") :] if i >= 0 else None
 
-    for name in _NAME_EQ_RE.findall(expression):
-        part = after_secrets(name)
-        if part is not None and part.split("/", 1)[0] != secret.secret_id:
-            return False
-    for prefix in _NAME_PREFIX_RE.findall(expression):
-        part = after_secrets(prefix)
-        if part is None:
-            continue
-        if "/" in part:
-            if part.split("/", 1)[0] != secret.secret_id:
-                return False
-        elif not secret.secret_id.startswith(part):
-            return False
-    return True
+def reach_under(info: RoleInfo, condition: str | None, secret: Secret) -> frozenset[Action]:
+    """What a role granted *above* ``secret`` under ``condition`` allows on it: its own
+    permissions where the condition may hold for the secret, and everything where it may hold
+    for a service account it can act as, or for the project/folder/organisation (or service
+    account) whose IAM policy it can set."""
+    if (info.impersonates and reaches(condition, ANY_SERVICE_ACCOUNT)) or (
+        info.escalates
+        and (reaches(condition, ANY_CONTAINER) or reaches(condition, ANY_SERVICE_ACCOUNT))
+    ):
+        return EVERYTHING
+    return actions(info.permissions) if condition_covers(condition, secret) else frozenset()
 
 
 # ---- the matrix ------------------------------------------------------------------------------------
@@ -305,14 +303,16 @@ def evaluate(resources: Sequence[Resource]) -> Matrix:
                 for secret in secrets:
                     if project is not None and secret.project not in (None, project):
                         continue
-                    if condition_covers(b.condition, secret):
-                        for member in b.members:
-                            matrix.grant(member, secret.urn, reach(info))
+                    granted = reach_under(info, b.condition, secret)
+                    for member in b.members:
+                        matrix.grant(member, secret.urn, granted)
             elif level == SERVICE_ACCOUNT_LEVEL:
                 if info is None:
                     matrix.unknown.append(f"{where}: {b.role} is not a role the evaluator knows")
                     continue
-                if not (info.impersonates or info.escalates):
+                if not (info.impersonates or info.escalates) or not reaches(
+                    b.condition, ANY_SERVICE_ACCOUNT
+                ):
                     continue
                 account = _str(r.get("serviceAccountId"))
                 match = _SERVICE_ACCOUNT_ID_RE.match(account or "")
