@@ -49,7 +49,7 @@ _TYPES: Final = {
     ),
 }
 _SERVICES: Final = {
-    SECRET_KIND: "secretmanager.googleapis.com",
+    SECRET_KIND: "secretmanager.googleapis.com",  # pragma: allowlist secret
     SERVICE_ACCOUNT_KIND: "iam.googleapis.com",
     CONTAINER_KIND: "cloudresourcemanager.googleapis.com",
 }
