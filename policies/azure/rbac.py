@@ -3,17 +3,14 @@ secret, read offline from a plan.
 
 Pure: no pulumi, no pulumi_policy. Two parts:
 
-* :data:`BUILT_IN_ROLES`, a small table of the built-in roles that matter to Key Vault secrets:
-  their control-plane ``actions``/``notActions`` and data-plane ``dataActions``/
-  ``notDataActions``. Source, checked when the table was written (re-check when adding a role):
-  Microsoft Learn, "Azure built-in roles" — Security
-  (https://learn.microsoft.com/azure/role-based-access-control/built-in-roles/security: Key Vault
-  Administrator, Certificates Officer, Certificate User, Contributor, Crypto Officer, Crypto
-  Service Encryption User, Crypto User, Data Access Administrator, Reader, Secrets Officer,
-  Secrets User), Privileged (…/built-in-roles/privileged: Owner, Contributor, User Access
-  Administrator, Role Based Access Control Administrator) and General (…/built-in-roles/general:
-  Reader). Role definition ids are the same in every subscription. Custom roles declared in the
-  stack (``RoleDefinition``) are read from their own permissions.
+* :data:`BUILT_IN_ROLES`, every built-in role: its control-plane ``actions``/``notActions`` and
+  data-plane ``dataActions``/``notDataActions``, as far as they match an action this module asks
+  about (``policies/azure/rbac_probes.py``), generated from Microsoft's published role
+  definitions (``az role definition list``) by ``scripts/build_role_tables.py`` into
+  ``policies/azure/built_in_roles.py`` (provenance in policies/data/SOURCES.md). A role
+  assignment writer whose definition's condition lets it assign only roles that reach no vault
+  does not escalate. Role definition ids are the same in every subscription. Custom roles
+  declared in the stack (``RoleDefinition``) are read from their own permissions.
 
 * :func:`evaluate`, which turns every access policy (every form) and every role assignment into a
   principal x secret x action :class:`Matrix` of the access model's actions (read: getSecret;
@@ -37,6 +34,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
+from policies.azure.built_in_roles import OTHER_ROLES, ROWS
 from policies.azure.common import (
     ACTIONS,
     ASSIGNMENT_TYPES,
@@ -58,6 +56,18 @@ from policies.azure.common import (
     vault_key_of_id,
     vault_props,
 )
+from policies.azure.rbac_probes import (
+    ARM_SECRET_READ,
+    ESCALATING_ACTIONS,
+    GET_SECRET,
+    KEY_AND_CERTIFICATE_ACTIONS,
+    MANAGING_DATA,
+    READ_METADATA,
+    SET_SECRET,
+)
+from policies.azure.rbac_probes import (
+    PURGE_SECRET as PURGE_SECRET,
+)
 from policies.model import UNKNOWN
 
 if TYPE_CHECKING:
@@ -65,22 +75,6 @@ if TYPE_CHECKING:
 
 # ---- data actions and permissions ----------------------------------------------------------------
 
-_S: Final = "Microsoft.KeyVault/vaults/secrets/"
-GET_SECRET: Final = _S + "getSecret/action"
-SET_SECRET: Final = _S + "setSecret/action"
-READ_METADATA: Final = _S + "readMetadata/action"
-PURGE_SECRET: Final = _S + "purge/action"
-MANAGING_DATA: Final = tuple(
-    _S + a for a in ("delete", "update/action", "backup/action", "restore/action", "recover/action")
-)
-SECRET_DATA_ACTIONS: Final = (GET_SECRET, SET_SECRET, READ_METADATA, PURGE_SECRET, *MANAGING_DATA)
-#: Control-plane actions that let a principal grant itself anything on a vault.
-ROLE_ASSIGNMENT_WRITE: Final = "Microsoft.Authorization/roleAssignments/write"
-VAULT_WRITE: Final = "Microsoft.KeyVault/vaults/write"
-ACCESS_POLICY_WRITE: Final = "Microsoft.KeyVault/vaults/accessPolicies/write"
-ESCALATING_ACTIONS: Final = (ROLE_ASSIGNMENT_WRITE, VAULT_WRITE, ACCESS_POLICY_WRITE)
-#: ARM read of a secret's metadata (never its value).
-ARM_SECRET_READ: Final = "Microsoft.KeyVault/vaults/secrets/read"
 #: The pseudo action of purging a deleted secret (kept apart from the access model's four).
 PURGE: Final = "purge"
 
@@ -159,31 +153,8 @@ class Permissions:
     @property
     def touches_keys_or_certificates(self) -> bool:
         return any(
-            _match(p, probe)
-            for p in self.data_actions
-            for probe in (
-                "Microsoft.KeyVault/vaults/keys/decrypt/action",
-                "Microsoft.KeyVault/vaults/keys/unwrap/action",
-                "Microsoft.KeyVault/vaults/keys/sign/action",
-                "Microsoft.KeyVault/vaults/keys/create/action",
-                "Microsoft.KeyVault/vaults/certificates/read",
-                "Microsoft.KeyVault/vaults/certificates/create/action",
-            )
+            _match(p, probe) for p in self.data_actions for probe in KEY_AND_CERTIFICATE_ACTIONS
         )
-
-
-_KV_ACTIONS: Final = (
-    "Microsoft.Authorization/*/read",
-    "Microsoft.Insights/alertRules/*",
-    "Microsoft.Resources/deployments/*",
-    "Microsoft.Resources/subscriptions/resourceGroups/read",
-    "Microsoft.Support/*",
-    "Microsoft.KeyVault/checkNameAvailability/read",
-    "Microsoft.KeyVault/deletedVaults/read",
-    "Microsoft.KeyVault/locations/*/read",
-    "Microsoft.KeyVault/vaults/*/read",
-    "Microsoft.KeyVault/operations/read",
-)
 
 
 @dataclass(frozen=True)
@@ -192,153 +163,13 @@ class BuiltIn:
     permissions: Permissions
 
 
-#: Built-in role definition id (lower-case GUID) -> the role (module docstring for sources).
+_NOTHING: Final = Permissions()
+#: Built-in role definition id (lower-case GUID) -> the role, generated from Azure's published
+#: role definitions (``policies/azure/built_in_roles.py``, module docstring).
 BUILT_IN_ROLES: Final[Mapping[str, BuiltIn]] = {
-    "8e3af657-a8ff-443c-a75c-2fe8c4bcb635": BuiltIn("Owner", Permissions(actions=("*",))),
-    "b24988ac-6180-42a0-ab88-20f7382dd24c": BuiltIn(
-        "Contributor",
-        Permissions(
-            actions=("*",),
-            not_actions=(
-                "Microsoft.Authorization/*/Delete",
-                "Microsoft.Authorization/*/Write",
-                "Microsoft.Authorization/elevateAccess/Action",
-                "Microsoft.Blueprint/blueprintAssignments/write",
-                "Microsoft.Blueprint/blueprintAssignments/delete",
-                "Microsoft.Compute/galleries/share/action",
-                "Microsoft.Purview/consents/write",
-                "Microsoft.Purview/consents/delete",
-            ),
-        ),
-    ),
-    "acdd72a7-3385-48ef-bd42-f606fba81ae7": BuiltIn("Reader", Permissions(actions=("*/read",))),
-    "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9": BuiltIn(
-        "User Access Administrator",
-        Permissions(actions=("*/read", "Microsoft.Authorization/*", "Microsoft.Support/*")),
-    ),
-    "f58310d9-a9f6-439a-9e8d-f62e7b41a168": BuiltIn(
-        "Role Based Access Control Administrator",
-        Permissions(
-            actions=(
-                "Microsoft.Authorization/roleAssignments/write",
-                "Microsoft.Authorization/roleAssignments/delete",
-                "*/read",
-                "Microsoft.Support/*",
-            )
-        ),
-    ),
-    "00482a5a-887f-4fb3-b363-3b7fe8e74483": BuiltIn(
-        "Key Vault Administrator",
-        Permissions(actions=_KV_ACTIONS, data_actions=("Microsoft.KeyVault/vaults/*",)),
-    ),
-    "f25e0fa2-a7c8-4377-a976-54943a77a395": BuiltIn(
-        "Key Vault Contributor",
-        Permissions(
-            actions=(
-                "Microsoft.Authorization/*/read",
-                "Microsoft.Insights/alertRules/*",
-                "Microsoft.KeyVault/*",
-                "Microsoft.Resources/deployments/*",
-                "Microsoft.Resources/subscriptions/resourceGroups/read",
-                "Microsoft.Support/*",
-            ),
-            not_actions=(
-                "Microsoft.KeyVault/locations/deletedVaults/purge/action",
-                "Microsoft.KeyVault/hsmPools/*",
-                "Microsoft.KeyVault/managedHsms/*",
-            ),
-        ),
-    ),
-    "8b54135c-b56d-4d72-a534-26097cfdc8d8": BuiltIn(
-        "Key Vault Data Access Administrator",
-        Permissions(
-            actions=(
-                "Microsoft.Authorization/roleAssignments/delete",
-                "Microsoft.Authorization/roleAssignments/write",
-                "*/read",
-                "Microsoft.Management/managementGroups/read",
-                "Microsoft.Resources/deployments/*",
-                "Microsoft.Resources/subscriptions/read",
-                "Microsoft.Resources/subscriptions/resourceGroups/read",
-                "Microsoft.Support/*",
-            )
-        ),
-    ),
-    "b86a8fe4-44ce-4948-aee5-eccb2c155cd7": BuiltIn(
-        "Key Vault Secrets Officer",
-        Permissions(actions=_KV_ACTIONS, data_actions=("Microsoft.KeyVault/vaults/secrets/*",)),
-    ),
-    "4633458b-17de-408a-b874-0445c86b69e6": BuiltIn(
-        "Key Vault Secrets User", Permissions(data_actions=(GET_SECRET, READ_METADATA))
-    ),
-    "21090545-7ca7-4776-b22c-e363652d74d2": BuiltIn(
-        "Key Vault Reader",
-        Permissions(
-            actions=_KV_ACTIONS,
-            data_actions=("Microsoft.KeyVault/vaults/*/read", READ_METADATA),
-        ),
-    ),
-    "a4417e6f-fecd-4de8-b567-7b0420556985": BuiltIn(
-        "Key Vault Certificates Officer",
-        Permissions(
-            actions=_KV_ACTIONS,
-            data_actions=(
-                "Microsoft.KeyVault/vaults/certificatepolicies/*",
-                "Microsoft.KeyVault/vaults/deletedCertificates/*",
-                "Microsoft.KeyVault/vaults/certificates/*",
-                "Microsoft.KeyVault/vaults/certificatecas/*",
-                "Microsoft.KeyVault/vaults/certificatecontacts/write",
-            ),
-        ),
-    ),
-    "db79e9a7-68ee-4b58-9aeb-b90e7c24fcba": BuiltIn(
-        "Key Vault Certificate User",
-        Permissions(
-            data_actions=(
-                "Microsoft.KeyVault/vaults/certificates/read",
-                GET_SECRET,
-                READ_METADATA,
-                "Microsoft.KeyVault/vaults/keys/read",
-            )
-        ),
-    ),
-    "14b46e9e-c2b7-41b4-b07b-48a6ebf60603": BuiltIn(
-        "Key Vault Crypto Officer",
-        Permissions(
-            actions=_KV_ACTIONS,
-            data_actions=(
-                "Microsoft.KeyVault/vaults/keys/*",
-                "Microsoft.KeyVault/vaults/keyrotationpolicies/*",
-            ),
-        ),
-    ),
-    "12338af0-0e69-4776-bea7-57ae8d297424": BuiltIn(
-        "Key Vault Crypto User",
-        Permissions(
-            data_actions=(
-                "Microsoft.KeyVault/vaults/keys/read",
-                "Microsoft.KeyVault/vaults/keys/update/action",
-                "Microsoft.KeyVault/vaults/keys/backup/action",
-                "Microsoft.KeyVault/vaults/keys/encrypt/action",
-                "Microsoft.KeyVault/vaults/keys/decrypt/action",
-                "Microsoft.KeyVault/vaults/keys/wrap/action",
-                "Microsoft.KeyVault/vaults/keys/unwrap/action",
-                "Microsoft.KeyVault/vaults/keys/sign/action",
-                "Microsoft.KeyVault/vaults/keys/verify/action",
-            )
-        ),
-    ),
-    "e147488a-f6f5-4113-8e2d-b22465e65bf6": BuiltIn(
-        "Key Vault Crypto Service Encryption User",
-        Permissions(
-            data_actions=(
-                "Microsoft.KeyVault/vaults/keys/read",
-                "Microsoft.KeyVault/vaults/keys/wrap/action",
-                "Microsoft.KeyVault/vaults/keys/unwrap/action",
-            )
-        ),
-    ),
-}
+    guid: BuiltIn(name, Permissions(acts, nacts, data, ndata))
+    for guid, (name, acts, nacts, data, ndata) in ROWS.items()
+} | {guid: BuiltIn(name, _NOTHING) for guid, name in OTHER_ROLES.items()}
 _BY_NAME: Final = {b.name.lower(): b for b in BUILT_IN_ROLES.values()}
 _GUID_RE = re.compile(
     r"([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"

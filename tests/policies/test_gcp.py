@@ -147,6 +147,58 @@ def paper_and_live(*grants: tuple[str, str]) -> list[ResourceRecord]:
 
 
 # (case id, policy id, records, expected number of violations of that policy)
+#: (role granted on the project, its IAM condition, violations): a condition that constrains
+#: (names some secrets or a prefix of their names, another resource type, a closed time window)
+#: narrows the grant; one that does not (a prefix of every secret, a negation, a window still
+#: open, an alternative that always holds, what the reader does not understand) changes nothing.
+CONDITIONED_ABOVE: list[tuple[str, str, int]] = [
+    ("roles/secretmanager.secretAccessor", 'resource.name.startsWith("projects/1/secrets/a")', 0),
+    ("roles/secretmanager.secretAccessor", 'resource.name == "projects/1/secrets/db-password"', 0),
+    (
+        "roles/secretmanager.secretAccessor",
+        'resource.name.startsWith("projects/1/secrets/dev-") && '
+        'resource.type == "secretmanager.googleapis.com/SecretVersion"',
+        0,
+    ),
+    ("roles/secretmanager.secretAccessor", 'resource.type == "storage.googleapis.com/Bucket"', 0),
+    ("roles/secretmanager.secretAccessor", 'request.time < timestamp("2001-01-01T00:00:00Z")', 0),
+    ("roles/secretmanager.secretAccessor", 'resource.name.startsWith("projects/1/secrets/")', 1),
+    ("roles/secretmanager.secretAccessor", 'resource.name.startsWith("projects/")', 1),
+    (
+        "roles/secretmanager.secretAccessor",
+        '!resource.name.startsWith("projects/1/secrets/prod-")',
+        1,
+    ),
+    (
+        "roles/secretmanager.secretAccessor",
+        'resource.name.startsWith("projects/1/secrets/dev-") || request.time > '
+        'timestamp("2001-01-01T00:00:00Z")',
+        1,
+    ),
+    ("roles/secretmanager.secretAccessor", 'request.time < timestamp("2999-01-01T00:00:00Z")', 1),
+    ("roles/secretmanager.secretAccessor", 'resource.matchTag("123/env", "dev")', 1),
+    ("roles/secretmanager.secretAccessor", 'resource.type != "storage.googleapis.com/Bucket"', 1),
+    ("roles/secretmanager.secretAccessor", "resource.name.startsWith(", 1),  # not CEL
+    # a secret-name condition keeps a service account user from every service account...
+    ("roles/iam.serviceAccountUser", 'resource.name.startsWith("projects/1/secrets/dev-")', 0),
+    # ...but not a condition on service accounts' names
+    ("roles/iam.serviceAccountUser", 'resource.name.startsWith("projects/-/serviceAccounts/")', 1),
+    ("roles/iam.serviceAccountUser", 'request.time < timestamp("2001-01-01T00:00:00Z")', 0),
+    (
+        "roles/resourcemanager.projectIamAdmin",
+        'resource.type == "storage.googleapis.com/Bucket"',
+        0,
+    ),
+    (
+        "roles/resourcemanager.projectIamAdmin",
+        'request.time < timestamp("2999-01-01T00:00:00Z")',
+        1,
+    ),
+    # Editor reads no payload itself, but acts as any service account, which may
+    ("roles/editor", 'resource.name.startsWith("projects/1/secrets/dev-")', 0),
+    ("roles/editor", 'resource.service == "iam.googleapis.com"', 1),
+]
+
 GCP_CASES: list[tuple[str, str, list[ResourceRecord], int]] = [
     # ---- Pub/Sub and the provider -------------------------------------------------------------
     (
@@ -250,25 +302,25 @@ GCP_CASES: list[tuple[str, str, list[ResourceRecord], int]] = [
         ],
         1,
     ),
-    (
-        "gcp: secret accessor on the project, even narrowed by a condition",
-        "gcp-iam-no-secret-access-above-secret",
-        [
-            rec(
-                PROJECT_BINDING,
-                {
-                    "project": PROJECT,
-                    "role": "roles/secretmanager.secretAccessor",
-                    "members": [SA],
-                    "condition": {
-                        "title": "one",
-                        "expression": 'resource.name.startsWith("projects/1/secrets/a")',
+    *[
+        (
+            f"gcp: secret accessor on the project under {expression!r}",
+            "gcp-iam-no-secret-access-above-secret",
+            [
+                rec(
+                    PROJECT_BINDING,
+                    {
+                        "project": PROJECT,
+                        "role": role,
+                        "members": [SA],
+                        "condition": {"title": "c", "expression": expression},
                     },
-                },
-            )
-        ],
-        1,
-    ),
+                )
+            ],
+            violations,
+        )
+        for role, expression, violations in CONDITIONED_ABOVE
+    ],
     (
         "gcp: service account user on a folder",
         "gcp-iam-no-secret-access-above-secret",
