@@ -46,9 +46,14 @@ def resource_classes(token: str) -> list[type] | None:
         path = package
     else:
         path = f"{package}.{parts}"
-    try:
-        mod = importlib.import_module(path)
-    except ImportError:
+    mod = None
+    for candidate in (path, path + "_"):  # keywords get a trailing underscore (``lambda_``)
+        try:
+            mod = importlib.import_module(candidate)
+            break
+        except ImportError:
+            continue
+    if mod is None:
         return None
     cls = getattr(mod, name, None)
     if not isinstance(cls, type):
