@@ -32,7 +32,10 @@ inputs paths as they are (``masterAuth.password``), output paths prefixed ``outp
 (``outputs.kubeconfig``). An envelope with ``plaintext`` (``pulumi stack export --show-secrets``)
 becomes :data:`PLAINTEXT_SECRET`, is listed in ``secret_paths`` too, and is reported by
 :func:`plaintext_findings`: a state file holding it holds the secret in clear. No secret value, of
-either kind, is kept in a record.
+either kind, is kept in a record. An envelope with ``value`` (the form the engine hands a policy
+pack and the SDK serializes) is readable: its value (a scalar, or a whole map or list, itself
+stripped) is kept for the policies and its path listed in ``secret_paths``; the plaintext scan
+does not judge what lies under a secret path.
 
 Resources of ``pending_operations`` (an interrupted update) are read as well: they can hold the same
 values as finished resources, so the plaintext scan covers them.
@@ -90,7 +93,7 @@ SIG_KEY: Final = "4dabf18193072939515e22adb298388d"  # pragma: allowlist secret
 CIPHERTEXT: Final = MODEL_CIPHERTEXT
 #: what a ``plaintext`` secret envelope becomes (the value is dropped; the path is a finding)
 PLAINTEXT_SECRET: Final = "[plaintext secret]"  # noqa: S105  # pragma: allowlist secret
-#: an envelope with neither (not written by Pulumi; kept opaque all the same)
+#: an envelope with none of ciphertext, plaintext and value (kept opaque)
 OPAQUE_SECRET: Final = "[secret]"  # noqa: S105  # pragma: allowlist secret
 SUPPORTED_VERSIONS: Final = (1, 2, 3, 4)
 #: Features of version-4 deployments (``pkg/resource/stack/deployment.go``, supportedFeatures).
@@ -559,6 +562,11 @@ def _strip(value: Any, path: str, secret_paths: list[str], depth: int) -> Any:
                 return CIPHERTEXT
             if "plaintext" in value:
                 return PLAINTEXT_SECRET
+            if "value" in value:
+                # the engine's and the SDK's form (what the analyzer is handed): the value is
+                # readable, a whole map or list as much as a scalar; kept for the policies, its
+                # path secret (the plaintext scan does not judge what lies under it)
+                return _strip(value["value"], path, secret_paths, depth + 1)
             return OPAQUE_SECRET
         if sig == BYTE_STRING_SIG and isinstance(value.get("value"), str):
             return _byte_string(value["value"])
@@ -634,6 +642,13 @@ def _plain_strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
 _MARKERS: Final = frozenset({CIPHERTEXT, PLAINTEXT_SECRET, OPAQUE_SECRET, _UNKNOWN})
 
 
+def _under_any(path: str, secret: set[str]) -> bool:
+    """Whether ``path`` is one of the ``secret`` paths or lies under one."""
+    if path in secret:
+        return True
+    return any(path.startswith((p + ".", p + "[")) for p in secret)
+
+
 def stack_urn(records: Iterable[ResourceRecord]) -> str | None:
     """The URN of the stack resource among ``records`` (None without one)."""
     return next((r.urn for r in records if r.type == _STACK_TYPE), None)
@@ -681,6 +696,8 @@ def _plaintext_findings(
                             "`pulumi stack export --show-secrets`), not as ciphertext",
                         )
             for hit in scan_value(tree, path=prefix):
+                if secret and _under_any(hit.path, secret):
+                    continue  # inside a readable secret envelope: marked secret, not reported
                 reported.add(hit.path)
                 kind = _KIND_TEXT.get(hit.kind, hit.kind)
                 add(
@@ -688,7 +705,7 @@ def _plaintext_findings(
                 )
             for name in sorted(known & tree.keys()):
                 for path, value in _plain_strings(tree[name], _join(prefix, name)):
-                    if path not in reported:
+                    if path not in reported and not (secret and _under_any(path, secret)):
                         add(
                             r.urn,
                             f"{path}: secret field of {r.type} stored in plaintext in the state "

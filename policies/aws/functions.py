@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from policies.framework import PackPolicy, Resource, Spec, resource_policy
-from policies.lib.credentials import is_sensitive_key, looks_like_placeholder, scan_value
+from policies.lib.credentials import (
+    is_sensitive_key,
+    looks_like_placeholder,
+    names_a_reference,
+    scan_value,
+    value_could_be_secret,
+)
 from policies.lib.iam import unscoped_resource
+from policies.lib.shapes import declare, pick, reveal
 from policies.model import CIPHERTEXT, UNKNOWN, Category, Severity
 
 PERMISSION = Spec(
@@ -54,24 +61,32 @@ ENV = Spec(
 )
 
 
+#: ``environment`` is a maxItems-1 block (singular in pulumi-aws 6 and 7), ``variables`` a map
+ENV_VARIABLES = declare(("aws:lambda/function:Function",), "environment.variables")
+
+
 def _env(r: Resource, report: Callable[[str], None]) -> None:
-    variables = (
-        (r.get("environment") or {}).get("variables")
-        if isinstance(r.get("environment"), dict)
-        else None
-    )
-    if not isinstance(variables, dict):
-        return
-    for name, value in sorted(variables.items()):
-        if (
-            not isinstance(value, str)
-            or value in (UNKNOWN, CIPHERTEXT, "")
-            or not is_sensitive_key(name)
-        ):
-            continue
-        if value.startswith("arn:") or looks_like_placeholder(value):
-            continue
-        report(f"environment.variables.{name} holds a value, not a reference")
+    for variables in pick(r.props, ENV_VARIABLES):
+        if not isinstance(variables, Mapping):
+            continue  # unreadable (ciphertext, unknown at preview) or not a map
+        for name, raw in sorted(variables.items()):
+            value = reveal(raw)
+            if (
+                not isinstance(value, str)
+                or value in (UNKNOWN, "")
+                or not is_sensitive_key(str(name))
+            ):
+                continue
+            # a reference is not the credential: an ARN, a secret's or parameter's name or path,
+            # a chart-style name of a Secret (OPENAI_API_KEY_SECRET=openai-api-key), a template;
+            # a value in a credential's own format is one whatever its name
+            if scan_value({str(name): value}) or (
+                not value.startswith("arn:")
+                and not looks_like_placeholder(value)
+                and not names_a_reference(str(name), value)
+                and value_could_be_secret(value)
+            ):
+                report(f"environment.variables.{name} holds a value, not a reference")
 
 
 INVOCATION = Spec(

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from policies.framework import PackPolicy, Resource, Spec, resource_policy, stack_policy
+from policies.lib.shapes import declare, pick, reveal, truthy
 from policies.model import UNKNOWN, Category, Severity
 
 BUCKETS = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
@@ -18,6 +19,19 @@ VERSIONING_CONFIG = (
     "aws:s3/bucketVersioningV2:BucketVersioningV2",
 )
 KMS_ALGORITHMS = ("aws:kms", "aws:kms:dsse")
+
+# The shapes of the settings, from the installed pulumi-aws 7 (and the same names in 6):
+# ``s3.Bucket`` (7; ``s3.Bucket`` of 6 alike) has maxItems-1 blocks, singular;
+# ``s3.BucketV2`` (6 and 7) has the same blocks as lists, pluralised, down to the default rule.
+INLINE_SSE_DEFAULTS = declare(
+    BUCKETS,
+    "serverSideEncryptionConfiguration|serverSideEncryptionConfigurations.rule|rules"
+    ".applyServerSideEncryptionByDefault|applyServerSideEncryptionByDefaults",
+)
+INLINE_VERSIONING = declare(BUCKETS, "versioning|versionings.enabled")
+SSE_RULES = declare(SSE_CONFIG, "rules")
+SSE_DEFAULTS = declare(SSE_CONFIG, "rules.applyServerSideEncryptionByDefault")
+VERSIONING_STATUS = declare(VERSIONING_CONFIG, "versioningConfiguration.status")
 
 PUBLIC_BLOCK = Spec(
     id="aws-s3-public-access-block",
@@ -51,24 +65,30 @@ ENCRYPTION = Spec(
     severity=Severity.HIGH,
     category=Category.ENCRYPTION,
     remediation="Set apply_server_side_encryption_by_default to sse_algorithm aws:kms and kms_master_key_id.",
-    resource_types=(
-        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-    ),
+    resource_types=SSE_CONFIG,
     checkov=("CKV_AWS_145",),
 )
 
 
 def _encryption(r: Resource, report: Callable[[str], None]) -> None:
-    rules = r.get("rules") or []
-    if rules == UNKNOWN:
+    rules = pick(r.props, SSE_RULES)
+    if UNKNOWN in rules:
         return
     for i, rule in enumerate(rules):
-        default = (rule or {}).get("applyServerSideEncryptionByDefault") or {}
-        algorithm = default.get("sseAlgorithm")
-        if algorithm not in ("aws:kms", "aws:kms:dsse", UNKNOWN):
-            report(f"rules[{i}]: sseAlgorithm is {algorithm!r}, not aws:kms")
-        elif not default.get("kmsMasterKeyId"):
-            report(f"rules[{i}]: no kmsMasterKeyId (the AWS-managed aws/s3 key is used)")
+        defaults = pick(rule, "applyServerSideEncryptionByDefault")
+        if UNKNOWN in defaults:
+            continue
+        if not defaults:
+            report(f"rules[{i}]: no default encryption (applyServerSideEncryptionByDefault)")
+        for default in defaults:
+            algorithm = (
+                reveal(default.get("sseAlgorithm")) if isinstance(default, Mapping) else None
+            )
+            key = reveal(default.get("kmsMasterKeyId")) if isinstance(default, Mapping) else None
+            if algorithm not in (*KMS_ALGORITHMS, UNKNOWN):
+                report(f"rules[{i}]: sseAlgorithm is {algorithm!r}, not aws:kms")
+            elif algorithm != UNKNOWN and not key:
+                report(f"rules[{i}]: no kmsMasterKeyId (the AWS-managed aws/s3 key is used)")
     if not rules:
         report("no encryption rule")
 
@@ -79,15 +99,16 @@ VERSIONING = Spec(
     severity=Severity.MEDIUM,
     category=Category.DELETION_PROTECTION,
     remediation="Declare aws.s3.BucketVersioning with status Enabled.",
-    resource_types=("aws:s3/bucketVersioning:BucketVersioning",),
+    resource_types=VERSIONING_CONFIG,
     checkov=("CKV_AWS_21",),
 )
 
 
 def _versioning(r: Resource, report: Callable[[str], None]) -> None:
-    status = (r.get("versioningConfiguration") or {}).get("status")
-    if status not in ("Enabled", UNKNOWN):
-        report(f"versioning status is {status!r}")
+    statuses = pick(r.props, VERSIONING_STATUS)
+    if "Enabled" in statuses or UNKNOWN in statuses:
+        return
+    report(f"versioning status is {statuses[0] if statuses else None!r}")
 
 
 BUCKET = Spec(
@@ -106,12 +127,14 @@ def _bucket(r: Resource, report: Callable[[str], None]) -> None:
 
 
 def _bucket_keys(bucket: Resource) -> set[str]:
-    """What a bucket-level configuration may name its bucket by: URN, name, id, ARN."""
+    """What a bucket-level configuration may name its bucket by: URN, name, id, ARN (inputs, and
+    a state's outputs, where an auto-named bucket's name, id and ARN are)."""
     keys = {bucket.urn}
-    for key in ("bucket", "id", "arn"):
-        value = bucket.get(key)
-        if isinstance(value, str) and value not in ("", UNKNOWN):
-            keys.add(value)
+    for props in (bucket.props, bucket.outputs or {}):
+        for key in ("bucket", "id", "arn"):
+            value = reveal(props.get(key))
+            if isinstance(value, str) and value not in ("", UNKNOWN):
+                keys.add(value)
     return keys
 
 
@@ -119,30 +142,22 @@ def _configs_of(bucket: Resource, configs: Iterable[Resource]) -> list[Resource]
     keys = _bucket_keys(bucket)
     out = []
     for config in configs:
-        target = config.get("bucket")
+        target = reveal(config.get("bucket"))
         deps = set(config.property_dependencies.get("bucket", ()))
         if deps & keys or (isinstance(target, str) and target in keys):
             out.append(config)
     return out
 
 
-def _defaults(rules: Any) -> list[Mapping[str, Any]]:
-    """applyServerSideEncryptionByDefault of every rule (inline ``rule`` or ``rules``)."""
-    items = rules if isinstance(rules, list) else [rules]
-    out = []
-    for rule in items:
-        if isinstance(rule, Mapping):
-            default = rule.get("applyServerSideEncryptionByDefault")
-            if isinstance(default, Mapping):
-                out.append(default)
-    return out
-
-
-def _kms_by_default(defaults: Sequence[Mapping[str, Any]]) -> bool | None:
-    """True: KMS with a key; False: something else; None: unknown at preview."""
+def _kms_by_default(defaults: Sequence[Any]) -> bool | None:
+    """True: KMS with a key; False: something else; None: unknown at preview or unreadable."""
     verdict = False
     for default in defaults:
-        algorithm, key = default.get("sseAlgorithm"), default.get("kmsMasterKeyId")
+        if not isinstance(default, Mapping):
+            if default == UNKNOWN:
+                return None
+            continue
+        algorithm, key = reveal(default.get("sseAlgorithm")), reveal(default.get("kmsMasterKeyId"))
         if UNKNOWN in (algorithm, key):
             return None
         if algorithm in KMS_ALGORITHMS and key:
@@ -169,10 +184,9 @@ def _bucket_encrypted(
 ) -> None:
     configs = [r for r in resources if r.type in SSE_CONFIG]
     for bucket in (r for r in resources if r.type in BUCKETS):
-        inline = bucket.get("serverSideEncryptionConfiguration")
-        defaults = _defaults(inline.get("rule") if isinstance(inline, Mapping) else None)
+        defaults = pick(bucket.props, INLINE_SSE_DEFAULTS)
         for found in _configs_of(bucket, configs):
-            defaults += _defaults(found.get("rules"))
+            defaults += pick(found.props, SSE_DEFAULTS)
         verdict = _kms_by_default(defaults)
         if verdict is False:
             report(
@@ -199,15 +213,11 @@ def _bucket_versioned(
 ) -> None:
     configs = [r for r in resources if r.type in VERSIONING_CONFIG]
     for bucket in (r for r in resources if r.type in BUCKETS):
-        inline = bucket.get("versioning")
-        states: list[Any] = []
-        if isinstance(inline, Mapping) and "enabled" in inline:
-            states.append(
-                True if inline.get("enabled") in (True, "true") else inline.get("enabled")
-            )
+        states: list[Any] = [
+            True if truthy(v) else v for v in pick(bucket.props, INLINE_VERSIONING)
+        ]
         for found in _configs_of(bucket, configs):
-            status = (found.get("versioningConfiguration") or {}).get("status")
-            states.append(True if status == "Enabled" else status)
+            states += [True if s == "Enabled" else s for s in pick(found.props, VERSIONING_STATUS)]
         if UNKNOWN in states or True in states:
             continue
         report("object versioning is not enabled", bucket.urn)

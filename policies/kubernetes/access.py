@@ -7,8 +7,8 @@ roles they may reference.
 ``kubernetes-rbac-effective-secret-access`` (the intent of checkov CKV2_K8S_5, "no ServiceAccount
 or Node can read all secrets", without its false positive on rules restricted by resourceNames):
 
-* no subject can read every Secret of a namespace or of the cluster (get without names, list,
-  watch), or list/watch Secrets at all;
+* no subject can read every Secret of a namespace or of the cluster (get, list or watch without
+  names; list/watch restricted by names reach only the named Secrets, like get);
 * a ClusterRoleBinding never grants any read of Secrets (it reaches every namespace: a named
   Secret in each of them);
 * the built-in ``cluster-admin``, ``admin`` and ``edit`` roles are never bound to a service
@@ -34,14 +34,14 @@ from policies.kubernetes.authorizer import (
     Binding,
     Subject,
     secret_reach,
-    verb_matches,
 )
 from policies.model import Category, Severity
 
 SPEC = Spec(
     id="kubernetes-rbac-effective-secret-access",
-    description="No Kubernetes subject (service account, user, group) can read every Secret, "
-    "list or watch Secrets, or read Secrets cluster-wide; the built-in cluster-admin/admin/edit "
+    description="No Kubernetes subject (service account, user, group) can read every Secret "
+    "(get, list or watch without resourceNames) or read Secrets cluster-wide; the built-in "
+    "cluster-admin/admin/edit "
     "roles are never bound to service accounts or to everyone's groups",
     severity=Severity.CRITICAL,
     category=Category.OVER_PERMISSIVE,
@@ -96,20 +96,11 @@ def judge(authorizer: Authorizer) -> list[tuple[str, str | None]]:
                 reach = secret_reach(rule)
                 if reach is None:
                     continue
-                listing = [v for v in ("list", "watch") if verb_matches(rule, v)]
                 if reach == "all":
                     out.append(
                         (
                             f"{who} can read every Secret {where} through {binding.kind} "
                             f"{binding.name} ({binding.role_kind} {binding.role_name})",
-                            binding.urn,
-                        )
-                    )
-                elif listing:
-                    out.append(
-                        (
-                            f"{who} can {'/'.join(listing)} Secrets {where} through "
-                            f"{binding.kind} {binding.name}",
                             binding.urn,
                         )
                     )

@@ -6,11 +6,16 @@ ClusterRole, their ``Patch`` and ``List`` forms), with the API server's matching
   resources (``*`` in resources also covers every subresource such as ``pods/exec``).
 * ``kubernetes-rbac-secrets-by-name``: a rule that reads Secrets (get, list, watch, or a wildcard
   standing for them) names the Secrets it reads (``resourceNames``); without names it reads every
-  Secret of the namespace (of the cluster, bound cluster-wide). ``list``/``watch`` are refused even
-  with names: the project's workloads only ``get``.
+  Secret of the namespace (of the cluster, bound cluster-wide). ``list``/``watch`` restricted by
+  names reach only the named Secrets (the API server matches them through a ``metadata.name``
+  field selector), like ``get``.
 * ``kubernetes-rbac-escalation`` (checkov CKV_K8S_155, 156, 157, 158): no ``escalate``, ``bind``
   or ``impersonate``, no ``pods/exec``/``pods/attach``, no control of admission webhooks, no
-  approval of certificate signing requests.
+  approval of certificate signing requests. A rule restricted by ``resourceNames`` reaches only
+  the named objects (binding one named Role, patching the controller's own webhook configuration,
+  impersonating one service account): it is reported only when a named object is itself a
+  privilege (``cluster-admin``/``admin``/``edit`` or a ``system:`` role, the ``system:masters``
+  group, a ``system:`` user).
 """
 
 from __future__ import annotations
@@ -46,8 +51,8 @@ WILDCARDS = Spec(
 
 SECRETS_BY_NAME = Spec(
     id="kubernetes-rbac-secrets-by-name",
-    description="A rule that reads Secrets grants get on named Secrets only (resourceNames): get "
-    "without names, list or watch return every Secret's value in the namespace",
+    description="A rule that reads Secrets names them (resourceNames): get, list or watch without "
+    "names return every Secret's value in the namespace",
     severity=Severity.CRITICAL,
     category=Category.OVER_PERMISSIVE,
     remediation="Grant verbs: [get] on resources: [secrets] with resourceNames: the exact Secret(s) "
@@ -94,15 +99,12 @@ def _secrets(r: Resource, report: Callable[[str], None]) -> None:
         reach = secret_reach(rule)
         if reach is None:
             continue
-        broad = [v for v in ("list", "watch") if verb_matches(rule, v)]
         if reach == "all":
             verbs = [v for v in ("get", "list", "watch") if verb_matches(rule, v)]
             report(
                 f"{path} allows {', '.join(verbs)} on every Secret (no resourceNames): that "
                 "reveals every Secret's value"
             )
-        elif broad:
-            report(f"{path} allows {', '.join(broad)} on Secrets: grant get on the named Secrets")
 
 
 #: (what, verbs (any of), api group, resource, subresource)
@@ -140,6 +142,22 @@ _ESCALATIONS: tuple[tuple[str, tuple[str, ...], str, str, str], ...] = (
 )
 
 
+#: named objects that are a privilege themselves: binding, escalating to or impersonating them is
+#: no narrower than the unrestricted verb
+_PRIVILEGED_ROLES = frozenset({"cluster-admin", "admin", "edit"})
+_PRIVILEGED_GROUPS = frozenset({"system:masters", "system:nodes"})
+
+
+def _privileged_name(resource: str, name: str) -> bool:
+    if resource in ("roles", "clusterroles"):
+        return name in _PRIVILEGED_ROLES or name.startswith("system:") or name == "*"
+    if resource == "groups":
+        return name in _PRIVILEGED_GROUPS or name == "*"
+    if resource in ("users", "serviceaccounts"):
+        return name.startswith("system:") or name == "*"
+    return name == "*"
+
+
 def _escalation(r: Resource, report: Callable[[str], None]) -> None:
     for path, rule in _rules(r):
         found = [
@@ -148,6 +166,10 @@ def _escalation(r: Resource, report: Callable[[str], None]) -> None:
             if any(verb_matches(rule, v) for v in verbs)
             and group_matches(rule, group)
             and resource_matches(rule, resource, sub)
+            and (
+                not rule.resource_names
+                or any(_privileged_name(resource, n) for n in rule.resource_names)
+            )
         ]
         if found:
             report(f"{path} allows {'; '.join(found)}")

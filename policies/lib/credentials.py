@@ -131,6 +131,7 @@ __all__ = [
     "is_sensitive_key",
     "linearity_problems",
     "looks_like_placeholder",
+    "names_a_reference",
     "redact_text",
     "scan_value",
     "value_could_be_secret",
@@ -736,6 +737,121 @@ def _names_exchange(name: str | None) -> bool:
     return name is not None and any(t in _EXCHANGE_TOKENS for t in _name_tokens(name))
 
 
+# --------------------------------------------------------------------------- names of references
+
+#: credential words whose ``...Key`` names the key holding that credential inside a Secret
+#: (``passwordKey``, ``userPasswordKey``, ``existingSecretPasswordKey``, ``tokenKey``), unlike
+#: ``secretKey``/``apiKey``/``privateKey``/``accessKey``, which are credentials themselves
+_KEY_OF_WORDS: Final = frozenset(
+    {"password", "passwd", "pwd", "token", "username", "user", "credential", "credentials",
+     "cookie", "passphrase", "dsn", "mnemonic"}
+)  # fmt: skip
+#: Kubernetes object names and Secret data keys (``redis-auth``, ``tls.crt``, ``DB_PASSWORD``)
+_OBJECT_KEY_RE: Final = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,251}[A-Za-z0-9])?$")
+_DNS_CHARS_RE: Final = re.compile(r"^[a-z0-9][a-z0-9.-]{0,251}[a-z0-9]$")
+
+
+def _dns_name_with_separator(v: str) -> bool:
+    """A DNS-1123 name with a separator (``trading-api-token``, ``db.credentials``)."""
+    return (
+        bool(_DNS_CHARS_RE.match(v))
+        and ("-" in v or "." in v)
+        and ".." not in v
+        and ".-" not in v
+        and "-." not in v
+    )
+
+
+@functools.lru_cache(maxsize=8192)
+def _reference_name(name: str) -> int:
+    """2: the name says its value names a Secret or a key in one (Helm's ``existingSecret``,
+    ``existingSecretPasswordKey``, ``passwordKey``, ``secretKeys.adminPasswordKey``,
+    ``apiKeySecretKey``); 1: it may (``passwordSecret``, ``apiKeySecret``, ``DB_PASSWORD_SECRET``,
+    ``tokenSecret``: a Secret's name, or an OAuth token secret); 0: it does not."""
+    tokens = _name_tokens(name.rsplit(":", 1)[-1])
+    if len(tokens) < 2:
+        return 0
+    credential_before = any(t in _KEY_OF_WORDS for t in tokens[:-1]) or "apikey" in "".join(
+        tokens[:-1]
+    )
+    if "existing" in tokens and (credential_before or "secret" in tokens or "secrets" in tokens):
+        return 2
+    last, prev = tokens[-1], tokens[-2]
+    if last in ("key", "keys"):
+        if prev in _KEY_OF_WORDS:
+            return 2
+        if prev in ("secret", "secrets") and len(tokens) >= 3:
+            before = tokens[:-2]
+            if any(t in _KEY_OF_WORDS for t in before) or "apikey" in "".join(before):
+                return 2
+        return 0
+    if last in ("secret", "secrets") and credential_before:
+        return 1
+    return 0
+
+
+def names_a_reference(key: str | None, value: str) -> bool:
+    """Whether ``value`` under ``key`` names a Secret or a key inside one rather than holding a
+    credential: a chart value such as ``existingSecret: redis-auth``, ``passwordKey:
+    postgres-password``, ``apiKeySecret: alpaca-keys``. Under a name that says so (see
+    :func:`_reference_name`), a value shaped like a Kubernetes object name or Secret key and not
+    like a password (upper case, lower case and digits together); under a name that only may,
+    a lower-case DNS name with a separator. A credential's own format is reported whatever the
+    name (the format detectors run first)."""
+    if key is None:
+        return False
+    kind = _reference_name(key)
+    if kind == 0:
+        return False
+    v = value.strip()
+    if kind == 1:
+        return _dns_name_with_separator(v)
+    return _object_name(v)
+
+
+def _object_name(v: str) -> bool:
+    """Shaped like a Kubernetes object name or a Secret's data key, not like a password (upper
+    case, lower case and digits together)."""
+    if not _OBJECT_KEY_RE.match(v):
+        return False
+    return not (
+        any(c.isupper() for c in v) and any(c.islower() for c in v) and any(c.isdigit() for c in v)
+    )
+
+
+#: fields that name a secret in a typed reference object, and the fields beside them that make
+#: the object one: ``{"key": "DB_PASSWORD", "projectId": ..., "secret": "db-password",  # pragma: allowlist secret
+#: "version": "latest"}`` (GCP Cloud Functions' secretEnvironmentVariables / secretVolumes),
+#: ``{"secretName": ..., "key": ...}``
+_REFERENCE_FIELDS: Final = ("secret", "secretName", "secretId", "secret_name", "secret_id")
+_REFERENCE_SIBLINGS: Final = frozenset(
+    {"version", "projectId", "project", "project_id", "key", "mountPath", "mount_path",
+     "versions", "optional", "property", "path"}
+)  # fmt: skip
+
+
+def _reference_field(value: Mapping[Any, Any]) -> Any:
+    """The field of a typed secret reference object that names the secret (None otherwise)."""
+    if _REFERENCE_SIBLINGS.isdisjoint(value):
+        return None
+    for f in _REFERENCE_FIELDS:
+        v = value.get(f)
+        if isinstance(v, str) and _object_name(v.strip()):
+            return f
+    return None
+
+
+#: ``${NAME:-default}``, ``${NAME-default}``, ``${NAME:=default}``: a shell default is a value
+_SHELL_DEFAULT_RE: Final = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]{0,127}:?[-=]([^{}]{1,4096})\}$")
+
+
+def _shell_default(value: str) -> str | None:
+    """The default of a ``${NAME:-default}`` interpolation (the literal used when NAME is unset),
+    None for any other value."""
+    m = _SHELL_DEFAULT_RE.match(value)
+    return m.group(1).strip() if m else None
+
+
 # --------------------------------------------------------------------------- placeholders
 
 _PLACEHOLDER_RES: Final = (
@@ -1335,6 +1451,7 @@ def _scan_text(text: str, path: str, key: str | None, note: str, scan: _Scan) ->
                 is_sensitive_key(name)
                 and value_could_be_secret(v)
                 and not _LOWER_WORD_RE.match(v)  # one plain word in text: prose, not a value
+                and not names_a_reference(name, v)
                 and not _covered(v, seen)
             ):
                 report(SENSITIVE_KEY_KIND, v)
@@ -1423,12 +1540,14 @@ def _scan_string_uncached(text: str, path: str, key: str | None, note: str, scan
         return
     if _may_hold_something(stripped) and _scan_text(text, path, key, note, scan):
         return
-    if (
-        key is not None
-        and "\n" not in stripped  # text (a script, a file) is judged by what it holds
-        and is_sensitive_key(key)
-        and (value_could_be_secret(stripped) or (" " in stripped and _short_passphrase(stripped)))
-    ):
+    if key is None or "\n" in stripped or not is_sensitive_key(key):
+        return  # text (a script, a file) is judged by what it holds
+    default = _shell_default(stripped)
+    if default is not None:
+        stripped = default  # ${DB_PASSWORD:-literal}: the literal is deployed when unset
+    if names_a_reference(key, stripped):
+        return
+    if value_could_be_secret(stripped) or (" " in stripped and _short_passphrase(stripped)):
         scan.out.append(
             CredentialHit(path, SENSITIVE_KEY_KIND, _hint(SENSITIVE_KEY_KIND, stripped, note))
         )
@@ -1560,14 +1679,15 @@ def _walk(value: Any, path: str, key: str | None, note: str, scan: _Scan, depth:
     elif t is dict or isinstance(value, Mapping):
         if value.get(_SIG_KEY) == PULUMI_SECRET_SIG:
             return  # a Pulumi secret envelope: encrypted (or deliberately marked secret)
-        pair = (
-            _pair(value)
-            if len(value) <= _MAX_PAIR_FIELDS and not _VALUE_FIELDS.isdisjoint(value)
-            else None
-        )
+        small = len(value) <= _MAX_PAIR_FIELDS
+        pair = _pair(value) if small and not _VALUE_FIELDS.isdisjoint(value) else None
+        ref = _reference_field(value) if small else None
         for k, v in value.items():
             ks = str(k)
-            child_key = pair[0] if pair is not None and k == pair[1] else ks
+            if ref is not None and k == ref:
+                child_key = None  # names the secret it refers to: judged by format only
+            else:
+                child_key = pair[0] if pair is not None and k == pair[1] else ks
             _walk(v, _join(path, ks), child_key, note, scan, depth + 1)
     elif isinstance(value, list | tuple):
         item_key = key

@@ -61,18 +61,51 @@ ALLOWED_PRIVILEGED_WRITES = (
     "auth/token/lookup-self",
     "auth/token/renew-self",
     "auth/token/revoke-self",
+    "identity/oidc/provider/+/authorize",
     "sys/capabilities-self",
     "sys/control-group/request",
     "sys/leases/lookup",
     "sys/leases/renew",
     "sys/renew",
+    "sys/renew/*",
     "sys/tools/hash",
+    "sys/tools/hash/*",
     "sys/tools/hash/+",
     "sys/tools/random",
     "sys/tools/random/+",
     "sys/wrapping/lookup",
     "sys/wrapping/unwrap",
     "sys/wrapping/wrap",
+)
+
+#: The paths of Vault's (and OpenBao's) built-in ``default`` policy, attached to every token
+#: (``tests/policies/test_vault_default_policy.py`` reads it from a real server), and the older
+#: ``sys/renew/*`` and ``cubbyhole`` list: the caller's own token, leases, cubbyhole, entity and
+#: OIDC authorization, response wrapping and hashing. A glob there reaches nothing beyond the
+#: caller (``cubbyhole/*`` is the token's private storage), so the breadth rule of
+#: ``vault-policy-least-privilege`` does not apply to these exact paths.
+TOKEN_SELF_SERVICE = frozenset(
+    {
+        "auth/token/lookup-self",
+        "auth/token/renew-self",
+        "auth/token/revoke-self",
+        "cubbyhole",
+        "cubbyhole/*",
+        "identity/entity/id/{{identity.entity.id}}",
+        "identity/entity/name/{{identity.entity.name}}",
+        "identity/oidc/provider/+/authorize",
+        "sys/capabilities-self",
+        "sys/internal/ui/resultant-acl",
+        "sys/leases/lookup",
+        "sys/leases/renew",
+        "sys/renew",
+        "sys/renew/*",
+        "sys/tools/hash",
+        "sys/tools/hash/*",
+        "sys/wrapping/lookup",
+        "sys/wrapping/unwrap",
+        "sys/wrapping/wrap",
+    }
 )
 
 #: Where a write raises privileges, most specific first: (pattern, what a write there does).
@@ -167,6 +200,8 @@ def _least_privilege(r: Resource, report: Callable[[str], None]) -> None:
             continue
         for cap in sorted(rule.capabilities & {"sudo", "root"}):
             report(f'path "{rule.path}" grants {cap}')
+        if rule.path.removeprefix("/") in TOKEN_SELF_SERVICE:
+            continue  # what every token's default policy grants: the caller's own
         breadth = _breadth(rule, minimum)
         if breadth:
             report(breadth)
