@@ -19,6 +19,7 @@ from policies.contract.catalog import CatalogReadError, Environment, PackCatalog
 from policies.contract.vocabulary import NONE
 from policies.framework import PackPolicy, Resource, Spec, matches_any, stack_policy
 from policies.model import Category, Severity
+from policies.profile import Profile
 from policies.stores import Access, StoredSecret, extractors, resource_types
 
 #: The coverage policy's tunable naming the catalog file the stack was planned with.
@@ -68,6 +69,8 @@ def _environment(secrets: Sequence[StoredSecret]) -> Environment | None:
 
 COVERAGE = Spec(
     id="nt-stack-catalog-coverage",
+    profile=Profile.PROJECT,
+    house="judges the stack against this project's secret catalog",
     description="Every secret the catalog lists for the stack's environment has a store in each "
     "backend the stack uses, at least one reader and, where rotatable, a rotation",
     severity=Severity.HIGH,
@@ -122,6 +125,8 @@ def _coverage(
 
 SEPARATION = Spec(
     id="nt-stack-paper-live-separation",
+    profile=Profile.PROJECT,
+    house="paper/live separation by this project's role names and tags",
     description="No principal other than Admin (and the rotation Lambda) can read both paper and live "
     "secrets; paper/test roles read no live secret; the Auditor reads no secret value",
     severity=Severity.CRITICAL,

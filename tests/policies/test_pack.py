@@ -61,7 +61,7 @@ def secret_rotated_by(
         rec(
             "aws:secretsmanager/secretRotation:SecretRotation",
             {"secretId": SECRET_ARN, "rotationRules": rules},
-            parent="urn:pulumi:t::p::aws:secretsmanager/secret:Secret::s",
+            parent="urn:pulumi:t::neural-trader-secrets::aws:secretsmanager/secret:Secret::s",
         ),
     ]
 
@@ -441,7 +441,7 @@ CASES: list[tuple[str, str, list[ResourceRecord], int]] = [
                     )
                 },
                 name="bt",
-                parent="urn:pulumi:t::p::aws:iam/role:Role::backtest",
+                parent="urn:pulumi:t::neural-trader-secrets::aws:iam/role:Role::backtest",
             ),
         ],
         1,
@@ -455,7 +455,7 @@ CASES: list[tuple[str, str, list[ResourceRecord], int]] = [
                 ROLE_POLICY,
                 {"policy": doc(allow(["kms:Decrypt"], KEY_ARN))},
                 name="au",
-                parent="urn:pulumi:t::p::aws:iam/role:Role::auditor",
+                parent="urn:pulumi:t::neural-trader-secrets::aws:iam/role:Role::auditor",
             ),
         ],
         1,
@@ -482,7 +482,7 @@ CASES: list[tuple[str, str, list[ResourceRecord], int]] = [
                     )
                 },
                 name="ro-p",
-                parent="urn:pulumi:t::p::aws:iam/role:Role::ro",
+                parent="urn:pulumi:t::neural-trader-secrets::aws:iam/role:Role::ro",
             ),
         ],
         0,
@@ -1193,7 +1193,7 @@ CASES: list[tuple[str, str, list[ResourceRecord], int]] = [
                     )
                 },
                 name="p",
-                parent="urn:pulumi:t::p::aws:iam/role:Role::auditor",
+                parent="urn:pulumi:t::neural-trader-secrets::aws:iam/role:Role::auditor",
             ),
         ],
         1,
@@ -1224,7 +1224,7 @@ CASES: list[tuple[str, str, list[ResourceRecord], int]] = [
                     )
                 },
                 name="p",
-                parent="urn:pulumi:t::p::aws:iam/role:Role::developer",
+                parent="urn:pulumi:t::neural-trader-secrets::aws:iam/role:Role::developer",
             ),
         ],
         1,
@@ -1270,7 +1270,7 @@ CASES: list[tuple[str, str, list[ResourceRecord], int]] = [
                     )
                 },
                 name="p",
-                parent="urn:pulumi:t::p::aws:iam/role:Role::trader",
+                parent="urn:pulumi:t::neural-trader-secrets::aws:iam/role:Role::trader",
             ),
         ],
         1,
@@ -1301,7 +1301,7 @@ CASES: list[tuple[str, str, list[ResourceRecord], int]] = [
                     )
                 },
                 name="p",
-                parent="urn:pulumi:t::p::aws:iam/role:Role::backtest",
+                parent="urn:pulumi:t::neural-trader-secrets::aws:iam/role:Role::backtest",
             ),
         ],
         1,
@@ -1327,7 +1327,7 @@ CASES: list[tuple[str, str, list[ResourceRecord], int]] = [
                     )
                 },
                 name="p",
-                parent="urn:pulumi:t::p::aws:iam/role:Role::admin",
+                parent="urn:pulumi:t::neural-trader-secrets::aws:iam/role:Role::admin",
             ),
         ],
         0,
