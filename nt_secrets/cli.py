@@ -35,6 +35,7 @@ from rich.table import Table
 from rich.tree import Tree
 
 from infra import redact
+from nt_secrets.options import add_arguments as add_check_options
 from nt_secrets.stackfile import StackFileError, check_stack_name, read_stack
 from policies.model import Violation
 
@@ -211,6 +212,9 @@ def _plan_tree(capture: Capture) -> Tree:
 def _policy_config(args: argparse.Namespace) -> dict[str, Any] | None:
     from policies.runner import PolicyConfigError, load_config_file, resolve_config
 
+    if hasattr(args, "pack_document"):  # check: options resolved (nt_secrets/options.py)
+        document: dict[str, Any] | None = args.pack_document
+        return document
     if not getattr(args, "policy_pack_config", None):
         return None
     try:
@@ -299,19 +303,20 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     """Judge a stack (offline plan) or an existing stack's state with the policy pack."""
-    from nt_secrets import report
+    from nt_secrets import checkrun
     from nt_secrets.judge import judge_state
-    from nt_secrets.lint import STACK_FILE_POLICY
-    from nt_secrets.state import PLAINTEXT_POLICY, StateError, read_state
-    from policies.pack import infos
+    from nt_secrets.state import StateError, read_state
     from policies.runner import PolicyConfigError
 
-    policies = [*infos().values(), STACK_FILE_POLICY, PLAINTEXT_POLICY]
+    try:  # options, config file, baseline: all checked before anything is judged
+        opts, accepted = checkrun.prepare(args)
+    except checkrun.BAD_INPUT as exc:
+        _fail(str(exc))
     if args.stack:
-        _capture, violations = evaluate(args)
+        capture, violations = evaluate(args)
+        resources = len(capture.resources)
         artifact: str | None = str(Path(args.project_dir) / f"Pulumi.{args.stack}.yaml")
     else:
-        config_doc = _policy_config(args)
         try:
             with _Console(stderr=True).status(f"Reading {args.state}…", spinner="dots") as status:
                 with phase("read"):
@@ -320,15 +325,18 @@ def cmd_check(args: argparse.Namespace) -> int:
                         if args.state == "-"
                         else read_state(args.state)
                     )
-                status.update(f"Judging {len(state.records()):,} resources…")
+                resources = len(state.records())
+                status.update(f"Judging {resources:,} resources…")
                 with phase("judge"):
-                    violations = judge_state(state, config_doc, jobs=args.jobs)
+                    violations = judge_state(state, opts.pack_document, jobs=opts.jobs)
         except (StateError, PolicyConfigError) as exc:
             _fail(str(exc))
         artifact = None if args.state == "-" else args.state
     with phase("report"):
-        report.emit(violations, args.format, policies=policies, artifact=artifact)
-    return EXIT_VIOLATIONS if any(v.mandatory for v in violations) else EXIT_OK
+        try:
+            return checkrun.finish(opts, accepted, violations, resources, artifact)
+        except checkrun.BAD_INPUT as exc:
+            _fail(str(exc))
 
 
 def _stdin() -> Any:
@@ -944,12 +952,13 @@ def build_parser() -> argparse.ArgumentParser:
     what.add_argument(
         "--state", help="`pulumi stack export` output or a checkpoint file to judge (- for stdin)"
     )
-    ck.add_argument("--format", choices=("text", "json", "markdown", "sarif"), default="text")
+    ck.add_argument("--format", choices=("text", "json", "markdown", "sarif"), default=None)
     ck.add_argument("--project-dir", default=".", help="directory holding Pulumi.yaml (default: .)")
     ck.add_argument(
         "--policy-pack-config",
         help="policy pack config JSON, as for `pulumi preview --policy-pack-config`",
     )
+    add_check_options(ck)  # nt_secrets/options.py: --output-file, --baseline, --config...
     ck.add_argument(
         "--jobs",
         type=_jobs,
