@@ -27,7 +27,14 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final, TypeVar
 
-from nt_secrets.state import StackState, config_findings, plaintext_findings, stack_urn
+from nt_secrets.sources import disabled_offline, tune
+from nt_secrets.state import (
+    PLAINTEXT_POLICY_ID,
+    StackState,
+    config_findings,
+    plaintext_findings,
+    stack_urn,
+)
 from policies.model import ResourceRecord, Violation
 from policies.runner import resolve_config, run
 
@@ -60,21 +67,25 @@ def judge_state(
     resources. PolicyConfigError for a bad ``config``, before any process starts."""
     records = state.records()
     pack_config = {**STATE_PACK_CONFIG, **(config or {})}
+    # the plaintext scan is an offline source: a config may disable it (or tune its findings)
+    scan = PLAINTEXT_POLICY_ID not in disabled_offline(config)
     jobs = min(available_cpus() if jobs is None else jobs, len(records) // RECORDS_PER_PROCESS)
     if jobs <= 1 or len(records) < PARALLEL_MIN_RECORDS or not sys.platform.startswith("linux"):
-        return state.plaintext_findings() + run(records, config=pack_config).violations
+        found = state.plaintext_findings() if scan else []
+        return tune(found + run(records, config=pack_config).violations, config)
     resolve_config(pack_config)  # a bad config is refused before any process starts
     shares = _shares(records, jobs)
 
     def share(i: int) -> list[Violation]:
-        found = plaintext_findings(shares[i])
+        found = plaintext_findings(shares[i]) if scan else []
         found += run(shares[i], config=pack_config, kind="resource").violations
         if i == 0:  # the parent's: the stack policies and the configuration, over every record
             found += run(records, config=pack_config, kind="stack").violations
-            found += config_findings(state.config, stack_urn(records)) if state.config else []
+            if state.config and scan:
+                found += config_findings(state.config, stack_urn(records))
         return found
 
-    return _once([v for part in _forked(len(shares), share) for v in part])
+    return tune(_once([v for part in _forked(len(shares), share) for v in part]), config)
 
 
 #: The parent's share of the records, against a child's 1: the parent judges the stack policies

@@ -130,6 +130,16 @@ def short_urn(urn: str | None) -> str:
     return f"{type_}::{parts[3]}"
 
 
+def _judged(resources: int | None, accepted: int | None) -> str:
+    """``Judged N resources[; M findings accepted by the baseline].`` ("" when not known)."""
+    if resources is None:
+        return ""
+    text = f"Judged {resources:,} resource{'' if resources == 1 else 's'}"
+    if accepted is not None:
+        text += f"; {accepted:,} finding{'' if accepted == 1 else 's'} accepted by the baseline"
+    return text + "."
+
+
 def _summary_counts(violations: Sequence[Violation]) -> str:
     counts = [
         f"{n} {s.value}" for s in _SEVERITIES if (n := sum(v.severity is s for v in violations))
@@ -148,17 +158,24 @@ def render_text(
     *,
     color: bool = False,
     width: int = 120,
+    resources: int | None = None,
+    accepted: int | None = None,
 ) -> str:
     """Violations grouped by severity. ``color`` renders rich tables with ANSI styles (for a
-    terminal); without it, plain lines that survive logs and pipes."""
+    terminal); without it, plain lines that survive logs and pipes. With ``resources`` (and
+    ``accepted``), a last line says how many resources were judged (and how many findings a
+    baseline accepted)."""
     vs = list(violations)
     info = {p.id: p for p in policies}
+    judged = _judged(resources, accepted)
     if not color:
-        return _plain_text(vs, info)
+        return _plain_text(vs, info) + (judged + "\n" if judged else "")
     out = StringIO()
     console = Console(file=out, force_terminal=True, width=width, highlight=False)
     if not vs:
         console.print(Text("No policy violations.", style="bold green"))
+        if judged:
+            console.print(Text(judged))
         return out.getvalue()
     console.print(Text(_summary_counts(vs), style="bold"))
     for severity, group in _by_severity(vs):
@@ -179,6 +196,8 @@ def render_text(
         console.print(table)
     for pid in sorted({v.policy for v in vs} & info.keys()):
         console.print(Text.assemble((pid, "bold"), ": ", _safe(info[pid].remediation)))
+    if judged:
+        console.print(Text(judged))
     return out.getvalue()
 
 
@@ -209,9 +228,12 @@ def _dumps(doc: Any) -> str:
     return orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode() + "\n"
 
 
-def render_json(violations: Iterable[Violation]) -> str:
+def render_json(
+    violations: Iterable[Violation], *, resources: int | None = None, accepted: int | None = None
+) -> str:
     """``{"violations": [Violation.to_json()...], "summary": {...}}``: the entries are those of the
-    plan JSON's ``violations``."""
+    plan JSON's ``violations``; the summary says how many resources were judged (``resources``)
+    and how many findings a baseline accepted (``acceptedByBaseline``) when known."""
     vs = _ordered(violations)
     doc = {
         "violations": [
@@ -221,6 +243,8 @@ def render_json(violations: Iterable[Violation]) -> str:
             "total": len(vs),
             "mandatory": sum(v.mandatory for v in vs),
             "bySeverity": {s.value: sum(v.severity is s for v in vs) for s in _SEVERITIES},
+            **({"resources": resources} if resources is not None else {}),
+            **({"acceptedByBaseline": accepted} if accepted is not None else {}),
         },
     }
     return _dumps(doc)
@@ -259,12 +283,17 @@ def render_markdown(
     *,
     title: str = "Policy report",
     collapse_after: int = COLLAPSE_AFTER,
+    resources: int | None = None,
+    accepted: int | None = None,
 ) -> str:
     """A pull-request comment: a summary line, a table per severity (collapsed in ``<details>``
     when longer than ``collapse_after``), and the rules that fired with their remediation."""
     vs = list(violations)
     info = {p.id: p for p in policies}
     lines = [f"### {_md(title)}", ""]
+    judged = _judged(resources, accepted)
+    if judged:
+        lines += [judged, ""]
     if not vs:
         lines.append("**No policy violations.**")
         return "\n".join(lines) + "\n"
@@ -373,6 +402,8 @@ def sarif_log(
     *,
     artifact: Artifact = None,
     tool_version: str | None = None,
+    resources: int | None = None,
+    accepted: int | None = None,
 ) -> dict[str, Any]:
     """A SARIF 2.1.0 log with one run. ``artifact`` is the file every resource comes from (a state
     file) or a mapping URN -> file; resources without one get a logical location only."""
@@ -429,9 +460,20 @@ def sarif_log(
                     }
                 },
                 "results": results,
+                **(
+                    {"properties": _run_properties(resources, accepted)}
+                    if resources is not None
+                    else {}
+                ),
             }
         ],
     }
+
+
+def _run_properties(resources: int | None, accepted: int | None) -> dict[str, int]:
+    """The run's property bag: resources judged, findings a baseline accepted."""
+    props = {"resources": resources} if resources is not None else {}
+    return {**props, **({"acceptedByBaseline": accepted} if accepted is not None else {})}
 
 
 def render_sarif(
@@ -440,8 +482,17 @@ def render_sarif(
     *,
     artifact: Artifact = None,
     tool_version: str | None = None,
+    resources: int | None = None,
+    accepted: int | None = None,
 ) -> str:
-    log = sarif_log(violations, policies, artifact=artifact, tool_version=tool_version)
+    log = sarif_log(
+        violations,
+        policies,
+        artifact=artifact,
+        tool_version=tool_version,
+        resources=resources,
+        accepted=accepted,
+    )
     return _dumps(log)
 
 
@@ -455,16 +506,23 @@ def render(
     policies: Iterable[PolicyInfo] = (),
     artifact: Artifact = None,
     color: bool = False,
+    resources: int | None = None,
+    accepted: int | None = None,
 ) -> str:
-    """Render in one of :data:`FORMATS`."""
+    """Render in one of :data:`FORMATS` (``resources``: how many were judged, said by every
+    format; ``accepted``: how many findings a baseline accepted)."""
     if fmt == "text":
-        return render_text(violations, policies, color=color)
+        return render_text(
+            violations, policies, color=color, resources=resources, accepted=accepted
+        )
     if fmt == "json":
-        return render_json(violations)
+        return render_json(violations, resources=resources, accepted=accepted)
     if fmt == "markdown":
-        return render_markdown(violations, policies)
+        return render_markdown(violations, policies, resources=resources, accepted=accepted)
     if fmt == "sarif":
-        return render_sarif(violations, policies, artifact=artifact)
+        return render_sarif(
+            violations, policies, artifact=artifact, resources=resources, accepted=accepted
+        )
     raise ValueError(f"unknown report format {fmt!r} (one of {', '.join(FORMATS)})")
 
 
@@ -475,11 +533,23 @@ def emit(
     policies: Iterable[PolicyInfo] = (),
     artifact: Artifact = None,
     file: IO[str] | None = None,
+    resources: int | None = None,
+    accepted: int | None = None,
 ) -> None:
     """Write a report to ``file`` (stdout); text is rich only when that is a terminal."""
     out = file if file is not None else sys.stdout
     color = fmt == "text" and out.isatty()
-    out.write(render(violations, fmt, policies=policies, artifact=artifact, color=color))
+    out.write(
+        render(
+            violations,
+            fmt,
+            policies=policies,
+            artifact=artifact,
+            color=color,
+            resources=resources,
+            accepted=accepted,
+        )
+    )
 
 
 def print_error(message: str) -> None:

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from policies.contract.vocabulary import TAG_ENVIRONMENT
 from policies.model import UNKNOWN, Category, Enforcement, PolicyInfo, ResourceRecord
 from policies.model import Severity as ModelSeverity
+from policies.profile import PROFILE_KEY, PROFILE_SCHEMA, Profile, profile_on
 
 if TYPE_CHECKING:  # the engine's classes, imported only where the engine path needs them
     from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
@@ -131,6 +132,14 @@ class Spec:
     #: outputs equal its inputs on all of them cannot give an outputs finding the inputs did
     #: not, and is not judged twice. () means any property may matter.
     output_fields: tuple[str, ...] = ()
+    #: Universal, a house rule of the project profile, or universal with a house part
+    #: (:mod:`policies.profile`); ``house`` says why it is a house rule, or which part is.
+    profile: Profile = Profile.UNIVERSAL
+    house: str = ""
+    #: Mixed policies: tunables whose default depends on the profile, ``key -> (value with the
+    #: profile on, value with it off)``. Their schema has no default (the engine would fill it in
+    #: whatever the profile): the framework fills them in per resource.
+    profile_defaults: Mapping[str, tuple[Any, Any]] = field(default_factory=dict)
 
     def applies_to(self, resource_type: str) -> bool:
         return _type_matches(self.resource_types, resource_type)
@@ -153,15 +162,34 @@ class Spec:
             remediation=self.remediation,
             checkov=self.checkov,
             frameworks=self.frameworks,
+            profile=self.profile.value,
         )
 
     @property
     def schema(self) -> dict[str, dict[str, Any]]:
         """The policy's config schema: its own tunables plus the exemptions every policy takes."""
+        profiled = (
+            {PROFILE_KEY: dict(PROFILE_SCHEMA)} if self.profile is not Profile.UNIVERSAL else {}
+        )
         return {
             **{k: dict(v) for k, v in self.config.items()},
+            **profiled,
             "exemptResources": dict(EXEMPT_SCHEMA),
         }
+
+    def profiled(self, config: dict[str, Any], urn: str | None) -> dict[str, Any] | None:
+        """``config`` as the policy judges the resource ``urn``: None when the policy is a house
+        rule and the profile is off for it; a mixed policy's profile-dependent tunables filled in
+        (those the config does not set) for the profile as it is."""
+        if self.profile is Profile.UNIVERSAL:
+            return config
+        on = profile_on(config, urn)
+        if self.profile is Profile.PROJECT:
+            return config if on else None
+        missing = {
+            k: v[0 if on else 1] for k, v in self.profile_defaults.items() if k not in config
+        }
+        return {**config, **missing} if missing else config
 
     def defaults(self) -> dict[str, Any]:
         return {k: v["default"] for k, v in self.schema.items() if "default" in v}
@@ -393,6 +421,9 @@ def resource_policy(spec: Spec, check: Check) -> PackPolicy:
     # (the raw config object last seen, its merged form): the offline runner hands every
     # resource of one pass the same config object, so it is merged once per pass
     merged: list[tuple[object, dict[str, Any]]] = []
+    # (config, urn's project) -> the config as profiled (None: a house rule, the profile off)
+    profiled: dict[tuple[int, str | None], dict[str, Any] | None] = {}
+    universal = spec.profile is Profile.UNIVERSAL
 
     def validate(args: ValidationArgs, report_violation: ReportViolation) -> None:
         if not spec.applies_to(args.resource_type):
@@ -408,6 +439,15 @@ def resource_policy(spec: Spec, check: Check) -> PackPolicy:
         else:
             config = spec.with_defaults(plain(raw))
             merged[:] = [(raw, config)]
+            profiled.clear()
+        if not universal:
+            key = (id(config), _project(args.urn))
+            if key not in profiled:
+                profiled[key] = spec.profiled(config, args.urn)
+            judged = profiled[key]
+            if judged is None:
+                return
+            config = judged
         check(_resource_from_args(args, config), lambda message: report_violation(message, None))
 
     return PackPolicy(spec, "resource", validate)
@@ -463,9 +503,22 @@ def _stack_resources(
     return out
 
 
+def _project(urn: str | None) -> str | None:
+    """The project segment of a URN (what the profile's auto mode depends on)."""
+    parts = urn.split("::", 2) if urn else ()
+    return parts[1] if len(parts) > 2 else None
+
+
 def stack_policy(spec: Spec, check: StackCheck) -> PackPolicy:
     def validate(args: ValidationArgs, report_violation: ReportViolation) -> None:
         config = spec.with_defaults(plain(args.get_config() or {}))
+        if spec.profile is not Profile.UNIVERSAL:
+            # a stack is one project's: the profile of its first resource is the stack's
+            first = next(iter(args.resources), None)
+            judged = spec.profiled(config, first.urn if first is not None else None)
+            if judged is None:
+                return
+            config = judged
 
         def report(message: str, urn: str | None = None) -> None:
             if urn is None or not exempt(urn, urn.rsplit("::", 1)[-1], config):

@@ -114,3 +114,5 @@ class PolicyInfo:
     remediation: str
     checkov: tuple[str, ...] = ()
     frameworks: tuple[str, ...] = ()
+    #: universal, project (a house rule of the project profile) or mixed (policies/profile.py)
+    profile: str = "universal"

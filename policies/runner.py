@@ -43,11 +43,23 @@ from policies.framework import (
 from policies.lib.gcpause import gc_paused
 from policies.model import UNKNOWN, Enforcement, ResourceRecord, Violation
 from policies.pack import ALL
+from policies.profile import PROFILE_KEY, PROJECT_NAMES, Profile, project_of
 
 #: the prefix of output paths in a state record's ``secret_paths`` (``nt_secrets/state.py``)
 OUTPUTS_PREFIX = "outputs"
 
 ENFORCEMENT_VALUES = {e.value for e in Enforcement} | {"remediate"}
+#: Finding sources that ``nt-secrets`` judges beside the pack (the engine sees neither a stack's
+#: settings file nor its state): a pack config may set their enforcement level and
+#: ``exemptResources`` like a policy's. The engine ignores config entries of policies it does not
+#: know, so one config document serves both. (``nt_secrets/sources.py`` holds their metadata; a
+#: test keeps the two lists equal.)
+OFFLINE_SOURCES: Final = ("pulumi-stackconfig-plaintext-credentials", "state-plaintext-secret")
+_OFFLINE_SCHEMA: Final[Mapping[str, Any]] = {
+    "type": "object",
+    "properties": {"exemptResources": {"type": "array", "items": {"type": "string"}}},
+    "additionalProperties": False,
+}
 
 
 class PolicyConfigError(ValueError):
@@ -86,7 +98,11 @@ def resolve_config(
     """Enforcement level and configuration of every policy, as the engine applies them."""
     document = dict(document or {})
     by_id = {p.spec.id: p for p in policies}
-    unknown = sorted(redact.key(k) for k in document if k != "all" and k not in by_id)
+    unknown = sorted(
+        redact.key(k)
+        for k in document
+        if k != "all" and k not in by_id and k not in OFFLINE_SOURCES
+    )
     if unknown:
         raise PolicyConfigError(
             f"unknown policies in the policy pack config: {', '.join(unknown)} "
@@ -122,7 +138,30 @@ def resolve_config(
         # (no entry, or a level only: the defaults, valid by construction; tests/policies/
         # test_pack.py checks every policy's defaults against its schema)
         out[pid] = PolicySettings(level, config)
+    for sid in OFFLINE_SOURCES:
+        out[sid] = _offline_settings(sid, document.get(sid), default_level)
     return out
+
+
+def _offline_settings(sid: str, entry: Any, default_level: Enforcement | None) -> PolicySettings:
+    """An offline source's settings: mandatory unless ``all`` or its entry says otherwise."""
+    level = default_level or Enforcement.MANDATORY
+    config: dict[str, Any] = {"exemptResources": []}
+    if isinstance(entry, str):
+        level = _enforcement(entry, sid)
+    elif isinstance(entry, Mapping):
+        if "enforcementLevel" in entry:
+            level = _enforcement(entry["enforcementLevel"], sid)
+        props = {k: v for k, v in entry.items() if k != "enforcementLevel"}
+        try:
+            _validate(props, _OFFLINE_SCHEMA)
+        except _jsonschema().ValidationError as exc:
+            where = redact.loc(exc.absolute_path) or "(config)"
+            raise PolicyConfigError(f"{sid}.{where}: {_schema_message(exc)}") from None
+        config.update(props)
+    elif entry is not None:
+        raise PolicyConfigError(f"{sid}: expected an enforcement level or an object")
+    return PolicySettings(level, config)
 
 
 def _validate(instance: Any, schema: Mapping[str, Any]) -> None:
@@ -386,6 +425,11 @@ def _run(
 
     options: dict[str, ResourceOptions] = {}
 
+    @functools.cache
+    def own_records() -> bool:
+        """Some record belongs to this project (the profile's auto mode applies to it)."""
+        return any(project_of(r.urn) in PROJECT_NAMES for r in records)
+
     def _opts(record: ResourceRecord) -> ResourceOptions:
         """A record's resource options, built once (a view shares its record's)."""
         opts = options.get(record.urn)
@@ -397,6 +441,8 @@ def _run(
         s = settings[p.spec.id]
         if s.enforcement is Enforcement.DISABLED:
             continue
+        if p.spec.profile is Profile.PROJECT and not _profile_may_apply(s.config, own_records):
+            continue  # a house rule, the project profile off for every record: nothing to judge
         seen: set[tuple[str | None, str]] = set()
 
         def report(
@@ -466,6 +512,13 @@ def _run(
                     OFFLINE_STACK.reset(token2)
     result.violations.sort(key=lambda v: (-v.severity.rank, v.policy, v.urn or "", v.message))
     return result
+
+
+def _profile_may_apply(config: Mapping[str, Any], own_records: Callable[[], bool]) -> bool:
+    """Whether a house rule with ``config`` may judge any record: the profile is on, or in auto
+    mode some record belongs to this project (``own_records``)."""
+    mode = config.get(PROFILE_KEY, "auto")
+    return own_records() if mode == "auto" else bool(mode == "on")
 
 
 def _resource_pass(

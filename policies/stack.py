@@ -20,6 +20,7 @@ from policies.contract.catalog import CatalogReadError, Environment, PackCatalog
 from policies.contract.vocabulary import NONE
 from policies.framework import PackPolicy, Resource, Spec, matches_any, stack_policy
 from policies.model import Category, Enforcement, Severity
+from policies.profile import Profile
 from policies.stores import Access, StoredSecret, extractors, resource_types
 
 #: The coverage policy's tunable naming the catalog file the stack was planned with.
@@ -69,6 +70,8 @@ def _environment(secrets: Sequence[StoredSecret]) -> Environment | None:
 
 COVERAGE = Spec(
     id="nt-stack-catalog-coverage",
+    profile=Profile.PROJECT,
+    house="judges the stack against this project's secret catalog",
     description="Every secret the catalog lists for the stack's environment is held by a store "
     "(its home), every copy has at least one reader and, where rotatable, a rotation",
     severity=Severity.HIGH,
@@ -168,6 +171,8 @@ def _materials(
 
 SINGLE_SOURCE = Spec(
     id="nt-stack-single-source",
+    profile=Profile.PROJECT,
+    house="reads the home-store and value-source labels this project writes on every copy",
     description="Each secret has one home store and one value: a secret held in several stores "
     "is a declared replica of its home (the same home label on every copy, a copy in the home), "
     "every copy carries the same value source, and every copy of a rotating secret has a "
@@ -277,6 +282,8 @@ def _sprawl(
 
 SEPARATION = Spec(
     id="nt-stack-paper-live-separation",
+    profile=Profile.PROJECT,
+    house="paper/live separation by this project's role names and tags",
     description="No principal other than Admin (and the rotation Lambda) can read both paper and live "
     "secrets; paper/test roles read no live secret; the Auditor reads no secret value",
     severity=Severity.CRITICAL,

@@ -17,6 +17,7 @@ from policies.framework import (
     stack_policy,
 )
 from policies.model import UNKNOWN, Category, Severity
+from policies.profile import Profile
 
 TRAIL = "aws:cloudtrail/trail:Trail"
 SECRET = "aws:secretsmanager/secret:Secret"  # pragma: allowlist secret (a type token)
@@ -153,6 +154,8 @@ def records_secret_reads(trail: Resource) -> tuple[bool, str]:
 
 REQUIRED = Spec(
     id="aws-cloudtrail-required-in-production",
+    profile=Profile.PROJECT,
+    house="expects the trail in the same stack as the secrets (this project's layout); an organisation trail lives in another stack or account",
     description="A production stack that holds secrets has an audit trail (CloudTrail) that "
     "records reads of secret values (GetSecretValue), not only changes",
     severity=Severity.HIGH,

@@ -46,6 +46,7 @@ from policies.lib.iam import (
     read_only_findings,
 )
 from policies.model import CIPHERTEXT, UNKNOWN, Category, Enforcement, Severity
+from policies.profile import Profile
 
 #: The program's role tag key (``policies/contract/vocabulary.py`` TAG_ROLE) and
 #: its read-only access-model roles (``infra/access.py``: ``read_only=True``).
@@ -223,6 +224,8 @@ def _public(r: Resource, report: Callable[[str], None]) -> None:
 
 TRUST = Spec(
     id="aws-iam-cross-account-trust",
+    profile=Profile.PROJECT,
+    house="fails closed on every account not in allowedAccounts: without that configuration, which another estate does not have, every cross-account trust is a finding",
     description="Role trust policies let other AWS accounts assume the role only when the account "
     "is allow-listed and the statement requires sts:ExternalId (confused deputy)",
     severity=Severity.HIGH,
@@ -337,6 +340,8 @@ UNKNOWN_ACTION = Spec(
 )
 READ_ONLY = Spec(
     id="aws-iam-read-only-roles",
+    profile=Profile.PROJECT,
+    house="which principals are read-only by design is this project's role naming (backtest, paper, auditor, developer) and tags",
     description="Principals that are read-only by design (backtest, paper, auditor, developer) "
     "hold only Read/List actions through every path that grants them permissions (inline and "
     "attached policies, customer- and AWS-managed, group policies, IAM Identity Center "

@@ -20,6 +20,7 @@ from policies.framework import (
     resource_policy,
 )
 from policies.model import Category, Severity
+from policies.profile import Profile
 
 #: Tag keys (compared case-insensitively) that name a resource's environment.
 ENVIRONMENT_TAG_KEYS: Final = frozenset({TAG_ENVIRONMENT, "env", "stage"})
@@ -85,6 +86,8 @@ DATA_TYPES = (
 
 PROTECT = Spec(
     id="aws-protect-production-data",
+    profile=Profile.PROJECT,
+    house="Pulumi `protect` is this project's deletion guard; another estate guards production data its own way (deletion protection, SCPs, backups), and production is read from its tag vocabulary",
     description="Production resources that hold data (secrets, keys, audit logs) are protected "
     "from deletion by `pulumi destroy` or a replacement",
     severity=Severity.HIGH,

@@ -21,6 +21,7 @@ from policies.azure.common import (
 )
 from policies.framework import PackPolicy, Resource, Spec, stack_policy
 from policies.model import UNKNOWN, Category, Severity
+from policies.profile import Profile
 
 AUDIT_CATEGORY = "auditevent"
 AUDIT_GROUPS = ("audit", "alllogs")
@@ -34,6 +35,8 @@ DESTINATIONS = (
 
 SPEC = Spec(
     id="azure-keyvault-audit-events",
+    profile=Profile.PROJECT,
+    house="expects each vault's diagnostic setting in the same stack (this project's layout); an estate may deploy them through Azure Policy",
     description="Every Key Vault has a diagnostic setting sending AuditEvent (every data-plane "
     "access) to a Log Analytics workspace, storage account or event hub",
     severity=Severity.HIGH,

@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 from policies.framework import PackPolicy, Resource, Spec, number, resource_policy
 from policies.model import UNKNOWN, Category, Severity
+from policies.profile import Profile
 
 PROVIDERS = ("pulumi:providers:azure-native", "pulumi:providers:azure")
 FEDERATED = (
@@ -67,6 +68,8 @@ def _provider(r: Resource, report: Callable[[str], None]) -> None:
 
 FEDERATION = Spec(
     id="azure-federated-credential-exact-subject",
+    profile=Profile.MIXED,
+    house="the project federates Kubernetes service accounts only (kubernetesSubjectOnly); universally any exact subject without a wildcard (a GitHub Actions environment, say) is accepted; https issuer and the token-exchange audience either way",
     description="Federated identity credentials trust one Kubernetes service account of an "
     "https issuer, for the token-exchange audience only",
     severity=Severity.HIGH,
@@ -74,17 +77,34 @@ FEDERATION = Spec(
     remediation="Set subject to system:serviceaccount:<namespace>:<name>, issuer to the "
     "cluster's https OIDC issuer and audiences to [api://AzureADTokenExchange].",
     resource_types=FEDERATED,
+    config={
+        "kubernetesSubjectOnly": {
+            "type": "boolean",
+            "description": "the subject must be a Kubernetes service account; default true under "
+            "the project profile, false otherwise (then any exact subject without a wildcard)",
+        }
+    },
+    profile_defaults={"kubernetesSubjectOnly": (True, False)},
 )
 
 
 def _federation(r: Resource, report: Callable[[str], None]) -> None:
     subject, issuer, audiences = r.get("subject"), r.get("issuer"), r.get("audiences")
-    if subject != UNKNOWN and not (isinstance(subject, str) and SUBJECT_RE.fullmatch(subject)):
-        report("subject is not exactly one Kubernetes service account")
+    if r.config.get("kubernetesSubjectOnly", True):
+        if subject != UNKNOWN and not (isinstance(subject, str) and SUBJECT_RE.fullmatch(subject)):
+            report("subject is not exactly one Kubernetes service account")
+    elif subject != UNKNOWN and not (isinstance(subject, str) and _exact(subject)):
+        report("subject is not one exact subject (empty, or a wildcard)")
     if issuer != UNKNOWN and not (isinstance(issuer, str) and issuer.startswith("https://")):
         report("issuer is not an https URL")
     if audiences != UNKNOWN and audiences != [TOKEN_EXCHANGE]:
         report(f"audiences are not [{TOKEN_EXCHANGE}]")
+
+
+def _exact(subject: str) -> bool:
+    """One exact subject: not empty, no wildcard (a federated credential matches its subject
+    literally; a '*' there is a sign the author expected a pattern)."""
+    return bool(subject.strip()) and "*" not in subject
 
 
 RETENTION = Spec(

@@ -25,6 +25,7 @@ from policies.gcp.common import (
     audit_configs,
 )
 from policies.model import Category, Severity
+from policies.profile import Profile
 
 EXEMPTIONS = Spec(
     id="gcp-audit-config-no-exemptions",
@@ -49,6 +50,8 @@ def _exemptions(r: Resource, report: Callable[[str], None]) -> None:
 
 DATA_ACCESS = Spec(
     id="gcp-secretmanager-data-access-logs",
+    profile=Profile.PROJECT,
+    house="expects the data-access audit config in the same stack as the secrets (this project's layout); an estate sets it at folder or organisation level elsewhere",
     description="A stack holding Secret Manager secrets declares data-access audit logs for "
     "secretmanager.googleapis.com (or allServices): ADMIN_READ, DATA_READ and DATA_WRITE",
     severity=Severity.HIGH,

@@ -28,6 +28,7 @@ import yaml
 
 from policies.framework import PackPolicy, Resource, Spec, resource_policy
 from policies.model import UNKNOWN, Category, Severity
+from policies.profile import Profile
 from policies.vault.common import (
     APPROLE_ROLE,
     IDENTITY_POLICY_HOLDERS,
@@ -135,6 +136,8 @@ def _kubernetes_config(r: Resource, report: Report) -> None:
 
 APPROLE = Spec(
     id="vault-auth-approle-secret-id-bound",
+    profile=Profile.MIXED,
+    house="binding secret IDs and tokens to CIDRs (requireCidrBinding) needs network configuration another estate may not have: required only under the profile; secret IDs bound, limited in uses and lifetime either way",
     description="AppRole roles require a secret ID (bindSecretId), limit each secret ID's uses "
     "(secretIdNumUses > 0) and lifetime (secretIdTtl > 0), and bind secret IDs and tokens to "
     "networks (secretIdBoundCidrs, tokenBoundCidrs; tunable)",
@@ -147,10 +150,11 @@ APPROLE = Spec(
     config={
         "requireCidrBinding": {
             "type": "boolean",
-            "default": True,
-            "description": "require secretIdBoundCidrs and tokenBoundCidrs (no 0.0.0.0/0 or ::/0)",
+            "description": "require secretIdBoundCidrs and tokenBoundCidrs (no 0.0.0.0/0 or "
+            "::/0); default true under the project profile, false otherwise",
         }
     },
+    profile_defaults={"requireCidrBinding": (True, False)},
 )
 
 _ANYWHERE = frozenset({"0.0.0.0/0", "::/0", "0.0.0.0", "::"})  # noqa: S104 - CIDRs judged, not bound
@@ -249,6 +253,8 @@ def _jwt(r: Resource, report: Report) -> None:
 
 TTL = Spec(
     id="vault-auth-role-token-ttl",
+    profile=Profile.MIXED,
+    house="the project's 1 h TTL / 4 h lifetime; universally 24 h / 768 h (Vault's own maximum): a token without a bound is a finding either way",
     description="Tokens issued by login roles (Kubernetes, AppRole, JWT/OIDC, token roles) have a "
     "TTL (tokenTtl, default at most 1h) and a bounded lifetime (tokenMaxTtl or tokenExplicitMaxTtl, "
     "default at most 4h; periodic tokens need tokenExplicitMaxTtl)",
@@ -261,16 +267,16 @@ TTL = Spec(
         "maximumTokenTtl": {
             "type": "integer",
             "minimum": 1,
-            "default": 3600,
-            "description": "seconds",
+            "description": "seconds (default 3600 under the project profile, 86400 otherwise)",
         },
         "maximumTokenMaxTtl": {
             "type": "integer",
             "minimum": 1,
-            "default": 14400,
-            "description": "seconds",
+            "description": "seconds (default 14400 under the project profile, 2764800 (768 h) "
+            "otherwise)",
         },
     },
+    profile_defaults={"maximumTokenTtl": (3600, 86400), "maximumTokenMaxTtl": (14400, 2764800)},
 )
 
 

@@ -14,10 +14,13 @@ from collections.abc import Callable
 
 from policies.framework import PackPolicy, Resource, Spec, number, resource_policy
 from policies.model import UNKNOWN, Category, Severity
+from policies.profile import Profile
 from policies.vault.common import KV_V2, absent, truthy
 
 CAS = Spec(
     id="vault-kv-check-and-set",
+    profile=Profile.PROJECT,
+    house="check-and-set is this project's guard for its rotation writers; Vault's default (off) is not a weakness a reviewer would report",
     description="KV v2 mounts require check-and-set (casRequired: true): a write must name the "
     "version it replaces, so a stale or racing writer fails instead of overwriting a rotated value",
     severity=Severity.MEDIUM,

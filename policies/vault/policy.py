@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 
 from policies.framework import PackPolicy, Resource, Spec, resource_policy
 from policies.model import CIPHERTEXT, UNKNOWN, Category, Severity
+from policies.profile import Profile
 from policies.vault.acl import WRITE_CAPABILITIES, Document, PathPattern, Rule, parse
 from policies.vault.common import POLICY
 
@@ -29,6 +30,8 @@ MINIMUM_LITERAL_SEGMENTS = 4
 
 LEAST_PRIVILEGE = Spec(
     id="vault-policy-least-privilege",
+    profile=Profile.MIXED,
+    house="the path layout `<mount>/<environment>/data/<service>` (minimumLiteralSegments 4) is the project's; universally a glob needs 1 literal segment (no `*` or `+` at the root); sudo, root and unreadable policies are findings either way",
     description="Vault ACL policies can be read as Vault reads them (text or shapes not understood "
     "fail closed), never grant sudo or root, and keep every glob inside one service of one "
     "environment: the first minimumLiteralSegments path segments (default 4: "
@@ -45,11 +48,12 @@ LEAST_PRIVILEGE = Spec(
         "minimumLiteralSegments": {
             "type": "integer",
             "minimum": 1,
-            "default": MINIMUM_LITERAL_SEGMENTS,
             "description": "literal path segments required before a '*' or '+' glob (and in a "
-            "path that allows list on KV metadata)",
+            "path that allows list on KV metadata); default 4 under the project profile, 1 "
+            "otherwise",
         }
     },
+    profile_defaults={"minimumLiteralSegments": (MINIMUM_LITERAL_SEGMENTS, 1)},
 )
 
 #: Write capabilities on these paths are fine: self-service on the caller's own token and leases,

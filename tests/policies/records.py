@@ -10,7 +10,7 @@ from policies.model import ResourceRecord
 def rec(type_: str, props: dict[str, Any], name: str = "r", **kw: Any) -> ResourceRecord:
     """A fixture resource of ``type_`` with inputs ``props`` (URN ``...::<type>::<name>``)."""
     return ResourceRecord(
-        urn=f"urn:pulumi:t::p::{type_}::{name}",
+        urn=f"urn:pulumi:t::neural-trader-secrets::{type_}::{name}",
         type=type_,
         name=name,
         props=props,

@@ -139,10 +139,41 @@ def test_broken_program_same_verdicts() -> None:
     from nt_secrets.capture import capture_program
     from tests.fixtures import broken_program
 
-    recs = records(capture_program(broken_program.program, stack="broken", project="p"))
+    recs = records(
+        capture_program(broken_program.program, stack="broken", project="neural-trader-secrets")
+    )
     offline = offline_verdicts(recs)
     assert len(offline) >= len(broken_program.EXPECTED)
     assert offline == engine_verdicts(recs)
+
+
+#: The project profile under the engine and offline: a foreign project's stack (auto: off), the
+#: same stack opted in (on), and this project's stack opted out (off).
+PROFILE_CASES = [
+    ("foreign project, auto", "someone-else", None, False),
+    ("foreign project, opted in", "someone-else", "on", True),
+    ("this project, auto", "neural-trader-secrets", None, True),
+    ("this project, opted out", "neural-trader-secrets", "off", False),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "project", "mode", "house_rules"), PROFILE_CASES, ids=[c[0] for c in PROFILE_CASES]
+)
+def test_project_profile_same_under_the_engine(
+    case: str, project: str, mode: str | None, house_rules: bool
+) -> None:
+    from nt_secrets.capture import capture_program
+    from policies.pack import ALL
+    from policies.profile import Profile, profile_document
+    from tests.fixtures import broken_program
+
+    recs = records(capture_program(broken_program.program, stack="broken", project=project))
+    config = profile_document(mode, [(p.spec.id, p.spec.profile) for p in ALL]) if mode else None
+    offline = offline_verdicts(recs, config)
+    assert offline == engine_verdicts(recs, config)
+    house = {p.spec.id for p in ALL if p.spec.profile is Profile.PROJECT}
+    assert bool({v[0] for v in offline} & house) is house_rules
 
 
 @pytest.mark.parametrize(("case", "policy", "recs", "expected"), CASES, ids=[c[0] for c in CASES])

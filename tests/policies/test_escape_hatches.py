@@ -46,7 +46,7 @@ POLICIES: list[PackPolicy] = [
     *(p for p in ssm.POLICIES if p.spec.id not in {q.spec.id for q in ALL}),
 ]
 
-SECRET_URN = f"urn:pulumi:t::p::{SECRET}::s"
+SECRET_URN = f"urn:pulumi:t::neural-trader-secrets::{SECRET}::s"
 #: what a rotation or version names its secret by (found through its parent here)
 TARGET = "arn"
 
@@ -198,7 +198,7 @@ RECOVERY = "aws-secretsmanager-recovery-window"
 def short_window(tags: dict[str, str], stack: str = "t") -> ResourceRecord:
     """A secret with a 7-day recovery window: fine outside production, a finding in it."""
     return ResourceRecord(
-        urn=f"urn:pulumi:{stack}::p::{SECRET}::s",
+        urn=f"urn:pulumi:{stack}::neural-trader-secrets::{SECRET}::s",
         type=SECRET,
         name="s",
         props={"name": "x", "kmsKeyId": KEY_ARN, "recoveryWindowInDays": 7, "tags": tags},
@@ -534,7 +534,7 @@ def test_a_rotation_of_a_secret_elsewhere_gets_the_strictest_maximum(
 
 
 BUCKET = "aws:s3/bucket:Bucket"
-BUCKET_URN = f"urn:pulumi:t::p::{BUCKET}::b"
+BUCKET_URN = f"urn:pulumi:t::neural-trader-secrets::{BUCKET}::b"
 KMS_RULES = [
     {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": KEY_ARN}}
 ]

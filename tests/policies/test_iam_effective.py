@@ -47,7 +47,7 @@ WRITE = doc(allow(["secretsmanager:GetSecretValue", "secretsmanager:PutSecretVal
 
 
 def urn(type_: str, name: str) -> str:
-    return f"urn:pulumi:t::p::{type_}::{name}"
+    return f"urn:pulumi:t::neural-trader-secrets::{type_}::{name}"
 
 
 def role(name: str, logical: str = "role", **props: Any) -> ResourceRecord:

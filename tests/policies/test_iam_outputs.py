@@ -237,7 +237,7 @@ def _export() -> dict[str, Any]:
         type_: str, name: str, inputs: dict[str, Any], outputs: dict[str, Any]
     ) -> dict[str, Any]:
         return {
-            "urn": f"urn:pulumi:prod::nt::{type_}::{name}",
+            "urn": f"urn:pulumi:prod::neural-trader-secrets::{type_}::{name}",
             "type": type_,
             "custom": True,
             "inputs": inputs,

@@ -62,7 +62,7 @@ def secret_rotated_by(
         rec(
             "aws:secretsmanager/secretRotation:SecretRotation",
             {"secretId": SECRET_ARN, "rotationRules": rules},
-            parent="urn:pulumi:t::p::aws:secretsmanager/secret:Secret::s",
+            parent="urn:pulumi:t::neural-trader-secrets::aws:secretsmanager/secret:Secret::s",
         ),
     ]
 
@@ -442,7 +442,7 @@ CASES: list[tuple[str, str, list[ResourceRecord], int]] = [
                     )
                 },
                 name="bt",
-                parent="urn:pulumi:t::p::aws:iam/role:Role::backtest",
+                parent="urn:pulumi:t::neural-trader-secrets::aws:iam/role:Role::backtest",
             ),
         ],
         1,
@@ -456,7 +456,7 @@ CASES: list[tuple[str, str, list[ResourceRecord], int]] = [
                 ROLE_POLICY,
                 {"policy": doc(allow(["kms:Decrypt"], KEY_ARN))},
                 name="au",
-                parent="urn:pulumi:t::p::aws:iam/role:Role::auditor",
+                parent="urn:pulumi:t::neural-trader-secrets::aws:iam/role:Role::auditor",
             ),
         ],
         1,
@@ -483,7 +483,7 @@ CASES: list[tuple[str, str, list[ResourceRecord], int]] = [
                     )
                 },
                 name="ro-p",
-                parent="urn:pulumi:t::p::aws:iam/role:Role::ro",
+                parent="urn:pulumi:t::neural-trader-secrets::aws:iam/role:Role::ro",
             ),
         ],
         0,
@@ -1196,7 +1196,7 @@ CASES: list[tuple[str, str, list[ResourceRecord], int]] = [
                     )
                 },
                 name="p",
-                parent="urn:pulumi:t::p::aws:iam/role:Role::auditor",
+                parent="urn:pulumi:t::neural-trader-secrets::aws:iam/role:Role::auditor",
             ),
         ],
         1,
@@ -1227,7 +1227,7 @@ CASES: list[tuple[str, str, list[ResourceRecord], int]] = [
                     )
                 },
                 name="p",
-                parent="urn:pulumi:t::p::aws:iam/role:Role::developer",
+                parent="urn:pulumi:t::neural-trader-secrets::aws:iam/role:Role::developer",
             ),
         ],
         1,
@@ -1273,7 +1273,7 @@ CASES: list[tuple[str, str, list[ResourceRecord], int]] = [
                     )
                 },
                 name="p",
-                parent="urn:pulumi:t::p::aws:iam/role:Role::trader",
+                parent="urn:pulumi:t::neural-trader-secrets::aws:iam/role:Role::trader",
             ),
         ],
         1,
@@ -1304,7 +1304,7 @@ CASES: list[tuple[str, str, list[ResourceRecord], int]] = [
                     )
                 },
                 name="p",
-                parent="urn:pulumi:t::p::aws:iam/role:Role::backtest",
+                parent="urn:pulumi:t::neural-trader-secrets::aws:iam/role:Role::backtest",
             ),
         ],
         1,
@@ -1330,7 +1330,7 @@ CASES: list[tuple[str, str, list[ResourceRecord], int]] = [
                     )
                 },
                 name="p",
-                parent="urn:pulumi:t::p::aws:iam/role:Role::admin",
+                parent="urn:pulumi:t::neural-trader-secrets::aws:iam/role:Role::admin",
             ),
         ],
         0,
