@@ -807,6 +807,9 @@ def cmd_rotate(args: argparse.Namespace) -> int:
     from infra.settings import SettingsError
 
     try:
+        home = _home_rotation(args)
+        if home is not None:
+            return home
         target = resolve_rotation_target(args.secret, args.stack, Path(args.project_dir))
     except (ValueError, StackFileError, SettingsError, CatalogError) as exc:
         _fail(str(exc))
@@ -864,6 +867,56 @@ def cmd_rotate(args: argparse.Namespace) -> int:
         f"rotated {escape(result.secret_arn)}: version {result.version_id} is AWSCURRENT "
         f"(previous {result.previous_version_id or 'none'}, now AWSPREVIOUS) "
         f"in {result.elapsed_s:.1f}s"
+    )
+    return EXIT_OK
+
+
+def _home_rotation(args: argparse.Namespace) -> int | None:
+    """``rotate NAME --now --stack S`` of a secret whose home is Vault, GCP or Azure: the driver
+    runs here, with the operator's credentials, on the home copy and every replica (None: the
+    secret's home is AWS, or the name is not a catalog name of the stack)."""
+    from infra.catalog import ENV_VAR_RE, default_catalog
+    from infra.estate import build_estate
+    from infra.settings import parse_settings
+    from nt_secrets.rotate_home import (
+        STORES,
+        HomeRotationError,
+        MissingCredentialsError,
+        rotate_in_home,
+    )
+
+    if args.stack is None or not ENV_VAR_RE.fullmatch(args.secret):
+        return None
+    config = read_stack(Path(args.project_dir), args.stack)
+    catalog = default_catalog()
+    settings = parse_settings(config.config, secret_keys=config.secret_keys, catalog=catalog)
+    estate = build_estate(catalog, settings)
+    if args.secret not in estate:
+        return None  # the AWS path names what is wrong with it
+    secret = estate.secret(args.secret)
+    if secret.home not in STORES:
+        return None
+    if secret.rotation is None:
+        raise ValueError(f"{secret.name} has no rotation configured in the catalog")
+    err = _Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+    replicas = f" and its replicas in {', '.join(secret.replicas)}" if secret.replicas else ""
+    err.print(
+        f"rotating {secret.name} in its home store {secret.home}{replicas} "
+        "with your credentials...",
+        markup=False,
+    )
+    try:
+        done = rotate_in_home(estate, settings, secret, os.environ)
+    except MissingCredentialsError as exc:
+        _fail(str(exc))
+    except HomeRotationError as exc:
+        _fail(f"rotation of {secret.name} in {secret.home} failed: {exc}", EXIT_VIOLATIONS)
+    out = _Console(highlight=False, soft_wrap=True, emoji=False)
+    written = f"; replicas written: {', '.join(done.replicas)}" if done.replicas else ""
+    out.print(
+        f"rotated {done.secret_id} in {secret.home}: {done.result} "
+        f"(rotation {done.rotation_id}){written}",
+        markup=False,
     )
     return EXIT_OK
 
@@ -1089,7 +1142,8 @@ def build_parser() -> argparse.ArgumentParser:
     pol.set_defaults(func=cmd_policies)
 
     r = sub.add_parser(
-        "rotate", help="rotate a secret now through its rotation Lambda (emergency rotation)"
+        "rotate",
+        help="rotate a secret now in its home store, and every replica (emergency rotation)",
     )
     r.add_argument("secret", help="catalog name (JWT_SECRET), secret name, or secret ARN")
     r.add_argument("--now", action="store_true", help="rotate immediately (required)")

@@ -142,7 +142,9 @@ def test_an_added_backend_plans_beside_aws_with_the_same_secrets(
         s = estate.secret(r.raw_inputs["labels"][TAG_CATALOG_NAME])
         assert r.custom and r.name == s.logical_name
         assert r.raw_inputs["name"] == f"nt-{env.value}-{s.entry.kebab_name}"
-        assert r.raw_inputs["labels"] == s.labels()
+        # The testing store's view: a replica of AWS's copy, so labelled replica-of aws.
+        assert r.raw_inputs["labels"] == estate.held_by("testing").secret(s.name).labels()
+        assert r.raw_inputs["labels"]["replica-of"] == "aws"
         assert r.raw_inputs["readers"] == list(s.roles_with(Action.READ))
         assert r.raw_inputs["readers"] == [
             role for role in ROLE_NAMES if Action.READ in ROLES[role].grants(s.entry, env)

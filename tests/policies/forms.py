@@ -41,11 +41,11 @@ class R:
 
     @property
     def urn(self) -> str:
-        return f"urn:pulumi:t::p::{self.type}::{self.name}"
+        return f"urn:pulumi:t::neural-trader-secrets::{self.type}::{self.name}"
 
 
 def urn_of(type_: str, name: str) -> str:
-    return f"urn:pulumi:t::p::{type_}::{name}"
+    return f"urn:pulumi:t::neural-trader-secrets::{type_}::{name}"
 
 
 def as_records(resources: Sequence[R]) -> list[ResourceRecord]:
