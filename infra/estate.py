@@ -249,6 +249,10 @@ class Estate:
             if s.rotation is not None and (self.store is None or s.home == self.store)
         )
 
+    def rotates(self, secret: StoredSecret) -> bool:
+        """Whether this view's store rotates ``secret`` (it rotates and this store is its home)."""
+        return secret.rotation is not None and (self.store is None or secret.home == self.store)
+
     @property
     def replicated(self) -> tuple[StoredSecret, ...]:
         """In a store's view, the secrets it holds as a replica of another store's copy."""

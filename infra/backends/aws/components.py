@@ -130,8 +130,9 @@ class SecretStore(pulumi.ComponentResource):
             self.secrets[stored.name] = secret
             readers = [naming.role_arn(r) for r in stored.roles_with(Action.READ)]
             managers = [naming.role_arn(r) for r in stored.roles_with(Action.MANAGE)]
-            if stored.rotation is not None:
-                # The rotation Lambda reads and changes exactly the secrets it rotates.
+            if estate.rotates(stored):
+                # The rotation Lambda reads and changes exactly the secrets it rotates (never a
+                # replica: its home's rotation writes it).
                 readers.append(naming.rotation_role_arn)
                 managers.append(naming.rotation_role_arn)
             self.policies[stored.name] = aws.secretsmanager.SecretPolicy(

@@ -348,7 +348,7 @@ class SecretStore(pulumi.ComponentResource):
             labels = stored.labels()
             rotation: gcp.secretmanager.SecretRotationArgsDict | None = None
             topics: list[gcp.secretmanager.SecretTopicArgsDict] | None = None
-            if stored.rotation is not None and notices is not None:
+            if stored.rotation is not None and estate.rotates(stored) and notices is not None:
                 rotation = {
                     "rotation_period": documents.seconds(stored.rotation.period_days),
                     "next_rotation_time": documents.next_rotation_time(
