@@ -251,3 +251,22 @@ def test_a_catalog_change_is_tried_offline(tmp_path: Path) -> None:
     # explain reads the same catalog: the removed entry is unknown there.
     proc = cli("explain", "JWT_SECRET", "--stack", "dev", "--catalog", str(changed))
     assert proc.returncode == 2 and "not in the secret catalog" in proc.stderr
+
+
+@pytest.mark.parametrize("name", ["JWT_SECRET", "DATABASE_URL", "OPENAI_API_KEY", "SENTRY_DSN"])
+def test_a_revoked_secret_has_no_reader_in_explain(tmp_path: Path, name: str) -> None:
+    """What the plan does to a revoked secret (every read denied in its home, no delivery),
+    explain says: no reader, no role with read in any store, no row without an identity."""
+    project = _project(tmp_path, {"neural-trader-secrets:revoked": [name]})
+    proc = cli("explain", name, "--stack", "t", "--project-dir", str(project), "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["revoked"] is True and doc["readers"] == []
+    for store in doc["stores"]:
+        assert store["location"] is not None, store["backend"]
+        for grant in store["access"]:
+            assert "read" not in grant["actions"], (store["backend"], grant)
+    # The delivery drops a revoked secret: no Kubernetes row at all.
+    assert "kubernetes" not in {s["backend"] for s in doc["stores"]}
+    text = cli("explain", name, "--stack", "t", "--project-dir", str(project))
+    assert text.returncode == 0 and "None" not in text.stdout
