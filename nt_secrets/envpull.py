@@ -370,16 +370,44 @@ def _git(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _inside_git_work_tree(directory: Path) -> bool:
-    return any((d / ".git").exists() for d in (directory, *directory.parents))
+def _looks_like_git_dir(directory: Path) -> bool:
+    """git's own test for a git directory (setup.c ``is_git_directory``): HEAD, objects/, refs/."""
+    return (
+        (directory / "HEAD").is_file()
+        and (directory / "objects").is_dir()
+        and (directory / "refs").is_dir()
+    )
+
+
+def _git_evidence(path: Path) -> tuple[bool, bool]:
+    """(inside a git directory, inside or beside a repository) judged from the file system alone,
+    for the given path and the path its symlinks resolve to: a ``.git`` component or a directory
+    laid out as one; a ``.git`` entry (directory or gitfile) in an ancestor."""
+    in_git_dir = near_repo = False
+    for p in {path, Path(os.path.realpath(path))}:
+        dirs = [p, *p.parents]
+        if ".git" in p.parts or any(_looks_like_git_dir(d) for d in dirs):
+            in_git_dir = True
+        if any(os.path.lexists(d / ".git") for d in dirs):
+            near_repo = True
+    return in_git_dir, near_repo
+
+
+def refuse_git_directory(path: Path, option: str = "--output") -> None:
+    """EnvPullError when ``path`` (absolute) lies in a git directory (``.git/``, a bare or
+    separate one, through a symlink or not): never a valid output, whatever git says."""
+    if _git_evidence(path)[0]:
+        raise EnvPullError(f"{option}: {path} is inside a git directory: never a place to write")
 
 
 def check_output(output: Path, *, force: bool) -> Path:
     """The absolute path to write, or EnvPullError: a directory that does not exist, an existing
-    file without ``force``, a file git tracks, or one inside a repository that git does not
-    ignore."""
+    file without ``force``, a path inside a git directory, a file git tracks, one inside a
+    repository that git does not ignore, or one git cannot judge (git missing, a repository it
+    refuses to read): whenever git cannot answer, the answer is "refuse"."""
     path = Path(os.path.abspath(output.expanduser()))
     parent = path.parent
+    refuse_git_directory(path)
     if not parent.is_dir():
         raise EnvPullError(f"--output: directory {parent} does not exist")
     if path.is_dir():
@@ -390,36 +418,59 @@ def check_output(output: Path, *, force: bool) -> Path:
     return path
 
 
+def _git_said(proc: subprocess.CompletedProcess[str]) -> str:
+    """git's first line of complaint, shortened (``fatal: detected dubious ownership ...``)."""
+    line = next((ln for ln in proc.stderr.splitlines() if ln.strip()), "no message")
+    return line.removeprefix("fatal: ").strip()[:200]
+
+
 def _check_not_in_git(path: Path) -> None:
-    """EnvPullError when git tracks ``path`` or would add it (in a work tree, not ignored)."""
+    """EnvPullError when ``path`` lies in a git directory, when git tracks it or would add it (in
+    a work tree, not ignored), or when git cannot tell (not installed, refusing the repository,
+    failing) while the file system shows a repository there or git fails for another reason
+    than "not a git repository"."""
     parent = path.parent
+    cannot = f"--output: git could not tell whether {path} is safe to write"
+    in_git_dir, near_repo = _git_evidence(path)
     try:
-        top = _git(["rev-parse", "--show-toplevel"], parent)
-    except FileNotFoundError as exc:
-        if _inside_git_work_tree(parent):
+        where = _git(["rev-parse", "--is-inside-git-dir", "--is-inside-work-tree"], parent)
+    except (OSError, subprocess.SubprocessError) as exc:
+        if near_repo or in_git_dir:
             raise EnvPullError(
-                f"--output: {path} is inside a git work tree and git is not installed to tell "
-                "whether it is ignored: write outside the repository"
+                f"{cannot} ({'git is not installed' if isinstance(exc, FileNotFoundError) else exc}):"
+                " it is inside a git work tree; write outside the repository"
             ) from exc
         return
-    if top.returncode != 0:
-        return  # not in a repository
+    if where.returncode != 0:
+        said = _git_said(where)
+        if said.startswith("not a git repository") and not near_repo:
+            return  # not in a repository, and nothing on disk says otherwise
+        raise EnvPullError(f"{cannot} ({said}); write outside the repository")
+    inside_git_dir, inside_work_tree = [*where.stdout.split(), "", ""][:2]
+    if inside_git_dir != "false" or inside_work_tree != "true":
+        raise EnvPullError(f"--output: {path} is inside a git directory: never a place to write")
+    top = _git(["rev-parse", "--show-toplevel"], parent)
+    if top.returncode != 0 or not top.stdout.strip():
+        raise EnvPullError(f"{cannot} ({_git_said(top)}); write outside the repository")
     root = Path(top.stdout.strip())
     # The directory as git sees it (a symlinked directory resolves into its repository).
     rel = os.path.relpath(Path(os.path.realpath(parent)) / path.name, root)
-    if _git(["ls-files", "--error-unmatch", "--", rel], root).returncode == 0:
+    tracked = _git(["ls-files", "--error-unmatch", "--", rel], root)
+    if tracked.returncode == 0:
         raise EnvPullError(
             f"--output: {rel} is tracked by git in {root}: secrets would be committed. "
             "Write to an ignored path (.env.local is ignored by this repository)"
         )
-    ignored = _git(["check-ignore", "-q", "--", rel], root).returncode
-    if ignored == 1:
+    if tracked.returncode != 1:
+        raise EnvPullError(f"{cannot} ({_git_said(tracked)}); write outside the repository")
+    ignored = _git(["check-ignore", "-q", "--", rel], root)
+    if ignored.returncode == 1:
         raise EnvPullError(
             f"--output: {rel} is inside the repository {root} and not ignored by git: "
             "`git add -A` would commit it. Add it to .gitignore or write outside the repository"
         )
-    if ignored != 0:
-        raise EnvPullError(f"--output: git could not tell whether {rel} is ignored")
+    if ignored.returncode != 0:
+        raise EnvPullError(f"{cannot} ({_git_said(ignored)}); write outside the repository")
 
 
 def write_private(path: Path, text: str, *, replace: bool) -> None:

@@ -355,6 +355,113 @@ def test_the_project_repository_refuses_its_tracked_files_and_allows_env_local()
         assert envpull.check_output(target, force=False) == target
 
 
+# ---- git must answer, or the answer is "refuse" (issue 23) ------------------------------------
+
+
+def _git(*args: str, cwd: Path | None = None) -> None:
+    git = shutil.which("git")
+    assert git, "git is needed to prove the refusals"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    subprocess.run([git, *args], cwd=cwd, check=True, env=env, capture_output=True)
+
+
+def _layouts(tmp: Path) -> None:
+    """A work tree (repo), one whose git directory lives elsewhere (split + gitdir), a bare
+    repository, a broken one (a .git git cannot read), a symlink into a git directory."""
+    _git_repo(tmp / "repo")
+    _git("init", "-q", f"--separate-git-dir={tmp / 'gitdir'}", str(tmp / "split"))
+    (tmp / "split" / ".gitignore").write_text("*.env\n", encoding="utf-8")
+    _git("init", "-q", "--bare", str(tmp / "bare.git"))
+    (tmp / "broken" / ".git").mkdir(parents=True)
+    (tmp / "into-git").symlink_to(tmp / "repo" / ".git", target_is_directory=True)
+    (tmp / "outside").mkdir()
+
+
+@pytest.mark.parametrize(
+    ("output", "force", "message"),
+    [
+        ("repo/.git/config", True, "inside a git directory"),
+        ("repo/.git/config", False, "inside a git directory"),
+        ("repo/.git/hooks/pre-commit", True, "inside a git directory"),
+        ("repo/.git/new.env", False, "inside a git directory"),
+        ("repo/.git", True, "inside a git directory"),
+        ("into-git/config", True, "inside a git directory"),
+        ("into-git/new.env", False, "inside a git directory"),
+        ("gitdir/config", True, "inside a git directory"),
+        ("gitdir/new.env", False, "inside a git directory"),
+        ("bare.git/config", True, "inside a git directory"),
+        ("bare.git/refs/new.env", False, "inside a git directory"),
+        ("broken/new.env", False, "git could not tell"),
+        ("broken/.git/new.env", False, "inside a git directory"),
+        ("split/new.env", False, None),  # ignored by its .gitignore: fine
+    ],
+)
+def test_a_path_in_a_git_directory_or_one_git_cannot_judge_is_refused(
+    output: str, force: bool, message: str | None, tmp_path: Path
+) -> None:
+    _layouts(tmp_path)
+    target = tmp_path / output
+    if message is None:
+        assert envpull.check_output(target, force=force) == target
+        return
+    with pytest.raises(EnvPullError, match=message):
+        envpull.check_output(target, force=force)
+
+
+def test_env_pull_never_replaces_git_config(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = _git_repo(tmp_path / "repo")
+    before = (repo / ".git" / "config").read_bytes()
+    monkeypatch.setattr(envpull, "aws_client", lambda region: pytest.fail("store reached"))
+    code, out, err = run(
+        capsys, "env", "pull", "--stack", "dev", "--force", "--output", str(repo / ".git/config")
+    )
+    assert (code, out) == (2, "") and "inside a git directory" in err
+    assert (repo / ".git" / "config").read_bytes() == before
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="handing a repository to another user needs root")
+@pytest.mark.parametrize("output", ["README.md", "new.env", "sub/new.env", ".env.local"])
+def test_a_repository_git_refuses_to_read_dubious_ownership_is_refused(
+    output: str, tmp_path: Path
+) -> None:
+    """A checkout owned by another user: git refuses to answer ("dubious ownership"), so nothing
+    is known about what it tracks or ignores, and nothing is written."""
+    repo = _git_repo(tmp_path / "repo")
+    (repo / "README.md").write_text("tracked\n", encoding="utf-8")
+    (repo / "sub").mkdir()
+    _git("add", "README.md", cwd=repo)
+    for p in [repo, *repo.rglob("*")]:
+        os.lchown(p, 65534, 65534)  # nobody
+    with pytest.raises(EnvPullError, match=r"git could not tell.*dubious ownership"):
+        envpull.check_output(repo / output, force=True)
+
+
+@pytest.mark.parametrize(
+    ("output", "refused"),
+    [
+        ("repo/.env.local", True),  # ignored, but git cannot say so
+        ("repo/sub/new.env", True),
+        ("bare.git/new.env", True),
+        ("gitdir/new.env", True),  # a git directory recognised by its layout
+        ("outside/new.env", False),
+    ],
+)
+def test_without_git_a_path_in_or_near_a_repository_is_refused(
+    output: str, refused: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _layouts(tmp_path)
+    (tmp_path / "repo" / "sub").mkdir()
+    monkeypatch.setenv("PATH", str(tmp_path / "outside"))  # no git on it
+    target = tmp_path / output
+    if not refused:
+        assert envpull.check_output(target, force=False) == target
+        return
+    with pytest.raises(EnvPullError, match="git"):
+        envpull.check_output(target, force=False)
+
+
 # ---- the file --------------------------------------------------------------------------------------
 
 
@@ -611,3 +718,30 @@ def test_vault_build_refusals(
     assert message in err
     assert not (tmp_path / "out.vault").exists()
     assert (tmp_path / "exists.env").read_text() == "KEEP=1\n"
+
+
+@pytest.mark.parametrize(
+    ("output", "keys_file"),
+    [("repo/.git/config", "keys.env"), ("out.vault", "repo/.git/keys.env")],
+)
+def test_vault_build_never_writes_into_a_git_directory(
+    output: str, keys_file: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = _git_repo(tmp_path / "repo")
+    (tmp_path / "in.env").write_text("A='1'\n")
+    before = (repo / ".git" / "config").read_bytes()
+    code, out, err = run(
+        capsys,
+        "env",
+        "vault-build",
+        "--input",
+        f"development={tmp_path / 'in.env'}",
+        "--force",
+        "--output",
+        str(tmp_path / output),
+        "--keys-file",
+        str(tmp_path / keys_file),
+    )
+    assert (code, out) == (2, "") and "inside a git directory" in err
+    assert (repo / ".git" / "config").read_bytes() == before
+    assert not (tmp_path / "keys.env").exists() and not (tmp_path / "out.vault").exists()
