@@ -50,6 +50,8 @@ class Status(StrEnum):
     DENIED = "denied"
     MISSING = "missing"
     FAILED = "failed"
+    #: read, but no quoting makes a shell and a dotenv loader read it the same (:func:`quote`)
+    UNQUOTABLE = "unquotable"
 
 
 @dataclass(frozen=True)
@@ -311,7 +313,13 @@ def fetch_all(
     unless it looks: it is handed the result, and the CLI prints name and status only)."""
     results: dict[str, Fetched] = {}
     for name, address in plan.addresses.items():
-        results[name] = source.fetch(address)
+        fetched = source.fetch(address)
+        if fetched.status is Status.OK and fetched.value is not None:
+            try:
+                quote(fetched.value)
+            except UnquotableError as exc:
+                fetched = Fetched(Status.UNQUOTABLE, str(exc))
+        results[name] = fetched
         if on_progress is not None:
             on_progress(name, results[name])
     return results
@@ -320,10 +328,39 @@ def fetch_all(
 # ---- the file ------------------------------------------------------------------------------------
 
 
+class UnquotableError(ValueError):
+    """A value no quoting writes safely for both a POSIX shell and dotenv loaders."""
+
+
 def quote(value: str) -> str:
-    """A dotenv value in single quotes: literal (no ``${...}`` expansion), multi-line allowed;
-    ``\\`` and ``'`` escaped as python-dotenv reads them."""
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    """A value as a POSIX shell (``. .env.local``, ``sh`` and ``bash``) and the dotenv loaders
+    (python-dotenv with ``interpolate=False``, dotenvy/dotenv-cli, Docker Compose) all read it,
+    byte for byte, whatever it holds (quotes, ``$(...)``, backticks, newlines, backslashes):
+
+    * in single quotes (literal everywhere) when it holds no ``'`` and no backslash that
+      python-dotenv would read as an escape (``\\\\``, or one at the end);
+    * else in double quotes, ``\\`` and ``"`` escaped, when it holds no ``$`` and no backtick
+      (which a shell expands inside double quotes, and dotenv loaders would not unescape);
+    * else :class:`UnquotableError` (a ``'`` or such a backslash together with ``$`` or a
+      backtick: a shell needs ``'\\''`` there, which a dotenv loader reads as the end of the
+      value and the next line as a new variable), as for a NUL (no variable holds one).
+    """
+    if "\0" in value:
+        raise UnquotableError("the value holds a NUL character, which no variable can hold")
+    if "'" not in value and "\\\\" not in value and not value.endswith("\\"):
+        return f"'{value}'"
+    if "$" not in value and "`" not in value:
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    raise UnquotableError(
+        "the value holds ' or \\ together with $ or `: no quoting reads the same in a shell "
+        "and in dotenv loaders; read it from the store when you need it"
+    )
+
+
+def _comment(text: str) -> str:
+    """Text for a ``#`` comment line: a line break (or any control character) in a catalog
+    description or a store's reason would end the comment and start a command."""
+    return "".join(c if c.isprintable() else " " for c in text)
 
 
 def render(plan: PullPlan, results: Mapping[str, Fetched], *, now: datetime | None = None) -> str:
@@ -345,9 +382,9 @@ def render(plan: PullPlan, results: Mapping[str, Fetched], *, now: datetime | No
         mode = e.mode_in(plan.environment)
         note = f" [{mode.value}]" if mode else ""
         if e.source is Source.WORKLOAD_IDENTITY:
-            lines.append(f"# {e.name}: not used. {e.replaced_by}.")
+            lines.append(_comment(f"# {e.name}: not used. {e.replaced_by}."))
             continue
-        lines.append(f"# {e.description}{note}")
+        lines.append(_comment(f"# {e.description}{note}"))
         result = results.get(e.name)
         if e.name not in plan.addresses:
             lines.append(f"{e.name}=")
@@ -356,7 +393,7 @@ def render(plan: PullPlan, results: Mapping[str, Fetched], *, now: datetime | No
         else:
             why = result.reason if result is not None else "not read"
             status = result.status.value if result is not None else "missing"
-            lines.append(f"# {e.name}= NOT PULLED ({status}): {why}")
+            lines.append(_comment(f"# {e.name}= NOT PULLED ({status}): {why}"))
     return "\n".join(lines) + "\n"
 
 

@@ -42,9 +42,11 @@ CONFIG_NAMES = [
 
 #: Values that a careless writer would break: quotes, newlines, $-expansion, comments, escapes.
 TRICKY = {
-    "DATABASE_URL": "postgresql://dev:p'a\"ss$HOME#x@localhost:5432/neural_trader_dev",
+    "DATABASE_URL": "postgresql://dev:p'a\"ss#x ; touch pwned ; #@localhost:5432/neural_trader_dev",
     "SENTRY_DSN": "https://fake@example.invalid/1 ${JWT_SECRET} trailing space ",
     "SMTP_PASSWORD": "line one\nline two\\n not a newline\\",  # pragma: allowlist secret
+    "REDIS_PASSWORD": "$(touch pwned) `touch pwned` $HOME \\ !x # y",
+    "SLACK_BOT_TOKEN": "it's\nB=evil\n\"quoted\" \\' ;touch pwned",
 }
 
 
@@ -65,6 +67,25 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     out, err = capsys.readouterr()
     assert "Traceback" not in err, err
     return int(code or 0), out, err
+
+
+def source_in(shell: str, path: Path) -> dict[str, str]:
+    """The variables a POSIX shell gets from ``set -a; . FILE`` (run in the file's directory: a
+    value that ran a command would leave a file there, and that fails the test)."""
+    exe = shutil.which(shell)
+    assert exe, f"{shell} is needed to prove the file is safe to source"
+    before = set(os.listdir(path.parent))
+    proc = subprocess.run(
+        [exe, "-c", 'set -a; . "$1"; exec env -0', shell, str(path)],
+        cwd=path.parent,
+        env={"PATH": os.environ["PATH"]},
+        capture_output=True,
+        check=False,
+    )
+    assert proc.returncode == 0 and proc.stderr == b"", proc.stderr
+    assert set(os.listdir(path.parent)) == before, "sourcing the file ran a command"
+    pairs = (item.split(b"=", 1) for item in proc.stdout.split(b"\0") if b"=" in item)
+    return {k.decode(): v.decode("utf-8") for k, v in pairs}
 
 
 def assert_no_value_shown(values: Mapping[str, str], *texts: str) -> None:
@@ -122,6 +143,10 @@ def test_pull_from_moto_writes_exactly_the_catalog_variables(
     assert mode(out_file) == 0o600
     parsed = dotenv_values(out_file, interpolate=False)
     assert set(parsed) == set(SECRET_NAMES) | set(CONFIG_NAMES)
+    for shell in ("sh", "bash"):  # `set -a; . .env.local` gives every value exactly
+        sourced = source_in(shell, out_file)
+        assert {n: sourced[n] for n in SECRET_NAMES} == moto_store, shell
+        assert all(sourced[n] == "" for n in CONFIG_NAMES)
     # the same variables, in the same order, as `nt-secrets env-template --environment development`
     template = render_env_template(Environment.DEVELOPMENT)
     listed = [ln.split("=", 1)[0] for ln in template.splitlines() if ln and not ln.startswith("#")]
@@ -488,6 +513,80 @@ def test_quote_round_trips_through_python_dotenv(value: str, tmp_path: Path) -> 
     assert dotenv_values(path, interpolate=False) == {"A": value, "B": "after"}
 
 
+#: What a hostile (or unlucky) secret value may hold: each is written so that `sh`, `bash` and
+#: python-dotenv read it back exactly, and sourcing it runs nothing.
+HOSTILE = [
+    "x' ; touch pwned ; #",  # the issue's example
+    "'",
+    "''",
+    "$(touch pwned)",
+    "`touch pwned`",
+    "${HOME}$HOME$$$?$!$#$@$*$-$0$1",
+    "a\nb\\ \\\\ \\",  # literal backslashes, one at the end
+    "\\",
+    "line one\nline two\n",
+    "\nB=evil\n",
+    "'\nB=evil\n'",
+    'it\'s "quoted" \\ and ; # | & < > ( ) { } [ ] * ? ~ !',
+    '"',
+    '\\"',
+    "tab\there\r\x1b[31mred",
+    "-n --version",
+    "é ünïcode ✓ \u202e",
+    "",
+    " ",
+]
+
+#: Values no quoting makes safe for both a shell and a dotenv loader: refused, never written.
+UNQUOTABLE = [
+    "it's $HOME",
+    "'$(touch pwned)'",
+    "x' `touch pwned` '",
+    "a\\\\b $x",
+    "trailing backslash and $ \\",
+    "nul\0byte",
+]
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_a_hostile_value_reads_back_exactly_when_sourced_or_loaded(
+    value: str, tmp_path: Path
+) -> None:
+    path = tmp_path / ".env.local"
+    quoted = envpull.quote(value)
+    path.write_text(f"# before\nA={quoted}\nB='after'\n", encoding="utf-8", newline="")
+    for shell in ("sh", "bash"):
+        got = source_in(shell, path)
+        assert (got["A"], got["B"]) == (value, "after"), shell
+        assert "EVIL" not in got
+    if "\r" not in value:  # python-dotenv reads text with universal newlines
+        assert dotenv_values(path, interpolate=False) == {"A": value, "B": "after"}
+
+
+@pytest.mark.parametrize("value", UNQUOTABLE)
+def test_a_value_no_quoting_makes_safe_is_refused(value: str) -> None:
+    with pytest.raises(envpull.UnquotableError):
+        envpull.quote(value)
+
+
+def test_an_unquotable_secret_is_a_placeholder_and_never_written(
+    moto_store: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    client = boto3.client("secretsmanager", region_name="us-east-1")
+    hostile = "fake-it's-$(touch pwned)"
+    client.put_secret_value(
+        SecretId=envpull.aws_secret_id(DEV.addresses["JWT_SECRET"]), SecretString=hostile
+    )
+    out_file = tmp_path / ".env.local"
+    code, out, err = run(capsys, "env", "pull", "--stack", "dev", "--output", str(out_file))
+    assert code == 1
+    assert "not pulled: JWT_SECRET (unquotable)" in err
+    text = out_file.read_text(encoding="utf-8")
+    assert "# JWT_SECRET= NOT PULLED (unquotable): the value holds ' or \\ together with $" in text
+    assert hostile not in text and hostile not in out + err
+    assert "JWT_SECRET" not in source_in("sh", out_file)
+
+
 def test_file_is_never_readable_by_others_even_before_it_is_in_place(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -745,3 +844,17 @@ def test_vault_build_never_writes_into_a_git_directory(
     assert (code, out) == (2, "") and "inside a git directory" in err
     assert (repo / ".git" / "config").read_bytes() == before
     assert not (tmp_path / "keys.env").exists() and not (tmp_path / "out.vault").exists()
+
+
+def test_a_line_break_in_a_reason_or_description_stays_inside_its_comment(tmp_path: Path) -> None:
+    results = {n: Fetched(Status.DENIED, "denied\ntouch pwned\r\nB=evil") for n in SECRET_NAMES}
+    entries = tuple(
+        e.model_copy(update={"description": "first line\ntouch pwned2"}) for e in DEV.variables
+    )
+    plan = envpull.PullPlan(**{**DEV.__dict__, "variables": entries})
+    path = tmp_path / ".env.local"
+    path.write_text(envpull.render(plan, results), encoding="utf-8")
+    for shell in ("sh", "bash"):
+        got = source_in(shell, path)
+        assert "B" not in got and not set(SECRET_NAMES) & set(got)
+    assert not [ln for ln in path.read_text().splitlines() if "touch" in ln and ln[0] != "#"]
