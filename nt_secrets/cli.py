@@ -19,6 +19,8 @@ import json
 import math
 import os
 import re
+import signal
+import stat
 import sys
 import time
 from collections import defaultdict
@@ -269,14 +271,22 @@ def _print_violations(out: Console, violations: list[Violation]) -> None:
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    from nt_secrets.plan import plan_document, summary
+    from nt_secrets.plan import plan_document
 
     capture, violations = evaluate(args)
     mandatory = any(v.mandatory for v in violations)
     if args.format == "json":
-        with phase("report"):
+        with _report():
             _print_json(plan_document(capture, [v.to_json() for v in violations]))
         return EXIT_VIOLATIONS if mandatory else EXIT_OK
+    with _report():
+        _print_plan(capture, violations)
+    return EXIT_VIOLATIONS if mandatory else EXIT_OK
+
+
+def _print_plan(capture: Capture, violations: list[Violation]) -> None:
+    from nt_secrets.plan import summary
+
     out = _Console(highlight=False)
     out.print(_plan_tree(capture))
     s = summary(capture)
@@ -292,7 +302,6 @@ def cmd_plan(args: argparse.Namespace) -> int:
         "Nothing was deployed: this is an offline evaluation through the Pulumi SDK's mock engine."
     )
     _print_violations(out, violations)
-    return EXIT_VIOLATIONS if mandatory else EXIT_OK
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -324,7 +333,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         except (StateError, PolicyConfigError) as exc:
             _fail(str(exc))
         artifact = None if args.state == "-" else args.state
-    with phase("report"):
+    with _report():
         report.emit(violations, args.format, policies=policies, artifact=artifact)
     return EXIT_VIOLATIONS if any(v.mandatory for v in violations) else EXIT_OK
 
@@ -380,10 +389,11 @@ def cmd_explain(args: argparse.Namespace) -> int:
         policies=ALL,
         enforcement={pid: s.enforcement for pid, s in resolved.items()},
     )
-    if args.format == "json":
-        _print_json(doc)
-    else:
-        _render_explanation(doc)
+    with _report():
+        if args.format == "json":
+            _print_json(doc)
+        else:
+            _render_explanation(doc)
     return EXIT_OK
 
 
@@ -1100,6 +1110,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         heavy = args.command in _HEAVY
         ending = argv is None and heavy
+        if argv is None:
+            _handle_ctrl_c(heavy)
         if heavy:
             # A plan allocates millions of small objects (the provider SDKs' classes at import,
             # futures and protobuf messages per resource) and frees almost none before it ends:
@@ -1125,6 +1137,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     if ending:
         _exit_now(code)
     return code
+
+
+def _handle_ctrl_c(heavy: bool) -> None:
+    """Run as the program: a command that plans or judges a stack ends at once on Ctrl-C, from
+    the signal handler (:mod:`infra.interrupts`; a KeyboardInterrupt inside the Pulumi SDK was
+    swallowed, hung or became a traceback); the others get Python's KeyboardInterrupt back."""
+    if heavy:
+        import nt_secrets.entry  # noqa: F401  (installs the handler when run as -m nt_secrets.cli)
+    else:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+@contextmanager
+def _report() -> Iterator[None]:
+    """The report phase: when stdout is a file, a Ctrl-C waits for the report to be written
+    whole (a file holds all of it or nothing); to a terminal or a pipe it stops at once."""
+    from infra import interrupts
+
+    with phase("report"):
+        try:
+            to_file = stat.S_ISREG(os.fstat(sys.stdout.fileno()).st_mode)
+        except (OSError, ValueError, AttributeError):  # stdout without a descriptor (tests)
+            to_file = False
+        if not to_file:
+            yield
+            return
+        with interrupts.whole():
+            yield
+            sys.stdout.flush()
 
 
 #: Commands that plan or judge a whole stack: the garbage collector is off while they run and,
