@@ -4,7 +4,8 @@ Exit codes: 0 success, 1 a check failed (policy violations, a failed or timed-ou
 input (a clear message on stderr, never a traceback, and nothing on stdout), 130 interrupted
 (Ctrl-C: one line on stderr), 141 the reader of stdout went away (``nt-secrets plan | head -1``:
 nothing more is written and nothing is said, as a program killed by SIGPIPE; the pipeline's status
-is the reader's unless ``pipefail`` is set, and then it is 141 as for ``yes | head -1``).
+is the reader's unless ``pipefail`` is set, and then it is 141 as for ``yes | head -1``), 74 the
+output could not be written (a full disk, an encoding that cannot hold the text: one line).
 
 No message quotes rejected input: keys and rules are named, values at most described by kind and
 length (:mod:`infra.redact`), and whatever reaches the terminal passes the pack's credential
@@ -48,6 +49,9 @@ if TYPE_CHECKING:
     from nt_secrets.rotate import RotationProgress
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_BAD_INPUT = 0, 1, 2
+#: The output could not be written (a full disk, an I/O error, an encoding that cannot hold the
+#: text): sysexits.h's EX_IOERR, never 1 (which would read as "violations")
+EXIT_OUTPUT = 74
 #: Ctrl-C (128 + SIGINT) and a reader gone from stdout (128 + SIGPIPE), as a shell reports them
 EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 130, 141
 
@@ -227,6 +231,7 @@ def evaluate(args: argparse.Namespace) -> tuple[Capture, list[Violation]]:
     """Plan a stack offline and judge it: stack-file lint plus the policy pack."""
     with phase("imports"):
         import infra.program  # noqa: F401  (the Pulumi SDK: timed as imports, not as program)
+        from infra.buildcache import BuildDirError
         from infra.catalog import CatalogError
         from infra.settings import SettingsError
         from nt_secrets.lint import lint_stack_file
@@ -249,7 +254,7 @@ def evaluate(args: argparse.Namespace) -> tuple[Capture, list[Violation]]:
                 config_doc = with_catalog(config_doc, catalog_path)
             with phase("policies"):
                 violations += run(records(capture), config=config_doc).violations
-    except (StackFileError, SettingsError, CatalogError, PolicyConfigError) as exc:
+    except (StackFileError, SettingsError, CatalogError, PolicyConfigError, BuildDirError) as exc:
         _fail(str(exc))
     return capture, violations
 
@@ -1127,6 +1132,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         _quiet_stdout()
         return EXIT_BROKEN_PIPE
+    except UnicodeEncodeError as exc:
+        _quiet_stdout()
+        _fail(
+            f"the output's encoding ({exc.encoding}) cannot hold its text: use a UTF-8 locale "
+            "or set PYTHONIOENCODING=utf-8",
+            EXIT_OUTPUT,
+        )
+    except OSError as exc:  # the output (stdout) could not be written: a full disk, EIO...
+        _quiet_stdout()
+        what = exc.filename or "the output"
+        _fail(f"cannot write {what}: {exc.strerror or type(exc).__name__}", EXIT_OUTPUT)
     finally:
         # Not re-enabled when the process ends next: the first allocation after gc.enable()
         # would start a full collection of everything the command allocated (0.3 s after a
