@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from infra.redact import credential_kind, describe, pydantic_message
+from infra.redact import credential_kind, credential_kind_in_forms, describe, pydantic_message
 from infra.redact import loc as shown_loc
 from infra.redact import name as shown_name
 
@@ -142,6 +142,12 @@ class CatalogEntry(BaseModel):
     def _service_name(cls, v: str) -> str:
         if not SERVICE_RE.fullmatch(v):
             raise ValueError(f"not a service name (lowercase letters, digits, -; {describe(v)})")
+        kind = credential_kind_in_forms(v)
+        if kind is not None:  # it goes into secret paths and resource names
+            raise ValueError(
+                f"looks like a credential ({kind}, {describe(v)}), as itself or in the names "
+                "derived from it: never put a secret value in the catalog"
+            )
         return v
 
     @field_validator("description", "replaced_by")

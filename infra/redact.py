@@ -14,6 +14,12 @@ from policies.contract.redact import (
     credential_kind as credential_kind,
 )
 from policies.contract.redact import (
+    credential_kind_in_forms as credential_kind_in_forms,
+)
+from policies.contract.redact import (
+    derived_forms as derived_forms,
+)
+from policies.contract.redact import (
     describe as describe,
 )
 from policies.contract.redact import (
@@ -42,6 +48,8 @@ __all__ = [
     "KEY_RE",
     "MAX_INT_DIGITS",
     "credential_kind",
+    "credential_kind_in_forms",
+    "derived_forms",
     "describe",
     "key",
     "loc",

@@ -98,6 +98,12 @@ class _Console(Console):
         raise BrokenPipeError
 
 
+def _shown(text: str) -> str:
+    """Text for rich markup: redacted first (before any wrapping, cropping or ellipsis could cut
+    a credential to a prefix no detector knows), then escaped."""
+    return escape(redact.redact_text(text))
+
+
 def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
     _Console(stderr=True, highlight=False, soft_wrap=True, emoji=False).print(
         f"[bold red]error:[/] {escape(redact.redact_text(message))}"
@@ -171,7 +177,7 @@ def fitted_table(title: str, columns: Sequence[_Column], width: int, *, rest: st
     for col, w in zip(chosen, widths, strict=True):
         table.add_column(col.header, no_wrap=col.key, overflow="fold", width=w)
     for row in zip(*(c.cells for c in chosen), strict=True):
-        table.add_row(*map(escape, row))
+        table.add_row(*map(_shown, row))
     return table
 
 
@@ -183,7 +189,7 @@ def _plan_tree(capture: Capture) -> Tree:
     for r in capture.resources:
         children[r.parent].append(r)
     root_urn = next((r.urn for r in capture.resources if r.type == "pulumi:pulumi:Stack"), "")
-    tree = Tree(f"[bold]{capture.project}[/] / stack [bold]{capture.stack}[/]")
+    tree = Tree(f"[bold]{_shown(capture.project)}[/] / stack [bold]{_shown(capture.stack)}[/]")
 
     def label(t: str, group: list[Any]) -> str:
         flags = []
@@ -192,7 +198,11 @@ def _plan_tree(capture: Capture) -> Tree:
         if any(k.secret_paths for k in group):
             flags.append("secret inputs")
         suffix = f" [dim]({', '.join(flags)})[/]" if flags else ""
-        return f"{t} × {len(group)}{suffix}" if len(group) > 1 else f"{t} {group[0].name}{suffix}"
+        return (
+            f"{t} × {len(group)}{suffix}"
+            if len(group) > 1
+            else f"{t} {_shown(group[0].name)}{suffix}"
+        )
 
     def add_group(node: Tree, group: list[Any]) -> None:
         """Children of a group of same-typed resources, aggregated by type."""
@@ -204,7 +214,7 @@ def _plan_tree(capture: Capture) -> Tree:
     def add(node: Tree, urn: str) -> None:
         kids = sorted(children.get(urn, []), key=lambda r: (r.custom, r.type, r.name))
         for comp in (k for k in kids if not k.custom):
-            add(node.add(f"[cyan]{comp.type}[/] [bold]{comp.name}[/]"), comp.urn)
+            add(node.add(f"[cyan]{_shown(comp.type)}[/] [bold]{_shown(comp.name)}[/]"), comp.urn)
         customs = [k for k in kids if k.custom]
         for t in sorted({k.type for k in customs}):
             same = [k for k in customs if k.type == t]
@@ -325,7 +335,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     else:
         config_doc = _policy_config(args)
         try:
-            with _Console(stderr=True).status(f"Reading {args.state}…", spinner="dots") as status:
+            reading = f"Reading {_shown(args.state)}…"
+            with _Console(stderr=True).status(reading, spinner="dots") as status:
                 with phase("read"):
                     state = (
                         read_state(_stdin(), name="<stdin>")
@@ -841,7 +852,11 @@ def cmd_rotate(args: argparse.Namespace) -> int:
         console=err,
         transient=False,
     ) as progress:
-        task = progress.add_task(f"rotating {target.label}: requesting", total=options.timeout_s)
+        # Redacted before rich may cut a line to the terminal's width (a cut credential is a
+        # prefix no detector knows).
+        task = progress.add_task(
+            redact.redact_text(f"rotating {target.label}: requesting"), total=options.timeout_s
+        )
         seen: list[RotationProgress] = []
 
         def show(p: RotationProgress) -> None:
@@ -849,7 +864,7 @@ def cmd_rotate(args: argparse.Namespace) -> int:
             done = p.phase is RotationPhase.COMPLETED
             progress.update(
                 task,
-                description=f"{p.phase.value}: {p.message}",
+                description=redact.redact_text(f"{p.phase.value}: {p.message}"),
                 completed=options.timeout_s if done else min(p.elapsed_s, options.timeout_s),
             )
 

@@ -27,7 +27,13 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final, TypeVar
 
-from nt_secrets.state import StackState, config_findings, plaintext_findings, stack_urn
+from nt_secrets.state import (
+    StackState,
+    config_findings,
+    mask_flagged_names,
+    plaintext_findings,
+    stack_urn,
+)
 from policies.model import ResourceRecord, Violation
 from policies.runner import resolve_config, run
 
@@ -62,7 +68,8 @@ def judge_state(
     pack_config = {**STATE_PACK_CONFIG, **(config or {})}
     jobs = min(available_cpus() if jobs is None else jobs, len(records) // RECORDS_PER_PROCESS)
     if jobs <= 1 or len(records) < PARALLEL_MIN_RECORDS or not sys.platform.startswith("linux"):
-        return state.plaintext_findings() + run(records, config=pack_config).violations
+        found = state.plaintext_findings() + run(records, config=pack_config).violations
+        return mask_flagged_names(records, found)
     resolve_config(pack_config)  # a bad config is refused before any process starts
     shares = _shares(records, jobs)
 
@@ -74,7 +81,9 @@ def judge_state(
             found += config_findings(state.config, stack_urn(records)) if state.config else []
         return found
 
-    return _once([v for part in _forked(len(shares), share) for v in part])
+    return mask_flagged_names(
+        records, _once([v for part in _forked(len(shares), share) for v in part])
+    )
 
 
 #: The parent's share of the records, against a child's 1: the parent judges the stack policies

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from infra.redact import describe
+from infra.redact import credential_kind_in_forms, describe
 from infra.yamlio import YamlProblem, load_yaml
 
 SECURE_PLACEHOLDER = "[secure]"
@@ -82,6 +82,11 @@ def check_stack_name(stack: str) -> str:
                 if too_long
                 else "only letters, digits, '-', '_' and '.' (at most 100 characters)"
             )
+        )
+    kind = credential_kind_in_forms(stack)
+    if kind is not None:  # it is written into every URN
+        raise StackFileError(
+            f"--stack: looks like a credential ({kind}, {describe(stack)}), not a stack name"
         )
     return stack
 

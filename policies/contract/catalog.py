@@ -110,6 +110,14 @@ def check_entry(raw: Any) -> tuple[Entry | None, list[tuple[str, str]]]:
     name = raw.get("name")
     if not isinstance(name, str) or not ENTRY_NAME_RE.fullmatch(name):
         problems.append(("name", "name must be an environment variable name (A-Z, 0-9, _)"))
+    elif (kind := redact.credential_kind_in_forms(name)) is not None:
+        problems.append(
+            (
+                "name",
+                f"name looks like a credential ({kind}, {redact.describe(name)}), as itself or "
+                "kebab-cased into resource names: never put a secret value in the catalog",
+            )
+        )
     sensitive = raw.get("sensitive")
     if not isinstance(sensitive, bool):
         problems.append(

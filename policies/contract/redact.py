@@ -22,6 +22,8 @@ __all__ = [
     "KEY_RE",
     "MAX_INT_DIGITS",
     "credential_kind",
+    "credential_kind_in_forms",
+    "derived_forms",
     "describe",
     "key",
     "loc",
@@ -84,6 +86,25 @@ def credential_kind(text: str) -> str | None:
     return hits[0].kind if hits else None
 
 
+def derived_forms(text: str) -> tuple[str, ...]:
+    """``text`` and the forms the program derives from what it is given on its way into names,
+    paths and URNs: lower-cased, upper-cased, kebab-cased (``_`` to ``-``), snake-cased."""
+    lower, upper = text.lower(), text.upper()
+    forms = (text, lower, upper, lower.replace("_", "-"), upper.replace("-", "_"))
+    return tuple(dict.fromkeys(forms))
+
+
+def credential_kind_in_forms(text: str) -> str | None:
+    """:func:`credential_kind` of ``text`` or of any of its :func:`derived_forms`: a value that
+    becomes credential-shaped once lower-cased or kebab-cased into a resource name would slip
+    past the detectors at the output (``AKIA...`` as ``akia...``), so it is refused at the input."""
+    for form in derived_forms(text):
+        kind = credential_kind(form)
+        if kind is not None:
+            return kind
+    return None
+
+
 def redact_text(text: str) -> str:
     """``text`` with every credential the pack's format detectors find replaced by its redacted
     hint (the last line of defence for free text on its way to a terminal)."""
@@ -104,7 +125,11 @@ def redact_lines(text: str) -> str:
 def name(value: object, pattern: re.Pattern[str] = KEY_RE) -> str:
     """``value`` itself when it is a string matching ``pattern`` that holds no credential-shaped
     text; its :func:`describe` hint otherwise."""
-    if isinstance(value, str) and pattern.fullmatch(value) and credential_kind(value) is None:
+    if (
+        isinstance(value, str)
+        and pattern.fullmatch(value)
+        and credential_kind_in_forms(value) is None
+    ):
         return value
     return describe(value)
 
