@@ -18,7 +18,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from infra.redact import credential_kind, credential_kind_in_forms, describe, pydantic_message
+from infra.redact import (
+    credential_kind,
+    credential_kind_in_forms,
+    describe,
+    printable,
+    pydantic_message,
+)
 from infra.redact import loc as shown_loc
 from infra.redact import name as shown_name
 
@@ -153,6 +159,11 @@ class CatalogEntry(BaseModel):
     @field_validator("description", "replaced_by")
     @classmethod
     def _no_credential(cls, v: str | None) -> str | None:
+        if v and printable(v) != v:  # printed to terminals and into .env comments
+            raise ValueError(
+                "holds a control character (a line break, an escape sequence): one line of "
+                "printable text"
+            )
         kind = credential_kind(v) if v else None
         if kind is not None:
             raise ValueError(

@@ -32,6 +32,9 @@ from policies.contract.redact import (
     name as name,
 )
 from policies.contract.redact import (
+    printable as printable,
+)
+from policies.contract.redact import (
     pydantic_message as pydantic_message,
 )
 from policies.contract.redact import (
@@ -54,6 +57,7 @@ __all__ = [
     "key",
     "loc",
     "name",
+    "printable",
     "pydantic_message",
     "redact_lines",
     "redact_text",

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import io
 import json
 import math
 import os
@@ -101,12 +102,12 @@ class _Console(Console):
 def _shown(text: str) -> str:
     """Text for rich markup: redacted first (before any wrapping, cropping or ellipsis could cut
     a credential to a prefix no detector knows), then escaped."""
-    return escape(redact.redact_text(text))
+    return escape(redact.printable(redact.redact_text(text)))
 
 
 def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
     _Console(stderr=True, highlight=False, soft_wrap=True, emoji=False).print(
-        f"[bold red]error:[/] {escape(redact.redact_text(message))}"
+        f"[bold red]error:[/] {_shown(message)}"
     )
     raise SystemExit(code)
 
@@ -231,10 +232,48 @@ def _policy_config(args: argparse.Namespace) -> dict[str, Any] | None:
         return None
     try:
         document = load_config_file(Path(args.policy_pack_config))
+        own = sorted(set(document) & _own_checks())
+        if own:  # listed by `nt-secrets policies`, but checks of nt-secrets, not of the pack
+            _fail(
+                f"{', '.join(own)}: a check of nt-secrets itself, not a policy of the pack: "
+                "--policy-pack-config cannot configure or disable it"
+            )
         resolve_config(document)  # refused before the plan, not after it
     except PolicyConfigError as exc:
         _fail(str(exc))
     return document
+
+
+def _own_checks() -> frozenset[str]:
+    """What `nt-secrets policies` lists besides the pack: the stack-file lint, the state scan."""
+    from nt_secrets.lint import STACK_FILE_POLICY
+    from nt_secrets.state import PLAINTEXT_POLICY_ID
+
+    return frozenset({STACK_FILE_POLICY.id, PLAINTEXT_POLICY_ID})
+
+
+def _disabled_count(config_doc: dict[str, Any] | None) -> int:
+    """How many of the pack's policies the policy pack config disables."""
+    from policies.model import Enforcement
+    from policies.runner import resolve_config
+
+    if not config_doc:
+        return 0
+    levels = resolve_config(config_doc).values()
+    return sum(1 for s in levels if s.enforcement is Enforcement.DISABLED)
+
+
+def _disabled_note(config_doc: dict[str, Any] | None) -> str | None:
+    """What to say when the policy pack config disables policies ("no violations" is not the
+    verdict of a pack that judged nothing)."""
+    from policies.pack import ALL
+
+    off = _disabled_count(config_doc)
+    if not off:
+        return None
+    if off == len(ALL):
+        return f"every policy of the pack ({off}) is disabled by the policy pack config: nothing was judged but the stack-file lint"
+    return f"{off} of {len(ALL)} policies of the pack are disabled by the policy pack config"
 
 
 def evaluate(args: argparse.Namespace) -> tuple[Capture, list[Violation]]:
@@ -266,12 +305,27 @@ def evaluate(args: argparse.Namespace) -> tuple[Capture, list[Violation]]:
                 violations += run(records(capture), config=config_doc).violations
     except (StackFileError, SettingsError, CatalogError, PolicyConfigError, BuildDirError) as exc:
         _fail(str(exc))
+    _note_disabled(config_doc)
     return capture, violations
 
 
-def _print_violations(out: Console, violations: list[Violation]) -> None:
+def _note_disabled(config_doc: dict[str, Any] | None) -> None:
+    note = _disabled_note(config_doc)
+    if note:
+        _Console(stderr=True, highlight=False, soft_wrap=True).print(f"note: {_shown(note)}")
+
+
+def _print_violations(
+    out: Console, violations: list[Violation], *, judged_nothing: bool = False
+) -> None:
     from policies.pack import ALL, PACK_NAME
 
+    if not violations and judged_nothing:
+        out.print(
+            f"Policy pack {PACK_NAME}: every policy disabled by the policy pack config, nothing "
+            "judged; stack-file lint: no violations."
+        )
+        return
     if not violations:
         out.print(
             f"[green]Policy pack {PACK_NAME} ({len(ALL)} policies) and stack-file lint: no violations.[/]"
@@ -295,28 +349,43 @@ def cmd_plan(args: argparse.Namespace) -> int:
             _print_json(plan_document(capture, [v.to_json() for v in violations]))
         return EXIT_VIOLATIONS if mandatory else EXIT_OK
     with _report():
-        _print_plan(capture, violations)
+        from policies.pack import ALL
+
+        nothing = _disabled_count(_policy_config(args)) == len(ALL)
+        _print_plan(capture, violations, judged_nothing=nothing)
     return EXIT_VIOLATIONS if mandatory else EXIT_OK
 
 
-def _print_plan(capture: Capture, violations: list[Violation]) -> None:
+def _print_plan(
+    capture: Capture, violations: list[Violation], *, judged_nothing: bool = False
+) -> None:
     from nt_secrets.plan import summary
 
     out = _Console(highlight=False)
     out.print(_plan_tree(capture))
     s = summary(capture)
-    table = Table(title="Resources by type", show_lines=False)
-    table.add_column("type", no_wrap=True, overflow="fold")
-    table.add_column("count", justify="right", no_wrap=True)
-    for t, n in s["byType"].items():
-        table.add_row(t, str(n))
+    # Counts first and whole; a type longer than the line goes on over the next one, never cut
+    # ("…Encrypti", "1…" at 80 columns).
+    table = Table(
+        title="Resources by type",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        title_justify="left",
+    )
+    counts = {t: str(n) for t, n in s["byType"].items()}
+    width = max(len("count"), *map(len, counts.values()))
+    table.add_column("count", justify="right", no_wrap=True, min_width=width)
+    table.add_column("type", overflow="fold")
+    for t, n in counts.items():
+        table.add_row(n, _shown(t))
     out.print(table)
     out.print(
         f"{s['resources']} resources ({s['custom']} custom, {s['components']} components), "
         f"{s['protected']} protected, {s['secretInputs']} secret inputs. "
         "Nothing was deployed: this is an offline evaluation through the Pulumi SDK's mock engine."
     )
-    _print_violations(out, violations)
+    _print_violations(out, violations, judged_nothing=judged_nothing)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -348,6 +417,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                     violations = judge_state(state, config_doc, jobs=args.jobs)
         except (StateError, PolicyConfigError) as exc:
             _fail(str(exc))
+        _note_disabled(config_doc)
         artifact = None if args.state == "-" else args.state
     with _report():
         report.emit(violations, args.format, policies=policies, artifact=artifact)
@@ -549,14 +619,16 @@ def render_env_template(environment: Environment) -> str:
         mode = e.mode_in(environment)
         note = f" [{mode.value}]" if mode else ""
         if e.source.value == "workload-identity":
-            lines.append(f"# {e.name}: not used. {e.replaced_by}.")
+            lines.append(redact.printable(f"# {e.name}: not used. {e.replaced_by}."))
             continue
         if e.stored:
             where = f"{e.service}/{e.key}"
-            lines.append(f"# {e.description}{note}. Secret: {where} in the secret manager")
+            lines.append(
+                redact.printable(f"# {e.description}{note}. Secret: {where} in the secret manager")
+            )
             lines.append(f"{e.name}=${{{e.name}}}")
         else:
-            lines.append(f"# {e.description}{note}")
+            lines.append(redact.printable(f"# {e.description}{note}"))
             lines.append(f"{e.name}=")
     return "\n".join(lines).replace("\n\n\n", "\n\n") + "\n"
 
@@ -875,6 +947,10 @@ def cmd_rotate(args: argparse.Namespace) -> int:
             _fail(str(exc))
         except EmergencyRotationError as exc:
             progress.stop()
+            from nt_secrets.envpull import _CREDENTIAL_ERRORS, credential_error
+
+            if isinstance(exc.__cause__, _CREDENTIAL_ERRORS):  # as `env pull` says it: exit 2
+                _fail(str(credential_error(exc.__cause__)))
             if "ResourceNotFoundException" in str(exc):
                 _fail(f"{target.label}: no such secret in {target.region} ({exc})")
             _fail(f"rotation of {target.label} failed: {exc}", EXIT_VIOLATIONS)
@@ -1132,6 +1208,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ending = argv is None and heavy
         if argv is None:
             _handle_ctrl_c(heavy)
+            _complete_writes()
         if heavy:
             # A plan allocates millions of small objects (the provider SDKs' classes at import,
             # futures and protobuf messages per resource) and frees almost none before it ends:
@@ -1168,6 +1245,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     if ending:
         _exit_now(code)
     return code
+
+
+def _complete_writes() -> None:
+    """With PYTHONUNBUFFERED (usual in containers) stdout is a text wrapper straight over the
+    descriptor, which drops the rest of a partial write without an error: ``plan --format json |
+    head -1`` was a cut document and exit 0 where text gave 141. Through a BufferedWriter every
+    write completes or raises (BrokenPipeError: 141), whatever the format; lines still go out as
+    they are written."""
+    raw = getattr(sys.stdout, "buffer", None)
+    if isinstance(raw, io.RawIOBase):
+        sys.stdout.flush()
+        sys.stdout = io.TextIOWrapper(
+            io.BufferedWriter(raw),
+            encoding=sys.stdout.encoding,
+            errors=sys.stdout.errors,
+            line_buffering=True,
+        )
 
 
 def _handle_ctrl_c(heavy: bool) -> None:

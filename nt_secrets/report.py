@@ -36,6 +36,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from policies.contract.redact import printable
 from policies.lib.credentials import redact_text
 from policies.model import Enforcement, PolicyInfo, Severity, Violation
 
@@ -89,7 +90,7 @@ def _tool_version() -> str:
 def _safe(text: str) -> str:
     """``text`` fit to show: credentials redacted, and what UTF-8 cannot carry (a lone surrogate,
     from a ``"\\ud800"`` escape in a state's JSON) written as its escape, ``\\ud800``."""
-    text = redact_text(text)
+    text = printable(redact_text(text))  # no escape sequence from a state reaches a terminal
     if text.isascii():
         return text
     try:

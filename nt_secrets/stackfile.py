@@ -120,11 +120,15 @@ def read_stack(project_dir: Path, stack: str) -> StackConfig:
     path = config_dir / f"Pulumi.{stack}.yaml"
     try:
         found = path.is_file()
+        if not found and path.is_dir():
+            raise StackFileError(f"{path} is a directory, not a stack file")
         available = (
             []
             if found
             else sorted(
-                p.name[len("Pulumi.") : -len(".yaml")] for p in config_dir.glob("Pulumi.*.yaml")
+                p.name[len("Pulumi.") : -len(".yaml")]
+                for p in config_dir.glob("Pulumi.*.yaml")
+                if p.is_file()
             )
         )
     except OSError as exc:  # a stackConfigDir too long for the file system, unreadable...

@@ -2,8 +2,8 @@
 lower-cased, kebab-cased, inside a resource name or URN, or cut to a prefix by a progress line.
 
 * Inputs that the program turns into names (catalog names and services, settings, the stack name)
-  are refused when any of their derived forms is credential-shaped (``AKIAIOSFODNN7EXAMPLE`` as a
-  catalog name became ``akiaiosfodnn7example`` in 136 places of the plan JSON, which no detector
+  are refused when any of their derived forms is credential-shaped (the AWS example key id as a
+  catalog name became its lower-cased form in 136 places of the plan JSON, which no detector
   knows).
 * A value the state check flags as plaintext (by its key: no format detector knows it) that is
   also the resource's name is replaced in every URN and message of the report.

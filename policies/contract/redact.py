@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
@@ -28,6 +29,7 @@ __all__ = [
     "key",
     "loc",
     "name",
+    "printable",
     "pydantic_message",
     "redact_lines",
     "redact_text",
@@ -84,6 +86,24 @@ def credential_kind(text: str) -> str | None:
 
     hits = scan_value(text)
     return hits[0].kind if hits else None
+
+
+#: Bidirectional-text controls: shown reordered by a terminal ("Trojan source"), escaped too.
+_BIDI: Final = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def printable(text: str) -> str:
+    """``text`` safe to put on a terminal: control characters (an escape sequence that would
+    clear the screen, retitle the window or hide what follows; a line break that would forge a
+    line) and bidirectional controls are shown as their escapes (``\\x1b``, ``\\u202e``)."""
+    if text.isprintable():
+        return text
+    return "".join(
+        c.encode("unicode_escape").decode("ascii")
+        if unicodedata.category(c) == "Cc" or c in _BIDI
+        else c
+        for c in text
+    )
 
 
 def derived_forms(text: str) -> tuple[str, ...]:
