@@ -913,7 +913,8 @@ def cmd_rotate(args: argparse.Namespace) -> int:
     )
 
     err = _Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
-    client = boto3.client("secretsmanager", region_name=target.region)
+    # A session of its own (as env pull): the default one caches credentials for the process.
+    client = boto3.session.Session().client("secretsmanager", region_name=target.region)
     options = RotateOptions(timeout_s=args.timeout, poll_interval_s=args.poll_interval)
     with Progress(
         SpinnerColumn(),
