@@ -3,7 +3,8 @@
 A checkout may be read-only (a CI cache, a container image, a vendored copy), so nothing is
 written into it. The directory for a build named ``name`` is, in order:
 
-1. ``$NT_SECRETS_BUILD_DIR/<name>``, when that variable is set (an absolute path);
+1. ``$NT_SECRETS_BUILD_DIR/<name>``, when that variable is set (an absolute path; one that
+   cannot be used is an error naming the variable, never silently replaced);
 2. ``$XDG_CACHE_HOME/neural-trader-secrets/<name>`` (``~/.cache/...`` when ``XDG_CACHE_HOME`` is
    unset or not absolute, as the XDG base directory specification says), when it can be created
    and written;
@@ -23,7 +24,7 @@ import tempfile
 from pathlib import Path
 from typing import Final
 
-__all__ = ["APP_DIR", "ENV_VAR", "build_dir"]
+__all__ = ["APP_DIR", "ENV_VAR", "BuildDirError", "build_dir"]
 
 ENV_VAR: Final = "NT_SECRETS_BUILD_DIR"
 APP_DIR: Final = "neural-trader-secrets"
@@ -59,13 +60,36 @@ def _cache_home() -> Path:
     return Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".cache"
 
 
+class BuildDirError(ValueError):
+    """``$NT_SECRETS_BUILD_DIR`` names no directory a build can use (bad input: exit 2)."""
+
+
+def _chosen(override: str, name: str) -> Path:
+    """``$NT_SECRETS_BUILD_DIR/<name>``, created; an explicit choice: never replaced by another,
+    its failure is reported naming the variable (BuildDirError)."""
+    base = Path(override).expanduser()
+    if not base.is_absolute():
+        raise BuildDirError(
+            f"{ENV_VAR}: must be an absolute path (a relative one would build into whatever "
+            "directory the command runs in)"
+        )
+    path = base / name
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BuildDirError(
+            f"{ENV_VAR}: cannot create the build directory {path}: {exc.strerror or exc}"
+        ) from exc
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise BuildDirError(f"{ENV_VAR}: the build directory {path} is not writable")
+    return path
+
+
 def build_dir(name: str) -> Path:
     """The directory a build called ``name`` goes to (created; see the module docstring)."""
     override = os.environ.get(ENV_VAR, "")
     if override:
-        path = Path(override).expanduser() / name
-        path.mkdir(parents=True, exist_ok=True)  # an explicit choice: its failure is reported
-        return path
+        return _chosen(override, name)
     try:
         cache = _cache_home() / APP_DIR / name
     except RuntimeError:  # no home directory to be found

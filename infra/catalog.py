@@ -23,9 +23,17 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from infra.rotation.contract import RotationClass as RotationClass
 from infra.rotation.contract import RotationStrategy as RotationStrategy
 
-# The environments are the pack's contract (the policy pack reads the catalog file too).
+# The environments are the pack's contract (the policy pack reads the catalog file too), and so is
+# the reading of the fields the pack needs (check_entry): the program runs it on every entry.
 from policies.contract.catalog import Environment as Environment
-from policies.contract.redact import credential_kind, describe, pydantic_message
+from policies.contract.catalog import check_entry, entry_label
+from policies.contract.redact import (
+    credential_kind,
+    credential_kind_in_forms,
+    describe,
+    printable,
+    pydantic_message,
+)
 from policies.contract.redact import loc as shown_loc
 from policies.contract.redact import name as shown_name
 from policies.contract.yamlio import YamlProblem, load_yaml
@@ -83,13 +91,13 @@ class Category(StrEnum):
 class HexGenerator(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     kind: Literal["hex"]
-    bytes: Annotated[int, Field(ge=16, le=512)]
+    bytes: Annotated[int, Field(strict=True, ge=16, le=512)]
 
 
 class PasswordGenerator(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     kind: Literal["password"]
-    length: Annotated[int, Field(ge=16, le=256)]
+    length: Annotated[int, Field(strict=True, ge=16, le=256)]
 
 
 class PostgresUrlGenerator(BaseModel):
@@ -97,7 +105,7 @@ class PostgresUrlGenerator(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     kind: Literal["postgres-url"]
-    length: Annotated[int, Field(ge=16, le=256)]
+    length: Annotated[int, Field(strict=True, ge=16, le=256)]
 
 
 Generator = Annotated[
@@ -117,7 +125,7 @@ class CatalogEntry(BaseModel):
     description: Annotated[str, Field(min_length=1)]
     category: Category
     service: str
-    sensitive: bool
+    sensitive: Annotated[bool, Field(strict=True)]  # true/false, never "yes" or 1
     source: Source
     environments: Annotated[tuple[Environment, ...], Field(min_length=1)]
     rotation: RotationClass | None = None
@@ -139,11 +147,22 @@ class CatalogEntry(BaseModel):
     def _service_name(cls, v: str) -> str:
         if not SERVICE_RE.fullmatch(v):
             raise ValueError(f"not a service name (lowercase letters, digits, -; {describe(v)})")
+        kind = credential_kind_in_forms(v)
+        if kind is not None:  # it goes into secret paths and resource names
+            raise ValueError(
+                f"looks like a credential ({kind}, {describe(v)}), as itself or in the names "
+                "derived from it: never put a secret value in the catalog"
+            )
         return v
 
     @field_validator("description", "replaced_by")
     @classmethod
     def _no_credential(cls, v: str | None) -> str | None:
+        if v and printable(v) != v:  # printed to terminals and into .env comments
+            raise ValueError(
+                "holds a control character (a line break, an escape sequence): one line of "
+                "printable text"
+            )
         kind = credential_kind(v) if v else None
         if kind is not None:
             raise ValueError(
@@ -322,15 +341,23 @@ def parse_catalog(data: Any, *, source: str = "catalog") -> Catalog:
     for index, raw in enumerate(raw_entries):
         # An entry is named by its name only when that reads as one (it is user input, perhaps a
         # secret pasted into the wrong field); otherwise by its position.
-        name = raw.get("name") if isinstance(raw, Mapping) else None
-        label = name if isinstance(name, str) and shown_name(name, ENV_VAR_RE) == name else None
-        label = label or f"#{index}"
+        label = entry_label(raw, index)
+        # The policy pack's reader first, on the fields it reads: one strict reading on both
+        # sides, so a catalog the program plans is never one the pack refuses (which would be a
+        # violation of the stack, not the bad input it is).
+        _pack_entry, pack_problems = check_entry(raw)
+        problems.extend((label, "schema", message) for _key, message in pack_problems)
+        judged = {key for key, _message in pack_problems}
         try:
             entry = CatalogEntry.model_validate(raw)
         except ValidationError as exc:
             for err in exc.errors():
+                if (str(err["loc"][0]) if err["loc"] else "") in judged:
+                    continue  # the pack's reader said it already
                 loc = shown_loc(err["loc"]) or "entry"
                 problems.append((label, "schema", f"{loc}: {pydantic_message(err)}"))
+            continue
+        if pack_problems:
             continue
         problems.extend((entry.name, rule, msg) for rule, msg in _rule_problems(entry))
         entries.append(entry)

@@ -80,9 +80,9 @@ SECRET_REF_RE = re.compile(r"^\S{1,2048}$")
 def refuse_credential(value: str, what: str) -> str:
     """``value``, unless the pack's credential detectors find a credential in it: what a setting
     holds ends up in resource names, tags and the plan, where a secret must never go."""
-    from policies.contract.redact import credential_kind
+    from policies.contract.redact import credential_kind_in_forms
 
-    kind = credential_kind(value)
+    kind = credential_kind_in_forms(value)  # as given, and lower-/kebab-cased into names
     if kind is not None:
         raise ValueError(
             f"looks like a credential ({kind}, {describe(value)}), not {what}: this setting is "

@@ -99,6 +99,27 @@ def _join(path: str, key: str | int) -> str:
     return f"{path}.{key}" if path else key
 
 
+def shown_path(path: str) -> str:
+    """A local file's path as documents show it: under the user's home directory as ``~/...``
+    (a plan or a SARIF log is shared; the account name in ``/home/<user>`` is not the reader's
+    business), any other path as it is."""
+    try:
+        home = str(pathlib.Path.home())
+    except (RuntimeError, KeyError):  # no home directory to be found
+        return path
+    if home not in ("", "/") and path.startswith(home.rstrip("/") + "/"):
+        return "~" + path[len(home.rstrip("/")) :]
+    return path
+
+
+def _located(value: Mapping[str, Any]) -> dict[str, Any]:
+    """An asset's or archive's path, uri and hash, its path shown by :func:`shown_path`."""
+    out = {k: value[k] for k in ("path", "uri", "hash") if k in value}
+    if isinstance(out.get("path"), str):
+        out["path"] = shown_path(out["path"])
+    return out
+
+
 def sanitize(value: Any, path: str, secret_paths: list[str]) -> Any:
     """Turn a serialized property value into plain JSON: secrets become ``[secret]`` (their paths
     recorded), unknowns ``[unknown]``, assets/archives/resource references a small description."""
@@ -110,9 +131,9 @@ def sanitize(value: Any, path: str, secret_paths: list[str]) -> Any:
         if sig == RESOURCE_SIG:
             return {"resourceReference": value.get("urn", "")}
         if sig == ASSET_SIG:
-            return {"asset": {k: value[k] for k in ("path", "uri", "hash") if k in value}}
+            return {"asset": _located(value)}
         if sig == ARCHIVE_SIG:
-            return {"archive": {k: value[k] for k in ("path", "uri", "hash") if k in value}}
+            return {"archive": _located(value)}
         if sig == OUTPUT_SIG:
             if value.get("secret"):
                 secret_paths.append(path)

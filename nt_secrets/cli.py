@@ -4,7 +4,8 @@ Exit codes: 0 success, 1 a check failed (policy violations, a failed or timed-ou
 input (a clear message on stderr, never a traceback, and nothing on stdout), 130 interrupted
 (Ctrl-C: one line on stderr), 141 the reader of stdout went away (``nt-secrets plan | head -1``:
 nothing more is written and nothing is said, as a program killed by SIGPIPE; the pipeline's status
-is the reader's unless ``pipefail`` is set, and then it is 141 as for ``yes | head -1``).
+is the reader's unless ``pipefail`` is set, and then it is 141 as for ``yes | head -1``), 74 the
+output could not be written (a full disk, an encoding that cannot hold the text: one line).
 
 No message quotes rejected input: keys and rules are named, values at most described by kind and
 length (:mod:`policies.contract.redact`), and whatever reaches the terminal passes the pack's credential
@@ -15,10 +16,13 @@ from __future__ import annotations
 
 import argparse
 import gc
+import io
 import json
 import math
 import os
 import re
+import signal
+import stat
 import sys
 import time
 from collections import defaultdict
@@ -47,6 +51,9 @@ if TYPE_CHECKING:
     from nt_secrets.rotate import RotationProgress
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_BAD_INPUT = 0, 1, 2
+#: The output could not be written (a full disk, an I/O error, an encoding that cannot hold the
+#: text): sysexits.h's EX_IOERR, never 1 (which would read as "violations")
+EXIT_OUTPUT = 74
 #: Ctrl-C (128 + SIGINT) and a reader gone from stdout (128 + SIGPIPE), as a shell reports them
 EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 130, 141
 
@@ -93,9 +100,15 @@ class _Console(Console):
         raise BrokenPipeError
 
 
+def _shown(text: str) -> str:
+    """Text for rich markup: redacted first (before any wrapping, cropping or ellipsis could cut
+    a credential to a prefix no detector knows), then escaped."""
+    return escape(redact.printable(redact.redact_text(text)))
+
+
 def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
     _Console(stderr=True, highlight=False, soft_wrap=True, emoji=False).print(
-        f"[bold red]error:[/] {escape(redact.redact_text(message))}"
+        f"[bold red]error:[/] {_shown(message)}"
     )
     raise SystemExit(code)
 
@@ -166,7 +179,7 @@ def fitted_table(title: str, columns: Sequence[_Column], width: int, *, rest: st
     for col, w in zip(chosen, widths, strict=True):
         table.add_column(col.header, no_wrap=col.key, overflow="fold", width=w)
     for row in zip(*(c.cells for c in chosen), strict=True):
-        table.add_row(*map(escape, row))
+        table.add_row(*map(_shown, row))
     return table
 
 
@@ -178,7 +191,7 @@ def _plan_tree(capture: Capture) -> Tree:
     for r in capture.resources:
         children[r.parent].append(r)
     root_urn = next((r.urn for r in capture.resources if r.type == "pulumi:pulumi:Stack"), "")
-    tree = Tree(f"[bold]{capture.project}[/] / stack [bold]{capture.stack}[/]")
+    tree = Tree(f"[bold]{_shown(capture.project)}[/] / stack [bold]{_shown(capture.stack)}[/]")
 
     def label(t: str, group: list[Any]) -> str:
         flags = []
@@ -187,7 +200,11 @@ def _plan_tree(capture: Capture) -> Tree:
         if any(k.secret_paths for k in group):
             flags.append("secret inputs")
         suffix = f" [dim]({', '.join(flags)})[/]" if flags else ""
-        return f"{t} × {len(group)}{suffix}" if len(group) > 1 else f"{t} {group[0].name}{suffix}"
+        return (
+            f"{t} × {len(group)}{suffix}"
+            if len(group) > 1
+            else f"{t} {_shown(group[0].name)}{suffix}"
+        )
 
     def add_group(node: Tree, group: list[Any]) -> None:
         """Children of a group of same-typed resources, aggregated by type."""
@@ -199,7 +216,7 @@ def _plan_tree(capture: Capture) -> Tree:
     def add(node: Tree, urn: str) -> None:
         kids = sorted(children.get(urn, []), key=lambda r: (r.custom, r.type, r.name))
         for comp in (k for k in kids if not k.custom):
-            add(node.add(f"[cyan]{comp.type}[/] [bold]{comp.name}[/]"), comp.urn)
+            add(node.add(f"[cyan]{_shown(comp.type)}[/] [bold]{_shown(comp.name)}[/]"), comp.urn)
         customs = [k for k in kids if k.custom]
         for t in sorted({k.type for k in customs}):
             same = [k for k in customs if k.type == t]
@@ -225,10 +242,35 @@ def _policy_config(args: argparse.Namespace) -> dict[str, Any] | None:
     return document
 
 
+def _disabled_count(config_doc: dict[str, Any] | None) -> int:
+    """How many of the pack's policies the policy pack config disables."""
+    from policies.model import Enforcement
+    from policies.runner import resolve_config
+
+    if not config_doc:
+        return 0
+    levels = resolve_config(config_doc).values()
+    return sum(1 for s in levels if s.enforcement is Enforcement.DISABLED)
+
+
+def _disabled_note(config_doc: dict[str, Any] | None) -> str | None:
+    """What to say when the policy pack config disables policies ("no violations" is not the
+    verdict of a pack that judged nothing)."""
+    from policies.pack import ALL
+
+    off = _disabled_count(config_doc)
+    if not off:
+        return None
+    if off == len(ALL):
+        return f"every policy of the pack ({off}) is disabled by the policy pack config: nothing was judged but the stack-file lint"
+    return f"{off} of {len(ALL)} policies of the pack are disabled by the policy pack config"
+
+
 def evaluate(args: argparse.Namespace) -> tuple[Capture, list[Violation]]:
     """Plan a stack offline and judge it: stack-file lint plus the policy pack."""
     with phase("imports"):
         import infra.program  # noqa: F401  (the Pulumi SDK: timed as imports, not as program)
+        from infra.buildcache import BuildDirError
         from infra.catalog import CatalogError
         from infra.settings import SettingsError
         from nt_secrets.lint import lint_stack_file
@@ -253,14 +295,29 @@ def evaluate(args: argparse.Namespace) -> tuple[Capture, list[Violation]]:
             with phase("policies"):
                 violations += run(records(capture), config=config_doc).violations
                 violations = tune(violations, config_doc)  # the stack-file lint's settings
-    except (StackFileError, SettingsError, CatalogError, PolicyConfigError) as exc:
+    except (StackFileError, SettingsError, CatalogError, PolicyConfigError, BuildDirError) as exc:
         _fail(str(exc))
+    _note_disabled(config_doc)
     return capture, violations
 
 
-def _print_violations(out: Console, violations: list[Violation]) -> None:
+def _note_disabled(config_doc: dict[str, Any] | None) -> None:
+    note = _disabled_note(config_doc)
+    if note:
+        _Console(stderr=True, highlight=False, soft_wrap=True).print(f"note: {_shown(note)}")
+
+
+def _print_violations(
+    out: Console, violations: list[Violation], *, judged_nothing: bool = False
+) -> None:
     from policies.pack import ALL, PACK_NAME
 
+    if not violations and judged_nothing:
+        out.print(
+            f"Policy pack {PACK_NAME}: every policy disabled by the policy pack config, nothing "
+            "judged; stack-file lint: no violations."
+        )
+        return
     if not violations:
         out.print(
             f"[green]Policy pack {PACK_NAME} ({len(ALL)} policies) and stack-file lint: no violations.[/]"
@@ -275,30 +332,52 @@ def _print_violations(out: Console, violations: list[Violation]) -> None:
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    from nt_secrets.plan import plan_document, summary
+    from nt_secrets.plan import plan_document
 
     capture, violations = evaluate(args)
     mandatory = any(v.mandatory for v in violations)
     if args.format == "json":
-        with phase("report"):
+        with _report():
             _print_json(plan_document(capture, [v.to_json() for v in violations]))
         return EXIT_VIOLATIONS if mandatory else EXIT_OK
+    with _report():
+        from policies.pack import ALL
+
+        nothing = _disabled_count(_policy_config(args)) == len(ALL)
+        _print_plan(capture, violations, judged_nothing=nothing)
+    return EXIT_VIOLATIONS if mandatory else EXIT_OK
+
+
+def _print_plan(
+    capture: Capture, violations: list[Violation], *, judged_nothing: bool = False
+) -> None:
+    from nt_secrets.plan import summary
+
     out = _Console(highlight=False)
     out.print(_plan_tree(capture))
     s = summary(capture)
-    table = Table(title="Resources by type", show_lines=False)
-    table.add_column("type", no_wrap=True, overflow="fold")
-    table.add_column("count", justify="right", no_wrap=True)
-    for t, n in s["byType"].items():
-        table.add_row(t, str(n))
+    # Counts first and whole; a type longer than the line goes on over the next one, never cut
+    # ("…Encrypti", "1…" at 80 columns).
+    table = Table(
+        title="Resources by type",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        title_justify="left",
+    )
+    counts = {t: str(n) for t, n in s["byType"].items()}
+    width = max(len("count"), *map(len, counts.values()))
+    table.add_column("count", justify="right", no_wrap=True, min_width=width)
+    table.add_column("type", overflow="fold")
+    for t, n in counts.items():
+        table.add_row(n, _shown(t))
     out.print(table)
     out.print(
         f"{s['resources']} resources ({s['custom']} custom, {s['components']} components), "
         f"{s['protected']} protected, {s['secretInputs']} secret inputs. "
         "Nothing was deployed: this is an offline evaluation through the Pulumi SDK's mock engine."
     )
-    _print_violations(out, violations)
-    return EXIT_VIOLATIONS if mandatory else EXIT_OK
+    _print_violations(out, violations, judged_nothing=judged_nothing)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -318,7 +397,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         artifact: str | None = str(Path(args.project_dir) / f"Pulumi.{args.stack}.yaml")
     else:
         try:
-            with _Console(stderr=True).status(f"Reading {args.state}…", spinner="dots") as status:
+            reading = f"Reading {_shown(args.state)}…"
+            with _Console(stderr=True).status(reading, spinner="dots") as status:
                 with phase("read"):
                     state = (
                         read_state(_stdin(), name="<stdin>")
@@ -331,8 +411,9 @@ def cmd_check(args: argparse.Namespace) -> int:
                     violations = judge_state(state, opts.pack_document, jobs=opts.jobs)
         except (StateError, PolicyConfigError) as exc:
             _fail(str(exc))
+        _note_disabled(dict(opts.pack_document) if opts.pack_document is not None else None)
         artifact = None if args.state == "-" else args.state
-    with phase("report"):
+    with phase("report"), _report():
         try:
             return checkrun.finish(opts, accepted, violations, resources, artifact)
         except checkrun.BAD_INPUT as exc:
@@ -397,12 +478,13 @@ def cmd_explain(args: argparse.Namespace) -> int:
         )
         for entry in entries
     ]
-    if args.format == "json":
-        _print_json(docs if args.all else docs[0])
-    elif args.all:
-        _render_placements(docs)
-    else:
-        _render_explanation(docs[0])
+    with _report():
+        if args.format == "json":
+            _print_json(docs if args.all else docs[0])
+        elif args.all:
+            _render_placements(docs)
+        else:
+            _render_explanation(docs[0])
     return EXIT_OK
 
 
@@ -576,14 +658,16 @@ def render_env_template(environment: Environment) -> str:
         mode = e.mode_in(environment)
         note = f" [{mode.value}]" if mode else ""
         if e.source.value == "workload-identity":
-            lines.append(f"# {e.name}: not used. {e.replaced_by}.")
+            lines.append(redact.printable(f"# {e.name}: not used. {e.replaced_by}."))
             continue
         if e.stored:
             where = f"{e.service}/{e.key}"
-            lines.append(f"# {e.description}{note}. Secret: {where} in the secret manager")
+            lines.append(
+                redact.printable(f"# {e.description}{note}. Secret: {where} in the secret manager")
+            )
             lines.append(f"{e.name}=${{{e.name}}}")
         else:
-            lines.append(f"# {e.description}{note}")
+            lines.append(redact.printable(f"# {e.description}{note}"))
             lines.append(f"{e.name}=")
     return "\n".join(lines).replace("\n\n\n", "\n\n") + "\n"
 
@@ -826,7 +910,8 @@ def cmd_rotate(args: argparse.Namespace) -> int:
     )
 
     err = _Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
-    client = boto3.client("secretsmanager", region_name=target.region)
+    # A session of its own (as env pull): the default one caches credentials for the process.
+    client = boto3.session.Session().client("secretsmanager", region_name=target.region)
     options = RotateOptions(timeout_s=args.timeout, poll_interval_s=args.poll_interval)
     with Progress(
         SpinnerColumn(),
@@ -837,7 +922,11 @@ def cmd_rotate(args: argparse.Namespace) -> int:
         console=err,
         transient=False,
     ) as progress:
-        task = progress.add_task(f"rotating {target.label}: requesting", total=options.timeout_s)
+        # Redacted before rich may cut a line to the terminal's width (a cut credential is a
+        # prefix no detector knows).
+        task = progress.add_task(
+            redact.redact_text(f"rotating {target.label}: requesting"), total=options.timeout_s
+        )
         seen: list[RotationProgress] = []
 
         def show(p: RotationProgress) -> None:
@@ -845,7 +934,7 @@ def cmd_rotate(args: argparse.Namespace) -> int:
             done = p.phase is RotationPhase.COMPLETED
             progress.update(
                 task,
-                description=f"{p.phase.value}: {p.message}",
+                description=redact.redact_text(f"{p.phase.value}: {p.message}"),
                 completed=options.timeout_s if done else min(p.elapsed_s, options.timeout_s),
             )
 
@@ -856,6 +945,10 @@ def cmd_rotate(args: argparse.Namespace) -> int:
             _fail(str(exc))
         except EmergencyRotationError as exc:
             progress.stop()
+            from nt_secrets.envpull import _CREDENTIAL_ERRORS, credential_error
+
+            if isinstance(exc.__cause__, _CREDENTIAL_ERRORS):  # as `env pull` says it: exit 2
+                _fail(str(credential_error(exc.__cause__)))
             if "ResourceNotFoundException" in str(exc):
                 _fail(f"{target.label}: no such secret in {target.region} ({exc})")
             _fail(f"rotation of {target.label} failed: {exc}", EXIT_VIOLATIONS)
@@ -1169,6 +1262,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         heavy = args.command in _HEAVY
         ending = argv is None and heavy
+        if argv is None:
+            _handle_ctrl_c(heavy)
+            _complete_writes()
         if heavy:
             # A plan allocates millions of small objects (the provider SDKs' classes at import,
             # futures and protobuf messages per resource) and frees almost none before it ends:
@@ -1184,6 +1280,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         _quiet_stdout()
         return EXIT_BROKEN_PIPE
+    except UnicodeEncodeError as exc:
+        _quiet_stdout()
+        _fail(
+            f"the output's encoding ({exc.encoding}) cannot hold its text: use a UTF-8 locale "
+            "or set PYTHONIOENCODING=utf-8",
+            EXIT_OUTPUT,
+        )
+    except OSError as exc:  # the output (stdout) could not be written: a full disk, EIO...
+        _quiet_stdout()
+        what = exc.filename or "the output"
+        _fail(f"cannot write {what}: {exc.strerror or type(exc).__name__}", EXIT_OUTPUT)
     finally:
         # Not re-enabled when the process ends next: the first allocation after gc.enable()
         # would start a full collection of everything the command allocated (0.3 s after a
@@ -1194,6 +1301,52 @@ def main(argv: Sequence[str] | None = None) -> int:
     if ending:
         _exit_now(code)
     return code
+
+
+def _complete_writes() -> None:
+    """With PYTHONUNBUFFERED (usual in containers) stdout is a text wrapper straight over the
+    descriptor, which drops the rest of a partial write without an error: ``plan --format json |
+    head -1`` was a cut document and exit 0 where text gave 141. Through a BufferedWriter every
+    write completes or raises (BrokenPipeError: 141), whatever the format; lines still go out as
+    they are written."""
+    raw = getattr(sys.stdout, "buffer", None)
+    if isinstance(raw, io.RawIOBase):
+        sys.stdout.flush()
+        sys.stdout = io.TextIOWrapper(
+            io.BufferedWriter(raw),
+            encoding=sys.stdout.encoding,
+            errors=sys.stdout.errors,
+            line_buffering=True,
+        )
+
+
+def _handle_ctrl_c(heavy: bool) -> None:
+    """Run as the program: a command that plans or judges a stack ends at once on Ctrl-C, from
+    the signal handler (:mod:`infra.interrupts`; a KeyboardInterrupt inside the Pulumi SDK was
+    swallowed, hung or became a traceback); the others get Python's KeyboardInterrupt back."""
+    if heavy:
+        import nt_secrets.entry  # noqa: F401  (installs the handler when run as -m nt_secrets.cli)
+    else:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+@contextmanager
+def _report() -> Iterator[None]:
+    """The report phase: when stdout is a file, a Ctrl-C waits for the report to be written
+    whole (a file holds all of it or nothing); to a terminal or a pipe it stops at once."""
+    from infra import interrupts
+
+    with phase("report"):
+        try:
+            to_file = stat.S_ISREG(os.fstat(sys.stdout.fileno()).st_mode)
+        except (OSError, ValueError, AttributeError):  # stdout without a descriptor (tests)
+            to_file = False
+        if not to_file:
+            yield
+            return
+        with interrupts.whole():
+            yield
+            sys.stdout.flush()
 
 
 #: Commands that plan or judge a whole stack: the garbage collector is off while they run and,

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from infra.catalog import Environment
-from nt_secrets.envpull import EnvPullError, check_output, write_private
+from nt_secrets.envpull import EnvPullError, check_output, refuse_git_directory, write_private
 
 KEY_BYTES = 32  # AES-256
 NONCE_BYTES = 12
@@ -122,6 +122,7 @@ def build(inputs: Sequence[VaultInput], vault: Path, keys_file: Path, *, force: 
     """Encrypt each input with a fresh key; write the vault and the keys file (both 0600).
     The keys file may not be tracked or unignored by git (as ``env pull``'s output)."""
     vault_path = Path(os.path.abspath(vault.expanduser()))
+    refuse_git_directory(vault_path)
     if vault_path.parent.is_dir() and os.path.lexists(vault_path) and not force:
         raise EnvPullError(f"--output: {vault_path} exists; add --force to replace it")
     if not vault_path.parent.is_dir():

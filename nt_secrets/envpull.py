@@ -50,6 +50,8 @@ class Status(StrEnum):
     DENIED = "denied"
     MISSING = "missing"
     FAILED = "failed"
+    #: read, but no quoting makes a shell and a dotenv loader read it the same (:func:`quote`)
+    UNQUOTABLE = "unquotable"
 
 
 @dataclass(frozen=True)
@@ -315,7 +317,13 @@ def fetch_all(
     unless it looks: it is handed the result, and the CLI prints name and status only)."""
     results: dict[str, Fetched] = {}
     for name, address in plan.addresses.items():
-        results[name] = source.fetch(address)
+        fetched = source.fetch(address)
+        if fetched.status is Status.OK and fetched.value is not None:
+            try:
+                quote(fetched.value)
+            except UnquotableError as exc:
+                fetched = Fetched(Status.UNQUOTABLE, str(exc))
+        results[name] = fetched
         if on_progress is not None:
             on_progress(name, results[name])
     return results
@@ -324,10 +332,39 @@ def fetch_all(
 # ---- the file ------------------------------------------------------------------------------------
 
 
+class UnquotableError(ValueError):
+    """A value no quoting writes safely for both a POSIX shell and dotenv loaders."""
+
+
 def quote(value: str) -> str:
-    """A dotenv value in single quotes: literal (no ``${...}`` expansion), multi-line allowed;
-    ``\\`` and ``'`` escaped as python-dotenv reads them."""
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    """A value as a POSIX shell (``. .env.local``, ``sh`` and ``bash``) and the dotenv loaders
+    (python-dotenv with ``interpolate=False``, dotenvy/dotenv-cli, Docker Compose) all read it,
+    byte for byte, whatever it holds (quotes, ``$(...)``, backticks, newlines, backslashes):
+
+    * in single quotes (literal everywhere) when it holds no ``'`` and no backslash that
+      python-dotenv would read as an escape (``\\\\``, or one at the end);
+    * else in double quotes, ``\\`` and ``"`` escaped, when it holds no ``$`` and no backtick
+      (which a shell expands inside double quotes, and dotenv loaders would not unescape);
+    * else :class:`UnquotableError` (a ``'`` or such a backslash together with ``$`` or a
+      backtick: a shell needs ``'\\''`` there, which a dotenv loader reads as the end of the
+      value and the next line as a new variable), as for a NUL (no variable holds one).
+    """
+    if "\0" in value:
+        raise UnquotableError("the value holds a NUL character, which no variable can hold")
+    if "'" not in value and "\\\\" not in value and not value.endswith("\\"):
+        return f"'{value}'"
+    if "$" not in value and "`" not in value:
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    raise UnquotableError(
+        "the value holds ' or \\ together with $ or `: no quoting reads the same in a shell "
+        "and in dotenv loaders; read it from the store when you need it"
+    )
+
+
+def _comment(text: str) -> str:
+    """Text for a ``#`` comment line: a line break (or any control character) in a catalog
+    description or a store's reason would end the comment and start a command."""
+    return "".join(c if c.isprintable() else " " for c in text)
 
 
 def render(plan: PullPlan, results: Mapping[str, Fetched], *, now: datetime | None = None) -> str:
@@ -349,9 +386,9 @@ def render(plan: PullPlan, results: Mapping[str, Fetched], *, now: datetime | No
         mode = e.mode_in(plan.environment)
         note = f" [{mode.value}]" if mode else ""
         if e.source is Source.WORKLOAD_IDENTITY:
-            lines.append(f"# {e.name}: not used. {e.replaced_by}.")
+            lines.append(_comment(f"# {e.name}: not used. {e.replaced_by}."))
             continue
-        lines.append(f"# {e.description}{note}")
+        lines.append(_comment(f"# {e.description}{note}"))
         result = results.get(e.name)
         if e.name in plan.elsewhere:
             home = plan.elsewhere[e.name]
@@ -366,7 +403,7 @@ def render(plan: PullPlan, results: Mapping[str, Fetched], *, now: datetime | No
         else:
             why = result.reason if result is not None else "not read"
             status = result.status.value if result is not None else "missing"
-            lines.append(f"# {e.name}= NOT PULLED ({status}): {why}")
+            lines.append(_comment(f"# {e.name}= NOT PULLED ({status}): {why}"))
     return "\n".join(lines) + "\n"
 
 
@@ -380,16 +417,44 @@ def _git(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _inside_git_work_tree(directory: Path) -> bool:
-    return any((d / ".git").exists() for d in (directory, *directory.parents))
+def _looks_like_git_dir(directory: Path) -> bool:
+    """git's own test for a git directory (setup.c ``is_git_directory``): HEAD, objects/, refs/."""
+    return (
+        (directory / "HEAD").is_file()
+        and (directory / "objects").is_dir()
+        and (directory / "refs").is_dir()
+    )
+
+
+def _git_evidence(path: Path) -> tuple[bool, bool]:
+    """(inside a git directory, inside or beside a repository) judged from the file system alone,
+    for the given path and the path its symlinks resolve to: a ``.git`` component or a directory
+    laid out as one; a ``.git`` entry (directory or gitfile) in an ancestor."""
+    in_git_dir = near_repo = False
+    for p in {path, Path(os.path.realpath(path))}:
+        dirs = [p, *p.parents]
+        if ".git" in p.parts or any(_looks_like_git_dir(d) for d in dirs):
+            in_git_dir = True
+        if any(os.path.lexists(d / ".git") for d in dirs):
+            near_repo = True
+    return in_git_dir, near_repo
+
+
+def refuse_git_directory(path: Path, option: str = "--output") -> None:
+    """EnvPullError when ``path`` (absolute) lies in a git directory (``.git/``, a bare or
+    separate one, through a symlink or not): never a valid output, whatever git says."""
+    if _git_evidence(path)[0]:
+        raise EnvPullError(f"{option}: {path} is inside a git directory: never a place to write")
 
 
 def check_output(output: Path, *, force: bool) -> Path:
     """The absolute path to write, or EnvPullError: a directory that does not exist, an existing
-    file without ``force``, a file git tracks, or one inside a repository that git does not
-    ignore."""
+    file without ``force``, a path inside a git directory, a file git tracks, one inside a
+    repository that git does not ignore, or one git cannot judge (git missing, a repository it
+    refuses to read): whenever git cannot answer, the answer is "refuse"."""
     path = Path(os.path.abspath(output.expanduser()))
     parent = path.parent
+    refuse_git_directory(path)
     if not parent.is_dir():
         raise EnvPullError(f"--output: directory {parent} does not exist")
     if path.is_dir():
@@ -400,36 +465,59 @@ def check_output(output: Path, *, force: bool) -> Path:
     return path
 
 
+def _git_said(proc: subprocess.CompletedProcess[str]) -> str:
+    """git's first line of complaint, shortened (``fatal: detected dubious ownership ...``)."""
+    line = next((ln for ln in proc.stderr.splitlines() if ln.strip()), "no message")
+    return line.removeprefix("fatal: ").strip()[:200]
+
+
 def _check_not_in_git(path: Path) -> None:
-    """EnvPullError when git tracks ``path`` or would add it (in a work tree, not ignored)."""
+    """EnvPullError when ``path`` lies in a git directory, when git tracks it or would add it (in
+    a work tree, not ignored), or when git cannot tell (not installed, refusing the repository,
+    failing) while the file system shows a repository there or git fails for another reason
+    than "not a git repository"."""
     parent = path.parent
+    cannot = f"--output: git could not tell whether {path} is safe to write"
+    in_git_dir, near_repo = _git_evidence(path)
     try:
-        top = _git(["rev-parse", "--show-toplevel"], parent)
-    except FileNotFoundError as exc:
-        if _inside_git_work_tree(parent):
+        where = _git(["rev-parse", "--is-inside-git-dir", "--is-inside-work-tree"], parent)
+    except (OSError, subprocess.SubprocessError) as exc:
+        if near_repo or in_git_dir:
             raise EnvPullError(
-                f"--output: {path} is inside a git work tree and git is not installed to tell "
-                "whether it is ignored: write outside the repository"
+                f"{cannot} ({'git is not installed' if isinstance(exc, FileNotFoundError) else exc}):"
+                " it is inside a git work tree; write outside the repository"
             ) from exc
         return
-    if top.returncode != 0:
-        return  # not in a repository
+    if where.returncode != 0:
+        said = _git_said(where)
+        if said.startswith("not a git repository") and not near_repo:
+            return  # not in a repository, and nothing on disk says otherwise
+        raise EnvPullError(f"{cannot} ({said}); write outside the repository")
+    inside_git_dir, inside_work_tree = [*where.stdout.split(), "", ""][:2]
+    if inside_git_dir != "false" or inside_work_tree != "true":
+        raise EnvPullError(f"--output: {path} is inside a git directory: never a place to write")
+    top = _git(["rev-parse", "--show-toplevel"], parent)
+    if top.returncode != 0 or not top.stdout.strip():
+        raise EnvPullError(f"{cannot} ({_git_said(top)}); write outside the repository")
     root = Path(top.stdout.strip())
     # The directory as git sees it (a symlinked directory resolves into its repository).
     rel = os.path.relpath(Path(os.path.realpath(parent)) / path.name, root)
-    if _git(["ls-files", "--error-unmatch", "--", rel], root).returncode == 0:
+    tracked = _git(["ls-files", "--error-unmatch", "--", rel], root)
+    if tracked.returncode == 0:
         raise EnvPullError(
             f"--output: {rel} is tracked by git in {root}: secrets would be committed. "
             "Write to an ignored path (.env.local is ignored by this repository)"
         )
-    ignored = _git(["check-ignore", "-q", "--", rel], root).returncode
-    if ignored == 1:
+    if tracked.returncode != 1:
+        raise EnvPullError(f"{cannot} ({_git_said(tracked)}); write outside the repository")
+    ignored = _git(["check-ignore", "-q", "--", rel], root)
+    if ignored.returncode == 1:
         raise EnvPullError(
             f"--output: {rel} is inside the repository {root} and not ignored by git: "
             "`git add -A` would commit it. Add it to .gitignore or write outside the repository"
         )
-    if ignored != 0:
-        raise EnvPullError(f"--output: git could not tell whether {rel} is ignored")
+    if ignored.returncode != 0:
+        raise EnvPullError(f"{cannot} ({_git_said(ignored)}); write outside the repository")
 
 
 def write_private(path: Path, text: str, *, replace: bool) -> None:

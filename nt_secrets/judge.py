@@ -32,6 +32,7 @@ from nt_secrets.state import (
     PLAINTEXT_POLICY_ID,
     StackState,
     config_findings,
+    mask_flagged_names,
     plaintext_findings,
     stack_urn,
 )
@@ -72,7 +73,9 @@ def judge_state(
     jobs = min(available_cpus() if jobs is None else jobs, len(records) // RECORDS_PER_PROCESS)
     if jobs <= 1 or len(records) < PARALLEL_MIN_RECORDS or not sys.platform.startswith("linux"):
         found = state.plaintext_findings() if scan else []
-        return tune(found + run(records, config=pack_config).violations, config)
+        return mask_flagged_names(
+            records, tune(found + run(records, config=pack_config).violations, config)
+        )
     resolve_config(pack_config)  # a bad config is refused before any process starts
     shares = _shares(records, jobs)
 
@@ -85,7 +88,9 @@ def judge_state(
                 found += config_findings(state.config, stack_urn(records))
         return found
 
-    return tune(_once([v for part in _forked(len(shares), share) for v in part]), config)
+    return mask_flagged_names(
+        records, tune(_once([v for part in _forked(len(shares), share) for v in part]), config)
+    )
 
 
 #: The parent's share of the records, against a child's 1: the parent judges the stack policies

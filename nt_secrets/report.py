@@ -36,6 +36,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from policies.contract.redact import printable
 from policies.lib.credentials import redact_text
 from policies.model import Enforcement, PolicyInfo, Severity, Violation
 
@@ -89,7 +90,7 @@ def _tool_version() -> str:
 def _safe(text: str) -> str:
     """``text`` fit to show: credentials redacted, and what UTF-8 cannot carry (a lone surrogate,
     from a ``"\\ud800"`` escape in a state's JSON) written as its escape, ``\\ud800``."""
-    text = redact_text(text)
+    text = printable(redact_text(text))  # no escape sequence from a state reaches a terminal
     if text.isascii():
         return text
     try:
@@ -347,11 +348,30 @@ def sarif_level(enforcement: Enforcement, severity: Severity) -> str:
     return "note" if severity is Severity.LOW else "warning"
 
 
+def _home() -> Path | None:
+    try:
+        home = Path.home()
+    except (RuntimeError, KeyError):
+        return None
+    return None if home == Path("/") else home
+
+
 def _artifact_uri(path: str | Path) -> dict[str, str]:
     p = Path(path)
     if ".." in p.parts:  # outside the checkout: %SRCROOT% cannot reach it
         p = p.resolve()
+    home = _home()
     if p.is_absolute():
+        cwd = Path.cwd()
+        above_home = home is not None and home != cwd and home.is_relative_to(cwd)
+        if p.is_relative_to(cwd) and not above_home:  # in the checkout: relative to %SRCROOT%
+            p = p.relative_to(cwd)
+    if p.is_absolute():
+        if home is not None and p.is_relative_to(home):  # not the user's account name
+            rel = quote(
+                PurePosixPath(*p.relative_to(home).parts).as_posix(), errors="surrogateescape"
+            )
+            return {"uri": rel, "uriBaseId": "HOME"}
         return {"uri": p.as_uri()}
     # a name that is not UTF-8 (its bytes kept as surrogates, os.fsdecode) keeps its bytes
     uri = quote(PurePosixPath(*p.parts).as_posix(), errors="surrogateescape")

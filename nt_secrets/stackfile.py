@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from policies.contract.redact import describe
+from policies.contract.redact import credential_kind_in_forms, describe
 from policies.contract.yamlio import YamlProblem, load_yaml
 
 SECURE_PLACEHOLDER = "[secure]"
@@ -83,6 +83,11 @@ def check_stack_name(stack: str) -> str:
                 else "only letters, digits, '-', '_' and '.' (at most 100 characters)"
             )
         )
+    kind = credential_kind_in_forms(stack)
+    if kind is not None:  # it is written into every URN
+        raise StackFileError(
+            f"--stack: looks like a credential ({kind}, {describe(stack)}), not a stack name"
+        )
     return stack
 
 
@@ -115,11 +120,15 @@ def read_stack(project_dir: Path, stack: str) -> StackConfig:
     path = config_dir / f"Pulumi.{stack}.yaml"
     try:
         found = path.is_file()
+        if not found and path.is_dir():
+            raise StackFileError(f"{path} is a directory, not a stack file")
         available = (
             []
             if found
             else sorted(
-                p.name[len("Pulumi.") : -len(".yaml")] for p in config_dir.glob("Pulumi.*.yaml")
+                p.name[len("Pulumi.") : -len(".yaml")]
+                for p in config_dir.glob("Pulumi.*.yaml")
+                if p.is_file()
             )
         )
     except OSError as exc:  # a stackConfigDir too long for the file system, unreadable...

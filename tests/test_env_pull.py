@@ -45,9 +45,11 @@ CONFIG_NAMES = [
 
 #: Values that a careless writer would break: quotes, newlines, $-expansion, comments, escapes.
 TRICKY = {
-    "DATABASE_URL": "postgresql://dev:p'a\"ss$HOME#x@localhost:5432/neural_trader_dev",
+    "DATABASE_URL": "postgresql://dev:p'a\"ss#x ; touch pwned ; #@localhost:5432/neural_trader_dev",
     "SENTRY_DSN": "https://fake@example.invalid/1 ${JWT_SECRET} trailing space ",
     "SMTP_PASSWORD": "line one\nline two\\n not a newline\\",  # pragma: allowlist secret
+    "REDIS_PASSWORD": "$(touch pwned) `touch pwned` $HOME \\ !x # y",
+    "SLACK_BOT_TOKEN": "it's\nB=evil\n\"quoted\" \\' ;touch pwned",
 }
 
 
@@ -68,6 +70,25 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     out, err = capsys.readouterr()
     assert "Traceback" not in err, err
     return int(code or 0), out, err
+
+
+def source_in(shell: str, path: Path) -> dict[str, str]:
+    """The variables a POSIX shell gets from ``set -a; . FILE`` (run in the file's directory: a
+    value that ran a command would leave a file there, and that fails the test)."""
+    exe = shutil.which(shell)
+    assert exe, f"{shell} is needed to prove the file is safe to source"
+    before = set(os.listdir(path.parent))
+    proc = subprocess.run(
+        [exe, "-c", 'set -a; . "$1"; exec env -0', shell, str(path)],
+        cwd=path.parent,
+        env={"PATH": os.environ["PATH"]},
+        capture_output=True,
+        check=False,
+    )
+    assert proc.returncode == 0 and proc.stderr == b"", proc.stderr
+    assert set(os.listdir(path.parent)) == before, "sourcing the file ran a command"
+    pairs = (item.split(b"=", 1) for item in proc.stdout.split(b"\0") if b"=" in item)
+    return {k.decode(): v.decode("utf-8") for k, v in pairs}
 
 
 def assert_no_value_shown(values: Mapping[str, str], *texts: str) -> None:
@@ -125,6 +146,10 @@ def test_pull_from_moto_writes_exactly_the_catalog_variables(
     assert mode(out_file) == 0o600
     parsed = dotenv_values(out_file, interpolate=False)
     assert set(parsed) == set(SECRET_NAMES) | set(CONFIG_NAMES)
+    for shell in ("sh", "bash"):  # `set -a; . .env.local` gives every value exactly
+        sourced = source_in(shell, out_file)
+        assert {n: sourced[n] for n in SECRET_NAMES} == moto_store, shell
+        assert all(sourced[n] == "" for n in CONFIG_NAMES)
     # the same variables, in the same order, as `nt-secrets env-template --environment development`
     template = render_env_template(Environment.DEVELOPMENT)
     listed = [ln.split("=", 1)[0] for ln in template.splitlines() if ln and not ln.startswith("#")]
@@ -366,6 +391,113 @@ def test_the_project_repository_refuses_its_tracked_files_and_allows_env_local()
         assert envpull.check_output(target, force=False) == target
 
 
+# ---- git must answer, or the answer is "refuse" (issue 23) ------------------------------------
+
+
+def _git(*args: str, cwd: Path | None = None) -> None:
+    git = shutil.which("git")
+    assert git, "git is needed to prove the refusals"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    subprocess.run([git, *args], cwd=cwd, check=True, env=env, capture_output=True)
+
+
+def _layouts(tmp: Path) -> None:
+    """A work tree (repo), one whose git directory lives elsewhere (split + gitdir), a bare
+    repository, a broken one (a .git git cannot read), a symlink into a git directory."""
+    _git_repo(tmp / "repo")
+    _git("init", "-q", f"--separate-git-dir={tmp / 'gitdir'}", str(tmp / "split"))
+    (tmp / "split" / ".gitignore").write_text("*.env\n", encoding="utf-8")
+    _git("init", "-q", "--bare", str(tmp / "bare.git"))
+    (tmp / "broken" / ".git").mkdir(parents=True)
+    (tmp / "into-git").symlink_to(tmp / "repo" / ".git", target_is_directory=True)
+    (tmp / "outside").mkdir()
+
+
+@pytest.mark.parametrize(
+    ("output", "force", "message"),
+    [
+        ("repo/.git/config", True, "inside a git directory"),
+        ("repo/.git/config", False, "inside a git directory"),
+        ("repo/.git/hooks/pre-commit", True, "inside a git directory"),
+        ("repo/.git/new.env", False, "inside a git directory"),
+        ("repo/.git", True, "inside a git directory"),
+        ("into-git/config", True, "inside a git directory"),
+        ("into-git/new.env", False, "inside a git directory"),
+        ("gitdir/config", True, "inside a git directory"),
+        ("gitdir/new.env", False, "inside a git directory"),
+        ("bare.git/config", True, "inside a git directory"),
+        ("bare.git/refs/new.env", False, "inside a git directory"),
+        ("broken/new.env", False, "git could not tell"),
+        ("broken/.git/new.env", False, "inside a git directory"),
+        ("split/new.env", False, None),  # ignored by its .gitignore: fine
+    ],
+)
+def test_a_path_in_a_git_directory_or_one_git_cannot_judge_is_refused(
+    output: str, force: bool, message: str | None, tmp_path: Path
+) -> None:
+    _layouts(tmp_path)
+    target = tmp_path / output
+    if message is None:
+        assert envpull.check_output(target, force=force) == target
+        return
+    with pytest.raises(EnvPullError, match=message):
+        envpull.check_output(target, force=force)
+
+
+def test_env_pull_never_replaces_git_config(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = _git_repo(tmp_path / "repo")
+    before = (repo / ".git" / "config").read_bytes()
+    monkeypatch.setattr(envpull, "aws_client", lambda region: pytest.fail("store reached"))
+    code, out, err = run(
+        capsys, "env", "pull", "--stack", "dev", "--force", "--output", str(repo / ".git/config")
+    )
+    assert (code, out) == (2, "") and "inside a git directory" in err
+    assert (repo / ".git" / "config").read_bytes() == before
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="handing a repository to another user needs root")
+@pytest.mark.parametrize("output", ["README.md", "new.env", "sub/new.env", ".env.local"])
+def test_a_repository_git_refuses_to_read_dubious_ownership_is_refused(
+    output: str, tmp_path: Path
+) -> None:
+    """A checkout owned by another user: git refuses to answer ("dubious ownership"), so nothing
+    is known about what it tracks or ignores, and nothing is written."""
+    repo = _git_repo(tmp_path / "repo")
+    (repo / "README.md").write_text("tracked\n", encoding="utf-8")
+    (repo / "sub").mkdir()
+    _git("add", "README.md", cwd=repo)
+    for p in [repo, *repo.rglob("*")]:
+        os.lchown(p, 65534, 65534)  # nobody
+    with pytest.raises(EnvPullError, match=r"git could not tell.*dubious ownership"):
+        envpull.check_output(repo / output, force=True)
+
+
+@pytest.mark.parametrize(
+    ("output", "refused"),
+    [
+        ("repo/.env.local", True),  # ignored, but git cannot say so
+        ("repo/sub/new.env", True),
+        ("bare.git/new.env", True),
+        ("gitdir/new.env", True),  # a git directory recognised by its layout
+        ("outside/new.env", False),
+    ],
+)
+def test_without_git_a_path_in_or_near_a_repository_is_refused(
+    output: str, refused: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _layouts(tmp_path)
+    (tmp_path / "repo" / "sub").mkdir()
+    monkeypatch.setenv("PATH", str(tmp_path / "outside"))  # no git on it
+    target = tmp_path / output
+    if not refused:
+        assert envpull.check_output(target, force=False) == target
+        return
+    with pytest.raises(EnvPullError, match="git"):
+        envpull.check_output(target, force=False)
+
+
 # ---- the file --------------------------------------------------------------------------------------
 
 
@@ -390,6 +522,80 @@ def test_quote_round_trips_through_python_dotenv(value: str, tmp_path: Path) -> 
     path = tmp_path / "x.env"
     path.write_text(f"A={envpull.quote(value)}\nB=after\n", encoding="utf-8")
     assert dotenv_values(path, interpolate=False) == {"A": value, "B": "after"}
+
+
+#: What a hostile (or unlucky) secret value may hold: each is written so that `sh`, `bash` and
+#: python-dotenv read it back exactly, and sourcing it runs nothing.
+HOSTILE = [
+    "x' ; touch pwned ; #",  # the issue's example
+    "'",
+    "''",
+    "$(touch pwned)",
+    "`touch pwned`",
+    "${HOME}$HOME$$$?$!$#$@$*$-$0$1",
+    "a\nb\\ \\\\ \\",  # literal backslashes, one at the end
+    "\\",
+    "line one\nline two\n",
+    "\nB=evil\n",
+    "'\nB=evil\n'",
+    'it\'s "quoted" \\ and ; # | & < > ( ) { } [ ] * ? ~ !',
+    '"',
+    '\\"',
+    "tab\there\r\x1b[31mred",
+    "-n --version",
+    "é ünïcode ✓ \u202e",
+    "",
+    " ",
+]
+
+#: Values no quoting makes safe for both a shell and a dotenv loader: refused, never written.
+UNQUOTABLE = [
+    "it's $HOME",
+    "'$(touch pwned)'",
+    "x' `touch pwned` '",
+    "a\\\\b $x",
+    "trailing backslash and $ \\",
+    "nul\0byte",
+]
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_a_hostile_value_reads_back_exactly_when_sourced_or_loaded(
+    value: str, tmp_path: Path
+) -> None:
+    path = tmp_path / ".env.local"
+    quoted = envpull.quote(value)
+    path.write_text(f"# before\nA={quoted}\nB='after'\n", encoding="utf-8", newline="")
+    for shell in ("sh", "bash"):
+        got = source_in(shell, path)
+        assert (got["A"], got["B"]) == (value, "after"), shell
+        assert "EVIL" not in got
+    if "\r" not in value:  # python-dotenv reads text with universal newlines
+        assert dotenv_values(path, interpolate=False) == {"A": value, "B": "after"}
+
+
+@pytest.mark.parametrize("value", UNQUOTABLE)
+def test_a_value_no_quoting_makes_safe_is_refused(value: str) -> None:
+    with pytest.raises(envpull.UnquotableError):
+        envpull.quote(value)
+
+
+def test_an_unquotable_secret_is_a_placeholder_and_never_written(
+    moto_store: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    client = boto3.client("secretsmanager", region_name="us-east-1")
+    hostile = "fake-it's-$(touch pwned)"
+    client.put_secret_value(
+        SecretId=envpull.aws_secret_id(DEV.addresses["JWT_SECRET"]), SecretString=hostile
+    )
+    out_file = tmp_path / ".env.local"
+    code, out, err = run(capsys, "env", "pull", "--stack", "dev", "--output", str(out_file))
+    assert code == 1
+    assert "not pulled: JWT_SECRET (unquotable)" in err
+    text = out_file.read_text(encoding="utf-8")
+    assert "# JWT_SECRET= NOT PULLED (unquotable): the value holds ' or \\ together with $" in text
+    assert hostile not in text and hostile not in out + err
+    assert "JWT_SECRET" not in source_in("sh", out_file)
 
 
 def test_file_is_never_readable_by_others_even_before_it_is_in_place(
@@ -622,3 +828,44 @@ def test_vault_build_refusals(
     assert message in err
     assert not (tmp_path / "out.vault").exists()
     assert (tmp_path / "exists.env").read_text() == "KEEP=1\n"
+
+
+@pytest.mark.parametrize(
+    ("output", "keys_file"),
+    [("repo/.git/config", "keys.env"), ("out.vault", "repo/.git/keys.env")],
+)
+def test_vault_build_never_writes_into_a_git_directory(
+    output: str, keys_file: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = _git_repo(tmp_path / "repo")
+    (tmp_path / "in.env").write_text("A='1'\n")
+    before = (repo / ".git" / "config").read_bytes()
+    code, out, err = run(
+        capsys,
+        "env",
+        "vault-build",
+        "--input",
+        f"development={tmp_path / 'in.env'}",
+        "--force",
+        "--output",
+        str(tmp_path / output),
+        "--keys-file",
+        str(tmp_path / keys_file),
+    )
+    assert (code, out) == (2, "") and "inside a git directory" in err
+    assert (repo / ".git" / "config").read_bytes() == before
+    assert not (tmp_path / "keys.env").exists() and not (tmp_path / "out.vault").exists()
+
+
+def test_a_line_break_in_a_reason_or_description_stays_inside_its_comment(tmp_path: Path) -> None:
+    results = {n: Fetched(Status.DENIED, "denied\ntouch pwned\r\nB=evil") for n in SECRET_NAMES}
+    entries = tuple(
+        e.model_copy(update={"description": "first line\ntouch pwned2"}) for e in DEV.variables
+    )
+    plan = envpull.PullPlan(**{**DEV.__dict__, "variables": entries})
+    path = tmp_path / ".env.local"
+    path.write_text(envpull.render(plan, results), encoding="utf-8")
+    for shell in ("sh", "bash"):
+        got = source_in(shell, path)
+        assert "B" not in got and not set(SECRET_NAMES) & set(got)
+    assert not [ln for ln in path.read_text().splitlines() if "touch" in ln and ln[0] != "#"]

@@ -15,7 +15,7 @@ and review the diff before committing it::
 
     for s in dev prod; do
       .venv/bin/nt-secrets plan --stack $s --format json \\
-        | sed "s#$(.venv/bin/python -c 'from infra.backends.aws.rotation import lambda_archive; print(lambda_archive().parent)')#<build>#g" \\
+        | sed "s#$(.venv/bin/python -c 'from infra.backends.aws.rotation import lambda_archive; from nt_secrets.capture import shown_path; print(shown_path(str(lambda_archive().parent)))')#<build>#g" \\
         > tests/fixtures/golden/plan-$s.json
     done
 """
@@ -32,6 +32,7 @@ import pytest
 
 from infra.backends.aws.rotation import lambda_archive
 from infra.catalog import Environment, default_catalog
+from nt_secrets.capture import shown_path
 from nt_secrets.cli import main
 
 from .conftest import ROOT
@@ -47,7 +48,13 @@ def _plan_json(stack: str, capsys: pytest.CaptureFixture[str]) -> str:
     code = main(["plan", "--stack", stack, "--format", "json", "--project-dir", str(ROOT)])
     out = capsys.readouterr().out
     assert code == 0, f"plan --stack {stack} exited {code}"
-    built = json.dumps(str(lambda_archive().parent))[1:-1]  # as it appears inside a JSON string
+    return _normalised(out)
+
+
+def _normalised(out: str) -> str:
+    """The build directory written ``<build>``, as the plan shows it (under the home directory as
+    ``~/...``, nt_secrets.capture.shown_path)."""
+    built = json.dumps(shown_path(str(lambda_archive().parent)))[1:-1]  # as inside a JSON string
     return out.replace(built, BUILD)
 
 
@@ -116,6 +123,5 @@ def test_the_program_writes_the_whole_plan_before_it_ends() -> None:
         check=False,
     )
     assert proc.returncode == 0, proc.stderr.decode(errors="replace")[-2000:]
-    built = json.dumps(str(lambda_archive().parent))[1:-1]
-    out = proc.stdout.decode().replace(built, BUILD)
+    out = _normalised(proc.stdout.decode())
     assert out == (GOLDEN / "plan-prod.json").read_text()

@@ -175,3 +175,85 @@ def test_the_coverage_config_chooses_the_file(
         assert names == ["JWT_SECRET"]
     else:
         assert names == [e.name for e in default_catalog()]
+
+
+# ---- one strict reading on both sides (issue 23) -------------------------------------------------
+
+#: Loose values a YAML author writes where the catalog means a boolean, a number, a list or a name:
+#: (case, key, value). The program's model alone (pydantic, lax) read some of them as valid.
+LOOSE: list[tuple[str, str, Any]] = [
+    ("sensitive yes", "sensitive", "yes"),
+    ("sensitive 'true'", "sensitive", "true"),
+    ("sensitive on", "sensitive", "on"),
+    ("sensitive 1", "sensitive", 1),
+    ("sensitive 0", "sensitive", 0),
+    ("sensitive null", "sensitive", None),
+    ("sensitive missing", "sensitive", ...),
+    ("environments a string", "environments", "development"),
+    ("environments a mapping", "environments", {"development": True}),
+    ("rotation a number", "rotation", 30),
+    ("source a number", "source", 5),
+    ("source missing", "source", ...),
+    ("generator bytes a string", "generator", {"kind": "hex", "bytes": "64"}),
+    ("generator bytes a float", "generator", {"kind": "hex", "bytes": 64.0}),
+    ("generator bytes a boolean", "generator", {"kind": "hex", "bytes": True}),
+]
+
+
+def _real_catalog_with(key: str, value: Any) -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(CATALOG_PATH.read_text(encoding="utf-8"))
+    (entry,) = [e for e in data["entries"] if e["name"] == "JWT_SECRET"]
+    if value is ...:
+        del entry[key]
+    else:
+        entry[key] = value
+    return data
+
+
+@pytest.mark.parametrize(("case", "key", "value"), LOOSE, ids=[c for c, _, _ in LOOSE])
+def test_a_loose_value_is_bad_input_for_the_program_and_the_pack_alike(
+    case: str, key: str, value: Any
+) -> None:
+    from infra.catalog import CatalogError
+    from infra.catalog import parse_catalog as program_parse
+
+    data = _real_catalog_with(key, value)
+    with pytest.raises(CatalogError) as program:
+        program_parse(data)
+    assert [p[0] for p in program.value.problems] == ["JWT_SECRET"], program.value.problems
+    assert f"[schema] {key}" in str(program.value), case
+    if key != "generator":  # a field the pack does not read
+        with pytest.raises(CatalogReadError, match=f"entry JWT_SECRET: {key}"):
+            parse_catalog(data)
+
+
+@pytest.mark.parametrize(
+    ("case", "document"),
+    [(c, d) for c, d, _ in BAD] + [(c, _real_catalog_with(k, v)) for c, k, v in LOOSE],
+    ids=[c for c, _, _ in BAD] + [c for c, _, _ in LOOSE],
+)
+def test_whatever_the_program_reads_the_pack_reads(case: str, document: Any) -> None:
+    from infra.catalog import CatalogError
+    from infra.catalog import parse_catalog as program_parse
+
+    try:
+        program_parse(document)
+    except CatalogError:
+        return
+    parse_catalog(document)  # must not raise: a planned catalog is one the pack can judge
+
+
+@pytest.mark.parametrize("value", ["yes", 1], ids=["yes", "1"])
+def test_plan_with_a_loose_boolean_is_exit_2_naming_the_entry_not_a_violation(
+    value: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from nt_secrets.cli import main
+
+    catalog = tmp_path / "catalog.yaml"
+    catalog.write_text(yaml.safe_dump(_real_catalog_with("sensitive", value)), encoding="utf-8")
+    with pytest.raises(SystemExit) as exc:
+        main(["plan", "--stack", "dev", "--catalog", str(catalog)])
+    out, err = capsys.readouterr()
+    assert exc.value.code == 2 and out == ""
+    assert "JWT_SECRET: [schema] sensitive must be true or false" in err
+    assert "HIGH" not in err and "Traceback" not in err

@@ -167,7 +167,8 @@ def test_function_uses_the_contract_and_a_small_deterministic_package(stack: Cap
     assert fn["role"].endswith(
         f":role/neural-trader-{settings_of(stack).environment.value}-secret-rotation"
     )
-    archive = Path(only(stack, FUNCTION).inputs["code"]["archive"]["path"])
+    # the plan shows it ~/... under the home directory (never the user's account name)
+    archive = Path(only(stack, FUNCTION).inputs["code"]["archive"]["path"]).expanduser()
     # built where the program builds (outside the checkout: tests/test_hardening.py)
     assert archive.is_file() and archive == lambda_archive()
     assert 0 < archive.stat().st_size < MAX_PACKAGE_BYTES

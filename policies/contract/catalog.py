@@ -88,36 +88,59 @@ class PackCatalog:
         return tuple(e for e in self.entries if e.stored and e.needed_in(environment))
 
 
-def _entry(raw: Any, index: int, problems: list[str]) -> Entry | None:
+def entry_label(raw: Any, index: int) -> str:
+    """How messages name an entry: by its name when that reads as one (it is user input, perhaps
+    a secret pasted into the wrong field), else by its position (``#3``)."""
+    name = raw.get("name") if isinstance(raw, Mapping) else None
+    if isinstance(name, str) and redact.name(name, ENTRY_NAME_RE) == name:
+        return name
+    return f"#{index}"
+
+
+def check_entry(raw: Any) -> tuple[Entry | None, list[tuple[str, str]]]:
+    """One catalog entry as the pack reads it: the Entry, or its problems as ``(key, message)``
+    (key ``""`` for the entry as a whole; a message names the key, never quotes a value).
+
+    Strict: ``sensitive`` is a YAML boolean, not ``"yes"`` or ``1``. The program's catalog reader
+    (``infra/catalog.py``) runs this same function over every entry before its own model, so
+    whatever the program plans, the pack can read (the pack never imports the program)."""
     if not isinstance(raw, Mapping):
-        problems.append(f"entry #{index}: expected a mapping, got {redact.describe(raw)}")
-        return None
+        return None, [("", f"expected a mapping, got {redact.describe(raw)}")]
+    problems: list[tuple[str, str]] = []
     name = raw.get("name")
-    shown = isinstance(name, str) and redact.name(name, ENTRY_NAME_RE) == name
-    label = f"entry {name}" if shown else f"entry #{index}"
-    before = len(problems)
     if not isinstance(name, str) or not ENTRY_NAME_RE.fullmatch(name):
-        problems.append(f"{label}: name must be an environment variable name (A-Z, 0-9, _)")
+        problems.append(("name", "name must be an environment variable name (A-Z, 0-9, _)"))
+    elif (kind := redact.credential_kind_in_forms(name)) is not None:
+        problems.append(
+            (
+                "name",
+                f"name looks like a credential ({kind}, {redact.describe(name)}), as itself or "
+                "kebab-cased into resource names: never put a secret value in the catalog",
+            )
+        )
     sensitive = raw.get("sensitive")
     if not isinstance(sensitive, bool):
         problems.append(
-            f"{label}: sensitive must be true or false, got {redact.describe(sensitive)}"
+            ("sensitive", f"sensitive must be true or false, got {redact.describe(sensitive)}")
         )
     source = raw.get("source")
     if not isinstance(source, str):
-        problems.append(f"{label}: source must be a string, got {redact.describe(source)}")
+        problems.append(("source", f"source must be a string, got {redact.describe(source)}"))
     envs = raw.get("environments")
     environments: set[Environment] = set()
     known = ", ".join(e.value for e in Environment)
     if not isinstance(envs, list) or not envs:
-        problems.append(f"{label}: environments must be a non-empty list of {known}")
+        problems.append(("environments", f"environments must be a non-empty list of {known}"))
     else:
         for i, env in enumerate(envs):
             try:
                 environments.add(Environment(env))
             except ValueError:
                 problems.append(
-                    f"{label}: environments.{i} must be one of {known}, got {redact.describe(env)}"
+                    (
+                        "environments",
+                        f"environments.{i} must be one of {known}, got {redact.describe(env)}",
+                    )
                 )
     rotation_raw = raw.get("rotation")
     rotation: RotationClass | None = None
@@ -127,12 +150,22 @@ def _entry(raw: Any, index: int, problems: list[str]) -> Entry | None:
         except ValueError:
             classes = ", ".join(c.value for c in RotationClass)
             problems.append(
-                f"{label}: rotation must be one of {classes}, got {redact.describe(rotation_raw)}"
+                (
+                    "rotation",
+                    f"rotation must be one of {classes}, got {redact.describe(rotation_raw)}",
+                )
             )
-    if len(problems) > before:
-        return None
+    if problems:
+        return None, problems
     assert isinstance(name, str) and isinstance(sensitive, bool) and isinstance(source, str)
-    return Entry(name, sensitive, source, frozenset(environments), rotation)
+    return Entry(name, sensitive, source, frozenset(environments), rotation), []
+
+
+def _entry(raw: Any, index: int, problems: list[str]) -> Entry | None:
+    entry, found = check_entry(raw)
+    label = f"entry {entry_label(raw, index)}"
+    problems.extend(f"{label}: {message}" for _key, message in found)
+    return entry
 
 
 def parse_catalog(data: Any) -> PackCatalog:

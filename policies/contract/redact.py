@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
@@ -22,10 +23,13 @@ __all__ = [
     "KEY_RE",
     "MAX_INT_DIGITS",
     "credential_kind",
+    "credential_kind_in_forms",
+    "derived_forms",
     "describe",
     "key",
     "loc",
     "name",
+    "printable",
     "pydantic_message",
     "redact_lines",
     "redact_text",
@@ -84,6 +88,43 @@ def credential_kind(text: str) -> str | None:
     return hits[0].kind if hits else None
 
 
+#: Bidirectional-text controls: shown reordered by a terminal ("Trojan source"), escaped too.
+_BIDI: Final = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def printable(text: str) -> str:
+    """``text`` safe to put on a terminal: control characters (an escape sequence that would
+    clear the screen, retitle the window or hide what follows; a line break that would forge a
+    line) and bidirectional controls are shown as their escapes (``\\x1b``, ``\\u202e``)."""
+    if text.isprintable():
+        return text
+    return "".join(
+        c.encode("unicode_escape").decode("ascii")
+        if unicodedata.category(c) == "Cc" or c in _BIDI
+        else c
+        for c in text
+    )
+
+
+def derived_forms(text: str) -> tuple[str, ...]:
+    """``text`` and the forms the program derives from what it is given on its way into names,
+    paths and URNs: lower-cased, upper-cased, kebab-cased (``_`` to ``-``), snake-cased."""
+    lower, upper = text.lower(), text.upper()
+    forms = (text, lower, upper, lower.replace("_", "-"), upper.replace("-", "_"))
+    return tuple(dict.fromkeys(forms))
+
+
+def credential_kind_in_forms(text: str) -> str | None:
+    """:func:`credential_kind` of ``text`` or of any of its :func:`derived_forms`: a value that
+    becomes credential-shaped once lower-cased or kebab-cased into a resource name would slip
+    past the detectors at the output (``AKIA...`` as ``akia...``), so it is refused at the input."""
+    for form in derived_forms(text):
+        kind = credential_kind(form)
+        if kind is not None:
+            return kind
+    return None
+
+
 def redact_text(text: str) -> str:
     """``text`` with every credential the pack's format detectors find replaced by its redacted
     hint (the last line of defence for free text on its way to a terminal)."""
@@ -104,7 +145,11 @@ def redact_lines(text: str) -> str:
 def name(value: object, pattern: re.Pattern[str] = KEY_RE) -> str:
     """``value`` itself when it is a string matching ``pattern`` that holds no credential-shaped
     text; its :func:`describe` hint otherwise."""
-    if isinstance(value, str) and pattern.fullmatch(value) and credential_kind(value) is None:
+    if (
+        isinstance(value, str)
+        and pattern.fullmatch(value)
+        and credential_kind_in_forms(value) is None
+    ):
         return value
     return describe(value)
 

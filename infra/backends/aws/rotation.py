@@ -32,7 +32,7 @@ from typing import Any, Final
 import pulumi
 import pulumi_aws as aws
 
-from infra import buildcache
+from infra import buildcache, interrupts
 from infra.backends.aws import documents, quotas
 from infra.backends.aws.naming import ROTATION_ALARM_METRICS, Naming
 from infra.catalog import CatalogError
@@ -81,7 +81,8 @@ def lambda_archive(build_dir: Path | None = None) -> Path:
     digest = _package_digest()
     if target.is_file() and stamp.is_file() and stamp.read_text().strip() == digest:
         return target
-    with tempfile.TemporaryDirectory(dir=build_dir, prefix=".build-") as tmp:
+    # Not cut by Ctrl-C (infra/interrupts.py): no temporary directory left, no zip without stamp.
+    with interrupts.whole(), tempfile.TemporaryDirectory(dir=build_dir, prefix=".build-") as tmp:
         os.replace(package.build_package(tmp), target)
         (Path(tmp) / "stamp").write_text(digest + "\n")
         os.replace(Path(tmp) / "stamp", stamp)
