@@ -245,11 +245,13 @@ def _policy_config(args: argparse.Namespace) -> dict[str, Any] | None:
 def _disabled_count(config_doc: dict[str, Any] | None) -> int:
     """How many of the pack's policies the policy pack config disables."""
     from policies.model import Enforcement
+    from policies.pack import ALL
     from policies.runner import resolve_config
 
     if not config_doc:
         return 0
-    levels = resolve_config(config_doc).values()
+    pack = {p.spec.id for p in ALL}  # the config also tunes nt-secrets' own offline checks
+    levels = [s for pid, s in resolve_config(config_doc).items() if pid in pack]
     return sum(1 for s in levels if s.enforcement is Enforcement.DISABLED)
 
 

@@ -15,6 +15,9 @@ from nt_secrets.capture import Capture, CapturedResource, capture_program
 from tests.plans import planned_stack
 
 ROOT = Path(__file__).resolve().parent.parent
+#: A development stack whose every secret lives in AWS (the project's own stacks home only the
+#: databases and Redis there): what the Secrets Manager rotation and env pull tests read.
+AWS_HOME = ROOT / "tests" / "fixtures" / "aws-home"
 # Third-party reference data vendored into the repository (provenance and licences in its
 # SOURCES.md), so that a fresh clone runs every test with nothing skipped.
 REFERENCE = ROOT / "tests" / "fixtures" / "reference"

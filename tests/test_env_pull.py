@@ -34,7 +34,7 @@ from tests.conftest import ROOT
 
 #: A development stack whose every secret lives in AWS (the project's own stacks give each secret
 #: its home: `tests/vault/test_env_pull.py` pulls the project's dev stack from Vault).
-PROJECT = ROOT / "tests" / "fixtures" / "envpull"
+PROJECT = ROOT / "tests" / "fixtures" / "aws-home"
 DEV = envpull.plan_pull(PROJECT, "dev", "aws")
 SECRET_NAMES = list(DEV.addresses)
 CONFIG_NAMES = [

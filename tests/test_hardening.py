@@ -39,7 +39,7 @@ from policies.contract.yamlio import YamlProblem, load_yaml
 from policies.runner import PolicyConfigError, resolve_config, run
 from tests.plans import reuse_stack_plans
 
-from .conftest import ROOT
+from .conftest import AWS_HOME, ROOT
 
 NS = "neural-trader-secrets:"
 #: Credential-shaped: the pack's detectors recognise it (an Anthropic key of the real shape).
@@ -828,7 +828,10 @@ def test_an_interrupted_rotation_says_it_goes_on_in_aws(
         raise KeyboardInterrupt
 
     monkeypatch.setattr(rotate, "rotate_now", interrupted)
-    code, out, err = _run(capsys, "rotate", "JWT_SECRET", "--now", "--stack", "dev")
+    # A stack whose JWT_SECRET lives in Secrets Manager (its rotation runs in AWS).
+    code, out, err = _run(
+        capsys, "rotate", "JWT_SECRET", "--now", "--stack", "dev", "--project-dir", str(AWS_HOME)
+    )
     assert code == cli.EXIT_INTERRUPTED and out == ""
     text = " ".join(err.split())
     secret_id = arn if requested else "neural-trader/development/auth/jwt-secret"

@@ -61,5 +61,6 @@ def test_make_venv_says_what_it_does_before_doing_it(tmp_path: Path) -> None:
     ready = at(r"^make venv: .* ready in \d+ s$")
     assert creating < announced < install < project < editable < ready
     calls = log.read_text(encoding="utf-8").splitlines()
-    assert calls[0].startswith("python -m venv") and len(calls) == 4  # venv, 2 installs, compile
+    # venv, the pip pin, the two installs, compile
+    assert calls[0].startswith("python -m venv") and len(calls) == 5
     assert (venv / ".installed").exists() and not (venv / ".started").exists()

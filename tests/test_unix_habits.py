@@ -22,7 +22,7 @@ from nt_secrets.cli import main
 from nt_secrets.plan import summary
 from tests.plans import planned_stack
 
-from .conftest import ROOT
+from .conftest import AWS_HOME, ROOT
 
 STATE = ROOT / "tests" / "fixtures" / "state" / "pulumi-v4-export.json"
 
@@ -178,7 +178,9 @@ def test_rotate_without_credentials_is_exit_2_like_env_pull(
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    code, out, err = _run(capsys, "rotate", "JWT_SECRET", "--now", "--stack", "dev")
+    code, out, err = _run(
+        capsys, "rotate", "JWT_SECRET", "--now", "--stack", "dev", "--project-dir", str(AWS_HOME)
+    )
     assert (code, out) == (2, "")
     assert "no AWS credentials" in err
     monkeypatch.chdir(ROOT)

@@ -14,7 +14,7 @@ from infra.backends.aws.naming import secret_name
 from infra.catalog import Environment, default_catalog
 from infra.rotation.contract import AWSCURRENT, TAG_ROTATION_STRATEGY, RotationStrategy
 from nt_secrets.cli import main
-from tests.conftest import ROOT
+from tests.conftest import AWS_HOME
 
 from .conftest import Aws
 
@@ -38,7 +38,7 @@ def _configured(
 
 def rotate(*args: str) -> int:
     try:
-        return main(["rotate", *args, "--project-dir", str(ROOT)])
+        return main(["rotate", *args, "--project-dir", str(AWS_HOME)])
     except SystemExit as exc:
         return int(exc.code or 0)
 
