@@ -11,12 +11,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Literal
 
 from infra.catalog import CatalogEntry, Environment, Scope
-from infra.settings import ROLE_NAMES, RoleName
 
 # The actions are the pack's contract (its store extractors read them back from what resources grant).
 from policies.contract.access import Action as Action
+
+#: The access model's roles: two workloads and the four human roles of the RBAC table.
+RoleName = Literal["backtest", "live-trading", "developer", "trader", "admin", "auditor"]
+ROLE_NAMES: tuple[RoleName, ...] = (
+    "backtest",
+    "live-trading",
+    "developer",
+    "trader",
+    "admin",
+    "auditor",
+)
 
 
 @dataclass(frozen=True)

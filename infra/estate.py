@@ -11,11 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
-from infra.access import ROLES, Action, Role
+from infra.access import ROLE_NAMES, ROLES, Action, Role, RoleName
 from infra.catalog import (
     Catalog,
     CatalogEntry,
-    CatalogError,
     Environment,
     Generator,
     PostgresUrlGenerator,
@@ -25,7 +24,7 @@ from infra.catalog import (
 )
 from infra.placement import HOME, Placement
 from infra.rotation import contract
-from infra.settings import NAMESPACE, ROLE_NAMES, Database, RoleName, StackSettings
+from infra.settings import NAMESPACE, Database, StackSettings
 from policies.contract.vocabulary import (
     CONFIDENTIAL,
     NONE,
@@ -365,41 +364,16 @@ def _value(entry: CatalogEntry, settings: StackSettings) -> Value:
     return ExternalValue(entry.service)
 
 
-def _sole_home(settings: StackSettings) -> Placement:
+def sole_home(settings: StackSettings) -> Placement:
     """The placement of a secret the loader did not place: only a stack built without the loader
     (tests of one backend) gets here; its first enabled backend is the home."""
     return Placement(settings.backends[0])
 
 
-def _holders(name: str, settings: StackSettings) -> tuple[str, ...]:
-    """The enabled backends that keep a copy of ``name`` under a name of their own: its home and
-    replicas, and the consumers that deliver it (which the registry lists as backends too)."""
-    placement = settings.placements.get(name) or _sole_home(settings)
-    from infra.backends import Consumer, registry
-
-    backends = registry()
-    return tuple(
-        b
-        for b in settings.backends
-        if b in placement.stores or isinstance(backends.get(b), Consumer)
-    )
-
-
-def build_estate(catalog: Catalog, settings: StackSettings) -> Estate:
-    """The estate of a validated stack. Raises CatalogError when an enabled backend cannot hold an
-    entry under the name it derives, SettingsError when a strategy's parameters are missing."""
-    from infra.backends import registry
-
+def compute_estate(catalog: Catalog, settings: StackSettings) -> Estate:
+    """The estate of validated settings: pure, no backend is asked anything (the loader,
+    ``infra.stack.build_estate``, adds the checks that need the backends)."""
     env = settings.environment
-    backends = registry()
-    naming = [
-        (entry.name, "backend-name", f"{name}: {problem}")
-        for entry in catalog.stored_in(env)
-        for name in _holders(entry.name, settings)
-        for problem in backends[name].name_problems(entry, env, settings.backend(name))
-    ]
-    if naming:
-        raise CatalogError(naming)
     problems: list[tuple[str, str]] = []
     secrets: list[StoredSecret] = []
     for entry in catalog.stored_in(env):
@@ -428,7 +402,7 @@ def build_estate(catalog: Catalog, settings: StackSettings) -> Estate:
                 value=_value(entry, settings),
                 revoked=entry.name in settings.revoked,
                 grants={r: g for r, g in grants.items() if g},
-                placement=settings.placements.get(entry.name) or _sole_home(settings),
+                placement=settings.placements.get(entry.name) or sole_home(settings),
             )
         )
     roles = {
@@ -446,15 +420,4 @@ def build_estate(catalog: Catalog, settings: StackSettings) -> Estate:
         notification_emails=settings.notifications.emails,
         supplied=settings.supplied_values,
     )
-    from infra.backends import Consumer
-    from infra.settings import SettingsError
-
-    consumer_problems = [
-        problem
-        for name in settings.backends
-        if isinstance(backends.get(name), Consumer)
-        for problem in backends[name].estate_problems(estate, settings.backend(name))  # type: ignore[attr-defined]
-    ]
-    if consumer_problems:
-        raise SettingsError(consumer_problems)
     return estate

@@ -15,8 +15,9 @@ from pulumi.runtime import config as runtime_config
 
 from infra import backends
 from infra.catalog import Catalog, catalog_at
-from infra.estate import Estate, build_estate
-from infra.settings import StackSettings, parse_settings
+from infra.estate import Estate
+from infra.settings import StackSettings
+from infra.stack import build_estate, parse_settings
 
 
 def stack_config() -> tuple[dict[str, Any], list[str]]:

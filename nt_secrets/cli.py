@@ -438,8 +438,8 @@ def _stdin() -> Any:
 def cmd_explain(args: argparse.Namespace) -> int:
     """One secret's whole story: catalog entry, stores, access, rotation, revocation, policies."""
     from infra.catalog import CatalogError, catalog_at
-    from infra.estate import build_estate
-    from infra.settings import SettingsError, parse_settings
+    from infra.settings import SettingsError
+    from infra.stack import build_estate, parse_settings
     from nt_secrets.explain import ExplainError, check_name, explain_document
     from policies.pack import ALL
     from policies.runner import PolicyConfigError, resolve_config
@@ -836,7 +836,7 @@ def resolve_rotation_target(secret: str, stack: str | None, project_dir: Path) -
     from infra.backends.aws import aws_settings
     from infra.backends.aws.naming import secret_name
     from infra.catalog import ENV_VAR_RE, default_catalog
-    from infra.settings import parse_settings
+    from infra.stack import parse_settings
 
     arn = SECRET_ARN_RE.fullmatch(secret)
     settings = None
@@ -971,8 +971,7 @@ def _home_rotation(args: argparse.Namespace) -> int | None:
     runs here, with the operator's credentials, on the home copy and every replica (None: the
     secret's home is AWS, or the name is not a catalog name of the stack)."""
     from infra.catalog import ENV_VAR_RE, default_catalog
-    from infra.estate import build_estate
-    from infra.settings import parse_settings
+    from infra.stack import build_estate, parse_settings
     from nt_secrets.rotate_home import (
         STORES,
         HomeRotationError,

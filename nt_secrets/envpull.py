@@ -33,8 +33,8 @@ from typing import Any, Protocol
 
 from infra.backends import enabled, registry
 from infra.catalog import CatalogEntry, Environment, Source, catalog_at
-from infra.estate import build_estate
-from infra.settings import StackSettings, parse_settings
+from infra.settings import StackSettings
+from infra.stack import build_estate, parse_settings
 from nt_secrets.stackfile import read_stack
 
 #: Stores this command can read, in the order it prefers them when ``--store`` is not given.

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra import backends
-from infra.access import Action
+from infra.access import ROLE_NAMES, Action
 from infra.catalog import ENV_VAR_RE, Catalog, CatalogEntry
 from infra.estate import Estate, ExternalValue, GeneratedValue, StoredSecret, SuppliedValue
 from infra.rotation.contract import RotationStrategy
-from infra.settings import ROLE_NAMES, StackSettings
+from infra.settings import StackSettings
 from nt_secrets.capture import Capture, CapturedResource
 from policies.contract import redact
 from policies.contract.vocabulary import TAG_CATALOG_NAME, resource_labels

@@ -30,9 +30,9 @@ from typing import Any
 import pytest
 
 from infra.catalog import default_catalog
-from infra.estate import Estate, build_estate
+from infra.estate import Estate
 from infra.program import main
-from infra.settings import parse_settings
+from infra.stack import build_estate, parse_settings
 from nt_secrets.capture import Capture, capture_program
 from nt_secrets.plan import plan_stack
 from nt_secrets.stackfile import StackConfig

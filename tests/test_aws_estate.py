@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from infra.access import ROLES, Action
+from infra.access import ROLE_NAMES, ROLES, Action
 from infra.backends.aws import aws_settings
 from infra.backends.aws.naming import secret_name
 from infra.catalog import CatalogEntry, Environment, default_catalog
-from infra.settings import ROLE_NAMES, parse_settings
+from infra.stack import parse_settings
 from nt_secrets.capture import CANARY_PREFIX, REDACTED, Capture
 from nt_secrets.plan import plan_stack
 from nt_secrets.stackfile import read_stack

@@ -18,9 +18,8 @@ from typing import Any
 
 import pytest
 
-from infra.access import Action
+from infra.access import ROLE_NAMES, Action, RoleName
 from infra.backends.azure import documents
-from infra.settings import ROLE_NAMES, RoleName
 from nt_secrets.plan import records
 from policies.azure.rbac import (
     BUILT_IN_ROLES,

@@ -26,7 +26,8 @@ from infra.backends.azure.settings import AzureSettings
 from infra.catalog import default_catalog
 from infra.estate import Estate, ExternalValue, GeneratedValue, SuppliedValue
 from infra.program import main
-from infra.settings import SettingsError, parse_settings
+from infra.settings import SettingsError
+from infra.stack import parse_settings
 from nt_secrets.capture import CANARY_PREFIX, Capture, CapturedResource, capture_program
 from nt_secrets.capture import UNKNOWN as RPC_UNKNOWN
 from nt_secrets.plan import records

@@ -17,12 +17,12 @@ from typing import Any
 import pytest
 import yaml
 
-from infra.access import ROLES, Action
+from infra.access import ROLE_NAMES, ROLES, Action
 from infra.backends import Backend, BackendComponent, register, registered, registry
 from infra.catalog import CATALOG_PATH, CatalogError, Environment, catalog_at, default_catalog
-from infra.estate import build_estate
 from infra.program import main
-from infra.settings import ROLE_NAMES, SettingsError, parse_settings
+from infra.settings import SettingsError
+from infra.stack import build_estate, parse_settings
 from nt_secrets.capture import Capture, capture_program
 from nt_secrets.plan import records
 from nt_secrets.stackfile import read_stack

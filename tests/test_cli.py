@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from infra.catalog import Environment, default_catalog
-from infra.settings import parse_settings
+from infra.stack import parse_settings
 from nt_secrets.cli import main
 from nt_secrets.stackfile import read_stack
 from tests.plans import run_cli

@@ -11,7 +11,7 @@ from functools import cache
 
 import pytest
 
-from infra.access import ROLES, Action
+from infra.access import ROLE_NAMES, ROLES, Action
 from infra.catalog import (
     CatalogEntry,
     Environment,
@@ -26,10 +26,10 @@ from infra.estate import (
     GeneratedValue,
     StoredSecret,
     SuppliedValue,
-    build_estate,
     rotation_params,
 )
-from infra.settings import ROLE_NAMES, StackSettings, parse_settings
+from infra.settings import StackSettings
+from infra.stack import build_estate, parse_settings
 from nt_secrets.stackfile import SECURE_PLACEHOLDER, read_stack
 from policies.contract.vocabulary import (
     TAG_ACCESS_SCOPES,
@@ -282,8 +282,7 @@ NO_PULUMI = (
         "import infra.backends.aws",
         # The estate of a real stack, computed in full (registry discovery included).
         "from infra.catalog import default_catalog\n"
-        "from infra.estate import build_estate\n"
-        "from infra.settings import parse_settings\n"
+        "from infra.stack import build_estate, parse_settings\n"
         "from nt_secrets.stackfile import read_stack\n"
         "from pathlib import Path\n"
         "e = build_estate(default_catalog(), parse_settings(read_stack(Path('.'), 'prod').config))\n"

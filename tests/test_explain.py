@@ -11,12 +11,11 @@ from typing import Any
 import pytest
 import yaml
 
-from infra.access import ROLES, Action
+from infra.access import ROLE_NAMES, ROLES, Action
 from infra.backends.aws import aws_settings
 from infra.backends.aws.naming import secret_name
 from infra.catalog import CATALOG_PATH, default_catalog
-from infra.estate import build_estate
-from infra.settings import ROLE_NAMES, parse_settings
+from infra.stack import build_estate, parse_settings
 from nt_secrets.capture import Capture
 from nt_secrets.explain import STRATEGY_STEPS, explain_document
 from nt_secrets.plan import records

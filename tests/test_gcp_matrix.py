@@ -17,10 +17,9 @@ from typing import Any
 
 import pytest
 
-from infra.access import Action
+from infra.access import ROLE_NAMES, Action, RoleName
 from infra.backends import registry
 from infra.backends.gcp import labels
-from infra.settings import ROLE_NAMES, RoleName
 from nt_secrets.plan import records
 from policies.contract.vocabulary import TAG_CATALOG_NAME
 from policies.gcp.iam import Matrix, condition_covers, evaluate, role_info, secrets_of

@@ -23,7 +23,8 @@ from infra.backends.gcp.settings import GcpSettings
 from infra.catalog import Environment, default_catalog
 from infra.estate import Estate, GeneratedValue, SuppliedValue
 from infra.program import main
-from infra.settings import SettingsError, parse_settings
+from infra.settings import SettingsError
+from infra.stack import parse_settings
 from nt_secrets.capture import Capture, CapturedResource, capture_program
 from nt_secrets.plan import records
 from nt_secrets.stackfile import read_stack

@@ -30,7 +30,8 @@ import pytest
 import yaml
 
 from infra.catalog import CATALOG_PATH, CatalogError, load_catalog, parse_catalog
-from infra.settings import SettingsError, parse_settings
+from infra.settings import SettingsError
+from infra.stack import parse_settings
 from nt_secrets import cli
 from nt_secrets.cli import main
 from nt_secrets.stackfile import read_stack

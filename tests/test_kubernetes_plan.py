@@ -23,13 +23,14 @@ import kubernetes_validate  # type: ignore[import-untyped]
 import pytest
 import yaml
 
-from infra.access import Action
+from infra.access import Action, RoleName
 from infra.backends.kubernetes import documents
 from infra.backends.kubernetes.settings import KubernetesSettings
 from infra.catalog import default_catalog
-from infra.estate import Estate, build_estate
+from infra.estate import Estate
 from infra.program import main
-from infra.settings import RoleName, SettingsError, parse_settings
+from infra.settings import SettingsError
+from infra.stack import build_estate, parse_settings
 from nt_secrets.capture import Capture, CapturedResource
 from nt_secrets.plan import records
 from nt_secrets.stackfile import read_stack

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from infra.catalog import Environment, default_catalog
-from infra.estate import build_estate
-from infra.settings import SettingsError, parse_settings
+from infra.settings import SettingsError
+from infra.stack import build_estate, parse_settings
 from nt_secrets.plan import records
 from nt_secrets.stackfile import read_stack
 from policies.runner import run

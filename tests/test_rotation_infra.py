@@ -14,7 +14,6 @@ from infra.backends.aws import aws_settings
 from infra.backends.aws.rotation import lambda_archive
 from infra.backends.aws.settings import TAG_VALUE_RE
 from infra.catalog import Environment, default_catalog, parse_catalog
-from infra.estate import build_estate
 from infra.rotation.contract import (
     ENV_ROTATION_TOPIC_ARN,
     LAMBDA_HANDLER,
@@ -27,7 +26,8 @@ from infra.rotation.contract import (
     RotationStrategy,
     missing_tags,
 )
-from infra.settings import SettingsError, StackSettings, parse_settings
+from infra.settings import SettingsError, StackSettings
+from infra.stack import build_estate, parse_settings
 from nt_secrets.capture import REDACTED, Capture, CapturedResource
 from nt_secrets.stackfile import SECURE_PLACEHOLDER, read_stack
 from tests.plans import plan_config

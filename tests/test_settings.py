@@ -15,7 +15,8 @@ import yaml
 
 from infra.catalog import Environment
 from infra.program import main
-from infra.settings import SettingsError, parse_settings
+from infra.settings import SettingsError
+from infra.stack import parse_settings
 from nt_secrets.stackfile import read_stack
 
 from .conftest import PROJECT_SCHEMA, ROOT, capture_failing, reference_file

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from infra.program import main
-from infra.settings import SettingsError, parse_settings
+from infra.settings import SettingsError
+from infra.stack import parse_settings
 from nt_secrets.capture import Capture
 from nt_secrets.stackfile import read_stack
 from tests.plans import plan_config

@@ -13,9 +13,8 @@ from typing import Any
 import pytest
 
 from infra.catalog import default_catalog
-from infra.estate import build_estate
 from infra.rotation.replicas import Clients
-from infra.settings import parse_settings
+from infra.stack import build_estate, parse_settings
 from nt_secrets.rotate_home import location, replica_map, rotate_in_home
 from nt_secrets.stackfile import read_stack
 from tests.conftest import ROOT

@@ -21,11 +21,12 @@ from typing import Any
 import hvac
 import pytest
 
+from infra.access import RoleName
 from infra.backends.vault import documents
 from infra.backends.vault.settings import VaultSettings
 from infra.catalog import default_catalog
-from infra.estate import Estate, build_estate
-from infra.settings import RoleName, parse_settings
+from infra.estate import Estate
+from infra.stack import build_estate, parse_settings
 from nt_secrets.capture import Capture, CapturedResource
 from nt_secrets.stackfile import read_stack
 from tests.conftest import ROOT

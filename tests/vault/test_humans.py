@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
+from infra.access import ROLE_NAMES, RoleName
 from infra.backends.vault import documents
-from infra.settings import ROLE_NAMES, RoleName
 from tests.vault.conftest import Deployment
 
 pytestmark = pytest.mark.servers

@@ -11,7 +11,7 @@ from typing import Any
 import hvac
 import pytest
 
-from infra.settings import RoleName
+from infra.access import RoleName
 from tests.vault import apply as ap
 from tests.vault.conftest import Deployment, Deployments
 from tests.vault.tokenreview import new_key

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from infra.settings import ROLE_NAMES, RoleName
+from infra.access import ROLE_NAMES, RoleName
 from tests.vault.conftest import Deployment
 from tests.vault.matrix import Checker, Op, Target, expected
 from tests.vault.report import REPORT

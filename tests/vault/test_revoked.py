@@ -7,9 +7,8 @@ from __future__ import annotations
 import hvac
 import pytest
 
-from infra.access import Action
+from infra.access import ROLE_NAMES, Action, RoleName
 from infra.backends.vault.settings import ServiceAccount
-from infra.settings import ROLE_NAMES, RoleName
 from tests.vault import apply as ap
 from tests.vault.conftest import REVOKED, Deployment, Deployments
 from tests.vault.matrix import Checker, Op, Target

@@ -12,9 +12,8 @@ import hvac
 import pytest
 from hvac.exceptions import Forbidden
 
-from infra.access import Action
+from infra.access import ROLE_NAMES, Action, RoleName
 from infra.backends.vault.documents import PURPOSES, Purpose
-from infra.settings import ROLE_NAMES, RoleName
 from tests.vault import apply as ap
 from tests.vault.conftest import REVOKED_KEY, STACKS, Deployment, Deployments
 from tests.vault.report import REPORT

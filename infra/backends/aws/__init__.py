@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
+from infra.access import RoleName
 from infra.backends import StoreAddress, register
 from infra.backends.aws.naming import SECRET_NAME_RE, SECRET_NAME_RULE, Naming, secret_name
 from infra.backends.aws.settings import AwsSettings, OidcPrincipal, master_secret_problems
 from infra.catalog import CatalogEntry, Environment
-from infra.settings import NAMESPACE, RoleName, StackSettings
+from infra.settings import NAMESPACE, StackSettings
 
 if TYPE_CHECKING:
     import pulumi

@@ -15,7 +15,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from infra.access import Action, Role
+from infra.access import ROLE_NAMES, Action, Role, RoleName
 from infra.backends.aws import documents, quotas
 from infra.backends.aws.naming import Naming as Naming
 from infra.backends.aws.rotation import SecretRotation
@@ -23,7 +23,6 @@ from infra.backends.aws.settings import AwsSettings
 from infra.backends.values import SecretValues
 from infra.catalog import CatalogError
 from infra.estate import Estate, StoredSecret
-from infra.settings import ROLE_NAMES, RoleName
 from policies.contract.vocabulary import (
     AUDIT,
     KIND_HUMAN,

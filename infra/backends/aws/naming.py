@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from infra.access import RoleName
 from infra.backends.aws.settings import AwsSettings, Buckets
 from infra.catalog import CatalogEntry, Environment
-from infra.settings import RoleName
 from policies.contract.vocabulary import TAG_ENVIRONMENT
 
 #: CloudWatch metrics of the rotation Lambda that raise an alarm (AWS/Lambda namespace).

@@ -12,7 +12,8 @@ from typing import Annotated
 
 from pydantic import Field, field_validator
 
-from infra.settings import NAMESPACE, Model, RoleName, StackSettings, matching
+from infra.access import RoleName
+from infra.settings import NAMESPACE, Model, StackSettings, matching
 
 ACCOUNT_RE = re.compile(r"^\d{12}$")
 REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")

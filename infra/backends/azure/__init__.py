@@ -21,11 +21,12 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
+from infra.access import RoleName
 from infra.backends import StoreAddress, account_binding_problems, register
 from infra.backends.azure import documents
 from infra.backends.azure.settings import WORKLOAD_ROLES, AzureSettings
 from infra.catalog import CatalogEntry, Environment
-from infra.settings import NAMESPACE, RoleName, StackSettings
+from infra.settings import NAMESPACE, StackSettings
 
 if TYPE_CHECKING:
     import pulumi

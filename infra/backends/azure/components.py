@@ -21,11 +21,11 @@ import pulumi_azure_native.monitor as monitor
 import pulumi_azure_native.operationalinsights as operationalinsights
 from pulumi_azure_native import Provider
 
+from infra.access import RoleName
 from infra.backends.azure import documents
 from infra.backends.azure.settings import WORKLOAD_ROLES, AzureSettings
 from infra.backends.values import SecretValues
 from infra.estate import Estate
-from infra.settings import RoleName
 from policies.contract.vocabulary import (
     CONFIDENTIAL,
     RESTRICTED,

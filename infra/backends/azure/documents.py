@@ -22,11 +22,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Final
 
-from infra.access import Action
+from infra.access import Action, RoleName
 from infra.backends.azure.settings import ACCESS_POLICIES, AzureSettings
 from infra.catalog import RotationClass, Scope
 from infra.estate import Estate, StoredSecret
-from infra.settings import RoleName
 
 RBAC_PARTITION: Final = "secrets"
 #: Days before expiry Key Vault publishes ``SecretNearExpiry`` / ``KeyNearExpiry`` (fixed by

@@ -19,11 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
+from infra.access import RoleName
 from infra.backends import StoreAddress, account_binding_problems, register
 from infra.backends.gcp import documents, labels
 from infra.backends.gcp.settings import GcpSettings
 from infra.catalog import CatalogEntry, Environment
-from infra.settings import NAMESPACE, RoleName, StackSettings
+from infra.settings import NAMESPACE, StackSettings
 from policies.contract.vocabulary import TAG_CATALOG_NAME, TAG_SERVICE
 
 if TYPE_CHECKING:

@@ -13,11 +13,10 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Final
 
-from infra.access import Action
+from infra.access import Action, RoleName
 from infra.backends.gcp.settings import GcpSettings
 from infra.catalog import CatalogEntry, Environment
 from infra.estate import Estate, StoredSecret
-from infra.settings import RoleName
 
 KEY_NAME: Final = "secrets"
 SECRET_MANAGER_API: Final = "secretmanager.googleapis.com"  # noqa: S105 (a name, not a password)

@@ -14,7 +14,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from infra.settings import Model, RoleName, matching
+from infra.access import RoleName
+from infra.settings import Model, matching
 
 #: A project id: 6-30 lowercase letters, digits and hyphens, starting with a letter.
 PROJECT_RE = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
+from infra.access import RoleName
 from infra.backends import (
     Upstream,
     kubernetes_readable,
@@ -30,7 +31,7 @@ from infra.backends import (
 from infra.backends.kubernetes import documents
 from infra.backends.kubernetes.settings import STORES, KubernetesSettings
 from infra.catalog import CatalogEntry, Environment
-from infra.settings import NAMESPACE, RoleName, StackSettings
+from infra.settings import NAMESPACE, StackSettings
 
 if TYPE_CHECKING:
     import pulumi

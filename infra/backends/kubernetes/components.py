@@ -24,11 +24,11 @@ from pulumi_kubernetes.rbac.v1 import (
     SubjectArgs,
 )
 
+from infra.access import RoleName
 from infra.backends import Upstream, kubernetes_readable
 from infra.backends.kubernetes import documents
 from infra.backends.kubernetes.settings import KubernetesSettings
 from infra.estate import Estate
-from infra.settings import RoleName
 
 
 def _meta(manifest: Mapping[str, Any]) -> ObjectMetaArgs:

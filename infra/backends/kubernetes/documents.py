@@ -13,10 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from infra.access import Action
+from infra.access import Action, RoleName
 from infra.backends.kubernetes.settings import KubernetesSettings
 from infra.estate import Estate, StoredSecret
-from infra.settings import RoleName
 
 ESO_API = "external-secrets.io/v1"
 RBAC_API = "rbac.authorization.k8s.io/v1"

@@ -15,8 +15,9 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from infra.access import RoleName
 from infra.catalog import Environment
-from infra.settings import Model, RoleName, matching
+from infra.settings import Model, matching
 
 #: A namespace: an RFC 1123 label.
 LABEL_RE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")

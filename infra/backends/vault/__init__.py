@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
+from infra.access import RoleName
 from infra.backends import StoreAddress, register
 from infra.backends.vault import documents
 from infra.backends.vault.settings import VaultSettings
 from infra.catalog import CatalogEntry, Environment
-from infra.settings import NAMESPACE, RoleName, StackSettings
+from infra.settings import NAMESPACE, StackSettings
 
 if TYPE_CHECKING:
     import pulumi

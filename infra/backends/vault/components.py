@@ -13,11 +13,11 @@ from typing import Any
 import pulumi
 import pulumi_vault as vault
 
+from infra.access import ROLE_NAMES, RoleName
 from infra.backends.values import SecretValues
 from infra.backends.vault import documents
 from infra.backends.vault.settings import VaultSettings
 from infra.estate import Estate, ExternalValue
-from infra.settings import ROLE_NAMES, RoleName
 from policies.contract.vocabulary import TAG_ROTATION_PERIOD_DAYS
 
 #: The workload roles that log in from Kubernetes (one service account each).

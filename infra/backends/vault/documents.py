@@ -12,10 +12,9 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from infra.access import Action
+from infra.access import Action, RoleName
 from infra.catalog import CatalogEntry, Environment
 from infra.estate import Estate, StoredSecret
-from infra.settings import RoleName
 
 
 @dataclass(frozen=True)
