@@ -220,6 +220,10 @@ class Estate:
     supplied: tuple[str, ...] = field(default=())
     #: The store this view is for (:meth:`held_by`); None for the whole estate.
     store: str | None = None
+    #: Catalog name -> ((replica store, where that store keeps the copy), ...) of each secret
+    #: with replicas, in placement order: what the home's rotation writes (each replica store's
+    #: ``locations()``; an AWS ARN without its random suffix).
+    replica_addresses: Mapping[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
 
     @property
     def is_production(self) -> bool:
@@ -279,6 +283,7 @@ class Estate:
             roles=roles,
             supplied=tuple(n for n in self.supplied if n in names),
             store=store,
+            replica_addresses={n: a for n, a in self.replica_addresses.items() if n in names},
         )
 
     def homed_in(self, store: str) -> tuple[StoredSecret, ...]:
@@ -381,6 +386,24 @@ def _holders(name: str, settings: StackSettings) -> tuple[str, ...]:
     )
 
 
+def _replica_addresses(
+    estate: Estate, settings: StackSettings
+) -> dict[str, tuple[tuple[str, str], ...]]:
+    """Catalog name -> its replicas' addresses (each replica store's ``locations()``)."""
+    from infra.backends import registry
+
+    stores = {r for s in estate.secrets for r in s.replicas}
+    where = {
+        store: registry()[store].locations(estate.held_by(store), settings.backend(store))
+        for store in sorted(stores)
+    }
+    return {
+        s.name: tuple((r, where[r][s.name].removesuffix("-??????")) for r in s.replicas)
+        for s in estate.secrets
+        if s.replicas
+    }
+
+
 def build_estate(catalog: Catalog, settings: StackSettings) -> Estate:
     """The estate of a validated stack. Raises CatalogError when an enabled backend cannot hold an
     entry under the name it derives, SettingsError when a strategy's parameters are missing."""
@@ -442,6 +465,7 @@ def build_estate(catalog: Catalog, settings: StackSettings) -> Estate:
         notification_emails=settings.notifications.emails,
         supplied=settings.supplied_values,
     )
+    estate = replace(estate, replica_addresses=_replica_addresses(estate, settings))
     from infra.backends import Consumer
     from infra.settings import SettingsError
 
