@@ -358,8 +358,8 @@ def _env_list(container: Mapping[str, Any], name: str) -> list[str]:
 
 def _executor(capture: Capture, secret: StoredSecret, location: Any) -> str | None:
     """The executor the plan declares for the home copy of ``secret`` (None: none covers it):
-    the AWS rotation Lambda a SecretRotation of it names, or the Vault job whose secret list
-    holds its address."""
+    the AWS rotation Lambda a SecretRotation of it names, the GCP function granted it, or the
+    Vault job whose secret list holds its address."""
     if secret.rotation is None:
         return None
     if secret.home == "aws":
@@ -374,6 +374,19 @@ def _executor(capture: Capture, secret: StoredSecret, location: Any) -> str | No
             if r.type == "aws:lambda/function:Function" and r.name.endswith("rotation-function")
         ]
         return f"aws rotation Lambda {functions[0]}" if scheduled and functions else None
+    if secret.home == "gcp":
+        granted = any(
+            r.type == "gcp:secretmanager/secretIamMember:SecretIamMember"
+            and r.name == f"{secret.logical_name}-secret-rotation"
+            for r in capture.resources
+        )
+        functions = [
+            str(r.raw_inputs.get("name") or r.name)
+            for r in capture.resources
+            if r.type == "gcp:cloudfunctionsv2/function:Function"
+            and (r.raw_inputs.get("eventTrigger") or {}).get("pubsubTopic")
+        ]
+        return f"gcp rotation function {functions[0]}" if granted and functions else None
     if secret.home == "vault" and location is not None:
         for r in capture.resources:
             if r.type != "kubernetes:batch/v1:CronJob":

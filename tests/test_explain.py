@@ -33,7 +33,7 @@ ROTATED_BY = {
     "vault": lambda env: (
         "vault rotation job (CronJob neural-trader-rotation/vault-secret-rotation, 17 3 * * *)"
     ),
-    "gcp": lambda env: NO_EXECUTOR,
+    "gcp": lambda env: f"gcp rotation function neural-trader-{env}-secret-rotation",
     "azure": lambda env: NO_EXECUTOR,
 }
 

@@ -17,13 +17,7 @@ from infra.backends.values import SecretValues
 from infra.backends.vault import documents
 from infra.backends.vault.settings import VaultSettings
 from infra.estate import Estate, ExternalValue
-from infra.rotation.driver import (
-    META_CURRENT_ID,
-    META_LAST_ROTATED,
-    META_PENDING_BASE,
-    META_PENDING_ID,
-    META_PREVIOUS_VERSION,
-)
+from infra.rotation.driver import BOOKKEEPING_KEYS
 from infra.settings import ROLE_NAMES, RoleName
 from policies.contract.vocabulary import TAG_ROTATION_PERIOD_DAYS
 
@@ -33,13 +27,7 @@ WORKLOAD_ROLES: tuple[RoleName, ...] = ("backtest", "live-trading")
 VALUE_VERSION = 1
 #: What the rotation writes into a secret's custom metadata (``infra/rotation/vault_store.py``):
 #: never reverted by the next ``pulumi up``.
-ROTATION_BOOKKEEPING = (
-    META_CURRENT_ID,
-    META_PENDING_ID,
-    META_PENDING_BASE,
-    META_PREVIOUS_VERSION,
-    META_LAST_ROTATED,
-)
+ROTATION_BOOKKEEPING = BOOKKEEPING_KEYS
 
 
 class KvStore(pulumi.ComponentResource):
