@@ -219,6 +219,10 @@ class Estate:
     supplied: tuple[str, ...] = field(default=())
     #: The store this view is for (:meth:`held_by`); None for the whole estate.
     store: str | None = None
+    #: Catalog name -> ((replica store, where that store keeps the copy), ...) of each secret
+    #: with replicas, in placement order: what the home's rotation writes (each replica store's
+    #: ``locations()``; an AWS ARN without its random suffix).
+    replica_addresses: Mapping[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
 
     @property
     def is_production(self) -> bool:
@@ -282,6 +286,7 @@ class Estate:
             roles=roles,
             supplied=tuple(n for n in self.supplied if n in names),
             store=store,
+            replica_addresses={n: a for n, a in self.replica_addresses.items() if n in names},
         )
 
     def homed_in(self, store: str) -> tuple[StoredSecret, ...]:

@@ -13,6 +13,7 @@ rule, each consumer's view of the whole estate). The program and the CLI load st
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -155,6 +156,22 @@ def _holders(name: str, settings: StackSettings) -> tuple[str, ...]:
     )
 
 
+def _replica_addresses(
+    estate: Estate, settings: StackSettings
+) -> dict[str, tuple[tuple[str, str], ...]]:
+    """Catalog name -> its replicas' addresses (each replica store's ``locations()``)."""
+    stores = {r for s in estate.secrets for r in s.replicas}
+    where = {
+        store: registry()[store].locations(estate.held_by(store), settings.backend(store))
+        for store in sorted(stores)
+    }
+    return {
+        s.name: tuple((r, where[r][s.name].removesuffix("-??????")) for r in s.replicas)
+        for s in estate.secrets
+        if s.replicas
+    }
+
+
 def build_estate(catalog: Catalog, settings: StackSettings) -> Estate:
     """The estate of a validated stack, checked by the backends: CatalogError when a store (or
     the delivery) cannot hold an entry under the name it derives, SettingsError when a consumer's
@@ -170,6 +187,7 @@ def build_estate(catalog: Catalog, settings: StackSettings) -> Estate:
     if naming:
         raise CatalogError(naming)
     estate = compute_estate(catalog, settings)
+    estate = replace(estate, replica_addresses=_replica_addresses(estate, settings))
     consumer_problems: list[tuple[str, str]] = []
     for name in settings.backends:
         consumer = backends.get(name)

@@ -257,6 +257,7 @@ def explain_document(
     references = [str(loc).removesuffix("-??????") for loc in locations.values() if loc]
     holders, related = _related(capture, entry.name, references)
     owner = _owners(capture)
+    executor = _executor(capture, secret, locations.get(secret.home))
     stores = []
     for backend, block in enabled:
         location = locations[backend.name]
@@ -269,7 +270,7 @@ def explain_document(
                 "title": backend.title,
                 "role": role,
                 "valueSource": secret.value_source,
-                "rotatedBy": _rotated_by(secret, role),
+                "rotatedBy": _rotated_by(secret, role, executor),
                 "location": location,
                 "resources": [{"urn": r.urn, "type": r.type, "address": _address(r)} for r in own],
                 "access": [
@@ -337,14 +338,85 @@ def _view(estate: Estate, secret: StoredSecret, backend: backends.Backend) -> Es
     return estate.held_by(backend.name)
 
 
-def _rotated_by(secret: StoredSecret, role: str) -> str | None:
-    """Who makes each new version of this copy: the home's rotation (the home copy itself, and
-    every replica before the new version is promoted); a delivery re-reads the home."""
+#: What ``rotatedBy`` says of a rotating secret whose home has no executor in the plan.
+NO_EXECUTOR = "nobody: no rotation executor in this plan"
+
+
+def _env_list(container: Mapping[str, Any], name: str) -> list[str]:
+    """A JSON list held by the environment variable ``name`` of a container (empty if none)."""
+    import json
+
+    for var in container.get("env") or ():
+        if isinstance(var, Mapping) and var.get("name") == name:
+            try:
+                value = json.loads(str(var.get("value")))
+            except ValueError:
+                return []
+            return [str(v) for v in value] if isinstance(value, list) else []
+    return []
+
+
+def _executor(capture: Capture, secret: StoredSecret, location: Any) -> str | None:
+    """The executor the plan declares for the home copy of ``secret`` (None: none covers it):
+    the AWS rotation Lambda a SecretRotation of it names, the GCP function granted it, or the
+    Vault job whose secret list holds its address."""
+    if secret.rotation is None:
+        return None
+    if secret.home == "aws":
+        scheduled = any(
+            r.type == "aws:secretsmanager/secretRotation:SecretRotation"
+            and r.name == f"{secret.logical_name}-rotation"
+            for r in capture.resources
+        )
+        functions = [
+            str(r.raw_inputs.get("name") or r.name)
+            for r in capture.resources
+            if r.type == "aws:lambda/function:Function" and r.name.endswith("rotation-function")
+        ]
+        return f"aws rotation Lambda {functions[0]}" if scheduled and functions else None
+    if secret.home == "gcp":
+        granted = any(
+            r.type == "gcp:secretmanager/secretIamMember:SecretIamMember"
+            and r.name == f"{secret.logical_name}-secret-rotation"
+            for r in capture.resources
+        )
+        functions = [
+            str(r.raw_inputs.get("name") or r.name)
+            for r in capture.resources
+            if r.type == "gcp:cloudfunctionsv2/function:Function"
+            and (r.raw_inputs.get("eventTrigger") or {}).get("pubsubTopic")
+        ]
+        return f"gcp rotation function {functions[0]}" if granted and functions else None
+    if secret.home == "vault" and location is not None:
+        for r in capture.resources:
+            if r.type != "kubernetes:batch/v1:CronJob":
+                continue
+            meta, spec = r.raw_inputs.get("metadata") or {}, r.raw_inputs.get("spec") or {}
+            pod = (
+                (((spec.get("jobTemplate") or {}).get("spec") or {}).get("template") or {}).get(
+                    "spec"
+                )
+            ) or {}
+            for container in pod.get("containers") or ():
+                if str(location) in _env_list(container, "NT_VAULT_ROTATION_SECRETS"):
+                    return (
+                        f"vault rotation job (CronJob {meta.get('namespace')}/"
+                        f"{meta.get('name')}, {spec.get('schedule')})"
+                    )
+    return None
+
+
+def _rotated_by(secret: StoredSecret, role: str, executor: str | None) -> str | None:
+    """Who makes each new version of this copy: the home's executor as the plan declares it
+    (the home copy itself, and every replica before the new version is promoted); a delivery
+    re-reads the home. A rotating secret whose home has no executor says so."""
     if secret.rotation is None:
         return None
     if role == "delivery":
         return f"{secret.home} (re-read on refresh)"
-    return f"{secret.home} rotation"
+    if executor is None:
+        return NO_EXECUTOR
+    return executor if role == "home" else f"{executor}, before the home promotes it"
 
 
 def _owners(capture: Capture) -> dict[str, str]:

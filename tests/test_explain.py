@@ -17,7 +17,7 @@ from infra.backends.aws.naming import secret_name
 from infra.catalog import CATALOG_PATH, default_catalog
 from infra.stack import build_estate, parse_settings
 from nt_secrets.capture import Capture
-from nt_secrets.explain import STRATEGY_STEPS, explain_document
+from nt_secrets.explain import NO_EXECUTOR, STRATEGY_STEPS, explain_document
 from nt_secrets.plan import records
 from nt_secrets.stackfile import read_stack
 from policies.pack import ALL
@@ -25,6 +25,16 @@ from policies.runner import resolve_config, run
 from tests.plans import run_cli
 
 from .conftest import ROOT
+
+#: ``rotatedBy`` of a home copy, per home store (the project stacks' executors).
+ROTATED_BY = {
+    "aws": lambda env: f"aws rotation Lambda neural-trader-{env}-secret-rotation",
+    "vault": lambda env: (
+        "vault rotation job (CronJob neural-trader-rotation/vault-secret-rotation, 17 3 * * *)"
+    ),
+    "gcp": lambda env: f"gcp rotation function neural-trader-{env}-secret-rotation",
+    "azure": lambda env: NO_EXECUTOR,
+}
 
 
 def cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
@@ -77,7 +87,8 @@ def test_every_secret_of_both_stacks_is_explained_as_the_estate_says(stack: Capt
         assert all(s["role"] == "delivery" for b, s in stores.items() if b != home)
         assert doc["valueSource"] == ("generated" if entry.generated else "external")
         assert stores[home]["valueSource"] == doc["valueSource"]
-        assert stores[home]["rotatedBy"] == f"{home} rotation"
+        # Who rotates it: the executor the plan declares for its home (none there says so).
+        assert stores[home]["rotatedBy"] == ROTATED_BY[home](env.value), entry.name
         held_types = [r["type"] for r in stores[home]["resources"]]
         if home == "aws":
             store = stores["aws"]

@@ -124,6 +124,19 @@ def test_the_table_covers_every_role_secret_and_action_of_both_stacks() -> None:
 def test_nobody_outside_the_access_model_holds_anything(stack: str) -> None:
     _, _, estate = planned(stack)
     found = role_matrix(stack)
+    # The one principal outside the access model: the rotation function's own account, on
+    # exactly the secrets GCP is home to and rotates, with exactly the runtime's permissions.
+    from infra.backends.gcp.rotation import ROTATOR_PERMISSIONS, short_env
+    from policies.gcp.iam import actions as gcp_actions
+
+    env = estate.environment.value
+    rotator = found.pop(  # type: ignore[call-overload]
+        f"serviceAccount:nt-{short_env(env)}-secret-rotation@neural-trader-{stack}"
+        ".iam.gserviceaccount.com"
+    )
+    assert rotator == {
+        s.name: set(gcp_actions(ROTATOR_PERMISSIONS)) for s in estate.held_by("gcp").rotated
+    }
     assert set(found) <= set(ROLE_NAMES), sorted(set(found) - set(ROLE_NAMES))
     expected = {
         role: {s.name: set(a) for s in estate.secrets if (a := expected_actions(s, role))}

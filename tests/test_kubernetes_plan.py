@@ -51,6 +51,9 @@ ROLE = "kubernetes:rbac.authorization.k8s.io/v1:Role"
 BINDING = "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding"
 STORE = "kubernetes:external-secrets.io/v1:SecretStore"
 EXTERNAL_SECRET = "kubernetes:external-secrets.io/v1:ExternalSecret"  # pragma: allowlist secret
+CRON_JOB = "kubernetes:batch/v1:CronJob"
+#: Where the project stacks run the Vault rotation job (vault.rotation.namespace).
+ROTATION_NAMESPACE = "neural-trader-rotation"
 #: Who reads in each stack (the access model: backtests in development, live trading in production).
 WORKLOAD: dict[str, tuple[RoleName, str, str]] = {
     "dev": ("backtest", "backtests", "backtest-runner"),
@@ -111,6 +114,17 @@ def manifest(r: CapturedResource) -> dict[str, Any]:
 
 def kubernetes_objects(cap: Capture) -> list[CapturedResource]:
     return [r for r in cap.resources if r.type.startswith("kubernetes:")]
+
+
+def delivery_of_type(cap: Capture, type_: str) -> list[CapturedResource]:
+    """The workloads' delivery objects of ``type_``: not the rotation job's (its namespace,
+    service account and CronJob are judged in ``test_rotation_executors.py``)."""
+    return [
+        r
+        for r in of_type(cap, type_)
+        if "$neural-trader:kubernetes:RotationJob" not in r.urn
+        and r.raw_inputs["metadata"].get("name") != ROTATION_NAMESPACE
+    ]
 
 
 # ---- schemas -------------------------------------------------------------------------------------
@@ -174,6 +188,7 @@ def test_every_object_validates_against_its_schema(k8s: tuple[str, Capture]) -> 
         BINDING,
         STORE,
         EXTERNAL_SECRET,
+        CRON_JOB,
     }
     for r in objects:
         assert schema_errors(manifest(r)) == [], r.name
@@ -199,6 +214,14 @@ def _variants(obj: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
     if obj["kind"] == "ServiceAccount":
         wrong = copy.deepcopy(obj)
         wrong["automountServiceAccountToken"] = "false"
+        yield "type", wrong
+    if obj["kind"] == "CronJob":
+        deep = copy.deepcopy(obj)
+        pod = deep["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+        pod["containers"][0]["securityContext"]["dropCapabilities"] = ["ALL"]
+        yield "misspelt deep field", deep
+        wrong = copy.deepcopy(obj)
+        wrong["spec"]["concurrencyPolicy"] = 1
         yield "type", wrong
     if obj["kind"] == "Role":
         wrong = copy.deepcopy(obj)
@@ -288,7 +311,7 @@ def test_service_accounts_mount_no_token_and_carry_their_cloud_identity(
 ) -> None:
     stack, cap = k8s
     role, ns, name = WORKLOAD[stack]
-    (account,) = of_type(cap, SERVICE_ACCOUNT)
+    (account,) = delivery_of_type(cap, SERVICE_ACCOUNT)
     assert account.raw_inputs["automountServiceAccountToken"] is False
     meta = account.raw_inputs["metadata"]
     assert (meta["namespace"], meta["name"]) == (ns, name)
@@ -303,7 +326,7 @@ def test_service_accounts_mount_no_token_and_carry_their_cloud_identity(
         documents.GKE_ANNOTATION: f"{project[stack]}.iam.gserviceaccount.com",
         documents.IRSA_ANNOTATION: f"arn:aws:iam::{account_id}:role/neural-trader-{env}-{role}",
     }
-    (namespace,) = of_type(cap, NAMESPACE)
+    (namespace,) = delivery_of_type(cap, NAMESPACE)
     assert namespace.raw_inputs["metadata"]["name"] == ns
     assert (
         namespace.raw_inputs["metadata"]["labels"]["pod-security.kubernetes.io/enforce"]
@@ -322,7 +345,11 @@ def test_the_vault_store_logs_in_as_vaults_auth_role_expects(k8s: tuple[str, Cap
     }
     assert sorted(stores) == sorted([f"aws-{role}", f"vault-{role}", f"gcp-{role}"])
     vault = stores[f"vault-{role}"]["vault"]
-    (auth,) = of_type(cap, "vault:kubernetes/authBackendRole:AuthBackendRole")
+    (auth,) = [
+        r
+        for r in of_type(cap, "vault:kubernetes/authBackendRole:AuthBackendRole")
+        if r.raw_inputs["roleName"] == role
+    ]
     (backend,) = [
         r
         for r in of_type(cap, "vault:index/authBackend:AuthBackend")
@@ -376,7 +403,7 @@ def test_irsa_when_the_aws_role_trusts_the_service_account() -> None:
     ]
     config[NS + "aws"] = json.dumps(aws)
     cap = plan(config, "prod")
-    (account,) = of_type(cap, SERVICE_ACCOUNT)
+    (account,) = delivery_of_type(cap, SERVICE_ACCOUNT)
     arn = account.raw_inputs["metadata"]["annotations"][documents.IRSA_ANNOTATION]
     assert arn.startswith("arn:aws:iam::210987654321:role/") and "live" in arn
     roles = [
@@ -648,7 +675,7 @@ def test_azure_workload_identity_and_one_store_per_key_vault() -> None:
     block = parse_settings(config).backend("azure")
     assert isinstance(block, AzureSettings)
     where = azure_documents.partition_of(estate, block)
-    (account,) = of_type(cap, SERVICE_ACCOUNT)
+    (account,) = delivery_of_type(cap, SERVICE_ACCOUNT)
     assert documents.AZURE_ANNOTATION in account.raw_inputs["metadata"]["annotations"]
     stores = {
         r.raw_inputs["metadata"]["name"]: r.raw_inputs["spec"]["provider"]

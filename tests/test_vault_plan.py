@@ -132,6 +132,7 @@ def test_a_workload_granted_nothing_gets_no_login() -> None:
         }
     )
     roles = of_type(plan(config), "vault:kubernetes/authBackendRole:AuthBackendRole")
-    assert [r.raw_inputs["roleName"] for r in roles] == ["backtest"]
+    # Besides the rotation job's own role (test_rotation_executors.py), backtest only.
+    assert sorted(r.raw_inputs["roleName"] for r in roles) == ["backtest", "secret-rotation"]
     policies = {r.name for r in of_type(plan(config), "vault:index/policy:Policy")}
     assert "live-trading" not in policies and "backtest" in policies

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -166,6 +166,86 @@ class KubernetesReadable(Protocol):
         it: "has no Vault login: ... is not set"), ``(key, reason)`` about one of the store's own
         settings. Empty when the account is let in."""
         ...
+
+
+@dataclass(frozen=True)
+class RotationJob:
+    """A scheduled rotation executor a store asks the cluster to run (Vault: its rotation job).
+
+    The store alone knows what the job rotates, how it logs in and what its environment says;
+    the delivery backend only runs it: a service account that mounts no token by default, a
+    projected token for ``token_audience`` at ``token_path``, and a CronJob on ``schedule``
+    running ``command`` in ``image`` with ``env`` (values may be Pulumi outputs; never a secret
+    value: the job reads and writes the store with its own identity)."""
+
+    #: The store it rotates (its backend name).
+    store: str
+    #: The CronJob's name, its namespace and its own service account.
+    name: str
+    namespace: str
+    service_account: str
+    schedule: str
+    image: str
+    command: tuple[str, ...]
+    env: Mapping[str, Any]
+    #: The audience of the projected service-account token the job logs in with.
+    token_audience: str
+    #: Where the container finds that token (a file path).
+    token_path: str
+    #: The catalog names of the secrets it rotates (the store is home to each).
+    secrets: tuple[str, ...]
+    time_zone: str | None = None
+
+
+@runtime_checkable
+class KubernetesRotated(Protocol):
+    """A store whose rotation runs as a Kubernetes CronJob (optional beside
+    :class:`KubernetesReadable`): the delivery backend asks it which jobs to run."""
+
+    def rotation_jobs(self, estate: Estate, block: Any) -> Sequence[RotationJob]:
+        """The rotation jobs of the store's view ``estate`` (:meth:`Estate.held_by`; empty when
+        the store rotates nothing there or its settings ask for no job)."""
+        ...
+
+
+def rotation_jobs(backend: Backend, estate: Estate, block: Any) -> Sequence[RotationJob]:
+    """The jobs ``backend`` asks a cluster to run (none for a store that does not answer)."""
+    if isinstance(backend, KubernetesRotated):
+        return backend.rotation_jobs(estate, block)
+    return ()
+
+
+def replica_map(estate: Estate, home_ids: Mapping[str, Any]) -> Any:
+    """``NT_ROTATION_REPLICAS`` of a home store's executor (``infra/rotation/replicas.py``): its
+    id of each secret it rotates (``home_ids``: catalog name -> id, may be Pulumi outputs) ->
+    the replicas of that secret (``Estate.replica_addresses``), as JSON text. A plain string when
+    every id is one, else a Pulumi output; ``"{}"`` without replicas."""
+    import json
+
+    wanted = {
+        s.name: estate.replica_addresses[s.name]
+        for s in estate.rotated
+        if s.name in home_ids and estate.replica_addresses.get(s.name)
+    }
+
+    def text(ids: Mapping[str, str]) -> str:
+        return json.dumps(
+            {
+                ids[name]: [{"store": store, "address": address} for store, address in targets]
+                for name, targets in sorted(wanted.items())
+            },
+            sort_keys=True,
+        )
+
+    plain = {n: home_ids[n] for n in wanted}
+    if all(isinstance(v, str) for v in plain.values()):
+        return text(plain)
+    import pulumi
+
+    names = sorted(plain)
+    return pulumi.Output.all(*[plain[n] for n in names]).apply(
+        lambda ids: text(dict(zip(names, (str(i) for i in ids), strict=True)))
+    )
 
 
 def kubernetes_readable(backend: Backend) -> KubernetesReadable:

@@ -60,6 +60,14 @@ META_PENDING_BASE: Final = "rotation-pending-base"
 META_PREVIOUS_VERSION: Final = "rotation-previous-version"
 #: When the last rotation finished (ISO 8601, UTC).
 META_LAST_ROTATED: Final = "rotation-last-rotated"
+#: Every key above: what the program tells Pulumi to ignore (Vault metadata, GCP annotations).
+BOOKKEEPING_KEYS: Final = (
+    META_CURRENT_ID,
+    META_PENDING_ID,
+    META_PENDING_BASE,
+    META_PREVIOUS_VERSION,
+    META_LAST_ROTATED,
+)
 
 
 class ConcurrentWriteError(RotationError):

@@ -106,3 +106,54 @@ def build_package(dest_dir: Path | str) -> Path:
             zf.writestr(info, data, compresslevel=9)
     tmp.replace(out)
     return out
+
+
+# ---- the GCP rotation function's source archive (Cloud Functions 2nd gen) -------------------------
+
+GCP_ZIP_NAME: Final = "rotation-gcp-function.zip"
+#: The function's entry point: ``main.py`` re-exports ``infra.rotation.gcp_store.cloud_function``.
+GCP_ENTRY_POINT: Final = "cloud_function"
+#: What the runtime installs from ``requirements.txt`` (pinned to the versions installed here).
+GCP_REQUIREMENTS: Final = ("google-cloud-secret-manager", "functions-framework")
+_GCP_MAIN: Final = (
+    b'"""Cloud Functions entry point: the GCP rotation (infra/rotation/gcp_store.py)."""\n\n'
+    b"from infra.rotation.gcp_store import cloud_function\n\n"
+    b'__all__ = ["cloud_function"]\n'
+)
+
+
+def gcp_package_entries() -> dict[str, bytes]:
+    """Archive name -> content of the GCP function's source: the rotation code, ``main.py`` and
+    a pinned ``requirements.txt`` (Cloud Build installs the libraries; nothing is bundled)."""
+    entries = dict(_handler_files())
+    # gcp_store reads its parameters through the pack's label codec.
+    entries["policies/contract/gcp_labels.py"] = (_CONTRACT_ROOT / "gcp_labels.py").read_bytes()
+    entries["main.py"] = _GCP_MAIN
+    pins = []
+    for name in GCP_REQUIREMENTS:
+        try:
+            pins.append(f"{name}=={distribution(name).version}")
+        except PackageNotFoundError:
+            pins.append(name)  # not installed here: the runtime resolves it
+    entries["requirements.txt"] = ("\n".join(pins) + "\n").encode()
+    return entries
+
+
+def _write_zip(out: Path, entries: dict[str, bytes]) -> Path:
+    tmp = out.with_suffix(".zip.tmp")
+    with zipfile.ZipFile(tmp, "w") as zf:
+        for arcname, data in sorted(entries.items()):
+            info = zipfile.ZipInfo(arcname, date_time=_EPOCH)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o100644 << 16
+            info.create_system = 3
+            zf.writestr(info, data, compresslevel=9)
+    tmp.replace(out)
+    return out
+
+
+def build_gcp_package(dest_dir: Path | str) -> Path:
+    """Write the deterministic GCP function source zip into ``dest_dir`` and return its path."""
+    dest = Path(dest_dir)
+    dest.mkdir(parents=True, exist_ok=True)
+    return _write_zip(dest / GCP_ZIP_NAME, gcp_package_entries())

@@ -268,10 +268,55 @@ class Matrix:
 _SERVICE_ACCOUNT_ID_RE = re.compile(r"^(?:projects/[^/]+/serviceAccounts/)?([^/]+@[^/]+)$")
 
 
+CUSTOM_ROLE_TYPES: Final = (
+    "gcp:projects/iAMCustomRole:IAMCustomRole",
+    "gcp:organizations/iAMCustomRole:IAMCustomRole",
+)
+
+
+def custom_roles(resources: Sequence[Resource]) -> dict[str, RoleInfo]:
+    """The custom roles the stack declares, by the name a binding uses
+    (``projects/<p>/roles/<id>``, ``organizations/<o>/roles/<id>``), read from their permissions:
+    Secret Manager permissions as granted; any ``setIamPolicy`` escalates; acting as, signing as
+    or making keys or tokens of a service account impersonates. A role whose permissions are not
+    known is absent (the evaluator cannot tell)."""
+    out: dict[str, RoleInfo] = {}
+    for r in resources:
+        if r.type not in CUSTOM_ROLE_TYPES:
+            continue
+        perms, role_id = r.get("permissions"), _str(r.get("roleId"))
+        owner = _str(r.get("project") if "projects/" in r.type else r.get("orgId"))
+        if not isinstance(perms, list) or not all(isinstance(p, str) for p in perms):
+            continue
+        if role_id is None or owner is None:
+            continue
+        scope = "projects" if "projects/" in r.type else "organizations"
+        out[f"{scope}/{owner}/roles/{role_id}"] = RoleInfo(
+            permissions=frozenset(p for p in perms if p.startswith("secretmanager.")),
+            impersonates=any(
+                p.startswith("iam.serviceAccount")
+                and p.rsplit(".", 1)[-1]
+                in {
+                    "actAs",
+                    "getAccessToken",
+                    "signBlob",
+                    "signJwt",
+                    "create",
+                    "getOpenIdToken",
+                    "implicitDelegation",
+                }
+                for p in perms
+            ),
+            escalates=any(p.endswith(".setIamPolicy") for p in perms),
+        )
+    return out
+
+
 def evaluate(resources: Sequence[Resource]) -> Matrix:
     """Every grant of the stack on its Secret Manager secrets."""
     secrets = secrets_of(resources)
     by_urn = {s.urn: s for s in secrets}
+    custom = custom_roles(resources)
     matrix = Matrix()
     for r in resources:
         level = iam_level(r.type)
@@ -283,7 +328,7 @@ def evaluate(resources: Sequence[Resource]) -> Matrix:
                 matrix.unknown.append(f"{where}: a role, member or condition is not known")
             if b.role == UNKNOWN:
                 continue
-            info = role_info(b.role)
+            info = custom.get(b.role) or role_info(b.role)
             if level == SECRET_LEVEL:
                 target = _target(r, secrets, by_urn)
                 if target is None:

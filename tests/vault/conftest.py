@@ -41,6 +41,9 @@ STACKS = ("dev", "prod")
 #: The revoked-secret variant of the dev stack (its own server: it shares dev's paths).
 REVOKED_KEY = "dev-revoked"
 REVOKED = ("ALPACA_API_KEY", "ENCRYPTION_KEY")
+#: A stack's plan on a server of its own, for the rotation job to write new versions on (the
+#: other tests' servers keep the values the plan wrote).
+ROTATION_SUFFIX = "-rotation"
 
 
 @dataclass
@@ -145,8 +148,8 @@ class Deployment:
 
 
 def _plan(key: str) -> tuple[Capture, dict[str, Any], tuple[str, ...]]:
-    if key in STACKS:
-        config, capture = planned_stack(key, ROOT)
+    if key.removesuffix(ROTATION_SUFFIX) in STACKS:
+        config, capture = planned_stack(key.removesuffix(ROTATION_SUFFIX), ROOT)
         return capture, dict(config.config), tuple(config.secret_keys)
     assert key == REVOKED_KEY
     stack = read_stack(ROOT, "dev")

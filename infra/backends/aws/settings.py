@@ -130,13 +130,19 @@ class AwsSettings(Model):
 
 def master_secret_problems(settings: StackSettings, aws: AwsSettings) -> Iterator[tuple[str, str]]:
     """The rotation function reads master secrets through Secrets Manager, named by a tag: each
-    must be a secret ARN of this stack's account and region, and a valid tag value."""
+    must be a secret ARN of this stack's account and region, and a valid tag value. Only the
+    secrets AWS is home to are its to rotate (another home's executor reads its own store)."""
+
+    def ours(name: str) -> bool:
+        placement = settings.placements.get(name)
+        return placement is None or placement.home == "aws"
+
     masters = [
         (f"databases.{name}.masterSecret", db.master_secret)
         for name, db in settings.databases.items()
-        if db.master_secret is not None
+        if db.master_secret is not None and ours(name)
     ]
-    if settings.redis is not None:
+    if settings.redis is not None and ours("REDIS_PASSWORD"):
         masters.append(("redis.masterSecret", settings.redis.master_secret))
     for key, ref in masters:
         full = f"{NAMESPACE}{key}"

@@ -17,9 +17,11 @@ import pulumi_gcp as gcp
 
 from infra.backends.gcp import documents
 from infra.backends.gcp.labels import gcp_annotations, gcp_labels
+from infra.backends.gcp.rotation import RotationFunction
 from infra.backends.gcp.settings import WORKLOAD_ROLES, GcpSettings
 from infra.backends.values import SecretValues
 from infra.estate import Estate
+from infra.rotation.driver import BOOKKEEPING_KEYS as ROTATION_BOOKKEEPING
 from policies.contract.vocabulary import (
     CONFIDENTIAL,
     RESTRICTED,
@@ -373,8 +375,13 @@ class SecretStore(pulumi.ComponentResource):
                     protect=estate.protected,
                     depends_on=ready,
                     # After the first notice Secret Manager advances nextRotationTime itself:
-                    # the anchor only sets the first one.
-                    ignore_changes=["rotation.nextRotationTime"] if rotation else None,
+                    # the anchor only sets the first one. The rotation function moves the
+                    # version aliases and writes its bookkeeping annotations (gcp_store.py).
+                    ignore_changes=[
+                        *(["rotation.nextRotationTime"] if rotation else []),
+                        "versionAliases",
+                        *(f'annotations["{k}"]' for k in ROTATION_BOOKKEEPING),
+                    ],
                 ),
             )
             self.secrets[stored.name] = secret
@@ -493,6 +500,17 @@ class GcpSecrets(pulumi.ComponentResource):
             opts=child,
         )
         self.audit = AuditLogs("audit", settings, opts=child)
+        # The rotation owner of the secrets GCP is home to (infra/backends/gcp/rotation.py).
+        self.rotation: RotationFunction | None = None
+        if self.notices is not None and estate.rotated:
+            self.rotation = RotationFunction(
+                "rotation-function",
+                estate,
+                settings,
+                self.store.secrets,
+                self.notices.topic,
+                opts=child,
+            )
         # Revocation (settings.revoked): nobody is granted the payload, only Admin may add or
         # manage versions, and the secret is labelled revoked=true.
         revoked = [s.name for s in estate.revoked]
@@ -513,6 +531,8 @@ class GcpSecrets(pulumi.ComponentResource):
             self.exports["rotationTopic"] = self.notices.topic.id
             self.exports["rotationSubscription"] = self.notices.subscription.id
             self.exports["rotatedSecrets"] = [s.name for s in estate.rotated]
+        if self.rotation is not None:
+            self.exports["rotationFunction"] = self.rotation.export(estate)
         if self.workloads.accounts:
             self.exports["serviceAccounts"] = {
                 r: a.email for r, a in self.workloads.accounts.items()

@@ -14,6 +14,7 @@ from typing import Any
 
 import pulumi
 from pulumi_kubernetes.apiextensions import CustomResource
+from pulumi_kubernetes.batch.v1 import CronJob
 from pulumi_kubernetes.core.v1 import Namespace, ServiceAccount
 from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 from pulumi_kubernetes.rbac.v1 import (
@@ -25,7 +26,7 @@ from pulumi_kubernetes.rbac.v1 import (
 )
 
 from infra.access import RoleName
-from infra.backends import Upstream, kubernetes_readable
+from infra.backends import RotationJob, Upstream, kubernetes_readable, rotation_jobs
 from infra.backends.kubernetes import documents
 from infra.backends.kubernetes.settings import KubernetesSettings
 from infra.estate import Estate
@@ -217,6 +218,35 @@ class WorkloadDelivery(pulumi.ComponentResource):
         )
 
 
+class RotationJobDelivery(pulumi.ComponentResource):
+    """A store's rotation job (``rotation_jobs``): its own service account and the CronJob."""
+
+    def __init__(
+        self,
+        name: str,
+        estate: Estate,
+        job: RotationJob,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("neural-trader:kubernetes:RotationJob", name, None, opts)
+        sa = documents.rotation_service_account(estate, job)
+        account = ServiceAccount(
+            f"{name}-account",
+            metadata=_meta(sa),
+            automount_service_account_token=sa["automountServiceAccountToken"],
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        manifest = documents.cron_job(estate, job)
+        self.cron_job = CronJob(
+            f"{name}-cronjob",
+            metadata=_meta(manifest),
+            spec=manifest["spec"],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[account]),
+        )
+        self.manifests = [sa, manifest]
+        self.register_outputs({"cronJob": f"{job.namespace}/{job.name}"})
+
+
 class KubernetesDelivery(pulumi.ComponentResource):
     """The whole delivery of one environment (the backend's top-level component)."""
 
@@ -260,6 +290,32 @@ class KubernetesDelivery(pulumi.ComponentResource):
                 ns,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=after) if after else child,
             )
+        # Each source store's rotation jobs (a store answers ``rotation_jobs``; Vault: its CronJob).
+        self.rotation_jobs: dict[str, RotationJob] = {}
+        namespaces = {ns: after}
+        for store in settings.stores:
+            up = upstream.get(store)
+            if up is None:
+                continue
+            for job in rotation_jobs(up.backend, estate.held_by(store), up.block):
+                if job.namespace not in namespaces:
+                    namespaces[job.namespace] = []
+                    if settings.create_namespace:
+                        manifest = documents.namespace(estate, job.namespace)
+                        namespaces[job.namespace].append(
+                            Namespace(
+                                f"{name}-{job.namespace}-namespace",
+                                metadata=_meta(manifest),
+                                opts=pulumi.ResourceOptions(parent=self, protect=estate.protected),
+                            )
+                        )
+                self.rotation_jobs[store] = job
+                RotationJobDelivery(
+                    job.name,
+                    estate,
+                    job,
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=namespaces[job.namespace]),
+                )
         delivered_names = {s.name for r in self.workloads for s in documents.delivered(estate, r)}
         self.exports = {
             "secrets": documents.locations(estate, settings),
@@ -271,4 +327,16 @@ class KubernetesDelivery(pulumi.ComponentResource):
             "secretStores": {r: sorted(w.stores) for r, w in self.workloads.items()},
             "targetSecrets": {r: documents.target_secret(r) for r in self.workloads},
         }
+        if self.rotation_jobs:
+            self.exports["rotationJobs"] = {
+                store: {
+                    "cronJob": f"{job.namespace}/{job.name}",
+                    "serviceAccount": documents.service_account_user(
+                        job.namespace, job.service_account
+                    ),
+                    "schedule": job.schedule,
+                    "secrets": list(job.secrets),
+                }
+                for store, job in self.rotation_jobs.items()
+            }
         self.register_outputs(self.exports)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra.access import Action, RoleName
+from infra.backends import RotationJob
 from infra.backends.kubernetes.settings import KubernetesSettings
 from infra.estate import Estate, StoredSecret
 
@@ -304,3 +305,122 @@ def locations(estate: Estate, settings: KubernetesSettings) -> dict[str, str]:
         for s in delivered(estate, role):
             out.setdefault(s.name, f"k8s://{ns}/{target_secret(role)}#{s.name}")
     return out
+
+
+# ---- rotation jobs a store asks the cluster to run ------------------------------------------------
+
+#: The unprivileged user the rotation container runs as (the distroless "nonroot" uid).
+ROTATION_UID = 65532
+#: How long a projected token lives (the kubelet refreshes it at 80 %); the job logs in once.
+ROTATION_TOKEN_SECONDS = 600
+ROTATION_TOKEN_VOLUME = "store-token"  # noqa: S105 (a volume name)
+
+
+def _rotation_labels(estate: Estate, job: RotationJob) -> dict[str, str]:
+    return {
+        **_labels(estate),
+        "app.kubernetes.io/name": job.name,
+        "app.kubernetes.io/component": "secret-rotation",
+        "neural-trader.io/store": job.store,
+    }
+
+
+def rotation_service_account(estate: Estate, job: RotationJob) -> dict[str, Any]:
+    """The job's own service account: no token mounted by default (the pod mounts one projected
+    token, for the store's audience only)."""
+    return {
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": _meta(job.service_account, job.namespace, _rotation_labels(estate, job)),
+        "automountServiceAccountToken": False,
+    }
+
+
+def cron_job(estate: Estate, job: RotationJob) -> dict[str, Any]:
+    """The store's rotation as a CronJob held to the restricted Pod Security Standard: non-root,
+    no privilege escalation, every capability dropped, the runtime's seccomp profile, a read-only
+    root filesystem (``/tmp`` an emptyDir), one projected token for the store's audience, never
+    two runs at once, bounded retries and run time. Its environment names secrets, never holds
+    one (the job reads and writes the store with its own identity)."""
+    token_dir, _, token_file = job.token_path.rpartition("/")
+    labels = _rotation_labels(estate, job)
+    container = {
+        "name": "rotation",
+        "image": job.image,
+        "imagePullPolicy": "IfNotPresent",
+        "command": list(job.command),
+        "env": [
+            {"name": "PYTHONDONTWRITEBYTECODE", "value": "1"},
+            *({"name": k, "value": v} for k, v in sorted(job.env.items())),
+        ],
+        "resources": {
+            "requests": {"cpu": "50m", "memory": "128Mi"},
+            "limits": {"cpu": "500m", "memory": "256Mi"},
+        },
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "runAsNonRoot": True,
+            "capabilities": {"drop": ["ALL"]},
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "volumeMounts": [
+            {"name": ROTATION_TOKEN_VOLUME, "mountPath": token_dir, "readOnly": True},
+            {"name": "tmp", "mountPath": "/tmp"},  # noqa: S108 (the container's own emptyDir)
+        ],
+    }
+    pod = {
+        "serviceAccountName": job.service_account,
+        "automountServiceAccountToken": False,
+        "restartPolicy": "Never",
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": ROTATION_UID,
+            "runAsGroup": ROTATION_UID,
+            "fsGroup": ROTATION_UID,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "containers": [container],
+        "volumes": [
+            {
+                "name": ROTATION_TOKEN_VOLUME,
+                "projected": {
+                    "defaultMode": 0o440,
+                    "sources": [
+                        {
+                            "serviceAccountToken": {
+                                "audience": job.token_audience,
+                                "expirationSeconds": ROTATION_TOKEN_SECONDS,
+                                "path": token_file,
+                            }
+                        }
+                    ],
+                },
+            },
+            {"name": "tmp", "emptyDir": {"sizeLimit": "16Mi"}},
+        ],
+    }
+    spec: dict[str, Any] = {
+        "schedule": job.schedule,
+        "concurrencyPolicy": "Forbid",
+        "startingDeadlineSeconds": 3600,
+        "successfulJobsHistoryLimit": 3,
+        "failedJobsHistoryLimit": 3,
+        "jobTemplate": {
+            "metadata": {"labels": labels},
+            "spec": {
+                "backoffLimit": 2,
+                "activeDeadlineSeconds": 1800,
+                "ttlSecondsAfterFinished": 7 * 86400,
+                "template": {"metadata": {"labels": labels}, "spec": pod},
+            },
+        },
+    }
+    if job.time_zone:
+        spec["timeZone"] = job.time_zone
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": _meta(job.name, job.namespace, labels),
+        "spec": spec,
+    }

@@ -18,12 +18,16 @@ from infra.backends.values import SecretValues
 from infra.backends.vault import documents
 from infra.backends.vault.settings import VaultSettings
 from infra.estate import Estate, ExternalValue
+from infra.rotation.driver import BOOKKEEPING_KEYS
 from policies.contract.vocabulary import TAG_ROTATION_PERIOD_DAYS
 
 #: The workload roles that log in from Kubernetes (one service account each).
 WORKLOAD_ROLES: tuple[RoleName, ...] = ("backtest", "live-trading")
 #: Version of the write-only value: bump it (a catalog or code change) to write a value again.
 VALUE_VERSION = 1
+#: What the rotation writes into a secret's custom metadata (``infra/rotation/vault_store.py``):
+#: never reverted by the next ``pulumi up``.
+ROTATION_BOOKKEEPING = BOOKKEEPING_KEYS
 
 
 class KvStore(pulumi.ComponentResource):
@@ -98,7 +102,10 @@ class KvStore(pulumi.ComponentResource):
                 # A third-party key is put by an operator; Pulumi never reads it back.
                 disable_read=isinstance(stored.value, ExternalValue),
                 opts=pulumi.ResourceOptions(
-                    parent=self, protect=estate.protected, depends_on=[config]
+                    parent=self,
+                    protect=estate.protected,
+                    depends_on=[config],
+                    ignore_changes=[f'customMetadata.data["{k}"]' for k in ROTATION_BOOKKEEPING],
                 ),
             )
         self.register_outputs({"mount": self.mount.path})
@@ -150,9 +157,10 @@ class WorkloadAuth(pulumi.ComponentResource):
         super().__init__("neural-trader:vault:WorkloadAuth", name, None, opts)
         env = estate.environment.value
         self.roles = {}
+        self.kubernetes: vault.AuthBackend | None = None
         k8s = settings.kubernetes
         if k8s is not None:
-            backend = vault.AuthBackend(
+            backend = self.kubernetes = vault.AuthBackend(
                 f"{name}-kubernetes",
                 type="kubernetes",
                 path=f"kubernetes-{env}",
@@ -221,6 +229,51 @@ class WorkloadAuth(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=backend),
             )
         self.register_outputs({})
+
+
+class RotationIdentity(pulumi.ComponentResource):
+    """Who the rotation job is in Vault: an ACL policy over exactly the secrets Vault is home to
+    and rotates (plus their Vault replicas and master secrets, ``vault_store.job_policy``), and a
+    Kubernetes auth role bound to exactly the job's service account, with the workloads' audience
+    and TTLs, that policy alone and no default policy. The CronJob itself is the Kubernetes
+    delivery's (``rotation_jobs``)."""
+
+    policy: vault.Policy
+    role: vault.kubernetes.AuthBackendRole
+
+    def __init__(
+        self,
+        name: str,
+        estate: Estate,
+        settings: VaultSettings,
+        backend: vault.AuthBackend,
+        text: str,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("neural-trader:vault:RotationIdentity", name, None, opts)
+        job, k8s = settings.rotation, settings.kubernetes
+        assert job is not None and k8s is not None
+        self.policy = vault.Policy(
+            documents.ROTATION_ROLE,
+            name=documents.rotation_policy_name(settings.mount_prefix, estate.environment),
+            policy=text,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.role = vault.kubernetes.AuthBackendRole(
+            f"{name}-role",
+            backend=backend.path,
+            role_name=documents.ROTATION_ROLE,
+            bound_service_account_names=[job.service_account],
+            bound_service_account_namespaces=[job.namespace],
+            audience=k8s.audience,
+            token_ttl=k8s.token_ttl,
+            token_max_ttl=k8s.token_max_ttl,
+            token_policies=[self.policy.name],
+            token_no_default_policy=True,
+            token_type="service",  # noqa: S106 (a token kind, not a token)
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.register_outputs({"policy": self.policy.name, "role": documents.ROTATION_ROLE})
 
 
 class KeyDerivation(pulumi.ComponentResource):
@@ -292,6 +345,17 @@ class VaultSecrets(pulumi.ComponentResource):
         self.access = AccessPolicies("policies", estate, settings, opts=child)
         self.auth = WorkloadAuth("auth", estate, settings, self.access.policies, opts=child)
         self.transit = KeyDerivation("transit", estate, settings, opts=child)
+        self.rotation: RotationIdentity | None = None
+        text = documents.rotation_job_policy(estate, settings.mount_prefix)
+        if settings.rotation is not None and self.auth.kubernetes is not None and text:
+            self.rotation = RotationIdentity(
+                "rotation", estate, settings, self.auth.kubernetes, text, opts=child
+            )
+        elif estate.rotated:
+            pulumi.log.warn(
+                f"vault: {len(estate.rotated)} secrets Vault is home to rotate, but "
+                "vault.rotation is not set: no rotation job runs (docs/rotation.md)"
+            )
         # Audit: a file device that HMACs every secret field (log_raw stays off). OpenBao 2.x only
         # accepts audit devices from its server configuration (settings: audit.declaredIn).
         if settings.audit.declared_in == "api":
@@ -321,4 +385,17 @@ class VaultSecrets(pulumi.ComponentResource):
             "transitKeys": sorted(self.transit.keys),
             "revokedSecrets": [s.name for s in estate.revoked],
         }
+        if self.rotation is not None:
+            job = settings.rotation
+            assert job is not None
+            self.exports["rotationJob"] = {
+                "kind": "CronJob",
+                "name": documents.ROTATION_JOB,
+                "namespace": job.namespace,
+                "serviceAccount": job.service_account,
+                "schedule": job.schedule,
+                "policy": self.rotation.policy.name,
+                "authRole": documents.ROTATION_ROLE,
+                "secrets": [s.name for s in estate.rotated],
+            }
         self.register_outputs(self.exports)

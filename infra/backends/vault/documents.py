@@ -72,6 +72,58 @@ def policy_name(prefix: str, environment: Environment, role: RoleName) -> str:
     return f"{prefix}-{environment.value}-{role}"
 
 
+#: The Vault rotation job: its role in the access-model's naming (``<prefix>-<env>-secret-rotation``,
+#: the name the pack's paper/live separation admits beside Admin), its Kubernetes auth role, and
+#: the CronJob's name and where it finds its projected token.
+ROTATION_ROLE = "secret-rotation"
+ROTATION_JOB = "vault-secret-rotation"
+ROTATION_TOKEN_DIR = "/var/run/secrets/vault"  # noqa: S105 (a path)
+ROTATION_TOKEN_PATH = f"{ROTATION_TOKEN_DIR}/token"
+
+
+def rotation_policy_name(prefix: str, environment: Environment) -> str:
+    return f"{prefix}-{environment.value}-{ROTATION_ROLE}"
+
+
+def rotated_addresses(estate: Estate, prefix: str) -> list[str]:
+    """``<mount>/data/<path>`` of each secret Vault rotates (home to, with a strategy)."""
+    mount = kv_mount(prefix, estate.environment)
+    return [f"{mount}/data/{secret_path(s.entry)}" for s in estate.rotated]
+
+
+def vault_master_secret(raw: str, mount: str) -> str | None:
+    """A master secret parameter as the job reads it (``vault_store.VaultAddress.resolve``):
+    ``<mount>/data/<path>``, or a path in the secret's own mount; None for another store's
+    reference (an ARN, a GCP or Azure name), which the job could not read."""
+    if raw.startswith(("arn:", "projects/", "https://")):
+        return None
+    return raw if "/data/" in raw else f"{mount}/data/{raw}"
+
+
+def rotation_job_policy(estate: Estate, prefix: str) -> str | None:
+    """The job's ACL policy: exactly the secrets Vault is home to and rotates, their Vault
+    replicas and the master secrets they read (``vault_store.job_policy``); None: nothing to
+    rotate here."""
+    from infra.rotation.vault_store import VaultAddress, job_policy
+
+    rotated = rotated_addresses(estate, prefix)
+    if not rotated:
+        return None
+    mount = kv_mount(prefix, estate.environment)
+    masters = [m for raw in estate.master_secrets() if (m := vault_master_secret(raw, mount))]
+    replicas = [
+        address
+        for s in estate.rotated
+        for store, address in estate.replica_addresses.get(s.name, ())
+        if store == "vault"
+    ]
+    return job_policy(
+        [VaultAddress.parse(a) for a in rotated],
+        admin_secrets=[VaultAddress.parse(m) for m in sorted(set(masters))],
+        replicas=[VaultAddress.parse(a) for a in replicas],
+    )
+
+
 def purposes_in(estate: Estate) -> dict[str, Purpose]:
     """The purposes whose catalog secret the environment stores."""
     return {name: p for name, p in PURPOSES.items() if p.catalog_name in estate}

@@ -64,6 +64,50 @@ class KubernetesAuth(Model):
         return self
 
 
+#: A five-field cron schedule (minute hour day-of-month month day-of-week), as a CronJob takes it.
+CRON_RE = re.compile(r"^[0-9*/,-]+( [0-9*/,-]+){4}$")
+#: A container image: registry/repository, then a tag and/or a sha256 digest.
+IMAGE_RE = re.compile(
+    r"^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]{1,5})?(\.[a-z0-9-]+)*"
+    r"(/[a-z0-9]+([._-][a-z0-9]+)*)+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[0-9a-f]{64})?$"
+)
+#: An IANA time zone name (``Etc/UTC``, ``America/New_York``).
+TZ_RE = re.compile(r"^[A-Za-z]+(/[A-Za-z0-9_+-]+){0,2}$")
+
+
+class RotationJob(Model):
+    """The Vault rotation job (``python -m infra.rotation.vault_job``), run by the Kubernetes
+    delivery as a CronJob under its own service account, which Vault's Kubernetes auth lets in
+    with exactly the job's policy (docs/rotation.md, "Vault")."""
+
+    namespace: K8sName
+    service_account: K8sName = Field(alias="serviceAccount")
+    #: When the job looks for due secrets: at least daily (a rotation is due by the day).
+    schedule: Annotated[str, matching(CRON_RE, "a five-field cron schedule")] = "17 3 * * *"
+    time_zone: Annotated[str, matching(TZ_RE, "an IANA time zone name")] = Field(
+        default="Etc/UTC", alias="timeZone"
+    )
+    #: The image holding this repository's ``infra.rotation`` and its requirements.
+    image: Annotated[str, matching(IMAGE_RE, "a container image reference (registry/repo:tag)")]
+
+    @field_validator("schedule")
+    @classmethod
+    def _daily(cls, v: str) -> str:
+        if v.split(" ")[2:] != ["*", "*", "*"]:
+            raise ValueError(
+                "must run at least daily (day-of-month, month and day-of-week '*'): the job "
+                "rotates what is due by the day"
+            )
+        return v
+
+    @field_validator("image")
+    @classmethod
+    def _pinned(cls, v: str) -> str:
+        if "@sha256:" not in v and (":" not in v.rsplit("/", 1)[-1] or v.endswith(":latest")):
+            raise ValueError("name a tag other than latest, or a sha256 digest")
+        return v
+
+
 def _cidr(value: str) -> str:
     try:
         net = ipaddress.ip_network(value, strict=True)
@@ -122,6 +166,7 @@ class VaultSettings(Model):
     kubernetes: KubernetesAuth | None = None
     app_role: AppRoleAuth | None = Field(default=None, alias="appRole")
     audit: Audit = Audit()
+    rotation: RotationJob | None = None
 
     @field_validator("address")
     @classmethod
