@@ -25,10 +25,16 @@ P = NS + "placement"
 ACCOUNTS = {"dev": "123456789012", "prod": "210987654321"}
 
 
+#: The project's databases and Redis stay in AWS, where their master secrets and rotation are.
+DATABASES = {"postgres": "aws", "timescale": "aws", "redis": "aws"}
+
+
 def config_with(stack: str = "dev", **placement: Any) -> dict[str, str]:
-    """The project stack with its placement block replaced by ``placement`` (None: removed)."""
+    """The project stack with its placement block replaced by ``placement`` (the databases'
+    services kept in AWS unless the block says otherwise)."""
     config = dict(read_stack(ROOT, stack).config)
-    config[P] = json.dumps(placement)
+    services = {**DATABASES, **placement.get("services", {})}
+    config[P] = json.dumps({**placement, "services": services})
     return config
 
 
@@ -136,11 +142,11 @@ def test_the_most_specific_rule_wins() -> None:
 def test_one_store_is_the_home_of_everything_without_a_block() -> None:
     config = dict(read_stack(ROOT, "dev").config)
     config.pop(P)
-    config[NS + "backends"] = json.dumps(["vault"])
-    for other in ("aws", "gcp", "azure", "kubernetes"):
+    config[NS + "backends"] = json.dumps(["aws"])
+    for other in ("vault", "gcp", "azure", "kubernetes"):
         config.pop(NS + other)
     settings = parse_settings(config)
-    assert {p.home for p in settings.placements.values()} == {"vault"}
+    assert {p.home for p in settings.placements.values()} == {"aws"}
     assert all(p.replicas == () for p in settings.placements.values())
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from policies.framework import PackPolicy
-from policies.gcp import access, audit, kms, pubsub, secretmanager
+from policies.gcp import access, audit, kms, platform, pubsub, secretmanager
 
 POLICIES: list[PackPolicy] = [
     *access.POLICIES,
@@ -11,4 +11,5 @@ POLICIES: list[PackPolicy] = [
     *kms.POLICIES,
     *audit.POLICIES,
     *pubsub.POLICIES,
+    *platform.POLICIES,
 ]

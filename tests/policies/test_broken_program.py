@@ -57,5 +57,7 @@ NOTHING_TO_JUDGE = frozenset(
         "azure-native:managedidentity:UserAssignedIdentity",
         "azure-native:monitor:ActionGroup",
         "azure-native:eventgrid:SystemTopic",
+        # An object's access is its bucket's (uniform bucket-level access: no object ACLs).
+        "gcp:storage/bucketObject:BucketObject",
     }
 )

@@ -22,6 +22,7 @@ from .test_aws_quotas import QUOTA_CASES
 from .test_azure import AZURE_CASES
 from .test_escape_hatches import PACK_CASES as ESCAPE_CASES
 from .test_gcp import GCP_CASES
+from .test_gcp_platform import GCP_PLATFORM_CASES
 from .test_iam_trust import IAM_PACK_CASES
 from .test_kubernetes import KUBERNETES_CASES
 from .test_single_source import SINGLE_SOURCE_CASES
@@ -1161,6 +1162,7 @@ CASES: list[tuple[str, str, list[ResourceRecord], int]] = [
     *VAULT_CASES,
     # Google Cloud: one table of its own (tests/policies/test_gcp.py), run here with the rest.
     *GCP_CASES,
+    *GCP_PLATFORM_CASES,
     *QUOTA_CASES,
     # Kubernetes: one table of its own (tests/policies/test_kubernetes.py).
     *KUBERNETES_CASES,
