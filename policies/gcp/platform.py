@@ -35,7 +35,6 @@ BUCKET_PRIVATE = Spec(
     remediation="Set publicAccessPrevention: enforced, uniformBucketLevelAccess: true and "
     "versioning.enabled: true.",
     resource_types=(BUCKET,),
-    checkov=("CKV_GCP_114", "CKV_GCP_29", "CKV_GCP_78"),
 )
 
 
@@ -74,7 +73,6 @@ FUNCTION_PRIVATE = Spec(
     "serviceConfig.serviceAccountEmail to a dedicated account, and read secrets from Secret "
     "Manager (secretEnvironmentVariables), never environmentVariables.",
     resource_types=(FUNCTION,),
-    checkov=("CKV_GCP_124",),
 )
 
 
