@@ -148,6 +148,10 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     except ContractError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
+    except Exception as exc:  # hvac's login refusal (Forbidden, InvalidRequest) or no server
+        # The job's identity or address is wrong: one line, never a traceback, never a value.
+        print(f"error: cannot log in to Vault: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
     if args.dry_run:
         for address in job.due():
             print(address.secret_id)

@@ -96,6 +96,26 @@ def test_vault_rotation_job_main(bao: BaoServer, capsys: pytest.CaptureFixture[s
     assert "NT_VAULT_ROTATION_SECRETS is not JSON" in err and "Traceback" not in err
 
 
+@pytest.mark.servers
+def test_vault_rotation_job_refused_login_is_one_line(
+    bao: BaoServer, capsys: pytest.CaptureFixture[str], tmp_path: Any
+) -> None:
+    """A Kubernetes login Vault refuses (no such auth mount or role) is bad configuration: exit
+    2 with one line, never a traceback."""
+    token = tmp_path / "token"
+    token.write_text("not-a-service-account-token\n", encoding="utf-8")
+    env = {
+        "VAULT_ADDR": bao.url,
+        "NT_VAULT_K8S_ROLE": "secret-rotation",
+        "NT_VAULT_K8S_TOKEN_PATH": str(token),
+        ENV_SECRETS: json.dumps(["nt/x/data/svc/JWT_SECRET"]),
+    }
+    assert main([], env) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: cannot log in to Vault") and "Traceback" not in err
+    assert err.count("\n") == 1
+
+
 ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:nt/x-AbCdEf"
 
 
