@@ -236,3 +236,32 @@ def test_revoking_a_secret_revokes_its_replica_too() -> None:
             if st["Effect"] == "Deny" and arn in resources:
                 denied.add(policy.name)
     assert {"backtest-access", "developer-access", "admin-access"} <= denied
+
+
+def test_the_aws_rotation_writes_the_replicas_of_its_home_secrets() -> None:
+    """An AWS home with a Vault replica: the Lambda is given the replica map (home ARN -> the
+    Vault copy), so finishSecret writes the replica before AWSCURRENT moves."""
+    config = dict(read_stack(ROOT, "dev").config)
+    placement = json.loads(config[P])
+    config[P] = json.dumps({**placement, "replicas": {"DATABASE_URL": ["vault"]}})
+    cap = plan_config(config, stack="dev", account_id=ACCOUNTS["dev"])
+    (function,) = [r for r in cap.resources if r.type == "aws:lambda/function:Function"]
+    replicas = json.loads(function.raw_inputs["environment"]["variables"]["NT_ROTATION_REPLICAS"])
+    (secret,) = [
+        r
+        for r in cap.resources
+        if r.type == "aws:secretsmanager/secret:Secret"
+        and r.raw_inputs["tags"]["catalog-name"] == "DATABASE_URL"
+    ]
+    assert replicas == {
+        secret.outputs["arn"]: [
+            {"store": "vault", "address": "neural-trader/development/data/postgres/database-url"}
+        ]
+    }
+    # Without replicas the Lambda's environment is as before (the project's stacks).
+    (plain,) = [
+        r
+        for r in plan_config(dict(read_stack(ROOT, "dev").config), stack="dev").resources
+        if r.type == "aws:lambda/function:Function"
+    ]
+    assert "NT_ROTATION_REPLICAS" not in plain.raw_inputs["environment"]["variables"]

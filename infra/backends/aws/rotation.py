@@ -33,12 +33,14 @@ import pulumi
 import pulumi_aws as aws
 
 from infra import buildcache, interrupts
+from infra.backends import replica_map
 from infra.backends.aws import documents, quotas
 from infra.backends.aws.naming import ROTATION_ALARM_METRICS, Naming
 from infra.catalog import CatalogError
 from infra.estate import Estate
 from infra.rotation import contract, package
 from infra.rotation.notice import revoked_event
+from infra.rotation.replicas import ENV_REPLICAS
 from infra.settings import PROJECT
 from policies.contract.vocabulary import (
     CONFIDENTIAL,
@@ -157,6 +159,18 @@ class RotationNotifications(pulumi.ComponentResource):
         self.register_outputs({"topicArn": self.topic.arn})
 
 
+def _variables(
+    estate: Estate, secrets: Mapping[str, aws.secretsmanager.Secret], topic_arn: Any
+) -> dict[str, Any]:
+    """The Lambda's environment: the rotation topic, and the replica map when a secret AWS is
+    home to has replicas (every replica written before AWSCURRENT moves; docs/rotation.md §9)."""
+    variables: dict[str, Any] = {contract.ENV_ROTATION_TOPIC_ARN: topic_arn}
+    if any(estate.replica_addresses.get(s.name) for s in estate.rotated):
+        ids = {s.name: secrets[s.name].arn for s in estate.rotated if s.name in secrets}
+        variables[ENV_REPLICAS] = replica_map(estate, ids)
+    return variables
+
+
 class RotationFunction(pulumi.ComponentResource):
     """The rotation Lambda: its code, least-privilege execution role and policy, KMS-encrypted
     log group, and the alarms on its Errors and Throttles that notify ``topic``."""
@@ -232,7 +246,7 @@ class RotationFunction(pulumi.ComponentResource):
             reserved_concurrent_executions=RESERVED_CONCURRENCY,
             tracing_config={"mode": "Active"},
             logging_config={"log_format": "JSON", "log_group": log_group.name},
-            environment={"variables": {contract.ENV_ROTATION_TOPIC_ARN: topic.arn}},
+            environment={"variables": _variables(estate, secrets, topic.arn)},
             tags=naming.tags(**{TAG_ROLE: "secret-rotation"}),
             opts=_moved(self, former_parent).merge(
                 pulumi.ResourceOptions(depends_on=[self.policy, log_group])
