@@ -228,3 +228,29 @@ def test_accepted_shapes_are_valid_against_pulumis_project_schema(
     read_stack(_project(tmp_path, project_config), "dev")
     project = yaml.safe_load((tmp_path / "Pulumi.yaml").read_text())
     jsonschema.validate(project, schema)
+
+
+def test_explain_sees_a_revoked_default(tmp_path: Path) -> None:
+    project = _project(tmp_path, REVOKED_DECL)
+    proc = cli(
+        "explain", "JWT_SECRET", "--stack", "dev", "--project-dir", str(project), "--format", "json"
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["revoked"] is True
+    proc = cli("explain", "JWT_SECRET", "--stack", "dev", "--format", "json")
+    assert json.loads(proc.stdout)["revoked"] is False
+
+
+def test_env_pull_and_env_esc_see_project_config(tmp_path: Path) -> None:
+    """A stack file without ``environment`` takes the project's default: production here, which
+    ``env pull`` refuses and ``env esc`` names."""
+    project = _project(tmp_path, {"environment": "production"})
+    stack = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())
+    del stack["config"][NS + "environment"]
+    (project / "Pulumi.dev.yaml").write_text(yaml.safe_dump(stack))
+    out = tmp_path / "out.env"
+    proc = cli("env", "pull", "--stack", "dev", "--project-dir", str(project), "--output", str(out))
+    assert proc.returncode == 2 and "production stack" in proc.stderr and not out.exists()
+    proc = cli("env", "esc", "--stack", "dev", "--project-dir", str(project), "--layer", "env")
+    assert proc.returncode == 0, proc.stderr
+    assert "# ESC environment neural-trader-secrets/production" in proc.stdout
