@@ -43,4 +43,18 @@ def lint_stack_file(config: StackConfig) -> list[Violation]:
                     checkov=STACK_FILE_POLICY.checkov,
                 )
             )
+    if config.project_path is not None:
+        for key in config.project_plaintext_secrets:  # whatever its shape: it says it is secret
+            violations.append(
+                Violation(
+                    policy=STACK_FILE_POLICY.id,
+                    severity=STACK_FILE_POLICY.severity,
+                    enforcement=STACK_FILE_POLICY.enforcement,
+                    category=STACK_FILE_POLICY.category,
+                    urn=None,
+                    message=f"{config.project_path.name}: {key}: declared secret but given a "
+                    "plaintext default (Pulumi hands it to the program as plain config)",
+                    checkov=STACK_FILE_POLICY.checkov,
+                )
+            )
     return violations

@@ -40,6 +40,8 @@ class StackConfig:
     # whether or not the stack overrides it: the file is committed either way).
     project_path: Path | None = None
     project_plaintext_leaves: tuple[tuple[str, str], ...] = field(default=())
+    # Keys ``Pulumi.yaml`` declares ``secret: true`` yet gives a plaintext default or value.
+    project_plaintext_secrets: tuple[str, ...] = field(default=())
 
 
 def _scalar(value: Any) -> str:
@@ -304,12 +306,25 @@ def _given_leaves(decls: list[ProjectConfigDecl]) -> list[tuple[str, str]]:
     return leaves
 
 
+def _stack_config_dir(project: dict[str, Any], path: Path) -> str:
+    """``stackConfigDir``, or its deprecated spelling ``config: <dir>`` (Pulumi's
+    ``RewriteConfigPathIntoStackConfigDir``: both at once is an error)."""
+    legacy = project.get("config")
+    if isinstance(legacy, str) and legacy:
+        if project.get("stackConfigDir"):
+            raise StackFileError(
+                f"{path}: config: a directory here and stackConfigDir too; keep stackConfigDir"
+            )
+        return legacy
+    return str(project.get("stackConfigDir") or ".")
+
+
 def read_stack(project_dir: Path, stack: str) -> StackConfig:
     """Read ``Pulumi.<stack>.yaml`` (honouring the project's ``stackConfigDir``)."""
     check_stack_name(stack)
     project = read_project(project_dir)
     name: str = project["name"]
-    config_dir = project_dir / str(project.get("stackConfigDir") or ".")
+    config_dir = project_dir / _stack_config_dir(project, project_dir / "Pulumi.yaml")
     path = config_dir / f"Pulumi.{stack}.yaml"
     try:
         found = path.is_file()
@@ -366,4 +381,5 @@ def read_stack(project_dir: Path, stack: str) -> StackConfig:
         plaintext_leaves=tuple(leaves),
         project_path=project_path,
         project_plaintext_leaves=tuple(_given_leaves(decls)),
+        project_plaintext_secrets=tuple(d.key for d in decls if d.secret and d.given is not None),
     )

@@ -254,3 +254,55 @@ def test_env_pull_and_env_esc_see_project_config(tmp_path: Path) -> None:
     proc = cli("env", "esc", "--stack", "dev", "--project-dir", str(project), "--layer", "env")
     assert proc.returncode == 0, proc.stderr
     assert "# ESC environment neural-trader-secrets/production" in proc.stdout
+
+
+@pytest.mark.parametrize(
+    ("project_config", "key"),
+    [
+        ({"aws:sharedSetting": {"value": "plain-text-here", "secret": True}}, "aws:sharedSetting"),
+        (
+            {"ANTHROPIC_API_KEY": {"type": "string", "secret": True, "default": "x"}},
+            NS + "ANTHROPIC_API_KEY",
+        ),
+    ],
+)
+def test_a_secret_declaration_with_a_plaintext_default_is_a_violation(
+    tmp_path: Path, project_config: dict[str, Any], key: str
+) -> None:
+    """Whatever its shape: Pulumi hands such a default to the program as plain config."""
+    project = _project(tmp_path, project_config)
+    found = lint_stack_file(read_stack(project, "dev"))
+    assert [v.message.split(": ")[:2] for v in found] == [["Pulumi.yaml", key]]
+    if key.startswith("aws:"):
+        proc = cli("plan", "--stack", "dev", "--project-dir", str(project), "--format", "json")
+        assert proc.returncode == 1 and "plain-text-here" not in proc.stdout + proc.stderr
+
+
+def test_a_secret_declaration_without_a_default_is_fine(tmp_path: Path) -> None:
+    ciphertext = {"secure": "v1:AAAAAAAAAAAAAAAA:bm90LWEtcmVhbC1jaXBoZXJ0ZXh0"}
+    project = _project(
+        tmp_path, {"OPENAI_API_KEY": {"secret": True}}, {NS + "OPENAI_API_KEY": ciphertext}
+    )
+    assert lint_stack_file(read_stack(project, "dev")) == []
+
+
+@pytest.mark.parametrize(
+    ("extra", "found"),
+    [
+        ({"config": "stacks"}, True),  # the deprecated spelling of stackConfigDir
+        ({"stackConfigDir": "stacks"}, True),
+        ({"config": "stacks", "stackConfigDir": "stacks"}, False),
+    ],
+)
+def test_the_deprecated_config_directory_spelling(
+    tmp_path: Path, extra: dict[str, Any], found: bool
+) -> None:
+    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+    (tmp_path / "Pulumi.yaml").write_text(yaml.safe_dump({**project, **extra}))
+    (tmp_path / "stacks").mkdir()
+    (tmp_path / "stacks" / "Pulumi.dev.yaml").write_text((ROOT / "Pulumi.dev.yaml").read_text())
+    if found:
+        assert read_stack(tmp_path, "dev").path == tmp_path / "stacks" / "Pulumi.dev.yaml"
+    else:
+        with pytest.raises(StackFileError, match="keep stackConfigDir"):
+            read_stack(tmp_path, "dev")
