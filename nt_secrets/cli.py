@@ -745,6 +745,22 @@ def cmd_env_pull(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_env_esc(args: argparse.Namespace) -> int:
+    """The stack's Pulumi ESC environments (references only; see nt_secrets/esc.py)."""
+    from infra.catalog import CatalogError
+    from infra.settings import SettingsError
+    from nt_secrets import esc
+
+    try:
+        envs = esc.build(
+            Path(args.project_dir), args.stack, Path(args.catalog) if args.catalog else None
+        )
+    except (StackFileError, SettingsError, CatalogError, esc.EscError) as exc:
+        _fail(str(exc))
+    sys.stdout.write(esc.render(envs, args.layer))
+    return EXIT_OK
+
+
 def cmd_env_vault_build(args: argparse.Namespace) -> int:
     """A dotenv-vault compatible .env.vault and its keys file (see nt_secrets/dotenv_vault.py)."""
     from nt_secrets import dotenv_vault
@@ -1204,6 +1220,19 @@ def build_parser() -> argparse.ArgumentParser:
     ep.add_argument("--project-dir", default=".", help="directory holding Pulumi.yaml (default: .)")
     ep.add_argument("--catalog", help="catalog file to use instead of infra/catalog.yaml")
     ep.set_defaults(func=cmd_env_pull)
+    ee = env_sub.add_parser(
+        "esc",
+        help="print the stack's Pulumi ESC environment definitions (references, never values)",
+        description="YAML for a shared base environment and the stack's environment importing "
+        "it: OIDC logins for the home stores, one fn::open::<store>-secrets block per home "
+        "store reading each secret from its home, environmentVariables as interpolations. "
+        "Production is allowed: an ESC environment holds references, not values (docs/esc.md).",
+    )
+    ee.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
+    ee.add_argument("--layer", choices=("base", "env"), help="print one layer (default: both)")
+    ee.add_argument("--project-dir", default=".", help="directory holding Pulumi.yaml (default: .)")
+    ee.add_argument("--catalog", help="catalog file to use instead of infra/catalog.yaml")
+    ee.set_defaults(func=cmd_env_esc)
     vb = env_sub.add_parser(
         "vault-build",
         help="encrypt .env files into a dotenv-vault compatible .env.vault (keys to a 0600 file)",

@@ -1,4 +1,5 @@
-"""Lint of ``Pulumi.<stack>.yaml``: a plaintext value that looks like a credential is a violation.
+"""Lint of ``Pulumi.<stack>.yaml`` and of ``Pulumi.yaml``'s ``config:`` block: a plaintext value
+that looks like a credential is a violation.
 
 The engine's policy packs never see stack files, so this check runs wherever the project reads one
 (``nt-secrets plan`` and ``nt-secrets check --stack``). Values set with ``pulumi config set
@@ -25,7 +26,10 @@ STACK_FILE_POLICY = PolicyInfo(
 
 def lint_stack_file(config: StackConfig) -> list[Violation]:
     violations: list[Violation] = []
-    for path, value in config.plaintext_leaves:
+    files = [(config.path.name, leaf) for leaf in config.plaintext_leaves]
+    if config.project_path is not None:
+        files += [(config.project_path.name, leaf) for leaf in config.project_plaintext_leaves]
+    for file_name, (path, value) in files:
         leaf = path.rsplit(".", 1)[-1].split(":", 1)[-1]
         for hit in scan_value({leaf: value}):
             violations.append(
@@ -35,7 +39,21 @@ def lint_stack_file(config: StackConfig) -> list[Violation]:
                     enforcement=STACK_FILE_POLICY.enforcement,
                     category=STACK_FILE_POLICY.category,
                     urn=None,
-                    message=f"{config.path.name}: {path}: {hit.kind} ({hit.hint})",
+                    message=f"{file_name}: {path}: {hit.kind} ({hit.hint})",
+                    checkov=STACK_FILE_POLICY.checkov,
+                )
+            )
+    if config.project_path is not None:
+        for key in config.project_plaintext_secrets:  # whatever its shape: it says it is secret
+            violations.append(
+                Violation(
+                    policy=STACK_FILE_POLICY.id,
+                    severity=STACK_FILE_POLICY.severity,
+                    enforcement=STACK_FILE_POLICY.enforcement,
+                    category=STACK_FILE_POLICY.category,
+                    urn=None,
+                    message=f"{config.project_path.name}: {key}: declared secret but given a "
+                    "plaintext default (Pulumi hands it to the program as plain config)",
                     checkov=STACK_FILE_POLICY.checkov,
                 )
             )

@@ -36,6 +36,12 @@ class StackConfig:
     secrets_provider: str | None
     # Plain (non-secure) leaf values, with their dotted path, for credential linting.
     plaintext_leaves: tuple[tuple[str, str], ...] = field(default=())
+    # The same for ``Pulumi.yaml``'s ``config:`` block (every default and value it declares,
+    # whether or not the stack overrides it: the file is committed either way).
+    project_path: Path | None = None
+    project_plaintext_leaves: tuple[tuple[str, str], ...] = field(default=())
+    # Keys ``Pulumi.yaml`` declares ``secret: true`` yet gives a plaintext default or value.
+    project_plaintext_secrets: tuple[str, ...] = field(default=())
 
 
 def _scalar(value: Any) -> str:
@@ -111,12 +117,214 @@ def read_project(project_dir: Path) -> dict[str, Any]:
     return data
 
 
+#: The attributes of a project config declaration (``ProjectConfigType`` in Pulumi's
+#: ``sdk/go/common/workspace/project.go``; the JSON schema's ``configTypeDeclaration``).
+PROJECT_CONFIG_ATTRS = ("type", "items", "description", "secret", "default", "value")
+#: The JSON schema's ``simpleConfigType``.
+PROJECT_CONFIG_TYPES = ("string", "integer", "boolean", "array")
+
+
+@dataclass(frozen=True)
+class ProjectConfigDecl:
+    """One key of ``Pulumi.yaml``'s ``config:`` block, as Pulumi reads it."""
+
+    name: str  # as written in Pulumi.yaml
+    key: str  # namespaced, as the program sees it
+    type: str | None
+    items: dict[str, Any] | None
+    secret: bool
+    #: The value a stack that does not set the key gets (``default`` or ``value``); None: none.
+    given: Any
+
+
+def _check_items(items: Any, where: str) -> None:
+    if not isinstance(items, dict):
+        raise StackFileError(f"{where}: must be a mapping with a 'type'")
+    kind = items.get("type")
+    if kind not in PROJECT_CONFIG_TYPES:
+        raise StackFileError(f"{where}.type: must be one of {', '.join(PROJECT_CONFIG_TYPES)}")
+    if kind == "array":
+        if items.get("items") is None:
+            raise StackFileError(f"{where}: declares an array without 'items'")
+        _check_items(items["items"], f"{where}.items")
+
+
+def _conforms(kind: str, items: dict[str, Any] | None, value: Any) -> bool:
+    """Pulumi's ``ValidateConfigValue``: integers and booleans may be written as text."""
+    if kind == "string":
+        return isinstance(value, str)
+    if kind == "integer":
+        if isinstance(value, bool):
+            return False
+        if isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
+            return True
+        return isinstance(value, str) and re.fullmatch(r"[+-]?[0-9]+", value) is not None
+    if kind == "boolean":
+        return isinstance(value, bool) or value in ("true", "false")
+    if not isinstance(value, list) or items is None:
+        return False
+    return all(_conforms(items["type"], items.get("items"), v) for v in value)
+
+
+def _type_name(kind: str, items: dict[str, Any] | None) -> str:
+    if items is not None:
+        return f"array<{_type_name(items['type'], items.get('items'))}>"
+    return kind
+
+
+def project_config(project: dict[str, Any], path: Path) -> list[ProjectConfigDecl]:
+    """The ``config:`` block of ``Pulumi.yaml`` checked as Pulumi checks it (``Project.Validate``
+    after ``RewriteShorthandConfigValues``). Errors name the key, never a value."""
+    raw = project.get("config")
+    if raw is None:
+        return []
+    if isinstance(raw, str):  # the deprecated `config: <dir>` spelling of stackConfigDir
+        return []
+    if not isinstance(raw, dict):
+        raise StackFileError(f"{path}: config: must be a mapping of keys to declarations")
+    name: str = project["name"]
+    decls: list[ProjectConfigDecl] = []
+    for raw_key in sorted(raw, key=str):
+        key_text = str(raw_key)
+        where = f"{path}: config.{key_text}"
+        own = ":" not in key_text or key_text.startswith(f"{name}:")
+        body = raw[raw_key]
+        if isinstance(body, float):
+            raise StackFileError(
+                f"{where}: a bare value must be a string, an integer, a boolean or a list"
+            )
+        if isinstance(body, (str, bool, int, list)):
+            body = {"default": body} if own else {"value": body}
+        elif body is None:
+            body = {}
+        elif not isinstance(body, dict):
+            raise StackFileError(f"{where}: must be a value or a declaration")
+        unknown = sorted(str(k) for k in body if k not in PROJECT_CONFIG_ATTRS)
+        if unknown:
+            raise StackFileError(
+                f"{where}: unknown attribute {unknown[0]!r} "
+                f"(a declaration has {', '.join(PROJECT_CONFIG_ATTRS)}; "
+                "write an object value under 'default' or 'value')"
+            )
+        default, value = body.get("default"), body.get("value")
+        if default is not None and value is not None:
+            raise StackFileError(f"{where}: cannot have both a 'default' and a 'value'")
+        kind = body.get("type")
+        if kind is not None and kind not in PROJECT_CONFIG_TYPES:
+            raise StackFileError(f"{where}.type: must be one of {', '.join(PROJECT_CONFIG_TYPES)}")
+        items = body.get("items")
+        secret = body.get("secret", False)
+        if not isinstance(secret, bool):
+            raise StackFileError(f"{where}.secret: must be true or false")
+        description = body.get("description")
+        if description is not None and not isinstance(description, str):
+            raise StackFileError(f"{where}.description: must be text")
+        if own:
+            if kind == "array" and items is None:
+                raise StackFileError(f"{where}: declares an array without 'items'")
+            if items is not None:
+                _check_items(items, f"{where}.items")
+            if kind is not None and default is not None and not _conforms(kind, items, default):
+                raise StackFileError(
+                    f"{where}.default: not of the declared type {_type_name(kind, items)!r}"
+                )
+            key = key_text if ":" in key_text else f"{name}:{key_text}"
+        else:
+            for attr in ("type", "default", "items"):
+                if body.get(attr) is not None:
+                    raise StackFileError(
+                        f"{where}: not namespaced by the project, so it takes only a 'value' "
+                        f"(no {attr!r})"
+                    )
+            if value is None:
+                raise StackFileError(f"{where}: not namespaced by the project: give its 'value'")
+            key = key_text
+        decls.append(
+            ProjectConfigDecl(
+                name=key_text,
+                key=key,
+                type=kind,
+                items=items,
+                secret=secret,
+                given=value if value is not None else default,
+            )
+        )
+    return decls
+
+
+def _apply_project_config(
+    decls: list[ProjectConfigDecl],
+    written: dict[str, Any],
+    config: dict[str, str],
+    secret: list[str],
+    path: Path,
+) -> None:
+    """Merge the project's declarations into the stack's config as Pulumi's ``mergeConfig``
+    does: a key the stack sets keeps the stack's value (checked against the declared type and
+    ``secret``); one it does not set takes the declared ``value`` or ``default``."""
+    missing: list[str] = []
+    for decl in decls:
+        if decl.key not in config:
+            if decl.given is None:
+                missing.append(decl.name)
+                continue
+            given = decl.given
+            config[decl.key] = (
+                json.dumps(given) if isinstance(given, (dict, list)) else _scalar(given)
+            )
+            continue
+        if decl.type is None:
+            continue  # Pulumi checks only typed declarations (``IsExplicitlyTyped``)
+        if decl.secret and decl.key not in secret:
+            raise StackFileError(
+                f"{path}: {decl.key}: Pulumi.yaml declares it secret: set it with "
+                "`pulumi config set --secret`"
+            )
+        if decl.key in secret:
+            continue  # ciphertext cannot be type-checked offline
+        stack_value = written[decl.key]
+        if not isinstance(stack_value, (list, dict)):
+            stack_value = _scalar(stack_value)
+        if not _conforms(decl.type, decl.items, stack_value):
+            raise StackFileError(
+                f"{path}: {decl.key}: must be of type {_type_name(decl.type, decl.items)!r} "
+                "(declared in Pulumi.yaml)"
+            )
+    if missing:
+        raise StackFileError(
+            f"{path}: missing configuration value{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(repr(m) for m in missing)} (Pulumi.yaml declares "
+            f"{'them' if len(missing) > 1 else 'it'} without a default)"
+        )
+
+
+def _given_leaves(decls: list[ProjectConfigDecl]) -> list[tuple[str, str]]:
+    leaves: list[tuple[str, str]] = []
+    for decl in decls:
+        if decl.given is not None:
+            _strip_secure(decl.given, decl.key, leaves)
+    return leaves
+
+
+def _stack_config_dir(project: dict[str, Any], path: Path) -> str:
+    """``stackConfigDir``, or its deprecated spelling ``config: <dir>`` (Pulumi's
+    ``RewriteConfigPathIntoStackConfigDir``: both at once is an error)."""
+    legacy = project.get("config")
+    if isinstance(legacy, str) and legacy:
+        if project.get("stackConfigDir"):
+            raise StackFileError(
+                f"{path}: config: a directory here and stackConfigDir too; keep stackConfigDir"
+            )
+        return legacy
+    return str(project.get("stackConfigDir") or ".")
+
+
 def read_stack(project_dir: Path, stack: str) -> StackConfig:
     """Read ``Pulumi.<stack>.yaml`` (honouring the project's ``stackConfigDir``)."""
     check_stack_name(stack)
     project = read_project(project_dir)
     name: str = project["name"]
-    config_dir = project_dir / str(project.get("stackConfigDir") or ".")
+    config_dir = project_dir / _stack_config_dir(project, project_dir / "Pulumi.yaml")
     path = config_dir / f"Pulumi.{stack}.yaml"
     try:
         found = path.is_file()
@@ -149,14 +357,19 @@ def read_stack(project_dir: Path, stack: str) -> StackConfig:
     config: dict[str, str] = {}
     secret: list[str] = []
     leaves: list[tuple[str, str]] = []
+    written: dict[str, Any] = {}
     for raw_key, raw_value in raw_config.items():
         key = str(raw_key)
         if ":" not in key:
             key = f"{name}:{key}"
         value, has_secure = _strip_secure(raw_value, key, leaves)
+        written[key] = value
         if has_secure:
             secret.append(key)
         config[key] = json.dumps(value) if isinstance(value, (dict, list)) else _scalar(value)
+    project_path = project_dir / "Pulumi.yaml"
+    decls = project_config(project, project_path)
+    _apply_project_config(decls, written, config, secret, path)
     provider = data.get("secretsprovider")
     return StackConfig(
         project=name,
@@ -166,4 +379,7 @@ def read_stack(project_dir: Path, stack: str) -> StackConfig:
         secret_keys=tuple(sorted(secret)),
         secrets_provider=str(provider) if provider else None,
         plaintext_leaves=tuple(leaves),
+        project_path=project_path,
+        project_plaintext_leaves=tuple(_given_leaves(decls)),
+        project_plaintext_secrets=tuple(d.key for d in decls if d.secret and d.given is not None),
     )
