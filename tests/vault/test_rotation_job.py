@@ -74,7 +74,9 @@ def test_vault_rotation_job_rotates_with_its_own_login(
     assert meta["rotation-previous-version"] == str(version)
     assert meta["rotation-current-id"] and meta["rotation-last-rotated"]
     # The previous version stays readable until the next rotation.
-    previous = kv.read_secret_version(path, version=version, mount_point=mount)
+    previous = kv.read_secret_version(
+        path, version=version, mount_point=mount, raise_on_deleted_version=True
+    )
     assert previous["data"]["data"] == before["data"]["data"]
 
 
@@ -98,7 +100,10 @@ def test_vault_rotation_job_identity_is_exactly_its_policy(rotation: Deployment)
         ("list the mount", lambda: client.list(f"{mount}/metadata/")),
         ("delete a version", lambda: client.delete(rotated[0])),
         ("destroy", lambda: client.write(rotated[0].replace("/data/", "/destroy/"), versions=[1])),
-        ("write another path", lambda: client.write(f"{mount}/data/other/x", data={"v": "1"})),
+        (
+            "write another path",
+            lambda: client.write_data(f"{mount}/data/other/x", data={"data": {"v": "1"}}),
+        ),
         ("read a policy", lambda: client.sys.read_acl_policy(policy)),
         ("use transit", lambda: client.write(f"{d.transit}/hmac/hmac", input="aGk=")),
     ]
