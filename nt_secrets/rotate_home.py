@@ -53,25 +53,14 @@ def location(estate: Estate, settings: StackSettings, store: str, name: str) -> 
 
 
 def replica_map(estate: Estate, settings: StackSettings, secret: StoredSecret) -> dict[str, Any]:
-    """The rotation contract's replica map (``infra/rotation/replicas.py``) for one secret."""
+    """The rotation contract's replica map (``infra/rotation/replicas.py``) for one secret: its
+    home's id -> its replicas, where each replica store keeps it (the loader's
+    ``Estate.replica_addresses``, the same the scheduled executors are given)."""
     from infra.rotation.replicas import ReplicaTarget
 
-    home = location(estate, settings, secret.home, secret.name)
-    return {
-        _runtime_id(secret.home, home): tuple(
-            ReplicaTarget(store, _runtime_id(store, location(estate, settings, store, secret.name)))
-            for store in secret.replicas
-        )
-    }
-
-
-def _runtime_id(store: str, address: str) -> str:
-    """The executors' id of a copy: Vault ``<mount>/data/<path>``, GCP
-    ``projects/<p>/secrets/<id>``, Azure the secret's URL, AWS the ARN (its name where the
-    random suffix is not known yet)."""
-    if store == "aws":
-        return address.removesuffix("-??????")
-    return address
+    home = location(estate, settings, secret.home, secret.name).removesuffix("-??????")
+    targets = estate.replica_addresses.get(secret.name, ())
+    return {home: tuple(ReplicaTarget(store, address) for store, address in targets)}
 
 
 def rotate_in_home(
