@@ -218,8 +218,19 @@ def test_a_replica_carries_the_homes_one_value_and_is_never_rotated_on_its_own()
         if r.type == "aws:secretsmanager/secretRotation:SecretRotation"
     }
     assert copies["aws"].outputs["id"] not in rotated
-    # The pack judges the relation: clean.
-    assert [v for v in run(records(cap)).violations if v.policy.startswith("nt-stack-")] == []
+    # The pack judges the relation, and the replica's missing schedule, as what they are: clean.
+    assert run(records(cap)).violations == []
+
+
+def test_a_replica_label_alone_exempts_nothing() -> None:
+    """Without its home copy in the stack (or forged on a foreign secret), a replica-of label
+    does not excuse a Secrets Manager secret from its rotation schedule."""
+    cap = replica_plan()
+    copies = _copies(cap, "JWT_SECRET")
+    orphaned = [r for r in records(cap) if r.urn != copies["vault"].urn]
+    found = {(v.policy, v.urn) for v in run(orphaned).violations}
+    assert ("aws-secretsmanager-rotation-schedule", copies["aws"].urn) in found
+    assert any(p == "nt-stack-single-source" for p, _ in found)
 
 
 def test_revoking_a_secret_revokes_its_replica_too() -> None:

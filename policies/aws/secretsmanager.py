@@ -8,7 +8,12 @@ from typing import Any
 
 from policies.aws.protection import in_production
 from policies.contract.rotation import ROTATION_DAYS, RotationClass
-from policies.contract.vocabulary import NONE, TAG_CATALOG_NAME, TAG_ROTATION_CLASS
+from policies.contract.vocabulary import (
+    NONE,
+    TAG_CATALOG_NAME,
+    TAG_REPLICA_OF,
+    TAG_ROTATION_CLASS,
+)
 from policies.framework import (
     PRODUCTION_ENVIRONMENTS_KEY,
     PRODUCTION_ENVIRONMENTS_SCHEMA,
@@ -326,8 +331,13 @@ def _schedule(
     versions = versions_by_secret(resources)
     untagged_limit = int(config.get("untaggedMaximumDays") or 90)
     judged: set[int] = set()
+    followed = _replicas_following_a_home(resources)
     for secret in resources:
         if secret.type != SECRET_TYPE:
+            continue
+        if secret.urn in followed:
+            # A replica: its home's rotation (in the stack, verified) writes every new version.
+            judged.update(id(x) for x in _matching(rotations, secret))
             continue
         raw = secret.tags().get(tag)
         klass = raw.strip().lower().replace("-", "_") if raw is not None else None
@@ -370,6 +380,30 @@ def _schedule(
     for rot in resources:
         if rot.type == ROTATION and id(rot) not in judged:
             _judge_period(rot, "a secret outside this stack", untagged_limit, report)
+
+
+def _replicas_following_a_home(resources: Sequence[Resource]) -> set[str]:
+    """URNs of the Secrets Manager secrets labelled as a replica (``replica-of: <store>``) whose
+    home copy is in the same stack, in that store, rotated or declaring its rotation class: the
+    label alone never exempts a secret (a foreign or forged one is judged like any other)."""
+    from policies.stores import extractors  # the stores' readers import this module
+
+    labelled = {
+        r.urn: (r.tags().get(TAG_REPLICA_OF), r.tags().get(TAG_CATALOG_NAME))
+        for r in resources
+        if r.type == SECRET_TYPE and r.tags().get(TAG_REPLICA_OF)
+    }
+    if not labelled:
+        return set()
+    homes = {
+        (s.backend, s.catalog_name)
+        for e in extractors()
+        for s in e.secrets(resources)
+        if s.catalog_name
+        and s.home == s.backend
+        and (s.rotated or s.rotation_class not in (None, NONE))
+    }
+    return {urn for urn, key in labelled.items() if key in homes}
 
 
 def _judge_period(
