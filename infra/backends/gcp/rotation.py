@@ -22,7 +22,7 @@ from typing import Any, Final
 import pulumi
 import pulumi_gcp as gcp
 
-from infra import buildcache
+from infra import buildcache, interrupts
 from infra.backends import replica_map
 from infra.backends.gcp import documents
 from infra.backends.gcp.settings import GcpSettings
@@ -61,7 +61,12 @@ def function_archive(build_dir: Path | None = None) -> tuple[Path, str]:
     stamp = build_dir / (package.GCP_ZIP_NAME + ".sha256")
     digest = _digest()
     if not (target.is_file() and stamp.is_file() and stamp.read_text().strip() == digest):
-        with tempfile.TemporaryDirectory(dir=build_dir, prefix=".build-") as tmp:
+        # Not cut by Ctrl-C (infra/interrupts.py): no temporary directory left, no zip without
+        # its stamp (as the Lambda's zip).
+        with (
+            interrupts.whole(),
+            tempfile.TemporaryDirectory(dir=build_dir, prefix=".build-") as tmp,
+        ):
             os.replace(package.build_gcp_package(tmp), target)
             (Path(tmp) / "stamp").write_text(digest + "\n")
             os.replace(Path(tmp) / "stamp", stamp)
