@@ -1,4 +1,4 @@
-"""Where the program builds artefacts (the rotation Lambda's zip): outside the checkout.
+"""Where the program builds artefacts (the rotation zips of AWS and GCP): outside the checkout.
 
 A checkout may be read-only (a CI cache, a container image, a vendored copy), so nothing is
 written into it. The directory for a build named ``name`` is, in order:
@@ -18,13 +18,15 @@ several checkouts only ever holds the zip of the code that was last built, rebui
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 import tempfile
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Final
 
-__all__ = ["APP_DIR", "ENV_VAR", "BuildDirError", "build_dir"]
+__all__ = ["APP_DIR", "ENV_VAR", "BuildDirError", "build_dir", "cached_zip", "entries_digest"]
 
 ENV_VAR: Final = "NT_SECRETS_BUILD_DIR"
 APP_DIR: Final = "neural-trader-secrets"
@@ -102,3 +104,30 @@ def build_dir(name: str) -> Path:
     path = base / name
     path.mkdir(exist_ok=True)
     return path
+
+
+def entries_digest(builder: Path, entries: Mapping[str, bytes]) -> str:
+    """Digest of everything a zip is built from: the builder's own source and every entry."""
+    h = hashlib.sha256(builder.read_bytes())
+    for arcname, data in sorted(entries.items()):
+        h.update(arcname.encode() + b"\0" + hashlib.sha256(data).digest())
+    return h.hexdigest()
+
+
+def cached_zip(directory: Path, zip_name: str, digest: str, build: Callable[[str], Path]) -> Path:
+    """``directory/zip_name``, built by ``build(tmp)`` only when its digest stamp differs from
+    ``digest``. Each build goes to a private temporary directory and is moved into place
+    atomically (concurrent plans never see a half-written zip), and Ctrl-C waits for the end of
+    the move (``infra/interrupts.py``): no temporary directory left, no zip without its stamp."""
+    from infra import interrupts
+
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / zip_name
+    stamp = directory / (zip_name + ".sha256")
+    if target.is_file() and stamp.is_file() and stamp.read_text().strip() == digest:
+        return target
+    with interrupts.whole(), tempfile.TemporaryDirectory(dir=directory, prefix=".build-") as tmp:
+        os.replace(build(tmp), target)
+        (Path(tmp) / "stamp").write_text(digest + "\n")
+        os.replace(Path(tmp) / "stamp", stamp)
+    return target

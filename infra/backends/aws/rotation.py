@@ -20,11 +20,8 @@ former parent, so existing stacks see a move, not a replacement.
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
-import os
 import re
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
@@ -32,7 +29,7 @@ from typing import Any, Final
 import pulumi
 import pulumi_aws as aws
 
-from infra import buildcache, interrupts
+from infra import buildcache
 from infra.backends import replica_map
 from infra.backends.aws import documents, quotas
 from infra.backends.aws.naming import ROTATION_ALARM_METRICS, Naming
@@ -59,14 +56,6 @@ FUNCTION_MEMORY_MB: Final = 256
 RESERVED_CONCURRENCY: Final = 5
 
 
-def _package_digest() -> str:
-    """Digest of everything the zip is built from (its entries and the builder itself)."""
-    h = hashlib.sha256(Path(package.__file__).read_bytes())
-    for arcname, data in sorted(package.package_entries().items()):
-        h.update(arcname.encode() + b"\0" + hashlib.sha256(data).digest())
-    return h.hexdigest()
-
-
 @functools.cache
 def lambda_archive(build_dir: Path | None = None) -> Path:
     """Build the rotation zip once per process, and only when its inputs changed (a digest stamp
@@ -76,19 +65,13 @@ def lambda_archive(build_dir: Path | None = None) -> Path:
     never see a half-written zip."""
     # Outside the checkout, which may be read-only: $NT_SECRETS_BUILD_DIR, else the user's cache
     # ($XDG_CACHE_HOME/neural-trader-secrets), else a private temp dir (infra/buildcache.py).
-    build_dir = build_dir or buildcache.build_dir("rotation")
-    build_dir.mkdir(parents=True, exist_ok=True)
-    target = build_dir / package.ZIP_NAME
-    stamp = build_dir / (package.ZIP_NAME + ".sha256")
-    digest = _package_digest()
-    if target.is_file() and stamp.is_file() and stamp.read_text().strip() == digest:
-        return target
-    # Not cut by Ctrl-C (infra/interrupts.py): no temporary directory left, no zip without stamp.
-    with interrupts.whole(), tempfile.TemporaryDirectory(dir=build_dir, prefix=".build-") as tmp:
-        os.replace(package.build_package(tmp), target)
-        (Path(tmp) / "stamp").write_text(digest + "\n")
-        os.replace(Path(tmp) / "stamp", stamp)
-    return target
+    digest = buildcache.entries_digest(Path(package.__file__), package.package_entries())
+    return buildcache.cached_zip(
+        build_dir or buildcache.build_dir("rotation"),
+        package.ZIP_NAME,
+        digest,
+        package.build_package,
+    )
 
 
 def _logical(address: str) -> str:

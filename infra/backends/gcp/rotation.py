@@ -12,9 +12,6 @@ on each master secret it reads there, invoker of its own function. Nothing on th
 from __future__ import annotations
 
 import functools
-import hashlib
-import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
@@ -22,7 +19,7 @@ from typing import Any, Final
 import pulumi
 import pulumi_gcp as gcp
 
-from infra import buildcache, interrupts
+from infra import buildcache
 from infra.backends import replica_map
 from infra.backends.gcp import documents
 from infra.backends.gcp.settings import GcpSettings
@@ -44,32 +41,17 @@ PUBSUB_EVENT: Final = "google.cloud.pubsub.topic.v1.messagePublished"
 RUNTIME: Final = "python311"
 
 
-def _digest() -> str:
-    h = hashlib.sha256(Path(package.__file__).read_bytes())
-    for arcname, data in sorted(package.gcp_package_entries().items()):
-        h.update(arcname.encode() + b"\0" + hashlib.sha256(data).digest())
-    return h.hexdigest()
-
-
 @functools.cache
 def function_archive(build_dir: Path | None = None) -> tuple[Path, str]:
     """The function's source zip (built once per process, only when its inputs changed) and the
     digest of its inputs (names the bucket object, so a code change deploys a new object)."""
-    build_dir = build_dir or buildcache.build_dir("rotation")
-    build_dir.mkdir(parents=True, exist_ok=True)
-    target = build_dir / package.GCP_ZIP_NAME
-    stamp = build_dir / (package.GCP_ZIP_NAME + ".sha256")
-    digest = _digest()
-    if not (target.is_file() and stamp.is_file() and stamp.read_text().strip() == digest):
-        # Not cut by Ctrl-C (infra/interrupts.py): no temporary directory left, no zip without
-        # its stamp (as the Lambda's zip).
-        with (
-            interrupts.whole(),
-            tempfile.TemporaryDirectory(dir=build_dir, prefix=".build-") as tmp,
-        ):
-            os.replace(package.build_gcp_package(tmp), target)
-            (Path(tmp) / "stamp").write_text(digest + "\n")
-            os.replace(Path(tmp) / "stamp", stamp)
+    digest = buildcache.entries_digest(Path(package.__file__), package.gcp_package_entries())
+    target = buildcache.cached_zip(
+        build_dir or buildcache.build_dir("rotation"),
+        package.GCP_ZIP_NAME,
+        digest,
+        package.build_gcp_package,
+    )
     return target, digest
 
 
