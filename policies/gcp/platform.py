@@ -12,11 +12,11 @@ secrets, the custom roles that grant secret permissions.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
 
 from policies.framework import PackPolicy, Resource, Spec, resource_policy
 from policies.lib.credentials import scan_value
+from policies.lib.shapes import declare, pick, reveal, truthy, verdict
 from policies.model import UNKNOWN, Category, Severity
 
 BUCKET = "gcp:storage/bucket:Bucket"
@@ -38,28 +38,21 @@ BUCKET_PRIVATE = Spec(
 )
 
 
-def _flag(value: Any) -> bool | None:
-    """A boolean as the provider accepts it (true, "true"); None when unknown at preview."""
-    if value == UNKNOWN:
-        return None
-    if isinstance(value, str):
-        return value.lower() == "true"
-    return bool(value)
+#: The settings as the provider schema allows them: the ``versioning`` block is a maxItems-1
+#: block (an object, or a one-item list in some forms); a secret envelope may wrap any of them.
+PREVENTION = declare((BUCKET,), "publicAccessPrevention")
+UNIFORM = declare((BUCKET,), "uniformBucketLevelAccess")
+VERSIONING = declare((BUCKET,), "versioning.enabled")
 
 
 def _bucket(r: Resource, report: Callable[[str], None]) -> None:
-    prevention = r.get("publicAccessPrevention")
-    if prevention != UNKNOWN and prevention != "enforced":
+    if verdict(pick(r.props, PREVENTION), lambda v: v == "enforced") is False:
         report("publicAccessPrevention is not enforced: an IAM binding or ACL can make it public")
-    if _flag(r.get("uniformBucketLevelAccess")) is False:
+    if verdict(pick(r.props, UNIFORM), truthy) is False:
         report(
             "uniformBucketLevelAccess is off: object ACLs can grant access past the bucket's IAM"
         )
-    versioning = r.get("versioning")
-    if isinstance(versioning, list):  # the singular block as a one-item list in some forms
-        versioning = versioning[0] if versioning else None
-    enabled = versioning.get("enabled") if isinstance(versioning, dict) else None
-    if _flag(enabled) is False or versioning is None:
+    if verdict(pick(r.props, VERSIONING), truthy) is False:
         report("versioning is not enabled: an overwritten or deleted object cannot be recovered")
 
 
@@ -76,23 +69,34 @@ FUNCTION_PRIVATE = Spec(
 )
 
 
+SERVICE = declare((FUNCTION,), "serviceConfig")
+INGRESS = declare((FUNCTION,), "serviceConfig.ingressSettings")
+ACCOUNT = declare((FUNCTION,), "serviceConfig.serviceAccountEmail")
+ENVIRONMENT = declare((FUNCTION,), "serviceConfig.environmentVariables")
+
+
 def _function(r: Resource, report: Callable[[str], None]) -> None:
-    config = r.get("serviceConfig")
-    if not isinstance(config, dict):
+    if not pick(r.props, SERVICE):
         report("serviceConfig is not set: the function takes all traffic as the default account")
         return
-    ingress = config.get("ingressSettings")
-    if ingress != UNKNOWN and ingress not in ("ALLOW_INTERNAL_ONLY",):
-        report(f"ingressSettings is {ingress or 'ALLOW_ALL (the default)'}: reachable from outside")
-    account = config.get("serviceAccountEmail")
-    if account in (None, ""):
+    ingress = pick(r.props, INGRESS)
+    if verdict(ingress, lambda v: v == "ALLOW_INTERNAL_ONLY") is False:
+        shown = next((v for v in ingress if isinstance(v, str)), "ALLOW_ALL (the default)")
+        report(f"ingressSettings is {shown}: reachable from outside")
+    accounts = pick(r.props, ACCOUNT)
+    if verdict(accounts, lambda v: isinstance(v, str) and bool(v)) is False:
         report("serviceAccountEmail is not set: it runs as the default compute account (Editor)")
-    elif isinstance(account, str) and account.endswith("-compute@developer.gserviceaccount.com"):
+    elif any(
+        isinstance(a, str) and a.endswith("-compute@developer.gserviceaccount.com")
+        for a in accounts
+    ):
         report("serviceAccountEmail is the default compute account, which holds Editor")
-    env = config.get("environmentVariables")
-    if isinstance(env, dict):
-        for key, value in env.items():
-            if isinstance(value, str) and scan_value({str(key): value}):
+    for env in pick(r.props, ENVIRONMENT):
+        if not isinstance(env, Mapping):
+            continue  # unreadable (ciphertext, unknown at preview)
+        for key, raw in sorted(env.items()):
+            value = reveal(raw)
+            if isinstance(value, str) and value != UNKNOWN and scan_value({str(key): value}):
                 report(f"environmentVariables.{key} holds a credential in plaintext")
 
 
@@ -111,11 +115,11 @@ CUSTOM_ROLE = Spec(
 IAM_ADMIN_SUFFIXES = (".setIamPolicy",)
 
 
+PERMISSIONS = declare(CUSTOM_ROLES, "permissions")
+
+
 def _custom_role(r: Resource, report: Callable[[str], None]) -> None:
-    permissions = r.get("permissions")
-    if not isinstance(permissions, list):
-        return
-    for p in permissions:
+    for p in pick(r.props, PERMISSIONS):
         if not isinstance(p, str) or p == UNKNOWN:
             continue
         if "*" in p:

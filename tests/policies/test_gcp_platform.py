@@ -19,6 +19,9 @@ ROLE = "gcp:projects/iAMCustomRole:IAMCustomRole"
 SA = "nt-prod-secret-rotation@neural-trader-prod.iam.gserviceaccount.com"
 FAKE_SLACK = "xoxb-123456789012-123456789012-FAKEfakeFAKEfakeFAKEfake"  # pragma: allowlist secret
 
+#: A Pulumi secret envelope (the engine's and the state's form of a secret value).
+SIG = "4dabf18193072939515e22adb298388d"  # pragma: allowlist secret
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"  # pragma: allowlist secret
 GOOD_BUCKET: dict[str, Any] = {
     "publicAccessPrevention": "enforced",
     "uniformBucketLevelAccess": True,
@@ -52,6 +55,24 @@ GCP_PLATFORM_CASES: list[tuple[str, str, list[ResourceRecord], int]] = [
         "gcp-storage-bucket-private",
         [rec(BUCKET, {**GOOD_BUCKET, "versioning": [{"enabled": True}]})],
         0,
+    ),
+    (
+        "bucket settings inside secret envelopes (a state's or the engine's form)",
+        "gcp-storage-bucket-private",
+        [rec(BUCKET, {k: {SIG: SECRET_SIG, "value": v} for k, v in GOOD_BUCKET.items()})],
+        0,
+    ),
+    (
+        "function whose whole serviceConfig is a secret envelope",
+        "gcp-function-private",
+        [rec(FUNCTION, {"serviceConfig": {SIG: SECRET_SIG, "value": GOOD_SERVICE}})],
+        0,
+    ),
+    (
+        "function without a serviceConfig",
+        "gcp-function-private",
+        [rec(FUNCTION, {"name": "rotation"})],
+        1,
     ),
     (
         "internal function as its own account",
