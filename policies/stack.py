@@ -59,6 +59,15 @@ def _access(resources: Sequence[Resource], secrets: Sequence[StoredSecret]) -> A
     return access
 
 
+def _copies(secrets: Sequence[StoredSecret]) -> dict[str, list[StoredSecret]]:
+    """Catalog name -> every store's copy of that secret (unlabelled secrets are left out)."""
+    copies: dict[str, list[StoredSecret]] = {}
+    for s in secrets:
+        if s.catalog_name is not None:
+            copies.setdefault(s.catalog_name, []).append(s)
+    return copies
+
+
 def _environment(secrets: Sequence[StoredSecret]) -> Environment | None:
     for s in secrets:
         try:
@@ -105,10 +114,7 @@ def _coverage(
         return
     reads = _access(resources, secrets)
     readable = {urn for urns in reads.reads.values() for urn in urns}
-    copies: dict[str, list[StoredSecret]] = {}
-    for s in secrets:
-        if s.catalog_name is not None:
-            copies.setdefault(s.catalog_name, []).append(s)
+    copies = _copies(secrets)
     stores = sorted({s.backend for s in secrets})
     for entry in catalog.stored_in(env):
         held = copies.get(entry.name, [])
@@ -189,10 +195,7 @@ def _single_source(
     resources: Sequence[Resource], config: Any, report: Callable[[str, str | None], None]
 ) -> None:
     del config
-    copies: dict[str, list[StoredSecret]] = {}
-    for s in _stored(resources):
-        if s.catalog_name is not None:
-            copies.setdefault(s.catalog_name, []).append(s)
+    copies = _copies(_stored(resources))
     materials = _materials(resources, [c for cs in copies.values() for c in cs])
     for name, held in sorted(copies.items()):
         stores = sorted({c.backend for c in held})
