@@ -503,6 +503,28 @@ def _stack_resources(
     return out
 
 
+def resources_of(records: Iterable[ResourceRecord]) -> list[Resource]:
+    """The resources of a plan's or a state's records, as a stack check sees them (for tools that
+    read a whole stack outside a policy run: ``nt-secrets access``)."""
+    return [
+        Resource(
+            type=r.type,
+            urn=r.urn,
+            name=r.name,
+            props=dict(r.props),
+            config={},
+            protect=r.protect,
+            additional_secret_outputs=tuple(r.additional_secret_outputs),
+            secret_paths=frozenset(r.secret_paths),
+            parent=r.parent,
+            property_dependencies=dict(r.property_dependencies),
+            outputs=r.outputs,
+        )
+        for r in records
+        if r.custom
+    ]
+
+
 def _project(urn: str | None) -> str | None:
     """The project segment of a URN (what the profile's auto mode depends on)."""
     parts = urn.split("::", 2) if urn else ()
