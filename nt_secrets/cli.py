@@ -490,6 +490,54 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# ---- access -------------------------------------------------------------------------------------
+
+
+def cmd_access(args: argparse.Namespace) -> int:
+    """Who can read, write, manage or describe each secret, and through which path."""
+    from infra.buildcache import BuildDirError
+    from infra.catalog import CatalogError
+    from infra.settings import SettingsError
+    from nt_secrets.access import AccessError, render
+    from nt_secrets.state import StateError, read_state
+    from policies.framework import resources_of
+    from policies.graph import build
+
+    if args.principal is not None and not args.principal.strip():
+        _fail("--principal: give part of a principal's name (it is empty)")
+    try:
+        with _Console(stderr=True).status("Building the access graph…", spinner="dots"):
+            if args.stack:
+                from nt_secrets.plan import plan_stack, records
+
+                catalog_path = Path(args.catalog) if args.catalog else None
+                _config, capture = plan_stack(
+                    args.stack, Path(args.project_dir), catalog_path=catalog_path
+                )
+                recs = records(capture)
+            else:
+                state = (
+                    read_state(_stdin(), name="<stdin>")
+                    if args.state == "-"
+                    else read_state(args.state)
+                )
+                recs = state.records()
+            graph = build(resources_of(recs))
+        text = render(graph, args.format, args.secret, args.principal)
+    except (
+        StackFileError,
+        SettingsError,
+        CatalogError,
+        BuildDirError,
+        StateError,
+        AccessError,
+    ) as exc:
+        _fail(str(exc))
+    with _report():
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
 def _render_placements(docs: list[dict[str, Any]]) -> None:
     """``explain --all``: one line per stored secret: its home, replicas, value and rotation."""
     out = _Console(highlight=False, soft_wrap=True, emoji=False)
@@ -1194,6 +1242,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ex.set_defaults(func=cmd_explain)
 
+    ac = sub.add_parser(
+        "access",
+        help="who can read, write, manage or describe each secret, and through which path",
+        description="The access graph of a plan (--stack) or of a deployed stack's state "
+        "(--state): for every secret in AWS, GCP, Azure, Vault and Kubernetes, every principal "
+        "that can read its value, write a new one, manage it or only describe it, with each "
+        "hop of the path that grants it; escalations (one allowed step away) are marked. "
+        "docs/incident-response.md starts here.",
+    )
+    src = ac.add_mutually_exclusive_group(required=True)
+    src.add_argument("--stack", help="stack name: plans Pulumi.<stack>.yaml offline")
+    src.add_argument("--state", help="`pulumi stack export` output or a checkpoint (- for stdin)")
+    ac.add_argument("--secret", help="one secret: catalog name, URN or store address")
+    ac.add_argument("--principal", help="only principals whose name contains this text")
+    ac.add_argument("--format", choices=("text", "json", "dot", "mermaid"), default="text")
+    ac.add_argument("--project-dir", default=".", help="directory holding Pulumi.yaml (default: .)")
+    ac.add_argument("--catalog", help="catalog file to use instead of infra/catalog.yaml")
+    ac.set_defaults(func=cmd_access)
+
     c = sub.add_parser("catalog", help="print the secret catalog")
     c.add_argument("--format", choices=("text", "json"), default="text")
     c.set_defaults(func=cmd_catalog)
@@ -1381,7 +1448,7 @@ def _report() -> Iterator[None]:
 
 #: Commands that plan or judge a whole stack: the garbage collector is off while they run and,
 #: run as the program (``argv`` None), they end without the interpreter's teardown.
-_HEAVY = frozenset({"plan", "check", "explain"})
+_HEAVY = frozenset({"plan", "check", "explain", "access"})
 
 
 def _exit_now(code: int) -> NoReturn:
