@@ -468,6 +468,11 @@ def cmd_explain(args: argparse.Namespace) -> int:
         resolved = resolve_config(config_doc)
     except PolicyConfigError as exc:
         _fail(str(exc))
+    from nt_secrets.plan import records
+    from policies.framework import resources_of
+    from policies.graph import build
+
+    graph = build(resources_of(records(capture)))
     docs = [
         explain_document(
             entry,
@@ -477,6 +482,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
             violations=violations,
             policies=ALL,
             enforcement={pid: s.enforcement for pid, s in resolved.items()},
+            graph=graph,
         )
         for entry in entries
     ]
@@ -594,11 +600,16 @@ def _render_explanation(doc: dict[str, Any]) -> None:
         )
         for r in store["resources"]:
             out.print(f"  {escape(r['type'])} {escape(r['address'])}")
+        if not store["access"]:
+            out.print("  nobody can read, write, manage or describe it")
         for grant in store["access"]:
-            identity = grant["identity"] or "(no principals in settings: role not created)"
+            role = grant["role"] or "not in the access model"
+            mark = " (escalation)" if grant["escalation"] else ""
             out.print(
-                f"  {grant['role']:13} {', '.join(grant['actions']):30} {escape(str(identity))}"
+                f"  {', '.join(grant['actions']):30} {_shown(grant['principal'])} [{role}]{mark}"
             )
+            if grant["via"]:
+                out.print(f"    via {_shown(' ← '.join(grant['via']))}")
     rot = doc["rotation"]
     if rot:
         out.print(

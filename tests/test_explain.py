@@ -20,6 +20,8 @@ from nt_secrets.capture import Capture
 from nt_secrets.explain import NO_EXECUTOR, STRATEGY_STEPS, explain_document
 from nt_secrets.plan import records
 from nt_secrets.stackfile import read_stack
+from policies.framework import resources_of
+from policies.graph import build
 from policies.pack import ALL
 from policies.runner import resolve_config, run
 from tests.plans import run_cli
@@ -51,6 +53,7 @@ def _docs(capture: Capture) -> dict[str, dict[str, Any]]:
     estate = build_estate(catalog, settings)
     violations = run(records(capture)).violations
     enforcement = {pid: s.enforcement for pid, s in resolve_config(None).items()}
+    graph = build(resources_of(records(capture)))
     return {
         entry.name: explain_document(
             entry,
@@ -60,6 +63,7 @@ def _docs(capture: Capture) -> dict[str, dict[str, Any]]:
             violations=violations,
             policies=ALL,
             enforcement=enforcement,
+            graph=graph,
         )
         for entry in catalog
     }
@@ -107,8 +111,8 @@ def test_every_secret_of_both_stacks_is_explained_as_the_estate_says(stack: Capt
             assert held_types == ["azure-native:keyvault:Secret"]
         # Who may do what: exactly the access model, role by role, in every store.
         for backend, store in stores.items():
-            granted = {g["role"]: set(g["actions"]) for g in store["access"]}
-            identity = {g["role"]: g["identity"] for g in store["access"]}
+            granted = {g["role"]: set(g["actions"]) for g in store["intended"]}
+            identity = {g["role"]: g["identity"] for g in store["intended"]}
             # The delivery shows only the workload roles it runs (their service accounts).
             roles = [r for r in ROLE_NAMES if backend != "kubernetes" or r == workload]
             assert set(granted) <= set(roles), (backend, entry.name)
@@ -121,7 +125,7 @@ def test_every_secret_of_both_stacks_is_explained_as_the_estate_says(stack: Capt
                     )
                 if role in granted and backend == "vault":
                     assert identity[role] == f"policy neural-trader-{env.value}-{role}"
-        assert doc["readers"] == [
+        assert doc["intendedReaders"] == [
             r for r in ROLE_NAMES if Action.READ in ROLES[r].grants(entry, env)
         ]
         rotation = doc["rotation"]
