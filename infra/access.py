@@ -67,6 +67,7 @@ WRITERS: Mapping[RoleName, frozenset[str]] = {
     "live-trading": frozenset(),
 }
 
+
 def _scopes(role: RoleName) -> frozenset[Scope]:
     """The role's scopes, from the contract's table (the pack judges the graph against it)."""
     return frozenset(Scope(s) for s in ROLE_READ_SCOPES[role])

@@ -124,7 +124,7 @@ def _drawing(graph: Graph, urns: Iterable[str], principal: str | None) -> _Drawi
         node = graph.secrets[urn]
         for a in rows(graph, urn, principal):
             secret_id = d.node(
-                "secret:" + urn, f"{node.catalog_name or ''} {node.store} {node.address}", "secret"
+                "secret:" + urn, f"{node.catalog_name or ''} {node.store} {node.address}", "target"
             )
             for path in a.paths:
                 prev = d.node("principal:" + a.principal, a.principal, "principal")
@@ -146,7 +146,7 @@ def _dot_quote(text: str) -> str:
 
 def render_dot(graph: Graph, urns: Sequence[str], principal: str | None) -> list[str]:
     d = _drawing(graph, urns, principal)
-    shape = {"principal": "box", "hop": "ellipse", "secret": "cylinder"}
+    shape = {"principal": "box", "hop": "ellipse", "target": "cylinder"}
     out = ["digraph access {", "  rankdir=LR;"]
     for key, (nid, label) in d.nodes.items():
         out.append(f"  {nid} [label={_dot_quote(label)}, shape={shape[d.shapes[key]]}];")
@@ -164,7 +164,7 @@ def _mermaid_label(text: str) -> str:
 
 def render_mermaid(graph: Graph, urns: Sequence[str], principal: str | None) -> list[str]:
     d = _drawing(graph, urns, principal)
-    brackets = {"principal": ("[", "]"), "hop": ("(", ")"), "secret": ("[(", ")]")}
+    brackets = {"principal": ("[", "]"), "hop": ("(", ")"), "target": ("[(", ")]")}
     out = ["flowchart LR"]
     for key, (nid, label) in d.nodes.items():
         left, right = brackets[d.shapes[key]]

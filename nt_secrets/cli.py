@@ -1307,7 +1307,9 @@ def build_parser() -> argparse.ArgumentParser:
         "Production is allowed: an ESC environment holds references, not values (docs/esc.md).",
     )
     ee.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
-    ee.add_argument("--layer", choices=("base", "env"), help="print one layer (default: both)")
+    ee.add_argument(
+        "--layer", choices=("base", "env", "deploy"), help="print one layer (default: all)"
+    )
     ee.add_argument("--project-dir", default=".", help="directory holding Pulumi.yaml (default: .)")
     ee.add_argument("--catalog", help="catalog file to use instead of infra/catalog.yaml")
     ee.set_defaults(func=cmd_env_esc)

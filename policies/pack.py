@@ -16,7 +16,7 @@ from policies.aws import (
     storage,
 )
 from policies.azure import registry as azure
-from policies.common import generated, plaintext, secret_values
+from policies.common import esc, generated, plaintext, secret_values
 from policies.framework import PackPolicy
 from policies.gcp import registry as gcp
 from policies.kubernetes import registry as kubernetes
@@ -30,6 +30,7 @@ ALL: tuple[PackPolicy, ...] = (
     *plaintext.POLICIES,
     *secret_values.POLICIES,
     *generated.POLICIES,
+    *esc.POLICIES,
     *iam.POLICIES,
     *secretsmanager.POLICIES,
     *kms.POLICIES,
