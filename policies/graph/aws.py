@@ -815,11 +815,20 @@ class _Judge:
         return RequestContext(values, tuple(complete), frozenset({action.partition(":")[0]}))
 
     def identity(
-        self, who: _Who, action: str, resource: str, ctx: RequestContext, secret: _Secret | None
+        self,
+        who: _Who,
+        action: str,
+        resource: str,
+        ctx: RequestContext,
+        secret: _Secret | None,
+        docs: Sequence[_Doc] | None = None,
     ) -> tuple[list[tuple[Hop, ...]], bool]:
-        """Paths of the identity Allows (within every boundary) and whether a Deny applies."""
+        """Paths of the identity Allows (within every boundary) and whether a Deny applies.
+        ``docs``: Allows to judge instead of the principal's own (its Denies still apply)."""
         matcher = secret.matches if secret is not None else None
         allows, denied = _match(who.sources, action, resource, ctx, resource_match=matcher)
+        if docs is not None:
+            allows = _match(docs, action, resource, ctx, resource_match=matcher)[0]
         for b in who.boundaries:
             b_allows, b_denied = _match([b], action, resource, ctx, resource_match=matcher)
             denied = denied or b_denied
@@ -846,13 +855,7 @@ class _Judge:
         """The path by which ``who`` may call a Secrets Manager ``action`` on ``secret``."""
         ctx = self._ctx(who, secret, action)
         rdocs = secret.policies if resource_docs is None else resource_docs
-        if identity_docs is None:
-            allows, denied = self.identity(who, action, secret.arn, ctx, secret)
-        else:
-            allows, denied = _match(identity_docs, action, secret.arn, ctx)
-            if allows and not self.boundary_allows(who, action, secret.arn, ctx):
-                allows = []
-            denied = denied or _match(who.sources, action, secret.arn, ctx)[1]
+        allows, denied = self.identity(who, action, secret.arn, ctx, secret, identity_docs)
         if denied:
             return None
         r_allows, r_denied = _match(rdocs, action, secret.arn, ctx, who=who)
@@ -878,7 +881,13 @@ class _Judge:
             return (*(_shortest(allows) or ()), *(_shortest(granted) or ()))
         return None
 
-    def key_action(self, who: _Who, secret: _Secret, action: str) -> tuple[Hop, ...] | None:
+    def key_action(
+        self,
+        who: _Who,
+        secret: _Secret,
+        action: str,
+        identity_docs: Sequence[_Doc] | None = None,
+    ) -> tuple[Hop, ...] | None:
         """The key leg: ``kms:Decrypt`` / ``kms:GenerateDataKey`` through Secrets Manager."""
         same = who.account is None or secret.account is None or who.account == secret.account
         if secret.key_state == "aws-managed":
@@ -892,7 +901,7 @@ class _Judge:
             # AWS's default key policy assumed (the gap says so): the identity policy decides
             ref = secret.key_ref or ""
             ctx = self._ctx(who, secret, action, _Key(ref, None, ref, [], {}, False))
-            allows, denied = self.identity(who, action, ref, ctx, None)
+            allows, denied = self.identity(who, action, ref, ctx, None, identity_docs)
             if denied or not allows or not same:
                 return None
             return (*(_shortest(allows) or ()), Hop("key", ref))
@@ -901,7 +910,7 @@ class _Judge:
         key_arn = key.arn or key.name
         ctx = self._ctx(who, secret, action, key)
         k_allows, k_denied = _match(key.documents, action, None, ctx, who=who)
-        allows, denied = self.identity(who, action, key_arn, ctx, None)
+        allows, denied = self.identity(who, action, key_arn, ctx, None, identity_docs)
         if k_denied or denied:
             return None
         if k_allows:
@@ -946,7 +955,7 @@ class _Judge:
                 continue
             path = min(paths, key=len)
             if key_action is not None and key_leg:
-                k = self.key_action(who, secret, key_action)
+                k = self.key_action(who, secret, key_action, identity_docs)
                 if k is None:
                     continue
                 path = (*path, *_leg(path, _after_principal(k, who)))
