@@ -390,6 +390,7 @@ class Decision:
 
 
 NOTHING = Decision(None, frozenset())
+_ROOT = Decision("root", CAPABILITIES - {"deny"}, (("root", CAPABILITIES - {"deny"}),))
 
 
 @dataclass
@@ -465,11 +466,7 @@ class ACL:
         same capabilities, or ``deny`` when none)."""
         path = path.lstrip("/")
         if self.root:
-            return Decision(
-                "root",
-                frozenset(CAPABILITIES - {"deny"}) | {"sudo"},
-                (("root", frozenset({"root"})),),
-            )
+            return _ROOT
         exact = self.exact.get(path)
         if exact is not None:
             return exact.decision()
