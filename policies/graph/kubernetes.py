@@ -391,131 +391,32 @@ class KubernetesGrapher:
         del index
         state = self._states.pop(id(graph))
         direct = _DirectGrants(graph)
-        namespaces = (
+        namespaces = sorted(
             set(state.by_namespace)
             | set(state.accounts)
             | {p.namespace for p in state.pods}
             | direct.account_namespaces()
         )
+        # What each principal may do in each namespace, over all its bindings and rules (a step
+        # may need two permissions granted by different rules: bind + create rolebindings).
+        steps: dict[tuple[str, str], dict[str, list[tuple[tuple[Hop, ...], tuple[str, ...]]]]] = {}
         for binding in state.authorizer.bindings:
             hops = self._binding_hops(state, binding)
-            spaces = [binding.namespace] if binding.namespace else sorted(namespaces)
+            spaces = [binding.namespace] if binding.namespace else namespaces
             for rule in state.authorizer.rules_for(binding):
+                found = _steps(rule, cluster=not binding.namespace)
+                if not found:
+                    continue
                 rule_hops = (*hops, Hop("rule", rule_text(rule), hops[-1].urn))
                 for principal, lead in self._members(state, binding):
-                    path = (*lead, *rule_hops)
                     for ns in spaces:
-                        self._escalate(graph, state, direct, principal, path, rule, ns, binding)
-
-    def _escalate(
-        self,
-        graph: Graph,
-        state: _State,
-        direct: _DirectGrants,
-        principal: str,
-        path: tuple[Hop, ...],
-        rule: Rule,
-        ns: str,
-        binding: Binding,
-    ) -> None:
-        def allows(verbs: Iterable[str], group: str, resource: str, sub: str = "") -> bool:
-            return (
-                any(verb_matches(rule, v) for v in verbs)
-                and group_matches(rule, group)
-                and resource_matches(rule, resource, sub)
-            )
-
-        def become(account: str, how: str) -> None:
-            step = (*path, Hop(how, f"{SERVICE_ACCOUNT_PREFIX}{ns}:{account}"))
-            for secret_urn, grant in direct.of(f"{SERVICE_ACCOUNT_PREFIX}{ns}:{account}"):
-                if grant.principal != principal:
-                    graph.grant(
-                        secret_urn, Grant(principal, grant.actions, (*step, *grant.via), True)
-                    )
-
-        def mount(secret: KSecret, how: str) -> None:
-            graph.grant(
-                secret.urn,
-                Grant(principal, frozenset({R}), (*path, Hop(how, f"{ns}/{secret.name}")), True),
-            )
-
-        unnamed = not rule.resource_names
-        accounts = sorted(state.accounts.get(ns, set()) | {"default"})
-        # pods (or controllers that make them): any service account, any Secret of the namespace
-        creates_pods = (allows(("create",), "", "pods") and unnamed) or any(
-            allows(("create", "update", "patch"), g, res) for g, res in CONTROLLERS
-        )
-        if creates_pods:
-            for account in accounts:
-                become(account, "runs a pod as")
-            for secret in state.by_namespace.get(ns, ()):
-                mount(secret, "mounts into a pod the Secret")
-        # inside existing pods
-        if (
-            allows(("create", "get"), "", "pods", "exec")
-            or allows(("create", "get"), "", "pods", "attach")
-            or allows(("update", "patch"), "", "pods", "ephemeralcontainers")
-        ):
-            for pod in state.pods:
-                if pod.namespace != ns or not (unnamed or pod.name in rule.resource_names):
-                    continue
-                become(pod.account, "execs into a pod running as")
-                for name in sorted(pod.secrets):
-                    found = state.secrets.get((ns, name))
-                    if found is not None:
-                        mount(found, "execs into a pod mounting the Secret")
-        # tokens of service accounts
-        if allows(("create",), "", "serviceaccounts", "token"):
-            for account in accounts if unnamed else rule.resource_names:
-                become(account, "requests a token of")
-        # impersonation
-        if allows(("impersonate",), "", "serviceaccounts"):
-            for account in accounts if unnamed else rule.resource_names:
-                become(account, "impersonates")
-        if allows(("impersonate",), "", "users"):
-            for target in direct.principals() if unnamed else rule.resource_names:
-                self._as(graph, direct, principal, path, target, "impersonates")
-        if allows(("impersonate",), "", "groups"):
-            for target in (
-                direct.groups() if unnamed else [f"group:{n}" for n in rule.resource_names]
-            ):
-                self._as(graph, direct, principal, path, target, "impersonates")
-        # writing its own permissions
-        rbac = RBAC_GROUP
-        cluster = not binding.namespace
-        writes_roles = allows(("escalate",), rbac, "roles") and allows(
-            ("update", "patch"), rbac, "roles"
-        )
-        writes_cluster_roles = (
-            cluster
-            and allows(("escalate",), rbac, "clusterroles")
-            and allows(("update", "patch"), rbac, "clusterroles")
-        )
-        binds_any = (
-            unnamed
-            and allows(("bind",), rbac, "clusterroles")
-            and allows(("create",), rbac, "rolebindings")
-        )
-        if writes_roles or writes_cluster_roles or binds_any:
-            what = "writes itself a role" if not binds_any else "binds itself any role"
-            for secret in state.by_namespace.get(ns, ()):
-                graph.grant(
-                    secret.urn,
-                    Grant(principal, ALL_ACTIONS, (*path, Hop(what, f"in namespace {ns}")), True),
-                )
-        elif (
-            rule.resource_names
-            and allows(("bind",), rbac, "clusterroles")
-            and allows(("create",), rbac, "rolebindings")
-        ):
-            for role_name in rule.resource_names:
-                synthetic = Binding("RoleBinding", "(its own)", ns, "ClusterRole", role_name, ())
-                for named in state.authorizer.rules_for(synthetic):
-                    for secret in self._reach(state, named, ns):
-                        actions = _secret_actions(named, secret.name)
-                        if actions:
-                            via = (*path, Hop("binds itself cluster role", role_name))
-                            graph.grant(secret.urn, Grant(principal, actions, via, True))
+                        mine = steps.setdefault((principal, ns), {})
+                        for step in found:
+                            mine.setdefault(step, []).append(
+                                ((*lead, *rule_hops), rule.resource_names)
+                            )
+        for (principal, ns), mine in steps.items():
+            _Escalation(graph, state, direct, principal, ns, mine).add()
 
     @staticmethod
     def _as(
@@ -526,12 +427,155 @@ class KubernetesGrapher:
         target: str,
         how: str,
     ) -> None:
-        if not target.startswith((SERVICE_ACCOUNT_PREFIX, "group:", "user:")):
-            target = f"user:{target}"
         step = (*path, Hop(how, target))
         for secret_urn, grant in direct.of(target):
             if grant.principal != principal:
                 graph.grant(secret_urn, Grant(principal, grant.actions, (*step, *grant.via), True))
+
+
+_RBAC_STEPS: tuple[tuple[str, tuple[str, ...], str, str, str], ...] = (
+    # (step, verbs (any of), group, resource, subresource)
+    ("pods", ("create",), "", "pods", ""),
+    *(("controllers", ("create", "update", "patch"), g, res, "") for g, res in CONTROLLERS),
+    ("exec", ("create", "get"), "", "pods", "exec"),
+    ("exec", ("create", "get"), "", "pods", "attach"),
+    ("exec", ("update", "patch"), "", "pods", "ephemeralcontainers"),
+    ("token", ("create",), "", "serviceaccounts", "token"),
+    ("impersonate-sa", ("impersonate",), "", "serviceaccounts", ""),
+    ("impersonate-user", ("impersonate",), "", "users", ""),
+    ("impersonate-group", ("impersonate",), "", "groups", ""),
+    ("escalate-roles", ("escalate",), RBAC_GROUP, "roles", ""),
+    ("update-roles", ("update", "patch"), RBAC_GROUP, "roles", ""),
+    ("escalate-clusterroles", ("escalate",), RBAC_GROUP, "clusterroles", ""),
+    ("update-clusterroles", ("update", "patch"), RBAC_GROUP, "clusterroles", ""),
+    ("bind", ("bind",), RBAC_GROUP, "clusterroles", ""),
+    ("bind-role", ("bind",), RBAC_GROUP, "roles", ""),
+    ("create-rolebindings", ("create",), RBAC_GROUP, "rolebindings", ""),
+)
+
+
+def _steps(rule: Rule, *, cluster: bool) -> list[str]:
+    """The escalation steps a rule allows (cluster-scoped resources only when bound cluster-wide)."""
+    out = []
+    for step, verbs, group, resource, sub in _RBAC_STEPS:
+        if step.endswith("clusterroles") and not cluster:
+            continue
+        if (
+            any(verb_matches(rule, v) for v in verbs)
+            and group_matches(rule, group)
+            and resource_matches(rule, resource, sub)
+        ):
+            out.append(step)
+    return out
+
+
+@dataclass
+class _Escalation:
+    """The grants one principal's steps in one namespace add."""
+
+    graph: Graph
+    state: _State
+    direct: _DirectGrants
+    principal: str
+    ns: str
+    steps: Mapping[str, list[tuple[tuple[Hop, ...], tuple[str, ...]]]]
+
+    def _first(self, *names: str, unnamed: bool = False) -> tuple[Hop, ...] | None:
+        for name in names:
+            for path, restricted in self.steps.get(name, ()):
+                if not unnamed or not restricted:
+                    return path
+        return None
+
+    def _named(self, step: str) -> Iterator[tuple[tuple[Hop, ...], tuple[str, ...] | None]]:
+        """(path, the names it is restricted to, None for every name) of a step."""
+        for path, restricted in self.steps.get(step, ()):
+            yield path, (restricted or None)
+
+    def _become(self, path: tuple[Hop, ...], target: str, how: str) -> None:
+        KubernetesGrapher._as(self.graph, self.direct, self.principal, path, target, how)
+
+    def _account(self, name: str) -> str:
+        return f"{SERVICE_ACCOUNT_PREFIX}{self.ns}:{name}"
+
+    def _grant(self, secret: KSecret, actions: frozenset[Action], path: tuple[Hop, ...]) -> None:
+        self.graph.grant(secret.urn, Grant(self.principal, actions, path, True))
+
+    def add(self) -> None:
+        state, ns = self.state, self.ns
+        accounts = sorted(state.accounts.get(ns, set()) | {"default"})
+        secrets = state.by_namespace.get(ns, ())
+        pods = self._first("pods", unnamed=True) or self._first("controllers")
+        if pods is not None:
+            for account in accounts:
+                self._become(pods, self._account(account), "runs a pod as")
+            for secret in secrets:
+                self._grant(
+                    secret, frozenset({R}), (*pods, Hop("mounts into a pod", f"{ns}/{secret.name}"))
+                )
+        for path, names in self._named("exec"):
+            for pod in state.pods:
+                if pod.namespace != ns or not (names is None or pod.name in names):
+                    continue
+                self._become(path, self._account(pod.account), "execs into a pod running as")
+                for name in sorted(pod.secrets):
+                    found = state.secrets.get((ns, name))
+                    if found is not None:
+                        self._grant(
+                            found,
+                            frozenset({R}),
+                            (*path, Hop("execs into a pod mounting", f"{ns}/{name}")),
+                        )
+        for step, how in (("token", "requests a token of"), ("impersonate-sa", "impersonates")):
+            for path, names in self._named(step):
+                for account in accounts if names is None else names:
+                    self._become(path, self._account(account), how)
+        for path, names in self._named("impersonate-user"):
+            targets = self.direct.users() if names is None else [_user(n) for n in names]
+            for target in targets:
+                self._become(path, target, "impersonates")
+        for path, names in self._named("impersonate-group"):
+            for target in self.direct.groups() if names is None else [f"group:{n}" for n in names]:
+                self._become(path, target, "impersonates")
+        self._rbac(secrets)
+
+    def _rbac(self, secrets: Iterable[KSecret]) -> None:
+        escalate = self._first("escalate-roles", "escalate-clusterroles", unnamed=True)
+        update = self._first("update-roles", "update-clusterroles")
+        create = self._first("create-rolebindings")
+        bind = self._first("bind", unnamed=True)
+        if escalate is not None and update is not None:
+            for secret in secrets:
+                self._grant(
+                    secret,
+                    ALL_ACTIONS,
+                    (*escalate, Hop("writes itself a role", f"in namespace {self.ns}")),
+                )
+            return
+        if create is None:
+            return
+        if bind is not None:
+            for secret in secrets:
+                self._grant(
+                    secret,
+                    ALL_ACTIONS,
+                    (*bind, Hop("binds itself any role", f"in namespace {self.ns}")),
+                )
+            return
+        for step, kind in (("bind", "ClusterRole"), ("bind-role", "Role")):
+            for path, names in self._named(step):
+                for role_name in names or ():
+                    synthetic = Binding("RoleBinding", "(its own)", self.ns, kind, role_name, ())
+                    for rule in self.state.authorizer.rules_for(synthetic):
+                        for secret in KubernetesGrapher._reach(self.state, rule, self.ns):
+                            actions = _secret_actions(rule, secret.name)
+                            if actions:
+                                via = (*path, Hop(f"binds itself {kind}", role_name))
+                                self._grant(secret, actions, via)
+
+
+def _user(name: str) -> str:
+    return name if name.startswith(SERVICE_ACCOUNT_PREFIX) else f"user:{name}"
 
 
 class _DirectGrants:
@@ -554,7 +598,8 @@ class _DirectGrants:
             if fnmatch.fnmatchcase(principal, pattern):
                 yield from grants
 
-    def principals(self) -> list[str]:
+    def users(self) -> list[str]:
+        """Every user the grants name (service accounts are users too)."""
         return sorted(p for p in self.exact if p.startswith((SERVICE_ACCOUNT_PREFIX, "user:")))
 
     def groups(self) -> list[str]:
