@@ -109,6 +109,19 @@ def pod_templates(r: Resource) -> Iterator[tuple[str, dict[str, Any]]]:
             yield prefix + base, template
 
 
+def workload_pods(r: Resource) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """``(object, pod template)`` of each workload object the resource declares (the object's
+    metadata says its namespace; the template's spec its service account and volumes)."""
+    known_kind = _kind(r.type)
+    if known_kind is None or known_kind[0] not in WORKLOAD_KINDS:
+        return
+    base = _POD_PATH.get(known_kind[0], "spec.template.")
+    for _prefix, obj in _objects(r):
+        template = obj if not base else _get(obj, base.rstrip("."))
+        if isinstance(template, dict):
+            yield obj, template
+
+
 def containers(r: Resource) -> Iterator[tuple[str, dict[str, Any]]]:
     for path, template in pod_templates(r):
         spec = template.get("spec")

@@ -364,3 +364,140 @@ def parse_policy(text: str) -> list[tuple[str, frozenset[str]]] | None:
     if not document.readable:
         return None
     return [(r.path, r.capabilities) for r in document.rules]
+
+
+# ---- a token's ACL: which rule decides a path ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What a token's policies allow on one concrete path: the one rule that decides it."""
+
+    #: The deciding rule's path as written (None: no rule matches, so nothing is allowed).
+    rule: str | None
+    #: Its capabilities merged over the token's policies (``{"deny"}`` alone when denied).
+    capabilities: frozenset[str]
+    #: (policy name, capabilities it wrote on that rule) for each policy holding the rule.
+    granting: tuple[tuple[str, frozenset[str]], ...] = ()
+
+    def allows(self, capability: str) -> bool:
+        return "deny" not in self.capabilities and capability in self.capabilities
+
+    def policies_allowing(self, capability: str) -> tuple[str, ...]:
+        if not self.allows(capability):
+            return ()
+        return tuple(p for p, caps in self.granting if capability in caps)
+
+
+NOTHING = Decision(None, frozenset())
+_ROOT = Decision("root", CAPABILITIES - {"deny"}, (("root", CAPABILITIES - {"deny"}),))
+
+
+@dataclass
+class _Merged:
+    rule: str
+    capabilities: frozenset[str]
+    granting: list[tuple[str, frozenset[str]]]
+
+    def add(self, policy: str, capabilities: frozenset[str]) -> None:
+        if "deny" in self.capabilities:
+            return  # a deny already decided this rule
+        if "deny" in capabilities:
+            self.capabilities, self.granting = frozenset({"deny"}), [(policy, capabilities)]
+            return
+        self.capabilities |= capabilities
+        self.granting.append((policy, capabilities))
+
+    def decision(self) -> Decision:
+        return Decision(self.rule, self.capabilities, tuple(self.granting))
+
+
+class ACL:
+    """The policies of one token, merged and matched as Vault's ACL does (``vault/acl.go``).
+
+    Every rule of every policy is filed by its path under one of three kinds: exact, prefix (a
+    trailing ``*`` and no ``+``) or segment-wildcard (any ``+``). Rules of several policies on one
+    path merge into one (union of capabilities; a ``deny`` on it wins over every grant on it).
+    A concrete path is then decided by ONE rule, never by a union of the rules matching it:
+
+    1. an exact rule for the path wins over everything;
+    2. otherwise, among the longest matching prefix rule and every matching segment-wildcard rule,
+       the highest priority wins: the first ``+`` or ``*`` later in the pattern; then not a prefix;
+       then fewer ``+`` segments; then the longer pattern; then the lexically greater one.
+
+    So ``deny`` on ``kv/data/*`` does not stop an exact ``read`` on ``kv/data/app`` (the exact rule
+    decides), and ``read`` on ``kv/data/app/*`` is not stopped by a ``deny`` on ``kv/data/+/x``
+    for ``kv/data/app/x`` (the ``*`` comes later than the ``+``). A policy named ``root`` allows
+    everything. Matching follows Vault: ``+`` matches one segment (an empty one too), a trailing
+    ``*`` any rest.
+    """
+
+    def __init__(self, policies: Iterator[tuple[str, Document]] | list[tuple[str, Document]]):
+        self.root = False
+        self.exact: dict[str, _Merged] = {}
+        self.prefix: dict[str, _Merged] = {}
+        self.segment: dict[str, _Merged] = {}
+        for name, document in policies:
+            if name == "root":
+                self.root = True
+            for rule in document.rules:
+                path = rule.path
+                if "+" in path:
+                    table, key = self.segment, path
+                elif path.endswith("*"):
+                    table, key = self.prefix, path[:-1]
+                else:
+                    table, key = self.exact, path
+                merged = table.get(key)
+                if merged is None:
+                    table[key] = _Merged(path, frozenset(), [])
+                    merged = table[key]
+                merged.add(name, rule.capabilities)
+        self._longest = max((len(k) for k in self.prefix), default=-1)
+
+    def rules(self) -> Iterator[str]:
+        """Every merged rule's path as written."""
+        for table in (self.exact, self.prefix, self.segment):
+            for merged in table.values():
+                yield merged.rule
+
+    def decide(self, path: str) -> Decision:
+        """The rule that decides ``path`` and what it allows (``sys/capabilities`` reports the
+        same capabilities, or ``deny`` when none)."""
+        path = path.lstrip("/")
+        if self.root:
+            return _ROOT
+        exact = self.exact.get(path)
+        if exact is not None:
+            return exact.decision()
+        best: tuple[tuple[int, int, int, int, str], _Merged] | None = None
+        for i in range(min(len(path), self._longest), -1, -1):
+            found = self.prefix.get(path[:i])
+            if found is not None:
+                best = ((i, 0, 0, i, path[:i]), found)
+                break
+        if self.segment:
+            parts = path.split("/")
+            for text, merged in self.segment.items():
+                key = _segment_priority(text, parts)
+                if key is not None and (best is None or key > best[0]):
+                    best = (key, merged)
+        return best[1].decision() if best is not None else NOTHING
+
+
+def _segment_priority(text: str, parts: list[str]) -> tuple[int, int, int, int, str] | None:
+    """Vault's priority key of a segment-wildcard rule if it matches the path split in ``parts``
+    (greater wins), else None."""
+    is_prefix = text.endswith("*")
+    body = text[:-1] if is_prefix else text
+    pattern = body.split("/")
+    if len(parts) < len(pattern) or (not is_prefix and len(parts) != len(pattern)):
+        return None
+    wildcards = 0
+    last = len(pattern) - 1
+    for i, segment in enumerate(pattern):
+        if segment == "+":
+            wildcards += 1
+        elif segment != parts[i] and not (is_prefix and i == last and parts[i].startswith(segment)):
+            return None
+    return (text.index("+"), 0 if is_prefix else 1, -wildcards, len(body), body)
