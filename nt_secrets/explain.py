@@ -24,6 +24,7 @@ from policies.contract import redact
 from policies.contract.vocabulary import TAG_CATALOG_NAME, resource_labels
 from policies.framework import PackPolicy, walk_strings
 from policies.graph import ACTION_ORDER, Graph
+from policies.intended import DEFAULT_ROLE_IDENTITIES, role_of
 from policies.model import Enforcement, Violation
 
 EXPLAIN_SCHEMA_VERSION = 1
@@ -272,17 +273,19 @@ def explain_document(
         own = [r for r in holders if owner.get(r.urn) == backend.name]
         role = secret.placement.role_in(backend.name) or "delivery"
         effective = []
-        for r in own:
-            if r.urn not in graph.secrets:
-                continue
-            for a in graph.access(r.urn):
+        nodes = [r.urn for r in own if r.urn in graph.secrets] or _delivering(
+            capture, graph, backend.name, entry.name
+        )
+        for urn in nodes:
+            for a in graph.access(urn):
                 on_paths |= {h.urn for p in a.paths for h in p if h.urn}
                 if Action.READ in a.actions and not a.escalation:
                     readers.add(a.principal)
                 effective.append(
                     {
                         "principal": a.principal,
-                        "role": _role_of(a.principal, identities),
+                        "role": _role_of(a.principal, identities)
+                        or role_of(graph, a.principal, DEFAULT_ROLE_IDENTITIES, a.paths),
                         "actions": [x.value for x in ACTION_ORDER if x in a.actions],
                         "escalation": a.escalation,
                         "via": [h.text() for h in a.paths[0]] if a.paths else [],
@@ -352,6 +355,18 @@ def explain_document(
         }
     )
     return doc
+
+
+def _delivering(capture: Capture, graph: Graph, store: str, name: str) -> list[str]:
+    """The secrets of ``store`` (in the graph) that deliver catalog entry ``name`` among others:
+    a Kubernetes Secret an ExternalSecret fills with several keys, one of them named ``name``."""
+    found = []
+    for r in capture.resources:
+        node = graph.secrets.get(r.urn)
+        mine = node is not None and node.store == store
+        if mine and any(value == name for _, value in walk_strings(r.raw_inputs)):
+            found.append(r.urn)
+    return found
 
 
 def _tail(name: str) -> str:

@@ -17,13 +17,14 @@ from the profile's ``roleIdentities`` patterns on the principal's name.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from policies.contract.access import ROLE_READ_SCOPES, Action, intended_reader
 from policies.contract.vocabulary import TAG_ROLE
 from policies.framework import PackPolicy, Resource, Spec, matches_any, stack_policy
-from policies.graph import Graph, build
+from policies.graph import Graph, Hop, build
 from policies.graph import resource_types as graph_types
 from policies.model import Category, Severity
 from policies.profile import Profile
@@ -66,8 +67,39 @@ INTENDED = Spec(
 )
 
 
-def role_of(graph: Graph, principal: str, patterns: Mapping[str, Sequence[str]]) -> str | None:
-    """The access-model role (or ``rotation``) an identity stands for; None: the model names none."""
+_TOKEN = re.compile(r"[^A-Za-z0-9]+")
+
+
+def _tokens(text: str) -> list[str]:
+    return [t for t in _TOKEN.split(text.lower()) if t]
+
+
+def _named_role(text: str, roles: Sequence[str]) -> str | None:
+    """The longest role whose name appears in ``text`` as whole words (``live-trading`` in
+    ``openai-api-key-live-trading-accessor``; ``trader`` in ``live-trader policy``)."""
+    words = _tokens(text)
+    best: str | None = None
+    for role in roles:
+        want = _tokens(role)
+        n = len(want)
+        found = any(words[i : i + n] == want for i in range(len(words) - n + 1))
+        if found and (best is None or n > len(_tokens(best))):
+            best = role
+    return best
+
+
+def role_of(
+    graph: Graph,
+    principal: str,
+    patterns: Mapping[str, Sequence[str]],
+    paths: Sequence[Sequence[Hop]] = (),
+) -> str | None:
+    """The access-model role (or ``rotation``) an identity stands for; None: the model names none.
+
+    From, in order: the identity's ``role`` label; the profile's name patterns; the grants that
+    reach it — the project names every grant after the role it carries out (a Vault policy or
+    Kubernetes auth role, an access policy, an IAM member), so a login, a group or an object id
+    stands for the role its path's first named hop names."""
     identity = graph.identities.get(principal)
     label = identity.labels.get(TAG_ROLE) if identity is not None else None
     if label:
@@ -75,6 +107,12 @@ def role_of(graph: Graph, principal: str, patterns: Mapping[str, Sequence[str]])
     for role, globs in patterns.items():
         if matches_any(principal, globs):
             return role
+    roles = (*ROLE_READ_SCOPES, *ROTATION_ROLES)
+    for path in paths:
+        for hop in path:
+            found = _named_role(hop.name, roles)
+            if found is not None:
+                return "rotation" if found in ROTATION_ROLES else found
     return None
 
 
@@ -92,10 +130,15 @@ def judge(
     report: Callable[[str, str | None], None],
 ) -> None:
     roles_in_store: dict[str, dict[str, set[str]]] = {}  # store -> role -> principals
-    for principal, identity in graph.identities.items():
-        role = role_of(graph, principal, patterns)
-        if role is not None:
-            roles_in_store.setdefault(identity.store, {}).setdefault(role, set()).add(principal)
+    roles: dict[str, str | None] = {}
+    for urn, node in graph.secrets.items():
+        for a in graph.access(urn):
+            if a.escalation or a.principal in roles:
+                continue
+            roles[a.principal] = role_of(graph, a.principal, patterns, a.paths)
+            if roles[a.principal] is not None:
+                by_role = roles_in_store.setdefault(node.store, {})
+                by_role.setdefault(str(roles[a.principal]), set()).add(a.principal)
     for urn, node in sorted(graph.secrets.items()):
         copy = copies.get(urn)
         if node.catalog_name is None or copy is None:
@@ -103,7 +146,7 @@ def judge(
         name = node.catalog_name.upper()
         readers = graph.holders(urn, Action.READ)
         for principal in sorted(readers):
-            role = role_of(graph, principal, patterns)
+            role = roles.get(principal)
             if role is None:
                 report(
                     f"{name}: {principal} can read {node.address} but the access model names no "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from policies import stack
+from policies import intended, stack
 from policies.aws import (
     audit,
     functions,
@@ -46,6 +46,7 @@ ALL: tuple[PackPolicy, ...] = (
     *vault.POLICIES,
     *kubernetes.POLICIES,
     *stack.POLICIES,
+    *intended.POLICIES,
 )
 
 assert len({p.spec.id for p in ALL}) == len(ALL), "policy ids must be unique"

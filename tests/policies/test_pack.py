@@ -1297,6 +1297,80 @@ CASES: list[tuple[str, str, list[ResourceRecord], int]] = [
         ],
         1,
     ),
+    (
+        "the trader reads the live secret it is meant to",
+        "nt-stack-intended-access",
+        [
+            rec(
+                SECRET,
+                {
+                    "name": "neural-trader/production/auth/jwt-secret",
+                    "tags": {"access-scopes": "live", "catalog-name": "JWT_SECRET"},
+                },
+                name="live",
+                outputs={
+                    "arn": f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:neural-trader/production/auth/jwt-secret-AbCdEf"
+                },
+            ),
+            rec(
+                "aws:iam/role:Role", {"name": "x-trader", "tags": {"role": "trader"}}, name="trader"
+            ),
+            rec(
+                ROLE_POLICY,
+                {
+                    "policy": doc(
+                        allow(
+                            "secretsmanager:GetSecretValue",
+                            [
+                                f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:neural-trader/production/auth/jwt-secret-AbCdEf"
+                            ],
+                        )
+                    )
+                },
+                name="p",
+                parent="urn:pulumi:t::neural-trader-secrets::aws:iam/role:Role::trader",
+            ),
+        ],
+        0,
+    ),
+    (
+        "the developer reads a live secret the model keeps from it",
+        "nt-stack-intended-access",
+        [
+            rec(
+                SECRET,
+                {
+                    "name": "neural-trader/production/auth/jwt-secret",
+                    "tags": {"access-scopes": "live", "catalog-name": "JWT_SECRET"},
+                },
+                name="live",
+                outputs={
+                    "arn": f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:neural-trader/production/auth/jwt-secret-AbCdEf"
+                },
+            ),
+            rec(
+                "aws:iam/role:Role",
+                {"name": "x-developer", "tags": {"role": "developer"}},
+                name="developer",
+            ),
+            rec(
+                ROLE_POLICY,
+                {
+                    "policy": doc(
+                        allow(
+                            "secretsmanager:GetSecretValue",
+                            [
+                                f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:neural-trader/production/auth/jwt-secret-AbCdEf"
+                            ],
+                        )
+                    )
+                },
+                name="p",
+                parent="urn:pulumi:t::neural-trader-secrets::aws:iam/role:Role::developer",
+            ),
+        ],
+        1,
+    ),
     # ---- stack policies ----------------------------------------------------------------------
     (
         "production stack missing most catalog secrets",
