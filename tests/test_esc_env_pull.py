@@ -35,6 +35,10 @@ from tests.test_env_pull import TRICKY, assert_no_value_shown
 ELSEWHERE = re.compile(r"^# (\w+)= NOT PULLED \(elsewhere\): its home store is (\w+),", re.M)
 
 
+#: Per store, the input of its ``<store>-secrets`` provider that maps output keys to secrets.
+LOOKUP_INPUT = {"aws": "get", "azure": "get", "gcp": "access", "vault": "read"}
+
+
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     try:
         code: Any = main([*argv, "--project-dir", str(ROOT)])
@@ -71,20 +75,16 @@ def follow(values: Mapping[str, Any], reference: str) -> tuple[str, dict[str, An
             (key,) = opened
             provider, inputs = key.removeprefix("fn::open::"), node[key]
             name, rest = parts[0], parts[1:]
-            by_key = {"aws-secrets": "get", "azure-secrets": "get", "gcp-secrets": "access", "vault-secrets": "read"}  # fmt: skip
-            chosen = dict(inputs[by_key[provider]][name])
-            chosen.update({k: v for k, v in inputs.items() if k != by_key[provider]})
+            keyed = LOOKUP_INPUT[provider.removesuffix("-secrets")]
+            chosen = dict(inputs[keyed][name])
+            chosen.update({k: v for k, v in inputs.items() if k != keyed})
             return provider, chosen, rest
         node = node[parts.pop(0)]
     raise AssertionError(f"{reference} reaches no fn::open:: block")
 
 
-HOME_OF_PROVIDER = {
-    "aws-secrets": "aws",
-    "vault-secrets": "vault",
-    "gcp-secrets": "gcp",
-    "azure-secrets": "azure",
-}
+#: The store each ``fn::open::<store>-secrets`` provider reads.
+HOME_OF_PROVIDER = {f"{store}-secrets": store for store in ("aws", "vault", "gcp", "azure")}
 
 
 @pytest.fixture
