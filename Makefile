@@ -42,8 +42,8 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/actionlint .github/workflows/*.yml
-	$(BIN)/shellcheck .ci/run .ci/vault-login
-	$(BIN)/zizmor --offline --no-progress .github/workflows/
+	$(BIN)/shellcheck .ci/run .ci/publish-policy-pack
+	$(BIN)/zizmor --offline --no-progress .github/
 	$(BIN)/python scripts/check_secrets_baseline.py
 
 typecheck: venv

@@ -199,3 +199,36 @@ def test_unknown_token_reads_nothing(
     # The others live in their home stores: named there, never read from Vault.
     assert text.count("NOT PULLED (elsewhere)") == len(CATALOG_STORED_IN_DEV) - held
     assert_no_value_shown(dev_bao.values, out, err)
+
+
+def test_esc_vault_references_read_the_values_env_pull_wrote(
+    dev_bao: DevBao,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``nt-secrets env esc``'s Vault-homed variables, each followed into its vault-secrets block
+    and read as that provider reads (the path's read, then ``data.value`` of what it returns)
+    from the same OpenBao, give the values ``env pull --store vault`` wrote (issue 22, item 5;
+    ESC's own evaluation needs Pulumi Cloud)."""
+    from nt_secrets import esc
+    from tests.test_esc_env_pull import follow
+
+    monkeypatch.setenv("VAULT_ADDR", dev_bao.server.url)
+    monkeypatch.setenv("VAULT_TOKEN", _token(dev_bao, dev_bao.developer_policy))
+    out_file = tmp_path / ".env.local"
+    argv = ["env", "pull", "--stack", "dev", "--store", "vault", "--project-dir", str(ROOT)]
+    code, _, err = run(capsys, *argv, "--output", str(out_file))
+    assert code == 0, err
+    written = dotenv_values(out_file, interpolate=False)
+    values = esc.build(ROOT, "dev").env["values"]
+    read = {}
+    for name, ref in values["environmentVariables"].items():
+        provider, inputs, rest = follow(values, ref)
+        if provider != "vault-secrets":
+            continue
+        node = dev_bao.root.read(inputs["path"])["data"]  # what vault-secrets returns
+        for part in rest:
+            node = node[part]
+        read[name] = node
+    assert read == {n: written[n] for n in read} == dev_bao.values
