@@ -30,7 +30,7 @@ from __future__ import annotations
 import fnmatch
 import functools
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
@@ -431,8 +431,10 @@ def walk(resources: Sequence[Resource]) -> Walk:
     by_urn = {v.urn: v for v in out.vaults}
     out.secrets = secrets_of(resources)
     in_vault: dict[str | None, list[Secret]] = {}
+    named: dict[tuple[str | None, str], list[Secret]] = {}
     for s in out.secrets:
         in_vault.setdefault(s.vault, []).append(s)
+        named.setdefault((s.vault, s.name), []).append(s)
         if s.vault is None:
             out.unknown.append((s.urn, f"secret {s.urn}: its vault cannot be told"))
     identities = {r.urn for r in resources if r.type in IDENTITY_TYPES}
@@ -441,7 +443,7 @@ def walk(resources: Sequence[Resource]) -> Walk:
         for entry in access_policy_entries(r):
             _access_policy(out, entry, in_vault, by_key, by_urn, identities)
         if r.type in ASSIGNMENT_TYPES:
-            _assignment(out, r, in_vault, by_key, identities, definitions)
+            _assignment(out, r, (in_vault, named), by_key, identities, definitions)
     return out
 
 
@@ -513,7 +515,9 @@ def _access_policy(
 def _assignment(
     out: Walk,
     r: Resource,
-    in_vault: Mapping[str | None, Sequence[Secret]],
+    secrets: tuple[
+        Mapping[str | None, Sequence[Secret]], Mapping[tuple[str | None, str], Sequence[Secret]]
+    ],
     by_key: Mapping[str, Vault],
     identities: set[str],
     definitions: Mapping[str, Resource],
@@ -536,34 +540,51 @@ def _assignment(
     actions, purge = perms.secret_actions()
     escalating = frozenset(x for x in ESCALATING_ACTIONS if perms.control(x))
     role = role_name(a.role, a.role_name, definitions)
-    for key, secrets in in_vault.items():
-        if key is None and scope.level not in (ROOT, MANAGEMENT_GROUP, SUBSCRIPTION):
+    for s in _candidates(scope, *secrets):
+        if not covers(scope, s):
             continue
-        for s in secrets:
-            if not covers(scope, s):
-                continue
-            vault = by_key.get(s.vault) if s.vault is not None else None
-            # Data actions count only where the vault uses RBAC; ARM metadata reads everywhere.
-            if vault is None or vault.rbac is None:
-                granted: frozenset[str] = frozenset()
-            elif vault.rbac:
-                granted = actions
-            elif perms.control(ARM_SECRET_READ):
-                granted = frozenset({DESCRIBE})
-            else:
-                granted = frozenset()
-            out.reaches.append(
-                Reach(
-                    principal,
-                    s,
-                    vault,
-                    granted,
-                    bool(purge and vault and vault.rbac and not vault.purge_protected),
-                    escalating,
-                    assignment=a,
-                    role=role,
-                )
+        vault = by_key.get(s.vault) if s.vault is not None else None
+        # Data actions count only where the vault uses RBAC; ARM metadata reads everywhere.
+        if vault is None or vault.rbac is None:
+            granted: frozenset[str] = frozenset()
+        elif vault.rbac:
+            granted = actions
+        elif perms.control(ARM_SECRET_READ):
+            granted = frozenset({DESCRIBE})
+        else:
+            granted = frozenset()
+        out.reaches.append(
+            Reach(
+                principal,
+                s,
+                vault,
+                granted,
+                bool(purge and vault and vault.rbac and not vault.purge_protected),
+                escalating,
+                assignment=a,
+                role=role,
             )
+        )
+
+
+def _candidates(
+    scope: Scope,
+    in_vault: Mapping[str | None, Sequence[Secret]],
+    named: Mapping[tuple[str | None, str], Sequence[Secret]],
+) -> Iterator[Secret]:
+    """The secrets an assignment at ``scope`` may cover, looked up by vault (not every secret of
+    the stack for an assignment on one secret or vault)."""
+    if scope.level in (ROOT, MANAGEMENT_GROUP, SUBSCRIPTION):
+        for secrets in in_vault.values():
+            yield from secrets
+    elif scope.level == VAULT:
+        yield from in_vault.get(f"{scope.resource_group}/{scope.vault}", ())
+    elif scope.level == SECRET:
+        yield from named.get((f"{scope.resource_group}/{scope.vault}", scope.secret or ""), ())
+    elif scope.level == RESOURCE_GROUP:
+        for key, secrets in in_vault.items():
+            if key is not None and key.split("/", 1)[0] == scope.resource_group:
+                yield from secrets
 
 
 def role_name(

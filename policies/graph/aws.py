@@ -409,6 +409,132 @@ def _match(
     return allows, denied
 
 
+class _Named:
+    """Per document, the statements that name some of the wanted actions (and which), computed
+    once per build: a pair of principal and secret then judges each statement once."""
+
+    @dataclass(frozen=True)
+    class Entry:
+        st: Statement
+        actions: tuple[str, ...]
+        literals: frozenset[str]  # Resource patterns without wildcards
+        wild: tuple[str, ...]  # the others
+        variables: bool  # some pattern has a ${...} variable
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[int, tuple[str, ...]], tuple[Any, Any]] = {}
+        self._verdicts: dict[tuple[Any, ...], tuple[Any, Verdict]] = {}
+
+    def __call__(self, doc: _Doc, wanted: tuple[str, ...]) -> tuple[_Named.Entry, ...]:
+        key = (id(doc.statements), wanted)
+        hit = self._cache.get(key)
+        if hit is not None and hit[0] is doc.statements:
+            named: tuple[_Named.Entry, ...] = hit[1]
+            return named
+        named = tuple(
+            _Named.Entry(
+                st,
+                n,
+                frozenset(p.strip() for p in st.resources if not _wild(p)),
+                tuple(p for p in st.resources if _wild(p)),
+                any("${" in p for p in st.resources),
+            )
+            for st, acts in doc.statements
+            if (n := tuple(a for a in wanted if a in acts))
+        )
+        self._cache[key] = (doc.statements, named)
+        return named
+
+    def verdict(self, entry: _Named.Entry, ctx: RequestContext) -> Verdict:
+        """:func:`conditions_hold`, remembered per statement and the values of the keys its
+        conditions read (a resource policy's Deny on aws:PrincipalArn is judged once per
+        principal, not once per principal and secret)."""
+        st = entry.st
+        if not st.conditions:
+            return True
+        if entry.variables or any("${" in v for c in st.conditions for v in c.values):
+            return conditions_hold(st, ctx)
+        key = (
+            id(st),
+            ctx.services,
+            tuple(ctx.lookup(c.key) for c in st.conditions),
+        )
+        hit = self._verdicts.get(key)
+        if hit is None or hit[0] is not st:
+            hit = (st, conditions_hold(st, ctx))
+            self._verdicts[key] = hit
+        got: Verdict = hit[1]
+        return got
+
+
+@dataclass
+class _Scan:
+    #: action -> the shortest path of an Allow that applies (resource/key/trust policies: one
+    #: naming the principal or anyone)
+    allows: dict[str, tuple[Hop, ...]] = field(default_factory=dict)
+    #: actions a Deny applies to for certain
+    denied: set[str] = field(default_factory=set)
+    #: action -> the shortest path of an Allow naming the principal's account root (delegation)
+    delegated: dict[str, tuple[Hop, ...]] = field(default_factory=dict)
+
+
+def _scan(
+    named: _Named,
+    docs: Sequence[_Doc],
+    wanted: tuple[str, ...],
+    resource: str | None,
+    ctx: RequestContext,
+    *,
+    who: _Who | None = None,
+    matcher: Any = None,
+    fuzzy: bool = False,
+) -> _Scan:
+    """:func:`_match` for several actions at once (each statement judged once). ``fuzzy``: a
+    literal pattern may name the resource without equalling it (a secret whose ARN is not known:
+    any six-character suffix)."""
+    out = _Scan()
+    for doc in docs:
+        for entry in named(doc, wanted):
+            st, acts = entry.st, entry.actions
+            how = None
+            if who is not None:
+                how = principal_named(st, who.arn, who.account)
+                if how is None:
+                    continue
+            if resource is None:
+                where: Verdict = True
+            elif matcher is not None and not entry.variables:
+                hit = (
+                    resource in entry.literals
+                    or any(matcher(p) for p in entry.wild)
+                    or (fuzzy and any(matcher(p) for p in entry.literals))
+                )
+                where = (not hit) if st.not_resource else hit
+            else:
+                where = resource_matches(st, resource, ctx)
+            if where is False:
+                continue
+            verdict = named.verdict(entry, ctx)
+            if verdict is False:
+                continue
+            if st.allow:
+                if where is None:
+                    verdict = None
+                path = (
+                    *doc.hops,
+                    _statement_hop(st, doc.urn),
+                    *_condition_hops(st, verdict, doc.urn),
+                )
+                target = out.delegated if how == "account" else out.allows
+                for a in acts:
+                    cur = target.get(a)
+                    if cur is None or len(path) < len(cur):
+                        target[a] = path
+            elif verdict is True and where is True:
+                out.denied.update(acts)
+    return out
+
+
 def _delegates(
     docs: Sequence[_Doc], action: str, ctx: RequestContext, who: _Who
 ) -> list[tuple[Hop, ...]]:
@@ -428,6 +554,10 @@ def _delegates(
                 (*doc.hops, _statement_hop(st, doc.urn), *_condition_hops(st, verdict, doc.urn))
             )
     return out
+
+
+def _wild(pattern: str) -> bool:
+    return "*" in pattern or "?" in pattern or "${" in pattern
 
 
 def _shortest(paths: Sequence[tuple[Hop, ...]]) -> tuple[Hop, ...] | None:
@@ -800,11 +930,24 @@ class _Judge:
 
     def __init__(self, estate: _Estate) -> None:
         self.estate = estate
+        self.named = _Named()
+        self._contexts: dict[int, tuple[Any, dict[str, tuple[str, ...]]]] = {}
 
     def _ctx(
         self, who: _Who, secret: _Secret, action: str, kms: _Key | None = None
     ) -> RequestContext:
-        values = {**who.context(), **secret.context(kms=kms)}
+        mine = self._contexts.get(id(who))
+        if mine is None or mine[0] is not who:
+            mine = (who, who.context())
+            self._contexts[id(who)] = mine
+        if kms is None:
+            theirs = self._contexts.get(id(secret))
+            if theirs is None or theirs[0] is not secret:
+                theirs = (secret, secret.context())
+                self._contexts[id(secret)] = theirs
+            values = {**mine[1], **theirs[1]}
+        else:
+            values = {**mine[1], **secret.context(kms=kms)}
         if kms is not None and who.account:
             values["kms:calleraccount"] = (who.account,)
         complete = ["aws:principaltag/"] if who.in_stack and who.tags_known else []
@@ -842,44 +985,6 @@ class _Judge:
             if b_denied or not b_allows:
                 return False
         return True
-
-    def secret_action(
-        self,
-        who: _Who,
-        secret: _Secret,
-        action: str,
-        *,
-        identity_docs: Sequence[_Doc] | None = None,
-        resource_docs: Sequence[_Doc] | None = None,
-    ) -> tuple[Hop, ...] | None:
-        """The path by which ``who`` may call a Secrets Manager ``action`` on ``secret``."""
-        ctx = self._ctx(who, secret, action)
-        rdocs = secret.policies if resource_docs is None else resource_docs
-        allows, denied = self.identity(who, action, secret.arn, ctx, secret, identity_docs)
-        if denied:
-            return None
-        r_allows, r_denied = _match(rdocs, action, secret.arn, ctx, who=who)
-        if r_denied:
-            return None
-        same = who.account is None or secret.account is None or who.account == secret.account
-        if same:
-            if allows:
-                return _shortest(allows)
-            if r_allows and (
-                who.kind != "role" or self.boundary_allows(who, action, secret.arn, ctx)
-            ):
-                return (who.hop, *(_shortest(r_allows) or ()))
-            return None
-        # another account: both its identity policy and the resource policy
-        if not who.in_stack:
-            if r_allows:
-                return (who.hop, *(_shortest(r_allows) or ()))
-            return None
-        delegated = _delegates(rdocs, action, ctx, who)
-        granted = r_allows or delegated
-        if allows and granted:
-            return (*(_shortest(allows) or ()), *(_shortest(granted) or ()))
-        return None
 
     def key_action(
         self,
@@ -940,14 +1045,70 @@ class _Judge:
         resource_docs: Sequence[_Doc] | None = None,
         key_leg: bool = True,
     ) -> tuple[dict[Action, tuple[Hop, ...]], dict[str, tuple[Hop, ...]]]:
-        """(graph action -> its path, Secrets Manager action -> its path) for one pair."""
-        per: dict[str, tuple[Hop, ...]] = {}
-        for a in SECRET_ACTIONS:
-            path = self.secret_action(
-                who, secret, a, identity_docs=identity_docs, resource_docs=resource_docs
+        """(graph action -> its path, Secrets Manager action -> its path) for one pair: every
+        statement is judged once for all the actions it names. ``identity_docs``: Allows to judge
+        instead of the principal's own (its Denies and boundary still apply); ``resource_docs``:
+        a resource policy instead of the secret's."""
+        ctx = self._ctx(who, secret, _SM)
+        wanted = SECRET_ACTIONS
+        own = _scan(
+            self.named,
+            who.sources,
+            wanted,
+            secret.arn,
+            ctx,
+            matcher=secret.matches,
+            fuzzy=not secret.arn_known,
+        )
+        allows = own.allows
+        if identity_docs is not None:
+            allows = _scan(
+                self.named,
+                identity_docs,
+                wanted,
+                secret.arn,
+                ctx,
+                matcher=secret.matches,
+                fuzzy=not secret.arn_known,
+            ).allows
+        denied = set(own.denied)
+        ceiling: set[str] | None = None
+        for b in who.boundaries:
+            bs = _scan(
+                self.named,
+                [b],
+                wanted,
+                secret.arn,
+                ctx,
+                matcher=secret.matches,
+                fuzzy=not secret.arn_known,
             )
-            if path is not None:
-                per[a] = path
+            denied |= bs.denied
+            ceiling = set(bs.allows) if ceiling is None else ceiling & set(bs.allows)
+        rdocs = secret.policies if resource_docs is None else resource_docs
+        rs = _scan(self.named, rdocs, wanted, secret.arn, ctx, who=who)
+        denied |= rs.denied
+        same = who.account is None or secret.account is None or who.account == secret.account
+        per: dict[str, tuple[Hop, ...]] = {}
+        for a in wanted:
+            if a in denied:
+                continue
+            within = ceiling is None or a in ceiling
+            mine = allows.get(a) if within else None
+            theirs = rs.allows.get(a)
+            if same:
+                if mine:
+                    per[a] = mine
+                elif theirs and (who.kind != "role" or within):
+                    per[a] = (who.hop, *theirs)
+            elif not who.in_stack:
+                if theirs:
+                    per[a] = (who.hop, *theirs)
+            else:
+                # another account: both its identity policy and the resource policy
+                granted = theirs or rs.delegated.get(a)
+                if mine and granted:
+                    per[a] = (*mine, *granted)
         out: dict[Action, tuple[Hop, ...]] = {}
         for action, needs, key_action in _NEEDS:
             paths = [per[a] for a in needs if a in per]
@@ -1123,8 +1284,13 @@ class AwsGrapher:
                 if st.not_resource:
                     return list(estate.secrets)
                 for pattern in st.resources:
+                    wild = "*" in pattern or "?" in pattern
                     for s in estate.candidates(pattern):
-                        found.setdefault(s.resource.urn, s)
+                        if s.resource.urn in found:
+                            continue
+                        if wild and "${" not in pattern and not s.matches(pattern):
+                            continue
+                        found[s.resource.urn] = s
         for s in estate.named_in_resource_policies.get(who.arn, ()):
             found.setdefault(s.resource.urn, s)
         for s in estate.public_secrets:
@@ -1161,6 +1327,10 @@ class AwsGrapher:
         readers = {arn: grants for arn, grants in direct.items() if arn in roles_by_arn}
         secrets = {s.resource.urn: s for s in estate.secrets}
         assumable = self._assumable(estate, judge, roles_by_arn)
+        assumed_by: dict[int, list[tuple[_Who, tuple[Hop, ...]]]] = {}
+        for role in roles_by_arn.values():
+            for w, hops in assumable.get(role.urn or "", ()):
+                assumed_by.setdefault(id(w), []).append((role, hops))
         # 1. assuming a role that has a direct grant
         for role_arn, grants in readers.items():
             role = roles_by_arn[role_arn]
@@ -1178,11 +1348,8 @@ class AwsGrapher:
             own = self._self_write(estate, judge, who, who)
             if own is not None:
                 targets.append((who, own))
-            for role in roles_by_arn.values():
+            for role, via in assumed_by.get(id(who), ()):
                 if role is who:
-                    continue
-                via = next((h for w, h in assumable.get(role.urn or "", ()) if w is who), None)
-                if via is None:
                     continue
                 step = self._self_write(estate, judge, role, who)
                 if step is not None:
@@ -1229,11 +1396,22 @@ class AwsGrapher:
     ) -> dict[str, list[tuple[_Who, tuple[Hop, ...]]]]:
         """Role URN -> (principal, the hops of its step: trust statement [+ its identity
         statement]) for every principal that may assume the role."""
-        assumers = [
-            w
-            for w in estate.principals.values()
-            if any(st.allow and ASSUME[0] in acts for d in w.sources for st, acts in d.statements)
-        ]
+        # who may call sts:AssumeRole on which role ARN (literal patterns), or on any (wildcards)
+        by_target: dict[str, list[_Who]] = {}
+        anywhere: list[_Who] = []
+        for w in estate.principals.values():
+            patterns = [
+                p
+                for d in w.sources
+                for st, acts in d.statements
+                if st.allow and ASSUME[0] in acts
+                for p in (("*",) if st.not_resource else st.resources)
+            ]
+            if any(_wild(p) for p in patterns):
+                anywhere.append(w)
+            else:
+                for p in dict.fromkeys(p.strip() for p in patterns):
+                    by_target.setdefault(p, []).append(w)
         out: dict[str, list[tuple[_Who, tuple[Hop, ...]]]] = {}
         for role in roles.values():
             trust = estate.trusts.get(role.urn or "")
@@ -1253,7 +1431,8 @@ class AwsGrapher:
                 if any(a in acts for a in WEB_IDENTITY):
                     for subject, hops in _web_identities(st, trust):
                         out.setdefault(role.urn or "", []).append((subject, hops))
-            for who in {w.arn: w for w in [*assumers, *named.values()]}.values():
+            assumers = [*by_target.get(role.arn, ()), *anywhere, *named.values()]
+            for who in {w.arn: w for w in assumers}.values():
                 step = self._assume(judge, who, role, trust)
                 if step is not None:
                     out.setdefault(role.urn or "", []).append((who, step))

@@ -1594,12 +1594,20 @@ def substitute(value: str, context: RequestContext) -> str | None:
     return "".join(out)
 
 
+@functools.lru_cache(maxsize=8192)
+def _compiled_glob(pattern: str) -> re.Pattern[str]:
+    return _glob_re(pattern)
+
+
 def _glob(pattern: str, value: str, *, ignore_case: bool = False) -> bool:
     if ignore_case:
         pattern, value = pattern.lower(), value.lower()
-    return _glob_re(pattern).fullmatch(value) is not None
+    if "*" not in pattern and "?" not in pattern:
+        return pattern == value
+    return _compiled_glob(pattern).fullmatch(value) is not None
 
 
+@functools.lru_cache(maxsize=65536)
 def arn_like(pattern: str, arn: str) -> bool:
     """IAM's ARN matching (``Resource``, ``ArnLike``): ``*`` and ``?`` within each of the six
     colon-separated fields; the resource field (the sixth, with its own colons) and a trailing
@@ -1637,6 +1645,12 @@ _NEGATED_OPERATORS: Final = frozenset(
         "notipaddress",
         "binarynotequals",
     }
+)
+
+
+#: operators whose literal values match by equality (ArnEquals/ArnLike only without wildcards)
+_EXACT_OPERATORS: Final = frozenset(
+    {"stringequals", "stringnotequals", "arnequals", "arnnotequals", "arnlike", "arnnotlike"}
 )
 
 
@@ -1700,6 +1714,13 @@ def condition_holds(condition: _Condition, context: RequestContext) -> Verdict:
             return None
         values.append(filled)
     negated = op in _NEGATED_OPERATORS
+    if op in _EXACT_OPERATORS and not any(_has_wildcard(v) for v in values):
+        # equality with literal values: a set lookup per request value
+        literal = frozenset(values)
+        exact = [(r in literal) != negated for r in got]
+        if qualifier == "forallvalues":
+            return all(exact)
+        return any(exact)
 
     def one(request: str) -> bool | None:
         results = [_matches(op, request, v) for v in values]

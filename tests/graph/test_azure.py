@@ -252,7 +252,7 @@ def test_the_secret_node() -> None:
         {
             "vaultName": "kv",
             "resourceGroupName": "rg",
-            "secretName": "Jwt-Secret",
+            "secretName": "Jwt-Secret",  # pragma: allowlist secret
             "properties": {"attributes": {"enabled": False}},
             "tags": {"catalog-name": "JWT_SECRET", "revoked": "true"},
         },

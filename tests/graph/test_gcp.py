@@ -128,7 +128,7 @@ CASES: list[tuple[str, list[ResourceRecord], dict[str, bool], dict[str, bool]]] 
         [
             rec(
                 SECRET_BINDING,
-                {"project": P, "secretId": "s1", "role": ACCESSOR, "members": [ME, READER_SA]},
+                {"project": P, "secretId": "s1", "role": ACCESSOR, "members": [ME, READER_SA]},  # pragma: allowlist secret
                 "b",
             ),
             on_secret("s1", "roles/secretmanager.viewer", TWIN, "t"),
@@ -143,7 +143,7 @@ CASES: list[tuple[str, list[ResourceRecord], dict[str, bool], dict[str, bool]]] 
                 SECRET_POLICY,
                 {
                     "project": P,
-                    "secretId": "s1",
+                    "secretId": "s1",  # pragma: allowlist secret
                     "policyData": json.dumps(
                         {
                             "bindings": [
@@ -409,7 +409,13 @@ def test_a_regional_secret_is_a_secret_of_the_graph() -> None:
     regional = rec(REGIONAL, {"project": P, "location": "us-east1", "secretId": "r1"}, "r1")
     member = rec(
         "gcp:secretmanager/regionalSecretIamMember:RegionalSecretIamMember",
-        {"project": P, "location": "us-east1", "secretId": "r1", "role": ACCESSOR, "member": ME},
+        {
+            "project": P,
+            "location": "us-east1",
+            "secretId": "r1",  # pragma: allowlist secret
+            "role": ACCESSOR,
+            "member": ME,
+        },
         "rm",
     )
     g = build(policy_view([regional, member]))
@@ -423,7 +429,7 @@ def test_secrets_carry_their_catalog_name_and_revocation_and_accounts_are_identi
         SECRET,
         {
             "project": P,
-            "secretId": "s9",
+            "secretId": "s9",  # pragma: allowlist secret
             "labels": {"catalog-name": "jwt_secret", "revoked": "true"},
         },
         "s9",

