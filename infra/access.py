@@ -16,6 +16,7 @@ from typing import Literal
 from infra.catalog import CatalogEntry, Environment, Scope
 
 # The actions are the pack's contract (its store extractors read them back from what resources grant).
+from policies.contract.access import ROLE_READ_SCOPES
 from policies.contract.access import Action as Action
 
 #: The access model's roles: two workloads and the four human roles of the RBAC table.
@@ -66,6 +67,12 @@ WRITERS: Mapping[RoleName, frozenset[str]] = {
     "live-trading": frozenset(),
 }
 
+
+def _scopes(role: RoleName) -> frozenset[Scope]:
+    """The role's scopes, from the contract's table (the pack judges the graph against it)."""
+    return frozenset(Scope(s) for s in ROLE_READ_SCOPES[role])
+
+
 ROLES: Mapping[RoleName, Role] = {
     "backtest": Role(
         name="backtest",
@@ -73,7 +80,7 @@ ROLES: Mapping[RoleName, Role] = {
         description="Backtest workloads: read-only, paper and test secrets only",
         human=False,
         read_only=True,
-        scopes=frozenset({Scope.TEST, Scope.PAPER}),
+        scopes=_scopes("backtest"),
     ),
     "live-trading": Role(
         name="live-trading",
@@ -81,7 +88,7 @@ ROLES: Mapping[RoleName, Role] = {
         description="Live trading workload: reads the live secrets it uses",
         human=False,
         read_only=False,
-        scopes=frozenset({Scope.LIVE}),
+        scopes=_scopes("live-trading"),
     ),
     "developer": Role(
         name="developer",
@@ -89,7 +96,7 @@ ROLES: Mapping[RoleName, Role] = {
         description="Read test keys; paper trading only",
         human=True,
         read_only=True,
-        scopes=frozenset({Scope.TEST, Scope.PAPER}),
+        scopes=_scopes("developer"),
     ),
     "trader": Role(
         name="trader",
@@ -97,7 +104,7 @@ ROLES: Mapping[RoleName, Role] = {
         description="Read production (live) keys except admin ones; never paper and live together",
         human=True,
         read_only=True,
-        scopes=frozenset({Scope.LIVE}),
+        scopes=_scopes("trader"),
     ),
     "admin": Role(
         name="admin",
@@ -105,7 +112,7 @@ ROLES: Mapping[RoleName, Role] = {
         description="Full access to the platform's secrets and their keys",
         human=True,
         read_only=False,
-        scopes=frozenset({Scope.TEST, Scope.PAPER, Scope.LIVE, Scope.ADMIN}),
+        scopes=_scopes("admin"),
         can_manage=True,
         describe_all=True,
         reads_audit_trail=True,
@@ -116,10 +123,10 @@ ROLES: Mapping[RoleName, Role] = {
         description="No secret values: metadata and the read-only audit trail",
         human=True,
         read_only=True,
-        scopes=frozenset(),
+        scopes=_scopes("auditor"),
         describe_all=True,
         reads_audit_trail=True,
     ),
 }
 
-assert tuple(ROLES) == ROLE_NAMES
+assert tuple(ROLES) == ROLE_NAMES == tuple(ROLE_READ_SCOPES)

@@ -53,6 +53,13 @@ def build(settings: StackSettings, estate: Estate) -> None:
             component = backend.deploy(backend.name, view, block, values)
         deployed[backend.name] = backends.Upstream(backend, block, component.exports)
         pulumi.export(backend.name, component.exports)
+    if settings.esc is not None:
+        from infra.esc import definitions
+        from infra.esc_resources import EscEnvironmentsComponent
+
+        envs = definitions(pulumi.get_project(), pulumi.get_stack(), settings, estate)
+        esc = EscEnvironmentsComponent("esc", envs, settings.esc.organization)
+        pulumi.export("escEnvironments", esc.exports)
     # Revoked secrets, so the incident is visible in `pulumi stack output`.
     pulumi.export("revokedSecrets", [s.name for s in estate.revoked])
     pulumi.export("environment", estate.environment.value)

@@ -24,6 +24,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StringConstraints,
     ValidationError,
     field_validator,
     model_validator,
@@ -161,6 +162,12 @@ class Notifications(Model):
     emails: tuple[Email, ...] = ()
 
 
+class EscSettings(Model):
+    """Declare the stack's Pulumi ESC environments (``infra/esc.py``) in this Pulumi organization."""
+
+    organization: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")]
+
+
 class StackSettings(Model):
     """Validated settings of one stack: the neutral part, plus each enabled backend's own block."""
 
@@ -178,6 +185,8 @@ class StackSettings(Model):
     protect: bool | None = None
     #: Each stored secret's home store and replicas (``infra/placement.py``).
     placement: PlacementSettings | None = None
+    #: Declare the ESC environments generated from the estate (``pulumiservice`` Environments).
+    esc: EscSettings | None = None
     # Catalog names of third-party secrets whose values the stack config carries (set by the loader
     # from `pulumi config set --secret neural-trader-secrets:<NAME>`); never the values themselves.
     supplied_values: tuple[str, ...] = Field(default=(), alias="suppliedValues")

@@ -468,6 +468,11 @@ def cmd_explain(args: argparse.Namespace) -> int:
         resolved = resolve_config(config_doc)
     except PolicyConfigError as exc:
         _fail(str(exc))
+    from nt_secrets.plan import records
+    from policies.framework import resources_of
+    from policies.graph import build
+
+    graph = build(resources_of(records(capture)))
     docs = [
         explain_document(
             entry,
@@ -477,6 +482,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
             violations=violations,
             policies=ALL,
             enforcement={pid: s.enforcement for pid, s in resolved.items()},
+            graph=graph,
         )
         for entry in entries
     ]
@@ -487,6 +493,54 @@ def cmd_explain(args: argparse.Namespace) -> int:
             _render_placements(docs)
         else:
             _render_explanation(docs[0])
+    return EXIT_OK
+
+
+# ---- access -------------------------------------------------------------------------------------
+
+
+def cmd_access(args: argparse.Namespace) -> int:
+    """Who can read, write, manage or describe each secret, and through which path."""
+    from infra.buildcache import BuildDirError
+    from infra.catalog import CatalogError
+    from infra.settings import SettingsError
+    from nt_secrets.access import AccessError, render
+    from nt_secrets.state import StateError, read_state
+    from policies.framework import resources_of
+    from policies.graph import build
+
+    if args.principal is not None and not args.principal.strip():
+        _fail("--principal: give part of a principal's name (it is empty)")
+    try:
+        with _Console(stderr=True).status("Building the access graph…", spinner="dots"):
+            if args.stack:
+                from nt_secrets.plan import plan_stack, records
+
+                catalog_path = Path(args.catalog) if args.catalog else None
+                _config, capture = plan_stack(
+                    args.stack, Path(args.project_dir), catalog_path=catalog_path
+                )
+                recs = records(capture)
+            else:
+                state = (
+                    read_state(_stdin(), name="<stdin>")
+                    if args.state == "-"
+                    else read_state(args.state)
+                )
+                recs = state.records()
+            graph = build(resources_of(recs))
+        text = render(graph, args.format, args.secret, args.principal)
+    except (
+        StackFileError,
+        SettingsError,
+        CatalogError,
+        BuildDirError,
+        StateError,
+        AccessError,
+    ) as exc:
+        _fail(str(exc))
+    with _report():
+        sys.stdout.write(text)
     return EXIT_OK
 
 
@@ -546,11 +600,16 @@ def _render_explanation(doc: dict[str, Any]) -> None:
         )
         for r in store["resources"]:
             out.print(f"  {escape(r['type'])} {escape(r['address'])}")
+        if not store["access"]:
+            out.print("  nobody can read, write, manage or describe it")
         for grant in store["access"]:
-            identity = grant["identity"] or "(no principals in settings: role not created)"
+            role = grant["role"] or "not in the access model"
+            mark = " (escalation)" if grant["escalation"] else ""
             out.print(
-                f"  {grant['role']:13} {', '.join(grant['actions']):30} {escape(str(identity))}"
+                f"  {', '.join(grant['actions']):30} {_shown(grant['principal'])} [{role}]{mark}"
             )
+            if grant["via"]:
+                out.print(f"    via {_shown(' ← '.join(grant['via']))}")
     rot = doc["rotation"]
     if rot:
         out.print(
@@ -1194,6 +1253,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ex.set_defaults(func=cmd_explain)
 
+    ac = sub.add_parser(
+        "access",
+        help="who can read, write, manage or describe each secret, and through which path",
+        description="The access graph of a plan (--stack) or of a deployed stack's state "
+        "(--state): for every secret in AWS, GCP, Azure, Vault and Kubernetes, every principal "
+        "that can read its value, write a new one, manage it or only describe it, with each "
+        "hop of the path that grants it; escalations (one allowed step away) are marked. "
+        "docs/incident-response.md starts here.",
+    )
+    src = ac.add_mutually_exclusive_group(required=True)
+    src.add_argument("--stack", help="stack name: plans Pulumi.<stack>.yaml offline")
+    src.add_argument("--state", help="`pulumi stack export` output or a checkpoint (- for stdin)")
+    ac.add_argument("--secret", help="one secret: catalog name, URN or store address")
+    ac.add_argument("--principal", help="only principals whose name contains this text")
+    ac.add_argument("--format", choices=("text", "json", "dot", "mermaid"), default="text")
+    ac.add_argument("--project-dir", default=".", help="directory holding Pulumi.yaml (default: .)")
+    ac.add_argument("--catalog", help="catalog file to use instead of infra/catalog.yaml")
+    ac.set_defaults(func=cmd_access)
+
     c = sub.add_parser("catalog", help="print the secret catalog")
     c.add_argument("--format", choices=("text", "json"), default="text")
     c.set_defaults(func=cmd_catalog)
@@ -1229,7 +1307,9 @@ def build_parser() -> argparse.ArgumentParser:
         "Production is allowed: an ESC environment holds references, not values (docs/esc.md).",
     )
     ee.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
-    ee.add_argument("--layer", choices=("base", "env"), help="print one layer (default: both)")
+    ee.add_argument(
+        "--layer", choices=("base", "env", "deploy"), help="print one layer (default: all)"
+    )
     ee.add_argument("--project-dir", default=".", help="directory holding Pulumi.yaml (default: .)")
     ee.add_argument("--catalog", help="catalog file to use instead of infra/catalog.yaml")
     ee.set_defaults(func=cmd_env_esc)
@@ -1381,7 +1461,7 @@ def _report() -> Iterator[None]:
 
 #: Commands that plan or judge a whole stack: the garbage collector is off while they run and,
 #: run as the program (``argv`` None), they end without the interpreter's teardown.
-_HEAVY = frozenset({"plan", "check", "explain"})
+_HEAVY = frozenset({"plan", "check", "explain", "access"})
 
 
 def _exit_now(code: int) -> NoReturn:

@@ -23,6 +23,8 @@ from nt_secrets.capture import Capture, CapturedResource
 from policies.contract import redact
 from policies.contract.vocabulary import TAG_CATALOG_NAME, resource_labels
 from policies.framework import PackPolicy, walk_strings
+from policies.graph import ACTION_ORDER, Graph
+from policies.intended import DEFAULT_ROLE_IDENTITIES, role_of
 from policies.model import Enforcement, Violation
 
 EXPLAIN_SCHEMA_VERSION = 1
@@ -211,7 +213,11 @@ def explain_document(
     violations: Sequence[Violation],
     policies: Iterable[PackPolicy],
     enforcement: Mapping[str, Enforcement],
+    graph: Graph,
 ) -> dict[str, Any]:
+    """One secret's story. Who can read, write, manage or describe each copy comes from the access
+    graph of the plan (``graph``: the pack's evaluators), never from the access model alone; the
+    access model's intent is shown beside it (``intended``)."""
     env = estate.environment
     doc: dict[str, Any] = {
         "schemaVersion": EXPLAIN_SCHEMA_VERSION,
@@ -259,11 +265,32 @@ def explain_document(
     owner = _owners(capture)
     executor = _executor(capture, secret, locations.get(secret.home))
     stores = []
+    on_paths: set[str] = set()
+    readers: set[str] = set()
     for backend, block in enabled:
         location = locations[backend.name]
         identities = backend.identities(views[backend.name], block)
         own = [r for r in holders if owner.get(r.urn) == backend.name]
         role = secret.placement.role_in(backend.name) or "delivery"
+        effective = []
+        nodes = [r.urn for r in own if r.urn in graph.secrets] or _delivering(
+            capture, graph, backend.name, entry.name
+        )
+        for urn in nodes:
+            for a in graph.access(urn):
+                on_paths |= {h.urn for p in a.paths for h in p if h.urn}
+                if Action.READ in a.actions and not a.escalation:
+                    readers.add(a.principal)
+                effective.append(
+                    {
+                        "principal": a.principal,
+                        "role": _role_of(a.principal, identities)
+                        or role_of(graph, a.principal, DEFAULT_ROLE_IDENTITIES, a.paths),
+                        "actions": [x.value for x in ACTION_ORDER if x in a.actions],
+                        "escalation": a.escalation,
+                        "via": [h.text() for h in a.paths[0]] if a.paths else [],
+                    }
+                )
         stores.append(
             {
                 "backend": backend.name,
@@ -273,15 +300,15 @@ def explain_document(
                 "rotatedBy": _rotated_by(secret, role, executor),
                 "location": location,
                 "resources": [{"urn": r.urn, "type": r.type, "address": _address(r)} for r in own],
-                "access": [
+                "access": effective,
+                "intended": [
                     {
                         "role": role,
                         "identity": identities.get(role),
                         "actions": sorted(a.value for a in secret.effective(role)),
                     }
                     for role in ROLE_NAMES
-                    if secret.effective(role)
-                    and (role in identities or not isinstance(backend, backends.Consumer))
+                    if secret.effective(role) and role in identities
                 ],
             }
         )
@@ -298,7 +325,11 @@ def explain_document(
             "steps": dict(zip(("create", "set", "test", "finish"), steps, strict=True)),
             "emergency": f"nt-secrets rotate {entry.name} --now --stack {capture.stack}",
         }
-    judged = [*holders, *related]
+    seen = {r.urn for r in (*holders, *related)}
+    # The resources on a path that grants access (a role binding, an access policy, a Vault
+    # policy) are judged with the secret: their verdicts belong to its story.
+    granting = [r for r in capture.resources if r.urn in on_paths and r.urn not in seen]
+    judged = [*holders, *related, *granting]
     doc.update(
         {
             "scopes": sorted(s.value for s in secret.scopes),
@@ -308,7 +339,9 @@ def explain_document(
             "replicas": list(secret.replicas),
             "valueSource": secret.value_source,
             "stores": stores,
-            "readers": list(secret.effective_roles_with(Action.READ)),
+            "readers": sorted(readers),
+            "intendedReaders": list(secret.effective_roles_with(Action.READ)),
+            "complete": graph.complete,
             "rotation": rotation,
             "revoked": secret.revoked,
             "resources": [
@@ -322,6 +355,34 @@ def explain_document(
         }
     )
     return doc
+
+
+def _delivering(capture: Capture, graph: Graph, store: str, name: str) -> list[str]:
+    """The secrets of ``store`` (in the graph) that deliver catalog entry ``name`` among others:
+    a Kubernetes Secret an ExternalSecret fills with several keys, one of them named ``name``."""
+    found = []
+    for r in capture.resources:
+        node = graph.secrets.get(r.urn)
+        mine = node is not None and node.store == store
+        if mine and any(value == name for _, value in walk_strings(r.raw_inputs)):
+            found.append(r.urn)
+    return found
+
+
+def _tail(name: str) -> str:
+    return name.replace(" ", "/").replace(":", "/").rstrip("/").rsplit("/", 1)[-1]
+
+
+def _role_of(principal: str, identities: Mapping[Any, Any]) -> str | None:
+    """The access-model role whose identity in this store ``principal`` is (None: none is): the
+    same name, or the same last segment (a role ARN against its role name, ``vault-policy:P``
+    against ``policy P``)."""
+    for role, identity in identities.items():
+        if identity is None:
+            continue
+        if principal == identity or _tail(principal) == _tail(str(identity)):
+            return str(role)
+    return None
 
 
 def _store_order(secret: StoredSecret, name: str) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from policies import stack
+from policies import intended, stack
 from policies.aws import (
     audit,
     functions,
@@ -16,7 +16,7 @@ from policies.aws import (
     storage,
 )
 from policies.azure import registry as azure
-from policies.common import generated, plaintext, secret_values
+from policies.common import esc, generated, plaintext, secret_values
 from policies.framework import PackPolicy
 from policies.gcp import registry as gcp
 from policies.kubernetes import registry as kubernetes
@@ -30,6 +30,7 @@ ALL: tuple[PackPolicy, ...] = (
     *plaintext.POLICIES,
     *secret_values.POLICIES,
     *generated.POLICIES,
+    *esc.POLICIES,
     *iam.POLICIES,
     *secretsmanager.POLICIES,
     *kms.POLICIES,
@@ -45,6 +46,7 @@ ALL: tuple[PackPolicy, ...] = (
     *vault.POLICIES,
     *kubernetes.POLICIES,
     *stack.POLICIES,
+    *intended.POLICIES,
 )
 
 assert len({p.spec.id for p in ALL}) == len(ALL), "policy ids must be unique"

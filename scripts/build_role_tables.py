@@ -164,6 +164,17 @@ def derive_gcp(snapshot: Mapping[str, Any]) -> dict[str, tuple[tuple[str, ...], 
     return dict(sorted(out.items()))
 
 
+def derive_gcp_policy_setters(snapshot: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+    """role -> the IAM-policy-setting permissions it holds (projects, folders, organisations,
+    service accounts), for the roles holding any: which policies it can grant itself roles in."""
+    out: dict[str, tuple[str, ...]] = {}
+    for role in snapshot["roles"]:
+        held = set(role.get("includedPermissions") or ()) & ESCALATING_PERMISSIONS
+        if held:
+            out[str(role["name"])] = tuple(sorted(held))
+    return dict(sorted(out.items()))
+
+
 AzureRow = tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]
 
 
@@ -276,6 +287,14 @@ def render_gcp(snapshot: Mapping[str, Any]) -> str:
     )
     lines = [head, "ROLES: Final[dict[str, tuple[tuple[str, ...], bool, bool]]] = {"]
     lines += [f"    {name!r}: {row!r}," for name, row in table.items()]
+    lines.append("}")
+    lines.append(
+        "#: Role -> the IAM-policy-setting permissions it holds (which policies it can grant\n"
+        "#: itself roles in), for the roles whose third element above is True."
+    )
+    lines.append("SETS_IAM_POLICY: Final[dict[str, tuple[str, ...]]] = {")
+    setters = derive_gcp_policy_setters(snapshot)
+    lines += [f"    {name!r}: {held!r}," for name, held in setters.items()]
     lines.append("}")
     return "\n".join(lines) + "\n"
 

@@ -96,8 +96,9 @@ def test_every_stored_secret_appears_once_from_its_home_through_an_interpolation
 ) -> None:
     settings, estate = _estate(stack)
     envs = build(ROOT, stack)
-    base, env = _docs(render(envs))
-    assert base == envs.base and env == envs.env  # the YAML parses back to what was built
+    base, env, deploy = _docs(render(envs))
+    # the YAML parses back to what was built
+    assert base == envs.base and env == envs.env and deploy == envs.deploy
     assert env["imports"] == ["neural-trader-secrets/base"]
     values = env["values"]
     variables = values["environmentVariables"]
@@ -193,7 +194,8 @@ def test_no_value_is_ever_written(stack: str) -> None:
     for doc in _docs(text):
         assert not list(scan_value(doc))
         for name, ref in doc.get("values", {}).get("environmentVariables", {}).items():
-            assert INTERPOLATION.fullmatch(ref), name
+            # ARM_USE_OIDC: "true" is the one literal (a switch, ESC's azure-login page)
+            assert INTERPOLATION.fullmatch(ref) or (name, ref) == ("ARM_USE_OIDC", "true"), name
 
 
 def test_a_replica_is_never_the_copy_read(tmp_path: Path) -> None:
@@ -212,7 +214,15 @@ def test_a_replica_is_never_the_copy_read(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "layers"),
     [
-        (("--stack", "prod"), ["neural-trader-secrets/base", "neural-trader-secrets/production"]),
+        (
+            ("--stack", "prod"),
+            [
+                "neural-trader-secrets/base",
+                "neural-trader-secrets/production",
+                "neural-trader-secrets/production-deploy",
+            ],
+        ),
+        (("--stack", "dev", "--layer", "deploy"), ["neural-trader-secrets/development-deploy"]),
         (("--stack", "dev", "--layer", "env"), ["neural-trader-secrets/development"]),
         (("--stack", "dev", "--layer", "base"), ["neural-trader-secrets/base"]),
     ],
@@ -238,3 +248,91 @@ def test_cli_bad_input_exits_2(args: tuple[str, ...], message: str) -> None:
     proc = run_cli("env", "esc", *args, cwd=ROOT)
     assert proc.returncode == 2 and message in proc.stderr
     assert proc.stdout == "" and "Traceback" not in proc.stderr
+
+
+#: What each enabled cloud's provider takes from the deploy layer: environment variables the
+#: provider reads (ESC's login pages: aws-login, gcp-login, azure-login, vault-login) and config.
+DEPLOY_READS = {
+    "aws": ({"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"}, {"aws:region"}),
+    "gcp": ({"GOOGLE_CLOUD_PROJECT", "GOOGLE_OAUTH_ACCESS_TOKEN"}, {"gcp:project"}),
+    "azure": (
+        {"ARM_USE_OIDC", "ARM_CLIENT_ID", "ARM_TENANT_ID", "ARM_SUBSCRIPTION_ID", "ARM_OIDC_TOKEN"},
+        set(),
+    ),
+    "vault": ({"VAULT_TOKEN"}, {"vault:address"}),
+}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_deploy_layer_logs_in_to_every_enabled_cloud_and_configures_its_provider(
+    stack: str,
+) -> None:
+    """The stack itself takes its provider credentials from `<project>/<env>-deploy`: one login
+    per enabled cloud as the deploying identity, never the readers' one, and pulumiConfig with
+    the settings the providers need; every credential an interpolation of a login's output."""
+    envs = build(ROOT, stack)
+    assert envs.deploy is not None and envs.deploy["imports"] == [envs.base_name]
+    values = envs.deploy["values"]
+    config = read_stack(ROOT, stack)
+    settings = parse_settings(config.config, secret_keys=config.secret_keys)
+    clouds = [b.name for b, _ in enabled(settings) if b.name in DEPLOY_READS]
+    assert [k for k in values if k in DEPLOY_READS] == clouds
+    variables, pulumi_config = values["environmentVariables"], values["pulumiConfig"]
+    for cloud in clouds:
+        ((provider, login),) = _opens(values[cloud], [])
+        assert provider == f"{cloud}-login"
+        identity = f"neural-trader-{settings.environment.value}-deploy"
+        assert identity in str(login) or cloud == "azure", cloud
+        env_vars, config_keys = DEPLOY_READS[cloud]
+        assert env_vars <= set(variables) and config_keys <= set(pulumi_config), cloud
+    for name, ref in variables.items():
+        assert INTERPOLATION.fullmatch(ref) or ref == "true", name
+    # The readers' environment carries no deploy login, and the deploy one reads no secret.
+    assert "pulumiConfig" not in envs.env["values"]
+    assert not [p for p, _ in _opens(values, []) if p.endswith("-secrets")]
+    assert not list(scan_value(envs.deploy))
+
+
+def test_a_stack_with_an_esc_block_declares_its_environments_as_resources(tmp_path: Path) -> None:
+    """`esc: {organization: ...}` makes the program declare every layer as a
+    pulumiservice Environment whose YAML is what `env esc` prints; the pack judges them clean."""
+    import json
+
+    (tmp_path / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
+    stack = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())
+    stack["config"][NS + "esc"] = {"organization": "acme"}
+    (tmp_path / "Pulumi.dev.yaml").write_text(yaml.safe_dump(stack))
+    proc = run_cli(
+        "plan", "--stack", "dev", "--project-dir", str(tmp_path), "--format", "json", cwd=ROOT
+    )
+    assert proc.returncode == 0, proc.stderr
+    plan = json.loads(proc.stdout)
+    assert plan["violations"] == []
+    declared = {
+        (r["inputs"]["organization"], r["inputs"]["project"], r["inputs"]["name"])
+        for r in plan["resources"]
+        if r["type"] == "pulumiservice:index:Environment"
+    }
+    envs = build(tmp_path, "dev")
+    assert declared == {("acme", *name.split("/", 1)) for _, name, _ in envs.layers()}
+    from nt_secrets.plan import plan_stack
+
+    _config, capture = plan_stack("dev", tmp_path)
+    texts = {
+        r.raw_inputs["name"]: r.raw_inputs["yaml"]["text"]
+        for r in capture.resources
+        if r.type == "pulumiservice:index:Environment"
+    }
+    for _, name, doc in envs.layers():
+        assert yaml.safe_load(texts[name.split("/", 1)[1]]) == doc
+
+
+@pytest.mark.parametrize("organization", ["", "-acme", "acme corp", "a" * 101])
+def test_a_bad_esc_organization_is_bad_input(tmp_path: Path, organization: str) -> None:
+    (tmp_path / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
+    stack = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())
+    stack["config"][NS + "esc"] = {"organization": organization}
+    (tmp_path / "Pulumi.dev.yaml").write_text(yaml.safe_dump(stack))
+    proc = run_cli("plan", "--stack", "dev", "--project-dir", str(tmp_path), cwd=ROOT)
+    assert proc.returncode == 2 and "esc" in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.stdout == ""

@@ -20,6 +20,8 @@ from nt_secrets.capture import Capture
 from nt_secrets.explain import NO_EXECUTOR, STRATEGY_STEPS, explain_document
 from nt_secrets.plan import records
 from nt_secrets.stackfile import read_stack
+from policies.framework import resources_of
+from policies.graph import build
 from policies.pack import ALL
 from policies.runner import resolve_config, run
 from tests.plans import run_cli
@@ -51,6 +53,7 @@ def _docs(capture: Capture) -> dict[str, dict[str, Any]]:
     estate = build_estate(catalog, settings)
     violations = run(records(capture)).violations
     enforcement = {pid: s.enforcement for pid, s in resolve_config(None).items()}
+    graph = build(resources_of(records(capture)))
     return {
         entry.name: explain_document(
             entry,
@@ -60,6 +63,7 @@ def _docs(capture: Capture) -> dict[str, dict[str, Any]]:
             violations=violations,
             policies=ALL,
             enforcement=enforcement,
+            graph=graph,
         )
         for entry in catalog
     }
@@ -107,8 +111,8 @@ def test_every_secret_of_both_stacks_is_explained_as_the_estate_says(stack: Capt
             assert held_types == ["azure-native:keyvault:Secret"]
         # Who may do what: exactly the access model, role by role, in every store.
         for backend, store in stores.items():
-            granted = {g["role"]: set(g["actions"]) for g in store["access"]}
-            identity = {g["role"]: g["identity"] for g in store["access"]}
+            granted = {g["role"]: set(g["actions"]) for g in store["intended"]}
+            identity = {g["role"]: g["identity"] for g in store["intended"]}
             # The delivery shows only the workload roles it runs (their service accounts).
             roles = [r for r in ROLE_NAMES if backend != "kubernetes" or r == workload]
             assert set(granted) <= set(roles), (backend, entry.name)
@@ -121,9 +125,22 @@ def test_every_secret_of_both_stacks_is_explained_as_the_estate_says(stack: Capt
                     )
                 if role in granted and backend == "vault":
                     assert identity[role] == f"policy neural-trader-{env.value}-{role}"
-        assert doc["readers"] == [
+        assert doc["intendedReaders"] == [
             r for r in ROLE_NAMES if Action.READ in ROLES[r].grants(entry, env)
         ]
+        # Who can read, from the access graph (the pack's evaluators), agrees with the intent:
+        # in every store, the roles whose identities read are the roles meant to read (and the
+        # home's rotation); every reader stands for a role; explain's readers are the graph's.
+        graph_readers: set[str] = set()
+        for backend, store in stores.items():
+            meant = {g["role"] for g in store["intended"] if "read" in g["actions"]}
+            direct = [g for g in store["access"] if not g["escalation"]]
+            reading = {g["role"] for g in direct if "read" in g["actions"]}
+            assert None not in reading, (backend, entry.name, direct)
+            rotation = {"rotation"} if backend == home and entry.rotation else set()
+            assert reading - rotation == meant, (backend, entry.name)
+            graph_readers |= {g["principal"] for g in direct if "read" in g["actions"]}
+        assert doc["readers"] == sorted(graph_readers)
         rotation = doc["rotation"]
         assert entry.rotation is not None and entry.strategy is not None
         assert rotation["periodDays"] == settings.rotation_days(entry)
@@ -271,11 +288,15 @@ def test_a_revoked_secret_has_no_reader_in_explain(tmp_path: Path, name: str) ->
     proc = cli("explain", name, "--stack", "t", "--project-dir", str(project), "--format", "json")
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
-    assert doc["revoked"] is True and doc["readers"] == []
+    # Only the rotation keeps reading it: step 3 of the incident rotates the compromised value
+    # (docs/incident-response.md); every role of the access model is denied.
+    assert doc["revoked"] is True and doc["intendedReaders"] == []
+    assert all("rotation" in r for r in doc["readers"]), doc["readers"]
     for store in doc["stores"]:
         assert store["location"] is not None, store["backend"]
         for grant in store["access"]:
-            assert "read" not in grant["actions"], (store["backend"], grant)
+            if "read" in grant["actions"]:
+                assert grant["principal"] in doc["readers"] and grant["role"] == "rotation", grant
     # The delivery drops a revoked secret: no Kubernetes row at all.
     assert "kubernetes" not in {s["backend"] for s in doc["stores"]}
     text = cli("explain", name, "--stack", "t", "--project-dir", str(project))

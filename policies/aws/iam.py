@@ -442,11 +442,18 @@ def is_read_only(r: Resource, config: Mapping[str, Any]) -> bool:
     return any(tags.get(k) in set(v) for k, v in marks.items() if isinstance(v, list))
 
 
+#: One step of the path that attaches a document to a principal: (kind, name, resource URN).
+PathStep = tuple[str, str, str | None]
+
+
 @dataclass
 class _Source:
     label: str
     document: Any
     urn: str
+    #: How the document reaches the principal, after the principal itself: the attaching resource,
+    #: the policy (the access graph's ``via``).
+    path: tuple[PathStep, ...] = ()
 
 
 @dataclass
@@ -457,6 +464,10 @@ class _Principal:
     unjudged: list[tuple[str, str]] = field(default_factory=list)  # (message, urn)
     attached: set[str] = field(default_factory=set)  # policy ARNs already collected
     groups: list[str] = field(default_factory=list)  # URNs of the groups of a user
+    #: documents that attach but are not known yet (unknown at preview, encrypted in state):
+    #: (what attaches them, URN). The read-only policy judges them once known; the access graph
+    #: reports them as gaps.
+    unknown: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def title(self) -> str:
@@ -528,8 +539,16 @@ class _Estate:
     def managed(self, r: Resource, field_name: str, arn: Any) -> tuple[Any, str] | None:
         """(document, label) of the policy an ARN input names; None when it cannot be known
         yet (unknown at preview). A document of None: named, but not judgeable here."""
+        got = self.managed_policy(r, field_name, arn)
+        return None if got is None else (got[0], got[1])
+
+    def managed_policy(
+        self, r: Resource, field_name: str, arn: Any
+    ) -> tuple[Any, str, str | None] | None:
+        """:meth:`managed`, with the URN of the stack's policy resource (None: AWS-managed or
+        not in the stack)."""
         if isinstance(arn, str) and AWS_MANAGED_ARN.match(arn.strip()):
-            return aws_managed_policy_text(arn), arn
+            return aws_managed_policy_text(arn), arn, None
         urns = self.find(r, field_name, arn, POLICY)
         if not urns and isinstance(arn, str):
             m = _POLICY_ARN.match(arn.strip())
@@ -541,10 +560,14 @@ class _Estate:
             doc = pol.get("policy")
             if not _usable(doc):
                 doc = (pol.outputs or {}).get("policy")
-            return (doc if _usable(doc) else _SKIP), f"customer-managed policy {_physical(pol)}"
+            return (
+                (doc if _usable(doc) else _SKIP),
+                f"customer-managed policy {_physical(pol)}",
+                pol.urn,
+            )
         if not isinstance(arn, str) or arn in ("", UNKNOWN):
             return None
-        return _NOT_IN_STACK, arn
+        return _NOT_IN_STACK, arn, None
 
 
 _POLICY_ARN = re.compile(r"^arn:aws[\w-]*:iam::\d{12}:policy(/(?:[^/]+/)*)([^/]+)$")
@@ -559,11 +582,14 @@ def _attach(
         if arn in p.attached:
             return
         p.attached.add(arn)
-    got = estate.managed(r, field_name, arn)
+    got = estate.managed_policy(r, field_name, arn)
     if got is None:
+        if arn == UNKNOWN:
+            p.unknown.append((f"{where} attaches a policy unknown at preview", r.urn))
         return
-    doc, label = got
+    doc, label, policy_urn = got
     if doc is _SKIP:
+        p.unknown.append((f"{where}: {label} has a document not known yet", r.urn))
         return
     if doc is _NOT_IN_STACK or doc is None:
         why = (
@@ -579,13 +605,19 @@ def _attach(
             )
         )
         return
-    p.sources.append(_Source(f"{where}: {label}", doc, r.urn))
+    if r.urn == p.resource.urn:  # the principal's own managedPolicyArns
+        path: tuple[PathStep, ...] = (("managed policy", label, policy_urn),)
+    else:
+        path = (("managed policy attachment", r.name, r.urn), ("policy", label, policy_urn))
+    p.sources.append(_Source(f"{where}: {label}", doc, r.urn, path))
 
 
 def _boundary(estate: _Estate, p: _Principal, r: Resource, field_name: str, arn: Any) -> None:
     got = estate.managed(r, field_name, arn)
     if got is not None and got[0] not in (None, _SKIP, _NOT_IN_STACK):
         p.boundaries.append(got[0])
+    else:
+        p.unknown.append((f"permissions boundary {arn!s} cannot be read", r.urn))
 
 
 # attachment type -> (principal type, principal field, policy-ARN field, list of ARNs?)
@@ -651,19 +683,35 @@ def _collect(resources: Sequence[Resource]) -> _Estate:
             for i, inline in enumerate(r.get("inlinePolicies") or []):
                 doc = inline.get("policy") if isinstance(inline, dict) else None
                 if _usable(doc):
-                    p.sources.append(_Source(f"inlinePolicies[{i}].policy", doc, r.urn))
+                    p.sources.append(
+                        _Source(
+                            f"inlinePolicies[{i}].policy",
+                            doc,
+                            r.urn,
+                            (("inline policy", f"inlinePolicies[{i}]", r.urn),),
+                        )
+                    )
+                elif isinstance(inline, dict) and doc in (UNKNOWN, CIPHERTEXT):
+                    p.unknown.append((f"inlinePolicies[{i}].policy", r.urn))
             for i, arn in enumerate(r.get("managedPolicyArns") or []):
                 _attach(estate, p, r, "managedPolicyArns", arn, f"managedPolicyArns[{i}]")
-            if _usable(r.get("permissionsBoundary")):
+            if _usable(r.get("permissionsBoundary")) or r.get("permissionsBoundary") == UNKNOWN:
                 _boundary(estate, p, r, "permissionsBoundary", r.get("permissionsBoundary"))
         elif t in _INLINE:
             ptype, pfield, dfield = _INLINE[t]
             doc = r.get(dfield)
-            if _usable(doc):
-                for urn in estate.find(r, pfield, r.get(pfield), ptype):
+            for urn in estate.find(r, pfield, r.get(pfield), ptype):
+                if _usable(doc):
                     estate.principals[urn].sources.append(
-                        _Source(f"inline policy {r.name}", doc, r.urn)
+                        _Source(
+                            f"inline policy {r.name}",
+                            doc,
+                            r.urn,
+                            (("inline policy", _physical(r), r.urn),),
+                        )
                     )
+                elif doc in (UNKNOWN, CIPHERTEXT):
+                    estate.principals[urn].unknown.append((f"inline policy {r.name}", r.urn))
         elif t in _ARN_ATTACHMENTS:
             ptype, pfield, afield, many = _ARN_ATTACHMENTS[t]
             arns = (r.get(afield) or []) if many else [r.get(afield)]
@@ -732,7 +780,12 @@ def _customer_ref(
     if urn and _usable(doc):
         if sources:
             p.sources.append(
-                _Source(f"attachment {r.name}: customer-managed policy {ref['name']}", doc, r.urn)
+                _Source(
+                    f"attachment {r.name}: customer-managed policy {ref['name']}",
+                    doc,
+                    r.urn,
+                    (("managed policy attachment", r.name, r.urn), ("policy", ref["name"], urn)),
+                )
             )
         else:
             p.boundaries.append(doc)
@@ -881,11 +934,29 @@ POLICIES: list[PackPolicy] = [
     stack_policy(READ_ONLY, _check_read_only),
 ]
 
+#: The effective-permissions collection, shared with the access graph (``policies/graph/aws.py``):
+#: one reading of which documents reach each principal.
+collect_principals = _collect
+PrincipalEstate = _Estate
+PrincipalPolicies = _Principal
+PolicySource = _Source
+PRINCIPAL_KINDS = _PRINCIPAL_KINDS
+physical_name = _physical
+resource_tags = _tags
+
 __all__ = [
     "DOCUMENT_FIELDS",
     "POLICIES",
+    "PRINCIPAL_KINDS",
     "Finding",
+    "PathStep",
+    "PolicySource",
+    "PrincipalEstate",
+    "PrincipalPolicies",
+    "collect_principals",
     "documents",
     "is_read_only",
     "own_accounts",
+    "physical_name",
+    "resource_tags",
 ]

@@ -30,7 +30,7 @@ from __future__ import annotations
 import fnmatch
 import functools
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
@@ -46,6 +46,7 @@ from policies.azure.common import (
     ROLE_DEFINITION_TYPES,
     VAULT_TYPES,
     WRITE,
+    Assignment,
     Entry,
     access_policy_entries,
     assignment,
@@ -386,38 +387,91 @@ def _principal(object_id: str | None, sources: Sequence[str], identities: set[st
     return found[0] if len(found) == 1 else None
 
 
-def evaluate(resources: Sequence[Resource]) -> Matrix:
-    """The principal x secret x action matrix of a stack (module docstring)."""
+@dataclass(frozen=True)
+class Reach:
+    """What one access policy entry or role assignment gives one principal on one secret,
+    read once for every reader of the stack's grants (:func:`evaluate`, the access graph)."""
+
+    principal: str
+    secret: Secret
+    #: The secret's vault (None: not one of the stack's).
+    vault: Vault | None
+    #: What it grants directly under the vault's authorization model: an entry's permissions in
+    #: a vault without RBAC; an assignment's data actions in an RBAC vault, or ARM's metadata
+    #: read in either (an assignment on a vault whose model is not known: nothing).
+    actions: frozenset[str]
+    purge: bool
+    #: The control-plane actions of ``rbac_probes.ESCALATING_ACTIONS`` its role holds at a scope
+    #: covering the secret (role assignments only).
+    escalating: frozenset[str] = frozenset()
+    entry: Entry | None = None
+    assignment: Assignment | None = None
+    #: The role's name as Azure shows it (role assignments only).
+    role: str | None = None
+
+
+@dataclass
+class Walk:
+    """Every :class:`Reach` of a stack, and what could not be read."""
+
+    vaults: list[Vault] = field(default_factory=list)
+    secrets: list[Secret] = field(default_factory=list)
+    reaches: list[Reach] = field(default_factory=list)
+    #: (URN or None, what could not be read).
+    unknown: list[tuple[str | None, str]] = field(default_factory=list)
+
+
+def walk(resources: Sequence[Resource]) -> Walk:
+    """Every access policy entry (every form) and role assignment of a stack on its secrets."""
     from policies.azure.common import IDENTITY_TYPES
 
-    matrix = Matrix()
-    vaults = vaults_of(resources)
-    by_key = {v.key: v for v in vaults if v.key is not None}
-    by_urn = {v.urn: v for v in vaults}
-    secrets = secrets_of(resources)
+    out = Walk()
+    out.vaults = vaults_of(resources)
+    by_key = {v.key: v for v in out.vaults if v.key is not None}
+    by_urn = {v.urn: v for v in out.vaults}
+    out.secrets = secrets_of(resources)
+    in_vault: dict[str | None, list[Secret]] = {}
+    for s in out.secrets:
+        in_vault.setdefault(s.vault, []).append(s)
+        if s.vault is None:
+            out.unknown.append((s.urn, f"secret {s.urn}: its vault cannot be told"))
     identities = {r.urn for r in resources if r.type in IDENTITY_TYPES}
     definitions = {r.urn: r for r in resources if r.type in ROLE_DEFINITION_TYPES}
-    for s in secrets:
-        if not s.enabled:
-            matrix.disabled.add(s.urn)
-        if s.vault is None:
-            matrix.unknown.append(f"secret {s.urn}: its vault cannot be told")
-
-    def vault_of(key: str | None) -> Vault | None:
-        return by_key.get(key) if key is not None else None
-
     for r in resources:
         for entry in access_policy_entries(r):
-            _access_policy(matrix, entry, secrets, by_key, by_urn, identities)
+            _access_policy(out, entry, in_vault, by_key, by_urn, identities)
         if r.type in ASSIGNMENT_TYPES:
-            _assignment(matrix, r, secrets, vault_of, identities, definitions)
+            _assignment(out, r, in_vault, by_key, identities, definitions)
+    return out
+
+
+def evaluate(resources: Sequence[Resource]) -> Matrix:
+    """The principal x secret x action matrix of a stack (module docstring)."""
+    found = walk(resources)
+    matrix = Matrix()
+    for s in found.secrets:
+        if not s.enabled:
+            matrix.disabled.add(s.urn)
+    matrix.unknown.extend(why for _, why in found.unknown)
+    for reach in found.reaches:
+        vault, urn = reach.vault, reach.secret.urn
+        if reach.assignment is None:
+            matrix.grant(reach.principal, urn, reach.actions, reach.purge)
+        elif reach.escalating:
+            matrix.grant(reach.principal, urn, ACTIONS, not (vault and vault.purge_protected))
+        elif vault is None or vault.rbac is None:
+            matrix.unknown.append(
+                f"role assignment {reach.assignment.urn}: the vault of {urn} is not known"
+            )
+        else:
+            matrix.grant(reach.principal, urn, reach.actions, reach.purge)
     return matrix
 
 
 def _access_policy(
-    matrix: Matrix,
+    out: Walk,
     entry: Entry,
-    secrets: Sequence[Secret],
+    in_vault: Mapping[str | None, Sequence[Secret]],
     by_key: Mapping[str, Vault],
     by_urn: Mapping[str, Vault],
     identities: set[str],
@@ -427,68 +481,104 @@ def _access_policy(
         for u in entry.sources:
             vault = by_urn.get(u) or vault
     if vault is None:
-        matrix.unknown.append(f"access policy {entry.urn} {entry.where}: no vault of the stack")
+        out.unknown.append(
+            (entry.urn, f"access policy {entry.urn} {entry.where}: no vault of the stack")
+        )
         return
     if vault.rbac is True:
         return  # a vault authorizing with RBAC ignores its access policies
     principal = _principal(entry.object_id, entry.sources, identities)
     if principal is None or (entry.unknown and entry.object_id is not None):
-        matrix.unknown.append(
-            f"access policy {entry.urn} {entry.where}: unknown principal or permissions"
+        out.unknown.append(
+            (
+                entry.urn,
+                f"access policy {entry.urn} {entry.where}: unknown principal or permissions",
+            )
         )
         if principal is None:
             return
     actions, purge, odd = permission_actions(entry.permissions.get("secrets", frozenset()))
     if odd:
-        matrix.unknown.append(f"access policy {entry.urn}: unknown permissions {sorted(odd)}")
+        out.unknown.append(
+            (entry.urn, f"access policy {entry.urn}: unknown permissions {sorted(odd)}")
+        )
     if vault.rbac is None:
-        matrix.unknown.append(f"vault {vault.urn}: authorization model unknown")
-    for s in secrets:
-        if s.vault == vault.key:
-            matrix.grant(principal, s.urn, actions, purge and not vault.purge_protected)
+        out.unknown.append((vault.urn, f"vault {vault.urn}: authorization model unknown"))
+    for s in in_vault.get(vault.key, ()):
+        out.reaches.append(
+            Reach(principal, s, vault, actions, purge and not vault.purge_protected, entry=entry)
+        )
 
 
 def _assignment(
-    matrix: Matrix,
+    out: Walk,
     r: Resource,
-    secrets: Sequence[Secret],
-    vault_of: Callable[[str | None], Vault | None],
+    in_vault: Mapping[str | None, Sequence[Secret]],
+    by_key: Mapping[str, Vault],
     identities: set[str],
     definitions: Mapping[str, Resource],
 ) -> None:
     a = assignment(r)
     principal = _principal(a.principal_id, a.principal_sources, identities)
     if principal is None:
-        matrix.unknown.append(f"role assignment {a.urn}: unknown principal")
+        out.unknown.append((a.urn, f"role assignment {a.urn}: unknown principal"))
         return
     perms = resolve_role(a.role, a.role_name, a.role_sources, definitions)
     if perms is None:
-        matrix.unknown.append(f"role assignment {a.urn}: role {a.role or a.role_name} not known")
+        out.unknown.append(
+            (a.urn, f"role assignment {a.urn}: role {a.role or a.role_name} not known")
+        )
         return
     if a.scope is None:
-        matrix.unknown.append(f"role assignment {a.urn}: unknown scope")
+        out.unknown.append((a.urn, f"role assignment {a.urn}: unknown scope"))
         return
     scope = parse_scope(a.scope)
     actions, purge = perms.secret_actions()
-    escalates = perms.escalates
-    for s in secrets:
-        if not covers(scope, s):
+    escalating = frozenset(x for x in ESCALATING_ACTIONS if perms.control(x))
+    role = role_name(a.role, a.role_name, definitions)
+    for key, secrets in in_vault.items():
+        if key is None and scope.level not in (ROOT, MANAGEMENT_GROUP, SUBSCRIPTION):
             continue
-        vault = vault_of(s.vault)
-        if escalates:
-            matrix.grant(principal, s.urn, ACTIONS, not (vault and vault.purge_protected))
-            continue
-        if vault is None or vault.rbac is None:
-            matrix.unknown.append(f"role assignment {a.urn}: the vault of {s.urn} is not known")
-            continue
-        # Data actions count only where the vault uses RBAC; ARM metadata reads everywhere.
-        if vault.rbac:
-            granted = actions
-        elif perms.control(ARM_SECRET_READ):
-            granted = frozenset({DESCRIBE})
-        else:
-            granted = frozenset()
-        matrix.grant(principal, s.urn, granted, purge and vault.rbac and not vault.purge_protected)
+        for s in secrets:
+            if not covers(scope, s):
+                continue
+            vault = by_key.get(s.vault) if s.vault is not None else None
+            # Data actions count only where the vault uses RBAC; ARM metadata reads everywhere.
+            if vault is None or vault.rbac is None:
+                granted: frozenset[str] = frozenset()
+            elif vault.rbac:
+                granted = actions
+            elif perms.control(ARM_SECRET_READ):
+                granted = frozenset({DESCRIBE})
+            else:
+                granted = frozenset()
+            out.reaches.append(
+                Reach(
+                    principal,
+                    s,
+                    vault,
+                    granted,
+                    bool(purge and vault and vault.rbac and not vault.purge_protected),
+                    escalating,
+                    assignment=a,
+                    role=role,
+                )
+            )
+
+
+def role_name(
+    role_id: str | None, role_name: str | None, definitions: Mapping[str, Resource]
+) -> str | None:
+    """How Azure names a role: a built-in role's name, a custom role's ``roleName``, else the
+    name or id the assignment gives."""
+    guid = role_guid(role_id)
+    if guid is not None and guid in BUILT_IN_ROLES:
+        return BUILT_IN_ROLES[guid].name
+    for r in definitions.values():
+        own = role_guid(known(r.get("roleDefinitionId")) or known(r.get("name")))
+        if guid is not None and own == guid:
+            return known(r.get("roleName")) or role_id
+    return role_name or role_id
 
 
 def resolve_role(

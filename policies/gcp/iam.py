@@ -25,7 +25,7 @@ missing from the table granted on a secret, a custom role, an unknown member or 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
@@ -38,6 +38,7 @@ from policies.gcp.common import (
     SECRET,
     SECRET_LEVEL,
     SERVICE_ACCOUNT_LEVEL,
+    Binding,
     bindings,
     iam_level,
 )
@@ -51,12 +52,14 @@ from policies.gcp.conditions import (
 from policies.gcp.permissions import (
     ACCESS,
     ADD,
+    ESCALATING_PERMISSIONS,
     GET,
     MANAGING,
     RUNS_AS_SERVICE_ACCOUNTS,
     SECRET_PERMISSIONS,
 )
 from policies.gcp.predefined_roles import ROLES as PREDEFINED
+from policies.gcp.predefined_roles import SETS_IAM_POLICY
 from policies.model import UNKNOWN
 
 if TYPE_CHECKING:
@@ -78,11 +81,19 @@ class RoleInfo:
     impersonates: bool = False
     #: Its holder can change IAM policies where it is granted, so grant itself any role.
     escalates: bool = False
+    #: Which IAM policies it sets (``policies.gcp.permissions.ESCALATING_PERMISSIONS`` it holds:
+    #: ``resourcemanager.projects.setIamPolicy``, ``iam.serviceAccounts.setIamPolicy``...).
+    sets_policy_of: frozenset[str] = frozenset()
 
 
 def _role(name: str, row: tuple[tuple[str, ...], bool, bool]) -> RoleInfo:
     perms, impersonates, escalates = row
-    return RoleInfo(frozenset(perms), impersonates or name in RUNS_AS_SERVICE_ACCOUNTS, escalates)
+    return RoleInfo(
+        frozenset(perms),
+        impersonates or name in RUNS_AS_SERVICE_ACCOUNTS,
+        escalates,
+        frozenset(SETS_IAM_POLICY.get(name, ())),
+    )
 
 
 #: Predefined role -> what it means for secrets, generated from Google's published role data
@@ -174,7 +185,27 @@ _SECRET_PATH_RE = re.compile(
 )
 
 
-def _target(r: Resource, secrets: Sequence[Secret], by_urn: Mapping[str, Secret]) -> Secret | None:
+class Secrets:
+    """The stack's secrets, indexed once by URN, id and project."""
+
+    def __init__(self, secrets: Sequence[Secret]) -> None:
+        self.all = list(secrets)
+        self.by_urn = {s.urn: s for s in self.all}
+        self.by_id: dict[str, list[Secret]] = {}
+        self.by_project: dict[str | None, list[Secret]] = {}
+        for s in self.all:
+            self.by_id.setdefault(s.secret_id, []).append(s)
+            self.by_project.setdefault(s.project, []).append(s)
+
+    def under(self, project: str | None) -> list[Secret]:
+        """The secrets a grant on ``project`` reaches (None: a folder or organisation, every
+        secret; a secret whose project is not known is under any)."""
+        if project is None:
+            return self.all
+        return [*self.by_project.get(project, ()), *(self.by_project.get(None, ()))]
+
+
+def _target(r: Resource, secrets: Secrets) -> Secret | None:
     """The secret a secret-level IAM resource names: by ``secretId`` in any form the provider
     accepts (``projects/p/secrets/s``, ``p/s``, ``s``), or else by the dependency the engine
     recorded for it, or its parent."""
@@ -190,14 +221,14 @@ def _target(r: Resource, secrets: Sequence[Secret], by_urn: Mapping[str, Secret]
             project, secret_id = _str(r.get("project")), raw
         found = [
             s
-            for s in secrets
-            if s.secret_id == secret_id and (project is None or s.project in (None, project))
+            for s in secrets.by_id.get(secret_id, ())
+            if project is None or s.project in (None, project)
         ]
         if len(found) == 1:
             return found[0]
     for urn in (*r.property_dependencies.get("secretId", ()), r.parent or ""):
-        if urn in by_urn:
-            return by_urn[urn]
+        if urn in secrets.by_urn:
+            return secrets.by_urn[urn]
     return None
 
 
@@ -308,62 +339,94 @@ def custom_roles(resources: Sequence[Resource]) -> dict[str, RoleInfo]:
                 for p in perms
             ),
             escalates=any(p.endswith(".setIamPolicy") for p in perms),
+            sets_policy_of=frozenset(perms) & ESCALATING_PERMISSIONS,
         )
     return out
 
 
-def evaluate(resources: Sequence[Resource]) -> Matrix:
-    """Every grant of the stack on its Secret Manager secrets."""
-    secrets = secrets_of(resources)
-    by_urn = {s.urn: s for s in secrets}
-    custom = custom_roles(resources)
-    matrix = Matrix()
+@dataclass(frozen=True)
+class Found:
+    """One binding of one IAM resource that may reach a secret, read once for every reader of
+    the stack's grants (:func:`evaluate`, the access graph)."""
+
+    resource: Resource
+    level: str
+    binding: Binding
+    #: Where it is, for messages: ``<resource name>: <place in its inputs>``.
+    where: str
+    #: What the role means for secrets (None: a role the evaluator does not know).
+    info: RoleInfo | None
+    #: Secret level: the secret it names (None: none of the stack's).
+    target: Secret | None = None
+    #: Project level: the project (None at folder and organisation level: every secret).
+    project: str | None = None
+    #: Service-account level: the account as a member (``serviceAccount:<email>``; None: not
+    #: known).
+    account: str | None = None
+
+
+def found_grants(
+    resources: Iterable[Resource], secrets: Secrets, custom: Mapping[str, RoleInfo]
+) -> Iterator[Found]:
+    """Every binding of the IAM resources among ``resources`` granted on a secret, a project, a
+    folder, an organisation or a service account, with its role read (custom roles by
+    ``custom``) and its target resolved."""
     for r in resources:
         level = iam_level(r.type)
         if level is None or level == RESOURCE_LEVEL:
             continue  # a key's, topic's... grants reach no secret
+        target = _target(r, secrets) if level == SECRET_LEVEL else None
+        project = _str(r.get("project")) if level == PROJECT_LEVEL else None
+        account = None
+        if level == SERVICE_ACCOUNT_LEVEL:
+            match = _SERVICE_ACCOUNT_ID_RE.match(_str(r.get("serviceAccountId")) or "")
+            account = f"serviceAccount:{match.group(1)}" if match else None
         for b in bindings(r):
+            info = None if b.role == UNKNOWN else (custom.get(b.role) or role_info(b.role))
             where = f"{r.name}: {b.where}".rstrip()
-            if b.unknown:
-                matrix.unknown.append(f"{where}: a role, member or condition is not known")
-            if b.role == UNKNOWN:
+            yield Found(r, level, b, where, info, target, project, account)
+
+
+def evaluate(resources: Sequence[Resource]) -> Matrix:
+    """Every grant of the stack on its Secret Manager secrets."""
+    secrets = Secrets(secrets_of(resources))
+    matrix = Matrix()
+    for f in found_grants(resources, secrets, custom_roles(resources)):
+        b, info, where, level = f.binding, f.info, f.where, f.level
+        if b.unknown:
+            matrix.unknown.append(f"{where}: a role, member or condition is not known")
+        if b.role == UNKNOWN:
+            continue
+        if level == SECRET_LEVEL:
+            target = f.target
+            if target is None:
+                matrix.unknown.append(f"{where}: names a secret this stack does not hold")
                 continue
-            info = custom.get(b.role) or role_info(b.role)
-            if level == SECRET_LEVEL:
-                target = _target(r, secrets, by_urn)
-                if target is None:
-                    matrix.unknown.append(f"{where}: names a secret this stack does not hold")
-                    continue
-                if info is None:
-                    matrix.unknown.append(f"{where}: {b.role} is not a role the evaluator knows")
-                    continue
-                if condition_covers(b.condition, target):
-                    for member in b.members:
-                        matrix.grant(member, target.urn, actions(info.permissions))
-            elif level in ABOVE_SECRET:
-                if info is None:
-                    matrix.unknown.append(f"{where}: {b.role} is not a role the evaluator knows")
-                    continue
-                project = _str(r.get("project")) if level == PROJECT_LEVEL else None
-                for secret in secrets:
-                    if project is not None and secret.project not in (None, project):
-                        continue
-                    granted = reach_under(info, b.condition, secret)
-                    for member in b.members:
-                        matrix.grant(member, secret.urn, granted)
-            elif level == SERVICE_ACCOUNT_LEVEL:
-                if info is None:
-                    matrix.unknown.append(f"{where}: {b.role} is not a role the evaluator knows")
-                    continue
-                if not (info.impersonates or info.escalates) or not reaches(
-                    b.condition, ANY_SERVICE_ACCOUNT
-                ):
-                    continue
-                account = _str(r.get("serviceAccountId"))
-                match = _SERVICE_ACCOUNT_ID_RE.match(account or "")
-                if match is None:
-                    matrix.unknown.append(f"{where}: the service account is not known")
-                    continue
+            if info is None:
+                matrix.unknown.append(f"{where}: {b.role} is not a role the evaluator knows")
+                continue
+            if condition_covers(b.condition, target):
                 for member in b.members:
-                    matrix.acts_as.setdefault(member, set()).add(f"serviceAccount:{match.group(1)}")
+                    matrix.grant(member, target.urn, actions(info.permissions))
+        elif level in ABOVE_SECRET:
+            if info is None:
+                matrix.unknown.append(f"{where}: {b.role} is not a role the evaluator knows")
+                continue
+            for secret in secrets.under(f.project):
+                granted = reach_under(info, b.condition, secret)
+                for member in b.members:
+                    matrix.grant(member, secret.urn, granted)
+        elif level == SERVICE_ACCOUNT_LEVEL:
+            if info is None:
+                matrix.unknown.append(f"{where}: {b.role} is not a role the evaluator knows")
+                continue
+            if not (info.impersonates or info.escalates) or not reaches(
+                b.condition, ANY_SERVICE_ACCOUNT
+            ):
+                continue
+            if f.account is None:
+                matrix.unknown.append(f"{where}: the service account is not known")
+                continue
+            for member in b.members:
+                matrix.acts_as.setdefault(member, set()).add(f.account)
     return matrix

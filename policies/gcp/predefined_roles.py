@@ -294,3 +294,44 @@ ROLES: Final[dict[str, tuple[tuple[str, ...], bool, bool]]] = {
     "roles/workflows.serviceAgent": ((), True, False),
     "roles/workstations.serviceAgent": ((), True, False),
 }
+#: Role -> the IAM-policy-setting permissions it holds (which policies it can grant
+#: itself roles in), for the roles whose third element above is True.
+SETS_IAM_POLICY: Final[dict[str, tuple[str, ...]]] = {
+    "roles/appengineflex.serviceAgent": ("resourcemanager.projects.setIamPolicy",),
+    "roles/composer.ServiceAgentV2Ext": ("iam.serviceAccounts.setIamPolicy",),
+    "roles/earthengine.appsPublisher": ("iam.serviceAccounts.setIamPolicy",),
+    "roles/firebase.managementServiceAgent": ("resourcemanager.projects.setIamPolicy",),
+    "roles/gkehub.crossProjectServiceAgent": ("resourcemanager.projects.setIamPolicy",),
+    "roles/iam.admin": ("iam.serviceAccounts.setIamPolicy",),
+    "roles/iam.devOps": ("iam.serviceAccounts.setIamPolicy",),
+    "roles/iam.securityAdmin": (
+        "iam.serviceAccounts.setIamPolicy",
+        "resourcemanager.folders.setIamPolicy",
+        "resourcemanager.organizations.setIamPolicy",
+        "resourcemanager.projects.setIamPolicy",
+    ),
+    "roles/iam.serviceAccountAdmin": ("iam.serviceAccounts.setIamPolicy",),
+    "roles/krmapihosting.anthosApiEndpointServiceAgent": ("resourcemanager.projects.setIamPolicy",),
+    "roles/owner": ("iam.serviceAccounts.setIamPolicy", "resourcemanager.projects.setIamPolicy"),
+    "roles/privilegedaccessmanager.folderServiceAgent": ("resourcemanager.folders.setIamPolicy",),
+    "roles/privilegedaccessmanager.organizationServiceAgent": (
+        "resourcemanager.organizations.setIamPolicy",
+    ),
+    "roles/privilegedaccessmanager.projectServiceAgent": ("resourcemanager.projects.setIamPolicy",),
+    "roles/privilegedaccessmanager.serviceAgent": (
+        "resourcemanager.folders.setIamPolicy",
+        "resourcemanager.organizations.setIamPolicy",
+        "resourcemanager.projects.setIamPolicy",
+    ),
+    "roles/resourcemanager.folderAdmin": (
+        "resourcemanager.folders.setIamPolicy",
+        "resourcemanager.projects.setIamPolicy",
+    ),
+    "roles/resourcemanager.folderIamAdmin": ("resourcemanager.folders.setIamPolicy",),
+    "roles/resourcemanager.organizationAdmin": (
+        "resourcemanager.folders.setIamPolicy",
+        "resourcemanager.organizations.setIamPolicy",
+        "resourcemanager.projects.setIamPolicy",
+    ),
+    "roles/resourcemanager.projectIamAdmin": ("resourcemanager.projects.setIamPolicy",),
+}

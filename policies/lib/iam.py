@@ -1508,3 +1508,274 @@ def federated_accounts(document: object) -> frozenset[str]:
             if m:
                 out.add(m.group(1))
     return frozenset(out)
+
+
+# --------------------------------------------------------------------------- evaluation
+#
+# What a document does to one request (a principal, an action, a resource), for the access graph
+# (``policies/graph/aws.py``): the same parsed statements and action expansions as the rules above,
+# with each condition judged against what the stack knows of the request.
+
+#: A statement (or condition) holds for every such request (True), for none (False), or for some
+#: requests only: it depends on what the stack cannot know (the caller's IP, MFA, the time) (None).
+Verdict = bool | None
+
+#: Lower-case catalogue keys an Allow/Deny names (NotAction kept as a difference): ``key in it``.
+ActionSet = _Keys
+Statement = _Statement
+Condition = _Condition
+
+
+def statements(document: object, kind: Kind) -> tuple[tuple[_Statement, ActionSet], ...] | None:
+    """The statements of a document with the actions each names (NotAction expanded as the
+    catalogue minus its patterns); None when the document is unreadable. A malformed statement is
+    left out (``aws-iam-valid-documents`` reports it; AWS refuses the whole document)."""
+    parsed = _parsed(document, kind)
+    if parsed.malformed:
+        return None
+    return tuple((st, exp.actions) for st, exp in parsed.statements)
+
+
+def malformed_statements(document: object, kind: Kind) -> int:
+    """How many statements of a readable document break the grammar."""
+    return sum(1 for f in _parsed(document, kind).grammar if f.rule == "malformed")
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    """What the stack knows of a request's condition keys (lower case).
+
+    ``values``: keys whose values are known. ``complete``: key prefixes (``aws:resourcetag/``)
+    for which ``values`` lists every key present: any other key of such a prefix is absent from
+    the request. ``services``: the services of the request's action (a key neither global nor
+    documented for them is absent). Any other key is unknown: it depends on the request."""
+
+    values: Mapping[str, tuple[str, ...]]
+    complete: tuple[str, ...] = ()
+    services: frozenset[str] = frozenset()
+
+    def lookup(self, key: str) -> tuple[str, ...] | Literal["unknown"] | None:
+        """The key's values; None: absent from the request; "unknown"."""
+        if key in self.values:
+            return self.values[key]
+        if any(key.startswith(p) for p in self.complete):
+            return None
+        if not _key_applies(key, self.services):
+            return None
+        return "unknown"
+
+
+_VARIABLE_RE: Final = re.compile(r"\$\{([^}]+)\}")
+
+
+def substitute(value: str, context: RequestContext) -> str | None:
+    """A policy value with its ``${...}`` variables filled from the context (``${*}``, ``${?}``,
+    ``${$}`` are the escaped characters); None when a variable is not known."""
+    if "${" not in value:
+        return value
+    out: list[str] = []
+    pos = 0
+    for m in _VARIABLE_RE.finditer(value):
+        out.append(value[pos : m.start()])
+        name = m.group(1)
+        variable, _, default = name.partition(",")
+        if variable in ("*", "?", "$"):
+            out.append(variable)
+        else:
+            got = context.lookup(variable.strip().lower())
+            if isinstance(got, tuple) and len(got) == 1:
+                out.append(got[0])
+            elif got is None and default:
+                out.append(default.strip().strip("'\""))
+            else:
+                return None
+        pos = m.end()
+    out.append(value[pos:])
+    return "".join(out)
+
+
+def _glob(pattern: str, value: str, *, ignore_case: bool = False) -> bool:
+    if ignore_case:
+        pattern, value = pattern.lower(), value.lower()
+    return _glob_re(pattern).fullmatch(value) is not None
+
+
+def arn_like(pattern: str, arn: str) -> bool:
+    """IAM's ARN matching (``Resource``, ``ArnLike``): ``*`` and ``?`` within each of the six
+    colon-separated fields; the resource field (the sixth, with its own colons) and a trailing
+    ``*`` of any field match across colons. ``"*"`` matches everything."""
+    p = pattern.strip()
+    if p == "*":
+        return True
+    pp, aa = p.split(":", 5), arn.split(":", 5)
+    if len(pp) < 6:
+        # a truncated pattern ("arn:aws:*"): its last field's trailing * reaches past the colons
+        if not p.endswith("*"):
+            return False
+        return _glob(p, arn)
+    if len(aa) < 6:
+        return False
+    for i, (x, y) in enumerate(zip(pp, aa, strict=True)):
+        if i == 5 or x.endswith("*"):
+            if i < 5:
+                return _glob(":".join(pp[i:]), ":".join(aa[i:]))
+            return _glob(x, y)
+        if not _glob(x, y):
+            return False
+    return True
+
+
+_NEGATED_OPERATORS: Final = frozenset(
+    {
+        "stringnotequals",
+        "stringnotequalsignorecase",
+        "stringnotlike",
+        "numericnotequals",
+        "datenotequals",
+        "arnnotequals",
+        "arnnotlike",
+        "notipaddress",
+        "binarynotequals",
+    }
+)
+
+
+def _matches(op: str, request: str, policy: str) -> bool | None:
+    """One request value against one policy value under a (positive) operator."""
+    if op in ("stringequals", "stringnotequals"):
+        return request == policy
+    if op in ("stringequalsignorecase", "stringnotequalsignorecase"):
+        return request.lower() == policy.lower()
+    if op in ("stringlike", "stringnotlike"):
+        return _glob(policy, request)
+    if op in ("arnequals", "arnlike", "arnnotequals", "arnnotlike"):
+        return arn_like(policy, request)
+    if op == "bool":
+        return request.lower() == policy.lower()
+    if op.startswith("numeric"):
+        try:
+            r, v = float(request), float(policy)
+        except ValueError:
+            return None
+        return {
+            "numericequals": r == v,
+            "numericnotequals": r == v,
+            "numericlessthan": r < v,
+            "numericlessthanequals": r <= v,
+            "numericgreaterthan": r > v,
+            "numericgreaterthanequals": r >= v,
+        }.get(op)
+    return None  # dates, IP addresses, binaries: the stack knows no such request value
+
+
+def condition_holds(condition: _Condition, context: RequestContext) -> Verdict:
+    """Whether one condition entry holds for the request, with AWS's documented semantics: a
+    missing key makes ``...IfExists`` true, negated operators true, ``Null: true`` true,
+    ``ForAllValues`` true and every other operator false; values are OR-ed; ``ForAnyValue`` /
+    ``ForAllValues`` compare sets."""
+    qualifier, _, op = condition.operator.lower().rpartition(":")
+    if_exists = op.endswith("ifexists") and op != "null"
+    if if_exists:
+        op = op[: -len("ifexists")]
+    got = context.lookup(condition.key)
+    if got == "unknown":
+        return None
+    if op == "null":
+        wanted = {v.strip().lower() for v in condition.values}
+        absent = got is None
+        if wanted == {"true"}:
+            return absent
+        if wanted == {"false"}:
+            return not absent
+        return None
+    if got is None or (not got and qualifier != "forallvalues"):
+        if if_exists or qualifier == "forallvalues":
+            return True
+        return op in _NEGATED_OPERATORS
+    assert not isinstance(got, str)
+    values: list[str] = []
+    for v in condition.values:
+        filled = substitute(v, context)
+        if filled is None:
+            return None
+        values.append(filled)
+    negated = op in _NEGATED_OPERATORS
+
+    def one(request: str) -> bool | None:
+        results = [_matches(op, request, v) for v in values]
+        if any(r is True for r in results):
+            hit: bool | None = True
+        elif any(r is None for r in results):
+            hit = None
+        else:
+            hit = False
+        if hit is None:
+            return None
+        return not hit if negated else hit
+
+    per_value = [one(r) for r in got]
+    if qualifier == "forallvalues":
+        if any(r is False for r in per_value):
+            return False
+        return None if any(r is None for r in per_value) else True
+    # single-valued keys and ForAnyValue: some request value satisfies the operator
+    if any(r is True for r in per_value):
+        return True
+    return None if any(r is None for r in per_value) else False
+
+
+def _and(verdicts: Iterable[Verdict]) -> Verdict:
+    out: Verdict = True
+    for v in verdicts:
+        if v is False:
+            return False
+        if v is None:
+            out = None
+    return out
+
+
+def conditions_hold(st: _Statement, context: RequestContext) -> Verdict:
+    """Every condition entry of a statement holds (they are AND-ed)."""
+    return _and(condition_holds(c, context) for c in st.conditions)
+
+
+def resource_matches(st: _Statement, arn: str, context: RequestContext) -> Verdict:
+    """Whether a statement's Resource (or NotResource) covers ``arn``; policy variables in the
+    patterns are filled from the context (None when one is not known)."""
+    hit: Verdict = False
+    for pattern in st.resources:
+        filled = substitute(pattern, context)
+        if filled is None:
+            hit = None
+            continue
+        if arn_like(filled, arn):
+            hit = True
+            break
+    if st.not_resource:
+        return None if hit is None else not hit
+    return hit
+
+
+_AWS_PRINCIPAL_RE: Final = re.compile(r"^arn:aws[\w-]*:(?:iam|sts)::(\d{12}):(.+)$")
+
+
+def principal_named(
+    st: _Statement, arn: str, account: str | None
+) -> Literal["principal", "account", "anyone", None]:
+    """How a resource/key/trust policy statement's ``Principal`` reaches an IAM principal:
+    naming it ("principal": its ARN, or a role session of its role), its account's root or id
+    ("account": the account delegates to its own IAM policies), ``"*"`` ("anyone"); None: not at
+    all (also for ``NotPrincipal``, which the graph does not read as a grant)."""
+    if st.principal is None or st.not_principal:
+        return None
+    if "*" in st.principal or "*" in st.principal.get("AWS", ()):
+        return "anyone"
+    how: Literal["principal", "account", None] = None
+    for value in st.principal.get("AWS", ()):
+        v = value.strip()
+        if v == arn:
+            return "principal"
+        m = _AWS_PRINCIPAL_RE.match(v)
+        if (m and m.group(2) == "root" and m.group(1) == account) or v == account:
+            how = "account"
+    return how

@@ -80,6 +80,35 @@ SECRET = "aws:secretsmanager/secret:Secret"  # pragma: allowlist secret
 VERSION = "aws:secretsmanager/secretVersion:SecretVersion"
 
 # (case id, policy id, records, expected number of violations of that policy)
+#: An ESC environment of references: an OIDC login, a store read, interpolations, ciphertext.
+ESC_REFERENCES = """\
+values:
+  aws:
+    login:
+      fn::open::aws-login:
+        oidc: {roleArn: "arn:aws:iam::111122223333:role/esc", sessionName: esc}
+    secrets:
+      fn::open::aws-secrets:
+        region: us-east-1
+        login: ${aws.login}
+        get: {JWT_SECRET: {secretId: neural-trader/production/auth/jwt-secret}}
+  sealed:
+    fn::secret: {ciphertext: ZXNjeAAAAAEAAAEA}
+  environmentVariables:
+    JWT_SECRET: ${aws.secrets.JWT_SECRET}
+"""
+ESC_LITERAL = """\
+  pulumiConfig:
+    app:webhookToken:
+      fn::secret: not-in-a-secret-manager
+"""
+ESC_KEY = """\
+  pulumiConfig:
+    aws:secretKey: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
+    aws:accessKey: AKIAIOSFODNN7EXAMPLE
+"""  # pragma: allowlist secret (AWS's documented example key)
+
+
 CASES: list[tuple[str, str, list[ResourceRecord], int]] = [
     # ---- plaintext --------------------------------------------------------------------------
     ("clean tags", "all-no-plaintext-credentials", [rec(SECRET, GOOD_SECRET)], 0),
@@ -752,6 +781,40 @@ CASES: list[tuple[str, str, list[ResourceRecord], int]] = [
         [rec("random:index/randomBytes:RandomBytes", {"length": 8})],
         1,
     ),
+    # ---- Pulumi ESC environments declared as code -----------------------------------------------
+    (
+        "ESC environment of references and ciphertext",
+        "pulumiservice-esc-environment-references-only",
+        [
+            rec(
+                "pulumiservice:index:Environment",
+                {"yaml": {"text": ESC_REFERENCES}, "organization": "acme", "name": "production"},
+            )
+        ],
+        0,
+    ),
+    (
+        "ESC environment with a literal under fn::secret",
+        "pulumiservice-esc-environment-references-only",
+        [
+            rec(
+                "pulumiservice:index:Environment",
+                {"yaml": ESC_REFERENCES + ESC_LITERAL, "organization": "acme", "name": "dev"},
+            )
+        ],
+        1,
+    ),
+    (
+        "ESC environment with a credential written in",
+        "pulumiservice-esc-environment-references-only",
+        [
+            rec(
+                "pulumiservice:index:Environment",
+                {"yaml": {"text": ESC_REFERENCES + ESC_KEY}, "organization": "acme", "name": "d"},
+            )
+        ],
+        2,
+    ),
     (
         "alias to a key",
         "aws-kms-alias-customer-key",
@@ -1234,6 +1297,80 @@ CASES: list[tuple[str, str, list[ResourceRecord], int]] = [
         ],
         1,
     ),
+    (
+        "the trader reads the live secret it is meant to",
+        "nt-stack-intended-access",
+        [
+            rec(
+                SECRET,
+                {
+                    "name": "neural-trader/production/auth/jwt-secret",
+                    "tags": {"access-scopes": "live", "catalog-name": "JWT_SECRET"},
+                },
+                name="live",
+                outputs={
+                    "arn": f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:neural-trader/production/auth/jwt-secret-AbCdEf"
+                },
+            ),
+            rec(
+                "aws:iam/role:Role", {"name": "x-trader", "tags": {"role": "trader"}}, name="trader"
+            ),
+            rec(
+                ROLE_POLICY,
+                {
+                    "policy": doc(
+                        allow(
+                            "secretsmanager:GetSecretValue",
+                            [
+                                f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:neural-trader/production/auth/jwt-secret-AbCdEf"
+                            ],
+                        )
+                    )
+                },
+                name="p",
+                parent="urn:pulumi:t::neural-trader-secrets::aws:iam/role:Role::trader",
+            ),
+        ],
+        0,
+    ),
+    (
+        "the developer reads a live secret the model keeps from it",
+        "nt-stack-intended-access",
+        [
+            rec(
+                SECRET,
+                {
+                    "name": "neural-trader/production/auth/jwt-secret",
+                    "tags": {"access-scopes": "live", "catalog-name": "JWT_SECRET"},
+                },
+                name="live",
+                outputs={
+                    "arn": f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:neural-trader/production/auth/jwt-secret-AbCdEf"
+                },
+            ),
+            rec(
+                "aws:iam/role:Role",
+                {"name": "x-developer", "tags": {"role": "developer"}},
+                name="developer",
+            ),
+            rec(
+                ROLE_POLICY,
+                {
+                    "policy": doc(
+                        allow(
+                            "secretsmanager:GetSecretValue",
+                            [
+                                f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:neural-trader/production/auth/jwt-secret-AbCdEf"
+                            ],
+                        )
+                    )
+                },
+                name="p",
+                parent="urn:pulumi:t::neural-trader-secrets::aws:iam/role:Role::developer",
+            ),
+        ],
+        1,
+    ),
     # ---- stack policies ----------------------------------------------------------------------
     (
         "production stack missing most catalog secrets",
@@ -1391,6 +1528,7 @@ def test_every_policy_carries_uniform_metadata() -> None:
             "vault",
             "kubernetes",
             "random",
+            "pulumiservice",
         }, s.id
         assert s.description and s.remediation
         if s.category.value in ("plaintext", "over-permissive"):
