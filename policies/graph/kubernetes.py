@@ -25,7 +25,8 @@ ClusterRoleBinding grants a ClusterRole in every namespace. Principals: ``system
 <ns>:<name>``, ``user:<name>`` (a User subject naming a service account is that service account),
 ``group:<name>``. A grant to a group is also a grant to each service account of the stack in it
 (``system:serviceaccounts``, ``system:serviceaccounts:<ns>``, ``system:authenticated``), via the
-group.
+group. Likewise a grant another store made to a service-account glob (a Vault Kubernetes auth
+role bound to ``*`` or ``app-*``) is a grant to each of the stack's service accounts it matches.
 
 Escalations (one step the principal is allowed to take), ``escalation: true``:
 
@@ -323,6 +324,7 @@ class KubernetesGrapher:
 
     def grants(self, index: Index, graph: Graph) -> None:
         state = self._states[id(graph)]
+        self._glob_logins(graph, state)
         state.authorizer = Authorizer.from_resources(
             (r.type, r.props, r.urn) for r in index.of(*RBAC_TYPES)
         )
@@ -341,6 +343,28 @@ class KubernetesGrapher:
                     for principal, lead in self._members(state, binding):
                         graph.add_identity(Identity(principal, self.store, _kind(principal)))
                         graph.grant(secret.urn, Grant(principal, actions, (*lead, *rule_hops)))
+
+    @staticmethod
+    def _glob_logins(graph: Graph, state: _State) -> None:
+        """A grant to a service-account glob (a Vault Kubernetes auth role bound to ``*`` or
+        ``app-*``) is a grant to each of the stack's service accounts it matches."""
+        accounts = [
+            f"{SERVICE_ACCOUNT_PREFIX}{ns}:{name}"
+            for ns, names in sorted(state.accounts.items())
+            for name in sorted(names)
+        ]
+        if not accounts:
+            return
+        for urn, grants in list(graph.grants.items()):
+            for g in list(grants):
+                if g.escalation or "*" not in g.principal:
+                    continue
+                if not g.principal.startswith(SERVICE_ACCOUNT_PREFIX):
+                    continue
+                for account in accounts:
+                    if fnmatch.fnmatchcase(account, g.principal):
+                        via = (Hop("matches the bound service accounts", g.principal), *g.via)
+                        graph.grant(urn, Grant(account, g.actions, via))
 
     def _binding_hops(self, state: _State, binding: Binding) -> tuple[Hop, Hop]:
         kind = "role binding" if binding.kind == "RoleBinding" else "cluster role binding"

@@ -75,9 +75,9 @@ from policies.vault.common import (
     truthy,
 )
 
-SECRET_V2 = "vault:kv/secretV2:SecretV2"
-SECRET_V1 = "vault:kv/secret:Secret"
-GENERIC_SECRET = "vault:generic/secret:Secret"
+SECRET_V2 = "vault:kv/secretV2:SecretV2"  # pragma: allowlist secret
+SECRET_V1 = "vault:kv/secret:Secret"  # pragma: allowlist secret
+GENERIC_SECRET = "vault:generic/secret:Secret"  # pragma: allowlist secret
 SECRET_TYPES = (SECRET_V2, SECRET_V1, GENERIC_SECRET)
 LOGIN_TYPES = (KUBERNETES_ROLE, APPROLE_ROLE, JWT_ROLE, TOKEN_ROLE, TOKEN)
 
@@ -450,21 +450,28 @@ class VaultGrapher:
 def _paths(
     state: _State, login: Login, acl: ACL, secret: KvSecret
 ) -> dict[tuple[Hop, ...], set[Action]]:
+    """The via of each policy and deciding rule that gives ``login`` an action on ``secret``."""
     out: dict[tuple[Hop, ...], set[Action]] = {}
     decided: dict[str, Decision] = {}
     for action, path, caps in secret.needs:
         decision = decided.get(path)
         if decision is None:
             decision = decided[path] = acl.decide(path)
-        for policy in {p for c in caps for p in decision.policies_allowing(c)}:
-            urn = state.policies[policy][1] if policy in state.policies else None
-            via = (
-                *login.hops,
-                Hop("policy", policy, urn),
-                Hop("path rule", decision.rule or "", urn),
-            )
+        if not decision.granting or "deny" in decision.capabilities:
+            continue
+        if caps.isdisjoint(decision.capabilities):
+            continue
+        for policy, granted in decision.granting:
+            if caps.isdisjoint(granted):
+                continue
+            via = _via(state, login, policy, decision.rule or "")
             out.setdefault(via, set()).add(action)
     return out
+
+
+def _via(state: _State, login: Login, policy: str, rule: str) -> tuple[Hop, ...]:
+    urn = state.policies[policy][1] if policy in state.policies else None
+    return (*login.hops, Hop("policy", policy, urn), Hop("path rule", rule, urn))
 
 
 def _self_rewrite(acl: ACL, login: Login, state: _State) -> tuple[Hop, ...] | None:

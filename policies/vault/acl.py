@@ -264,11 +264,31 @@ class Document:
         return not self.problems
 
 
+@functools.cache
+def _lexer_template() -> Any:
+    from hcl.lexer import Lexer
+
+    return Lexer()
+
+
+def _fresh_lexer() -> Any:
+    """A new HCL lexer cloned from one built once: pyhcl builds (and validates) its ply lexer
+    for every parse otherwise, most of the time a policy takes to read."""
+    from hcl.lexer import Lexer
+
+    lexer = Lexer.__new__(Lexer)
+    lexer.lex = _lexer_template().lex.clone(lexer)
+    lexer.lex.lexstatestack = []
+    lexer.lex.begin("INITIAL")
+    lexer.lex.lineno = 1
+    return lexer
+
+
 def _load(text: str) -> Any:
     if text.lstrip().startswith("{"):
         return json.loads(text, object_pairs_hook=_Pairs)
     with _PARSER_LOCK:
-        return _hcl_parser().parse(text)
+        return _hcl_parser().yacc.parse(text, lexer=_fresh_lexer(), debug=False)
 
 
 def _capabilities(path: str, key: str, value: Any, problems: list[str]) -> set[str]:
@@ -398,8 +418,10 @@ class _Merged:
     rule: str
     capabilities: frozenset[str]
     granting: list[tuple[str, frozenset[str]]]
+    _decision: Decision | None = None
 
     def add(self, policy: str, capabilities: frozenset[str]) -> None:
+        self._decision = None
         if "deny" in self.capabilities:
             return  # a deny already decided this rule
         if "deny" in capabilities:
@@ -409,7 +431,9 @@ class _Merged:
         self.granting.append((policy, capabilities))
 
     def decision(self) -> Decision:
-        return Decision(self.rule, self.capabilities, tuple(self.granting))
+        if self._decision is None:
+            self._decision = Decision(self.rule, self.capabilities, tuple(self.granting))
+        return self._decision
 
 
 class ACL:
@@ -453,7 +477,8 @@ class ACL:
                     table[key] = _Merged(path, frozenset(), [])
                     merged = table[key]
                 merged.add(name, rule.capabilities)
-        self._longest = max((len(k) for k in self.prefix), default=-1)
+        #: the lengths of the prefix rules, longest first (a path tries only these)
+        self._lengths = sorted({len(k) for k in self.prefix}, reverse=True)
 
     def rules(self) -> Iterator[str]:
         """Every merged rule's path as written."""
@@ -471,8 +496,8 @@ class ACL:
         if exact is not None:
             return exact.decision()
         best: tuple[tuple[int, int, int, int, str], _Merged] | None = None
-        for i in range(min(len(path), self._longest), -1, -1):
-            found = self.prefix.get(path[:i])
+        for i in self._lengths:
+            found = self.prefix.get(path[:i]) if i <= len(path) else None
             if found is not None:
                 best = ((i, 0, 0, i, path[:i]), found)
                 break

@@ -282,6 +282,16 @@ CASES: dict[str, tuple[list[ResourceRecord], str, dict[str, str], dict[str, str]
         {f"{SA}prod:api": "r"},
         {"user:deployer": "r"},
     ),
+    "a Vault login bound to a glob is a login of each service account it matches": (
+        [
+            *vault_login("prod", "*", "app/db"),
+            sa("prod", "api"),
+            sa("dev", "api"),
+        ],
+        "kv/data/app/db",
+        {f"{SA}prod:*": "r", f"{SA}prod:api": "r"},
+        {},
+    ),
     "exec into a workload's pods: its service account and its mounted Secrets only": (
         [
             secret("prod", "mounted"),
