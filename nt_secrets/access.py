@@ -92,11 +92,12 @@ def render_text(graph: Graph, urns: Sequence[str], principal: str | None) -> lis
     if principal is not None and not shown:
         lines.append(f"{principal}: no access to any secret of the stack")
     if not graph.complete:
+        gaps = [*graph.gaps, *graph.escalation_gaps]
         lines.append(
-            f"incomplete: {len(graph.gaps)} grant(s) could not be judged (unknown at preview or "
+            f"incomplete: {len(gaps)} grant(s) could not be judged (unknown at preview or "
             "unreadable); an absent grant proves nothing there:"
         )
-        lines += [f"  {why}" for _urn, why in graph.gaps[:20]]
+        lines += [f"  {why}" for _urn, why in gaps[:20]]
     return lines
 
 

@@ -168,7 +168,7 @@ def judge(
                     f"({', '.join(sorted(copy.scopes)) or 'none'})",
                     urn,
                 )
-        if node.revoked or not graph.complete:
+        if node.revoked or not graph.direct_complete:
             continue
         for role in ROLE_READ_SCOPES:
             if not intended_reader(role, copy.scopes):

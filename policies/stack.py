@@ -19,6 +19,8 @@ from typing import Any
 from policies.contract.catalog import CatalogReadError, Environment, PackCatalog, read_catalog
 from policies.contract.vocabulary import NONE
 from policies.framework import PackPolicy, Resource, Spec, matches_any, stack_policy
+from policies.graph import build, graphers
+from policies.graph import resource_types as graph_types
 from policies.model import Category, Enforcement, Severity
 from policies.profile import Profile
 from policies.stores import Access, StoredSecret, extractors, resource_types
@@ -53,9 +55,19 @@ def _stored(resources: Sequence[Resource]) -> list[StoredSecret]:
 
 
 def _access(resources: Sequence[Resource], secrets: Sequence[StoredSecret]) -> Access:
-    access = Access()
+    """Identity -> the stored secrets it can read, from the access graph (the pack's evaluators:
+    every attachment, boundary, deny, condition, scope and login), without escalation."""
+    graph = build(resources)
+    mine = {s.urn for s in secrets}
+    access = Access(complete=graph.direct_complete)
+    for urn in graph.secrets.keys() & mine:
+        for principal in graph.holders(urn):
+            access.grant(principal, {urn})
+    # A store the graph has no grapher for yet answers through its extractor's own reading.
+    graphed = {g.store for g in graphers()}
     for e in extractors():
-        access.merge(e.access(resources, secrets))
+        if e.backend not in graphed and hasattr(e, "access"):
+            access.merge(e.access(resources, secrets))
     return access
 
 
@@ -87,7 +99,7 @@ COVERAGE = Spec(
     category=Category.ROTATION,
     remediation="Add the missing secret/reader/rotation through the catalog (infra/catalog.yaml), "
     "the stack's placement and the access model; never by hand.",
-    resource_types=resource_types(),
+    resource_types=tuple(dict.fromkeys((*resource_types(), *graph_types()))),
     config={
         CATALOG_KEY: {
             "type": "string",
@@ -292,7 +304,7 @@ SEPARATION = Spec(
     severity=Severity.CRITICAL,
     category=Category.OVER_PERMISSIVE,
     remediation="Give paper (test) and live secrets to different roles; only the Admin role spans both.",
-    resource_types=resource_types(),
+    resource_types=tuple(dict.fromkeys((*resource_types(), *graph_types()))),
     config={
         "allowedRoleNames": {
             "type": "array",

@@ -137,9 +137,17 @@ class Graph:
     #: Why the graph may miss a grant (an unknown policy at preview, a document it cannot read):
     #: (urn or None, reason). Empty: every absent grant is proven absent.
     gaps: list[tuple[str | None, str]] = field(default_factory=list)
+    #: Gaps that can hide only an escalation (a trust policy not known yet): a direct grant's
+    #: absence is still proven.
+    escalation_gaps: list[tuple[str | None, str]] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
+        return not self.gaps and not self.escalation_gaps
+
+    @property
+    def direct_complete(self) -> bool:
+        """No gap can hide a direct grant (escalations may still be missing)."""
         return not self.gaps
 
     def add_secret(self, node: SecretNode) -> None:
@@ -152,8 +160,8 @@ class Graph:
         if grant.actions and secret_urn in self.secrets:
             self.grants.setdefault(secret_urn, []).append(grant)
 
-    def gap(self, urn: str | None, reason: str) -> None:
-        self.gaps.append((urn, reason))
+    def gap(self, urn: str | None, reason: str, *, escalation: bool = False) -> None:
+        (self.escalation_gaps if escalation else self.gaps).append((urn, reason))
 
     def access(self, secret_urn: str) -> list[PrincipalAccess]:
         """Per principal: its direct access, then (a separate entry) what only escalation adds."""
@@ -212,7 +220,10 @@ class Graph:
         return {
             "schemaVersion": GRAPH_SCHEMA_VERSION,
             "complete": self.complete,
-            "gaps": [{"urn": u, "reason": why} for u, why in self.gaps],
+            "gaps": [
+                *({"urn": u, "reason": why, "escalation": False} for u, why in self.gaps),
+                *({"urn": u, "reason": why, "escalation": True} for u, why in self.escalation_gaps),
+            ],
             "secrets": out,
         }
 

@@ -317,6 +317,17 @@ class _Secret:
         is not known: any six-character suffix AWS will append)."""
         from policies.lib.iam import arn_like
 
+        if not self.arn_known and (self.region is None or self.account is None):
+            # Neither the secret's ARN nor the stack's region/account is known: the pattern's
+            # region and account could be the secret's, so only the rest is compared.
+            parts = pattern.strip().split(":", 5)
+            mine = self.arn.split(":", 5)
+            if len(parts) == 6 and len(mine) == 6:
+                if self.region is None:
+                    parts[3] = mine[3]
+                if self.account is None:
+                    parts[4] = mine[4]
+                pattern = ":".join(parts)
         if arn_like(pattern, self.arn):
             return True
         if self.arn_known or "*" in pattern or "?" in pattern:
@@ -798,7 +809,9 @@ class _Estate:
                         (Hop("trust policy", physical_name(r), r.urn),), parsed, r.urn
                     )
                     continue
-            self.graph.gap(r.urn, f"role {physical_name(r)}: its trust policy cannot be read")
+            self.graph.gap(
+                r.urn, f"role {physical_name(r)}: its trust policy cannot be read", escalation=True
+            )
 
     def _source(
         self, who: _Who, document: Any, path: Sequence[PathStep], first: Hop | None = None
@@ -919,7 +932,14 @@ class _Estate:
         hit = self.secrets_by_arn.get(p)
         if hit:
             return hit
-        return self.secrets_by_arn.get(p.rsplit("-", 1)[0], ())
+        hit = self.secrets_by_arn.get(p.rsplit("-", 1)[0], [])
+        if hit:
+            return hit
+        # Secrets whose ARN's region or account is not known anywhere in the stack: a literal
+        # ARN of another region/account may still be theirs (``_Secret.matches`` decides).
+        return [
+            s for s in self.secrets if not s.arn_known and (s.region is None or s.account is None)
+        ]
 
 
 # --------------------------------------------------------------------------- per request

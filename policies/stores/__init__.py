@@ -1,10 +1,11 @@
 """What the stack invariants read from a stack, whichever store holds it: one extractor per backend.
 
-An extractor turns one store's resources into two neutral answers: which catalog secrets the store
-holds (:class:`StoredSecret`), and which identity can read which of them (:class:`Access`). The
-stack policies (``policies/stack.py``) judge only these answers, so a new backend adds an extractor
-here, not a rewrite of the invariants. Extractors judge resources, whoever made them: they never
-import the program.
+An extractor turns one store's resources into a neutral answer: which catalog secrets the store
+holds (:class:`StoredSecret`). Who can read them is the access graph's answer (``policies/graph``,
+one grapher per store, the pack's evaluators); a store without a grapher yet may answer it through
+its extractor (:class:`AccessReader`). The stack policies (``policies/stack.py``) judge only these
+answers, so a new backend adds an extractor (and a grapher) here, not a rewrite of the
+invariants. Extractors judge resources, whoever made them: they never import the program.
 """
 
 from __future__ import annotations
@@ -69,6 +70,11 @@ class Extractor(Protocol):
     resource_types: tuple[str, ...]
 
     def secrets(self, resources: Sequence[Resource]) -> list[StoredSecret]: ...
+
+
+class AccessReader(Protocol):
+    """An extractor that also answers who reads what, for a store the access graph
+    (``policies/graph``) has no grapher for yet; the graph answers for every store it knows."""
 
     def access(self, resources: Sequence[Resource], secrets: Sequence[StoredSecret]) -> Access: ...
 

@@ -19,7 +19,6 @@ from policies.azure.common import (
     ACCESS_POLICY_TYPES,
     ASSIGNMENT_TYPES,
     NATIVE_SECRET,
-    READ,
     ROLE_DEFINITION_TYPES,
     SECRET_TYPES,
     TAG_ACCESS_SCOPES,
@@ -32,10 +31,9 @@ from policies.azure.common import (
     parse_scopes,
     tags,
 )
-from policies.azure.rbac import evaluate
 from policies.contract.vocabulary import TAG_HOME_STORE, TAG_VALUE_SOURCE
 from policies.framework import Resource
-from policies.stores import Access, StoredSecret, register_extractor
+from policies.stores import StoredSecret, register_extractor
 
 
 def _expires(r: Resource) -> bool:
@@ -81,16 +79,6 @@ class AzureExtractor:
                 )
             )
         return out
-
-    def access(self, resources: Sequence[Resource], secrets: Sequence[StoredSecret]) -> Access:
-        mine = {s.urn for s in secrets if s.backend == self.backend}
-        matrix = evaluate(resources)
-        access = Access(complete=matrix.complete)
-        for principal, grants in matrix.effective().items():
-            reads = {u for u, acts in grants.items() if u in mine and READ in acts}
-            if reads:
-                access.grant(principal, reads)
-        return access
 
 
 register_extractor(AzureExtractor())

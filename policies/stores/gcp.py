@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from policies.contract.access import Action
 from policies.contract.gcp_labels import contract_labels
 from policies.contract.vocabulary import (
     TAG_ACCESS_SCOPES,
@@ -32,8 +31,7 @@ from policies.contract.vocabulary import (
 )
 from policies.framework import Resource
 from policies.gcp.common import IAM_TYPES, SECRET_TYPES, labels
-from policies.gcp.iam import evaluate
-from policies.stores import Access, StoredSecret, register_extractor
+from policies.stores import StoredSecret, register_extractor
 
 
 class GcpExtractor:
@@ -65,16 +63,6 @@ class GcpExtractor:
                 )
             )
         return out
-
-    def access(self, resources: Sequence[Resource], secrets: Sequence[StoredSecret]) -> Access:
-        mine = {s.urn for s in secrets if s.backend == self.backend}
-        matrix = evaluate(resources)
-        access = Access(complete=matrix.complete)
-        for member, grants in matrix.effective().items():
-            reads = {u for u, acts in grants.items() if u in mine and Action.READ in acts}
-            if reads:
-                access.grant(member, reads)
-        return access
 
 
 register_extractor(GcpExtractor())

@@ -1,10 +1,8 @@
-"""HashiCorp Vault as the stack invariants see it: KV v2 secrets and the ACL policies that read them.
+"""HashiCorp Vault as the stack invariants see it: the KV v2 secrets it holds.
 
 A secret is a ``vault:kv/secretV2:SecretV2`` (its labels in ``customMetadata.data``), addressed as
-``<mount>/data/<name>``. An identity is an ACL policy (``vault:index/policy:Policy``, by name): it
-reads a secret when a rule with ``read`` covers that path and no ``deny`` rule does, read with the
-pack's own ACL reader (``policies/vault/acl.py``). A policy text that reader does not fully
-understand makes the answer incomplete (the pack's Vault rules report it).
+``<mount>/data/<name>``. Who can read it (policies, logins, Vault's path priority) is the access
+graph's answer (``policies/graph/vault.py``).
 """
 
 from __future__ import annotations
@@ -24,18 +22,10 @@ from policies.contract.vocabulary import (
     resource_labels,
 )
 from policies.framework import Resource
-from policies.model import UNKNOWN
-from policies.stores import Access, StoredSecret, register_extractor
-from policies.vault.acl import Document, parse
+from policies.stores import StoredSecret, register_extractor
 
 SECRET_TYPE = "vault:kv/secretV2:SecretV2"
 POLICY_TYPE = "vault:index/policy:Policy"
-
-
-def reads(document: Document, path: str) -> bool:
-    """Does the policy let its holder read ``path``? A matching deny wins over any grant."""
-    matching = [rule for rule in document.rules if rule.pattern.matches(path)]
-    return not any(r.denies for r in matching) and any("read" in r.capabilities for r in matching)
 
 
 class VaultExtractor:
@@ -66,21 +56,6 @@ class VaultExtractor:
                 )
             )
         return out
-
-    def access(self, resources: Sequence[Resource], secrets: Sequence[StoredSecret]) -> Access:
-        mine = [s for s in secrets if s.backend == self.backend]
-        access = Access()
-        for r in resources:
-            if r.type != POLICY_TYPE:
-                continue
-            text = r.get("policy")
-            parsed = parse(text) if isinstance(text, str) and text != UNKNOWN else None
-            if parsed is None or not parsed.readable:
-                access.complete = False
-                continue
-            identity = str(r.get("name") or r.name)
-            access.grant(identity, {s.urn for s in mine if reads(parsed, s.name)})
-        return access
 
 
 def _str(value: Any) -> str | None:
