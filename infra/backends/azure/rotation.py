@@ -23,7 +23,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Final
 
@@ -61,6 +61,12 @@ def function_archive(build_dir: Path | None = None) -> tuple[Path, str]:
         package.build_azure_package,
     )
     return target, digest
+
+
+def _constant(value: str) -> Callable[[str], str]:
+    """``value`` once the output it is applied to resolves (an id known before it exists, kept
+    depending on the resource that makes it exist)."""
+    return lambda _: value
 
 
 def rotated_partitions(
@@ -112,6 +118,12 @@ class RotationFunction(pulumi.ComponentResource):
             f"storageAccounts/{account}"
         )
         subnets = dict.fromkeys([*settings.network.subnet_ids, settings.rotation.subnet_id])
+        network: storage.NetworkRuleSetArgsDict = {
+            "default_action": storage.DefaultAction.DENY,
+            "bypass": storage.Bypass.NONE,
+            "ip_rules": [{"i_p_address_or_range": r} for r in settings.network.ip_ranges],
+            "virtual_network_rules": [{"virtual_network_resource_id": s} for s in subnets],
+        }
         store = storage.StorageAccount(
             f"{name}-storage",
             account_name=account,
@@ -128,12 +140,7 @@ class RotationFunction(pulumi.ComponentResource):
             default_to_o_auth_authentication=True,
             allow_cross_tenant_replication=False,
             public_network_access="Enabled",
-            network_rule_set={
-                "default_action": "Deny",
-                "bypass": "None",
-                "ip_rules": [{"i_p_address_or_range": r} for r in settings.network.ip_ranges],
-                "virtual_network_rules": [{"virtual_network_resource_id": s} for s in subnets],
-            },
+            network_rule_set=network,
             tags=tags,
             opts=child,
         )
@@ -187,6 +194,36 @@ class RotationFunction(pulumi.ComponentResource):
             {"name": "AZURE_CLIENT_ID", "value": self.identity.client_id},
             {"name": "NT_ROTATION_REPLICAS", "value": replica_map(estate, uris)},
         ]
+        identity: web.ManagedServiceIdentityArgsDict = {
+            "type": web.ManagedServiceIdentityType.USER_ASSIGNED,
+            "user_assigned_identities": [identity_id],
+        }
+        site_config: web.SiteConfigArgsDict = {
+            "ftps_state": "Disabled",
+            "min_tls_version": "1.2",
+            "scm_min_tls_version": "1.2",
+            "http20_enabled": True,
+            "remote_debugging_enabled": False,
+            "vnet_route_all_enabled": True,
+            "app_settings": settings_list,
+        }
+        app_config: web.FunctionAppConfigArgsDict = {
+            "deployment": {
+                "storage": {
+                    "type": "blobContainer",
+                    "value": f"https://{account}.blob.core.windows.net/{CONTAINER}",
+                    "authentication": {
+                        "type": "UserAssignedIdentity",
+                        "user_assigned_identity_resource_id": identity_id,
+                    },
+                }
+            },
+            "runtime": {"name": "python", "version": PYTHON_VERSION},
+            "scale_and_concurrency": {
+                "maximum_instance_count": settings.rotation.maximum_instances,
+                "instance_memory_mb": 2048,
+            },
+        }
         self.app = web.WebApp(
             f"{name}-app",
             name=app_name,
@@ -198,36 +235,10 @@ class RotationFunction(pulumi.ComponentResource):
             client_cert_enabled=False,
             public_network_access="Enabled",  # Event Grid delivers over the internet
             virtual_network_subnet_id=settings.rotation.subnet_id,
-            identity={"type": "UserAssigned", "user_assigned_identities": [identity_id]},
+            identity=identity,
             key_vault_reference_identity=identity_id,
-            site_config={
-                "ftps_state": "Disabled",
-                "min_tls_version": "1.2",
-                "scm_min_tls_version": "1.2",
-                "http20_enabled": True,
-                "remote_debugging_enabled": False,
-                "vnet_route_all_enabled": True,
-                "app_settings": settings_list,
-            },
-            function_app_config={
-                "deployment": {
-                    "storage": {
-                        "type": "blobContainer",
-                        "value": pulumi.Output.concat(
-                            "https://", account, ".blob.core.windows.net/", CONTAINER
-                        ),
-                        "authentication": {
-                            "type": "UserAssignedIdentity",
-                            "user_assigned_identity_resource_id": identity_id,
-                        },
-                    }
-                },
-                "runtime": {"name": "python", "version": PYTHON_VERSION},
-                "scale_and_concurrency": {
-                    "maximum_instance_count": settings.rotation.maximum_instances,
-                    "instance_memory_mb": 2048,
-                },
-            },
+            site_config=site_config,
+            function_app_config=app_config,
             tags=tags,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[blob, self.identity]),
         )
@@ -262,20 +273,21 @@ class RotationFunction(pulumi.ComponentResource):
             ]
             for i, chunk in enumerate(chunks):
                 suffix = "" if i == 0 else f"-{i + 1}"
+                event_filter = eventgrid.EventSubscriptionFilterArgs(
+                    included_event_types=[documents.NEAR_EXPIRY_EVENT],
+                    advanced_filters=[
+                        eventgrid.StringInAdvancedFilterArgs(
+                            operator_type="StringIn", key="subject", values=chunk
+                        )
+                    ],
+                )
                 eventgrid.SystemTopicEventSubscription(
                     f"{partition}-rotation{suffix}",
                     event_subscription_name=f"secret-rotation{suffix}",
                     system_topic_name=f"{documents.vault_name(settings, partition)}-events",
                     resource_group_name=rg,
                     destination=destination,
-                    filter={
-                        "included_event_types": [documents.NEAR_EXPIRY_EVENT],
-                        "advanced_filters": [
-                            eventgrid.StringInAdvancedFilterArgs(
-                                operator_type="StringIn", key="subject", values=chunk
-                            )
-                        ],
-                    },
+                    filter=event_filter,
                     retry_policy={
                         "max_delivery_attempts": 30,
                         "event_time_to_live_in_minutes": 1440,
@@ -338,7 +350,7 @@ class RotationFunction(pulumi.ComponentResource):
                 permissions=[{"actions": [], "data_actions": list(actions)}],
                 opts=pulumi.ResourceOptions(parent=self),
             )
-            roles[label] = definition.id.apply(lambda _, full=full: full)
+            roles[label] = definition.id.apply(_constant(full))
         for partition, held in by_partition.items():
             for stored in held:
                 secret = secrets[stored.name]
