@@ -51,7 +51,8 @@ def _function_app(r: Resource, report: Callable[[str], None]) -> None:
         report("httpsOnly is not true: the app answers plain HTTP")
     if verdict(pick(r.props, FTPS), lambda v: v == "Disabled") is False:
         report("siteConfig.ftpsState is not Disabled: code and logs can be reached over FTP")
-    if verdict(pick(r.props, MIN_TLS), lambda v: v is None or v not in OLD_TLS) is False:
+    tls = pick(r.props, MIN_TLS)  # unset: the service's default, 1.2
+    if tls and verdict(tls, lambda v: v not in OLD_TLS) is False:
         report("siteConfig.minTlsVersion admits TLS below 1.2")
     if verdict(pick(r.props, IDENTITY), lambda v: isinstance(v, str) and v != "None") is False:
         report("no managed identity: the app would need a credential in its settings")
