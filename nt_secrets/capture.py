@@ -221,6 +221,16 @@ class PlanMocks(pulumi_mocks.Mocks):
         if t == "random:index/randomPassword:RandomPassword":
             canary = CANARY_PREFIX + self._suffix(name, 12)
             return f"{name}-id", {**inputs, "result": canary, "bcryptHash": canary}
+        if t == "azure-native:web:WebApp":
+            # Its identity input lists the user-assigned identities; the output maps each to
+            # its principal (the SDK refuses an echoed list).
+            identity = inputs.get("identity")
+            if isinstance(identity, dict) and isinstance(
+                identity.get("userAssignedIdentities"), list
+            ):
+                ids = identity["userAssignedIdentities"]
+                identity = {**identity, "userAssignedIdentities": {str(i): {} for i in ids}}
+                return f"{name}-id", {**inputs, "identity": identity}
         return f"{name}-id", inputs
 
     def call(

@@ -419,8 +419,9 @@ def _env_list(container: Mapping[str, Any], name: str) -> list[str]:
 
 def _executor(capture: Capture, secret: StoredSecret, location: Any) -> str | None:
     """The executor the plan declares for the home copy of ``secret`` (None: none covers it):
-    the AWS rotation Lambda a SecretRotation of it names, the GCP function granted it, or the
-    Vault job whose secret list holds its address."""
+    the AWS rotation Lambda a SecretRotation of it names, the GCP function granted it, the Azure
+    function its vault's near-expiry events for it reach, or the Vault job whose secret list
+    holds its address."""
     if secret.rotation is None:
         return None
     if secret.home == "aws":
@@ -448,6 +449,8 @@ def _executor(capture: Capture, secret: StoredSecret, location: Any) -> str | No
             and (r.raw_inputs.get("eventTrigger") or {}).get("pubsubTopic")
         ]
         return f"gcp rotation function {functions[0]}" if granted and functions else None
+    if secret.home == "azure" and location is not None:
+        return _azure_executor(capture, str(location))
     if secret.home == "vault" and location is not None:
         for r in capture.resources:
             if r.type != "kubernetes:batch/v1:CronJob":
@@ -464,6 +467,45 @@ def _executor(capture: Capture, secret: StoredSecret, location: Any) -> str | No
                         f"vault rotation job (CronJob {meta.get('namespace')}/"
                         f"{meta.get('name')}, {spec.get('schedule')})"
                     )
+    return None
+
+
+def _azure_executor(capture: Capture, location: str) -> str | None:
+    """The function app an Event Grid subscription of the secret's vault delivers its
+    ``SecretNearExpiry`` events to (filtered to its name), when the plan declares that app."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(location)
+    vault, name = parts.netloc.split(".", 1)[0], parts.path.rstrip("/").rsplit("/", 1)[-1]
+    apps = {
+        str(r.raw_inputs.get("name") or r.name)
+        for r in capture.resources
+        if r.type == "azure-native:web:WebApp"
+    }
+    for r in capture.resources:
+        if r.type != "azure-native:eventgrid:SystemTopicEventSubscription":
+            continue
+        inputs = r.raw_inputs
+        destination = inputs.get("destination") or {}
+        found = (inputs.get("filter") or {}) if isinstance(inputs.get("filter"), Mapping) else {}
+        subjects = [
+            v
+            for f in found.get("advancedFilters") or ()
+            if isinstance(f, Mapping) and f.get("key") == "subject"
+            for v in f.get("values") or ()
+        ]
+        target = (
+            str(destination.get("resourceId") or "") if isinstance(destination, Mapping) else ""
+        )
+        app = target.split("/sites/", 1)[-1].split("/", 1)[0] if "/sites/" in target else ""
+        if (
+            inputs.get("systemTopicName") == f"{vault}-events"
+            and destination.get("endpointType") == "AzureFunction"
+            and "Microsoft.KeyVault.SecretNearExpiry" in (found.get("includedEventTypes") or ())
+            and name in subjects
+            and app in apps
+        ):
+            return f"azure rotation function {app}"
     return None
 
 

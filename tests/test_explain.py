@@ -17,7 +17,7 @@ from infra.backends.aws.naming import secret_name
 from infra.catalog import CATALOG_PATH, default_catalog
 from infra.stack import build_estate, parse_settings
 from nt_secrets.capture import Capture
-from nt_secrets.explain import NO_EXECUTOR, STRATEGY_STEPS, explain_document
+from nt_secrets.explain import STRATEGY_STEPS, explain_document
 from nt_secrets.plan import records
 from nt_secrets.stackfile import read_stack
 from policies.framework import resources_of
@@ -35,7 +35,9 @@ ROTATED_BY = {
         "vault rotation job (CronJob neural-trader-rotation/vault-secret-rotation, 17 3 * * *)"
     ),
     "gcp": lambda env: f"gcp rotation function neural-trader-{env}-secret-rotation",
-    "azure": lambda env: NO_EXECUTOR,
+    "azure": lambda env: (
+        f"azure rotation function nt{ {'development': 'dev'}.get(env, 'prod') }-kv-rotation"
+    ),
 }
 
 

@@ -268,7 +268,84 @@ MIXED_CASES: list[tuple[str, str, str, dict[str, Any], bool, bool]] = [
 
 
 def test_every_mixed_policy_has_cases() -> None:
-    assert {c[1] for c in MIXED_CASES} == set(MIXED)
+    assert {c[1] for c in MIXED_CASES} | {c[1] for c in ROTATOR_CASES} == set(MIXED)
+
+
+IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
+VAULT_ID = "/subscriptions/s/resourceGroups/g/providers/Microsoft.KeyVault/vaults/v"
+#: A managed identity's grant: the house part (rotatorNames ``*-secret-rotation``) lets the
+#: project's rotation executor write (access policy ``set``) and manage one secret (a role with
+#: update at its scope); universally that identity is any workload. (case, policy, identity
+#: name, grant type, grant props, found with the profile, found without)
+ROTATOR_CASES: list[tuple[str, str, str, str, dict[str, Any], bool, bool]] = [
+    ("rotator: set in an access policy", "azure-keyvault-access-policy-permissions",
+     "rotation-secret-rotation", "azure-native:keyvault:AccessPolicy",
+     {"policy": {"tenantId": "t", "objectId": "o", "permissions": {"secrets": ["get", "list", "set"]}}},
+     False, True),
+    ("workload: set in an access policy", "azure-keyvault-access-policy-permissions",
+     "workloads-live-trading", "azure-native:keyvault:AccessPolicy",
+     {"policy": {"tenantId": "t", "objectId": "o", "permissions": {"secrets": ["get", "set"]}}},
+     True, True),
+    ("rotator: a managing role on one secret", "azure-rbac-key-vault-assignments",
+     "rotation-secret-rotation", "azure-native:authorization:RoleAssignment",
+     {"principalId": "o", "principalType": "ServicePrincipal", "scope": f"{VAULT_ID}/secrets/x",
+      "roleDefinitionId": "/providers/Microsoft.Authorization/roleDefinitions/b86a8fe4-44ce-4948-aee5-eccb2c155cd7"},
+     True, True),
+    ("rotator: an update role on one secret", "azure-rbac-key-vault-assignments",
+     "rotation-secret-rotation", "azure-native:authorization:RoleAssignment",
+     {"principalId": "o", "principalType": "ServicePrincipal", "scope": f"{VAULT_ID}/secrets/x",
+      "roleDefinitionId": "/providers/Microsoft.Authorization/roleDefinitions/00000000-0000-4000-8000-0000000000ee"},
+     False, True),
+    ("rotator: an update role on the vault", "azure-rbac-key-vault-assignments",
+     "rotation-secret-rotation", "azure-native:authorization:RoleAssignment",
+     {"principalId": "o", "principalType": "ServicePrincipal", "scope": VAULT_ID,
+      "roleDefinitionId": "/providers/Microsoft.Authorization/roleDefinitions/00000000-0000-4000-8000-0000000000ee"},
+     True, True),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("case", "policy", "identity", "type_", "props", "with_profile", "without"),
+    ROTATOR_CASES,
+    ids=[c[0] for c in ROTATOR_CASES],
+)
+def test_a_rotator_writes_only_under_the_house_rule(
+    case: str,
+    policy: str,
+    identity: str,
+    type_: str,
+    props: dict[str, Any],
+    with_profile: bool,
+    without: bool,
+) -> None:
+    """Secrets Officer purges, so even a rotator is refused it; a custom role that writes and
+    updates is a rotator's on one secret only, and only where the house rule names it."""
+    who = rec(IDENTITY, {}, name=identity)
+    key = "policy" if type_.endswith("AccessPolicy") else "principalId"
+    role = rec(
+        "azure-native:authorization:RoleDefinition",
+        {
+            "roleDefinitionId": "00000000-0000-4000-8000-0000000000ee",
+            "scope": VAULT_ID,
+            "permissions": [
+                {
+                    "actions": [],
+                    "dataActions": [
+                        "Microsoft.KeyVault/vaults/secrets/getSecret/action",
+                        "Microsoft.KeyVault/vaults/secrets/setSecret/action",
+                        "Microsoft.KeyVault/vaults/secrets/update/action",
+                    ],
+                }
+            ],
+        },
+        name="rotation-role",
+    )
+    deps = {key: (who.urn,)}
+    if "roleDefinitions/00000000" in str(props.get("roleDefinitionId")):
+        deps["roleDefinitionId"] = (role.urn,)
+    own = [who, role, rec(type_, props, property_dependencies=deps)]
+    assert bool(found(own, policy)) is with_profile
+    assert bool(found(own, policy, profile("off"))) is without
 
 
 @pytest.mark.parametrize(

@@ -250,8 +250,15 @@ class AzureStore:
 
 
 def _default_client(vault_url: str) -> Any:
-    from azure.identity import DefaultAzureCredential
+    """A client logged in as the function app's managed identity (``azure_identity.py``), or,
+    outside Azure Functions, with azure-identity's default chain."""
     from azure.keyvault.secrets import SecretClient
+
+    from . import azure_identity
+
+    if azure_identity.available():
+        return SecretClient(vault_url=vault_url, credential=azure_identity.ManagedIdentity())
+    from azure.identity import DefaultAzureCredential
 
     return SecretClient(vault_url=vault_url, credential=DefaultAzureCredential())
 

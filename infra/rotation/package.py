@@ -157,3 +157,94 @@ def build_gcp_package(dest_dir: Path | str) -> Path:
     dest = Path(dest_dir)
     dest.mkdir(parents=True, exist_ok=True)
     return _write_zip(dest / GCP_ZIP_NAME, gcp_package_entries())
+
+
+# ---- the Azure rotation function's package (Azure Functions, Flex Consumption, Python) --------
+
+AZURE_ZIP_NAME: Final = "rotation-azure-function.zip"
+#: The function (a folder of the package, Python v1 programming model): ``function.json`` binds
+#: the Event Grid trigger to ``azure_function(event)`` of ``infra.rotation.azure_store``.
+AZURE_FUNCTION: Final = "secret_near_expiry"
+AZURE_ENTRY_POINT: Final = "azure_function"
+#: Where the Python worker finds bundled libraries (a package run as it is: no remote build).
+AZURE_SITE_PACKAGES: Final = ".python_packages/lib/site-packages"
+#: The Key Vault client and what it needs, plus the strategies' database drivers; azure-identity
+#: is not bundled (msal needs cryptography's native code): ``azure_identity.py`` logs in with the
+#: app's managed identity.
+AZURE_DISTRIBUTIONS: Final = (
+    "azure-keyvault-secrets",
+    "azure-core",
+    "isodate",
+    "typing-extensions",
+    "requests",
+    "urllib3",
+    "idna",
+    "certifi",
+    "charset-normalizer",
+    *BUNDLED_DISTRIBUTIONS,
+)
+_AZURE_HOST: Final = {
+    "version": "2.0",
+    "extensionBundle": {
+        "id": "Microsoft.Azure.Functions.ExtensionBundle",
+        "version": "[4.*, 5.0.0)",
+    },
+    "logging": {"logLevel": {"default": "Information"}},
+}
+_AZURE_BINDING: Final = {
+    "scriptFile": "__init__.py",
+    "entryPoint": "main",
+    "bindings": [{"type": "eventGridTrigger", "name": "event", "direction": "in"}],
+}
+_AZURE_INIT: Final = (
+    b'"""Event Grid trigger: the Azure rotation (infra/rotation/azure_store.py)."""\n\n'
+    b"from infra.rotation.azure_store import azure_function as main\n\n"
+    b'__all__ = ["main"]\n'
+)
+
+
+def _bundled_files(names: tuple[str, ...]) -> Iterator[tuple[str, bytes]]:
+    """The files of the installed distributions ``names`` under the site-packages folder; a
+    compiled accelerator beside its pure-Python module (charset-normalizer's ``md.py``) is left
+    out, any other native code refused."""
+    for name in names:
+        try:
+            dist = distribution(name)
+        except PackageNotFoundError:
+            raise PackagingError(f"{name} is not installed; run `make venv`") from None
+        files = {f.as_posix(): f for f in dist.files or ()}
+        for rel, file in sorted(files.items()):
+            if rel.startswith("..") or "/bin/" in f"/{rel}" or _skip(rel):
+                continue
+            if rel.endswith((".so", ".pyd", ".dylib")):
+                pure = rel.split(".", 1)[0] + ".py"
+                if pure in files:
+                    continue
+                raise PackagingError(f"{name} ships native code ({rel}); the package must be pure")
+            yield f"{AZURE_SITE_PACKAGES}/{rel}", Path(str(file.locate())).read_bytes()
+
+
+def azure_package_entries() -> dict[str, bytes]:
+    """Archive name -> content of the Azure function's package: ``host.json``, the function's
+    folder (``function.json`` and its ``__init__.py``), the rotation code and the bundled
+    libraries."""
+    import json
+
+    entries = dict(_handler_files())
+    entries["host.json"] = (json.dumps(_AZURE_HOST, indent=2, sort_keys=True) + "\n").encode()
+    entries[f"{AZURE_FUNCTION}/function.json"] = (
+        json.dumps(_AZURE_BINDING, indent=2, sort_keys=True) + "\n"
+    ).encode()
+    entries[f"{AZURE_FUNCTION}/__init__.py"] = _AZURE_INIT
+    for arcname, data in _bundled_files(AZURE_DISTRIBUTIONS):
+        if arcname in entries and entries[arcname] != data:
+            raise PackagingError(f"two different files want {arcname}")
+        entries[arcname] = data
+    return entries
+
+
+def build_azure_package(dest_dir: Path | str) -> Path:
+    """Write the deterministic Azure function package into ``dest_dir`` and return its path."""
+    dest = Path(dest_dir)
+    dest.mkdir(parents=True, exist_ok=True)
+    return _write_zip(dest / AZURE_ZIP_NAME, azure_package_entries())

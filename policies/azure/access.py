@@ -5,12 +5,14 @@
   ``all`` and no ``purge`` to anybody; an application identity (a service principal: an entry
   naming an application, or an object id that flows from a managed identity or service principal
   of the stack) gets no key, certificate or storage permission and nothing on secrets beyond
-  ``get`` and ``list`` (the platform's applications only read).
+  ``get`` and ``list`` (the platform's applications only read); a rotation executor's identity
+  (``rotatorNames``, house default ``*-secret-rotation``) may also ``set``.
 * ``azure-rbac-key-vault-assignments``: a role assignment that reaches Key Vault data (a role
   with secret, key or certificate data actions, or one that can grant itself access: Owner,
   Contributor, User Access Administrator, Key Vault Contributor...) is never made at a
   subscription, management group or resource group scope, and never gives a workload a role that
-  manages, purges, escalates or touches keys and certificates. Roles are read from the cited
+  manages, purges, escalates or touches keys and certificates (a rotation executor's identity,
+  ``rotatorNames``, may manage the one secret an assignment is scoped to). Roles are read from the cited
   built-in table (``policies/azure/rbac.py``) or the stack's custom role definitions; a role the
   pack cannot read is a finding (fail closed).
 * ``azure-rbac-custom-role-definitions``: a custom role grants no control-plane ``*``, no way to
@@ -44,13 +46,45 @@ from policies.azure.rbac import (
     resolve_role,
     role_guid,
 )
-from policies.framework import PackPolicy, Resource, Spec, resource_policy, stack_policy
+from policies.framework import (
+    PackPolicy,
+    Resource,
+    Spec,
+    matches_any,
+    resource_policy,
+    stack_policy,
+)
 from policies.model import Category, Severity
+from policies.profile import Profile
 
 APPLICATION_SECRET_PERMISSIONS = frozenset({"get", "list"})
+#: What a rotation executor's identity may hold beyond a reader's: it writes new versions.
+ROTATOR_SECRET_PERMISSIONS = frozenset({"get", "list", "set"})
+ROTATORS = "rotatorNames"
+ROTATORS_SCHEMA: dict[str, Any] = {
+    "type": "array",
+    "items": {"type": "string"},
+    "description": "globs of the resource names of managed identities that rotate secrets: they "
+    "may write (access policies: set) and, on one secret, manage it (never purge or escalate); "
+    "default ['*-secret-rotation'] under the project profile, none otherwise",
+}
+ROTATOR_HOUSE = (
+    "the project's rotation executors are the managed identities named *-secret-rotation "
+    "(rotatorNames); universally no identity is a rotator unless configured"
+)
+
+
+def _rotator(sources: Sequence[str], config: Mapping[str, Any]) -> bool:
+    """Whether the principal flows from a managed identity the config names a rotator (its
+    resource name, the URN's last segment, matches a glob of ``rotatorNames``)."""
+    globs = [str(g) for g in config.get(ROTATORS) or ()]
+    return bool(globs) and any(matches_any(u.rsplit("::", 1)[-1], globs) for u in sources)
+
 
 ACCESS_POLICY = Spec(
     id="azure-keyvault-access-policy-permissions",
+    profile=Profile.MIXED,
+    house=ROTATOR_HOUSE,
     description="Key Vault access policies (inline or stand-alone, either provider) grant no "
     "`all` and no `purge`; applications get no key, certificate or storage permission and at "
     "most get and list on secrets",
@@ -60,6 +94,8 @@ ACCESS_POLICY = Spec(
     "Auditor list, Admin get/list/set/delete/recover/backup/restore; purge for nobody (purge "
     "protection keeps deleted secrets); keys and certificates for no application.",
     resource_types=(*VAULT_TYPES, *ACCESS_POLICY_TYPES),
+    config={ROTATORS: ROTATORS_SCHEMA},
+    profile_defaults={ROTATORS: (["*-secret-rotation"], [])},
 )
 
 
@@ -89,10 +125,13 @@ def _access_policies(
                         f"{where}gives an application {kind} permissions ({', '.join(extra)})",
                         entry.urn,
                     )
+            allowed = (
+                ROTATOR_SECRET_PERMISSIONS
+                if _rotator(entry.sources, config)
+                else APPLICATION_SECRET_PERMISSIONS
+            )
             writes = sorted(
-                entry.permissions.get("secrets", frozenset())
-                - APPLICATION_SECRET_PERMISSIONS
-                - {"all", "purge"}
+                entry.permissions.get("secrets", frozenset()) - allowed - {"all", "purge"}
             )
             if writes:
                 report(
@@ -104,6 +143,8 @@ def _access_policies(
 
 ASSIGNMENTS = Spec(
     id="azure-rbac-key-vault-assignments",
+    profile=Profile.MIXED,
+    house=ROTATOR_HOUSE,
     description="Role assignments reaching Key Vault data are never made at subscription, "
     "management group or resource group scope, and never give a workload a role that manages, "
     "purges, touches keys or certificates, or can grant itself access (Owner, Contributor, Key "
@@ -115,6 +156,8 @@ ASSIGNMENTS = Spec(
     "(<vault id>/secrets/<name>); keep Owner, Contributor and the Key Vault administrator roles "
     "away from workloads and from broad scopes.",
     resource_types=(*ASSIGNMENT_TYPES, *ROLE_DEFINITION_TYPES),
+    config={ROTATORS: ROTATORS_SCHEMA},
+    profile_defaults={ROTATORS: (["*-secret-rotation"], [])},
 )
 
 
@@ -166,7 +209,10 @@ def _assignments(
             why = []
             if perms.escalates:
                 why.append("can grant itself any access")
-            if MANAGE in actions:
+            # A rotator manages the one secret it rotates (it writes and disables versions).
+            if MANAGE in actions and not (
+                scope.level == SECRET and _rotator(a.principal_sources, config)
+            ):
                 why.append("manages secrets")
             if purge:
                 why.append("purges secrets")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from policies.azure import access, audit, platform, secrets, vault
+from policies.azure import access, audit, functions, platform, secrets, vault
 from policies.framework import PackPolicy
 
 POLICIES: list[PackPolicy] = [
@@ -11,4 +11,5 @@ POLICIES: list[PackPolicy] = [
     *secrets.POLICIES,
     *audit.POLICIES,
     *platform.POLICIES,
+    *functions.POLICIES,
 ]

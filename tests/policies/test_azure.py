@@ -251,6 +251,14 @@ AZURE_CASES: list[tuple[str, str, list[ResourceRecord], int]] = [
     ("workspace keeping the default 30 days", "azure-log-analytics-retention", [rec(WORKSPACE, {})], 1),
     ("near-expiry to a monitor alert", "azure-eventgrid-delivery-https", [rec(EVENT_SUB, {"destination": {"endpointType": "MonitorAlert", "actionGroups": ["ag"]}})], 0),
     ("near-expiry to an http webhook", "azure-eventgrid-delivery-https", [rec(EVENT_SUB, {"destination": {"endpointType": "WebHook", "endpointUrl": "http://hooks.example/x"}})], 1),
+    ("function app hardened", "azure-function-app-secure", [rec("azure-native:web:WebApp", {"httpsOnly": True, "identity": {"type": "UserAssigned"}, "siteConfig": {"ftpsState": "Disabled", "minTlsVersion": "1.2"}}), rec("azure-native:web:WebAppFtpAllowed", {"allow": False}), rec("azure-native:web:WebAppScmAllowed", {"allow": False})], 0),
+    ("function app on defaults", "azure-function-app-secure", [rec("azure-native:web:WebApp", {})], 3),
+    ("function app over http, FTP, TLS 1.0, no identity", "azure-function-app-secure", [rec("azure-native:web:WebApp", {"httpsOnly": False, "identity": {"type": "None"}, "siteConfig": {"ftpsState": "AllAllowed", "minTlsVersion": "1.0"}})], 4),
+    ("basic-auth publishing allowed", "azure-function-app-secure", [rec("azure-native:web:WebAppScmAllowed", {"allow": True})], 1),
+    ("storage account hardened", "azure-storage-account-secure", [rec("azure-native:storage:StorageAccount", {"enableHttpsTrafficOnly": True, "minimumTlsVersion": "TLS1_2", "allowBlobPublicAccess": False}), rec("azure-native:storage:BlobContainer", {"publicAccess": "None"})], 0),
+    ("storage account on defaults", "azure-storage-account-secure", [rec("azure-native:storage:StorageAccount", {})], 3),
+    ("storage account over http with TLS 1.0 and public blobs", "azure-storage-account-secure", [rec("azure-native:storage:StorageAccount", {"enableHttpsTrafficOnly": False, "minimumTlsVersion": "TLS1_0", "allowBlobPublicAccess": True})], 3),
+    ("public blob container", "azure-storage-account-secure", [rec("azure-native:storage:BlobContainer", {"publicAccess": "Blob"})], 1),
 ]  # fmt: skip
 
 

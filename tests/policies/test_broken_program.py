@@ -57,6 +57,10 @@ NOTHING_TO_JUDGE = frozenset(
         "azure-native:managedidentity:UserAssignedIdentity",
         "azure-native:monitor:ActionGroup",
         "azure-native:eventgrid:SystemTopic",
+        # A plan is capacity; what runs on it is judged on the app (azure-function-app-secure).
+        "azure-native:web:AppServicePlan",
+        # A blob's access is its container's and its account's (azure-storage-account-secure).
+        "azure-native:storage:Blob",
         # An object's access is its bucket's (uniform bucket-level access: no object ACLs).
         "gcp:storage/bucketObject:BucketObject",
     }

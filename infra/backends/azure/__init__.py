@@ -60,6 +60,18 @@ class AzureBackend:
                     f"{key}.softDeleteRetentionDays",
                     "must be 90 in production (deleted secrets stay recoverable for 90 days)",
                 )
+        rotation = block.rotation
+        if (
+            rotation is not None
+            and block.public_access(settings.is_production)
+            and rotation.subnet_id.lower() not in {s.lower() for s in block.network.subnet_ids}
+        ):
+            yield (
+                f"{key}.rotation.subnetId",
+                f"is not among {key}.network.subnetIds: the vault firewall would refuse the "
+                "rotation function (admit its subnet, or reach the vault by a private endpoint "
+                "with publicNetworkAccess: false)",
+            )
         if not (settings.notifications.emails or block.expiry.emails):
             yield (
                 f"{key}.expiry.emails",

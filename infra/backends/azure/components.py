@@ -23,6 +23,7 @@ from pulumi_azure_native import Provider
 
 from infra.access import RoleName
 from infra.backends.azure import documents
+from infra.backends.azure.rotation import RotationFunction
 from infra.backends.azure.settings import WORKLOAD_ROLES, AzureSettings
 from infra.backends.values import SecretValues
 from infra.estate import Estate
@@ -441,8 +442,8 @@ class ExpiryNotices(pulumi.ComponentResource):
     """Near-expiry events to people: each vault's Event Grid system topic, a subscription to
     ``SecretNearExpiry``/``SecretExpired`` (and the key events) delivered as an Azure Monitor
     alert, and the action group that e-mails the stack's notification recipients — the Azure
-    counterpart of the AWS rotation's SNS topic. Nothing here rotates a value: the operator (or a
-    subscriber of the action group) does, as docs/rotation.md says (docs/azure.md)."""
+    counterpart of the AWS rotation's SNS topic. Nothing here rotates a value: the rotation
+    function (``rotation.py``) subscribes to the same topics (docs/azure.md)."""
 
     action_group: monitor.ActionGroup
 
@@ -480,9 +481,10 @@ class ExpiryNotices(pulumi.ComponentResource):
             f"{documents.resource_group_id(settings)}/providers/Microsoft.Insights/"
             f"actionGroups/{group_name}"
         )
+        self.topics: dict[str, eventgrid.SystemTopic] = {}
         for partition, vault in vaults.items():
             topic_name = f"{documents.vault_name(settings, partition)}-events"
-            topic = eventgrid.SystemTopic(
+            topic = self.topics[partition] = eventgrid.SystemTopic(
                 f"{partition}-events",
                 system_topic_name=topic_name,
                 resource_group_name=settings.resource_group,
@@ -552,6 +554,16 @@ class AzureSecrets(pulumi.ComponentResource):
         )
         self.audit = Audit("audit", estate, settings, self.vaults.vaults, opts=child)
         self.notices = ExpiryNotices("expiry", estate, settings, self.vaults.vaults, opts=child)
+        self.rotation: RotationFunction | None = None
+        if settings.rotation is not None and documents.rotated_by_function(estate):
+            self.rotation = RotationFunction(
+                "rotation",
+                estate,
+                settings,
+                self.store.secrets,
+                self.notices.topics,
+                opts=child,
+            )
         revoked = [s.name for s in estate.revoked]
         if revoked:
             pulumi.log.warn(
@@ -571,6 +583,9 @@ class AzureSecrets(pulumi.ComponentResource):
             "auditWorkspace": self.audit.workspace.id,
             "revokedSecrets": revoked,
             "expiringSecrets": [s.name for s in estate.rotated],
+            "rotation": (
+                self.rotation.export(estate, settings) if self.rotation is not None else None
+            ),
         }
         self.register_outputs(self.exports)
 

@@ -31,6 +31,7 @@ RBAC_PARTITION: Final = "secrets"
 #: Days before expiry Key Vault publishes ``SecretNearExpiry`` / ``KeyNearExpiry`` (fixed by
 #: the service), and before which a key's rotation policy notifies.
 NEAR_EXPIRY_DAYS: Final = 30
+NEAR_EXPIRY_EVENT: Final = "Microsoft.KeyVault.SecretNearExpiry"
 EXPIRY_EVENTS: Final = (
     "Microsoft.KeyVault.SecretNearExpiry",
     "Microsoft.KeyVault.SecretExpired",
@@ -235,6 +236,63 @@ def role_assignments(
             for built_in in rbac_roles(effective_actions(secret, role)):
                 out.append((secret, role, built_in))
     return out
+
+
+#: The rotation function (``rotation.py``): its function name in the app (the folder of its
+#: ``function.json`` in the package), the secret permissions of its access-policy entry, the
+#: suffix of the companion secret staging a pending value (``infra/rotation/azure_store.py``).
+ROTATION_FUNCTION: Final = "secret_near_expiry"
+ROTATOR_PERMISSIONS: Final = ("get", "list", "set")
+PENDING_SUFFIX: Final = "-rotation-pending"
+#: Event Grid accepts at most 25 values in the advanced filters of one subscription.
+FILTER_VALUES_MAX: Final = 25
+#: Built-in Storage Blob Data Owner: the Functions host's identity-based ``AzureWebJobsStorage``
+#: (blob leases and keys) and the deployment container of the function's own storage account.
+BLOB_DATA_OWNER: Final = "b7e6dc6d-f1e8-4753-8033-0f276bb0955b"
+
+
+_SECRET_DATA: Final = "Microsoft.KeyVault/vaults/secrets/"  # noqa: S105 (an action prefix)
+#: Data actions of the rotation function's custom roles: on a rotated secret, and on its
+#: companion (which it also disables once the value is promoted).
+ROTATOR_DATA_ACTIONS: Final = (
+    _SECRET_DATA + "getSecret/action",
+    _SECRET_DATA + "setSecret/action",
+    _SECRET_DATA + "readMetadata/action",
+)
+STAGING_DATA_ACTIONS: Final = (*ROTATOR_DATA_ACTIONS, _SECRET_DATA + "update/action")
+
+
+def rotator_role_guid(settings: AzureSettings, label: str) -> str:
+    """The custom role's id: stable per subscription, resource group and role."""
+    import uuid
+
+    return str(
+        uuid.uuid5(
+            uuid.NAMESPACE_URL,
+            f"{resource_group_id(settings)}/neural-trader-secret-rotation/{label}",
+        )
+    )
+
+
+def rotation_name(settings: AzureSettings) -> str:
+    """The function app (and its plan and identity): ``<vault prefix>-rotation``."""
+    return f"{settings.vault_prefix}-rotation"
+
+
+def storage_account_name(settings: AzureSettings) -> str:
+    """The function's storage account (3-24 of a-z0-9, globally unique): the vault prefix without
+    dashes, then ``rot``."""
+    return settings.vault_prefix.replace("-", "") + "rot"
+
+
+def function_app_id(settings: AzureSettings) -> str:
+    return f"{resource_group_id(settings)}/providers/Microsoft.Web/sites/{rotation_name(settings)}"
+
+
+def rotated_by_function(estate: Estate) -> tuple[StoredSecret, ...]:
+    """The secrets of a store's view the rotation function rotates: Azure is their home and they
+    rotate (a replica is written by its home's executor, never rotated here)."""
+    return tuple(s for s in estate.rotated if s.home == "azure")
 
 
 def unix_time(settings: AzureSettings, days: int) -> int:

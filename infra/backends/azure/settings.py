@@ -171,6 +171,21 @@ class Audit(Model):
     retention_days: Annotated[int, Field(ge=30, le=730)] = Field(default=90, alias="retentionDays")
 
 
+class Rotation(Model):
+    """The rotation function of the secrets Azure is home to (``infra/backends/azure/rotation.py``):
+    a Flex Consumption function app that Key Vault's ``SecretNearExpiry`` events reach through
+    Event Grid. Absent: no executor (the near-expiry alert still tells people)."""
+
+    #: The subnet the function's outbound traffic leaves through (VNet integration, delegated to
+    #: ``Microsoft.App/environments``): the vault firewall admits no public egress, so the function
+    #: reaches the vault from here (a private endpoint, or a rule in ``network.subnetIds``).
+    subnet_id: SubnetId = Field(alias="subnetId")
+    #: Most instances the function scales to (a rotation is one event at a time).
+    maximum_instances: Annotated[int, Field(ge=1, le=1000)] = Field(
+        default=2, alias="maximumInstances"
+    )
+
+
 class AzureSettings(Model):
     """``neural-trader-secrets:azure``."""
 
@@ -192,6 +207,7 @@ class AzureSettings(Model):
     network: Network = Network()
     expiry: Expiry
     audit: Audit
+    rotation: Rotation | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> AzureSettings:

@@ -1,0 +1,96 @@
+"""What runs code against the vaults: function (and web) apps and the storage their code lives in.
+
+* ``azure-function-app-secure``: an App Service / Functions app takes HTTPS only, allows no FTP
+  (``ftpsState: Disabled``), accepts TLS 1.2 or later, and runs with a managed identity (so it
+  needs no credential in its settings); basic (user name and password) publishing is off
+  (``WebAppFtpAllowed`` / ``WebAppScmAllowed`` with ``allow: false``).
+* ``azure-storage-account-secure``: a storage account takes HTTPS only (secure transfer), TLS 1.2
+  or later, and allows no anonymous blob access; a blob container is not public.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from policies.framework import PackPolicy, Resource, Spec, resource_policy
+from policies.lib.shapes import declare, pick, truthy, verdict
+from policies.model import Category, Severity
+
+WEB_APP = "azure-native:web:WebApp"
+BASIC_AUTH = ("azure-native:web:WebAppFtpAllowed", "azure-native:web:WebAppScmAllowed")
+STORAGE_ACCOUNT = "azure-native:storage:StorageAccount"
+CONTAINER = "azure-native:storage:BlobContainer"
+#: TLS versions below 1.2, as the providers spell them.
+OLD_TLS = frozenset({"1.0", "1.1", "TLS1_0", "TLS1_1"})
+
+FUNCTION_APP = Spec(
+    id="azure-function-app-secure",
+    description="Function and web apps take HTTPS only, allow no FTP, accept TLS 1.2 or later, "
+    "run with a managed identity and allow no basic-auth publishing",
+    severity=Severity.HIGH,
+    category=Category.ENCRYPTION,
+    remediation="Set httpsOnly: true, siteConfig.ftpsState: Disabled, siteConfig.minTlsVersion: "
+    "1.2, an identity (SystemAssigned or UserAssigned), and WebAppFtpAllowed/WebAppScmAllowed "
+    "allow: false.",
+    resource_types=(WEB_APP, *BASIC_AUTH),
+)
+
+HTTPS_ONLY = declare((WEB_APP,), "httpsOnly")
+FTPS = declare((WEB_APP,), "siteConfig.ftpsState")
+MIN_TLS = declare((WEB_APP,), "siteConfig.minTlsVersion")
+IDENTITY = declare((WEB_APP,), "identity.type")
+ALLOW = declare(BASIC_AUTH, "allow")
+
+
+def _function_app(r: Resource, report: Callable[[str], None]) -> None:
+    if r.type in BASIC_AUTH:
+        if verdict(pick(r.props, ALLOW), lambda v: v is False or v == "false") is False:
+            report("basic-auth publishing is allowed: a user name and password can deploy code")
+        return
+    if verdict(pick(r.props, HTTPS_ONLY), truthy) is False:
+        report("httpsOnly is not true: the app answers plain HTTP")
+    if verdict(pick(r.props, FTPS), lambda v: v == "Disabled") is False:
+        report("siteConfig.ftpsState is not Disabled: code and logs can be reached over FTP")
+    tls = pick(r.props, MIN_TLS)  # unset: the service's default, 1.2
+    if tls and verdict(tls, lambda v: v not in OLD_TLS) is False:
+        report("siteConfig.minTlsVersion admits TLS below 1.2")
+    if verdict(pick(r.props, IDENTITY), lambda v: isinstance(v, str) and v != "None") is False:
+        report("no managed identity: the app would need a credential in its settings")
+
+
+STORAGE = Spec(
+    id="azure-storage-account-secure",
+    description="Storage accounts take HTTPS only and TLS 1.2 or later and allow no anonymous "
+    "blob access; blob containers are not public",
+    severity=Severity.HIGH,
+    category=Category.PUBLIC_ACCESS,
+    remediation="Set enableHttpsTrafficOnly: true, minimumTlsVersion: TLS1_2 and "
+    "allowBlobPublicAccess: false; give containers publicAccess: None.",
+    resource_types=(STORAGE_ACCOUNT, CONTAINER),
+)
+
+HTTPS_TRAFFIC = declare((STORAGE_ACCOUNT,), "enableHttpsTrafficOnly")
+ACCOUNT_TLS = declare((STORAGE_ACCOUNT,), "minimumTlsVersion")
+PUBLIC_BLOBS = declare((STORAGE_ACCOUNT,), "allowBlobPublicAccess")
+CONTAINER_ACCESS = declare((CONTAINER,), "publicAccess")
+
+
+def _storage(r: Resource, report: Callable[[str], None]) -> None:
+    if r.type == CONTAINER:
+        access = pick(r.props, CONTAINER_ACCESS)
+        if access and verdict(access, lambda v: v in (None, "None")) is False:
+            report("the container is public: anyone can read its blobs")
+        return
+    # Each setting's service default is unsafe or version-dependent: it must be said.
+    if verdict(pick(r.props, HTTPS_TRAFFIC), truthy) is False:
+        report("enableHttpsTrafficOnly is not true: secure transfer is not required")
+    if verdict(pick(r.props, ACCOUNT_TLS), lambda v: v not in (None, *OLD_TLS)) is False:
+        report("minimumTlsVersion is not TLS1_2 or later")
+    if verdict(pick(r.props, PUBLIC_BLOBS), lambda v: v is False or v == "false") is False:
+        report("allowBlobPublicAccess is not false: a container can be made public")
+
+
+POLICIES: list[PackPolicy] = [
+    resource_policy(FUNCTION_APP, _function_app),
+    resource_policy(STORAGE, _storage),
+]
