@@ -310,6 +310,8 @@ def _split_name(name: Any) -> tuple[str, str, str] | None:
     for p in (*parts, *([version] if version else [])):
         if not NAME_RE.fullmatch(p) or p in (".", ".."):
             return None
+        if redact.credential_kind_in_forms(p) is not None:
+            return None  # shown in messages and file names: never a pasted credential
     return parts[0], parts[1], version
 
 
