@@ -447,7 +447,7 @@ class Environment:
             path = join_path("values", key)
             if key.startswith("fn::"):
                 raise self.error(
-                    path, f"builtin function call {key!r} not allowed at the top level"
+                    path, f"builtin function call {redact.key(key)!r} not allowed at the top level"
                 )
             if key in RESERVED_KEYS:
                 raise self.error(path, f"{key!r} is a reserved key")
@@ -516,7 +516,7 @@ class Environment:
             if fn_keys and len(raw) != 1:
                 raise self.error(
                     path,
-                    f"illegal call to builtin function: {fn_keys[0]!r} must be the only key "
+                    f"illegal call to builtin function: {redact.key(fn_keys[0])!r} must be the only key "
                     "within its containing object",
                 )
             if fn_keys:
@@ -936,7 +936,12 @@ def resolve(project_dir: Path, stack_label: str, data: dict[str, Any]) -> Resolu
         anonymous = Environment(loader, "<stack>", stack_label, prefix, doc)
     else:  # a list of names (or the main environment) is the import list of an anonymous one
         anonymous = Environment(loader, "<stack>", stack_label, "", doc, imports_path=prefix)
-    value = anonymous.evaluate()
+    try:
+        value = anonymous.evaluate()
+    except RecursionError:
+        raise EscEvalError(
+            f"{stack_label}: environments: imports or references chained too deeply to evaluate"
+        ) from None
     config = _prop(value, "pulumiConfig")
     if config is None:
         return loader.resolution

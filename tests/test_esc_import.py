@@ -572,6 +572,12 @@ ERROR_CASES: list[tuple[str, Any, dict[str, Any], str]] = [
         "Pulumi.dev.yaml: environment.values.p: ${missing}: unknown property 'missing'",
     ),
     (
+        "references chained deeper than can be evaluated",
+        [f"{PROJECT}/app"],
+        {_env_file("app"): {"values": {f"a{i}": f"${{a{i + 1}}}" for i in range(3000)}}},
+        "Pulumi.dev.yaml: environments: imports or references chained too deeply to evaluate",
+    ),
+    (
         "pulumiConfig only a provider knows",
         [f"{PROJECT}/app"],
         {_env_file("app"): {"values": {"pulumiConfig": {"fn::open::aws-secrets": {"get": {}}}}}},
