@@ -26,6 +26,7 @@ PROJECT = "neural-trader-secrets"
 ENV_NAME = {"dev": "development", "prod": "production"}
 FAKE_AWS_KEY = "AKIAIOSFODNN7EXAMPLE"  # pragma: allowlist secret
 FAKE_AWS_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"  # pragma: allowlist secret
+NOT_REAL = "not-a-real-value"  # pragma: allowlist secret
 FAKE_SLACK = "xoxb-123456789012-123456789012-FAKEfakeFAKEfakeFAKEfake"  # pragma: allowlist secret
 
 
@@ -237,15 +238,15 @@ EVALUATION_CASES: list[tuple[str, dict[str, Any], dict[str, Any], dict[str, Any]
         "fn::secret is secret wherever it goes; a ciphertext is unknown offline",
         {
             "values": {
-                "s": {"fn::secret": "hunter2-not-real"},
+                "s": {"fn::secret": NOT_REAL},
                 "t": "x-${s}",
                 "c": {"fn::secret": {"ciphertext": "ZXNjeAAAAAE="}},
             }
         },
         {},
         {
-            "s": ("secret", "hunter2-not-real"),
-            "t": ("secret", "x-hunter2-not-real"),
+            "s": ("secret", NOT_REAL),
+            "t": ("secret", "x-" + NOT_REAL),
             "c": "<unknown>",
         },
     ),
@@ -365,7 +366,7 @@ PULUMI_CONFIG_CASES: list[tuple[str, dict[str, Any], dict[str, Any], dict[str, s
         {
             "OPENROUTER_API_KEY": {"fn::secret": {"ciphertext": "ZXNjeAAAAAE="}},
             "SLACK_WEBHOOK_URL": "${azure.secrets.SLACK}",
-            "notifications": {"token": {"fn::secret": "not-a-real-value"}},
+            "notifications": {"token": {"fn::secret": NOT_REAL}},
         },
         {},
         {
