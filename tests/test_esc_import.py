@@ -738,25 +738,59 @@ def test_a_revoked_list_from_an_environment_revokes(tmp_path: Path) -> None:
 # --- nt-secrets env esc, written to environments/ and imported back --------------------------------
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_env_esc_output_imports_back(tmp_path: Path, stack: str) -> None:
-    """The generated layers written to ``environments/``: they evaluate offline (every
-    ``environmentVariables`` entry unknown and secret: a provider's output), and a stack importing
-    them, with its settings in the generated environment's ``pulumiConfig``, reads as the stack
-    file reads."""
+def _generated(stack: str) -> dict[str, dict[str, Any]]:
+    """``nt-secrets env esc --stack <stack>``: environment name -> definition."""
     proc = cli("env", "esc", "--stack", stack)
     assert proc.returncode == 0, proc.stderr
     docs = list(yaml.safe_load_all(proc.stdout))
     names = re.findall(r"^# ESC environment (\S+)$", proc.stdout, re.MULTILINE)
-    assert len(docs) == len(names) == 2
-    env_doc = docs[1]
-    config = _stack_config(stack)
-    env_doc["values"]["pulumiConfig"] = config
-    files = {f"environments/{names[0]}.yaml": docs[0], f"environments/{names[1]}.yaml": env_doc}
-    project = _write(tmp_path, files, {"environment": [names[1]]}, stack)
+    assert len(docs) == len(names) >= 2
+    return dict(zip(names, docs, strict=True))
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_env_esc_output_imports_back(tmp_path: Path, stack: str) -> None:
+    """Every generated layer written to ``environments/<name>.yaml``, the stack file importing the
+    readers' and the deploy layers (each importing the base) beside its own config: the layers
+    evaluate offline (each interpolated ``environmentVariables`` entry unknown and secret: a
+    provider's output), their ``pulumiConfig`` resolves and reaches the stack config under the
+    stack file's own values, nothing is linted, and the stack plans."""
+    layers = _generated(stack)
+    files = {f"environments/{name}.yaml": doc for name, doc in layers.items()}
+    imported_names = [n for n in layers if not n.endswith("/base")]
+    stack_file = {"environment": imported_names, "config": _stack_config(stack)}
+    project = _write(tmp_path, files, stack_file, stack)
+    imported, written = read_stack(project, stack), read_stack(ROOT, stack)
+    env_config: dict[str, Any] = {}
+    for name in imported_names:
+        env_config.update(layers[name]["values"].get("pulumiConfig") or {})
+    assert env_config  # the deploy layer's provider settings
+    expected = {**{k: str(v) for k, v in env_config.items()}, **written.config}
+    assert imported.config == expected
+    assert imported.secret_keys == written.secret_keys
+    loader = Loader(project)
+    for name in imported_names:
+        variables = loader.load(name, "test").value["environmentVariables"].value
+        interpolated = {
+            k for k, doc in layers[name]["values"]["environmentVariables"].items() if "${" in doc
+        }
+        assert interpolated and all(
+            variables[k].unknown and variables[k].secret for k in interpolated
+        )
+    assert lint_stack_file(imported) == []
+    _plan(project, stack)
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_settings_moved_into_the_generated_environment_read_as_written(
+    tmp_path: Path, stack: str
+) -> None:
+    """The stack's whole config moved into the generated readers' layer's ``pulumiConfig``: the
+    stack file, now only ``environment:``, reads exactly as before."""
+    layers = _generated(stack)
+    env_name = next(n for n in layers if n.endswith("/" + ENV_NAME[stack]))
+    layers[env_name]["values"]["pulumiConfig"] = _stack_config(stack)
+    files = {f"environments/{name}.yaml": doc for name, doc in layers.items()}
+    project = _write(tmp_path, files, {"environment": [env_name]}, stack)
     imported, written = read_stack(project, stack), read_stack(ROOT, stack)
     assert (imported.config, imported.secret_keys) == (written.config, written.secret_keys)
-    value = Loader(project).load(names[1], "test")
-    variables = value.value["environmentVariables"].value
-    assert variables and all(v.unknown and v.secret for v in variables.values())
-    assert lint_stack_file(imported) == []
