@@ -1,5 +1,6 @@
-"""Lint of ``Pulumi.<stack>.yaml`` and of ``Pulumi.yaml``'s ``config:`` block: a plaintext value
-that looks like a credential is a violation.
+"""Lint of ``Pulumi.<stack>.yaml``, of ``Pulumi.yaml``'s ``config:`` block and of the ESC
+environment files a stack imports (``environments/<project>/<env>.yaml``): a plaintext value that
+looks like a credential is a violation, and so is an environment's ``fn::secret`` given a literal.
 
 The engine's policy packs never see stack files, so this check runs wherever the project reads one
 (``nt-secrets plan`` and ``nt-secrets check --stack``). Values set with ``pulumi config set
@@ -43,6 +44,18 @@ def lint_stack_file(config: StackConfig) -> list[Violation]:
                     checkov=STACK_FILE_POLICY.checkov,
                 )
             )
+    # The ESC environments the stack imports: committed files too (nt_secrets/escenv.py).
+    for file_name, path, key, value in config.environment_plaintext_leaves:
+        for hit in scan_value({key.split(":", 1)[-1]: value}):
+            violations.append(_violation(f"{file_name}: {path}: {hit.kind} ({hit.hint})"))
+    for file_name, path in config.environment_plaintext_secrets:
+        violations.append(
+            _violation(
+                f"{file_name}: {path}: a plaintext secret in a committed file (ESC encrypts "
+                "fn::secret when the environment is saved to Pulumi Cloud; this file is not): "
+                "write fn::secret: {ciphertext: ...} or read it with fn::open"
+            )
+        )
     if config.project_path is not None:
         for key in config.project_plaintext_secrets:  # whatever its shape: it says it is secret
             violations.append(
@@ -58,3 +71,15 @@ def lint_stack_file(config: StackConfig) -> list[Violation]:
                 )
             )
     return violations
+
+
+def _violation(message: str) -> Violation:
+    return Violation(
+        policy=STACK_FILE_POLICY.id,
+        severity=STACK_FILE_POLICY.severity,
+        enforcement=STACK_FILE_POLICY.enforcement,
+        category=STACK_FILE_POLICY.category,
+        urn=None,
+        message=message,
+        checkov=STACK_FILE_POLICY.checkov,
+    )

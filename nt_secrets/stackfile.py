@@ -42,6 +42,12 @@ class StackConfig:
     project_plaintext_leaves: tuple[tuple[str, str], ...] = field(default=())
     # Keys ``Pulumi.yaml`` declares ``secret: true`` yet gives a plaintext default or value.
     project_plaintext_secrets: tuple[str, ...] = field(default=())
+    # The ESC environments the stack imports (``environment:``, nt_secrets/escenv.py): their
+    # files, every literal string they hold (file, path, key, text) and every ``fn::secret``
+    # given a plaintext literal (file, path), for the lint.
+    environment_files: tuple[Path, ...] = field(default=())
+    environment_plaintext_leaves: tuple[tuple[str, str, str, str], ...] = field(default=())
+    environment_plaintext_secrets: tuple[tuple[str, str], ...] = field(default=())
 
 
 def _scalar(value: Any) -> str:
@@ -319,6 +325,13 @@ def _stack_config_dir(project: dict[str, Any], path: Path) -> str:
     return str(project.get("stackConfigDir") or ".")
 
 
+def _shown_path(project_dir: Path, path: Path) -> str:
+    try:
+        return str(path.relative_to(project_dir))
+    except ValueError:
+        return str(path)
+
+
 def read_stack(project_dir: Path, stack: str) -> StackConfig:
     """Read ``Pulumi.<stack>.yaml`` (honouring the project's ``stackConfigDir``)."""
     check_stack_name(stack)
@@ -358,11 +371,26 @@ def read_stack(project_dir: Path, stack: str) -> StackConfig:
     secret: list[str] = []
     leaves: list[tuple[str, str]] = []
     written: dict[str, Any] = {}
+    stack_raw: dict[str, Any] = {}
     for raw_key, raw_value in raw_config.items():
         key = str(raw_key)
         if ":" not in key:
             key = f"{name}:{key}"
-        value, has_secure = _strip_secure(raw_value, key, leaves)
+        stack_raw[key] = raw_value
+        _strip_secure(raw_value, key, leaves)  # the stack file's own plaintext, for the lint
+    # The ESC environments the stack imports: their pulumiConfig under the stack's own config.
+    from nt_secrets import escenv
+
+    resolution = escenv.resolve(project_dir, _shown_path(project_dir, path), data)
+    effective = dict(stack_raw)
+    if resolution is not None:
+        for env_key, env_raw in resolution.pulumi_config.items():
+            key = env_key if ":" in env_key else f"{name}:{env_key}"
+            effective[key] = (
+                escenv.merge_config(stack_raw[key], env_raw) if key in stack_raw else env_raw
+            )
+    for key, raw_value in effective.items():
+        value, has_secure = _strip_secure(raw_value, key, [])
         written[key] = value
         if has_secure:
             secret.append(key)
@@ -382,4 +410,7 @@ def read_stack(project_dir: Path, stack: str) -> StackConfig:
         project_path=project_path,
         project_plaintext_leaves=tuple(_given_leaves(decls)),
         project_plaintext_secrets=tuple(d.key for d in decls if d.secret and d.given is not None),
+        environment_files=tuple(resolution.files) if resolution else (),
+        environment_plaintext_leaves=tuple(resolution.plaintext_leaves) if resolution else (),
+        environment_plaintext_secrets=tuple(resolution.plaintext_secrets) if resolution else (),
     )
