@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from policies.framework import PackPolicy, Resource, Spec, resource_policy
-from policies.lib.shapes import declare, is_set, pick, value
+from policies.lib.shapes import declare, is_set, pick, setting
 from policies.model import UNKNOWN, Category, Severity
 
 TOPIC = "gcp:pubsub/topic:Topic"
@@ -55,7 +55,7 @@ def _push_https(r: Resource, report: Callable[[str], None]) -> None:
     push = pick(r.props, PUSH)
     if UNKNOWN in push or not any(isinstance(p, Mapping) for p in push):
         return  # a pull subscription (or unreadable)
-    endpoint = value(r.props, PUSH_ENDPOINT)
+    endpoint = setting(r.props, PUSH_ENDPOINT)
     if isinstance(endpoint, str) and endpoint != UNKNOWN and not endpoint.startswith("https://"):
         report("pushConfig.pushEndpoint is not https: notices would travel in clear")
     if is_set(r.props, PUSH_OIDC) is False:

@@ -30,7 +30,7 @@ from policies.gcp.common import (
     duration_seconds,
     labels,
 )
-from policies.lib.shapes import declare, is_set, pick, truthy, value
+from policies.lib.shapes import declare, is_set, pick, setting, truthy
 from policies.model import UNKNOWN, Category, Severity
 
 CMEK = Spec(
@@ -77,9 +77,9 @@ def _cmek(r: Resource, report: Callable[[str], None]) -> None:
     props = r.props
     if r.type == REGIONAL_SECRET:
         _judge_key(
-            value(props, REGIONAL_KEY),
+            setting(props, REGIONAL_KEY),
             "the regional secret",
-            value(props, REGIONAL_LOCATION),
+            setting(props, REGIONAL_LOCATION),
             report,
         )
         return
@@ -93,7 +93,7 @@ def _cmek(r: Resource, report: Callable[[str], None]) -> None:
         if auto == UNKNOWN:
             return
         if auto is True or isinstance(auto, Mapping) or truthy(auto):
-            _judge_key(value(props, AUTO_KEY), "automatic replication", None, report)
+            _judge_key(setting(props, AUTO_KEY), "automatic replication", None, report)
             break
     replicas = pick(props, REPLICAS)
     if UNKNOWN in replicas:
@@ -101,9 +101,9 @@ def _cmek(r: Resource, report: Callable[[str], None]) -> None:
     for i, replica in enumerate(replicas):
         if not isinstance(replica, Mapping):
             continue
-        location = value(replica, "location")
+        location = setting(replica, "location")
         what = f"replica {i} ({location})" if isinstance(location, str) else f"replica {i}"
-        _judge_key(value(replica, REPLICA_KEY), what, location, report)
+        _judge_key(setting(replica, REPLICA_KEY), what, location, report)
 
 
 ROTATION = Spec(
@@ -148,7 +148,7 @@ def _rotation(r: Resource, report: Callable[[str], None]) -> None:
     if limit is None:
         report(f"unknown {TAG_ROTATION_CLASS} {klass!r}; known: {', '.join(sorted(maximum))}")
         return
-    period = value(r.props, ROTATION_PERIOD)
+    period = setting(r.props, ROTATION_PERIOD)
     if period == UNKNOWN:
         return
     if period in (None, ""):

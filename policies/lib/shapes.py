@@ -41,10 +41,10 @@ __all__ = [
     "is_set",
     "pick",
     "reveal",
+    "setting",
     "truthy",
     "unreadable",
     "unwrap",
-    "value",
     "verdict",
 ]
 
@@ -148,7 +148,7 @@ def _filled(value: Any) -> bool:
     return value is not None and value != "" and value != [] and value != {}
 
 
-def value(props: Any, path: str) -> Any:
+def setting(props: Any, path: str) -> Any:
     """The first readable value at ``path`` (:func:`pick`); :data:`~policies.model.UNKNOWN` when
     the setting is there but cannot be read; None when it is absent. The shape-aware counterpart
     of ``r.get(name)``: a check keeps its comparisons, whatever form the setting took."""

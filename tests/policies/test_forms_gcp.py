@@ -18,7 +18,8 @@ SUBSCRIPTION = "gcp:pubsub/subscription:Subscription"
 CRYPTO_KEY = "gcp:kms/cryptoKey:CryptoKey"
 PROJECT_MEMBER = "gcp:projects/iAMMember:IAMMember"
 PROJECT_POLICY = "gcp:projects/iAMPolicy:IAMPolicy"
-SECRET_MEMBER = "gcp:secretmanager/secretIamMember:SecretIamMember"
+#: a type token
+SECRET_MEMBER = "gcp:secretmanager/secretIamMember:SecretIamMember"  # pragma: allowlist secret
 
 CMEK = "gcp-secretmanager-cmek"
 ROTATION = "gcp-secretmanager-rotation"
@@ -43,7 +44,7 @@ TOPICS = [{"name": "projects/p/topics/secret-rotation"}]
 
 def secret(**over: Any) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "secretId": "venue-api-key",
+        "secretId": "venue-api-key",  # pragma: allowlist secret (a name)
         "labels": {"rotation-class": "api_key"},
         "replication": {"userManaged": {"replicas": [REPLICA]}},
         "rotation": ROTATION_BLOCK,
@@ -170,7 +171,7 @@ CASES: list[FormCase] = [
                 REGIONAL,
                 "rs",
                 {
-                    "secretId": "venue-api-key",
+                    "secretId": "venue-api-key",  # pragma: allowlist secret (a name)
                     "location": "us-east1",
                     "labels": {"rotation-class": "api_key"},
                     "customerManagedEncryption": env({"kmsKeyName": key("us-east1")}),

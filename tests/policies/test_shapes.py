@@ -19,9 +19,9 @@ from policies.lib.shapes import (
     is_set,
     pick,
     reveal,
+    setting,
     truthy,
     unwrap,
-    value,
     verdict,
 )
 from policies.model import CIPHERTEXT, UNKNOWN
@@ -111,7 +111,7 @@ SETTING_CASES: list[tuple[str, Any, Any, bool | None, bool, bool | None]] = [
 def test_setting_readers(
     case: str, props: Any, val: Any, on: bool | None, off: bool, filled: bool | None
 ) -> None:
-    assert value(props, "a|as.b") == val
+    assert setting(props, "a|as.b") == val
     assert enabled(props, "a|as.b") is on
     assert disabled(props, "a|as.b") is off
     assert is_set(props, "a|as.b") is filled
