@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from policies.contract.vocabulary import TAG_ENVIRONMENT
+from policies.lib.shapes import SIG_KEY, unwrap
 from policies.model import UNKNOWN, Category, Enforcement, PolicyInfo, ResourceRecord
 from policies.model import Severity as ModelSeverity
 from policies.profile import PROFILE_KEY, PROFILE_SCHEMA, Profile, profile_on
@@ -318,7 +319,13 @@ class Resource:
 
     def tags(self) -> dict[str, str]:
         tags = self.props.get("tags") or {}
-        return {str(k): str(v) for k, v in tags.items()} if isinstance(tags, Mapping) else {}
+        if not isinstance(tags, Mapping):
+            return {}
+        if SIG_KEY in tags or not all(isinstance(v, str) for v in tags.values()):
+            tags = unwrap(tags)  # secret envelopes around the map or its values
+            if not isinstance(tags, Mapping):
+                return {}
+        return {str(k): str(v) for k, v in tags.items()}
 
     def in_production(self) -> bool:
         """Tagged with an environment the policy's config calls production."""

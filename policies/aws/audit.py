@@ -16,6 +16,7 @@ from policies.framework import (
     resource_policy,
     stack_policy,
 )
+from policies.lib.shapes import declare, disabled, enabled, falsy, is_set, pick, reveal, setting
 from policies.model import UNKNOWN, Category, Severity
 from policies.profile import Profile
 
@@ -41,15 +42,26 @@ TRAIL_SETTINGS = Spec(
 )
 
 
+#: The settings as pulumi-aws 7 and 6 spell them (booleans may be stored as "true"; any value or
+#: block list may be a secret envelope, or ciphertext in a state: unreadable, not missing).
+VALIDATION = declare((TRAIL,), "enableLogFileValidation")
+TRAIL_KEY = declare((TRAIL,), "kmsKeyId")
+MULTI_REGION = declare((TRAIL,), "isMultiRegionTrail")
+LOGGING = declare((TRAIL,), "enableLogging")
+ADVANCED = declare((TRAIL,), "advancedEventSelectors")
+FIELD_SELECTORS = declare((TRAIL,), "advancedEventSelectors.fieldSelectors")
+BASIC = declare((TRAIL,), "eventSelectors")
+
+
 def _trail_problems(r: Resource) -> list[str]:
     problems = []
-    if r.get("enableLogFileValidation") not in (True, UNKNOWN):
+    if enabled(r.props, VALIDATION) is False:
         problems.append("enableLogFileValidation is not true")
-    if not r.get("kmsKeyId"):
+    if is_set(r.props, TRAIL_KEY) is False:
         problems.append("kmsKeyId is not set (logs are not KMS-encrypted)")
-    if r.get("isMultiRegionTrail") not in (True, UNKNOWN):
+    if enabled(r.props, MULTI_REGION) is False:
         problems.append("isMultiRegionTrail is not true")
-    if r.get("enableLogging") is False:
+    if disabled(r.props, LOGGING):
         problems.append("enableLogging is false")
     return problems
 
@@ -59,16 +71,19 @@ def _trail(r: Resource, report: Callable[[str], None]) -> None:
         report(problem)
 
 
-def _strings(value: Any) -> list[str]:
+def _strings(raw: Any) -> list[str]:
+    value = reveal(raw)
     if isinstance(value, str):
         return [value]
-    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+    if not isinstance(value, list):
+        return []
+    return [v for v in (reveal(x) for x in value) if isinstance(v, str)]
 
 
 def _field_matches(selector: Mapping[str, Any], event: Mapping[str, str]) -> bool:
     """One advanced field selector against one event: every operator must hold (values of one
     operator are alternatives). A field the event does not have matches nothing."""
-    field = selector.get("field")
+    field = reveal(selector.get("field"))
     if not isinstance(field, str):
         return True
     value = event.get(field)
@@ -111,32 +126,32 @@ def records_secret_reads(trail: Resource) -> tuple[bool, str]:
     every management event, reads included. Basic selectors: one with management events on and
     ``readWriteType`` All or ReadOnly. Advanced selectors: one whose field selectors all match a
     Secrets Manager read."""
-    advanced = trail.get("advancedEventSelectors")
-    basic = trail.get("eventSelectors")
-    if UNKNOWN in (advanced, basic):
+    advanced = pick(trail.props, ADVANCED)
+    basic = pick(trail.props, BASIC)
+    if UNKNOWN in advanced or UNKNOWN in basic:
         return True, ""
-    if isinstance(advanced, list) and advanced:
+    if advanced:
         for selector in advanced:
-            fields = selector.get("fieldSelectors") if isinstance(selector, Mapping) else None
-            if fields == UNKNOWN:
+            if not isinstance(selector, Mapping) or selector.get("fieldSelectors") is None:
+                continue
+            fields = pick(selector, "fieldSelectors")
+            if UNKNOWN in fields:
                 return True, ""
-            if isinstance(fields, list) and all(
-                _field_matches(f, SECRET_READ) for f in fields if isinstance(f, Mapping)
-            ):
+            if all(_field_matches(f, SECRET_READ) for f in fields if isinstance(f, Mapping)):
                 return True, ""
         return False, (
             "no advancedEventSelectors entry matches a read of a secret (management event, "
             "readOnly true, eventSource secretsmanager.amazonaws.com, eventName GetSecretValue)"
         )
-    if isinstance(basic, list) and basic:
+    if basic:
         kinds = []
         for selector in basic:
             if not isinstance(selector, Mapping):
                 continue
-            management = selector.get("includeManagementEvents")
-            rw = selector.get("readWriteType")
+            management = setting(selector, "includeManagementEvents")
+            rw = setting(selector, "readWriteType")
             excluded = _strings(selector.get("excludeManagementEventSources"))
-            if management is False:
+            if falsy(management):
                 kinds.append("includeManagementEvents false")
             elif rw not in (None, "All", "ReadOnly", UNKNOWN):
                 kinds.append(f"readWriteType {rw}")

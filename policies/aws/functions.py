@@ -13,7 +13,7 @@ from policies.lib.credentials import (
     value_could_be_secret,
 )
 from policies.lib.iam import unscoped_resource
-from policies.lib.shapes import declare, pick, reveal
+from policies.lib.shapes import declare, pick, reveal, setting
 from policies.model import CIPHERTEXT, UNKNOWN, Category, Severity
 
 PERMISSION = Spec(
@@ -29,11 +29,17 @@ PERMISSION = Spec(
 )
 
 
+PERMISSION_TYPE = "aws:lambda/permission:Permission"
+PERMISSION_FIELDS = tuple(
+    declare((PERMISSION_TYPE,), k)
+    for k in ("principal", "sourceArn", "sourceAccount", "principalOrgId")
+)
+
+
 def _permission(r: Resource, report: Callable[[str], None]) -> None:
-    principal = r.get("principal")
+    principal, source_arn, account, org = (setting(r.props, k) for k in PERMISSION_FIELDS)
     if principal == UNKNOWN:
         return
-    source_arn, account, org = (r.get(k) for k in ("sourceArn", "sourceAccount", "principalOrgId"))
     # A wildcard scope is no scope: "arn:aws:s3:::*", an account "*", an org id with "*".
     scoped = (
         (isinstance(source_arn, str) and source_arn != "" and not unscoped_resource(source_arn))
@@ -100,8 +106,12 @@ INVOCATION = Spec(
 )
 
 
+INVOCATION_INPUT = declare(("aws:lambda/invocation:Invocation",), "input")
+URL_AUTH = declare(("aws:lambda/functionUrl:FunctionUrl",), "authorizationType")
+
+
 def _invocation(r: Resource, report: Callable[[str], None]) -> None:
-    payload = r.get("input")
+    payload = setting(r.props, INVOCATION_INPUT)
     if not isinstance(payload, str) or payload in (UNKNOWN, CIPHERTEXT):
         return
     for hit in scan_value({"input": payload}):
@@ -119,7 +129,7 @@ URL = Spec(
 
 
 def _url(r: Resource, report: Callable[[str], None]) -> None:
-    if r.get("authorizationType") == "NONE":
+    if setting(r.props, URL_AUTH) == "NONE":
         report("authorizationType NONE: anyone on the internet can invoke the function")
 
 

@@ -45,6 +45,7 @@ from policies.lib.iam import (
     federated_accounts,
     read_only_findings,
 )
+from policies.lib.shapes import blocks, document
 from policies.model import CIPHERTEXT, UNKNOWN, Category, Enforcement, Severity
 from policies.profile import Profile
 
@@ -104,17 +105,40 @@ READ_ONLY_INPUTS = (
 )
 
 
+def policy_document(raw: Any) -> Any:
+    """A policy document as the analyzer reads it, or None when absent or unreadable: a JSON
+    text (``aws.iam.get_policy_document(...).json`` or ``minified_json``), a map of the policy
+    grammar (pulumi-aws's ``PolicyDocumentArgs``), either in a secret envelope or with enveloped
+    values inside (:func:`policies.lib.shapes.document`); the stored result of a
+    ``getPolicyDocument`` call (a map holding ``json``/``minifiedJson``) stands for its text."""
+    doc = document(raw)
+    if isinstance(doc, Mapping) and "Statement" not in doc:
+        for key in ("json", "minifiedJson"):
+            text = doc.get(key)
+            if isinstance(text, str) and text not in ("", UNKNOWN, CIPHERTEXT):
+                return text
+    return doc
+
+
+def inline_documents(r: Resource) -> Iterator[tuple[int, Any]]:
+    """(index, document) of a role's ``inlinePolicies`` entries (the list, its entries or their
+    documents possibly in secret envelopes)."""
+    for i, inline in enumerate(blocks(r.get("inlinePolicies"))):
+        if isinstance(inline, Mapping):
+            doc = policy_document(inline.get("policy"))
+            if doc is not None:
+                yield i, doc
+
+
 def documents(r: Resource) -> Iterator[tuple[str, str, Any]]:
     """(path, kind, document) of every policy document of a resource; inline role policies too."""
     for path, kind in DOCUMENT_FIELDS.get(r.type, ()):
-        doc = r.get(path)
-        if doc not in (None, "", UNKNOWN, CIPHERTEXT):  # unknown at preview / encrypted in state
+        doc = policy_document(r.get(path))
+        if doc is not None:  # unknown at preview / encrypted in state: not judged
             yield path, kind, doc
     if r.type == "aws:iam/role:Role":
-        for i, inline in enumerate(r.get("inlinePolicies") or []):
-            doc = inline.get("policy") if isinstance(inline, dict) else None
-            if doc not in (None, "", UNKNOWN, CIPHERTEXT):
-                yield f"inlinePolicies[{i}].policy", "identity", doc
+        for i, doc in inline_documents(r):
+            yield f"inlinePolicies[{i}].policy", "identity", doc
 
 
 @functools.lru_cache(maxsize=8192)
@@ -271,8 +295,8 @@ def own_accounts(r: Resource, configured: Any) -> set[str]:
 
 
 def _trust(r: Resource, report: Callable[[str], None]) -> None:
-    doc = r.get("assumeRolePolicy")
-    if doc in (None, "", UNKNOWN, CIPHERTEXT):
+    doc = policy_document(r.get("assumeRolePolicy"))
+    if doc is None:
         return
     grants = [g for g in account_grants(doc, "trust") if _ASSUME & g.actions]
     if not grants:
@@ -557,9 +581,9 @@ class _Estate:
                 urns = [found] if found else []
         if urns:
             pol = self.by_urn[urns[0]]
-            doc = pol.get("policy")
+            doc = policy_document(pol.get("policy"))
             if not _usable(doc):
-                doc = (pol.outputs or {}).get("policy")
+                doc = policy_document((pol.outputs or {}).get("policy"))
             return (
                 (doc if _usable(doc) else _SKIP),
                 f"customer-managed policy {_physical(pol)}",
@@ -680,9 +704,10 @@ def _collect(resources: Sequence[Resource]) -> _Estate:
         t = r.type
         if t in _PRINCIPAL_KINDS:
             p = estate.principals[r.urn]
-            for i, inline in enumerate(r.get("inlinePolicies") or []):
-                doc = inline.get("policy") if isinstance(inline, dict) else None
-                if _usable(doc):
+            for i, inline in enumerate(blocks(r.get("inlinePolicies"))):
+                raw = inline.get("policy") if isinstance(inline, Mapping) else None
+                doc = policy_document(raw)
+                if doc is not None and _usable(doc):
                     p.sources.append(
                         _Source(
                             f"inlinePolicies[{i}].policy",
@@ -691,7 +716,7 @@ def _collect(resources: Sequence[Resource]) -> _Estate:
                             (("inline policy", f"inlinePolicies[{i}]", r.urn),),
                         )
                     )
-                elif isinstance(inline, dict) and doc in (UNKNOWN, CIPHERTEXT):
+                elif isinstance(inline, Mapping) and raw in (UNKNOWN, CIPHERTEXT):
                     p.unknown.append((f"inlinePolicies[{i}].policy", r.urn))
             for i, arn in enumerate(r.get("managedPolicyArns") or []):
                 _attach(estate, p, r, "managedPolicyArns", arn, f"managedPolicyArns[{i}]")
@@ -699,9 +724,10 @@ def _collect(resources: Sequence[Resource]) -> _Estate:
                 _boundary(estate, p, r, "permissionsBoundary", r.get("permissionsBoundary"))
         elif t in _INLINE:
             ptype, pfield, dfield = _INLINE[t]
-            doc = r.get(dfield)
+            raw = r.get(dfield)
+            doc = policy_document(raw)
             for urn in estate.find(r, pfield, r.get(pfield), ptype):
-                if _usable(doc):
+                if doc is not None and _usable(doc):
                     estate.principals[urn].sources.append(
                         _Source(
                             f"inline policy {r.name}",
@@ -710,7 +736,7 @@ def _collect(resources: Sequence[Resource]) -> _Estate:
                             (("inline policy", _physical(r), r.urn),),
                         )
                     )
-                elif doc in (UNKNOWN, CIPHERTEXT):
+                elif raw in (UNKNOWN, CIPHERTEXT):
                     estate.principals[urn].unknown.append((f"inline policy {r.name}", r.urn))
         elif t in _ARN_ATTACHMENTS:
             ptype, pfield, afield, many = _ARN_ATTACHMENTS[t]

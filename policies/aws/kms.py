@@ -9,10 +9,11 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from policies.aws.iam import own_accounts
+from policies.aws.iam import own_accounts, policy_document
 from policies.framework import PackPolicy, Resource, Spec, number, resource_policy
 from policies.lib.iam import AccountGrant, account_grants, action_info, expand_action
-from policies.model import CIPHERTEXT, UNKNOWN, Category, Severity
+from policies.lib.shapes import declare, enabled, setting
+from policies.model import UNKNOWN, Category, Severity
 
 KEY = "aws:kms/key:Key"
 
@@ -27,13 +28,24 @@ ROTATION = Spec(
 )
 
 
+#: The settings as pulumi-aws 7 and 6 spell them (scalars; any may be a secret envelope, or
+#: ciphertext in a state: unreadable, never reported as missing).
+KEY_SPEC = declare((KEY,), "customerMasterKeySpec")
+KEY_ROTATION = declare((KEY,), "enableKeyRotation")
+KEY_PERIOD = declare((KEY,), "rotationPeriodInDays")
+KEY_DELETION = declare((KEY,), "deletionWindowInDays")
+KEY_POLICY = declare(
+    (KEY, "aws:kms/keyPolicy:KeyPolicy", "aws:kms/replicaKey:ReplicaKey"), "policy"
+)
+
+
 def _rotation(r: Resource, report: Callable[[str], None]) -> None:
-    spec = r.get("customerMasterKeySpec") or r.get("keySpec") or "SYMMETRIC_DEFAULT"
+    spec = setting(r.props, KEY_SPEC) or r.get("keySpec") or "SYMMETRIC_DEFAULT"
     if spec not in ("SYMMETRIC_DEFAULT", UNKNOWN):
         return  # asymmetric and HMAC keys cannot rotate automatically
-    if r.get("enableKeyRotation") not in (True, UNKNOWN):
+    if enabled(r.props, KEY_ROTATION) is False:
         report("enableKeyRotation is not true")
-    period = r.get("rotationPeriodInDays")
+    period = setting(r.props, KEY_PERIOD)
     if period not in (None, UNKNOWN):
         value = number(period)
         if value is None:
@@ -54,7 +66,7 @@ DELETION = Spec(
 
 
 def _deletion(r: Resource, report: Callable[[str], None]) -> None:
-    days = r.get("deletionWindowInDays")
+    days = setting(r.props, KEY_DELETION)
     if days == UNKNOWN:
         return
     value = 30.0 if days is None else number(days)
@@ -201,8 +213,8 @@ def _admin_actions(doc: object, g: AccountGrant) -> list[str]:
 
 
 def _foreign_admin(r: Resource, report: Callable[[str], None]) -> None:
-    doc = r.get("policy")
-    if doc in (None, "", UNKNOWN, CIPHERTEXT):
+    doc = policy_document(setting(r.props, KEY_POLICY))
+    if doc is None:
         return
     admin = [(g, names) for g in account_grants(doc, "key") if (names := _admin_actions(doc, g))]
     if not admin:

@@ -14,6 +14,7 @@ from policies.framework import (
     number,
     resource_policy,
 )
+from policies.lib.shapes import declare, disabled, is_set, setting
 from policies.model import UNKNOWN, Category, Severity
 
 LOGS = Spec(
@@ -32,8 +33,16 @@ LOGS = Spec(
 )
 
 
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+LOG_RETENTION = declare((LOG_GROUP,), "retentionInDays")
+LOG_KEY = declare((LOG_GROUP,), "kmsKeyId")
+TOPIC_KEY = declare(("aws:sns/topic:Topic",), "kmsMasterKeyId")
+ALARM_ENABLED = declare(("aws:cloudwatch/metricAlarm:MetricAlarm",), "actionsEnabled")
+ALARM_ACTIONS = declare(("aws:cloudwatch/metricAlarm:MetricAlarm",), "alarmActions")
+
+
 def _logs(r: Resource, report: Callable[[str], None]) -> None:
-    days = r.get("retentionInDays")
+    days = setting(r.props, LOG_RETENTION)
     minimum = int(r.config.get("minimumRetentionDays", 90))
     production = in_production(r)
     if days in (None, 0):
@@ -42,7 +51,7 @@ def _logs(r: Resource, report: Callable[[str], None]) -> None:
         report("retentionInDays is not a number")
     elif production and days != UNKNOWN and (number(days) or 0) < minimum:
         report(f"retentionInDays is {days}; at least {minimum}")
-    if not r.get("kmsKeyId"):
+    if is_set(r.props, LOG_KEY) is False:
         report("kmsKeyId is not set")
 
 
@@ -58,7 +67,7 @@ TOPIC = Spec(
 
 
 def _topic(r: Resource, report: Callable[[str], None]) -> None:
-    key = r.get("kmsMasterKeyId")
+    key = setting(r.props, TOPIC_KEY)
     if not key:
         report("kmsMasterKeyId is not set")
     elif key != UNKNOWN and ":alias/aws/" in f":{key}":
@@ -92,9 +101,9 @@ ALARM = Spec(
 
 
 def _alarm(r: Resource, report: Callable[[str], None]) -> None:
-    if r.get("actionsEnabled") is False:
+    if disabled(r.props, ALARM_ENABLED):
         report("actionsEnabled is false")
-    if not r.get("alarmActions"):
+    if is_set(r.props, ALARM_ACTIONS) is False:
         report("no alarmActions: the alarm notifies nobody")
 
 

@@ -11,8 +11,11 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from policies.aws.functions import ENV_VARIABLES
+from policies.aws.iam import inline_documents
 from policies.contract import aws_quotas as q
 from policies.framework import PackPolicy, Resource, Spec, resource_policy, stack_policy
+from policies.lib.shapes import document, setting, unwrap
 from policies.model import UNKNOWN, Category, Severity
 
 ROLE = "aws:iam/role:Role"
@@ -43,8 +46,9 @@ DOCUMENT_QUOTAS = Spec(
 )
 
 
-def _document_size(value: Any) -> int | None:
-    if value is None or value == UNKNOWN:
+def _document_size(raw: Any) -> int | None:
+    value = document(raw)  # secret envelopes are not part of what AWS stores
+    if value is None:
         return None
     if isinstance(value, str | dict | list):
         return q.size(value if isinstance(value, str) else json.dumps(value))
@@ -52,8 +56,7 @@ def _document_size(value: Any) -> int | None:
 
 
 def _environment_size(r: Resource) -> int:
-    env = r.get("environment")
-    variables = env.get("variables") if isinstance(env, dict) else None
+    variables = unwrap(setting(r.props, ENV_VARIABLES))
     if not isinstance(variables, dict):
         return 0
     # AWS counts the variables' keys and values (as the JSON it stores).
@@ -70,10 +73,7 @@ def _document_quotas(r: Resource, report: Callable[[str], None]) -> None:
         if n is not None and n > limit:
             report(f"{field} is {n:,} characters, over AWS's {limit:,}")
     if r.type == ROLE:
-        inline = r.get("inlinePolicies")
-        total = sum(
-            _document_size(p.get("policy")) or 0 for p in inline or [] if isinstance(p, dict)
-        )
+        total = sum(_document_size(doc) or 0 for _, doc in inline_documents(r))
         if total > q.ROLE_INLINE_POLICIES:
             report(
                 f"inlinePolicies total {total:,} characters, over AWS's {q.ROLE_INLINE_POLICIES:,}"

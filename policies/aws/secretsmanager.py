@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from policies.aws.protection import in_production
@@ -25,6 +25,7 @@ from policies.framework import (
     stack_policy,
 )
 from policies.lib.credentials import scan_value
+from policies.lib.shapes import declare, enabled, pick, reveal, setting
 from policies.model import CIPHERTEXT, UNKNOWN, Category, Severity
 
 SECRET_TYPE = "aws:secretsmanager/secret:Secret"  # pragma: allowlist secret (a type token)
@@ -52,17 +53,30 @@ CMK = Spec(
 )
 
 
+#: The settings as pulumi-aws 7 and 6 spell them: ``replicas`` is the pluralised list of the
+#: ``replica`` blocks; a secret envelope may stand for the list, an entry or a value.
+SECRET_KEY = declare((SECRET_TYPE,), "kmsKeyId")
+REPLICAS = declare((SECRET_TYPE,), "replicas")
+REPLICA_KEY = declare((SECRET_TYPE,), "replicas.kmsKeyId")
+RECOVERY_DAYS = declare((SECRET_TYPE,), "recoveryWindowInDays")
+BLOCK_PUBLIC = declare(("aws:secretsmanager/secretPolicy:SecretPolicy",), "blockPublicPolicy")
+RULES = declare((ROTATION,), "rotationRules")
+AFTER_DAYS = declare((ROTATION,), "rotationRules.automaticallyAfterDays")
+EXPRESSION = declare((ROTATION,), "rotationRules.scheduleExpression")
+
+
 def _cmk(r: Resource, report: Callable[[str], None]) -> None:
-    key = r.get("kmsKeyId")
+    key = setting(r.props, SECRET_KEY)
     if key == UNKNOWN:
         return
     if not key:
         report("kmsKeyId is not set: the secret uses the AWS-managed key aws/secretsmanager")
     elif aws_managed_key(key):
         report(f"kmsKeyId names the AWS-managed key {str(key).rsplit(':', 1)[-1]}")
-    replicas = r.get("replicas")
-    for i, replica in enumerate(replicas if isinstance(replicas, list) else []):
-        replica_key = replica.get("kmsKeyId") if isinstance(replica, dict) else None
+    for i, replica in enumerate(pick(r.props, REPLICAS)):
+        if replica == UNKNOWN:
+            continue
+        replica_key = setting(replica, "kmsKeyId") if isinstance(replica, Mapping) else None
         if replica_key == UNKNOWN:
             continue
         if not replica_key or aws_managed_key(replica_key):
@@ -85,7 +99,7 @@ RECOVERY = Spec(
 
 
 def _recovery(r: Resource, report: Callable[[str], None]) -> None:
-    days = r.get("recoveryWindowInDays")
+    days = setting(r.props, RECOVERY_DAYS)
     if days == UNKNOWN:
         return
     value = 30.0 if days is None else number(days)  # AWS default: 30
@@ -117,7 +131,7 @@ PUBLIC = Spec(
 
 
 def _public(r: Resource, report: Callable[[str], None]) -> None:
-    if r.get("blockPublicPolicy") not in (True, UNKNOWN):
+    if enabled(r.props, BLOCK_PUBLIC) is False:
         report("blockPublicPolicy is not true: a policy granting public access would be accepted")
 
 
@@ -160,11 +174,11 @@ def rotation_period(rotation: Resource) -> tuple[float | None, str | None]:
     """(longest interval in days between two rotations, problem): from automaticallyAfterDays or a
     scheduleExpression (``rate(N days)``, ``rate(N hours)``, or a cron expression whose fields
     bound the interval). ``(None, None)`` when unknown at preview."""
-    rules = rotation.get("rotationRules")
-    if not isinstance(rules, dict):
-        return None, None
-    days = rules.get("automaticallyAfterDays")
-    expression = rules.get("scheduleExpression")
+    rules = pick(rotation.props, RULES)
+    if not any(isinstance(x, Mapping) for x in rules):
+        return None, None  # absent, or unreadable (unknown at preview, ciphertext)
+    days = setting(rotation.props, AFTER_DAYS)
+    expression = setting(rotation.props, EXPRESSION)
     if days not in (None, UNKNOWN):
         value = number(days)
         if value is None:
@@ -207,7 +221,7 @@ def rotation_keys(rotation: Resource) -> set[str]:
     secret's id): the dependency the engine records for that input, the ARN itself, the secret
     name inside the ARN (without AWS's 6-character suffix), and the rotation's parent."""
     keys = set(rotation.property_dependencies.get("secretId", ()))
-    target = rotation.get("secretId")
+    target = reveal(rotation.get("secretId"))
     if isinstance(target, str) and target != UNKNOWN:
         keys.add(target)
         if ":secret:" in target:
@@ -318,7 +332,7 @@ def recognised_classes(secret: Resource, versions: Sequence[Resource] = ()) -> s
 
 
 def _matching(index: dict[str, list[Resource]], secret: Resource) -> list[Resource]:
-    hits = index.get(secret.urn, []) + index.get(str(secret.get("name")), [])
+    hits = index.get(secret.urn, []) + index.get(str(reveal(secret.get("name"))), [])
     return list({id(x): x for x in hits}.values())
 
 

@@ -15,6 +15,7 @@ from typing import Final
 from policies.aws.secretsmanager import aws_managed_key
 from policies.framework import PackPolicy, Resource, Spec, resource_policy
 from policies.lib.credentials import is_sensitive_key, looks_like_placeholder, scan_value
+from policies.lib.shapes import declare, setting
 from policies.model import CIPHERTEXT, UNKNOWN, Category, Severity
 
 PARAMETER = "aws:ssm/parameter:Parameter"
@@ -30,10 +31,16 @@ SECURE_STRING_CMK = Spec(
 )
 
 
+PARAMETER_TYPE = declare((PARAMETER,), "type")
+PARAMETER_KEY = declare((PARAMETER,), "keyId")
+PARAMETER_NAME = declare((PARAMETER,), "name")
+PARAMETER_VALUE = declare((PARAMETER,), "value|insecureValue")
+
+
 def _secure_string_cmk(r: Resource, report: Callable[[str], None]) -> None:
-    if r.get("type") != "SecureString":
+    if setting(r.props, PARAMETER_TYPE) != "SecureString":
         return
-    key = r.get("keyId")
+    key = setting(r.props, PARAMETER_KEY)
     if key == UNKNOWN:
         return
     if not key:
@@ -61,14 +68,12 @@ _SETTING_VALUE: Final = re.compile(
 
 
 def _plaintext_credential(r: Resource, report: Callable[[str], None]) -> None:
-    kind = r.get("type")
+    kind = setting(r.props, PARAMETER_TYPE)
     if kind in ("SecureString", UNKNOWN):
         return
-    name = r.get("name")
-    value = r.get("value")
-    if value is None:
-        value = r.get("insecureValue")
-    hits = scan_value({"value": value}) if isinstance(value, str) else []
+    name = setting(r.props, PARAMETER_NAME)
+    held = setting(r.props, PARAMETER_VALUE)
+    hits = scan_value({"value": held}) if isinstance(held, str) else []
     if hits:
         report(f"{kind or 'String'} parameter holds {hits[0].kind} ({hits[0].hint}) in plaintext")
         return
@@ -76,9 +81,9 @@ def _plaintext_credential(r: Resource, report: Callable[[str], None]) -> None:
     if not last or not is_sensitive_key(last):
         return
     if (
-        isinstance(value, str)
-        and value not in (UNKNOWN, CIPHERTEXT)
-        and (not value or looks_like_placeholder(value) or _SETTING_VALUE.match(value.strip()))
+        isinstance(held, str)
+        and held not in (UNKNOWN, CIPHERTEXT)
+        and (not held or looks_like_placeholder(held) or _SETTING_VALUE.match(held.strip()))
     ):
         return
     report(

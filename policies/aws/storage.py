@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from policies.framework import PackPolicy, Resource, Spec, resource_policy, stack_policy
-from policies.lib.shapes import declare, pick, reveal, truthy
+from policies.lib.shapes import declare, enabled, pick, reveal, truthy
 from policies.model import UNKNOWN, Category, Severity
 
 BUCKETS = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
@@ -44,17 +44,14 @@ PUBLIC_BLOCK = Spec(
 )
 
 
+PUBLIC_BLOCK_FLAGS = tuple(
+    declare(("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",), k)
+    for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+)
+
+
 def _public_block(r: Resource, report: Callable[[str], None]) -> None:
-    off = [
-        k
-        for k in (
-            "blockPublicAcls",
-            "blockPublicPolicy",
-            "ignorePublicAcls",
-            "restrictPublicBuckets",
-        )
-        if r.get(k) not in (True, UNKNOWN)
-    ]
+    off = [k for k in PUBLIC_BLOCK_FLAGS if enabled(r.props, k) is False]
     if off:
         report(f"not enabled: {', '.join(off)}")
 
@@ -121,8 +118,11 @@ BUCKET = Spec(
 )
 
 
+FORCE_DESTROY = declare(("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"), "forceDestroy")
+
+
 def _bucket(r: Resource, report: Callable[[str], None]) -> None:
-    if r.get("forceDestroy") is True:
+    if enabled(r.props, FORCE_DESTROY):
         report("forceDestroy is true: deleting the stack deletes every object")
 
 

@@ -47,6 +47,7 @@ from policies.contract.vocabulary import (
 from policies.contract.vocabulary import (
     parse_scopes as parse_scopes,
 )
+from policies.lib.shapes import declare, falsy, truthy, unwrap
 from policies.model import UNKNOWN
 
 if TYPE_CHECKING:  # no runtime import: this module stays free of pulumi_policy
@@ -99,11 +100,27 @@ def known(value: Any) -> str | None:
 
 
 def vault_props(r: Resource) -> dict[str, Any]:
-    """A vault's settings (azure-native: under ``properties``)."""
-    if r.type == NATIVE_VAULT:
-        p = r.get("properties")
-        return p if isinstance(p, dict) else {}
-    return dict(r.props)
+    """A vault's settings (azure-native: under ``properties``), secret envelopes removed at any
+    depth (around ``properties`` itself, a block or a value); what cannot be read is
+    :data:`~policies.model.UNKNOWN` where it stands."""
+    p = unwrap(r.get("properties")) if r.type == NATIVE_VAULT else unwrap(r.props)
+    return p if isinstance(p, dict) else {}
+
+
+#: The vault settings the policies read, as azure-native 3 (and 2) spell them under
+#: ``properties`` (inputs and outputs alike); the classic provider's flat names are read too
+#: (not declared: pulumi-azure is not installed to check them against).
+for _name in (
+    "enablePurgeProtection",
+    "enableSoftDelete",
+    "softDeleteRetentionInDays",
+    "enableRbacAuthorization",
+    "publicNetworkAccess",
+    "accessPolicies",
+    "networkAcls.defaultAction",
+    "networkAcls.ipRules.value",
+):
+    declare((NATIVE_VAULT,), f"properties.{_name}")
 
 
 def vault_name(r: Resource) -> str | None:
@@ -118,8 +135,8 @@ def rbac_enabled(r: Resource) -> bool | None:
         value = props.get(key)
         if value == UNKNOWN:
             return None
-        if isinstance(value, bool):
-            return value
+        if isinstance(value, bool) or truthy(value) or falsy(value):
+            return truthy(value)
     return False
 
 
@@ -283,7 +300,7 @@ def is_application(
 
 
 def tags(r: Resource) -> dict[str, str]:
-    value = r.get("tags")
+    value = unwrap(r.get("tags"))
     if not isinstance(value, Mapping):
         return {}
     return {str(k): v for k, v in value.items() if isinstance(v, str) and v != UNKNOWN}

@@ -69,6 +69,7 @@ from policies.azure.rbac_probes import (
 from policies.azure.rbac_probes import (
     PURGE_SECRET as PURGE_SECRET,
 )
+from policies.lib.shapes import declare, disabled, truthy
 from policies.model import UNKNOWN
 
 if TYPE_CHECKING:
@@ -317,15 +318,15 @@ def vaults_of(resources: Sequence[Resource]) -> list[Vault]:
             continue
         props = vault_props(r)
         protected = props.get("enablePurgeProtection", props.get("purgeProtectionEnabled"))
-        out.append(Vault(r.urn, own_vault_key(r), rbac_enabled(r), protected is True))
+        out.append(Vault(r.urn, own_vault_key(r), rbac_enabled(r), truthy(protected)))
     return out
 
 
+SECRET_ENABLED = declare((NATIVE_SECRET,), "properties.attributes.enabled")
+
+
 def _secret_enabled(r: Resource) -> bool:
-    if r.type == NATIVE_SECRET:
-        attrs = r.get("properties.attributes")
-        return not (isinstance(attrs, dict) and attrs.get("enabled") is False)
-    return r.get("enabled") is not False
+    return not disabled(r.props, SECRET_ENABLED if r.type == NATIVE_SECRET else "enabled")
 
 
 def secrets_of(resources: Sequence[Resource]) -> list[Secret]:

@@ -33,6 +33,7 @@ from policies.framework import (
     Spec,
     resource_policy,
 )
+from policies.lib.shapes import declare, setting, unwrap
 from policies.model import UNKNOWN, Category, Severity
 
 SECRET_EXPIRY = Spec(
@@ -51,12 +52,25 @@ def _empty(value: Any) -> bool:
     return value is None or value == "" or value == 0
 
 
+#: azure-native 3 (and 2): ``properties.attributes`` (``expires`` and ``notBefore`` in seconds;
+#: ARM's own ``exp``/``nbf`` are renamed by the SDK), the same shape in inputs and outputs.
+EXPIRES = declare((NATIVE_SECRET,), "properties.attributes.expires")
+CONTENT = declare((NATIVE_SECRET,), "properties.contentType")
+#: a key's settings: under ``properties`` in inputs, flat in azure-native's outputs
+for _path in (
+    "kty",
+    "attributes.expires",
+    "rotationPolicy.attributes.expiryTime",
+    "rotationPolicy.lifetimeActions.action.type",
+    "rotationPolicy.lifetimeActions.trigger.timeAfterCreate",
+):
+    declare((NATIVE_KEY,), f"properties.{_path}")
+    declare((NATIVE_KEY,), _path)
+
+
 def _secret_expiry(r: Resource, report: Callable[[str], None]) -> None:
-    if r.type == NATIVE_SECRET:
-        value = r.get("properties.attributes.expires")
-        path = "properties.attributes.expires"
-    else:
-        value, path = r.get("expirationDate"), "expirationDate"
+    path = EXPIRES if r.type == NATIVE_SECRET else "expirationDate"
+    value = setting(r.props, path)
     if value != UNKNOWN and _empty(value):
         report(f"no expiry ({path}): nothing announces that it is due")
 
@@ -73,17 +87,18 @@ CONTENT_TYPE = Spec(
 
 
 def _content_type(r: Resource, report: Callable[[str], None]) -> None:
-    path = "properties.contentType" if r.type == NATIVE_SECRET else "contentType"
-    value = r.get(path)
+    path = CONTENT if r.type == NATIVE_SECRET else "contentType"
+    value = setting(r.props, path)
     if value != UNKNOWN and (not isinstance(value, str) or not value.strip()):
         report(f"no content type ({path})")
 
 
 def _key_props(r: Resource) -> dict[str, Any]:
-    if r.type == NATIVE_KEY:
-        p = r.get("properties")
-        return p if isinstance(p, dict) else {}
-    return dict(r.props)
+    """A key's settings with secret envelopes removed at any depth: azure-native's inputs keep
+    them under ``properties``, its outputs flat; the classic provider flat."""
+    raw = r.get("properties") if r.type == NATIVE_KEY and "properties" in r.props else r.props
+    p = unwrap(raw)
+    return p if isinstance(p, dict) else {}
 
 
 KEY_EXPIRY = Spec(
@@ -206,8 +221,9 @@ def _rotation(r: Resource, report: Callable[[str], None]) -> None:
         for a in actions if isinstance(actions, list) else []:
             if not isinstance(a, dict):
                 continue
-            kind = str((a.get("action") or {}).get("type", "")).lower()
-            trigger = a.get("trigger") or {}
+            action, trigger = a.get("action"), a.get("trigger")
+            kind = str(action.get("type", "")).lower() if isinstance(action, dict) else ""
+            trigger = trigger if isinstance(trigger, dict) else {}
             if kind == "rotate":
                 after = trigger.get("timeAfterCreate")
                 rotate.append(iso_days(after) if after else None)

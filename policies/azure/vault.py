@@ -24,6 +24,7 @@ from policies.framework import (
     number,
     resource_policy,
 )
+from policies.lib.shapes import blocks, falsy, truthy, verdict
 from policies.model import UNKNOWN, Category, Severity
 
 RECOVERABLE = Spec(
@@ -52,9 +53,9 @@ RECOVERABLE = Spec(
 def _recoverable(r: Resource, report: Callable[[str], None]) -> None:
     props = vault_props(r)
     key = "enablePurgeProtection" if r.type == NATIVE_VAULT else "purgeProtectionEnabled"
-    if props.get(key) not in (True, UNKNOWN):
+    if verdict([props.get(key)], truthy) is False:
         report(f"{key} is not true: a deleted secret could be purged at once")
-    if props.get("enableSoftDelete") is False:
+    if falsy(props.get("enableSoftDelete")):
         report("enableSoftDelete is false: deleted secrets are gone at once")
     retention_key = (
         "softDeleteRetentionInDays" if r.type == NATIVE_VAULT else "softDeleteRetentionDays"
@@ -82,18 +83,17 @@ NETWORK = Spec(
 
 
 def _rules(acls: dict[str, Any], classic: bool) -> list[Any]:
-    rules = acls.get("ipRules")
-    if not isinstance(rules, list):
-        return []
+    rules = blocks(acls.get("ipRules"))
     if classic:
-        return list(rules)
+        return rules
     return [rule.get("value") if isinstance(rule, dict) else rule for rule in rules]
 
 
 def _network(r: Resource, report: Callable[[str], None]) -> None:
-    acls = vault_props(r).get("networkAcls")
-    if acls == UNKNOWN:
+    found = blocks(vault_props(r).get("networkAcls"))  # the classic block: maxItems 1
+    if UNKNOWN in found:
         return
+    acls = found[0] if found else None
     if not isinstance(acls, dict):
         report("no networkAcls: Key Vault admits every network by default")
         return
@@ -138,7 +138,7 @@ def _public(r: Resource, report: Callable[[str], None]) -> None:
             report(f"publicNetworkAccess is {value!r} in production, not Disabled")
     else:
         value = props.get("publicNetworkAccessEnabled")
-        if value not in (False, UNKNOWN):
+        if value != UNKNOWN and not falsy(value):
             report("publicNetworkAccessEnabled is not false in production")
 
 

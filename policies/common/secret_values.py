@@ -10,8 +10,10 @@ a program must add ``additional_secret_outputs=["properties"]`` or this policy f
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from policies.framework import PackPolicy, Resource, Spec, resource_policy
+from policies.lib.shapes import SECRET_SIG, SIG_KEY, reveal, setting
 from policies.model import UNKNOWN, Category, Severity
 
 #: resource type -> input paths that hold the secret value
@@ -21,7 +23,8 @@ SECRET_VALUE_FIELDS: Mapping[str, tuple[str, ...]] = {
     "gcp:secretmanager/secretVersion:SecretVersion": ("secretData",),
     "azure-native:keyvault:Secret": ("properties.value",),
     "azure:keyvault/secret:Secret": ("value",),
-    "vault:kv/secretV2:SecretV2": ("dataJson",),
+    # pulumi-vault 7: ``dataJsonWo`` is the write-only form (never stored, still sent in clear)
+    "vault:kv/secretV2:SecretV2": ("dataJson", "dataJsonWo"),
     "vault:kv/secret:Secret": ("dataJson",),
     "vault:generic/secret:Secret": ("dataJson",),
     "kubernetes:core/v1:Secret": ("data", "stringData"),
@@ -40,6 +43,11 @@ SPEC = Spec(
 )
 
 
+def is_envelope(value: Any) -> bool:
+    """A Pulumi secret envelope (readable or not)."""
+    return isinstance(value, Mapping) and value.get(SIG_KEY) == SECRET_SIG
+
+
 def _covered_by_additional_secret_outputs(r: Resource, path: str) -> bool:
     top = path.split(".", 1)[0]
     return top in r.additional_secret_outputs or path in r.additional_secret_outputs
@@ -48,16 +56,32 @@ def _covered_by_additional_secret_outputs(r: Resource, path: str) -> bool:
 def secret_value_paths(r: Resource) -> tuple[str, ...]:
     """The fields of ``r`` that hold a secret by design (judged here, not by the plaintext scan).
     A plain SSM ``String`` parameter has none: its value is judged like any other input."""
-    if r.type == "aws:ssm/parameter:Parameter" and r.get("type") != "SecureString":
+    if r.type == "aws:ssm/parameter:Parameter" and setting(r.props, "type") not in (
+        "SecureString",
+        UNKNOWN,
+    ):
         return ()
     return SECRET_VALUE_FIELDS.get(r.type, ())
 
 
+def _along(props: Mapping[str, Any], path: str) -> tuple[bool, Any]:
+    """(whether a secret envelope lies on ``path``, the value there with envelopes removed)."""
+    node: Any = props
+    enveloped = False
+    for part in path.split("."):
+        if is_envelope(node):
+            enveloped, node = True, reveal(node)
+        node = node.get(part) if isinstance(node, Mapping) else None
+    if is_envelope(node):
+        enveloped, node = True, reveal(node)
+    return enveloped, node
+
+
 def _check(r: Resource, report: Callable[[str], None]) -> None:
     for path in secret_value_paths(r):
-        value = r.get(path)
-        if value is None or value == UNKNOWN or value == {} or value == "":
-            continue
+        enveloped, value = _along(r.props, path)
+        if enveloped or value is None or value == UNKNOWN or value == {} or value == "":
+            continue  # a Pulumi secret envelope on the path marks the value (the engine's form)
         marked = r.is_secret(path)  # None under the engine: secretness is invisible there
         if marked is None and _covered_by_additional_secret_outputs(r, path):
             continue

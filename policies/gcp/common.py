@@ -20,6 +20,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from policies.lib.shapes import document, reveal, unwrap
 from policies.model import UNKNOWN
 
 if TYPE_CHECKING:  # no runtime import: this module stays free of pulumi_policy
@@ -94,10 +95,15 @@ class Binding:
     unknown: bool = False
 
 
-def _condition(value: Any) -> tuple[str | None, bool]:
+def _condition(raw: Any) -> tuple[str | None, bool]:
+    value = reveal(raw)
+    if value == UNKNOWN:
+        return None, True
+    if isinstance(value, list) and len(value) == 1:  # the maxItems-1 block as a one-item list
+        value = reveal(value[0])
     if not isinstance(value, Mapping):
         return None, False
-    expression = value.get("expression")
+    expression = reveal(value.get("expression"))
     if expression == UNKNOWN:
         return None, True
     return (expression if isinstance(expression, str) and expression.strip() else None), False
@@ -105,10 +111,13 @@ def _condition(value: Any) -> tuple[str | None, bool]:
 
 def policy_data(r: Resource) -> tuple[dict[str, Any] | None, bool]:
     """The parsed ``policyData`` of an IAM policy resource, and whether it was unreadable."""
-    data = r.get("policyData")
-    if data is None:
+    raw = r.get("policyData")
+    if raw is None or raw == "":
         return None, False
-    if data == UNKNOWN or not isinstance(data, str):
+    data = document(raw)  # a JSON text, in a secret envelope or not; a map (the SDK's types)
+    if isinstance(data, Mapping):
+        return dict(data), False
+    if not isinstance(data, str):
         return None, True
     try:
         parsed = json.loads(data)
@@ -119,9 +128,11 @@ def policy_data(r: Resource) -> tuple[dict[str, Any] | None, bool]:
 
 def bindings(r: Resource) -> Iterator[Binding]:
     """Every role an IAM member, binding or policy resource grants, with its members."""
-    role = r.get("role")
+    role = reveal(r.get("role"))
     if role is not None:
-        member, members = r.get("member"), r.get("members")
+        member, members = reveal(r.get("member")), reveal(r.get("members"))
+        if isinstance(members, list):
+            members = [reveal(m) for m in members]
         raw = [member] if member is not None else (members if isinstance(members, list) else [])
         known = tuple(str(m) for m in raw if isinstance(m, str) and m != UNKNOWN)
         condition, hidden = _condition(r.get("condition"))
@@ -142,7 +153,7 @@ def bindings(r: Resource) -> Iterator[Binding]:
     for i, b in enumerate(raw_bindings if isinstance(raw_bindings, list) else []):
         if not isinstance(b, Mapping):
             continue
-        members = b.get("members") or []
+        members = unwrap(b.get("members")) or []
         known = (
             tuple(str(m) for m in members if isinstance(m, str))
             if isinstance(members, list)
@@ -198,10 +209,11 @@ def _audit_config(where: str, service: Any, logs: Any, key: str) -> AuditConfig:
 
 def labels(r: Resource) -> dict[str, str]:
     """A GCP resource's labels (known string values only)."""
-    value = r.get("labels")
+    value = reveal(r.get("labels"))
     if not isinstance(value, Mapping):
         return {}
-    return {str(k): v for k, v in value.items() if isinstance(v, str) and v != UNKNOWN}
+    out = {str(k): reveal(v) for k, v in value.items()}
+    return {k: v for k, v in out.items() if isinstance(v, str) and v != UNKNOWN}
 
 
 _DURATION_RE = re.compile(r"^(\d+(?:\.\d{1,9})?)s$")

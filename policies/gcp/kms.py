@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from policies.framework import PackPolicy, Resource, Spec, resource_policy
 from policies.gcp.common import CRYPTO_KEY, duration_seconds
+from policies.lib.shapes import declare, setting
 from policies.model import UNKNOWN, Category, Severity
 
 ROTATION = Spec(
@@ -27,11 +28,15 @@ ROTATION = Spec(
 )
 
 
+PURPOSE = declare((CRYPTO_KEY,), "purpose")
+PERIOD = declare((CRYPTO_KEY,), "rotationPeriod")
+
+
 def _rotation(r: Resource, report: Callable[[str], None]) -> None:
-    purpose = r.get("purpose")
+    purpose = setting(r.props, PURPOSE)
     if purpose not in (None, "", "ENCRYPT_DECRYPT"):
         return  # asymmetric and MAC keys are rotated by hand
-    period = r.get("rotationPeriod")
+    period = setting(r.props, PERIOD)
     if period == UNKNOWN:
         return
     if period in (None, ""):

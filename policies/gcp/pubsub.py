@@ -10,9 +10,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from policies.framework import PackPolicy, Resource, Spec, resource_policy
+from policies.lib.shapes import declare, is_set, pick, setting
 from policies.model import UNKNOWN, Category, Severity
 
 TOPIC = "gcp:pubsub/topic:Topic"
@@ -29,9 +30,14 @@ TOPIC_CMEK = Spec(
 )
 
 
+TOPIC_KEY = declare((TOPIC,), "kmsKeyName")
+PUSH = declare((SUBSCRIPTION,), "pushConfig")
+PUSH_ENDPOINT = declare((SUBSCRIPTION,), "pushConfig.pushEndpoint")
+PUSH_OIDC = declare((SUBSCRIPTION,), "pushConfig.oidcToken.serviceAccountEmail")
+
+
 def _topic_cmek(r: Resource, report: Callable[[str], None]) -> None:
-    key = r.get("kmsKeyName")
-    if key in (None, ""):
+    if is_set(r.props, TOPIC_KEY) is False:
         report("kmsKeyName is not set: the topic uses Google's default encryption")
 
 
@@ -46,13 +52,13 @@ PUSH_HTTPS = Spec(
 
 
 def _push_https(r: Resource, report: Callable[[str], None]) -> None:
-    push = r.get("pushConfig")
-    if not isinstance(push, dict):
-        return  # a pull subscription
-    endpoint = push.get("pushEndpoint")
+    push = pick(r.props, PUSH)
+    if UNKNOWN in push or not any(isinstance(p, Mapping) for p in push):
+        return  # a pull subscription (or unreadable)
+    endpoint = setting(r.props, PUSH_ENDPOINT)
     if isinstance(endpoint, str) and endpoint != UNKNOWN and not endpoint.startswith("https://"):
         report("pushConfig.pushEndpoint is not https: notices would travel in clear")
-    if not push.get("oidcToken"):
+    if is_set(r.props, PUSH_OIDC) is False:
         report("pushConfig has no oidcToken: the endpoint cannot authenticate the deliveries")
 
 

@@ -14,7 +14,7 @@ payloads that are Pulumi secrets.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from policies.common.secret_values import secret_value_paths
@@ -24,11 +24,13 @@ from policies.framework import PackPolicy, Resource, Spec, resource_policy
 from policies.gcp.common import (
     REGIONAL_SECRET,
     REGIONAL_SECRET_VERSION,
+    SECRET,
     SECRET_TYPES,
     SECRET_VERSION,
     duration_seconds,
     labels,
 )
+from policies.lib.shapes import declare, is_set, pick, setting, truthy
 from policies.model import UNKNOWN, Category, Severity
 
 CMEK = Spec(
@@ -46,9 +48,18 @@ CMEK = Spec(
 
 _KEY_LOCATION_RE = re.compile(r"/locations/([^/]+)/keyRings/")
 
-
-def _key(block: Any) -> Any:
-    return block.get("kmsKeyName") if isinstance(block, dict) else None
+#: The shapes of the settings (pulumi-gcp 10 and 9: ``replication.auto`` and
+#: ``replication.userManaged.replicas[]``, each with a maxItems-1 ``customerManagedEncryption``;
+#: pulumi-gcp 6's deprecated ``replication.automatic: true`` is Google-managed encryption).
+REGIONAL_KEY = declare((REGIONAL_SECRET,), "customerManagedEncryption.kmsKeyName")
+REGIONAL_LOCATION = declare((REGIONAL_SECRET,), "location")
+REPLICATION = declare((SECRET,), "replication")
+AUTO = declare((SECRET,), "replication.auto|automatic")
+AUTO_KEY = declare((SECRET,), "replication.auto.customerManagedEncryption.kmsKeyName")
+REPLICAS = declare((SECRET,), "replication.userManaged.replicas")
+REPLICA_KEY = "customerManagedEncryption.kmsKeyName"
+ROTATION_PERIOD = declare(SECRET_TYPES, "rotation.rotationPeriod")
+TOPICS = declare(SECRET_TYPES, "topics.name")
 
 
 def _judge_key(key: Any, what: str, location: Any, report: Callable[[str], None]) -> None:
@@ -63,36 +74,36 @@ def _judge_key(key: Any, what: str, location: Any, report: Callable[[str], None]
 
 
 def _cmek(r: Resource, report: Callable[[str], None]) -> None:
+    props = r.props
     if r.type == REGIONAL_SECRET:
         _judge_key(
-            _key(r.get("customerManagedEncryption")),
+            setting(props, REGIONAL_KEY),
             "the regional secret",
-            r.get("location"),
+            setting(props, REGIONAL_LOCATION),
             report,
         )
         return
-    replication = r.get("replication")
-    if replication == UNKNOWN:
+    replication = pick(props, REPLICATION)
+    if UNKNOWN in replication:
         return
-    if not isinstance(replication, dict) or not replication:
+    if not any(isinstance(x, Mapping) and x for x in replication):
         report("no replication policy: Secret Manager would encrypt with Google-managed keys")
         return
-    auto = replication.get("auto")
-    if isinstance(auto, dict):
-        _judge_key(
-            _key(auto.get("customerManagedEncryption")), "automatic replication", None, report
-        )
-    managed = replication.get("userManaged")
-    if isinstance(managed, dict):
-        replicas = managed.get("replicas")
-        if replicas == UNKNOWN:
+    for auto in pick(props, AUTO):
+        if auto == UNKNOWN:
             return
-        for i, replica in enumerate(replicas if isinstance(replicas, list) else []):
-            if not isinstance(replica, dict):
-                continue
-            location = replica.get("location")
-            what = f"replica {i} ({location})" if isinstance(location, str) else f"replica {i}"
-            _judge_key(_key(replica.get("customerManagedEncryption")), what, location, report)
+        if auto is True or isinstance(auto, Mapping) or truthy(auto):
+            _judge_key(setting(props, AUTO_KEY), "automatic replication", None, report)
+            break
+    replicas = pick(props, REPLICAS)
+    if UNKNOWN in replicas:
+        return
+    for i, replica in enumerate(replicas):
+        if not isinstance(replica, Mapping):
+            continue
+        location = setting(replica, "location")
+        what = f"replica {i} ({location})" if isinstance(location, str) else f"replica {i}"
+        _judge_key(setting(replica, REPLICA_KEY), what, location, report)
 
 
 ROTATION = Spec(
@@ -137,10 +148,7 @@ def _rotation(r: Resource, report: Callable[[str], None]) -> None:
     if limit is None:
         report(f"unknown {TAG_ROTATION_CLASS} {klass!r}; known: {', '.join(sorted(maximum))}")
         return
-    rotation = r.get("rotation")
-    if rotation == UNKNOWN:
-        return
-    period = rotation.get("rotationPeriod") if isinstance(rotation, dict) else None
+    period = setting(r.props, ROTATION_PERIOD)
     if period == UNKNOWN:
         return
     if period in (None, ""):
@@ -153,8 +161,7 @@ def _rotation(r: Resource, report: Callable[[str], None]) -> None:
         return
     if days > limit:
         report(f"rotates every {days:g} days; {klass} allows at most {limit}")
-    topics = r.get("topics")
-    if topics != UNKNOWN and not (isinstance(topics, list) and topics):
+    if is_set(r.props, TOPICS) is False:
         report("rotation without topics: Secret Manager has nobody to notify")
 
 

@@ -9,14 +9,17 @@ here at all: External Secrets materialises them in the cluster (docs/kubernetes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from policies.framework import PackPolicy, Resource, Spec, resource_policy
+from policies.lib.shapes import SECRET_SIG, SIG_KEY, blocks, reveal
 from policies.model import UNKNOWN, Category, Severity
 
 SECRET = "kubernetes:core/v1:Secret"  # pragma: allowlist secret
 SECRET_TYPES = (SECRET, f"{SECRET}Patch", f"{SECRET}List")
+#: ``yaml/v2``'s ConfigGroup: the Secrets among its ``objs``
+CONFIG_GROUP = "kubernetes:yaml/v2:ConfigGroup"
 
 SPEC = Spec(
     id="kubernetes-secret-data-marked-secret",
@@ -27,31 +30,52 @@ SPEC = Spec(
     remediation="Let the External Secrets Operator create the Secret from the secret store (an "
     "ExternalSecret); if Pulumi must declare it, pass every value as a Pulumi secret "
     "(pulumi.Output.secret, config.require_secret).",
-    resource_types=SECRET_TYPES,
+    resource_types=(*SECRET_TYPES, CONFIG_GROUP),
 )
 
 
-def _fields(r: Resource) -> Iterator[tuple[str, Any]]:
-    if r.type.endswith("List"):
-        items = r.get("items")
-        for i, item in enumerate(items if isinstance(items, list) else ()):
-            if isinstance(item, dict):
-                for field in ("data", "stringData"):
-                    yield f"items[{i}].{field}", item.get(field)
+def is_envelope(value: Any) -> bool:
+    """A Pulumi secret envelope (readable or not): the value it stands for is marked secret."""
+    return isinstance(value, Mapping) and value.get(SIG_KEY) == SECRET_SIG
+
+
+def _objects(r: Resource) -> Iterator[tuple[str, Any]]:
+    """``(path prefix, object)`` of each Secret ``r`` declares, envelopes around whole objects
+    removed (an enveloped value inside stays: it is what marks the value secret)."""
+    if r.type == CONFIG_GROUP:
+        objs = r.get("objs")
+        if is_envelope(objs):
+            return  # every object a Pulumi secret
+        for i, obj in enumerate(objs if isinstance(objs, list) else []):
+            if isinstance(obj, Mapping) and obj.get("kind") == "Secret":
+                yield f"objs[{i}].", obj
         return
-    for field in ("data", "stringData"):
-        yield field, r.get(field)
+    if r.type.endswith("List"):
+        for i, item in enumerate(blocks(r.get("items"))):
+            if isinstance(item, Mapping):
+                yield f"items[{i}].", item
+        return
+    yield "", r.props
+
+
+def _fields(r: Resource) -> Iterator[tuple[str, Any]]:
+    for prefix, obj in _objects(r):
+        for field in ("data", "stringData"):
+            yield f"{prefix}{field}", obj.get(field)
 
 
 def _check(r: Resource, report: Callable[[str], None]) -> None:
-    for path, block in _fields(r):
-        if block is None or block == UNKNOWN:
+    for path, raw in _fields(r):
+        if raw is None or raw == UNKNOWN or is_envelope(raw):
+            continue  # absent, unknown at preview, or the whole map a Pulumi secret
+        block = reveal(raw)
+        if block == UNKNOWN:
             continue
-        if not isinstance(block, dict):
+        if not isinstance(block, Mapping):
             report(f"{path} is not a map of keys to values")
             continue
         for key, value in block.items():
-            if value == UNKNOWN or value in ("", None):
+            if value == UNKNOWN or value in ("", None) or is_envelope(value):
                 continue
             at = f"{path}.{key}"
             marked = r.is_secret(at)

@@ -15,13 +15,16 @@ and List forms; any API version), the pod spec found where each kind keeps it.
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from policies.common.plaintext import known
+from policies.contract.yamlio import YamlProblem, load_yaml
 from policies.framework import PackPolicy, Resource, Spec, resource_policy
 from policies.lib.credentials import scan_value
+from policies.lib.shapes import SIG_KEY, blocks, declare, unwrap
 from policies.model import Category, Severity
 
 WORKLOAD_KINDS = (
@@ -37,6 +40,12 @@ WORKLOAD_KINDS = (
 WORKLOAD_TYPES = tuple(
     f"kubernetes:*:{kind}{form}" for kind in WORKLOAD_KINDS for form in ("", "Patch", "List")
 )
+#: ``yaml/v2``'s ConfigGroup: its objects (``objs``, ``yaml`` texts) are manifests of any kind.
+#: Its children are registered by the provider at deployment (a stack's state holds them as typed
+#: resources); a plan under the SDK's mocks has only the group, so the group's inputs are read.
+CONFIG_GROUP = "kubernetes:yaml/v2:ConfigGroup"
+GROUP_OBJECTS = declare((CONFIG_GROUP,), "objs")
+GROUP_YAML = declare((CONFIG_GROUP,), "yaml")
 CONFIG_MAP_TYPES = tuple(f"kubernetes:core/v1:ConfigMap{form}" for form in ("", "Patch", "List"))
 _TYPE_RE = re.compile(r"^kubernetes:[^:]+:(?P<kind>[A-Za-z]+?)(?P<form>Patch|List)?$")
 #: Where each kind keeps its pod spec (and pod template metadata).
@@ -55,7 +64,7 @@ SECRETS_AS_FILES = Spec(
     remediation="Mount the Secret as a volume (readOnly, defaultMode 0400) and read the file; an "
     "application that only reads its environment is exempted by name (exemptResources), with "
     "the reason recorded.",
-    resource_types=WORKLOAD_TYPES,
+    resource_types=(*WORKLOAD_TYPES, CONFIG_GROUP),
     checkov=("CKV_K8S_35",),
 )
 
@@ -69,6 +78,61 @@ NO_CREDENTIALS = Spec(
     "mounted Secret volume.",
     resource_types=("kubernetes:*",),
 )
+
+
+def _token(obj: Mapping[str, Any]) -> str | None:
+    kind, api = obj.get("kind"), obj.get("apiVersion") or "v1"
+    if not isinstance(kind, str) or not isinstance(api, str):
+        return None
+    return f"kubernetes:{api if '/' in api else 'core/' + api}:{kind}"
+
+
+def _yaml_objects(texts: Any) -> Iterator[Any]:
+    for text in texts:
+        if not isinstance(text, str):
+            continue
+        for part in re.split(r"(?m)^---[ \t]*$", text):
+            try:
+                doc = load_yaml(part)
+            except YamlProblem:
+                continue  # not this policy's to judge: the provider refuses it
+            if isinstance(doc, Mapping) and doc.get("kind") == "List":
+                yield from blocks(doc.get("items"))
+            elif doc is not None:
+                yield doc
+
+
+def manifests(r: Resource) -> Iterator[tuple[str, Resource]]:
+    """``(path prefix, resource)`` of each Kubernetes object ``r`` declares, secret envelopes
+    removed at any depth: a typed resource itself (its props unwrapped only when they hold an
+    envelope), each object of a ``yaml/v2`` ConfigGroup (``objs``, ``yaml`` texts) as the typed
+    resource it stands for."""
+    if r.type != CONFIG_GROUP:
+        yield "", r if _plain(r.props) else dataclasses.replace(r, props=unwrap(r.props))
+        return
+    found = [(f"objs[{i}].", o) for i, o in enumerate(blocks(r.get("objs")))]
+    found += [("yaml.", o) for o in _yaml_objects(blocks(r.get("yaml")))]
+    for prefix, raw in found:
+        obj = unwrap(raw)
+        token = _token(obj) if isinstance(obj, Mapping) else None
+        if token is not None:
+            yield prefix, dataclasses.replace(r, type=token, props=dict(obj))
+
+
+def _prefixed(report: Callable[[str], None], prefix: str) -> Callable[[str], None]:
+    """``report`` with each message located in the object of a group it is about."""
+    if not prefix:
+        return report
+    return lambda message: report(prefix + message)
+
+
+def _plain(value: Any) -> bool:
+    """No secret envelope anywhere in ``value``."""
+    if isinstance(value, Mapping):
+        return SIG_KEY not in value and all(_plain(v) for v in value.values())
+    if isinstance(value, list):
+        return all(_plain(v) for v in value)
+    return True
 
 
 def _kind(resource_type: str) -> tuple[str, str] | None:
@@ -134,7 +198,12 @@ def containers(r: Resource) -> Iterator[tuple[str, dict[str, Any]]]:
                     yield f"{path}spec.{field}[{i}]", c
 
 
-def _secrets_as_files(r: Resource, report: Callable[[str], None]) -> None:
+def _secrets_as_files(resource: Resource, report: Callable[[str], None]) -> None:
+    for prefix, r in manifests(resource):
+        _secrets_as_files_of(r, _prefixed(report, prefix))
+
+
+def _secrets_as_files_of(r: Resource, report: Callable[[str], None]) -> None:
     for path, c in containers(r):
         env = c.get("env")
         for i, var in enumerate(env if isinstance(env, list) else ()):
@@ -160,7 +229,12 @@ def _scan(value: Any, path: str, report: Callable[[str], None]) -> None:
         report(f"{hit.path}: {hit.kind} ({hit.hint})")
 
 
-def _no_credentials(r: Resource, report: Callable[[str], None]) -> None:
+def _no_credentials(resource: Resource, report: Callable[[str], None]) -> None:
+    for outer, r in manifests(resource):
+        _no_credentials_of(r, _prefixed(report, outer))
+
+
+def _no_credentials_of(r: Resource, report: Callable[[str], None]) -> None:
     for prefix, obj in _objects(r):
         annotations = _get(obj, "metadata.annotations")
         if isinstance(annotations, dict):

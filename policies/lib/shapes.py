@@ -33,11 +33,18 @@ from policies.model import CIPHERTEXT, UNKNOWN
 __all__ = [
     "OPAQUE",
     "blocks",
+    "disabled",
+    "document",
+    "enabled",
+    "falsy",
     "first",
+    "is_set",
     "pick",
     "reveal",
+    "setting",
     "truthy",
     "unreadable",
+    "unwrap",
     "verdict",
 ]
 
@@ -130,6 +137,68 @@ def first(value: Any, path: str) -> Any:
 def truthy(value: Any) -> bool:
     """``True`` or the string ``"true"`` (any case): how a bridged boolean may be stored."""
     return value is True or (isinstance(value, str) and value.strip().lower() == "true")
+
+
+def falsy(value: Any) -> bool:
+    """``False`` or the string ``"false"`` (any case): a boolean explicitly turned off."""
+    return value is False or (isinstance(value, str) and value.strip().lower() == "false")
+
+
+def _filled(value: Any) -> bool:
+    return value is not None and value != "" and value != [] and value != {}
+
+
+def setting(props: Any, path: str) -> Any:
+    """The first readable value at ``path`` (:func:`pick`); :data:`~policies.model.UNKNOWN` when
+    the setting is there but cannot be read; None when it is absent. The shape-aware counterpart
+    of ``r.get(name)``: a check keeps its comparisons, whatever form the setting took."""
+    unknown = False
+    for found in _walk(props, _segments(path), 0):
+        if found == UNKNOWN:
+            unknown = True
+        elif found is not None:
+            return found
+    return UNKNOWN if unknown else None
+
+
+def enabled(props: Any, path: str) -> bool | None:
+    """Whether a boolean setting is on (``true``/``"true"`` in any form): None when unreadable,
+    False when off or absent."""
+    return verdict(pick(props, path), truthy)
+
+
+def disabled(props: Any, path: str) -> bool:
+    """Whether a boolean setting is explicitly turned off (absent or unreadable is not off)."""
+    return any(falsy(v) for v in pick(props, path))
+
+
+def is_set(props: Any, path: str) -> bool | None:
+    """Whether a setting holds something (not absent, null or empty): None when unreadable."""
+    return verdict(pick(props, path), _filled)
+
+
+def unwrap(value: Any) -> Any:
+    """``value`` with every secret envelope removed at every depth (maps and lists); what cannot
+    be read becomes :data:`~policies.model.UNKNOWN` where it stands."""
+    value = reveal(value)
+    if isinstance(value, Mapping):
+        return {k: unwrap(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [unwrap(v) for v in value]
+    return value
+
+
+def document(raw: Any) -> Any:
+    """A policy document (IAM, key, bucket, Vault HCL...) as a check can read it: a JSON text or
+    a map, envelopes removed at any depth (a document given as ``pulumi.Output.secret(...)``,
+    a map with secret leaves); None when absent, empty or unreadable (ciphertext, unknown at
+    preview): an unreadable document is never judged as malformed."""
+    if isinstance(raw, str):  # the common form: no walk
+        return None if raw == "" or raw in OPAQUE else raw
+    value = unwrap(raw)
+    if value is None or value == "" or value == UNKNOWN:
+        return None
+    return value
 
 
 def verdict(values: Iterable[Any], good: Callable[[Any], bool]) -> bool | None:

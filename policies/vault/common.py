@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from policies.lib.shapes import reveal
 from policies.model import CIPHERTEXT, UNKNOWN
 
 if TYPE_CHECKING:  # no runtime import: this module stays free of pulumi_policy
@@ -46,10 +47,12 @@ def absent(value: Any) -> bool:
 
 
 def strings(value: Any) -> list[str]:
-    """The known string items of a list input (unknown and non-string items left out)."""
+    """The known string items of a list input (unknown and non-string items left out; secret
+    envelopes around the list or an item removed)."""
+    value = reveal(value)
     if not isinstance(value, list):
         return []
-    return [v for v in value if isinstance(v, str) and v != UNKNOWN]
+    return [v for v in (reveal(x) for x in value) if isinstance(v, str) and v != UNKNOWN]
 
 
 def only_wildcards(value: str) -> bool:
@@ -63,7 +66,9 @@ _FALSE = frozenset({"0", "f", "false", "n", "no", "off"})
 
 
 def truthy(value: Any) -> bool:
-    """True in any spelling (``True``, ``"true"``, ``"TRUE"``, ``"1"``, ``1``)."""
+    """True in any spelling (``True``, ``"true"``, ``"TRUE"``, ``"1"``, ``1``), in a secret
+    envelope or not."""
+    value = reveal(value)
     if isinstance(value, bool):
         return value
     if isinstance(value, (int, float)):
@@ -72,7 +77,9 @@ def truthy(value: Any) -> bool:
 
 
 def falsy(value: Any) -> bool:
-    """False in any spelling (``False``, ``"false"``, ``"0"``, ``0``); an absent value is not."""
+    """False in any spelling (``False``, ``"false"``, ``"0"``, ``0``), in a secret envelope or
+    not; an absent value is not."""
+    value = reveal(value)
     if isinstance(value, bool):
         return not value
     if isinstance(value, (int, float)):

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from policies.framework import PackPolicy, Resource, Spec, number, resource_policy
+from policies.lib.shapes import declare, setting
 from policies.model import UNKNOWN, Category, Severity
 from policies.profile import Profile
 from policies.vault.common import KV_V2, absent, truthy
@@ -31,8 +32,12 @@ CAS = Spec(
 )
 
 
+CAS_REQUIRED = declare((KV_V2,), "casRequired")
+MAX_VERSIONS = declare((KV_V2,), "maxVersions")
+
+
 def _cas(r: Resource, report: Callable[[str], None]) -> None:
-    value = r.get("casRequired")
+    value = setting(r.props, CAS_REQUIRED)
     if value != UNKNOWN and not truthy(value):
         report("casRequired is not true: any write overwrites the current version")
 
@@ -56,7 +61,7 @@ RETENTION = Spec(
 
 
 def _retention(r: Resource, report: Callable[[str], None]) -> None:
-    value = r.get("maxVersions")
+    value = setting(r.props, MAX_VERSIONS)
     if value == UNKNOWN:
         return
     versions = DEFAULT_VERSIONS if absent(value) else number(value)

@@ -18,9 +18,11 @@ acceptable either (a broader rule still grants every path the deny does not name
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from policies.framework import PackPolicy, Resource, Spec, resource_policy
+from policies.lib.shapes import declare, document
 from policies.model import CIPHERTEXT, UNKNOWN, Category, Severity
 from policies.profile import Profile
 from policies.vault.acl import WRITE_CAPABILITIES, Document, PathPattern, Rule, parse
@@ -157,9 +159,25 @@ ESCALATION = Spec(
 )
 
 
+def policy_text(raw: Any) -> Any:
+    """A Vault policy as text: HCL or JSON, in a secret envelope or not; the stored result of a
+    ``vault.get_policy_document`` call (a map holding ``hcl``) stands for its text. None when
+    absent or unreadable."""
+    value = document(raw)
+    if not isinstance(value, Mapping):
+        return value
+    hcl = value.get("hcl")
+    if isinstance(hcl, str) and hcl not in ("", UNKNOWN, CIPHERTEXT):
+        return hcl
+    return value
+
+
+POLICY_TEXT = declare((POLICY,), "policy")
+
+
 def _document(r: Resource, report: Callable[[str], None]) -> Document | None:
-    text = r.get("policy")
-    if text is None or text in (UNKNOWN, CIPHERTEXT):
+    text = policy_text(r.get("policy"))
+    if text is None:
         return None  # unknown at preview / encrypted in state
     if not isinstance(text, str):
         report("policy is not HCL or JSON text")

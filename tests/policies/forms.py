@@ -93,3 +93,38 @@ def findings(records: Iterable[ResourceRecord], policies: Iterable[str]) -> set[
         if v.policy in wanted:
             out.add((v.policy, (v.urn or "").rsplit("::", 1)[-1]))
     return out
+
+
+@dataclass(frozen=True)
+class FormCase:
+    """One row of a provider-form table: resources, the (policy, resource name) findings expected
+    from ``policies``; ``lookalike`` rows are compliant look-alikes (no finding expected) written
+    in an alternative shape; ``state_only`` rows (ciphertext, stored outputs) are judged as a
+    state only."""
+
+    id: str
+    resources: tuple[R, ...]
+    expected: frozenset[tuple[str, str]]
+    policies: tuple[str, ...]
+    state_only: bool = False
+
+    @property
+    def lookalike(self) -> bool:
+        return not self.expected
+
+
+def form_params(cases: Sequence[FormCase]) -> list[Any]:
+    """Each case as plan records and as a state (a ``state_only`` case as a state only)."""
+    import pytest
+
+    return [
+        pytest.param(case, form, id=f"{case.id}-{form}")
+        for case in cases
+        for form in ("records", "state")
+        if not (form == "records" and case.state_only)
+    ]
+
+
+def judge(case: FormCase, form: str) -> set[tuple[str, str]]:
+    records = as_records(case.resources) if form == "records" else as_state(case.resources)
+    return findings(records, case.policies)

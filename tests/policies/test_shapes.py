@@ -9,7 +9,21 @@ import pytest
 
 import policies.pack  # noqa: F401 - registers every policy's declared shapes
 from policies.lib import shapes
-from policies.lib.shapes import blocks, first, pick, reveal, truthy, verdict
+from policies.lib.shapes import (
+    blocks,
+    disabled,
+    document,
+    enabled,
+    falsy,
+    first,
+    is_set,
+    pick,
+    reveal,
+    setting,
+    truthy,
+    unwrap,
+    verdict,
+)
 from policies.model import CIPHERTEXT, UNKNOWN
 from tests.policies.sdk_schema import resolve, resource_classes
 
@@ -71,11 +85,68 @@ def test_helpers() -> None:
     assert verdict([], bool) is False
 
 
+#: (case, props, value, enabled, disabled, is_set) of one setting at ``a|as.b``
+SETTING_CASES: list[tuple[str, Any, Any, bool | None, bool, bool | None]] = [
+    ("absent", {}, None, False, False, False),
+    ("true", {"a": {"b": True}}, True, True, False, True),
+    ("'true' string, plural block", {"as": [{"b": "true"}]}, "true", True, False, True),
+    ("false", {"a": {"b": False}}, False, False, True, True),
+    ("'False' string", {"a": {"b": "False"}}, "False", False, True, True),
+    ("enveloped true", {"a": env({"b": env(True)})}, True, True, False, True),
+    ("enveloped false", {"as": env([{"b": False}])}, False, False, True, True),
+    ("ciphertext", {"a": CIPHERTEXT}, UNKNOWN, None, False, None),
+    ("unknown leaf", {"a": {"b": UNKNOWN}}, UNKNOWN, None, False, None),
+    ("empty string", {"a": {"b": ""}}, "", False, False, False),
+    ("empty list", {"a": {"b": []}}, None, False, False, False),
+    ("null", {"a": {"b": None}}, None, False, False, False),
+    ("unknown then readable", {"as": [{"b": UNKNOWN}, {"b": "x"}]}, "x", None, False, True),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "props", "val", "on", "off", "filled"),
+    SETTING_CASES,
+    ids=[c[0] for c in SETTING_CASES],
+)
+def test_setting_readers(
+    case: str, props: Any, val: Any, on: bool | None, off: bool, filled: bool | None
+) -> None:
+    assert setting(props, "a|as.b") == val
+    assert enabled(props, "a|as.b") is on
+    assert disabled(props, "a|as.b") is off
+    assert is_set(props, "a|as.b") is filled
+
+
+def test_documents_and_unwrap() -> None:
+    text = '{"Statement": []}'
+    assert document(text) == text
+    assert document(env(text)) == text
+    assert document(env(env({"Statement": [env({"Effect": "Allow"})]}))) == {
+        "Statement": [{"Effect": "Allow"}]
+    }
+    for unreadable in (None, "", CIPHERTEXT, UNKNOWN, "[secret]", env(CIPHERTEXT), {SIG: SECRET}):
+        assert document(unreadable) is None, unreadable
+    assert unwrap({"a": [env(1), {"b": CIPHERTEXT}]}) == {"a": [1, {"b": UNKNOWN}]}
+    assert [falsy(v) for v in (False, "false", " FALSE ", True, None, 0, "")] == [
+        True,
+        True,
+        True,
+        False,
+        False,
+        False,
+        False,
+    ]
+
+
 # --------------------------------------------------------------------------- the SDKs
 
 #: alternatives of a declared path that the installed SDKs no longer have, with the documented
 #: shape of the previous major they stand for
-PREVIOUS_MAJOR: dict[str, str] = {}
+PREVIOUS_MAJOR: dict[str, str] = {
+    # pulumi-gcp 6 (Terraform google 4.x), deprecated there for ``auto`` and removed in 7: a state
+    # written by it still holds the boolean (Google-managed encryption, no key possible)
+    "automatic": "gcp:secretmanager/secret:Secret replication.automatic (bool), pulumi-gcp 6",
+}
 
 
 def _declared() -> list[tuple[str, tuple[str, ...], str]]:
