@@ -306,7 +306,7 @@ GAP_CASES: list[Case] = [
                     "addonProfiles": {
                         "azureKeyvaultSecretsProvider": {
                             "enabled": True,
-                            "config": {"enableSecretRotation": "true"},
+                            "config": {"enableSecretRotation": "true"},  # pragma: allowlist secret
                         }
                     }
                 },

@@ -57,6 +57,12 @@ def _fixtures_of(check: str) -> Path | None:
     return None
 
 
+def test_the_catalogue_comes_from_the_vendored_commit() -> None:
+    commit = json.loads(CATALOGUE.read_text())["commit"]
+    assert len(commit) == 12
+    assert f"commit `{commit}" in (FIXTURES / "SOURCES.md").read_text()
+
+
 def test_every_catalogued_check_is_classified_once() -> None:
     assert sorted(set(catalogue()) - set(classification())) == []
     assert sorted(set(classification()) - set(catalogue())) == []
@@ -113,7 +119,7 @@ def render_markdown() -> str:
         "## Mapping of every checkov check for the stores and their consumers",
         "",
         "Every checkov check (commit "
-        f"`{commit[:12]}`) whose resource types are those of the secret stores "
+        f"`{commit}`) whose resource types are those of the secret stores "
         "and their consumers (secrets, keys, IAM, functions, clusters, automation and "
         "configuration stores, secret engines; checkov has no check for the vault provider), the "
         "Kubernetes checks about Secrets, RBAC, service accounts and the control plane's secret "
