@@ -5,9 +5,12 @@ from __future__ import annotations
 from policies import intended, stack
 from policies.aws import (
     audit,
+    eks_audit_logging,
+    eks_secrets_encryption,
     functions,
     iam,
     kms,
+    lambda_env_cmk,
     monitoring,
     protection,
     quotas,
@@ -38,6 +41,9 @@ ALL: tuple[PackPolicy, ...] = (
     *ssm.POLICIES,
     *audit.POLICIES,
     *functions.POLICIES,
+    *lambda_env_cmk.POLICIES,
+    *eks_secrets_encryption.POLICIES,
+    *eks_audit_logging.POLICIES,
     *monitoring.POLICIES,
     *protection.POLICIES,
     *quotas.POLICIES,

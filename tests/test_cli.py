@@ -201,7 +201,14 @@ def test_policy_pack_config_file_is_validated(tmp_path: Path) -> None:
     ("state", "code", "policies"),
     [
         ("azure-rmq-dev-checkpoint.json", 1, {"state-plaintext-secret"}),
-        ("gcp-gke-dev-checkpoint.json", 0, set()),
+        (
+            "gcp-gke-dev-checkpoint.json",
+            1,
+            {
+                "gcp-gke-secrets-encryption",  # databaseEncryption DECRYPTED
+                "gcp-gke-metadata-server",  # no Workload Identity: pods reach node credentials
+            },
+        ),
         (
             "pulumi-testdata-checkpoint-secrets.json",
             1,

@@ -125,6 +125,7 @@ URL = Spec(
     category=Category.PUBLIC_ACCESS,
     remediation="Set authorizationType to AWS_IAM, or put the function behind an authenticated API.",
     resource_types=("aws:lambda/functionUrl:FunctionUrl",),
+    checkov=("CKV_AWS_258",),
 )
 
 

@@ -183,7 +183,7 @@ RESOURCE_STAR = Spec(
     remediation="Scope the statement to the ARNs it needs; keep '*' only for actions that support "
     "no resource ARN (secretsmanager:ListSecrets, GetRandomPassword, cloudtrail:LookupEvents).",
     resource_types=DOCUMENT_TYPES,
-    checkov=("CKV_AWS_355",),
+    checkov=("CKV_AWS_355", "CKV_AWS_356"),
     judge_outputs=True,
     output_fields=DOCUMENT_INPUTS,
 )
@@ -337,7 +337,16 @@ RISKY = Spec(
     remediation="Scope the actions to ARNs and add conditions; give iam:PassRole, iam:*Policy*, "
     "sts:AssumeRole and data reads only on the resources that need them.",
     resource_types=DOCUMENT_TYPES,
-    checkov=("CKV_AWS_286", "CKV_AWS_287", "CKV_AWS_288", "CKV_AWS_289"),
+    checkov=(
+        "CKV_AWS_286",
+        "CKV_AWS_287",
+        "CKV_AWS_288",
+        "CKV_AWS_289",
+        "CKV_AWS_107",
+        "CKV_AWS_108",
+        "CKV_AWS_109",
+        "CKV_AWS_110",
+    ),
     judge_outputs=True,
     output_fields=DOCUMENT_INPUTS,
 )

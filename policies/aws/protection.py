@@ -128,6 +128,7 @@ ACCESS_KEYS = Spec(
     remediation="Delete the access key; give the workload an IAM role (IRSA, ECS task role, OIDC in "
     "CI) and people SSO roles. The catalog records AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY as replaced.",
     resource_types=("aws:iam/accessKey:AccessKey",),
+    checkov=("CKV_AWS_348",),
 )
 
 

@@ -2,7 +2,22 @@
 
 from __future__ import annotations
 
-from policies.azure import access, audit, functions, platform, secrets, vault
+from policies.azure import (
+    access,
+    aks_cluster_access,
+    aks_secret_store_rotation,
+    aks_secrets_encryption,
+    appconfig_cmk,
+    appconfig_local_auth,
+    appconfig_public_network_access,
+    appconfig_purge_protection,
+    audit,
+    automation_variable_encrypted,
+    functions,
+    platform,
+    secrets,
+    vault,
+)
 from policies.framework import PackPolicy
 
 POLICIES: list[PackPolicy] = [
@@ -12,4 +27,12 @@ POLICIES: list[PackPolicy] = [
     *audit.POLICIES,
     *platform.POLICIES,
     *functions.POLICIES,
+    *aks_cluster_access.POLICIES,
+    *aks_secrets_encryption.POLICIES,
+    *aks_secret_store_rotation.POLICIES,
+    *automation_variable_encrypted.POLICIES,
+    *appconfig_local_auth.POLICIES,
+    *appconfig_public_network_access.POLICIES,
+    *appconfig_cmk.POLICIES,
+    *appconfig_purge_protection.POLICIES,
 ]

@@ -3,7 +3,18 @@
 from __future__ import annotations
 
 from policies.framework import PackPolicy
-from policies.gcp import access, audit, kms, platform, pubsub, secretmanager
+from policies.gcp import (
+    access,
+    audit,
+    gke_legacy_access,
+    gke_metadata_server,
+    gke_secrets_encryption,
+    iam_default_service_account,
+    kms,
+    platform,
+    pubsub,
+    secretmanager,
+)
 
 POLICIES: list[PackPolicy] = [
     *access.POLICIES,
@@ -12,4 +23,8 @@ POLICIES: list[PackPolicy] = [
     *audit.POLICIES,
     *pubsub.POLICIES,
     *platform.POLICIES,
+    *iam_default_service_account.POLICIES,
+    *gke_secrets_encryption.POLICIES,
+    *gke_legacy_access.POLICIES,
+    *gke_metadata_server.POLICIES,
 ]

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from policies.framework import PackPolicy
-from policies.kubernetes import access, rbac, secrets, stores, workloads
+from policies.kubernetes import (
+    access,
+    default_service_account,
+    rbac,
+    secrets,
+    stores,
+    workloads,
+)
 
 POLICIES: list[PackPolicy] = [
     *rbac.POLICIES,
@@ -11,4 +18,5 @@ POLICIES: list[PackPolicy] = [
     *secrets.POLICIES,
     *workloads.POLICIES,
     *stores.POLICIES,
+    *default_service_account.POLICIES,
 ]

@@ -545,10 +545,12 @@ def test_kubernetes_case(
 
 def test_every_kubernetes_policy_has_both_outcomes() -> None:
     from policies.kubernetes.registry import POLICIES
+    from tests.policies.test_checkov_gaps import GAP_CASES
 
     ids = {p.spec.id for p in POLICIES}
-    assert ids == {c[1] for c in KUBERNETES_CASES if c[3] > 0}
-    assert ids == {c[1] for c in KUBERNETES_CASES if c[3] == 0}
+    cases = (*KUBERNETES_CASES, *(c for c in GAP_CASES if c[1].startswith("kubernetes-")))
+    assert ids == {c[1] for c in cases if c[3] > 0}
+    assert ids == {c[1] for c in cases if c[3] == 0}
 
 
 def _messages(records: list[ResourceRecord], policy: str) -> list[str]:

@@ -20,6 +20,7 @@ from tests.policies.records import rec
 
 from .test_aws_quotas import QUOTA_CASES
 from .test_azure import AZURE_CASES
+from .test_checkov_gaps import GAP_CASES
 from .test_escape_hatches import PACK_CASES as ESCAPE_CASES
 from .test_gcp import GCP_CASES
 from .test_gcp_platform import GCP_PLATFORM_CASES
@@ -1221,6 +1222,7 @@ CASES: list[tuple[str, str, list[ResourceRecord], int]] = [
     ),
     # Azure Key Vault: one table of its own (tests/policies/test_azure.py), run here with the rest.
     *AZURE_CASES,
+    *GAP_CASES,
     # HashiCorp Vault: one table of its own (tests/policies/test_vault.py), run here with the rest.
     *VAULT_CASES,
     # Google Cloud: one table of its own (tests/policies/test_gcp.py), run here with the rest.

@@ -230,6 +230,8 @@ class RotationFunction(pulumi.ComponentResource):
             tracing_config={"mode": "Active"},
             logging_config={"log_format": "JSON", "log_group": log_group.name},
             environment={"variables": _variables(estate, secrets, topic.arn)},
+            # the variables (topic and replica ARNs) under the environment's own key, not aws/lambda
+            kms_key_arn=key.arn,
             tags=naming.tags(**{TAG_ROLE: "secret-rotation"}),
             opts=_moved(self, former_parent).merge(
                 pulumi.ResourceOptions(depends_on=[self.policy, log_group])
