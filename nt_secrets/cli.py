@@ -880,8 +880,8 @@ def cmd_policies(args: argparse.Namespace) -> int:
             columns,
             out.width,
             rest="Rules: universal, project (house rules: on for this project's stacks or with "
-            "--profile project) or mixed. Descriptions and remediation: --format json or "
-            "--format markdown.",
+            "--profile project) or mixed. Descriptions and remediation: --format=json or "
+            "--format=markdown.",
         )
     )
     return EXIT_OK

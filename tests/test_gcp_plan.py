@@ -531,7 +531,13 @@ def test_separation_fails_when_one_member_reads_paper_and_live() -> None:
         source="fixture",
         parent=paper.urn,
     )
-    found = _stack_violations([*recs, paper, grant])
+    every = _stack_violations([*recs, paper, grant])
+    # The access model sees it too: the traders read a paper secret outside their scopes.
+    assert any(
+        f.startswith("nt-stack-intended-access: ALPACA_PAPER_KEY: ") and "(trader) can read" in f
+        for f in every
+    ), every
+    found = [f for f in every if f.startswith("nt-stack-paper-live-separation")]
     assert len(found) == 1, found
     assert found[0].startswith(
         f"nt-stack-paper-live-separation: role {traders} reads paper secrets "

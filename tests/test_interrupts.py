@@ -54,7 +54,7 @@ def _whole_or_nothing(report: Path, fmt: str) -> None:
 def _build_dir_is_consistent(build: Path) -> None:
     rotation = build / "rotation"
     names = sorted(p.name for p in rotation.iterdir()) if rotation.is_dir() else []
-    built = {"rotation-lambda.zip", "rotation-gcp-function.zip"}
+    built = {"rotation-lambda.zip", "rotation-gcp-function.zip", "rotation-azure-function.zip"}
     assert set(names) <= built | {f"{b}.sha256" for b in built}, names  # no .build-* left
     if "rotation-lambda.zip" in names:
         with zipfile.ZipFile(rotation / "rotation-lambda.zip") as zf:
