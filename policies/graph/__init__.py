@@ -278,8 +278,23 @@ def resource_types() -> tuple[str, ...]:
     return tuple(dict.fromkeys(t for g in graphers() for t in g.resource_types))
 
 
+#: The last graph built, with the resources it was built from (held, so their ids stay theirs):
+#: the stack policies of one run (coverage, separation, intended access) share one build.
+_LAST: list[tuple[tuple[int, ...], Sequence[Resource], Graph]] = []
+
+
 def build(resources: Sequence[Resource]) -> Graph:
-    """The access graph of a stack (a plan's or a state's resources)."""
+    """The access graph of a stack (a plan's or a state's resources). The same resources (the
+    same objects, in the same order) give the same graph, built once."""
+    key = tuple(map(id, resources))
+    if _LAST and _LAST[0][0] == key:
+        return _LAST[0][2]
+    graph = _build(resources)
+    _LAST[:] = [(key, list(resources), graph)]
+    return graph
+
+
+def _build(resources: Sequence[Resource]) -> Graph:
     index = Index(resources)
     graph = Graph()
     chosen = graphers()

@@ -1346,7 +1346,15 @@ class AwsGrapher:
         roles_by_arn = {w.arn: w for w in estate.principals.values() if w.kind == "role"}
         readers = {arn: grants for arn, grants in direct.items() if arn in roles_by_arn}
         secrets = {s.resource.urn: s for s in estate.secrets}
-        assumable = self._assumable(estate, judge, roles_by_arn)
+        # Only a role worth assuming is looked at: one that reads, or that may rewrite its own
+        # permissions (step 2); with every role, a large estate paid principals x roles.
+        self_writers = {
+            arn: w
+            for arn, w in roles_by_arn.items()
+            if arn not in readers and self._self_write(estate, judge, w, w) is not None
+        }
+        worth = {arn: w for arn, w in roles_by_arn.items() if arn in readers or arn in self_writers}
+        assumable = self._assumable(estate, judge, worth)
         assumed_by: dict[int, list[tuple[_Who, tuple[Hop, ...]]]] = {}
         for role in roles_by_arn.values():
             for w, hops in assumable.get(role.urn or "", ()):
@@ -1438,12 +1446,23 @@ class AwsGrapher:
             if trust is None:
                 continue
             named: dict[str, _Who] = {}
+            # Whom the trust lets in through their own identity policy: anyone (`*`), or the
+            # principals of the accounts whose root it names; nobody else but those it names.
+            anyone = False
+            roots: set[str] = set()
             for st, acts in trust.statements:
-                if not st.allow or st.principal is None or st.not_principal:
+                if not st.allow or st.principal is None:
+                    continue
+                if st.not_principal:
+                    anyone = True
                     continue
                 if ASSUME[0] in acts:
                     for value in st.principal.get("AWS", ()):
                         v = value.strip()
+                        if v == "*":
+                            anyone = True
+                        elif _is_root(v):
+                            roots.add(v.split(":")[4] if v.startswith("arn:") else v)
                         if v in estate.by_arn:
                             named[v] = estate.by_arn[v]
                         elif not _is_root(v):
@@ -1451,7 +1470,12 @@ class AwsGrapher:
                 if any(a in acts for a in WEB_IDENTITY):
                     for subject, hops in _web_identities(st, trust):
                         out.setdefault(role.urn or "", []).append((subject, hops))
-            assumers = [*by_target.get(role.arn, ()), *anywhere, *named.values()]
+            candidates = [*by_target.get(role.arn, ()), *anywhere]
+            if not anyone:
+                candidates = [
+                    w for w in candidates if roots and (w.account is None or w.account in roots)
+                ]
+            assumers = [*candidates, *named.values()]
             for who in {w.arn: w for w in assumers}.values():
                 step = self._assume(judge, who, role, trust)
                 if step is not None:
