@@ -294,6 +294,11 @@ def build(resources: Sequence[Resource]) -> Graph:
     return graph
 
 
+def clear_cache() -> None:
+    """Forget the last graph (a benchmark timing builds, a long-lived process)."""
+    _LAST.clear()
+
+
 def _build(resources: Sequence[Resource]) -> Graph:
     index = Index(resources)
     graph = Graph()
