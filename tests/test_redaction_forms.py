@@ -133,7 +133,7 @@ def test_a_plaintext_value_that_is_also_the_resource_name_is_never_printed(
 def test_a_status_line_is_redacted_before_it_is_cut(tmp_path: Path) -> None:
     """`check --state <file named after a key>` on a 30-column terminal: the spinner's line is
     cut to the width; what is cut is the redacted text, never the key. (The state comes through
-    a named pipe, written a second later: the "Reading" line is drawn meanwhile.)"""
+    a named pipe, written once the command reads it: the "Reading" line is drawn meanwhile.)"""
     folder = tmp_path / f"{AWS_KEY}-exports"
     folder.mkdir()
     fifo = folder / "state.json"
@@ -147,8 +147,11 @@ def test_a_status_line_is_redacted_before_it_is_cut(tmp_path: Path) -> None:
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(1.5)
-    fifo.write_text(text, encoding="utf-8")
+    # Opening the pipe for writing waits for the command to open it for reading: by then its
+    # status is up, whatever the machine's load; a moment more lets the spinner draw a frame.
+    with fifo.open("w", encoding="utf-8") as pipe:
+        time.sleep(0.5)
+        pipe.write(text)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 1, err
     assert "Reading" in err  # the status was drawn
