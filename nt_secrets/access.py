@@ -69,6 +69,11 @@ def document(graph: Graph, urns: Sequence[str], principal: str | None) -> dict[s
 
 
 def render_text(graph: Graph, urns: Sequence[str], principal: str | None) -> list[str]:
+    if not graph.secrets:
+        return [
+            "no secret in this stack: nothing holds a value to read (looked for AWS Secrets "
+            "Manager, GCP Secret Manager, Azure Key Vault, Vault KV and Kubernetes Secrets)"
+        ]
     lines: list[str] = []
     shown = 0
     for urn in urns:

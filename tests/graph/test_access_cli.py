@@ -151,3 +151,51 @@ def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str, tmp_pat
     assert done.returncode == 2, done.stderr
     assert message in done.stderr and "Traceback" not in done.stderr
     assert done.stdout == ""
+
+
+def test_a_stack_without_secrets_says_so_and_nothing_else() -> None:
+    g = Graph()
+    g.gap(None, "a policy document is unknown")  # irrelevant: no secret to miss a reader of
+    assert render(g, "text", None, None).splitlines() == [
+        "no secret in this stack: nothing holds a value to read (looked for AWS Secrets "
+        "Manager, GCP Secret Manager, Azure Key Vault, Vault KV and Kubernetes Secrets)"
+    ]
+    assert json.loads(render(g, "json", None, None))["secrets"] == []
+
+
+@pytest.mark.parametrize(
+    "state",
+    sorted((ROOT / "tests" / "fixtures" / "reference" / "real-stacks").glob("*.json")),
+    ids=lambda p: p.name,
+)
+def test_real_public_states_are_read_whole(state: Path, tmp_path: Path) -> None:
+    """Foreign estates (real public state files): a report, never a crash; what could not be
+    judged is listed as such."""
+    done = run_cli("access", "--state", str(state), "--format", "json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    assert doc["schemaVersion"] == 1
+    assert doc["complete"] == (doc["gaps"] == [])
+
+
+def test_the_project_stack_lists_every_stored_secret_at_its_home(tmp_path: Path) -> None:
+    from infra.catalog import default_catalog
+    from infra.stack import build_estate, parse_settings
+    from nt_secrets.stackfile import read_stack
+
+    done = run_cli(
+        "access", "--stack", "prod", "--project-dir", str(ROOT), "--format", "json", cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    assert doc["complete"] is True
+    config = read_stack(ROOT, "prod")
+    settings = parse_settings(config.config, secret_keys=config.secret_keys)
+    estate = build_estate(default_catalog(), settings)
+    listed = {
+        (s["catalogName"] or "").upper(): s["store"] for s in doc["secrets"] if s["catalogName"]
+    }
+    assert listed == {s.name: s.home for s in estate.secrets}
+    for s in doc["secrets"]:
+        if s["catalogName"]:
+            assert any("read" in p["actions"] for p in s["principals"]), s["address"]
