@@ -606,7 +606,8 @@ def _render_explanation(doc: dict[str, Any]) -> None:
             role = grant["role"] or "not in the access model"
             mark = " (escalation)" if grant["escalation"] else ""
             out.print(
-                f"  {', '.join(grant['actions']):30} {_shown(grant['principal'])} [{role}]{mark}"
+                f"  {', '.join(grant['actions']):30} {_shown(grant['principal'])} "
+                f"{escape(f'[{role}]')}{mark}"
             )
             if grant["via"]:
                 out.print(f"    via {_shown(' ← '.join(grant['via']))}")

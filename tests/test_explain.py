@@ -303,3 +303,15 @@ def test_a_revoked_secret_has_no_reader_in_explain(tmp_path: Path, name: str) ->
     assert "kubernetes" not in {s["backend"] for s in doc["stores"]}
     text = cli("explain", name, "--stack", "t", "--project-dir", str(project))
     assert text.returncode == 0 and "None" not in text.stdout
+
+
+def test_text_names_each_principal_with_its_role_and_path() -> None:
+    """The text rows carry what the JSON does: actions, the principal, the access-model role it
+    stands for (in brackets, never eaten as terminal markup) and the path that grants it."""
+    proc = cli("explain", "SENTRY_DSN", "--stack", "prod")
+    assert proc.returncode == 0, proc.stderr
+    rows = [line for line in proc.stdout.splitlines() if line.startswith("  read")]
+    assert any(line.endswith("[trader]") for line in rows), rows
+    assert any(line.endswith("[live-trading]") for line in rows), rows
+    assert any(line.endswith("[rotation]") for line in rows), rows
+    assert "    via access policy " in proc.stdout
