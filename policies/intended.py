@@ -28,7 +28,7 @@ from policies.graph import Graph, Hop, build
 from policies.graph import resource_types as graph_types
 from policies.model import Category, Severity
 from policies.profile import Profile
-from policies.stores import StoredSecret, extractors
+from policies.stores import StoredSecret, stored_secrets
 
 #: The role label of the executors that rotate a store's home secrets.
 ROTATION_ROLES = ("secret-rotation", "rotation")
@@ -117,10 +117,7 @@ def role_of(
 
 
 def _copies(resources: Sequence[Resource]) -> dict[str, StoredSecret]:
-    stored: list[StoredSecret] = []
-    for e in extractors():
-        stored += e.secrets(resources)
-    return {s.urn: s for s in stored}
+    return {s.urn: s for s in stored_secrets(resources)}
 
 
 def judge(

@@ -23,7 +23,7 @@ from policies.graph import build, graphers
 from policies.graph import resource_types as graph_types
 from policies.model import Category, Enforcement, Severity
 from policies.profile import Profile
-from policies.stores import Access, StoredSecret, extractors, resource_types
+from policies.stores import Access, StoredSecret, extractors, resource_types, stored_secrets
 
 #: The coverage policy's tunable naming the catalog file the stack was planned with.
 CATALOG_KEY = "catalogPath"
@@ -48,10 +48,6 @@ def with_catalog(document: Mapping[str, Any] | None, path: Path) -> dict[str, An
     else:
         out[COVERAGE.id] = {CATALOG_KEY: value}
     return out
-
-
-def _stored(resources: Sequence[Resource]) -> list[StoredSecret]:
-    return [s for e in extractors() for s in e.secrets(resources)]
 
 
 def _access(resources: Sequence[Resource], secrets: Sequence[StoredSecret]) -> Access:
@@ -115,7 +111,7 @@ COVERAGE = Spec(
 def _coverage(
     resources: Sequence[Resource], config: Any, report: Callable[[str, str | None], None]
 ) -> None:
-    secrets = _stored(resources)
+    secrets = stored_secrets(resources)
     env = _environment(secrets)
     if env is None:
         return
@@ -207,7 +203,7 @@ def _single_source(
     resources: Sequence[Resource], config: Any, report: Callable[[str, str | None], None]
 ) -> None:
     del config
-    copies = _copies(_stored(resources))
+    copies = _copies(stored_secrets(resources))
     materials = _materials(resources, [c for cs in copies.values() for c in cs])
     for name, held in sorted(copies.items()):
         stores = sorted({c.backend for c in held})
@@ -280,7 +276,7 @@ def _sprawl(
 ) -> None:
     del config
     groups: dict[str, list[StoredSecret]] = {}
-    for s in _stored(resources):
+    for s in stored_secrets(resources):
         key = s.catalog_name.lower() if s.catalog_name else _leaf(s.name)
         if key:
             groups.setdefault(key, []).append(s)
@@ -344,7 +340,7 @@ def _separation(
     admins = list(config.get("allowedRoleNames") or ["*-admin", "*-secret-rotation"])
     paper_roles = list(config.get("paperRoleNames") or ["*-backtest", "*-developer"])
     no_value_roles = list(config.get("noValueRoleNames") or ["*-auditor"])
-    secrets = _stored(resources)
+    secrets = stored_secrets(resources)
     by_urn = {s.urn: s for s in secrets}
     access = _access(resources, secrets)
     if not access.complete:

@@ -400,7 +400,7 @@ def _replicas_following_a_home(resources: Sequence[Resource]) -> set[str]:
     """URNs of the Secrets Manager secrets labelled as a replica (``replica-of: <store>``) whose
     home copy is in the same stack, in that store, rotated or declaring its rotation class: the
     label alone never exempts a secret (a foreign or forged one is judged like any other)."""
-    from policies.stores import extractors  # the stores' readers import this module
+    from policies.stores import stored_secrets  # the stores' readers import this module
 
     labelled = {
         r.urn: (r.tags().get(TAG_REPLICA_OF), r.tags().get(TAG_CATALOG_NAME))
@@ -411,8 +411,7 @@ def _replicas_following_a_home(resources: Sequence[Resource]) -> set[str]:
         return set()
     homes = {
         (s.backend, s.catalog_name)
-        for e in extractors()
-        for s in e.secrets(resources)
+        for s in stored_secrets(resources)
         if s.catalog_name
         and s.home == s.backend
         and (s.rotated or s.rotation_class not in (None, NONE))

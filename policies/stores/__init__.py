@@ -96,6 +96,11 @@ def extractors() -> Iterator[Extractor]:
     yield from list(_EXTRACTORS.values())
 
 
+def stored_secrets(resources: Sequence[Resource]) -> list[StoredSecret]:
+    """Every secret any store of the stack holds, as its extractor reads it."""
+    return [s for e in extractors() for s in e.secrets(resources)]
+
+
 def resource_types() -> tuple[str, ...]:
     return tuple(t for e in extractors() for t in e.resource_types)
 
