@@ -424,7 +424,8 @@ def test_the_azure_policies_pass_both_plans(azure: tuple[str, Capture]) -> None:
 
 
 def test_the_stack_invariants_read_the_azure_store(azure: tuple[str, Capture]) -> None:
-    from policies.stack import _access, _stored
+    from policies.stack import _access
+    from policies.stores import stored_secrets as _stored
 
     stack, cap = azure
     resources = policy_view(records(cap))

@@ -415,7 +415,8 @@ def test_the_stack_policies_pass_a_plan_with_the_testing_store(
     recs = records(plan(stack_config(stack, testing={}), stack))
     assert stack_violations(recs) == []
     # ...and they did read it: the extractor finds every testing secret with its readers.
-    from policies.stack import _access, _stored
+    from policies.stack import _access
+    from policies.stores import stored_secrets as _stored
 
     resources = _policy_view(recs)
     ours = [s for s in _stored(resources) if s.backend == "testing"]

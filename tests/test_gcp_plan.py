@@ -473,7 +473,8 @@ def test_the_whole_pack_passes_both_plans(gcp: tuple[str, Capture]) -> None:
 
 
 def test_the_stack_invariants_read_the_gcp_store(gcp: tuple[str, Capture]) -> None:
-    from policies.stack import _access, _stored
+    from policies.stack import _access
+    from policies.stores import stored_secrets as _stored
 
     stack, cap = gcp
     resources = policy_view(records(cap))
