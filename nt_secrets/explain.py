@@ -284,8 +284,7 @@ def explain_document(
                 effective.append(
                     {
                         "principal": a.principal,
-                        "role": _role_of(a.principal, identities)
-                        or role_of(graph, a.principal, DEFAULT_ROLE_IDENTITIES, a.paths),
+                        "role": role_of(graph, a.principal, DEFAULT_ROLE_IDENTITIES, a.paths),
                         "actions": [x.value for x in ACTION_ORDER if x in a.actions],
                         "escalation": a.escalation,
                         "via": [h.text() for h in a.paths[0]] if a.paths else [],
@@ -367,22 +366,6 @@ def _delivering(capture: Capture, graph: Graph, store: str, name: str) -> list[s
         if mine and any(value == name for _, value in walk_strings(r.raw_inputs)):
             found.append(r.urn)
     return found
-
-
-def _tail(name: str) -> str:
-    return name.replace(" ", "/").replace(":", "/").rstrip("/").rsplit("/", 1)[-1]
-
-
-def _role_of(principal: str, identities: Mapping[Any, Any]) -> str | None:
-    """The access-model role whose identity in this store ``principal`` is (None: none is): the
-    same name, or the same last segment (a role ARN against its role name, ``vault-policy:P``
-    against ``policy P``)."""
-    for role, identity in identities.items():
-        if identity is None:
-            continue
-        if principal == identity or _tail(principal) == _tail(str(identity)):
-            return str(role)
-    return None
 
 
 def _store_order(secret: StoredSecret, name: str) -> int:

@@ -75,17 +75,21 @@ def _tokens(text: str) -> list[str]:
 
 
 def _named_role(text: str, roles: Sequence[str]) -> str | None:
-    """The longest role whose name appears in ``text`` as whole words (``live-trading`` in
-    ``openai-api-key-live-trading-accessor``; ``trader`` in ``live-trader policy``)."""
+    """The role whose name appears last in ``text`` as whole words, the longer one where two
+    start at the same word (``live-trading`` in ``openai-api-key-live-trading-accessor``;
+    ``trader`` in ``live-trader policy``; ``admin``, not the project's own ``trader``, in
+    ``neural-trader-development-admin``)."""
     words = _tokens(text)
-    best: str | None = None
+    best: tuple[int, int, str] | None = None
     for role in roles:
         want = _tokens(role)
         n = len(want)
-        found = any(words[i : i + n] == want for i in range(len(words) - n + 1))
-        if found and (best is None or n > len(_tokens(best))):
-            best = role
-    return best
+        for start in range(len(words) - n, -1, -1):
+            if words[start : start + n] == want:
+                if best is None or (start, n) > best[:2]:
+                    best = (start, n, role)
+                break
+    return best[2] if best is not None else None
 
 
 def role_of(
@@ -96,23 +100,24 @@ def role_of(
 ) -> str | None:
     """The access-model role (or ``rotation``) an identity stands for; None: the model names none.
 
-    From, in order: the identity's ``role`` label; the profile's name patterns; the grants that
-    reach it — the project names every grant after the role it carries out (a Vault policy or
-    Kubernetes auth role, an access policy, an IAM member), so a login, a group or an object id
-    stands for the role its path's first named hop names."""
+    From, in order: the identity's ``role`` label; the grants that reach it — the project names
+    every grant after the role it carries out (a Vault policy or Kubernetes auth role, an access
+    policy, an IAM member), so a login, a group or an object id stands for the role its path's
+    first named hop names; last, the profile's name patterns (a name alone misleads: the
+    live-trading workload's GCP account is ``nt-prod-live-trader``)."""
     identity = graph.identities.get(principal)
     label = identity.labels.get(TAG_ROLE) if identity is not None else None
     if label:
         return "rotation" if label in ROTATION_ROLES else label
-    for role, globs in patterns.items():
-        if matches_any(principal, globs):
-            return role
     roles = (*ROLE_READ_SCOPES, *ROTATION_ROLES)
     for path in paths:
         for hop in path:
             found = _named_role(hop.name, roles)
             if found is not None:
                 return "rotation" if found in ROTATION_ROLES else found
+    for role, globs in patterns.items():
+        if matches_any(principal, globs):
+            return role
     return None
 
 
