@@ -795,6 +795,36 @@ CASES: list[tuple[str, str, list[ResourceRecord], int]] = [
         0,
     ),
     (
+        "ESC environment of references given as a YAML string",
+        "pulumiservice-esc-environment-references-only",
+        [
+            rec(
+                "pulumiservice:index:Environment",
+                {"yaml": ESC_REFERENCES, "organization": "acme", "name": "production"},
+            )
+        ],
+        0,
+    ),
+    (
+        "ESC environment of references as a state stores the asset",
+        "pulumiservice-esc-environment-references-only",
+        [
+            rec(
+                "pulumiservice:index:Environment",
+                {
+                    "yaml": {
+                        "4dabf18193072939515e22adb298388d": "c44067f5952c0a294b673a41bacd8c17",
+                        "hash": "0" * 64,
+                        "text": ESC_REFERENCES,
+                    },
+                    "organization": "acme",
+                    "name": "production",
+                },
+            )
+        ],
+        0,
+    ),
+    (
         "ESC environment with a literal under fn::secret",
         "pulumiservice-esc-environment-references-only",
         [
