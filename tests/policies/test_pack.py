@@ -11,6 +11,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+from pulumi.runtime import rpc
 
 from policies.framework import PackPolicy
 from policies.model import UNKNOWN, ResourceRecord
@@ -813,7 +814,7 @@ CASES: list[tuple[str, str, list[ResourceRecord], int]] = [
                 "pulumiservice:index:Environment",
                 {
                     "yaml": {
-                        "4dabf18193072939515e22adb298388d": "c44067f5952c0a294b673a41bacd8c17",
+                        rpc._special_sig_key: rpc._special_asset_sig,  # a serialized asset
                         "hash": "0" * 64,
                         "text": ESC_REFERENCES,
                     },
