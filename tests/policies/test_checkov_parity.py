@@ -118,10 +118,6 @@ DIFFERENCES: dict[tuple[str, str], str] = {
 #: (check id, address) -> the reason and the change. Listed so the table stays honest; a fix makes
 #: the test fail until the entry is removed.
 PENDING: dict[tuple[str, str], str] = {
-    ("CKV_AWS_287", "aws_iam_policy.allowed_action"): (
-        "ecr:GetAuthorizationToken supports no resource-level scoping (its only resource is '*'); "
-        "checkov allows it, the pack reports it as unscoped"
-    ),
     **{
         ("CKV_AWS_355", f"{t}.pass"): _RESOURCE_TYPES
         for t in (
@@ -147,16 +143,6 @@ PENDING: dict[tuple[str, str], str] = {
         "CKV_AWS_62",
         "aws_iam_policy.fail4",
     ): f"a statement without Effect (checkov: implicit Allow); {_MALFORMED}",
-    ("CKV_AWS_107", "aws_iam_policy_document.allowed_action"): (
-        "ecr:GetAuthorizationToken supports no resource-level scoping (its only resource is '*'); "
-        "checkov allows it, the pack reports it as unscoped"
-    ),
-    ("CKV_AWS_356", "aws_iam_policy_document.pass_condition"): (
-        "an ArnEquals condition on aws:SourceArn admits only requests a service makes for that "
-        "resource (a direct call carries no SourceArn and is refused), so kms:Decrypt on '*' is "
-        "constrained; the condition evaluator should count aws:SourceArn as constraining "
-        "(issue 21 class 2)"
-    ),
     ("CKV_AWS_355", "aws_ssoadmin_permission_set_inline_policy.fail"): _SSO,
     ("CKV_AWS_62", "aws_ssoadmin_permission_set_inline_policy.fail1"): _SSO,
     ("CKV_AWS_63", "test_sso_failure.conf.json"): _SSO,
