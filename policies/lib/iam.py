@@ -354,6 +354,7 @@ class ActionInfo:
     name: str  # canonical "service:ActionName"
     access_level: str  # Read | List | Write | Tagging | Permissions management
     scopable: bool  # supports at least one resource-level ARN type
+    formats: tuple[str, ...] = ()  # the ARN formats of the resource types it applies to
 
 
 # --------------------------------------------------------------------------- catalogue
@@ -365,9 +366,13 @@ def _catalogue() -> dict[str, ActionInfo]:
     vendored in ``policies/data``: loading the database itself takes 0.2-0.3 s)."""
     index: dict[str, ActionInfo] = {}
     for prefix, service in sorted(aws_action_services().items()):
-        for name, access_level, scopable in service["actions"]:
+        arns = service["arns"]
+        for name, access_level, scopable, formats in service["actions"]:
             index[f"{prefix}:{name}".lower()] = ActionInfo(
-                name=f"{prefix}:{name}", access_level=access_level, scopable=scopable
+                name=f"{prefix}:{name}",
+                access_level=access_level,
+                scopable=scopable,
+                formats=tuple(arns[i] for i in formats),
             )
     return index
 
@@ -673,6 +678,60 @@ def unscoped_resource(resource: str) -> bool:
     if known is None:
         return bool(_GENERIC_TYPE_RE.fullmatch(rest))
     return bool(known.fullmatch(rest))
+
+
+def _literal_head(text: str, marks: str) -> str:
+    """``text`` up to the first of ``marks`` (a wildcard, or a ``${`` variable), lower case."""
+    cut = min((i for i in (text.find(m) for m in marks) if i >= 0), default=len(text))
+    return text[:cut].lower()
+
+
+@functools.lru_cache(maxsize=65536)
+def _may_name(pattern: str, arn_format: str) -> bool:
+    """Some ARN of ``arn_format`` (``arn:${Partition}:ec2:${Region}:${Account}:instance/
+    ${InstanceId}``) can match the Resource ``pattern``: its service field agrees, and the
+    literal beginnings of the two resource parts (up to a wildcard / a variable) agree, one
+    being a prefix of the other. Over-approximates (``instance/*`` may name any format whose
+    resource part starts ``instance/``), never under."""
+    p = pattern.strip().split(":", 5)
+    f = arn_format.split(":", 5)
+    if len(p) < 6 or len(f) < 6:
+        return True
+    service = p[2].lower()
+    if _has_wildcard(service):
+        if not _glob_re(service).fullmatch(f[2].lower()):
+            return False
+    elif "${" not in f[2] and service != f[2].lower():
+        return False
+    pat_head = _literal_head(p[5], "*?")
+    fmt_head = _literal_head(f[5], "$")
+    return pat_head.startswith(fmt_head) or fmt_head.startswith(pat_head)
+
+
+@functools.lru_cache(maxsize=4096)
+def _typed_reach(scopable: frozenset[str], patterns: tuple[str, ...]) -> frozenset[str]:
+    """The resource-scopable actions some resource type of which an unscoped pattern can name:
+    ``ec2:Describe*`` on ``arn:aws:ec2:...:instance/*`` grants the Describe actions that apply to
+    instances, not those of client VPN endpoints or capacity blocks (their requests carry ARNs
+    the pattern cannot match, so the statement does not grant them)."""
+    cat = _catalogue()
+    return frozenset(
+        k
+        for k in scopable
+        if k not in cat or any(_may_name(p, f) for f in cat[k].formats for p in patterns)
+    )
+
+
+def _reached_scopable(scopable: _Keys, unscoped: tuple[str, ...]) -> _Keys:
+    """:func:`_typed_reach` when every unscoped pattern is an ARN naming its service (``*``,
+    ``arn:aws:*`` and the like reach every scopable action)."""
+    typed = []
+    for pattern in unscoped:
+        parts = pattern.strip().split(":", 5)
+        if len(parts) < 6 or _has_wildcard(parts[2]) or not parts[2]:
+            return scopable
+        typed.append(pattern.strip())
+    return _typed_reach(_frozen(scopable), tuple(sorted(typed)))
 
 
 def _unscoped_arn_value(value: str) -> bool:
@@ -1134,7 +1193,7 @@ def _statement_rules(
     star_resource = st.not_resource or bool(unscoped)
     unconstrained: _Keys = frozenset()
     if kind == "identity":
-        scopable = exp.scopable
+        scopable = _reached_scopable(exp.scopable, unscoped) if unscoped else exp.scopable
         # A constraining condition (a resource tag, an ARN the request comes from, an encryption
         # context, a closed time window...) narrows what '*' reaches: judged under it, the grant
         # is scoped. A condition that constrains nothing (see ``constrained``) leaves it open.
@@ -1151,7 +1210,12 @@ def _statement_rules(
                 )
             )
         if not st.constrained:
-            unconstrained = exp.actions if star_resource else exp.unscopable
+            if not star_resource:
+                unconstrained = exp.unscopable
+            elif st.not_resource or scopable is exp.scopable:
+                unconstrained = exp.actions
+            else:  # typed patterns (instance/*) reach only the actions of their resource types
+                unconstrained = _frozen(exp.unscopable) | _frozen(scopable)
             out.extend(_risk_rules(st, unconstrained, star_resource))
     if read_only and kind != "trust":
         out.extend(_read_only_rules(st, exp, _denied_for(st, denies) if denies else frozenset()))

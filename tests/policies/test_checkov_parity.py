@@ -82,10 +82,11 @@ _SSO = (
     "IAM Identity Center inline policies (aws:ssoadmin/permissionSetInlinePolicy, inlinePolicy) "
     "are not judged by the IAM document policies yet (issue 9 item 1: permission sets)"
 )
-_RESOURCE_TYPES = (
-    "the Describe* actions the pack counts (client VPN, capacity blocks, ...) do not apply to an "
-    "instance ARN, so the statement does not grant them; the expansion should keep only actions "
-    "whose resource types match the statement's ARNs"
+_TYPE_STAR = (
+    "stricter on purpose: ec2:Describe* on instance/* reaches the Describe actions that apply to "
+    "instances (ec2:DescribeInstanceAttribute), on every instance of the account and region, as "
+    "unscoped as '*' for them (the Describe actions of other resource types are not granted and "
+    "not reported); checkov counts any ARN as a scope"
 )
 _MALFORMED = (
     "fail closed: a document IAM would reject should be a finding, not read as granting nothing"
@@ -102,6 +103,15 @@ DIFFERENCES: dict[tuple[str, str], str] = {
         "aws:kms without kms_master_key_id, i.e. the AWS-managed aws/s3 key, below the pack's "
         "customer-managed-key bar"
     ),
+    **{
+        ("CKV_AWS_355", f"{t}.pass"): _TYPE_STAR
+        for t in (
+            "aws_iam_policy",
+            "aws_iam_role_policy",
+            "aws_iam_user_policy",
+            "aws_iam_group_policy",
+        )
+    },
     ("CKV_AWS_49", "aws_iam_policy_document.pass"): _SERVICE_STAR,
     ("CKV_AWS_63", "test_success_service_star.conf.json"): _SERVICE_STAR,
     ("CKV_AWS_348", "aws_iam_access_key.pass"): (
@@ -118,15 +128,6 @@ DIFFERENCES: dict[tuple[str, str], str] = {
 #: (check id, address) -> the reason and the change. Listed so the table stays honest; a fix makes
 #: the test fail until the entry is removed.
 PENDING: dict[tuple[str, str], str] = {
-    **{
-        ("CKV_AWS_355", f"{t}.pass"): _RESOURCE_TYPES
-        for t in (
-            "aws_iam_policy",
-            "aws_iam_role_policy",
-            "aws_iam_user_policy",
-            "aws_iam_group_policy",
-        )
-    },
     (
         "CKV_AWS_33",
         "aws_kms_key.fail_0",
