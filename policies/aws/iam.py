@@ -60,6 +60,9 @@ DOCUMENT_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
     "aws:iam/rolePolicy:RolePolicy": (("policy", "identity"),),
     "aws:iam/userPolicy:UserPolicy": (("policy", "identity"),),
     "aws:iam/groupPolicy:GroupPolicy": (("policy", "identity"),),
+    "aws:ssoadmin/permissionSetInlinePolicy:PermissionSetInlinePolicy": (
+        ("inlinePolicy", "identity"),
+    ),
     "aws:iam/role:Role": (("assumeRolePolicy", "trust"),),
     "aws:secretsmanager/secretPolicy:SecretPolicy": (("policy", "resource"),),
     "aws:secretsmanager/secret:Secret": (("policy", "resource"),),

@@ -28,6 +28,7 @@ from hcl2 import SerializationOptions
 from policies.model import UNKNOWN, ResourceRecord
 from policies.runner import run
 from tests.policies.parity import Case, mapped_ids, policies_for
+from tests.policies.sdk_schema import has_property, resource_classes
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "checkov"
 DOCS = Path(__file__).resolve().parent.parent.parent / "docs" / "checkov-parity.md"
@@ -78,10 +79,6 @@ _SERVICE_STAR = (
     "stricter on purpose: a service-wide wildcard (s3:*, ec2:*) grants every action of the "
     "service, permissions management included; checkov fails only the bare '*'"
 )
-_SSO = (
-    "IAM Identity Center inline policies (aws:ssoadmin/permissionSetInlinePolicy, inlinePolicy) "
-    "are not judged by the IAM document policies yet (issue 9 item 1: permission sets)"
-)
 _TYPE_STAR = (
     "stricter on purpose: ec2:Describe* on instance/* reaches the Describe actions that apply to "
     "instances (ec2:DescribeInstanceAttribute), on every instance of the account and region, as "
@@ -112,6 +109,7 @@ DIFFERENCES: dict[tuple[str, str], str] = {
             "aws_iam_group_policy",
         )
     },
+    ("CKV_AWS_355", "aws_ssoadmin_permission_set_inline_policy.pass"): _TYPE_STAR,
     ("CKV_AWS_49", "aws_iam_policy_document.pass"): _SERVICE_STAR,
     ("CKV_AWS_63", "test_success_service_star.conf.json"): _SERVICE_STAR,
     ("CKV_AWS_348", "aws_iam_access_key.pass"): (
@@ -144,9 +142,6 @@ PENDING: dict[tuple[str, str], str] = {
         "CKV_AWS_62",
         "aws_iam_policy.fail4",
     ): f"a statement without Effect (checkov: implicit Allow); {_MALFORMED}",
-    ("CKV_AWS_355", "aws_ssoadmin_permission_set_inline_policy.fail"): _SSO,
-    ("CKV_AWS_62", "aws_ssoadmin_permission_set_inline_policy.fail1"): _SSO,
-    ("CKV_AWS_63", "test_sso_failure.conf.json"): _SSO,
 }
 
 
@@ -246,6 +241,11 @@ class Translator:
             return self.props(raw, prop, camel=False)
         return raw
 
+    def has(self, name: str) -> bool:
+        """The resource's Pulumi type has the property ``name`` (unknown types: assumed)."""
+        classes = resource_classes(token(self.tf_type))
+        return classes is None or any(has_property(c, name) for c in classes)
+
     def props(
         self, conf: Mapping[str, Any], prop: str = "", *, camel: bool = True
     ) -> dict[str, Any]:
@@ -273,8 +273,10 @@ class Translator:
             if blocks:
                 items = [self.props(b, top) for b in raw]
                 plural = TYPE_PLURAL_BLOCKS.get((self.tf_type, key)) if not prop else None
-                if plural or key in PLURAL_BLOCKS:
-                    out[plural or PLURAL_BLOCKS[key]] = items
+                if not plural and key in PLURAL_BLOCKS and (prop or self.has(PLURAL_BLOCKS[key])):
+                    plural = PLURAL_BLOCKS[key]  # (the SSO inline policy keeps ``inlinePolicy``)
+                if plural:
+                    out[plural] = items
                 elif len(items) == 1:
                     out[name] = items[0]
                 else:
@@ -471,8 +473,17 @@ def _conf_module(path: Path, types: list[str]) -> Module:
             conf[key] = [block(value)]
         elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
             conf[key] = [block(v) for v in value]
-    tf_type = next((t for t in types if _types().get(t)), types[0])
+    tf_type = next((t for t in types if _types().get(t) and _takes(t, conf)), types[0])
     return Module({f"{tf_type}.{path.name}": (tf_type, conf)}, {}, "")
+
+
+def _takes(tf_type: str, conf: Mapping[str, Any]) -> bool:
+    """The Pulumi resource of ``tf_type`` has every argument of ``conf`` (a unit test's
+    ``resource_conf`` does not say which of the check's types it is: its arguments do)."""
+    classes = resource_classes(token(tf_type))
+    if classes is None:
+        return True
+    return all(any(has_property(c, _camel(k)) for c in classes) for k in conf)
 
 
 def verdicts(check: str, spec: Mapping[str, Any]) -> Iterator[Case]:
