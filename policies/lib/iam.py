@@ -165,7 +165,7 @@ import itertools
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final, Literal, get_args
 
 from policies.data import aws_action_services, aws_condition_keys
@@ -799,6 +799,7 @@ class _Statement:
     principal: Mapping[str, tuple[str, ...]] | None  # {"*": ("*",)} for a bare "*"
     not_principal: bool
     conditions: tuple[_Condition, ...]
+    lenient: bool = False  # malformed, judged in the closest valid form (see ``_lenient``)
 
     @property
     def constrained(self) -> bool:
@@ -817,7 +818,11 @@ class _Statement:
 
     @property
     def label(self) -> str:
-        return f"statement {self.index}" + (f" (Sid {self.sid!r})" if self.sid else "")
+        return (
+            f"statement {self.index}"
+            + (f" (Sid {self.sid!r})" if self.sid else "")
+            + (" (malformed; read as written)" if self.lenient else "")
+        )
 
 
 def _closed_window(values: tuple[str, ...]) -> bool:
@@ -964,6 +969,38 @@ def _parse_statement(raw: Any, index: int, kind: str) -> _Statement:
         not_principal="NotPrincipal" in raw,
         conditions=_conditions(raw.get("Condition")),
     )
+
+
+_TRAILING_COMMA: Final = re.compile(r",(\s*[}\]])")
+
+
+def _lenient_text(text: str) -> Mapping[str, Any] | None:
+    """A JSON text with trailing commas (the mistake JSON rejects and people make), read as
+    meant; None for anything else that is not JSON."""
+    try:
+        doc = json.loads(_TRAILING_COMMA.sub(r"\1", text))
+    except (json.JSONDecodeError, RecursionError):
+        return None
+    return doc if isinstance(doc, Mapping) else None
+
+
+def _lenient(raw: Mapping[str, Any], kind: str) -> Mapping[str, Any] | None:
+    """A malformed statement in the closest valid form its author plainly meant, or None: a
+    missing Effect read as Allow (IAM refuses the document; tools that accept it read it so), a
+    Principal written as a list or a bare string read as ``{"AWS": ...}`` (a ``"*"`` among the
+    values stays public). The grammar finding stays; the security rules judge this form, so a
+    document AWS would reject is not read as granting nothing (fail closed)."""
+    fixed = dict(raw)
+    if "Effect" not in fixed:
+        fixed["Effect"] = "Allow"
+    if kind != "identity":
+        for key in ("Principal", "NotPrincipal"):
+            value = fixed.get(key)
+            if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+                fixed[key] = "*" if "*" in value else {"AWS": value}
+            elif isinstance(value, str) and value != "*":
+                fixed[key] = {"AWS": value}
+    return None if fixed == dict(raw) else fixed
 
 
 def _load(document: object) -> Mapping[str, Any]:
@@ -1390,8 +1427,17 @@ class _Parsed:
 
 
 def _parse(document: object, kind: str) -> _Parsed:
+    grammar: list[Finding] = []
     try:
-        doc = _load(document)
+        try:
+            doc = _load(document)
+        except _Malformed as exc:
+            text = document.decode("utf-8", "replace") if isinstance(document, bytes) else document
+            repaired = _lenient_text(text) if isinstance(text, str) else None
+            if repaired is None:
+                raise
+            grammar.append(Finding("malformed", f"malformed policy: {exc}", None))
+            doc = repaired
         if "Statement" not in doc:
             raise _Malformed("policy has no Statement")
         raw_statements = doc["Statement"]
@@ -1401,7 +1447,6 @@ def _parse(document: object, kind: str) -> _Parsed:
             raise _Malformed("Statement must be an object or a non-empty list")
     except _Malformed as exc:
         return _Parsed((), (Finding("malformed", f"malformed policy: {exc}", None),), (), True)
-    grammar: list[Finding] = []
     parsed: list[tuple[_Statement, _Expansion]] = []
     denies: list[_Deny] = []
     for index, raw in enumerate(raw_statements):
@@ -1409,7 +1454,11 @@ def _parse(document: object, kind: str) -> _Parsed:
             st = _parse_statement(raw, index, kind)
         except _Malformed as exc:
             grammar.append(Finding("malformed", f"statement {index} is malformed: {exc}", index))
-            continue
+            fixed = _lenient(raw, kind) if isinstance(raw, Mapping) else None
+            try:
+                st = replace(_parse_statement(fixed, index, kind), lenient=True)
+            except (_Malformed, TypeError):
+                continue
         patterns = tuple(sorted({a.strip().lower() for a in st.actions}))
         exp = _expand(patterns, st.not_action)
         if exp.unknown:

@@ -85,9 +85,6 @@ _TYPE_STAR = (
     "unscoped as '*' for them (the Describe actions of other resource types are not granted and "
     "not reported); checkov counts any ARN as a scope"
 )
-_MALFORMED = (
-    "fail closed: a document IAM would reject should be a finding, not read as granting nothing"
-)
 
 #: (check id, resource address) -> why the pack deliberately differs from checkov's verdict.
 DIFFERENCES: dict[tuple[str, str], str] = {
@@ -125,24 +122,7 @@ DIFFERENCES: dict[tuple[str, str], str] = {
 #: Known disagreements awaiting a change outside this test (policies/lib/iam.py, policies/aws/iam.py):
 #: (check id, address) -> the reason and the change. Listed so the table stays honest; a fix makes
 #: the test fail until the entry is removed.
-PENDING: dict[tuple[str, str], str] = {
-    (
-        "CKV_AWS_33",
-        "aws_kms_key.fail_0",
-    ): f"the key policy is not valid JSON (a trailing comma); {_MALFORMED}",
-    (
-        "CKV_AWS_33",
-        "aws_kms_key.fail_1",
-    ): f'Principal written as a list ["foo","*"]: read it as a wildcard; {_MALFORMED}',
-    (
-        "CKV_AWS_33",
-        "aws_kms_key.fail_3",
-    ): f'Principal written as a list ["foo","*"]: read it as a wildcard; {_MALFORMED}',
-    (
-        "CKV_AWS_62",
-        "aws_iam_policy.fail4",
-    ): f"a statement without Effect (checkov: implicit Allow); {_MALFORMED}",
-}
+PENDING: dict[tuple[str, str], str] = {}
 
 
 # --------------------------------------------------------------------------- translation

@@ -575,3 +575,62 @@ def test_table_ids_unique() -> None:
         assert len(names) == len(set(names))
     assert len({row[0] for row in OIDC_CASES}) == len(OIDC_CASES)
     assert len({row[0] for row in RISK_CASES}) == len(RISK_CASES)
+
+
+# --- malformed documents fail closed ----------------------------------------------------------
+
+_KEY_ADMIN = {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCT}:root"}}
+MALFORMED = [
+    # (name, document text or object, kind, rules raised)
+    (
+        "trailing comma hiding a public statement",
+        '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, '
+        '"Action": "kms:*", "Resource": "*"},]}',
+        "key",
+        {"malformed", "public-principal", "service-wide-action"},
+    ),
+    (
+        "trailing comma, own account only",
+        '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": '
+        f'"arn:aws:iam::{ACCT}:root"}}, "Action": "kms:Decrypt", "Resource": "*"}},]}}',
+        "key",
+        {"malformed"},
+    ),
+    (
+        "principal list holding '*'",
+        doc({**_KEY_ADMIN, "Principal": ["foo", "*"], "Action": "kms:*", "Resource": "*"}),
+        "key",
+        {"malformed", "public-principal", "service-wide-action"},
+    ),
+    (
+        "principal list of one account",
+        doc({**_KEY_ADMIN, "Principal": [f"arn:aws:iam::{ACCT}:root"], "Action": "kms:Decrypt"}),
+        "key",
+        {"malformed"},
+    ),
+    (
+        "missing Effect on '*'",
+        doc({"Action": "*", "Resource": "*"}),
+        "identity",
+        {"malformed", "wildcard-action", "privilege-escalation"},
+    ),
+    ("not JSON at all", "{Statement: oops", "identity", {"malformed"}),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "document", "kind", "expected"), MALFORMED, ids=[m[0] for m in MALFORMED]
+)
+def test_a_malformed_document_is_judged_in_the_form_its_author_meant(
+    name: str, document: Any, kind: Any, expected: set[str]
+) -> None:
+    """IAM refuses these documents; the grammar finding says so, and the security rules judge
+    the closest valid reading instead of reading the document as granting nothing."""
+    found = rules(analyze(document, kind=kind))
+    assert expected <= found, found
+    assert found - expected <= {
+        "resource-star-on-scopable-action",
+        "permissions-management",
+        "credentials-exposure",
+        "data-exfiltration",
+    }, found
