@@ -174,7 +174,7 @@ WILDCARDS = Spec(
     remediation="List the exact actions the principal needs (e.g. secretsmanager:GetSecretValue) "
     "and the exact resources; replace NotAction/NotResource by explicit lists.",
     resource_types=DOCUMENT_TYPES,
-    checkov=("CKV_AWS_1", "CKV_AWS_62", "CKV_AWS_63", "CKV_AWS_49"),
+    checkov=("CKV_AWS_1", "CKV_AWS_62", "CKV_AWS_63", "CKV_AWS_49", "CKV2_AWS_40"),
     judge_outputs=True,
     output_fields=DOCUMENT_INPUTS,
 )
@@ -887,7 +887,7 @@ MANAGED = Spec(
         "aws:ssoadmin/managedPolicyAttachment:ManagedPolicyAttachment",
         "aws:ssoadmin/managedPolicyAttachmentsExclusive:ManagedPolicyAttachmentsExclusive",
     ),
-    checkov=("CKV_AWS_274",),
+    checkov=("CKV_AWS_274", "CKV2_AWS_56"),
     judge_outputs=True,
     output_fields=("policyArn", "managedPolicyArn", "managedPolicyArns", "policyArns"),
     config={

@@ -111,6 +111,7 @@ PROVIDER = Spec(
     remediation="Remove accessKey/secretKey/token from the provider; let it assume an IAM role "
     "(assumeRole, the environment's instance profile, IRSA or OIDC in CI).",
     resource_types=("pulumi:providers:aws",),
+    checkov=("CKV_AWS_41",),
 )
 
 

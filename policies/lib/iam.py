@@ -986,13 +986,19 @@ def _lenient_text(text: str) -> Mapping[str, Any] | None:
 
 def _lenient(raw: Mapping[str, Any], kind: str) -> Mapping[str, Any] | None:
     """A malformed statement in the closest valid form its author plainly meant, or None: a
-    missing Effect read as Allow (IAM refuses the document; tools that accept it read it so), a
-    Principal written as a list or a bare string read as ``{"AWS": ...}`` (a ``"*"`` among the
+    missing Effect read as Allow (IAM refuses the document; tools that accept it read it so),
+    action entries that are not ``service:action`` left out beside valid ones, a Principal written as a list or a bare string read as ``{"AWS": ...}`` (a ``"*"`` among the
     values stays public). The grammar finding stays; the security rules judge this form, so a
     document AWS would reject is not read as granting nothing (fail closed)."""
     fixed = dict(raw)
     if "Effect" not in fixed:
         fixed["Effect"] = "Allow"
+    for key in ("Action", "NotAction"):
+        value = fixed.get(key)
+        if isinstance(value, list) and all(isinstance(a, str) for a in value):
+            valid = [a for a in value if a.strip() == "*" or ":" in a]
+            if valid and len(valid) < len(value):
+                fixed[key] = valid  # ("s3*" beside "iam:*": the other actions still speak)
     if kind != "identity":
         for key in ("Principal", "NotPrincipal"):
             value = fixed.get(key)

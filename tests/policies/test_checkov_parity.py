@@ -86,6 +86,12 @@ _TYPE_STAR = (
     "not reported); checkov counts any ARN as a scope"
 )
 
+_LOOKUP = (
+    'a `data "aws_iam_policy"` lookup is a Pulumi invoke (aws.iam.get_policy), not a resource: '
+    "it grants nothing and a policy pack never sees it; attaching the policy it finds is judged "
+    "(the fixture's roles, attachments and permission sets)"
+)
+
 #: (check id, resource address) -> why the pack deliberately differs from checkov's verdict.
 DIFFERENCES: dict[tuple[str, str], str] = {
     ("CKV_AWS_1", "aws_iam_policy_document.list"): _PARSER,
@@ -108,6 +114,12 @@ DIFFERENCES: dict[tuple[str, str], str] = {
     },
     ("CKV_AWS_355", "aws_ssoadmin_permission_set_inline_policy.pass"): _TYPE_STAR,
     ("CKV_AWS_49", "aws_iam_policy_document.pass"): _SERVICE_STAR,
+    ("CKV2_AWS_40", "aws_iam_policy.policy_pass"): _SERVICE_STAR,
+    ("CKV2_AWS_40", "aws_iam_role_policy.pass1"): _SERVICE_STAR,
+    **{
+        ("CKV2_AWS_56", f"aws_iam_policy.{name}"): _LOOKUP
+        for name in ("name_pass1", "arn_pass2", "name_fail1", "arn_fail2")
+    },
     ("CKV_AWS_63", "test_success_service_star.conf.json"): _SERVICE_STAR,
     ("CKV_AWS_348", "aws_iam_access_key.pass"): (
         "stricter on purpose: every IAM user access key is a long-lived credential "
@@ -139,6 +151,8 @@ def _types() -> dict[str, str | None]:
 
 
 def token(tf_type: str) -> str:
+    if tf_type.startswith("provider."):
+        return f"pulumi:providers:{tf_type.removeprefix('provider.')}"
     return _types().get(tf_type) or f"tf:{tf_type}"
 
 
@@ -375,6 +389,9 @@ def _collect(
             for tf_type, named in block.items():
                 for name, conf in named.items():
                     resources[f"{tf_type}.{name}"] = (tf_type, conf)
+        for block in parsed.get("provider") or []:  # Pulumi: an explicit provider resource
+            for name, conf in block.items():
+                resources[f"provider.{name}"] = (f"provider.{name}", conf)
         for block in parsed.get("data") or []:
             for tf_type, named in block.items():
                 for name, conf in named.items():
