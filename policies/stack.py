@@ -260,6 +260,10 @@ def _leaf(name: str) -> str:
 
 SPRAWL = Spec(
     id="nt-stack-secret-sprawl",
+    profile=Profile.PROJECT,
+    house="which copies are one secret is read from this project's catalog tags (or guessed from "
+    "the secrets' last name segments): on another estate, two secrets both called `db` in two "
+    "clouds are not known to be one",
     description="The same secret is kept in several stores with no replica relation between the "
     "copies (secret sprawl: more copies to steal, rotate and review)",
     severity=Severity.MEDIUM,

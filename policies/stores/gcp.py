@@ -47,11 +47,18 @@ class GcpExtractor:
             rotation = r.get("rotation")
             period = rotation.get("rotationPeriod") if isinstance(rotation, dict) else None
             project, secret_id = r.get("project"), r.get("secretId") or r.name
+            stored = (r.outputs or {}).get("name")
+            if isinstance(project, str) and project:
+                name = f"projects/{project}/secrets/{secret_id}"
+            elif isinstance(stored, str) and stored.startswith("projects/"):
+                name = stored  # the provider's default project, as the state records it
+            else:  # the provider's default project, not known from the resource
+                name = f"projects/-/secrets/{secret_id}"
             out.append(
                 StoredSecret(
                     backend=self.backend,
                     urn=r.urn,
-                    name=f"projects/{project}/secrets/{secret_id}",
+                    name=name,
                     catalog_name=contract.get(TAG_CATALOG_NAME),
                     environment=contract.get(TAG_ENVIRONMENT),
                     scopes=parse_scopes(contract.get(TAG_ACCESS_SCOPES, "")),

@@ -1,0 +1,136 @@
+"""A foreign estate of compliant look-alikes across the five stores: ``check --state`` trusts it.
+
+``tests/fixtures/foreign/compliant-estate.json`` is a ``pulumi stack export`` of another team's
+project (not this one: the project profile is off) written the way such estates are: names that
+*say* secret or password but hold references (a Secrets Manager ARN in a Lambda variable, an
+ECS ``secrets`` entry, a Cloud Run ``secretKeyRef``, an App Service Key Vault reference, a Helm
+chart's ``existingSecret``, a Kubernetes env entry naming a Secret), grants narrowed by their
+conditions (a resource tag, ``kms:ViaService``, a GCP condition on the secret name), a GitHub OIDC
+trust pinned to one repository and branch, ``resourceNames`` in RBAC, a Vault policy with the
+token self-service paths every token needs. Nothing in it is a finding; each twin below changes
+one thing into the problem it resembles, and exactly that is reported.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.plans import run_cli
+
+ESTATE = Path(__file__).resolve().parent / "fixtures" / "foreign" / "compliant-estate.json"
+
+
+def _by_name(doc: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(r for r in doc["deployment"]["resources"] if r["urn"].endswith(f"::{name}"))
+
+
+def _set(name: str, path: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    def change(doc: dict[str, Any]) -> None:
+        r = _by_name(doc, name)
+        for part in ("inputs", "outputs"):
+            target = r[part]
+            *head, last = path.split(".")
+            for key in head:
+                target = target[int(key)] if isinstance(target, list) else target[key]
+            if isinstance(target, list):
+                target[int(last)] = value
+            else:
+                target[last] = value
+
+    return change
+
+
+def _policy(name: str, text: str) -> Callable[[dict[str, Any]], None]:
+    return _set(name, "policy", text)
+
+
+_OPEN_READ = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": ["secretsmanager:GetSecretValue"],
+                "Resource": "*",
+                "Condition": {"StringLike": {"aws:ResourceTag/app": "*"}},  # constrains nothing
+            }
+        ],
+    }
+)
+_WIDE_TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {
+                    "Federated": "arn:aws:iam::111122223333:oidc-provider/"
+                    "token.actions.githubusercontent.com"
+                },
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {
+                    "StringLike": {"token.actions.githubusercontent.com:sub": "repo:acme/*"}
+                },
+            }
+        ],
+    }
+)
+FAKE_DB_PASSWORD = "FAKE-look-alike-Passw0rd-not-real"  # pragma: allowlist secret
+
+TWINS: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
+    ("secret without its CMK", _set("db", "kmsKeyId", None), "aws-secretsmanager-cmk-encryption"),
+    (
+        "condition that constrains nothing",
+        _policy("apiread", _OPEN_READ),
+        "aws-iam-no-resource-star",
+    ),
+    (
+        "OIDC trust of a whole organisation",
+        _set("gha", "assumeRolePolicy", _WIDE_TRUST),
+        "aws-iam-no-public-principal",
+    ),
+    (
+        "a password as a Lambda variable",
+        _set("api", "environment.variables.DB_PASSWORD", FAKE_DB_PASSWORD),
+        "aws-lambda-env-references-only",
+    ),
+    (
+        "RBAC on every Secret",
+        _set("reader", "rules.0.resourceNames", None),
+        "kubernetes-rbac-effective-secret-access",
+    ),
+    (
+        "vault without purge protection",
+        _set("kv", "properties.enablePurgeProtection", False),
+        "azure-keyvault-purge-protection",
+    ),
+]
+
+
+def _check(tmp: Path, doc: dict[str, Any]) -> tuple[int, list[str]]:
+    path = tmp / "state.json"
+    path.write_text(json.dumps(doc))
+    done = run_cli("check", "--state", str(path), "--format", "json", cwd=tmp)
+    assert done.returncode in (0, 1), done.stderr
+    return done.returncode, sorted({v["policy"] for v in json.loads(done.stdout)["violations"]})
+
+
+def test_the_compliant_estate_draws_no_finding(tmp_path: Path) -> None:
+    code, found = _check(tmp_path, json.loads(ESTATE.read_text()))
+    assert (code, found) == (0, [])
+
+
+@pytest.mark.parametrize(("name", "change", "policy"), TWINS, ids=[t[0] for t in TWINS])
+def test_each_twin_is_reported_for_its_problem(
+    tmp_path: Path, name: str, change: Callable[[dict[str, Any]], None], policy: str
+) -> None:
+    doc = copy.deepcopy(json.loads(ESTATE.read_text()))
+    change(doc)
+    code, found = _check(tmp_path, doc)
+    assert code == 1 and policy in found, found
