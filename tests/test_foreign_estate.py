@@ -108,7 +108,7 @@ TWINS: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
     (
         "vault without purge protection",
         _set("kv", "properties.enablePurgeProtection", False),
-        "azure-keyvault-purge-protection",
+        "azure-keyvault-recoverable",
     ),
 ]
 
