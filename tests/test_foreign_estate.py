@@ -23,7 +23,17 @@ import pytest
 
 from tests.plans import run_cli
 
-ESTATE = Path(__file__).resolve().parent / "fixtures" / "foreign" / "compliant-estate.json"
+FOREIGN = Path(__file__).resolve().parent / "fixtures" / "foreign"
+ESTATE = FOREIGN / "compliant-estate.json"
+#: The second estate: Pulumi secret envelopes standing for whole maps (a Lambda's environment, a
+#: Kubernetes Secret's data, a Vault secret's JSON), deprecated and split S3 forms (pulumi-aws 6's
+#: ``Bucket`` blocks, ``BucketV2`` with its V2 configuration resources), rotation by schedule
+#: expression, ABAC on principal tags, secret-id prefixes and time windows, an org-restricted
+#: secret policy, a KMS key policy for CloudWatch Logs, GCP conditions on tags and time, a
+#: Cloud Functions v2 secret environment variable, an Azure role on one secret, App Service
+#: settings with Key Vault references, a CronJob reading its Secret as files, a Vault policy
+#: with the lease and wrapping endpoints every token uses.
+ESTATE_2 = FOREIGN / "compliant-estate-2.json"
 
 
 def _by_name(doc: dict[str, Any], name: str) -> dict[str, Any]:
@@ -121,16 +131,71 @@ def _check(tmp: Path, doc: dict[str, Any]) -> tuple[int, list[str]]:
     return done.returncode, sorted({v["policy"] for v in json.loads(done.stdout)["violations"]})
 
 
-def test_the_compliant_estate_draws_no_finding(tmp_path: Path) -> None:
-    code, found = _check(tmp_path, json.loads(ESTATE.read_text()))
+@pytest.mark.parametrize("estate", [ESTATE, ESTATE_2], ids=lambda p: p.stem)
+def test_the_compliant_estate_draws_no_finding(tmp_path: Path, estate: Path) -> None:
+    code, found = _check(tmp_path, json.loads(estate.read_text()))
     assert (code, found) == (0, [])
 
 
-@pytest.mark.parametrize(("name", "change", "policy"), TWINS, ids=[t[0] for t in TWINS])
+_UNTAGGED = 'resource.name.startsWith("projects/p/secrets/") || resource.matchTag("1/env", "x")'
+TWINS_2: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
+    (
+        "tag condition widened to every secret",
+        _set("pm", "condition.expression", _UNTAGGED),
+        "gcp-iam-no-secret-access-above-secret",
+    ),
+    (
+        "ABAC on a tag any value matches",
+        _policy(
+            "abac",
+            json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Action": "secretsmanager:GetSecretValue",
+                            "Resource": "*",
+                            "Condition": {
+                                "StringLikeIfExists": {"secretsmanager:ResourceTag/team": "x"}
+                            },
+                        }
+                    ],
+                }
+            ),
+        ),
+        "aws-iam-no-resource-star",
+    ),
+    (
+        "unencrypted split bucket configuration",
+        _set("b2sse", "rules.0.applyServerSideEncryptionByDefault.sseAlgorithm", "AES256"),
+        "aws-s3-kms-encryption",
+    ),
+    (
+        "a Secret read as an environment variable",
+        _set(
+            "cj",
+            "spec.jobTemplate.spec.template.spec.containers.0.env.0",
+            {"name": "TOKEN", "valueFrom": {"secretKeyRef": {"name": "db", "key": "token"}}},
+        ),
+        "kubernetes-secrets-as-files",
+    ),
+    (
+        "a plaintext App Service setting",
+        _set("was", "properties.DB_PASSWORD", FAKE_DB_PASSWORD),
+        "state-plaintext-secret",
+    ),
+]
+ALL_TWINS = [(ESTATE, *t) for t in TWINS] + [(ESTATE_2, *t) for t in TWINS_2]
+
+
+@pytest.mark.parametrize(
+    ("estate", "name", "change", "policy"), ALL_TWINS, ids=[t[1] for t in ALL_TWINS]
+)
 def test_each_twin_is_reported_for_its_problem(
-    tmp_path: Path, name: str, change: Callable[[dict[str, Any]], None], policy: str
+    tmp_path: Path, estate: Path, name: str, change: Callable[[dict[str, Any]], None], policy: str
 ) -> None:
-    doc = copy.deepcopy(json.loads(ESTATE.read_text()))
+    doc = copy.deepcopy(json.loads(estate.read_text()))
     change(doc)
     code, found = _check(tmp_path, doc)
     assert code == 1 and policy in found, found

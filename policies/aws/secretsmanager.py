@@ -27,6 +27,7 @@ from policies.framework import (
 from policies.lib.credentials import scan_value
 from policies.lib.shapes import declare, enabled, pick, reveal, setting
 from policies.model import CIPHERTEXT, UNKNOWN, Category, Severity
+from policies.profile import Profile
 
 SECRET_TYPE = "aws:secretsmanager/secret:Secret"  # pragma: allowlist secret (a type token)
 ROTATION = "aws:secretsmanager/secretRotation:SecretRotation"
@@ -122,6 +123,9 @@ def _recovery(r: Resource, report: Callable[[str], None]) -> None:
 
 PUBLIC = Spec(
     id="aws-secretsmanager-block-public-policy",
+    profile=Profile.PROJECT,
+    house="asking AWS to refuse any future public policy is this project's defence in depth; on "
+    "another estate a secret policy is judged on what it grants (aws-iam-no-public-principal)",
     description="Secret resource policies are attached with BlockPublicPolicy",
     severity=Severity.HIGH,
     category=Category.PUBLIC_ACCESS,

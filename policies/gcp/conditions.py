@@ -19,8 +19,14 @@ What it understands (Google's documented attributes, https://cloud.google.com/ia
 * ``request.time`` compared with ``timestamp("...")``: a window that has closed holds for no
   request any more; one still open, or not open yet, may hold.
 
-Anything else (tags, ``resource.matchTag``, ``api.getAttribute``, ``request.time.getHours``,
-unknown functions, a syntax error) is ``None``.
+* tags (``resource.matchTag``, ``matchTagId``, ``hasTagKey``, ``hasTagKeyId``): attribute-based
+  access. An arbitrary secret (:data:`ANY_SECRET`) does not carry a given tag, so a tag condition
+  narrows a grant away from "every secret" as a name prefix does; whether one secret, a service
+  account or a project carries it (tags are inherited from projects, folders and the
+  organisation) is not known offline: ``None``.
+
+Anything else (``api.getAttribute``, ``request.time.getHours``, unknown functions, a syntax
+error) is ``None``.
 """
 
 from __future__ import annotations
@@ -309,9 +315,19 @@ def _compare(left: Term, op: str, right: Term, target: Target, now: datetime.dat
     return value if op == "==" else _not(value)
 
 
+#: Tag functions of ``resource`` (https://cloud.google.com/iam/docs/tags-access-control).
+_TAG_FUNCTIONS: Final = frozenset({"matchTag", "matchTagId", "hasTagKey", "hasTagKeyId"})
+
+
 def _truth(term: Term, target: Target) -> Tri:
     if term[0] == "bool":
         return term[1] == "true"
+    if term[0] == "method" and term[1] == "resource" and len(term) == 4:
+        if term[2] in _TAG_FUNCTIONS and target.kind == SECRET_KIND and target.secret_id is None:
+            # attribute-based access: the grant reaches the secrets that carry (or inherit) the
+            # tag, not an arbitrary one; whether a given secret does is not known offline
+            return False
+        return None
     if term[0] == "method" and term[1] == "resource.name" and len(term) == 4:
         args = term[3]
         if not (isinstance(args, tuple) and len(args) == 1 and args[0][0] == "str"):

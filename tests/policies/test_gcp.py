@@ -176,7 +176,11 @@ CONDITIONED_ABOVE: list[tuple[str, str, int]] = [
         1,
     ),
     ("roles/secretmanager.secretAccessor", 'request.time < timestamp("2999-01-01T00:00:00Z")', 1),
-    ("roles/secretmanager.secretAccessor", 'resource.matchTag("123/env", "dev")', 1),
+    # attribute-based access: only the secrets that carry (or inherit) the tag
+    ("roles/secretmanager.secretAccessor", 'resource.matchTag("123/env", "dev")', 0),
+    ("roles/secretmanager.secretAccessor", 'resource.hasTagKey("123/team")', 0),
+    ("roles/secretmanager.secretAccessor", '!resource.matchTag("123/env", "prod")', 1),
+    ("roles/iam.serviceAccountUser", 'resource.matchTag("123/env", "dev")', 1),
     ("roles/secretmanager.secretAccessor", 'resource.type != "storage.googleapis.com/Bucket"', 1),
     ("roles/secretmanager.secretAccessor", "resource.name.startsWith(", 1),  # not CEL
     # a secret-name condition keeps a service account user from every service account...

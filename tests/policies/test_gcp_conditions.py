@@ -81,8 +81,13 @@ CASES: list[tuple[str | None, Target, bool | None]] = [
     ('(resource.name.startsWith("projects/1/secrets/dev-"))', DB, False),
     ('!(resource.name.startsWith("projects/1/secrets/dev-") || false)', DB, True),
     ("'single' == 'quoted'", DB, None),
-    # not understood: never narrows
+    # tags: an arbitrary secret carries none; whether this one does is not known offline
     ('resource.matchTag("123/env", "dev")', DB, None),
+    ('resource.matchTag("123/env", "dev")', ANY_SECRET, False),
+    ('resource.matchTagId("tagKeys/1", "tagValues/2")', ANY_SECRET, False),
+    ('!resource.hasTagKey("123/env")', ANY_SECRET, True),
+    ('resource.matchTag("123/env", "dev")', ANY_SERVICE_ACCOUNT, None),
+    # not understood: never narrows
     ('api.getAttribute("iam.googleapis.com/modifiedGrantsByRole", []).hasOnly([])', DB, None),
     ("resource.name.startsWith(", DB, None),
     ('resource.name.startsWith("projects/1/secrets/dev-") garbage', DB, None),
