@@ -86,7 +86,7 @@ PUBLIC = Spec(
     remediation="Grant the role to the exact workload's service account or principal:// subject "
     "(or an attribute-scoped principalSet), never to a whole pool, domain or the public.",
     resource_types=IAM_TYPES,
-    checkov=("CKV_GCP_28",),
+    checkov=("CKV_GCP_28", "CKV_GCP_107", "CKV_GCP_112", "CKV2_GCP_6", "CKV2_GCP_8"),
 )
 
 PUBLIC_MEMBERS = ("allUsers", "allAuthenticatedUsers", "principalSet://goog/public:all")

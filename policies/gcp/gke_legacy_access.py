@@ -31,6 +31,7 @@ SPEC = Spec(
     remediation="Set enableLegacyAbac to false and masterAuth.clientCertificateConfig."
     "issueClientCertificate to false (or leave both unset); grant access with IAM and RBAC.",
     resource_types=(CLUSTER,),
+    checkov=("CKV_GCP_7", "CKV_GCP_13"),
 )
 
 

@@ -34,6 +34,7 @@ SPEC = Spec(
     remediation="Enable Workload Identity on the cluster (workloadIdentityConfig.workloadPool) "
     "and set nodeConfig.workloadMetadataConfig.mode to GKE_METADATA on every node pool.",
     resource_types=(CLUSTER, NODE_POOL),
+    checkov=("CKV_GCP_69",),
 )
 
 

@@ -32,6 +32,7 @@ SPEC = Spec(
     "on the resources it uses; remove the default service account's grants (and disable the "
     "automatic Editor grant with the iam.automaticIamGrantsForDefaultServiceAccounts constraint).",
     resource_types=IAM_TYPES,
+    checkov=("CKV_GCP_46", "CKV_GCP_47", "CKV_GCP_48"),
 )
 
 

@@ -2,17 +2,22 @@
 
 checkov's own fixtures for each mapped ``CKV_GCP_*`` check are vendored under
 ``tests/fixtures/checkov/gcp/<ID>/`` (Apache-2.0; ``SOURCES.md`` beside the AWS ones): an example
-folder's ``main.tf`` with checkov 3.3.30's verdict on each resource, or one ``<test method>.tf``
-per unit test with that test's ``CheckResult``. pulumi-gcp is bridged from the google Terraform
-provider, so a resource translates directly: its type token (:data:`TF_TYPES`, each checked
-against the installed pulumi-gcp), arguments snake_case to camelCase, single values unwrapped
-(``members`` stays a list). A policy that bundles several IDs is judged per ID, on findings that
-name what the ID is about (:data:`ABOUT`).
+folder's ``.tf`` files with checkov 3.3.30's verdict on each resource (or the passing and failing
+sets its test asserts), a graph check's ``main.tf`` with its ``expected.yaml``, or one
+``<test method>.tf`` (``.conf.json`` for a ``resource_conf`` dict) per unit test with that test's
+``CheckResult``. pulumi-gcp is bridged from the google Terraform provider, so a resource
+translates directly: its type token (:data:`TF_TYPES`, each checked against the installed
+pulumi-gcp), arguments snake_case to camelCase, single values unwrapped (``members`` stays a
+list), ``jsonencode(...)`` and heredoc documents to the JSON text the provider receives. A policy
+that bundles several IDs is judged per ID, on findings that name what the ID is about
+(:data:`ABOUT`). A graph check judging the resource a grant is on (a key, a key ring) counts a
+finding on a grant as one on the resource it names (:data:`TARGETS`).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -61,13 +66,68 @@ TF_TYPES: dict[str, tuple[str, str]] = {
         "gcp:storage/bucketIAMBinding:BucketIAMBinding",
         "storage/bucket_iam_binding.py",
     ),
+    "google_kms_key_ring": ("gcp:kms/keyRing:KeyRing", "kms/key_ring.py"),
+    "google_kms_key_ring_iam_member": (
+        "gcp:kms/keyRingIAMMember:KeyRingIAMMember",
+        "kms/key_ring_iam_member.py",
+    ),
+    "google_kms_key_ring_iam_binding": (
+        "gcp:kms/keyRingIAMBinding:KeyRingIAMBinding",
+        "kms/key_ring_iam_binding.py",
+    ),
+    "google_kms_crypto_key_iam_member": (
+        "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember",
+        "kms/crypto_key_iam_member.py",
+    ),
+    "google_kms_crypto_key_iam_binding": (
+        "gcp:kms/cryptoKeyIAMBinding:CryptoKeyIAMBinding",
+        "kms/crypto_key_iam_binding.py",
+    ),
+    "google_kms_crypto_key_iam_policy": (
+        "gcp:kms/cryptoKeyIAMPolicy:CryptoKeyIAMPolicy",
+        "kms/crypto_key_iam_policy.py",
+    ),
+    "google_container_cluster": ("gcp:container/cluster:Cluster", "container/cluster.py"),
+    "google_container_node_pool": ("gcp:container/nodePool:NodePool", "container/node_pool.py"),
+    "google_cloudfunctions_function": (
+        "gcp:cloudfunctions/function:Function",
+        "cloudfunctions/function.py",
+    ),
+    "google_cloudfunctions_function_iam_member": (
+        "gcp:cloudfunctions/functionIamMember:FunctionIamMember",
+        "cloudfunctions/function_iam_member.py",
+    ),
+    "google_cloudfunctions_function_iam_binding": (
+        "gcp:cloudfunctions/functionIamBinding:FunctionIamBinding",
+        "cloudfunctions/function_iam_binding.py",
+    ),
+    "google_cloudfunctions2_function": (
+        "gcp:cloudfunctionsv2/function:Function",
+        "cloudfunctionsv2/function.py",
+    ),
+    "google_cloudfunctions2_function_iam_member": (
+        "gcp:cloudfunctionsv2/functionIamMember:FunctionIamMember",
+        "cloudfunctionsv2/function_iam_member.py",
+    ),
+    "google_cloudfunctions2_function_iam_binding": (
+        "gcp:cloudfunctionsv2/functionIamBinding:FunctionIamBinding",
+        "cloudfunctionsv2/function_iam_binding.py",
+    ),
 }
 #: Arguments that stay lists with one item.
 LISTS = frozenset({"members"})
 #: Per checkov ID of a policy that bundles several: words its findings use for what the ID checks.
 ABOUT: dict[str, tuple[str, ...]] = {
     "CKV_GCP_41": ("acts as any service account",),
+    "CKV_GCP_7": ("legacy ABAC",),
+    "CKV_GCP_13": ("client certificate",),
 }
+#: Graph checks whose verdict is on the resource that IAM resources grant access to: the argument
+#: by which the grant names it. A finding on a grant is a finding on what it grants access to.
+TARGETS: dict[str, str] = {"CKV2_GCP_6": "cryptoKeyId", "CKV2_GCP_8": "keyRingId"}
+_REF = re.compile(r"^\$\{([a-z0-9_]+\.[A-Za-z0-9_-]+)\.id\}$")
+_JSONENCODE = re.compile(r"^\$\{jsonencode\((.*)\)\}$", re.S)
+_HEREDOC = re.compile(r"^<<-?([A-Za-z_]+)\n(.*)\n\s*\1$", re.S)
 #: Where the pack deliberately judges otherwise, with the reason.
 DIFFERENCES: dict[tuple[str, str], str] = {
     ("CKV_GCP_41", "test_success.tf#google_project_iam_member.project"): (
@@ -83,13 +143,25 @@ def _camel(name: str) -> str:
     return head + "".join(p.title() for p in rest)
 
 
-def _unquote(value: Any) -> Any:
+def _unquote(value: Any, *, camel: bool = True) -> Any:
+    """An HCL value as Pulumi holds it: quotes stripped, a ``jsonencode(...)`` or heredoc
+    document as the JSON text Terraform hands the provider, block keys camelCase (a document's own
+    keys kept), python-hcl2's ``__is_block__`` markers dropped."""
     if isinstance(value, str):
-        return value.strip('"')
+        encoded = _JSONENCODE.match(value)
+        if encoded:
+            return json.dumps(_unquote(hcl2.loads(f"x = {encoded.group(1)}\n")["x"], camel=False))
+        text = value.strip('"')
+        heredoc = _HEREDOC.match(text)
+        return heredoc.group(2) if heredoc else text
     if isinstance(value, list):
-        return [_unquote(v) for v in value]
+        return [_unquote(v, camel=camel) for v in value]
     if isinstance(value, dict):
-        return {_camel(str(k).strip('"')): _unquote(v) for k, v in value.items()}
+        return {
+            (_camel(k) if camel else k): _unquote(v, camel=camel)
+            for k, v in ((str(k).strip('"'), v) for k, v in value.items())
+            if not k.startswith("__")
+        }
     return value
 
 
@@ -103,8 +175,33 @@ def _props(conf: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def records(folder: Path) -> dict[str, ResourceRecord]:
-    """``<file>#<type>.<name>`` -> the record of each resource of the folder's ``.tf`` files."""
+def _unwrapped(value: Any) -> Any:
+    """checkov's list-wrapped ``resource_conf`` (every attribute a one-item list, every block a
+    list of dicts) as python-hcl2 reads the same HCL: attributes bare, blocks lists."""
+    if isinstance(value, list) and len(value) == 1 and not isinstance(value[0], dict):
+        return value[0]
+    if isinstance(value, list):
+        return [
+            {k: _unwrapped(v) for k, v in i.items()} if isinstance(i, dict) else i for i in value
+        ]
+    return value
+
+
+def _record(key: str, tf_type: str, conf: dict[str, Any]) -> ResourceRecord:
+    token = TF_TYPES[tf_type][0]
+    return ResourceRecord(
+        urn=f"urn:pulumi:parity::checkov::{token}::{key}",
+        type=token,
+        name=key,
+        props=_props(conf),
+        source="fixture",
+    )
+
+
+def records(folder: Path, types: list[str] | None = None) -> dict[str, ResourceRecord]:
+    """``<file>#<type>.<name>`` -> the record of each resource of the folder's ``.tf`` files (a
+    name declared twice gets a ``~<n>`` suffix), and ``<file>`` -> the record of each unit test's
+    ``.conf.json`` (of the check's resource type, the first of ``types``)."""
     out: dict[str, ResourceRecord] = {}
     for file in sorted(folder.glob("*.tf")):
         for block in hcl2.loads(file.read_text()).get("resource", []):
@@ -112,27 +209,33 @@ def records(folder: Path) -> dict[str, ResourceRecord]:
                 tf_type = tf_type.strip('"')
                 for name, conf in named.items():
                     key = f"{file.name}#{tf_type}.{name.strip(chr(34))}"
-                    token = TF_TYPES[tf_type][0]
-                    out[key] = ResourceRecord(
-                        urn=f"urn:pulumi:parity::checkov::{token}::{key}",
-                        type=token,
-                        name=key,
-                        props=_props(conf),
-                        source="fixture",
-                    )
+                    n = 1
+                    while key in out:
+                        n += 1
+                        key = f"{key.split('~')[0]}~{n}"
+                    out[key] = _record(key, tf_type, conf)
+    for file in sorted(folder.glob("*.conf.json")):
+        raw = json.loads(file.read_text())
+        conf = {k: _unwrapped(v) for k, v in raw.items()}
+        out[file.name] = _record(file.name, (types or [""])[0], conf)
     return out
 
 
 def verdicts(check: str) -> Iterator[Case]:
     folder = FIXTURES / check
     expected = json.loads((folder / "expected.json").read_text())
-    recs = records(folder)
+    recs = records(folder, expected.get("types"))
     found: dict[str, list[str]] = {key: [] for key in recs}
     words = ABOUT.get(check)
+    target = TARGETS.get(check)
     for v in run(list(recs.values()), policies=policies_for(check)).violations:
         key = (v.urn or "").rsplit("::", 1)[-1]
-        if key in found and (words is None or any(w in v.message for w in words)):
-            found[key].append(v.message)
+        if key not in found or (words is not None and not any(w in v.message for w in words)):
+            continue
+        found[key].append(v.message)
+        ref = _REF.match(str(recs[key].props.get(target, ""))) if target else None
+        if ref and f"{key.split('#')[0]}#{ref.group(1)}" in found:
+            found[f"{key.split('#')[0]}#{ref.group(1)}"].append(v.message)
     yield from cases(check, expected, recs, found)
 
 
@@ -143,6 +246,13 @@ def all_cases() -> tuple[Case, ...]:
 
 def test_every_mapped_gcp_id_has_vendored_fixtures() -> None:
     assert fixture_problems(FIXTURES, mapped_ids("CKV_GCP_", "CKV2_GCP_")) == []
+
+
+def test_every_vendored_gcp_fixture_records_its_source() -> None:
+    sources = (FIXTURES.parent / "SOURCES.md").read_text()
+    for spec in FIXTURES.glob("*/expected.json"):
+        check = spec.parent.name
+        assert f"| {check} | `{json.loads(spec.read_text())['check']}` |" in sources, check
 
 
 def test_every_type_token_is_pulumi_gcps() -> None:
@@ -172,11 +282,13 @@ def render_markdown() -> str:
         "GCP",
         (
             "checkov's own fixtures for each mapped GCP ID (vendored under "
-            "`tests/fixtures/checkov/gcp/`: example folders with checkov 3.3.30's verdicts, unit "
-            "tests' HCL with their results) become pulumi-gcp resource records (pulumi-gcp is "
-            "bridged from the google provider: type tokens checked against the installed SDK, "
-            "arguments to camelCase) and are judged by the pack's policies for that ID; asserted by "
-            "`tests/policies/test_checkov_parity_gcp.py`."
+            "`tests/fixtures/checkov/gcp/`: example folders with checkov 3.3.30's verdicts or "
+            "their tests' passing and failing sets, graph checks' `expected.yaml`, unit tests' "
+            "HCL or `resource_conf` with their results) become pulumi-gcp resource records "
+            "(pulumi-gcp is bridged from the google provider: type tokens checked against the "
+            "installed SDK, arguments to camelCase) and are judged by the pack's policies for that "
+            "ID; a graph check's verdict on a key or key ring is the verdict on the grants that "
+            "name it; asserted by `tests/policies/test_checkov_parity_gcp.py`."
         ),
         all_cases(),
         policies_for,
