@@ -10,7 +10,9 @@ to it, reaches every such pod:
   over the account's; the account's applies when the pod sets none);
 * a ``default`` ServiceAccount declared (or patched) by the stack sets
   ``automountServiceAccountToken: false``;
-* no RoleBinding or ClusterRoleBinding names the ``default`` service account as a subject.
+* no RoleBinding or ClusterRoleBinding names the ``default`` service account as a subject (as a
+  ServiceAccount, or as the User ``system:serviceaccount:<namespace>:default`` its token
+  authenticates as).
 
 checkov's CKV_K8S_38 asks every pod to opt out of the token; a pod running as a service account
 of its own usually needs it (External Secrets, Workload Identity, IRSA and Vault's Kubernetes auth
@@ -42,6 +44,8 @@ SERVICE_ACCOUNT_TYPES = tuple(
     f"kubernetes:core/v1:ServiceAccount{form}" for form in ("", "Patch", "List")
 )
 _FORM = re.compile(r"(Patch|List)$")
+#: the user name a service account's token authenticates as (a binding may name it as a User)
+_DEFAULT_USER = re.compile(r"^system:serviceaccount:([^:]+):default$")
 
 SPEC = Spec(
     id="kubernetes-default-service-account",
@@ -98,6 +102,17 @@ def _default_accounts(resources: Iterable[Resource]) -> dict[Any, set[Any]]:
     return out
 
 
+def _left_off(namespace: Any, accounts: Mapping[Any, set[Any]]) -> bool:
+    """Whether a pod of ``namespace`` that sets no automount may mount no token: the stack
+    declares the namespace's default ServiceAccount with automount off (and nowhere on), or a
+    value not known at preview (the namespace, the setting) leaves that open."""
+    if namespace is UNKNOWN:
+        return any(False in values or UNKNOWN in values for values in accounts.values())
+    declared = accounts.get(namespace, set())
+    unknown = accounts.get(UNKNOWN, set())
+    return UNKNOWN in declared or declared == {False} or bool({False, UNKNOWN} & unknown)
+
+
 def _workload(r: Resource, accounts: Mapping[Any, set[Any]], report: Callable[[str], None]) -> None:
     patch = _form(r) == "Patch"
     for (path, template), (obj, _) in zip(pod_templates(r), workload_pods(r), strict=True):
@@ -110,12 +125,8 @@ def _workload(r: Resource, accounts: Mapping[Any, set[Any]], report: Callable[[s
             continue
         if account not in (None, "", "default") or automount is False:
             continue
-        if automount is None:
-            # the pod leaves it to its service account: the namespace's default one, if the
-            # stack declares it with automount off (and nowhere on), mounts no token
-            declared = accounts.get(_namespace(obj), set())
-            if UNKNOWN in declared or declared == {False}:
-                continue
+        if automount is None and _left_off(_namespace(obj), accounts):
+            continue
         report(
             f"{path}spec runs as the default service account with its token mounted: set "
             "serviceAccountName, or automountServiceAccountToken: false on the pod or on the "
@@ -143,12 +154,14 @@ def _binding(r: Resource, report: Callable[[str], None]) -> None:
         subjects = reveal(obj.get("subjects"))
         for i, subject in enumerate(subjects if isinstance(subjects, list) else ()):
             subject = reveal(subject)
-            if (
-                isinstance(subject, Mapping)
-                and reveal(subject.get("kind")) == "ServiceAccount"
-                and reveal(subject.get("name")) == "default"
-            ):
-                where = reveal(subject.get("namespace")) or "its namespace"
+            if not isinstance(subject, Mapping):
+                continue
+            kind, name = reveal(subject.get("kind")), reveal(subject.get("name"))
+            user = _DEFAULT_USER.match(name) if kind == "User" and isinstance(name, str) else None
+            if (kind == "ServiceAccount" and name == "default") or user:
+                where = (
+                    user.group(1) if user else reveal(subject.get("namespace")) or "its namespace"
+                )
                 report(
                     f"{path}subjects[{i}] binds the default service account of {where}: every "
                     "pod that names no service account gets the role"

@@ -527,6 +527,21 @@ GAP_CASES: list[Case] = [
         1,
     ),
     (
+        "k8s: a default ServiceAccount disabling automount in a namespace unknown at preview",
+        "kubernetes-default-service-account",
+        [
+            rec(DEPLOYMENT, {**pod({"containers": []}), "metadata": {"namespace": "trading"}}),
+            rec(
+                SA,
+                {
+                    "metadata": {"name": "default", "namespace": UNKNOWN},
+                    "automountServiceAccountToken": False,
+                },
+            ),
+        ],
+        0,
+    ),
+    (
         "k8s: the default ServiceAccount of another namespace disables automount",
         "kubernetes-default-service-account",
         [
@@ -560,6 +575,36 @@ GAP_CASES: list[Case] = [
             )
         ],
         1,
+    ),
+    (
+        "k8s: a binding naming the default service account by its user name",
+        "kubernetes-default-service-account",
+        [
+            rec(
+                BINDING,
+                {
+                    "subjects": [{"kind": "User", "name": "system:serviceaccount:trading:default"}],
+                    "roleRef": {},
+                },
+            )
+        ],
+        1,
+    ),
+    (
+        "k8s: a binding naming another service account by its user name",
+        "kubernetes-default-service-account",
+        [
+            rec(
+                BINDING,
+                {
+                    "subjects": [
+                        {"kind": "User", "name": "system:serviceaccount:trading:default-reader"}
+                    ],
+                    "roleRef": {},
+                },
+            )
+        ],
+        0,
     ),
     (
         "k8s: a binding to a named service account",
