@@ -9,13 +9,15 @@ ClusterRole, their ``Patch`` and ``List`` forms), with the API server's matching
   Secret of the namespace (of the cluster, bound cluster-wide). ``list``/``watch`` restricted by
   names reach only the named Secrets (the API server matches them through a ``metadata.name``
   field selector), like ``get``.
-* ``kubernetes-rbac-escalation`` (checkov CKV_K8S_155, 156, 157, 158): no ``escalate``, ``bind``
-  or ``impersonate``, no ``pods/exec``/``pods/attach``, no control of admission webhooks, no
-  approval of certificate signing requests. A rule restricted by ``resourceNames`` reaches only
-  the named objects (binding one named Role, patching the controller's own webhook configuration,
-  impersonating one service account): it is reported only when a named object is itself a
-  privilege (``cluster-admin``/``admin``/``edit`` or a ``system:`` role, the ``system:masters``
-  group, a ``system:`` user).
+* ``kubernetes-rbac-escalation`` (checkov CKV_K8S_155, 156, 157, 158, CKV2_K8S_2, 3): no
+  ``escalate``, ``bind`` or ``impersonate``, no ``pods/exec``/``pods/attach``, no ``nodes/proxy``
+  (the kubelet API: exec into every pod of the node, past admission and audit; ``get`` suffices,
+  as a WebSocket exec is a GET, so metrics scrapers use ``nodes/metrics``), no control of
+  admission webhooks, no approval of certificate signing requests. A rule restricted by
+  ``resourceNames`` reaches only the named objects (binding one named Role, patching the
+  controller's own webhook configuration, impersonating one service account): it is reported
+  only when a named object is itself a privilege (``cluster-admin``/``admin``/``edit`` or a
+  ``system:`` role, the ``system:masters`` group, a ``system:`` user, any node).
 """
 
 from __future__ import annotations
@@ -63,14 +65,21 @@ SECRETS_BY_NAME = Spec(
 ESCALATION = Spec(
     id="kubernetes-rbac-escalation",
     description="No rule lets its holder gain more than it was given: escalate or bind on RBAC "
-    "roles, impersonate, exec/attach into pods, control admission webhooks, approve certificate "
-    "signing requests",
+    "roles, impersonate, exec/attach into pods, the kubelet API (nodes/proxy), control admission "
+    "webhooks, approve certificate signing requests",
     severity=Severity.HIGH,
     category=Category.OVER_PERMISSIVE,
     remediation="Remove the verb or resource; a controller that needs one of them gets its own "
     "narrowly named Role, reviewed and exempted (exemptResources) by name.",
     resource_types=ROLE_TYPES,
-    checkov=("CKV_K8S_155", "CKV_K8S_156", "CKV_K8S_157", "CKV_K8S_158"),
+    checkov=(
+        "CKV_K8S_155",
+        "CKV_K8S_156",
+        "CKV_K8S_157",
+        "CKV_K8S_158",
+        "CKV2_K8S_2",
+        "CKV2_K8S_3",
+    ),
 )
 
 
@@ -119,6 +128,13 @@ _ESCALATIONS: tuple[tuple[str, tuple[str, ...], str, str, str], ...] = (
     ("exec into pods", ("create", "get"), "", "pods", "exec"),
     ("attach to pods", ("create", "get"), "", "pods", "attach"),
     (
+        "the kubelet API through nodes/proxy (exec into every pod of the node)",
+        ("create", "get"),
+        "",
+        "nodes",
+        "proxy",
+    ),
+    (
         "control of mutating admission webhooks",
         ("create", "update", "patch"),
         "admissionregistration.k8s.io",
@@ -153,6 +169,8 @@ def _privileged_name(resource: str, name: str) -> bool:
         return name in _PRIVILEGED_ROLES or name.startswith("system:") or name == "*"
     if resource == "groups":
         return name in _PRIVILEGED_GROUPS or name == "*"
+    if resource == "nodes":
+        return True  # a named node's kubelet still runs every pod scheduled on it
     if resource in ("users", "serviceaccounts"):
         return name.startswith("system:") or name == "*"
     return name == "*"

@@ -458,6 +458,155 @@ GAP_CASES: list[Case] = [
         1,
     ),
     (
+        "k8s: a pod leaving automount to its namespace's default ServiceAccount, which disables it",
+        "kubernetes-default-service-account",
+        [
+            rec(DEPLOYMENT, {**pod({"containers": []}), "metadata": {"namespace": "trading"}}),
+            rec(
+                f"{SA}Patch",
+                {
+                    "metadata": {"name": "default", "namespace": "trading"},
+                    "automountServiceAccountToken": False,
+                },
+            ),
+        ],
+        0,
+    ),
+    (
+        "k8s: the default ServiceAccount of a List disables automount (no namespace: the default)",
+        "kubernetes-default-service-account",
+        [
+            rec(POD, {"spec": {"containers": []}}),
+            rec(
+                f"{SA}List",
+                {
+                    "items": [
+                        {
+                            "metadata": {"name": "default"},
+                            "automountServiceAccountToken": env(False),
+                        }
+                    ]
+                },
+            ),
+        ],
+        0,
+    ),
+    (
+        "k8s: ConfigGroup objects: a pod and its namespace's default ServiceAccount without automount",
+        "kubernetes-default-service-account",
+        [
+            rec(
+                "kubernetes:yaml/v2:ConfigGroup",
+                {
+                    "objs": [
+                        {
+                            "apiVersion": "v1",
+                            "kind": "ServiceAccount",
+                            "metadata": {"name": "default", "namespace": "trading"},
+                            "automountServiceAccountToken": False,
+                        },
+                        {
+                            "apiVersion": "batch/v1",
+                            "kind": "CronJob",
+                            "metadata": {"name": "report", "namespace": "trading"},
+                            "spec": {"jobTemplate": {"spec": {"template": {"spec": {}}}}},
+                        },
+                    ]
+                },
+            )
+        ],
+        0,
+    ),
+    (
+        "k8s: the pod's own automount: true wins over the default ServiceAccount's false",
+        "kubernetes-default-service-account",
+        [
+            rec(POD, {"spec": {"automountServiceAccountToken": True, "containers": []}}),
+            rec(SA, {"metadata": {"name": "default"}, "automountServiceAccountToken": False}),
+        ],
+        1,
+    ),
+    (
+        "k8s: a default ServiceAccount disabling automount in a namespace unknown at preview",
+        "kubernetes-default-service-account",
+        [
+            rec(DEPLOYMENT, {**pod({"containers": []}), "metadata": {"namespace": "trading"}}),
+            rec(
+                SA,
+                {
+                    "metadata": {"name": "default", "namespace": UNKNOWN},
+                    "automountServiceAccountToken": False,
+                },
+            ),
+        ],
+        0,
+    ),
+    (
+        "k8s: the default ServiceAccount of another namespace disables automount",
+        "kubernetes-default-service-account",
+        [
+            rec(DEPLOYMENT, {**pod({"containers": []}), "metadata": {"namespace": "trading"}}),
+            rec(
+                SA,
+                {
+                    "metadata": {"name": "default", "namespace": "ops"},
+                    "automountServiceAccountToken": False,
+                },
+            ),
+        ],
+        1,
+    ),
+    (
+        "k8s: ConfigGroup objects: a CronJob running as default, its ServiceAccount automounting",
+        "kubernetes-default-service-account",
+        [
+            rec(
+                "kubernetes:yaml/v2:ConfigGroup",
+                {
+                    "objs": [
+                        {
+                            "apiVersion": "batch/v1",
+                            "kind": "CronJob",
+                            "metadata": {"name": "report"},
+                            "spec": {"jobTemplate": {"spec": {"template": {"spec": {}}}}},
+                        },
+                    ]
+                },
+            )
+        ],
+        1,
+    ),
+    (
+        "k8s: a binding naming the default service account by its user name",
+        "kubernetes-default-service-account",
+        [
+            rec(
+                BINDING,
+                {
+                    "subjects": [{"kind": "User", "name": "system:serviceaccount:trading:default"}],
+                    "roleRef": {},
+                },
+            )
+        ],
+        1,
+    ),
+    (
+        "k8s: a binding naming another service account by its user name",
+        "kubernetes-default-service-account",
+        [
+            rec(
+                BINDING,
+                {
+                    "subjects": [
+                        {"kind": "User", "name": "system:serviceaccount:trading:default-reader"}
+                    ],
+                    "roleRef": {},
+                },
+            )
+        ],
+        0,
+    ),
+    (
         "k8s: a binding to a named service account",
         "kubernetes-default-service-account",
         [rec(BINDING, {"subjects": [{"kind": "ServiceAccount", "name": "trader"}], "roleRef": {}})],

@@ -8,7 +8,9 @@ Each manifest becomes the Pulumi resource record the pack judges (``kubernetes:<
 <kind>``, the manifest's fields as its inputs: pulumi-kubernetes names them as the API does) and
 the pack's policies for that ID judge it; a policy that bundles several IDs is judged per ID on
 the verbs and resources that ID is about. A folder's resources are judged together, as checkov's
-run over the folder judges them.
+run over the folder judges them; a graph check that reports a binding of a ServiceAccount or Node
+to a role holding a risky rule (CKV2_K8S_2, 3) gets, for that binding, the pack's verdict on the
+role it refers to (the pack reports the rule on the role, once, however many bindings use it).
 """
 
 from __future__ import annotations
@@ -44,7 +46,13 @@ ABOUT: dict[str, tuple[str, ...]] = {
     "CKV_K8S_156": ("certificate signing requests",),
     "CKV_K8S_157": ("bind on",),
     "CKV_K8S_158": ("escalate on",),
+    "CKV2_K8S_2": ("exec into pods", "nodes/proxy"),
+    "CKV2_K8S_3": ("impersonate",),
 }
+#: Graph checks that report the binding of a ServiceAccount or Node to a role holding a risky
+#: rule, where the pack reports the role itself (once, however many bind it): a binding's verdict
+#: is the pack's verdict on the role it refers to (``roleRef``) in the same folder.
+ON_THE_ROLE: frozenset[str] = frozenset({"CKV2_K8S_2", "CKV2_K8S_3"})
 #: Where the pack deliberately judges otherwise, with the reason.
 DIFFERENCES: dict[tuple[str, str], str] = {
     ("CKV_K8S_157", "clusterrole-failed-1.yaml#ClusterRole.test.test-should-fail-1"): (
@@ -52,6 +60,19 @@ DIFFERENCES: dict[tuple[str, str], str] = {
         "bind on the Role or ClusterRole a binding refers to (Kubernetes RBAC, restrictions on "
         "role binding creation), so bind on bindings grants nothing: the pack reports bind on "
         "roles and clusterroles (the fixture's other failing case)"
+    ),
+    ("CKV2_K8S_2", "Failing/4/clusterrolebinding4.yaml#ClusterRoleBinding.default.failing-crb4"): (
+        "checkov matches resources '*' whatever the rule's apiGroups; this rule's '*' is of "
+        "rbac.authorization.k8s.io, which holds neither pods/exec nor nodes/proxy (core group), "
+        "so it grants neither: the pack reports the role for what it does grant, bind on roles "
+        "and clusterroles (CKV_K8S_157)"
+    ),
+    ("CKV2_K8S_2", "Passing/2/clusterrolebinding2.yaml#ClusterRoleBinding.default.passing-crb2"): (
+        "checkov counts only create on nodes/proxy; the kubelet authorizes a request by its HTTP "
+        "method and a WebSocket exec is a GET, so get on nodes/proxy (bound here cluster-wide to "
+        "a ServiceAccount) runs commands in every pod of every node, past admission control and "
+        "audit (Kubernetes RBAC good practices: nodes/proxy): the pack reports it as it reports "
+        "get on pods/exec (metrics scrapers use nodes/metrics)"
     ),
 }
 DOCS = Path(__file__).resolve().parent.parent.parent / "docs" / "checkov-parity.md"
@@ -89,6 +110,23 @@ def records(path: Path) -> dict[str, ResourceRecord]:
     return out
 
 
+def _role_key(binding: ResourceRecord, recs: dict[str, ResourceRecord]) -> str | None:
+    """The key of the role a binding refers to, among ``recs`` (a RoleBinding's Role lies in the
+    binding's namespace; a ClusterRole in none)."""
+    ref = binding.props.get("roleRef") or {}
+    meta = binding.props.get("metadata") or {}
+    namespace = meta.get("namespace", "default") if ref.get("kind") == "Role" else None
+    for key, rec in recs.items():
+        role_meta = rec.props.get("metadata") or {}
+        if (
+            rec.props.get("kind") == ref.get("kind")
+            and role_meta.get("name") == ref.get("name")
+            and (namespace is None or role_meta.get("namespace", "default") == namespace)
+        ):
+            return key
+    return None
+
+
 def _about(check: str, message: str) -> bool:
     words = ABOUT.get(check)
     return words is None or any(w in message.lower() for w in words)
@@ -106,6 +144,11 @@ def verdicts(check: str) -> Iterator[Case]:
         key = (v.urn or "").rsplit("::", 1)[-1]
         if key in found and _about(check, v.message):
             found[key].append(v.message)
+    if check in ON_THE_ROLE:
+        for key, rec in recs.items():
+            if rec.props.get("kind") in ("RoleBinding", "ClusterRoleBinding"):
+                role = _role_key(rec, recs)
+                found[key] = list(found[role]) if role is not None else []
     yield from cases(check, expected, recs, found)
 
 
@@ -145,7 +188,9 @@ def render_markdown() -> str:
             "`tests/fixtures/checkov/kubernetes/`, with checkov 3.3.30's verdict on each resource) "
             "become Pulumi Kubernetes resource records (type token from the manifest's apiVersion "
             "and kind, the manifest's fields as inputs) and are judged by the pack's policies for "
-            "that ID, a folder's resources together; asserted by "
+            "that ID, a folder's resources together (a graph check that reports the binding of a "
+            "risky role, CKV2_K8S_2 and 3, is judged on the role the binding refers to: the pack "
+            "reports the role); asserted by "
             "`tests/policies/test_checkov_parity_kubernetes.py`."
         ),
         all_cases(),

@@ -217,6 +217,24 @@ KUBERNETES_CASES: list[tuple[str, str, list[ResourceRecord], int]] = [
     ("exec into pods", "kubernetes-rbac-escalation", [role(rule(["create"], ["pods/exec"]))], 1),
     ("exec through */exec", "kubernetes-rbac-escalation", [role(rule(["get"], ["*/exec"]))], 1),
     (
+        "get on nodes/proxy: the kubelet API (a WebSocket exec is a GET)",
+        "kubernetes-rbac-escalation",
+        [role(rule(["get"], ["nodes/proxy"]), cluster=True)],
+        1,
+    ),
+    (
+        "create on nodes/proxy of one named node",
+        "kubernetes-rbac-escalation",
+        [role(rule(["create"], ["nodes/proxy"], names=["node-1"]), cluster=True)],
+        1,
+    ),
+    (
+        "nodes/metrics and nodes/stats are not the kubelet's exec",
+        "kubernetes-rbac-escalation",
+        [role(rule(["get"], ["nodes/metrics", "nodes/stats", "nodes"]), cluster=True)],
+        0,
+    ),
+    (
         "create pods is not exec",
         "kubernetes-rbac-escalation",
         [role(rule(["create", "get"], ["pods"]))],
