@@ -2,10 +2,10 @@
 
 * ``azure-function-app-secure`` (checkov CKV_AZURE_70, CKV_AZURE_72, CKV_AZURE_145): an App
   Service / Functions app or deployment slot (``WebApp``, ``WebAppSlot``: Consumption, Premium,
-  dedicated and Flex Consumption apps alike, whose ``functionAppConfig`` holds no setting judged
-  here) takes HTTPS only, allows no FTP (``ftpsState: Disabled``), accepts TLS 1.2 or later,
+  dedicated and Flex Consumption apps alike) takes HTTPS only, allows no FTP (``ftpsState: Disabled``), accepts TLS 1.2 or later,
   allows no remote debugging (a debugger attached to the process reads the secrets in its
-  memory) and runs with a managed identity (so it needs no credential in its settings); its
+  memory) and runs with a managed identity (so it needs no credential in its settings: a Flex
+  Consumption app reaches its deployment storage with an identity, not a connection string); its
   authentication settings, where it has them (``WebAppAuthSettingsV2`` and the slot and
   without-secrets variants), do not let tokens and session cookies travel over plain HTTP
   (``httpSettings.requireHttps: false``); basic (user name and password) publishing is off
@@ -49,7 +49,8 @@ FUNCTION_APP = Spec(
     category=Category.ENCRYPTION,
     remediation="Set httpsOnly: true, siteConfig.ftpsState: Disabled, siteConfig.minTlsVersion: "
     "1.2, leave siteConfig.remoteDebuggingEnabled off, give an identity (SystemAssigned or "
-    "UserAssigned), leave httpSettings.requireHttps of the auth settings on, and set "
+    "UserAssigned) that a Flex Consumption app also deploys with (functionAppConfig.deployment."
+    "storage.authentication), leave httpSettings.requireHttps of the auth settings on, and set "
     "WebAppFtpAllowed/WebAppScmAllowed allow: false.",
     resource_types=(*APPS, *BASIC_AUTH, *AUTH_SETTINGS),
     checkov=("CKV_AZURE_70", "CKV_AZURE_72", "CKV_AZURE_145"),
@@ -60,6 +61,8 @@ FTPS = declare(APPS, "siteConfig.ftpsState")
 MIN_TLS = declare(APPS, "siteConfig.minTlsVersion")
 REMOTE_DEBUGGING = declare(APPS, "siteConfig.remoteDebuggingEnabled")
 IDENTITY = declare(APPS, "identity.type")
+#: Flex Consumption: how the app reaches the storage its package is deployed from.
+DEPLOYMENT_AUTH = declare(APPS, "functionAppConfig.deployment.storage.authentication.type")
 ALLOW = declare(BASIC_AUTH, "allow")
 REQUIRE_HTTPS = declare(AUTH_SETTINGS, "httpSettings.requireHttps")
 
@@ -94,6 +97,11 @@ def _function_app(r: Resource, report: Callable[[str], None]) -> None:
         report("siteConfig.remoteDebuggingEnabled is true: a debugger can attach to the process")
     if verdict(pick(r.props, IDENTITY), lambda v: isinstance(v, str) and v != "None") is False:
         report("no managed identity: the app would need a credential in its settings")
+    if "StorageAccountConnectionString" in pick(r.props, DEPLOYMENT_AUTH):
+        report(
+            "functionAppConfig reaches its deployment storage with a connection string: an "
+            "account key sits in the app's settings"
+        )
 
 
 STORAGE = Spec(
