@@ -15,8 +15,9 @@
   ``rotatorNames``, may manage the one secret an assignment is scoped to). Roles are read from the cited
   built-in table (``policies/azure/rbac.py``) or the stack's custom role definitions; a role the
   pack cannot read is a finding (fail closed).
-* ``azure-rbac-custom-role-definitions``: a custom role grants no control-plane ``*``, no way to
-  grant itself access (role assignments, vault writes, access policies) and no purge.
+* ``azure-rbac-custom-role-definitions`` (checkov CKV_AZURE_39): a custom role grants no
+  control-plane ``*`` (in any of its permission blocks), no way to grant itself access (role
+  assignments, vault writes, access policies) and no purge.
 """
 
 from __future__ import annotations
@@ -231,6 +232,7 @@ CUSTOM_ROLES = Spec(
     remediation="List the exact actions and data actions the role needs; use the built-in Key "
     "Vault roles for secrets.",
     resource_types=ROLE_DEFINITION_TYPES,
+    checkov=("CKV_AZURE_39",),
 )
 
 

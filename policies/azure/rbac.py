@@ -69,7 +69,7 @@ from policies.azure.rbac_probes import (
 from policies.azure.rbac_probes import (
     PURGE_SECRET as PURGE_SECRET,
 )
-from policies.lib.shapes import declare, disabled, truthy
+from policies.lib.shapes import blocks, declare, disabled, truthy, unwrap
 from policies.model import UNKNOWN
 
 if TYPE_CHECKING:
@@ -184,17 +184,17 @@ def _strings(value: object) -> tuple[str, ...]:
 
 def definition_permissions(r: Resource) -> tuple[Permissions, bool]:
     """The union of a custom role definition's permission blocks, and whether any part was
-    unknown."""
-    blocks = r.get("permissions")
-    if blocks == UNKNOWN or not isinstance(blocks, list):
-        return Permissions(), blocks is not None
+    unknown. Secret envelopes around the list, an entry or a list of actions are read through;
+    what they hide unreadably (ciphertext, unknown at preview) makes the role hidden."""
+    entries = blocks(r.get("permissions"))
     acts: list[str] = []
     nacts: list[str] = []
     data: list[str] = []
     ndata: list[str] = []
     hidden = False
-    for b in blocks:
-        if not isinstance(b, dict):
+    for entry in entries:
+        b = unwrap(entry)
+        if not isinstance(b, Mapping):
             hidden = True
             continue
         for key, into in (

@@ -21,6 +21,7 @@ from tests.policies.records import rec
 
 from .test_aws_quotas import QUOTA_CASES
 from .test_azure import AZURE_CASES
+from .test_azure_checkov import AZURE_CHECKOV_CASES
 from .test_checkov_gaps import GAP_CASES
 from .test_escape_hatches import PACK_CASES as ESCAPE_CASES
 from .test_gcp import GCP_CASES
@@ -1253,6 +1254,7 @@ CASES: list[tuple[str, str, list[ResourceRecord], int]] = [
     ),
     # Azure Key Vault: one table of its own (tests/policies/test_azure.py), run here with the rest.
     *AZURE_CASES,
+    *AZURE_CHECKOV_CASES,
     *GAP_CASES,
     # HashiCorp Vault: one table of its own (tests/policies/test_vault.py), run here with the rest.
     *VAULT_CASES,
