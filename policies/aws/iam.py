@@ -168,13 +168,38 @@ def _analyzer(rules: frozenset[str]) -> Callable[[Resource, Callable[[str], None
 
 WILDCARDS = Spec(
     id="aws-iam-no-wildcard-actions",
-    description="IAM documents name their actions: no '*', no 'service:*', no Allow with NotAction/NotResource",
+    description="IAM documents do not allow every action: no '*' (or '*:*'), no Allow with "
+    "NotAction/NotResource",
     severity=Severity.CRITICAL,
     category=Category.OVER_PERMISSIVE,
     remediation="List the exact actions the principal needs (e.g. secretsmanager:GetSecretValue) "
     "and the exact resources; replace NotAction/NotResource by explicit lists.",
     resource_types=DOCUMENT_TYPES,
     checkov=("CKV_AWS_1", "CKV_AWS_62", "CKV_AWS_63", "CKV_AWS_49", "CKV2_AWS_40"),
+    judge_outputs=True,
+    output_fields=DOCUMENT_INPUTS,
+)
+SERVICE_WILDCARDS = Spec(
+    id="aws-iam-no-service-wildcards",
+    description="IAM documents name a service's actions instead of 'service:*' (which includes "
+    "the service's permissions-management and delete actions)",
+    severity=Severity.HIGH,
+    category=Category.OVER_PERMISSIVE,
+    remediation="List the service's actions the principal needs (s3:GetObject, s3:PutObject) "
+    "instead of s3:*.",
+    resource_types=DOCUMENT_TYPES,
+    judge_outputs=True,
+    output_fields=DOCUMENT_INPUTS,
+)
+TYPE_WIDE = Spec(
+    id="aws-iam-no-type-wide-resources",
+    description="Resource-scopable actions are not granted on every resource of a type in an "
+    "account (arn:aws:iam::123456789012:role/*, ...:secret:*) when the principal needs some",
+    severity=Severity.MEDIUM,
+    category=Category.OVER_PERMISSIVE,
+    remediation="Scope the statement to the resources the principal needs: a name prefix "
+    "(secret:neural-trader/prod/*), exact ARNs, or a tag condition.",
+    resource_types=DOCUMENT_TYPES,
     judge_outputs=True,
     output_fields=DOCUMENT_INPUTS,
 )
@@ -948,11 +973,11 @@ def _findings_check(rules: set[str]) -> Callable[[Resource, Callable[[str], None
 POLICIES: list[PackPolicy] = [
     resource_policy(
         WILDCARDS,
-        _findings_check(
-            {"wildcard-action", "service-wide-action", "allow-not-action", "allow-not-resource"}
-        ),
+        _findings_check({"wildcard-action", "allow-not-action", "allow-not-resource"}),
     ),
+    resource_policy(SERVICE_WILDCARDS, _findings_check({"service-wide-action"})),
     resource_policy(RESOURCE_STAR, _findings_check({"resource-star-on-scopable-action"})),
+    resource_policy(TYPE_WIDE, _findings_check({"type-wide-resource"})),
     resource_policy(PUBLIC_PRINCIPAL, _public),
     resource_policy(TRUST, _trust),
     resource_policy(

@@ -51,6 +51,14 @@ rule id                                 kinds      fires when (Allow statements 
                                                    ``GetRandomPassword``) are fine, and so is
                                                    a statement a condition constrains (see
                                                    below): judged under it, ``*`` is narrowed.
+                                                   An action a pattern reaches only through its
+                                                   resource types (``instance/*``) counts only if
+                                                   the action applies to those types.
+``type-wide-resource``                  identity   the same for a pattern that names every
+                                                   resource of one type in one account
+                                                   (``arn:aws:iam::123456789012:role/*``,
+                                                   ``...:secret:*``: see ``type_wide``); severity
+                                                   ``medium``.
 ``privilege-escalation``                identity   the unconstrained actions (see below) of the
                                                    whole document cover one of cloudsplaining's
                                                    privilege-escalation methods (one finding lists
@@ -202,6 +210,7 @@ Rule = Literal[
     "allow-not-resource",
     "public-principal",
     "resource-star-on-scopable-action",
+    "type-wide-resource",
     "privilege-escalation",
     "credentials-exposure",
     "data-exfiltration",
@@ -1176,10 +1185,25 @@ def _pattern_rules(st: _Statement, kind: str) -> list[Finding]:
                 st.sid,
             )
         )
+    # iam:* is every action too: it attaches any policy (AdministratorAccess) to its holder
+    full_iam = [a for a in st.actions if a.strip().lower() == "iam:*"]
+    if full_iam and not wild:
+        out.append(
+            Finding(
+                "wildcard-action",
+                f"{st.label} allows every IAM action via {', '.join(full_iam)}: its holder "
+                "can attach any policy to itself, which is every action",
+                st.index,
+                tuple(full_iam),
+                st.sid,
+            )
+        )
     service_wide = [
         a
         for a in st.actions
-        if a.strip().partition(":")[2] == "*" and a.strip().partition(":")[0] != "*"
+        if a.strip().partition(":")[2] == "*"
+        and a.strip().partition(":")[0] != "*"
+        and a.strip().lower() != "iam:*"
     ]
     if kind == "key" and _root_only(st):
         service_wide = [a for a in service_wide if a.strip().lower() != "kms:*"]
@@ -1206,7 +1230,7 @@ def _statement_rules(
     """Findings of one Allow statement and its unconstrained actions (identity policies)."""
     out: list[Finding] = []
     if st.not_action:
-        listed, text = _listed(exp.actions)
+        _shown, text = _listed(exp.actions)
         out.append(
             Finding(
                 "allow-not-action",
@@ -1241,17 +1265,7 @@ def _statement_rules(
         # context, a closed time window...) narrows what '*' reaches: judged under it, the grant
         # is scoped. A condition that constrains nothing (see ``constrained``) leaves it open.
         if unscoped and scopable and not st.constrained:
-            listed, text = _listed(scopable)
-            out.append(
-                Finding(
-                    "resource-star-on-scopable-action",
-                    f"{st.label} grants resource-scopable actions on unscoped Resource "
-                    f"{_patterns(unscoped)}: {text}",
-                    st.index,
-                    listed,
-                    st.sid,
-                )
-            )
+            out.extend(_unscoped_rules(st, exp, unscoped))
         if not st.constrained:
             if not star_resource:
                 unconstrained = exp.unscopable
@@ -1263,6 +1277,64 @@ def _statement_rules(
     if read_only and kind != "trust":
         out.extend(_read_only_rules(st, exp, _denied_for(st, denies) if denies else frozenset()))
     return out, unconstrained
+
+
+def type_wide(pattern: str) -> bool:
+    """An unscoped pattern that still names one resource type of one account (``arn:aws:ec2:
+    us-east-1:123456789012:instance/*``, ``...:secret:*``, ``arn:aws:iam::123456789012:role/*``):
+    every resource of that type there, not every resource (``*``, ``arn:aws:s3:::*`` of every
+    account, a wildcard service or account, ``...:123456789012:*``)."""
+    parts = pattern.strip().split(":", 5)
+    if len(parts) < 6:
+        return False
+    _, _partition, service, _region, account, rest = parts
+    return bool(
+        service
+        and account
+        and not _has_wildcard(service)
+        and not _has_wildcard(account)
+        and not _wildcard_only(rest)
+    )
+
+
+def _unscoped_rules(st: _Statement, exp: _Expansion, unscoped: tuple[str, ...]) -> list[Finding]:
+    """``resource-star-on-scopable-action`` for the patterns that name every resource, and
+    ``type-wide-resource`` for the actions only type-wide patterns reach (each action once)."""
+    out: list[Finding] = []
+    broad = tuple(p for p in unscoped if not type_wide(p))
+    typed = tuple(p for p in unscoped if type_wide(p))
+    reached_broad: frozenset[str] = frozenset()
+    if broad:
+        keys = _reached_scopable(exp.scopable, broad)
+        reached_broad = _frozen(keys)
+        if keys:
+            listed, text = _listed(keys)
+            out.append(
+                Finding(
+                    "resource-star-on-scopable-action",
+                    f"{st.label} grants resource-scopable actions on unscoped Resource "
+                    f"{_patterns(broad)}: {text}",
+                    st.index,
+                    listed,
+                    st.sid,
+                )
+            )
+    if typed:
+        keys_typed = _frozen(_reached_scopable(exp.scopable, typed)) - reached_broad
+        if keys_typed:
+            listed, text = _listed(keys_typed)
+            out.append(
+                Finding(
+                    "type-wide-resource",
+                    f"{st.label} grants resource-scopable actions on every resource of a type "
+                    f"({_patterns(typed)}): {text}",
+                    st.index,
+                    listed,
+                    st.sid,
+                    "medium",
+                )
+            )
+    return out
 
 
 def _patterns(resources: Iterable[str]) -> str:

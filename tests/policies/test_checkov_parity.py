@@ -75,16 +75,6 @@ _FOR_EACH = (
     "a for_each instance: Terraform expands it at plan time, a Pulumi program declares each "
     "resource itself (the translated fixture has no such instance)"
 )
-_SERVICE_STAR = (
-    "stricter on purpose: a service-wide wildcard (s3:*, ec2:*) grants every action of the "
-    "service, permissions management included; checkov fails only the bare '*'"
-)
-_TYPE_STAR = (
-    "stricter on purpose: ec2:Describe* on instance/* reaches the Describe actions that apply to "
-    "instances (ec2:DescribeInstanceAttribute), on every instance of the account and region, as "
-    "unscoped as '*' for them (the Describe actions of other resource types are not granted and "
-    "not reported); checkov counts any ARN as a scope"
-)
 
 _LOOKUP = (
     'a `data "aws_iam_policy"` lookup is a Pulumi invoke (aws.iam.get_policy), not a resource: '
@@ -104,23 +94,9 @@ DIFFERENCES: dict[tuple[str, str], str] = {
         "customer-managed-key bar"
     ),
     **{
-        ("CKV_AWS_355", f"{t}.pass"): _TYPE_STAR
-        for t in (
-            "aws_iam_policy",
-            "aws_iam_role_policy",
-            "aws_iam_user_policy",
-            "aws_iam_group_policy",
-        )
-    },
-    ("CKV_AWS_355", "aws_ssoadmin_permission_set_inline_policy.pass"): _TYPE_STAR,
-    ("CKV_AWS_49", "aws_iam_policy_document.pass"): _SERVICE_STAR,
-    ("CKV2_AWS_40", "aws_iam_policy.policy_pass"): _SERVICE_STAR,
-    ("CKV2_AWS_40", "aws_iam_role_policy.pass1"): _SERVICE_STAR,
-    **{
         ("CKV2_AWS_56", f"aws_iam_policy.{name}"): _LOOKUP
         for name in ("name_pass1", "arn_pass2", "name_fail1", "arn_fail2")
     },
-    ("CKV_AWS_63", "test_success_service_star.conf.json"): _SERVICE_STAR,
     ("CKV_AWS_348", "aws_iam_access_key.pass"): (
         "stricter on purpose: every IAM user access key is a long-lived credential "
         "(aws-iam-no-access-keys); checkov fails only the root user's"

@@ -347,6 +347,15 @@ IAM_CASES: list[tuple[str, Any, Kind, bool, set[str]]] = [
         set(),  # only secrets tagged app=neural-trader (attribute-based access)
     ),
     (
+        "resource-every-secret-of-the-account",  # one type, one account: type-wide, medium
+        doc(
+            allow("secretsmanager:DescribeSecret", "arn:aws:secretsmanager:*:123456789012:secret:*")
+        ),
+        "identity",
+        True,
+        {"type-wide-resource"},
+    ),
+    (
         "resource-arn-star-suffix",  # arn:aws:s3:::* is every bucket: as good as "*"
         doc(allow("s3:GetObject", "arn:aws:s3:::*")),
         "identity",

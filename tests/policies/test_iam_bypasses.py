@@ -13,10 +13,12 @@ from policies.lib.iam import (
     NON_CONSTRAINING_CONDITION_KEYS,
     Finding,
     analyze,
+    type_wide,
     unscoped_resource,
 )
 
 ACCT = "123456789012"
+UNSCOPED_RULES = {"resource-star-on-scopable-action", "type-wide-resource"}
 GITHUB_OIDC = f"arn:aws:iam::{ACCT}:oidc-provider/token.actions.githubusercontent.com"
 GOOGLE = "accounts.google.com"
 
@@ -114,12 +116,17 @@ def test_wildcard_arn_is_resource_star(resource: str, expected: bool) -> None:
         "dynamodb:GetItem",
     ]
     findings = analyze(doc(allow(actions, resource)), kind="identity")
-    star = [f for f in findings if f.rule == "resource-star-on-scopable-action"]
+    # every resource, or every resource of one type in one account (medium)
+    rule, severity = (
+        ("type-wide-resource", "medium")
+        if type_wide(resource)
+        else ("resource-star-on-scopable-action", "high")
+    )
+    star = [f for f in findings if f.rule in UNSCOPED_RULES]
     exfil = [f for f in findings if f.rule == "data-exfiltration"]
     if expected:
-        assert len(star) == 1, [f.message for f in findings]
+        assert [(f.rule, f.severity) for f in star] == [(rule, severity)], star
         assert json.dumps(resource) in star[0].message  # says which pattern is unscoped
-        assert star[0].severity == "high"
         if "secretsmanager" in resource or "ssm" in resource or not resource.startswith("arn:aws:"):
             assert len(exfil) == 1 and json.dumps(resource) in exfil[0].message
     else:
@@ -154,7 +161,7 @@ def test_a_typed_pattern_reaches_only_the_actions_of_its_resource_types(
     """An action whose resource types the pattern cannot name is not granted by the statement
     (its requests carry ARNs the pattern does not match): not reported as unscoped, nor risky."""
     findings = analyze(doc(allow(actions, resource)), kind="identity")
-    star = [f for f in findings if f.rule == "resource-star-on-scopable-action"]
+    star = [f for f in findings if f.rule in UNSCOPED_RULES]
     assert {a for f in star for a in f.actions} == reached
     risky = {a for f in findings if f.rule == "data-exfiltration" for a in f.actions}
     assert risky <= reached
@@ -180,7 +187,7 @@ RISK_CASES: list[tuple[str, dict[str, Any], set[str]]] = [
                 f"arn:aws:lambda:us-east-1:{ACCT}:function:*",
             ),
         ),
-        {"resource-star-on-scopable-action", "privilege-escalation", "permissions-management"},
+        {"type-wide-resource", "privilege-escalation", "permissions-management"},
     ),
     (
         "passrole-lambda-prefix-scoped",

@@ -273,7 +273,7 @@ CASES: list[tuple[str, str, list[ResourceRecord], int]] = [
     ),
     (
         "service-wide action (seed 5.1 live policy)",
-        "aws-iam-no-wildcard-actions",
+        "aws-iam-no-service-wildcards",
         [
             rec(
                 ROLE_POLICY,
@@ -295,7 +295,7 @@ CASES: list[tuple[str, str, list[ResourceRecord], int]] = [
     ),
     (
         "statement as object, lower-case action",
-        "aws-iam-no-wildcard-actions",
+        "aws-iam-no-service-wildcards",
         [
             rec(
                 ROLE_POLICY,
@@ -308,6 +308,54 @@ CASES: list[tuple[str, str, list[ResourceRecord], int]] = [
         "wildcard inside a name is fine",
         "aws-iam-no-wildcard-actions",
         [rec(ROLE_POLICY, {"policy": doc(allow("secretsmanager:Get*Value"))})],
+        0,
+    ),
+    (
+        "named actions of a service",
+        "aws-iam-no-service-wildcards",
+        [rec(ROLE_POLICY, {"policy": doc(allow(["s3:GetObject", "s3:PutObject"]))})],
+        0,
+    ),
+    (
+        "every IAM action is every action",
+        "aws-iam-no-wildcard-actions",
+        [rec(ROLE_POLICY, {"policy": doc(allow("iam:*", "*"))})],
+        1,
+    ),
+    (
+        "every secret of the account",
+        "aws-iam-no-type-wide-resources",
+        [
+            rec(
+                ROLE_POLICY,
+                {
+                    "policy": doc(
+                        allow(
+                            "secretsmanager:GetSecretValue",
+                            "arn:aws:secretsmanager:us-east-1:123456789012:secret:*",
+                        )
+                    )
+                },
+            )
+        ],
+        1,
+    ),
+    (
+        "secrets under a name prefix",
+        "aws-iam-no-type-wide-resources",
+        [
+            rec(
+                ROLE_POLICY,
+                {
+                    "policy": doc(
+                        allow(
+                            "secretsmanager:GetSecretValue",
+                            "arn:aws:secretsmanager:us-east-1:123456789012:secret:shop/prod/*",
+                        )
+                    )
+                },
+            )
+        ],
         0,
     ),
     (
