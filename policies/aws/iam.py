@@ -891,8 +891,8 @@ MANAGED = Spec(
     id="aws-iam-no-broad-managed-policies",
     description="No AWS-managed policy that grants every action (of a service or of AWS), "
     "NotAction/NotResource or a privilege-escalation path is attached, judged by the policy's "
-    "document; administrator, power-user and *FullAccess names are refused whatever the "
-    "dataset says",
+    "document (the current ones, and those AWS retired but left attached); names listed in "
+    "deniedPolicyArns are refused whatever their document says",
     severity=Severity.HIGH,
     category=Category.OVER_PERMISSIVE,
     remediation="Replace the managed policy by an inline or customer-managed policy listing the exact "
@@ -919,12 +919,9 @@ MANAGED = Spec(
         "deniedPolicyArns": {
             "type": "array",
             "items": {"type": "string"},
-            "default": [
-                "arn:aws*:iam::aws:policy/AdministratorAccess",
-                "arn:aws*:iam::aws:policy/PowerUserAccess",
-                "arn:aws*:iam::aws:policy/*FullAccess*",
-                "arn:aws*:iam::aws:policy/SecretsManagerReadWrite",
-            ],
+            "default": [],
+            "description": "glob patterns of managed policy ARNs refused by name, beside the "
+            "judgement of their documents (e.g. arn:aws*:iam::aws:policy/*FullAccess*)",
         }
     },
 )

@@ -33,6 +33,7 @@ __all__ = [
 ]
 
 _FILE: Final = Path(__file__).with_name("aws_managed_policies.json.gz")
+_RETIRED: Final = Path(__file__).with_name("aws_retired_managed_policies.json.gz")
 _ACTION_INDEX: Final = Path(__file__).with_name("aws_action_index.json.gz")
 _CONDITION_KEYS: Final = Path(__file__).with_name("aws_condition_keys.json.gz")
 #: ``arn:<partition>:iam::aws:policy/<path/>name``: group 1 is the path with slashes, 2 the name
@@ -46,6 +47,15 @@ def _dataset() -> dict[str, dict[str, Any]]:
     return data
 
 
+@functools.cache
+def _retired() -> dict[str, dict[str, Any]]:
+    """The managed policies AWS no longer lists (deprecated, still attached where they were):
+    name -> {"statement", "deprecated"} (``scripts/build_retired_managed_policies.py``)."""
+    with gzip.open(_RETIRED, "rb") as fp:
+        data: dict[str, dict[str, Any]] = json.load(fp)["policies"]
+    return data
+
+
 def aws_managed_policy_count() -> int:
     return len(_dataset())
 
@@ -53,12 +63,22 @@ def aws_managed_policy_count() -> int:
 def aws_managed_policy(arn: str) -> dict[str, Any] | None:
     """The policy document (``{"Version", "Statement"}``) of an AWS managed policy ARN, or None
     when the ARN is not an AWS managed policy ARN or the dataset does not know it (a policy
-    newer than the dataset, a typo). The path must match too (``/service-role/`` vs ``/``)."""
+    newer than the dataset, a typo). The path must match too (``/service-role/`` vs ``/``).
+    A policy AWS retired (deprecated: no longer listed, still attached where it was) is read
+    from its last published document."""
     m = AWS_MANAGED_ARN.match(arn.strip())
     if not m:
         return None
     entry = _dataset().get(m.group(2))
-    if entry is None or entry.get("path") != m.group(1):
+    if entry is None:
+        # a retired policy: its last published document (its path is not recorded)
+        retired = _retired().get(m.group(2))
+        return (
+            None
+            if retired is None
+            else {"Version": "2012-10-17", "Statement": retired["statement"]}
+        )
+    if entry.get("path") != m.group(1):
         return None
     return {"Version": "2012-10-17", "Statement": entry["statement"]}
 

@@ -728,6 +728,25 @@ def test_dataset_is_complete_enough() -> None:
 
 
 @pytest.mark.parametrize(
+    ("name", "broad"),
+    [
+        ("AWSLambdaFullAccess", True),  # retired 2021, still attached in real states: lambda:*
+        ("AmazonEC2ContainerServiceFullAccess", True),
+        ("AWSLambdaReadOnlyAccess", False),  # retired too, but reads only
+    ],
+)
+def test_a_retired_managed_policy_is_judged_by_its_last_document(name: str, broad: bool) -> None:
+    """AWS no longer lists these policies but leaves them attached: their last published
+    documents (policies/data/aws_retired_managed_policies.json.gz) decide, not their names."""
+    assert aws_managed_policy(MANAGED_ARN + name) is not None
+    attachment = rec(
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+        {"role": "r", "policyArn": MANAGED_ARN + name},
+    )
+    assert bool(_judge([attachment], MANAGED)) is broad
+
+
+@pytest.mark.parametrize(
     ("policy", "entry", "key"),
     [
         (READ_ONLY, {"readOnlyRoleTags": {"role": "backtest"}}, "readOnlyRoleTags"),

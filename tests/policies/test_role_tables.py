@@ -48,7 +48,14 @@ def test_the_azure_table_is_derived_from_its_snapshot(script) -> None:  # type: 
     assert not set(built_in_roles.ROWS) & set(built_in_roles.OTHER_ROLES)
 
 
-@pytest.mark.parametrize("name", ["gcp_predefined_roles.json.gz", "azure_built_in_roles.json.gz"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "gcp_predefined_roles.json.gz",
+        "azure_built_in_roles.json.gz",
+        "aws_retired_managed_policies.json.gz",
+    ],
+)
 def test_sources_md_names_each_snapshot_with_its_sha256(name: str) -> None:
     sources = (DATA / "SOURCES.md").read_text()
     digest = hashlib.sha256((DATA / name).read_bytes()).hexdigest()
