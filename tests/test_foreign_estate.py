@@ -34,6 +34,12 @@ ESTATE = FOREIGN / "compliant-estate.json"
 #: settings with Key Vault references, a CronJob reading its Secret as files, a Vault policy
 #: with the lease and wrapping endpoints every token uses.
 ESTATE_2 = FOREIGN / "compliant-estate-2.json"
+#: The third: a Key Vault on access policies with IP rules and an audit diagnostic setting by
+#: category group, an HSM key with a rotation policy, a federated credential for one Kubernetes
+#: service account, Vault with a file audit device, a GitHub JWT role bound by claims and
+#: audience, a policy with a deny carve-out, database dynamic credentials, a token role, and
+#: External Secrets reading Vault through a projected, audience-bound service account token.
+ESTATE_3 = FOREIGN / "compliant-estate-3.json"
 
 
 def _by_name(doc: dict[str, Any], name: str) -> dict[str, Any]:
@@ -131,7 +137,7 @@ def _check(tmp: Path, doc: dict[str, Any]) -> tuple[int, list[str]]:
     return done.returncode, sorted({v["policy"] for v in json.loads(done.stdout)["violations"]})
 
 
-@pytest.mark.parametrize("estate", [ESTATE, ESTATE_2], ids=lambda p: p.stem)
+@pytest.mark.parametrize("estate", [ESTATE, ESTATE_2, ESTATE_3], ids=lambda p: p.stem)
 def test_the_compliant_estate_draws_no_finding(tmp_path: Path, estate: Path) -> None:
     code, found = _check(tmp_path, json.loads(estate.read_text()))
     assert (code, found) == (0, [])
@@ -186,7 +192,57 @@ TWINS_2: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
         "state-plaintext-secret",
     ),
 ]
-ALL_TWINS = [(ESTATE, *t) for t in TWINS] + [(ESTATE_2, *t) for t in TWINS_2]
+TWINS_3: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
+    (
+        "a JWT role bound to nothing",
+        lambda d: [_set("jwtr", "boundAudiences", None)(d), _set("jwtr", "boundClaims", None)(d)],
+        "vault-auth-jwt-role-bound",
+    ),
+    (
+        "an access policy with every secret permission",
+        _set("kv2", "properties.accessPolicies.0.permissions", {"secrets": ["all"]}),
+        "azure-keyvault-access-policy-permissions",
+    ),
+    (
+        "a vault open to every network",
+        _set("kv2", "properties.networkAcls", {"defaultAction": "Allow"}),
+        "azure-keyvault-network-acls",
+    ),
+    (
+        "a key that never rotates",
+        _set("kvkey", "properties.rotationPolicy", None),
+        "azure-keyvault-key-rotation",
+    ),
+    (
+        "a federated credential for every service account of a namespace",
+        _set("fic", "subject", "system:serviceaccount:shop:*"),
+        "azure-federated-credential-exact-subject",
+    ),
+    (
+        "sudo on sys/*",
+        _set("deploy", "policy", 'path "sys/*" {\n capabilities = ["sudo", "update"]\n}\n'),
+        "vault-policy-no-privilege-escalation",
+    ),
+    (
+        "the default service account mounting its token",
+        _set("defsa", "automountServiceAccountToken", True),
+        "kubernetes-default-service-account",
+    ),
+    (
+        "a viewer aggregated onto every Secret",
+        _set(
+            "agg",
+            "rules.0",
+            {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list"]},
+        ),
+        "kubernetes-rbac-secrets-by-name",
+    ),
+]
+ALL_TWINS = (
+    [(ESTATE, *t) for t in TWINS]
+    + [(ESTATE_2, *t) for t in TWINS_2]
+    + [(ESTATE_3, *t) for t in TWINS_3]
+)
 
 
 @pytest.mark.parametrize(
