@@ -38,8 +38,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from policies.lib.shapes import blocks, unwrap
-from policies.model import UNKNOWN
+from policies.lib.shapes import OPAQUE, SIG_KEY, blocks, unwrap
 
 RBAC_GROUP = "rbac.authorization.k8s.io"
 RBAC_PREFIX = f"kubernetes:{RBAC_GROUP}/v1:"
@@ -194,7 +193,7 @@ POWERFUL_BUILTINS = frozenset({"cluster-admin", "admin", "edit"})
 def _strings(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list | tuple):
         return ()
-    return tuple(v for v in value if isinstance(v, str) and v != UNKNOWN)
+    return tuple(v for v in value if isinstance(v, str) and v not in OPAQUE)
 
 
 def rule_of(raw: Any) -> Rule | None:
@@ -219,7 +218,21 @@ def _meta(manifest: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 def _str(value: Any) -> str:
-    return value if isinstance(value, str) and value != UNKNOWN else ""
+    return value if isinstance(value, str) and value not in OPAQUE else ""
+
+
+def _readable(value: Any) -> Any:
+    """``value`` with secret envelopes removed at any depth (a manifest without one as it is:
+    the common case, no copy)."""
+    return value if _plain(value) else unwrap(value)
+
+
+def _plain(value: Any) -> bool:
+    if isinstance(value, Mapping):
+        return SIG_KEY not in value and all(_plain(v) for v in value.values())
+    if isinstance(value, list):
+        return all(_plain(v) for v in value)
+    return True
 
 
 def kind_of(resource_type: str) -> tuple[str, str] | None:
@@ -244,11 +257,11 @@ def manifests_of(
     kind, form = known
     if form == "List":
         for item in blocks(props.get("items")):
-            item = unwrap(item)
+            item = _readable(item)
             if isinstance(item, Mapping):
                 yield kind, item
         return
-    plain = unwrap(props)
+    plain = _readable(props)
     if isinstance(plain, Mapping):
         yield kind, plain
 
@@ -275,7 +288,7 @@ def role_of(kind: str, manifest: Mapping[str, Any], urn: str | None = None) -> R
         name=_str(meta.get("name")),
         namespace=_str(meta.get("namespace")) if kind == "Role" else "",
         rules=rules_of(manifest),
-        labels={str(k): str(v) for k, v in labels.items() if v != UNKNOWN}
+        labels={str(k): str(v) for k, v in labels.items() if v not in OPAQUE}
         if isinstance(labels, Mapping)
         else {},
         selectors=selectors,
