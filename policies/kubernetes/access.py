@@ -35,6 +35,7 @@ from policies.kubernetes.authorizer import (
     Subject,
     secret_reach,
 )
+from policies.kubernetes.workloads import CONFIG_GROUP, manifests
 from policies.model import Category, Severity
 
 SPEC = Spec(
@@ -48,7 +49,7 @@ SPEC = Spec(
     remediation="Bind each workload's service account, in its namespace (RoleBinding), to a Role "
     "with get on its own Secrets by name; give humans access through their groups, never "
     "cluster-wide reads of Secrets.",
-    resource_types=RBAC_TYPES,
+    resource_types=(*RBAC_TYPES, CONFIG_GROUP),
     checkov=("CKV2_K8S_5",),
 )
 
@@ -124,7 +125,13 @@ def judge(authorizer: Authorizer) -> list[tuple[str, str | None]]:
 
 
 def authorizer_of(resources: Sequence[Resource]) -> Authorizer:
-    return Authorizer.from_resources((r.type, r.props, r.urn) for r in resources)
+    """The authorizer over every role and binding of the stack, a ConfigGroup's objects too (a
+    finding on one of them names the group)."""
+    return Authorizer.from_resources(
+        (m.type, m.props, r.urn)
+        for r in resources
+        for _prefix, m in (manifests(r) if r.type == CONFIG_GROUP else (("", r),))
+    )
 
 
 def _check(

@@ -23,8 +23,10 @@ any rule of any role bound to one of the user's identities matches it):
 The built-in roles that bindings reference without declaring them are modelled from Kubernetes'
 bootstrap policy for what matters here (secrets, pods/exec, RBAC, impersonation): ``cluster-admin``
 is everything, ``admin`` and ``edit`` read and write secrets and exec into pods, ``view`` reads no
-secret. Values that are not known (unknown at preview) are left out: the evaluator answers about
-what is declared.
+secret. Values that are not known (unknown at preview, ciphertext in a state) are left out: the
+evaluator answers about what is declared. Manifests are read through the shapes reader: a Pulumi
+secret envelope around a List's items, an item, a rule list, a rule, a subject or any field
+stands for what it holds.
 
 Pure Python (no Pulumi, nothing of the program): the pack judges any estate with it and the tests
 prove the project's RBAC with it.
@@ -36,7 +38,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from policies.model import UNKNOWN
+from policies.lib.shapes import OPAQUE, SIG_KEY, blocks, unwrap
 
 RBAC_GROUP = "rbac.authorization.k8s.io"
 RBAC_PREFIX = f"kubernetes:{RBAC_GROUP}/v1:"
@@ -189,9 +191,9 @@ POWERFUL_BUILTINS = frozenset({"cluster-admin", "admin", "edit"})
 
 
 def _strings(value: Any) -> tuple[str, ...]:
-    if not isinstance(value, list):
+    if not isinstance(value, list | tuple):
         return ()
-    return tuple(v for v in value if isinstance(v, str) and v != UNKNOWN)
+    return tuple(v for v in value if isinstance(v, str) and v not in OPAQUE)
 
 
 def rule_of(raw: Any) -> Rule | None:
@@ -207,10 +209,7 @@ def rule_of(raw: Any) -> Rule | None:
 
 
 def rules_of(manifest: Mapping[str, Any]) -> tuple[Rule, ...]:
-    raw = manifest.get("rules")
-    if not isinstance(raw, list):
-        return ()
-    return tuple(r for r in (rule_of(x) for x in raw) if r is not None)
+    return tuple(r for r in (rule_of(x) for x in blocks(manifest.get("rules"))) if r is not None)
 
 
 def _meta(manifest: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -219,7 +218,21 @@ def _meta(manifest: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 def _str(value: Any) -> str:
-    return value if isinstance(value, str) and value != UNKNOWN else ""
+    return value if isinstance(value, str) and value not in OPAQUE else ""
+
+
+def _readable(value: Any) -> Any:
+    """``value`` with secret envelopes removed at any depth (a manifest without one as it is:
+    the common case, no copy)."""
+    return value if _plain(value) else unwrap(value)
+
+
+def _plain(value: Any) -> bool:
+    if isinstance(value, Mapping):
+        return SIG_KEY not in value and all(_plain(v) for v in value.values())
+    if isinstance(value, list):
+        return all(_plain(v) for v in value)
+    return True
 
 
 def kind_of(resource_type: str) -> tuple[str, str] | None:
@@ -236,24 +249,26 @@ def kind_of(resource_type: str) -> tuple[str, str] | None:
 def manifests_of(
     resource_type: str, props: Mapping[str, Any]
 ) -> Iterator[tuple[str, Mapping[str, Any]]]:
-    """``(kind, manifest)`` of each RBAC object a resource declares (a List declares several)."""
+    """``(kind, manifest)`` of each RBAC object a resource declares (a List declares several),
+    secret envelopes removed at any depth (what cannot be read becomes UNKNOWN where it stands)."""
     known = kind_of(resource_type)
     if known is None:
         return
     kind, form = known
     if form == "List":
-        items = props.get("items")
-        for item in items if isinstance(items, list) else ():
+        for item in blocks(props.get("items")):
+            item = _readable(item)
             if isinstance(item, Mapping):
                 yield kind, item
         return
-    yield kind, props
+    plain = _readable(props)
+    if isinstance(plain, Mapping):
+        yield kind, plain
 
 
 def subjects_of(manifest: Mapping[str, Any]) -> tuple[Subject, ...]:
-    raw = manifest.get("subjects")
     out = []
-    for s in raw if isinstance(raw, list) else ():
+    for s in blocks(manifest.get("subjects")):
         if isinstance(s, Mapping) and _str(s.get("kind")) and _str(s.get("name")):
             out.append(Subject(_str(s.get("kind")), _str(s.get("name")), _str(s.get("namespace"))))
     return tuple(out)
@@ -264,16 +279,18 @@ def role_of(kind: str, manifest: Mapping[str, Any], urn: str | None = None) -> R
     labels = meta.get("labels")
     aggregation = manifest.get("aggregationRule")
     selectors: tuple[Mapping[str, Any], ...] = ()
-    if isinstance(aggregation, Mapping) and isinstance(
-        aggregation.get("clusterRoleSelectors"), list
-    ):
-        selectors = tuple(s for s in aggregation["clusterRoleSelectors"] if isinstance(s, Mapping))
+    if isinstance(aggregation, Mapping):
+        selectors = tuple(
+            s for s in blocks(aggregation.get("clusterRoleSelectors")) if isinstance(s, Mapping)
+        )
     return RoleDef(
         kind=kind,
         name=_str(meta.get("name")),
         namespace=_str(meta.get("namespace")) if kind == "Role" else "",
         rules=rules_of(manifest),
-        labels={str(k): str(v) for k, v in labels.items()} if isinstance(labels, Mapping) else {},
+        labels={str(k): str(v) for k, v in labels.items() if v not in OPAQUE}
+        if isinstance(labels, Mapping)
+        else {},
         selectors=selectors,
         urn=urn,
     )

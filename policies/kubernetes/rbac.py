@@ -1,5 +1,6 @@
 """Kubernetes RBAC rules, judged rule by rule in every form the provider declares them (Role,
-ClusterRole, their ``Patch`` and ``List`` forms), with the API server's matching
+ClusterRole, their ``Patch`` and ``List`` forms, the objects of a ``yaml/v2`` ConfigGroup; secret
+envelopes anywhere in them), with the API server's matching
 (``policies/kubernetes/authorizer.py``):
 
 * ``kubernetes-rbac-no-wildcards`` (checkov CKV_K8S_49): no ``*`` in verbs, apiGroups or
@@ -36,7 +37,11 @@ from policies.kubernetes.authorizer import (
     secret_reach,
     verb_matches,
 )
+from policies.kubernetes.workloads import CONFIG_GROUP, manifests
 from policies.model import Category, Severity
+
+#: what declares roles: the RBAC types, and a ConfigGroup's objects
+JUDGED_TYPES = (*ROLE_TYPES, CONFIG_GROUP)
 
 WILDCARDS = Spec(
     id="kubernetes-rbac-no-wildcards",
@@ -47,7 +52,7 @@ WILDCARDS = Spec(
     category=Category.OVER_PERMISSIVE,
     remediation="List the exact verbs, apiGroups ('' for the core group) and resources the "
     "workload needs.",
-    resource_types=ROLE_TYPES,
+    resource_types=JUDGED_TYPES,
     checkov=("CKV_K8S_49",),
 )
 
@@ -59,7 +64,7 @@ SECRETS_BY_NAME = Spec(
     category=Category.OVER_PERMISSIVE,
     remediation="Grant verbs: [get] on resources: [secrets] with resourceNames: the exact Secret(s) "
     "the workload reads (deterministic names, e.g. an ExternalSecret's target).",
-    resource_types=ROLE_TYPES,
+    resource_types=JUDGED_TYPES,
 )
 
 ESCALATION = Spec(
@@ -71,7 +76,7 @@ ESCALATION = Spec(
     category=Category.OVER_PERMISSIVE,
     remediation="Remove the verb or resource; a controller that needs one of them gets its own "
     "narrowly named Role, reviewed and exempted (exemptResources) by name.",
-    resource_types=ROLE_TYPES,
+    resource_types=JUDGED_TYPES,
     checkov=(
         "CKV_K8S_155",
         "CKV_K8S_156",
@@ -84,12 +89,14 @@ ESCALATION = Spec(
 
 
 def _rules(r: Resource) -> Iterator[tuple[str, Rule]]:
-    """``(path, rule)`` of every rule the resource declares."""
-    many = r.type.endswith("List")
-    for index, (_kind, manifest) in enumerate(manifests_of(r.type, r.props)):
-        prefix = f"items[{index}]." if many else ""
-        for i, rule in enumerate(rules_of(manifest)):
-            yield f"{prefix}rules[{i}]", rule
+    """``(path, rule)`` of every rule the resource declares (a ConfigGroup: its objects')."""
+    objects = manifests(r) if r.type == CONFIG_GROUP else iter((("", r),))
+    for where, obj in objects:
+        many = obj.type.endswith("List")
+        for index, (_kind, manifest) in enumerate(manifests_of(obj.type, obj.props)):
+            prefix = where + (f"items[{index}]." if many else "")
+            for i, rule in enumerate(rules_of(manifest)):
+                yield f"{prefix}rules[{i}]", rule
 
 
 def _wildcards(r: Resource, report: Callable[[str], None]) -> None:

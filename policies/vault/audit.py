@@ -4,16 +4,19 @@
   (``log_raw``) and HMAC token accessors (``hmac_accessor``).
 * ``vault-audit-hmac-secret-fields``: mounts and auth methods do not exempt secret-bearing fields
   from HMAC (``auditNonHmacRequestKeys`` / ``auditNonHmacResponseKeys``).
+
+Read through the shapes reader: the options map, the tune block and the key lists may each be a
+Pulumi secret envelope (or hold envelopes); an unreadable one is not judged.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
 
 from policies.framework import PackPolicy, Resource, Spec, matches_any, resource_policy
-from policies.model import UNKNOWN, Category, Severity
-from policies.vault.common import AUDIT, AUTH_BACKEND, MOUNT, falsy, strings, truthy
+from policies.lib.shapes import declare, setting
+from policies.model import Category, Severity
+from policies.vault.common import AUDIT, AUTH_BACKEND, MOUNT, falsy, listed, truthy
 
 RAW = Spec(
     id="vault-audit-no-raw-logging",
@@ -27,9 +30,12 @@ RAW = Spec(
 )
 
 
+OPTIONS = declare((AUDIT,), "options")
+
+
 def _raw(r: Resource, report: Callable[[str], None]) -> None:
-    options = r.get("options")
-    if not isinstance(options, dict):
+    options = setting(r.props, OPTIONS)
+    if not isinstance(options, Mapping):
         return
     if truthy(options.get("log_raw")):
         report(
@@ -79,29 +85,23 @@ NON_HMAC = Spec(
 )
 
 NON_HMAC_FIELDS = ("auditNonHmacRequestKeys", "auditNonHmacResponseKeys")
+#: resource type -> the paths of its HMAC exemption lists (an auth method's in its tune block)
+NON_HMAC_PATHS = {
+    MOUNT: tuple(declare((MOUNT,), f) for f in NON_HMAC_FIELDS),
+    AUTH_BACKEND: tuple(declare((AUTH_BACKEND,), f"tune.{f}") for f in NON_HMAC_FIELDS),
+}
 
 
-def _lists(r: Resource) -> Iterator[tuple[str, Any]]:
-    if r.type == MOUNT:
-        for field in NON_HMAC_FIELDS:
-            yield field, r.get(field)
-        return
-    tune = r.get("tune")
-    blocks = tune if isinstance(tune, list) else [tune]
-    for i, block in enumerate(blocks):
-        if isinstance(block, dict):
-            where = f"tune[{i}]" if isinstance(tune, list) else "tune"
-            for field in NON_HMAC_FIELDS:
-                yield f"{where}.{field}", block.get(field)
+def _lists(r: Resource) -> Iterator[tuple[str, list[str] | None]]:
+    for path in NON_HMAC_PATHS.get(r.type, ()):
+        yield path, listed(r.props, path)
 
 
 def _non_hmac(r: Resource, report: Callable[[str], None]) -> None:
     configured = r.config.get("secretFieldPatterns")
     patterns = [p.lower() for p in (SECRET_FIELDS if configured is None else configured)]
     for field, value in _lists(r):
-        if value == UNKNOWN:
-            continue
-        for key in strings(value):
+        for key in value or ():
             if matches_any(key.strip().lower(), patterns):
                 report(
                     f"{field} exempts {key!r} from HMAC: its values reach the audit log in clear"

@@ -16,7 +16,9 @@ One policy per concern:
 
 An unset input is judged by the default Vault gives it (unset TTLs fall back to the mount's, 32 days
 unless tuned; unset ``secretIdNumUses`` means unlimited...). A value unknown at preview is not
-judged.
+judged, and neither is one stored as ciphertext. Every input is read through the shapes reader
+(``policies/lib/shapes.py``): a Pulumi secret envelope around a list, a list item, a map, a map
+value or a scalar stands for the value it holds.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from typing import Any
 import yaml
 
 from policies.framework import PackPolicy, Resource, Spec, resource_policy
+from policies.lib.shapes import declare, pick, setting, unwrap
 from policies.model import UNKNOWN, Category, Severity
 from policies.profile import Profile
 from policies.vault.common import (
@@ -42,10 +45,9 @@ from policies.vault.common import (
     duration_seconds,
     falsy,
     human,
+    listed,
     only_wildcards,
     plaintext,
-    policy_names,
-    strings,
 )
 
 Report = Callable[[str], None]
@@ -65,6 +67,12 @@ KUBERNETES = Spec(
 )
 
 
+SA_NAMES = declare((KUBERNETES_ROLE,), "boundServiceAccountNames")
+SA_NAMESPACES = declare((KUBERNETES_ROLE,), "boundServiceAccountNamespaces")
+SA_SELECTOR = declare((KUBERNETES_ROLE,), "boundServiceAccountNamespaceSelector")
+AUDIENCE = declare((KUBERNETES_ROLE,), "audience")
+
+
 def _selector_binds(selector: Any) -> bool:
     """A namespace label selector that selects something less than every namespace."""
     if not isinstance(selector, str) or not selector.strip():
@@ -79,22 +87,21 @@ def _selector_binds(selector: Any) -> bool:
 
 
 def _kubernetes(r: Resource, report: Report) -> None:
-    names = r.get("boundServiceAccountNames")
-    if names != UNKNOWN:
-        if not strings(names):
+    names = listed(r.props, SA_NAMES)
+    if names is not None:
+        if not names:
             report("boundServiceAccountNames is empty: name the service accounts that may log in")
-        elif any(only_wildcards(n) for n in strings(names)):
+        elif any(only_wildcards(n) for n in names):
             report("boundServiceAccountNames contains '*': every service account may log in")
-    namespaces = r.get("boundServiceAccountNamespaces")
-    selector = r.get("boundServiceAccountNamespaceSelector")
-    if namespaces != UNKNOWN and selector != UNKNOWN:
-        listed = strings(namespaces)
-        if not listed and not _selector_binds(selector):
+    namespaces = listed(r.props, SA_NAMESPACES)
+    selector = setting(r.props, SA_SELECTOR)
+    if namespaces is not None and selector != UNKNOWN:
+        if not namespaces and not _selector_binds(selector):
             report(
                 "boundServiceAccountNamespaces is empty (and no namespace selector with labels): "
                 "name the namespaces that may log in"
             )
-        for ns in listed:
+        for ns in namespaces:
             if only_wildcards(ns):
                 report("boundServiceAccountNamespaces contains '*': every namespace may log in")
             elif "*" in ns:
@@ -102,7 +109,7 @@ def _kubernetes(r: Resource, report: Report) -> None:
                     f"boundServiceAccountNamespaces entry {ns!r} is a glob: any namespace created "
                     "later with a matching name may log in"
                 )
-    audience = r.get("audience")
+    audience = setting(r.props, AUDIENCE)
     if audience != UNKNOWN and (not isinstance(audience, str) or not audience.strip()):
         report("audience is not set: a token minted for any other audience logs in")
 
@@ -120,8 +127,11 @@ KUBERNETES_CONFIG_SPEC = Spec(
 )
 
 
+HOST = declare((KUBERNETES_CONFIG,), "kubernetesHost")
+
+
 def _kubernetes_config(r: Resource, report: Report) -> None:
-    host = r.get("kubernetesHost")
+    host = setting(r.props, HOST)
     if (
         isinstance(host, str)
         and host != UNKNOWN
@@ -160,8 +170,17 @@ APPROLE = Spec(
 _ANYWHERE = frozenset({"0.0.0.0/0", "::/0", "0.0.0.0", "::"})  # noqa: S104 - CIDRs judged, not bound
 
 
+BIND_SECRET_ID = declare((APPROLE_ROLE,), "bindSecretId")
+SECRET_ID_NUM_USES = declare((APPROLE_ROLE,), "secretIdNumUses")
+SECRET_ID_TTL = declare((APPROLE_ROLE,), "secretIdTtl")
+APPROLE_CIDRS = (
+    declare((APPROLE_ROLE,), "secretIdBoundCidrs"),
+    declare((APPROLE_ROLE,), "tokenBoundCidrs"),
+)
+
+
 def _positive(r: Resource, field: str, what: str, report: Report, duration: bool = False) -> None:
-    value = r.get(field)
+    value = setting(r.props, field)
     if value == UNKNOWN:
         return
     if absent(value):
@@ -177,16 +196,16 @@ def _positive(r: Resource, field: str, what: str, report: Report, duration: bool
 
 
 def _approle(r: Resource, report: Report) -> None:
-    if falsy(r.get("bindSecretId")):
+    if falsy(setting(r.props, BIND_SECRET_ID)):
         report("bindSecretId is false: the role ID alone logs in")
-    _positive(r, "secretIdNumUses", "a secret ID can be used without limit", report)
-    _positive(r, "secretIdTtl", "a secret ID never expires", report, duration=True)
+    _positive(r, SECRET_ID_NUM_USES, "a secret ID can be used without limit", report)
+    _positive(r, SECRET_ID_TTL, "a secret ID never expires", report, duration=True)
     if r.config.get("requireCidrBinding", True):
-        for field in ("secretIdBoundCidrs", "tokenBoundCidrs"):
-            value = r.get(field)
-            if value == UNKNOWN:
+        for field in APPROLE_CIDRS:
+            value = listed(r.props, field)
+            if value is None:
                 continue
-            cidrs = [c.strip() for c in strings(value)]
+            cidrs = [c.strip() for c in value]
             if not cidrs:
                 report(f"{field} is not set: usable from any network")
             elif any(c in _ANYWHERE for c in cidrs):
@@ -209,6 +228,24 @@ JWT = Spec(
 )
 
 
+ROLE_TYPE = declare((JWT_ROLE,), "roleType")
+BOUND_AUDIENCES = declare((JWT_ROLE,), "boundAudiences")
+BOUND_CLAIMS = declare((JWT_ROLE,), "boundClaims")
+BOUND_CLAIMS_TYPE = declare((JWT_ROLE,), "boundClaimsType")
+BOUND_SUBJECT = declare((JWT_ROLE,), "boundSubject")
+
+
+def _unreadable_claims(value: Any) -> bool:
+    """A claims map (secret envelopes removed) holding a value that cannot be read."""
+    if value == UNKNOWN:
+        return True
+    if isinstance(value, dict):
+        return any(_unreadable_claims(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_unreadable_claims(v) for v in value)
+    return False
+
+
 def _claims(value: Any) -> dict[str, list[str]]:
     if not isinstance(value, dict):
         return {}
@@ -226,20 +263,22 @@ def _claims(value: Any) -> dict[str, list[str]]:
 
 
 def _jwt(r: Resource, report: Report) -> None:
-    role_type = r.get("roleType")
+    role_type = setting(r.props, ROLE_TYPE)
     if role_type == UNKNOWN:
         return
     if (role_type or "oidc") == "jwt":
-        audiences = r.get("boundAudiences")
-        if audiences != UNKNOWN and not strings(audiences):
+        audiences = listed(r.props, BOUND_AUDIENCES)
+        if audiences is not None and not audiences:
             report(
                 "boundAudiences is not set: a token minted for any audience of the issuer logs in"
             )
-    claims, subject = r.get("boundClaims"), r.get("boundSubject")
-    if UNKNOWN in (claims, subject) or (isinstance(claims, dict) and UNKNOWN in claims.values()):
+    claims = unwrap(setting(r.props, BOUND_CLAIMS))
+    subject = setting(r.props, BOUND_SUBJECT)
+    claims_type = setting(r.props, BOUND_CLAIMS_TYPE)
+    if UNKNOWN in (subject, claims_type) or _unreadable_claims(claims):
         return
     parsed = _claims(claims)
-    glob = r.get("boundClaimsType") == "glob"
+    glob = claims_type == "glob"
     binding = {
         k: v for k, v in parsed.items() if v and not (glob and any(only_wildcards(x) for x in v))
     }
@@ -280,9 +319,14 @@ TTL = Spec(
 )
 
 
+TTL_FIELDS = ("tokenTtl", "tokenMaxTtl", "tokenExplicitMaxTtl", "tokenPeriod")
+for _field in TTL_FIELDS:
+    declare(LOGIN_ROLES, _field)
+
+
 def _seconds(r: Resource, field: str, report: Report) -> float | None:
     """Seconds of a TTL input; None when unset, zero, unknown or unreadable (reported)."""
-    value = r.get(field)
+    value = setting(r.props, field)
     if value == UNKNOWN or absent(value):
         return None
     try:
@@ -294,8 +338,7 @@ def _seconds(r: Resource, field: str, report: Report) -> float | None:
 
 
 def _ttl(r: Resource, report: Report) -> None:
-    fields = ("tokenTtl", "tokenMaxTtl", "tokenExplicitMaxTtl", "tokenPeriod")
-    if any(r.get(f) == UNKNOWN for f in fields):
+    if any(setting(r.props, f) == UNKNOWN for f in TTL_FIELDS):
         return
     max_ttl = int(r.config.get("maximumTokenTtl", 3600))
     max_lifetime = int(r.config.get("maximumTokenMaxTtl", 14400))
@@ -337,6 +380,10 @@ POLICY_FIELDS: dict[str, tuple[str, ...]] = {
     **{t: ("policies",) for t in IDENTITY_POLICY_HOLDERS},
 }
 
+for _type, _fields in POLICY_FIELDS.items():
+    for _field in _fields:
+        declare((_type,), _field)
+
 ROOT = Spec(
     id="vault-no-root-policy",
     description="No login role, token role, token, identity entity or group attaches the root "
@@ -351,7 +398,8 @@ ROOT = Spec(
 
 def _root(r: Resource, report: Report) -> None:
     for field in POLICY_FIELDS.get(r.type, ()):
-        if "root" in policy_names(r.get(field)):
+        # a list item unknown at preview leaves the known ones to judge
+        if any(isinstance(n, str) and n.strip().lower() == "root" for n in pick(r.props, field)):
             report(f"{field} includes root")
 
 

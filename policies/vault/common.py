@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from policies.lib.shapes import reveal
+from policies.lib.shapes import pick, reveal
 from policies.model import CIPHERTEXT, UNKNOWN
 
 if TYPE_CHECKING:  # no runtime import: this module stays free of pulumi_policy
@@ -53,6 +53,16 @@ def strings(value: Any) -> list[str]:
     if not isinstance(value, list):
         return []
     return [v for v in (reveal(x) for x in value) if isinstance(v, str) and v != UNKNOWN]
+
+
+def listed(props: Any, path: str) -> list[str] | None:
+    """The string items of a list setting at ``path`` (:func:`~policies.lib.shapes.pick`: an
+    envelope around the list or an item, a nested list); None when the list or one of its items
+    cannot be read (unknown at preview, ciphertext): an unreadable list is never judged empty."""
+    values = pick(props, path)
+    if any(v == UNKNOWN for v in values):
+        return None
+    return [v for v in values if isinstance(v, str)]
 
 
 def only_wildcards(value: str) -> bool:

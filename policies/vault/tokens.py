@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from policies.framework import PackPolicy, Resource, Spec, matches_any, resource_policy
+from policies.lib.shapes import declare, pick, setting
 from policies.model import UNKNOWN, Category, Severity
-from policies.vault.common import TOKEN, TOKEN_ROLE, only_wildcards, strings, truthy
+from policies.vault.common import TOKEN, TOKEN_ROLE, only_wildcards, truthy
 
 ORPHANS = Spec(
     id="vault-token-no-orphans",
@@ -28,11 +29,15 @@ ORPHANS = Spec(
 )
 
 
+NO_PARENT = declare((TOKEN,), "noParent")
+ORPHAN = declare((TOKEN_ROLE,), "orphan")
+
+
 def _orphans(r: Resource, report: Callable[[str], None]) -> None:
     if r.type == TOKEN:
-        if truthy(r.get("noParent")):
+        if truthy(setting(r.props, NO_PARENT)):
             report("noParent is true: the token outlives the revocation of its creator")
-    elif truthy(r.get("orphan")):
+    elif truthy(setting(r.props, ORPHAN)):
         report("orphan is true: its tokens outlive the revocation of their creator")
 
 
@@ -48,13 +53,17 @@ BOUNDED = Spec(
 )
 
 
+GLOBS = declare((TOKEN_ROLE,), "allowedPoliciesGlobs")
+
+
 def _bounded(r: Resource, report: Callable[[str], None]) -> None:
-    # allowedPoliciesGlobs in pulumi-vault 7.x; allowedPoliciesGlob read too (a hand-written spelling).
-    for field in ("allowedPoliciesGlobs", "allowedPoliciesGlob"):
-        value = r.get(field)
-        if value == UNKNOWN:
-            continue
-        for glob in strings(value) or ([value] if isinstance(value, str) else []):
+    # allowedPoliciesGlobs in pulumi-vault 6 and 7; allowedPoliciesGlob read too (a hand-written
+    # spelling no SDK has, so not declared); a single string is read as one glob. An item that
+    # cannot be read leaves the others to judge.
+    for field in (GLOBS, "allowedPoliciesGlob"):
+        for glob in pick(r.props, field):
+            if not isinstance(glob, str) or glob == UNKNOWN:
+                continue
             if only_wildcards(glob.strip()):
                 report(f"{field} contains '*': tokens of this role may carry any policy")
             elif matches_any("root", [glob.strip().lower()]):

@@ -47,7 +47,9 @@ def resource_classes(token: str) -> list[type] | None:
     else:
         path = f"{package}.{parts}"
     mod = None
-    for candidate in (path, path + "_"):  # keywords get a trailing underscore (``lambda_``)
+    # keywords get a trailing underscore (``lambda_``); a camel-cased module token names a
+    # lower-cased Python module (``vault:appRole/...`` is ``pulumi_vault.approle``)
+    for candidate in (path, path + "_", path.lower()):
         try:
             mod = importlib.import_module(candidate)
             break

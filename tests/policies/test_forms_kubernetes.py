@@ -19,6 +19,18 @@ MARKED = "kubernetes-secret-data-marked-secret"
 AS_FILES = "kubernetes-secrets-as-files"
 NO_CREDENTIALS = "kubernetes-no-credentials-in-specs"
 POLICIES = (MARKED, AS_FILES, NO_CREDENTIALS)
+RBAC = "kubernetes:rbac.authorization.k8s.io/v1:"
+ROLE, ROLE_PATCH, CLUSTER_ROLE = f"{RBAC}Role", f"{RBAC}RolePatch", f"{RBAC}ClusterRole"
+ROLE_LIST, CLUSTER_ROLE_LIST = f"{RBAC}RoleList", f"{RBAC}ClusterRoleList"
+BINDING, CLUSTER_BINDING = f"{RBAC}RoleBinding", f"{RBAC}ClusterRoleBinding"
+CLUSTER_BINDING_LIST = f"{RBAC}ClusterRoleBindingList"
+CLUSTER_STORE = "kubernetes:external-secrets.io/v1:ClusterSecretStore"
+WILDCARDS = "kubernetes-rbac-no-wildcards"
+BY_NAME = "kubernetes-rbac-secrets-by-name"
+ESCALATION = "kubernetes-rbac-escalation"
+ACCESS = "kubernetes-rbac-effective-secret-access"
+STORE_CONDITIONS = "kubernetes-clustersecretstore-conditions"
+RBAC_POLICIES = (WILDCARDS, BY_NAME, ESCALATION, ACCESS)
 FAKE_KEY = "AKIAIOSFODNN7EXAMPLE"  # pragma: allowlist secret (AWS's documented example)
 META = {"name": "venue", "namespace": "trading"}
 SECRET_NAME = "venue-api-key"  # pragma: allowlist secret (a name)
@@ -67,6 +79,38 @@ def deployment(container: Any, name: str = "dep") -> R:
 def manifest(kind: str, api: str, **body: Any) -> dict[str, Any]:
     return {"apiVersion": api, "kind": kind, "metadata": META, **body}
 
+
+#: a rule reading one Secret by name, and one reading every Secret
+NAMED_READ = {
+    "apiGroups": [""],
+    "resources": ["secrets"],
+    "verbs": ["get"],
+    "resourceNames": [SECRET_NAME],
+}
+ALL_READ = {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list"]}
+SA = {"kind": "ServiceAccount", "name": "venue", "namespace": "trading"}
+
+
+def role(rules: Any, name: str = "venue-reader") -> dict[str, Any]:
+    return {"metadata": {"name": name, "namespace": "trading"}, "rules": rules}
+
+
+def binding(subjects: Any, role_name: str = "venue-reader", kind: str = "Role") -> dict[str, Any]:
+    return {
+        "metadata": {"name": "venue-reader", "namespace": "trading"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": kind, "name": role_name},
+        "subjects": subjects,
+    }
+
+
+RBAC_YAML = """
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: venue-admin}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
+subjects:
+  - {kind: ServiceAccount, name: venue, namespace: trading}
+"""
 
 GROUP_YAML = """
 apiVersion: apps/v1
@@ -139,6 +183,204 @@ CASES: list[FormCase] = [
         ),
         frozenset(),
         POLICIES,
+    ),
+    # ---- RBAC: rules, subjects and items in envelopes, Patch and List kinds, ConfigGroups
+    FormCase(
+        "Role and RoleBinding: rules, a rule's lists and subjects in envelopes, by name",
+        (
+            R(ROLE, "role", role(env([env({**NAMED_READ, "verbs": env(["get"])})]))),
+            R(BINDING, "rb", binding(env([env(SA)]))),
+        ),
+        frozenset(),
+        RBAC_POLICIES,
+    ),
+    FormCase(
+        "RoleList and ClusterRoleBindingList: items enveloped, rules by name",
+        (
+            R(ROLE_LIST, "roles", {"items": env([role([NAMED_READ])])}),
+            R(
+                CLUSTER_BINDING_LIST,
+                "crbs",
+                {
+                    "items": [
+                        env(binding([SA], "view", "ClusterRole") | {"metadata": {"name": "v"}})
+                    ]
+                },
+            ),
+        ),
+        frozenset(),
+        RBAC_POLICIES,
+    ),
+    FormCase(
+        "ConfigGroup objs: a Role reading one Secret by name and its binding",
+        (
+            R(
+                GROUP,
+                "group",
+                {
+                    "objs": [
+                        manifest("Role", "rbac.authorization.k8s.io/v1", rules=[NAMED_READ]),
+                        {
+                            "apiVersion": "rbac.authorization.k8s.io/v1",
+                            "kind": "RoleBinding",
+                            **binding([SA], "venue"),
+                        },
+                    ]
+                },
+            ),
+        ),
+        frozenset(),
+        RBAC_POLICIES,
+    ),
+    FormCase(
+        "Role rules and binding subjects stored as ciphertext",
+        (
+            R(ROLE, "role", role(cipher())),
+            R(BINDING, "rb", binding(cipher())),
+        ),
+        frozenset(),
+        RBAC_POLICIES,
+        state_only=True,
+    ),
+    FormCase(
+        "Role: '*' verbs in an enveloped rule list, bound through enveloped subjects",
+        (
+            R(ROLE, "role", role(env([{**ALL_READ, "verbs": env(["*"])}]))),
+            R(BINDING, "rb", binding(env([env(SA)]))),
+        ),
+        frozenset({(WILDCARDS, "role"), (BY_NAME, "role"), (ACCESS, "rb")}),
+        RBAC_POLICIES,
+    ),
+    FormCase(
+        "RolePatch reading every Secret, its verbs enveloped; ClusterRoleList items enveloped",
+        (
+            R(ROLE_PATCH, "patch", role([{**ALL_READ, "verbs": env(["list"])}])),
+            R(
+                CLUSTER_ROLE_LIST,
+                "crs",
+                {
+                    "items": env(
+                        [
+                            {
+                                "metadata": {"name": "exec"},
+                                "rules": [
+                                    {
+                                        "apiGroups": [""],
+                                        "resources": ["pods/exec"],
+                                        "verbs": ["create"],
+                                    }
+                                ],
+                            }
+                        ]
+                    )
+                },
+            ),
+        ),
+        frozenset({(BY_NAME, "patch"), (ESCALATION, "crs")}),
+        RBAC_POLICIES,
+    ),
+    FormCase(
+        "ClusterRole aggregating (enveloped selectors) a role that reads every Secret, bound",
+        (
+            R(
+                CLUSTER_ROLE,
+                "agg",
+                {
+                    "metadata": {"name": "venue-aggregate"},
+                    "aggregationRule": {
+                        "clusterRoleSelectors": env([{"matchLabels": {"venue/aggregate": "true"}}])
+                    },
+                },
+            ),
+            R(
+                CLUSTER_ROLE,
+                "part",
+                {
+                    "metadata": {"name": "venue-part", "labels": env({"venue/aggregate": "true"})},
+                    "rules": [ALL_READ],
+                },
+            ),
+            R(BINDING, "rb", binding([SA], "venue-aggregate", "ClusterRole")),
+        ),
+        frozenset({(ACCESS, "rb")}),
+        (ACCESS,),
+    ),
+    FormCase(
+        "ConfigGroup: a wildcard Role in objs, cluster-admin bound to a service account in yaml",
+        (
+            R(
+                GROUP,
+                "group",
+                {
+                    "objs": env(
+                        [
+                            manifest(
+                                "Role",
+                                "rbac.authorization.k8s.io/v1",
+                                rules=[{**ALL_READ, "verbs": ["*"]}],
+                            )
+                        ]
+                    ),
+                    "yaml": RBAC_YAML,
+                },
+            ),
+        ),
+        frozenset({(WILDCARDS, "group"), (BY_NAME, "group"), (ACCESS, "group")}),
+        RBAC_POLICIES,
+    ),
+    # ---- External Secrets: a ClusterSecretStore's conditions in envelopes
+    FormCase(
+        "ClusterSecretStore: conditions (and the spec) in envelopes, named namespaces",
+        (
+            R(
+                CLUSTER_STORE,
+                "css",
+                {"spec": {"conditions": env([{"namespaces": env(["trading"])}])}},
+            ),
+            R(
+                CLUSTER_STORE,
+                "css2",
+                {"spec": env({"conditions": [env({"namespaceRegexes": ["^trading-"]})]})},
+            ),
+        ),
+        frozenset(),
+        (STORE_CONDITIONS,),
+    ),
+    FormCase(
+        "ClusterSecretStore: conditions stored as ciphertext, or unknown at preview",
+        (
+            R(CLUSTER_STORE, "css", {"spec": {"conditions": cipher()}}),
+            R(CLUSTER_STORE, "css2", {"spec": {"conditions": [{"namespaceRegexes": [cipher()]}]}}),
+        ),
+        frozenset(),
+        (STORE_CONDITIONS,),
+        state_only=True,
+    ),
+    FormCase(
+        "ClusterSecretStore: an enveloped condition matching every namespace; a ConfigGroup's",
+        (
+            R(
+                CLUSTER_STORE,
+                "css",
+                {"spec": {"conditions": env([env({"namespaceRegexes": [".*"]})])}},
+            ),
+            R(
+                GROUP,
+                "group",
+                {
+                    "objs": [
+                        {
+                            "apiVersion": "external-secrets.io/v1",
+                            "kind": "ClusterSecretStore",
+                            "metadata": {"name": "all"},
+                            "spec": {"provider": {"vault": {"server": "https://vault:8200"}}},
+                        }
+                    ]
+                },
+            ),
+        ),
+        frozenset({(STORE_CONDITIONS, "css"), (STORE_CONDITIONS, "group")}),
+        (STORE_CONDITIONS,),
     ),
     # ---- still findings
     FormCase(
