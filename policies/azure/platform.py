@@ -14,10 +14,12 @@ how long the audit log is kept, where near-expiry events go.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from policies.framework import PackPolicy, Resource, Spec, number, resource_policy
-from policies.model import UNKNOWN, Category, Severity
+from policies.lib.shapes import SECRET_SIG, SIG_KEY, declare, pick, reveal, setting
+from policies.model import CIPHERTEXT, UNKNOWN, Category, Severity
 from policies.profile import Profile
 
 PROVIDERS = ("pulumi:providers:azure-native", "pulumi:providers:azure")
@@ -39,6 +41,22 @@ TOKEN_EXCHANGE = "api://AzureADTokenExchange"
 SUBJECT_RE = re.compile(
     r"^system:serviceaccount:[a-z0-9]([-a-z0-9.]*[a-z0-9])?:[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"
 )
+#: The settings read as azure-native 3 spells them (inputs and outputs alike), any of them in a
+#: secret envelope; the classic provider's names are read too (not declared: pulumi-azure is
+#: not installed to check them against).
+SUBJECT = declare(FEDERATED[:1], "subject")
+ISSUER = declare(FEDERATED[:1], "issuer")
+AUDIENCES = declare(FEDERATED[:1], "audiences")
+RETENTION_DAYS = declare(WORKSPACES[:1], "retentionInDays")
+#: A webhook's URL: the destination of an event subscription, or the destination it reaches
+#: with a managed identity (``deliveryWithResourceIdentity``); classic ``webhookEndpoint.url``.
+WEBHOOK_URLS = (
+    declare(EVENT_SUBSCRIPTIONS[:1], "destination.endpointUrl"),
+    declare(EVENT_SUBSCRIPTIONS[:1], "deliveryWithResourceIdentity.destination.endpointUrl"),
+    "webhookEndpoint.url",
+)
+#: what a state holds where a secret was written (the value itself is never read)
+HIDDEN_SECRETS = frozenset({CIPHERTEXT, "[secret]", "[plaintext secret]"})
 STATIC_CREDENTIALS = (
     "clientSecret",
     "clientCertificatePassword",
@@ -61,9 +79,23 @@ PROVIDER_CREDENTIALS = Spec(
 
 
 def _provider(r: Resource, report: Callable[[str], None]) -> None:
-    present = [k for k in STATIC_CREDENTIALS if r.get(k) not in (None, "")]
+    # a secret-marked credential (ciphertext in a state) is one all the same; unknown at preview
+    # or empty is none
+    present = [k for k in STATIC_CREDENTIALS if _credential(r.props.get(k))]
     if present:
         report(f"static credentials configured: {', '.join(present)}")
+
+
+def _credential(raw: Any) -> bool:
+    """Whether a provider setting holds a credential: a value, or a secret the stack stores
+    encrypted (ciphertext, or the placeholder a state reader puts in its place); not when it
+    is empty or unknown at preview."""
+    if isinstance(raw, Mapping) and raw.get(SIG_KEY) == SECRET_SIG and "value" not in raw:
+        return True
+    if isinstance(raw, str) and raw in HIDDEN_SECRETS:
+        return True
+    value = reveal(raw)
+    return value not in (None, "", UNKNOWN)
 
 
 FEDERATION = Spec(
@@ -89,7 +121,10 @@ FEDERATION = Spec(
 
 
 def _federation(r: Resource, report: Callable[[str], None]) -> None:
-    subject, issuer, audiences = r.get("subject"), r.get("issuer"), r.get("audiences")
+    subject, issuer = setting(r.props, SUBJECT), setting(r.props, ISSUER)
+    audiences: Any = pick(r.props, AUDIENCES)  # the list, in an envelope or of envelopes
+    if UNKNOWN in audiences:
+        audiences = UNKNOWN
     if r.config.get("kubernetesSubjectOnly", True):
         if subject != UNKNOWN and not (isinstance(subject, str) and SUBJECT_RE.fullmatch(subject)):
             report("subject is not exactly one Kubernetes service account")
@@ -126,7 +161,7 @@ RETENTION = Spec(
 
 
 def _retention(r: Resource, report: Callable[[str], None]) -> None:
-    raw = r.get("retentionInDays")
+    raw = setting(r.props, RETENTION_DAYS)
     if raw == UNKNOWN:
         return
     days = 30.0 if raw is None else number(raw)  # the service's default is 30 days
@@ -147,11 +182,7 @@ DELIVERY = Spec(
 
 
 def _delivery(r: Resource, report: Callable[[str], None]) -> None:
-    destination = r.get("destination")
-    urls = [r.get("webhookEndpoint.url")]
-    if isinstance(destination, dict):
-        urls.append(destination.get("endpointUrl"))
-    for url in urls:
+    for url in (url for path in WEBHOOK_URLS for url in pick(r.props, path)):
         if isinstance(url, str) and url != UNKNOWN and not url.startswith("https://"):
             report("delivers to a webhook that is not https: events would travel in clear")
 
