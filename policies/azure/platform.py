@@ -14,12 +14,12 @@ how long the audit log is kept, where near-expiry events go.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from policies.framework import PackPolicy, Resource, Spec, number, resource_policy
-from policies.lib.shapes import SECRET_SIG, SIG_KEY, declare, pick, reveal, setting
-from policies.model import CIPHERTEXT, UNKNOWN, Category, Severity
+from policies.lib.shapes import declare, pick, setting, written
+from policies.model import UNKNOWN, Category, Severity
 from policies.profile import Profile
 
 PROVIDERS = ("pulumi:providers:azure-native", "pulumi:providers:azure")
@@ -55,8 +55,6 @@ WEBHOOK_URLS = (
     declare(EVENT_SUBSCRIPTIONS[:1], "deliveryWithResourceIdentity.destination.endpointUrl"),
     "webhookEndpoint.url",
 )
-#: what a state holds where a secret was written (the value itself is never read)
-HIDDEN_SECRETS = frozenset({CIPHERTEXT, "[secret]", "[plaintext secret]"})
 STATIC_CREDENTIALS = (
     "clientSecret",
     "clientCertificatePassword",
@@ -81,21 +79,9 @@ PROVIDER_CREDENTIALS = Spec(
 def _provider(r: Resource, report: Callable[[str], None]) -> None:
     # a secret-marked credential (ciphertext in a state) is one all the same; unknown at preview
     # or empty is none
-    present = [k for k in STATIC_CREDENTIALS if _credential(r.props.get(k))]
+    present = [k for k in STATIC_CREDENTIALS if written(r.props.get(k))]
     if present:
         report(f"static credentials configured: {', '.join(present)}")
-
-
-def _credential(raw: Any) -> bool:
-    """Whether a provider setting holds a credential: a value, or a secret the stack stores
-    encrypted (ciphertext, or the placeholder a state reader puts in its place); not when it
-    is empty or unknown at preview."""
-    if isinstance(raw, Mapping) and raw.get(SIG_KEY) == SECRET_SIG and "value" not in raw:
-        return True
-    if isinstance(raw, str) and raw in HIDDEN_SECRETS:
-        return True
-    value = reveal(raw)
-    return value not in (None, "", UNKNOWN)
 
 
 FEDERATION = Spec(
