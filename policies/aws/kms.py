@@ -12,7 +12,7 @@ from typing import Any
 from policies.aws.iam import own_accounts, policy_document
 from policies.framework import PackPolicy, Resource, Spec, number, resource_policy
 from policies.lib.iam import AccountGrant, account_grants, action_info, expand_action
-from policies.lib.shapes import declare, enabled, setting
+from policies.lib.shapes import declare, enabled, is_set, pick, setting
 from policies.model import UNKNOWN, Category, Severity
 
 KEY = "aws:kms/key:Key"
@@ -88,12 +88,30 @@ ALIAS = Spec(
 )
 
 
+#: pulumi-aws 7 and 6 (inputs and outputs alike); any may be a secret envelope.
+ALIAS_NAMES = (
+    declare(("aws:kms/alias:Alias",), "name"),
+    declare(("aws:kms/alias:Alias",), "namePrefix"),
+)
+ALIAS_TARGET = declare(("aws:kms/alias:Alias",), "targetKeyId")
+
+
 def _alias(r: Resource, report: Callable[[str], None]) -> None:
-    name = r.get("name") or r.get("namePrefix") or ""
-    if isinstance(name, str) and name.startswith("alias/aws/"):
-        report(f"alias {name} uses the reserved alias/aws/ prefix")
-    if not r.get("targetKeyId"):
+    for name in (setting(r.props, path) for path in ALIAS_NAMES):
+        if isinstance(name, str) and name.startswith("alias/aws/"):
+            report(f"alias {name} uses the reserved alias/aws/ prefix")
+            break
+    if is_set(r.props, ALIAS_TARGET) is False:  # unknown at preview or ciphertext: set
         report("targetKeyId is not set")
+
+
+#: pulumi-aws 7 and 6 (inputs and outputs alike): scalars, and a list of operations (the list
+#: or its entries in secret envelopes).
+GRANT_TYPES = ("aws:kms/grant:Grant",)
+GRANTEE = declare(GRANT_TYPES, "granteePrincipal")
+GRANT_KEY = declare(GRANT_TYPES, "keyId")
+RETIRING = declare(GRANT_TYPES, "retiringPrincipal")
+OPERATIONS = declare(GRANT_TYPES, "operations")
 
 
 GRANT = Spec(
@@ -104,28 +122,27 @@ GRANT = Spec(
     category=Category.OVER_PERMISSIVE,
     remediation="Grant to a role of the key's account; share data across accounts through a "
     "reviewed key policy statement instead of a grant.",
-    resource_types=("aws:kms/grant:Grant",),
+    resource_types=GRANT_TYPES,
 )
 _ACCOUNT = re.compile(r"^arn:aws[\w-]*:(?:iam|sts|kms):[^:]*:(\d{12}):")
 
 
 def _grant(r: Resource, report: Callable[[str], None]) -> None:
-    grantee = r.get("granteePrincipal")
-    key = r.get("keyId")
-    if grantee == "*" or (isinstance(grantee, str) and "*" in grantee):
+    grantee = setting(r.props, GRANTEE)
+    key = setting(r.props, GRANT_KEY)
+    if isinstance(grantee, str) and grantee != UNKNOWN and "*" in grantee:
         report("granteePrincipal is a wildcard")
     g = _ACCOUNT.match(grantee) if isinstance(grantee, str) else None
     k = _ACCOUNT.match(key) if isinstance(key, str) else None
     if g and k and g.group(1) != k.group(1):
         report(f"grants use of a key of account {k.group(1)} to account {g.group(1)}")
-    retiring = r.get("retiringPrincipal")
+    retiring = setting(r.props, RETIRING)
     rt = _ACCOUNT.match(retiring) if isinstance(retiring, str) else None
     if rt and k and rt.group(1) != k.group(1):
         report(
             f"a principal of account {rt.group(1)} may retire grants on a key of account {k.group(1)}"
         )
-    operations = r.get("operations")
-    if isinstance(operations, list) and "CreateGrant" in operations:
+    if "CreateGrant" in pick(r.props, OPERATIONS):
         report("the grantee may create further grants (CreateGrant)")
 
 

@@ -19,7 +19,8 @@ from policies.framework import (
     Spec,
     resource_policy,
 )
-from policies.model import Category, Severity
+from policies.lib.shapes import declare, setting, unwrap, written
+from policies.model import UNKNOWN, Category, Severity
 from policies.profile import Profile
 
 #: Tag keys (compared case-insensitively) that name a resource's environment.
@@ -65,7 +66,7 @@ def in_production(r: Resource, config: Mapping[str, Any] | None = None) -> bool:
     from ``tags`` and ``tagsAll``; ``config`` defaults to the resource's own policy config."""
     words = production_words(r.config if config is None else config)
     for key in ("tags", "tagsAll"):
-        tags = r.props.get(key)
+        tags = unwrap(r.props.get(key))  # the map or its values in secret envelopes
         if isinstance(tags, Mapping) and tags_say_production(tags, words):
             return True
     stack = stack_of(r.urn)
@@ -115,8 +116,14 @@ PROVIDER = Spec(
 )
 
 
+#: The provider's static credentials (pulumi-aws 7 and 6: top-level strings beside the
+#: ``assumeRoles`` list / ``assumeRole`` object, which carry none). A state stores a provider's
+#: inputs as strings (JSON text for lists and maps) and a secret one as ciphertext.
+STATIC_KEYS = ("accessKey", "secretKey", "token")
+
+
 def _provider(r: Resource, report: Callable[[str], None]) -> None:
-    present = [k for k in ("accessKey", "secretKey", "token") if r.get(k)]
+    present = [k for k in STATIC_KEYS if written(r.props.get(k))]
     if present:
         report(f"static credentials configured: {', '.join(present)}")
 
@@ -133,9 +140,17 @@ ACCESS_KEYS = Spec(
 )
 
 
+ACCESS_KEY_STATUS = declare(ACCESS_KEYS.resource_types, "status")
+ACCESS_KEY_USER = declare(ACCESS_KEYS.resource_types, "user")
+
+
 def _access_key(r: Resource, report: Callable[[str], None]) -> None:
-    if r.get("status") != "Inactive":
-        report(f"a long-lived access key for IAM user {r.get('user')!s}")
+    status = setting(r.props, ACCESS_KEY_STATUS)  # absent: the provider's default, Active
+    if status == UNKNOWN or status == "Inactive":
+        return  # unknown at preview or unreadable: not judged
+    user = setting(r.props, ACCESS_KEY_USER)
+    shown = user if isinstance(user, str) and user != UNKNOWN else "(unknown)"
+    report(f"a long-lived access key for IAM user {shown}")
 
 
 POLICIES: list[PackPolicy] = [

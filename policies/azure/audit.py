@@ -9,17 +9,17 @@ Analytics workspace, a storage account or an event hub).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from policies.azure.common import (
     DIAGNOSTIC_TYPES,
     VAULT_TYPES,
-    known,
     own_vault_key,
     vault_key_of_id,
 )
 from policies.framework import PackPolicy, Resource, Spec, stack_policy
+from policies.lib.shapes import declare, falsy, pick, reveal, setting
 from policies.model import UNKNOWN, Category, Severity
 from policies.profile import Profile
 
@@ -47,28 +47,57 @@ SPEC = Spec(
 )
 
 
+#: The settings read, as azure-native 3 spells them (inputs: ``resourceUri`` is an input only)
+#: and the classic provider flat (``enabledLogs``, ``logAnalyticsWorkspaceId``...; not declared:
+#: pulumi-azure is not installed to check them against). ``logs`` may be a list, a list in an
+#: envelope or a list of envelopes; each entry names a ``category`` or a ``categoryGroup``.
+LOGS = declare(DIAGNOSTIC_TYPES[:1], "logs") + "|enabledLogs"
+for _path in (
+    "logs.category",
+    "logs.categoryGroup",
+    "logs.enabled",
+    "workspaceId",
+    "storageAccountId",
+):
+    declare(DIAGNOSTIC_TYPES[:1], _path)
+
+
 def _audits(r: Resource) -> bool | None:
     """Whether a diagnostic setting enables the audit log with a destination (None: unknown)."""
-    if not any(known(r.get(d)) or r.get(d) == UNKNOWN for d in DESTINATIONS):
+    # a destination unknown at preview (a workspace created beside) will be one
+    if not any(v == UNKNOWN or _filled(v) for d in DESTINATIONS for v in pick(r.props, d)):
         return False
-    found = False
-    for field in ("logs", "enabledLogs"):
-        logs = r.get(field)
-        if logs == UNKNOWN:
-            return None
-        for log in logs if isinstance(logs, list) else []:
-            if not isinstance(log, dict) or log.get("enabled") is False:
-                continue
-            category = str(log.get("category") or "").lower()
-            group = str(log.get("categoryGroup") or "").lower()
-            found = found or category == AUDIT_CATEGORY or group in AUDIT_GROUPS
-    return found
+    unknown = False
+    for log in pick(r.props, LOGS):
+        if log == UNKNOWN:
+            unknown = True
+            continue
+        if not isinstance(log, Mapping):
+            continue
+        on = reveal(log.get("enabled"))
+        if falsy(on):
+            continue
+        category = reveal(log.get("category"))
+        group = reveal(log.get("categoryGroup"))
+        if UNKNOWN in (on, category, group):
+            unknown = True
+            continue
+        if (
+            str(category or "").lower() == AUDIT_CATEGORY
+            or str(group or "").lower() in AUDIT_GROUPS
+        ):
+            return True
+    return None if unknown else False
+
+
+def _filled(value: Any) -> bool:
+    return isinstance(value, str) and value.strip() != ""
 
 
 def _target(r: Resource) -> tuple[str | None, tuple[str, ...], bool]:
     """(vault key ``rg/name`` of the target, resources flowing into it, target unknown)."""
     field = "resourceUri" if r.type.startswith("azure-native:") else "targetResourceId"
-    value: Any = r.get(field)
+    value: Any = setting(r.props, field)
     return vault_key_of_id(value), tuple(r.property_dependencies.get(field, ())), value == UNKNOWN
 
 

@@ -47,7 +47,7 @@ from policies.contract.vocabulary import (
 from policies.contract.vocabulary import (
     parse_scopes as parse_scopes,
 )
-from policies.lib.shapes import declare, falsy, truthy, unwrap
+from policies.lib.shapes import declare, falsy, reveal, truthy, unwrap
 from policies.model import UNKNOWN
 
 if TYPE_CHECKING:  # no runtime import: this module stays free of pulumi_policy
@@ -96,6 +96,8 @@ ROTATION_DAYS: dict[str, int] = {str(k): v for k, v in CONTRACT_ROTATION_DAYS.it
 
 
 def known(value: Any) -> str | None:
+    """A readable, non-empty string (a secret envelope around it removed); None otherwise."""
+    value = reveal(value)
     return value if isinstance(value, str) and value and value != UNKNOWN else None
 
 
@@ -106,6 +108,8 @@ def vault_props(r: Resource) -> dict[str, Any]:
     p = unwrap(r.get("properties")) if r.type == NATIVE_VAULT else unwrap(r.props)
     return p if isinstance(p, dict) else {}
 
+
+_KINDS_DECLARED = ("secrets", "keys", "certificates", "storage")
 
 #: The vault settings the policies read, as azure-native 3 (and 2) spell them under
 #: ``properties`` (inputs and outputs alike); the classic provider's flat names are read too
@@ -121,6 +125,14 @@ for _name in (
     "networkAcls.ipRules.value",
 ):
     declare((NATIVE_VAULT,), f"properties.{_name}")
+
+
+#: What the access readers take from azure-native's stand-alone access policies and role
+#: assignments (inputs and outputs alike; every value may be a secret envelope).
+for _name in ("objectId", "applicationId", *(f"permissions.{k}" for k in _KINDS_DECLARED)):
+    declare((NATIVE_ACCESS_POLICY,), f"policy.{_name}")
+for _name in ("roleDefinitionId", "scope", "principalId", "principalType"):
+    declare((NATIVE_ASSIGNMENT,), _name)
 
 
 def vault_name(r: Resource) -> str | None:
@@ -168,6 +180,7 @@ _CLASSIC_KINDS = {
 
 
 def _perms(value: Any) -> tuple[frozenset[str], bool]:
+    value = unwrap(value)  # the list in an envelope, or its entries
     if value is None:
         return frozenset(), False
     if not isinstance(value, list):
@@ -177,6 +190,7 @@ def _perms(value: Any) -> tuple[frozenset[str], bool]:
 
 
 def _entry(where: str, r: Resource, raw: Any, vault: str | None, classic: bool) -> Entry:
+    raw = unwrap(raw)  # the entry, its permissions block and lists, in envelopes at any depth
     if not isinstance(raw, dict):
         return Entry(where, r.urn, None, None, {}, vault, True)
     perms: dict[str, frozenset[str]] = {}

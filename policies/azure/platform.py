@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 from policies.framework import PackPolicy, Resource, Spec, number, resource_policy
+from policies.lib.shapes import declare, pick, setting, written
 from policies.model import UNKNOWN, Category, Severity
 from policies.profile import Profile
 
@@ -38,6 +40,20 @@ EVENT_SUBSCRIPTIONS = (
 TOKEN_EXCHANGE = "api://AzureADTokenExchange"
 SUBJECT_RE = re.compile(
     r"^system:serviceaccount:[a-z0-9]([-a-z0-9.]*[a-z0-9])?:[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"
+)
+#: The settings read as azure-native 3 spells them (inputs and outputs alike), any of them in a
+#: secret envelope; the classic provider's names are read too (not declared: pulumi-azure is
+#: not installed to check them against).
+SUBJECT = declare(FEDERATED[:1], "subject")
+ISSUER = declare(FEDERATED[:1], "issuer")
+AUDIENCES = declare(FEDERATED[:1], "audiences")
+RETENTION_DAYS = declare(WORKSPACES[:1], "retentionInDays")
+#: A webhook's URL: the destination of an event subscription, or the destination it reaches
+#: with a managed identity (``deliveryWithResourceIdentity``); classic ``webhookEndpoint.url``.
+WEBHOOK_URLS = (
+    declare(EVENT_SUBSCRIPTIONS[:1], "destination.endpointUrl"),
+    declare(EVENT_SUBSCRIPTIONS[:1], "deliveryWithResourceIdentity.destination.endpointUrl"),
+    "webhookEndpoint.url",
 )
 STATIC_CREDENTIALS = (
     "clientSecret",
@@ -61,7 +77,9 @@ PROVIDER_CREDENTIALS = Spec(
 
 
 def _provider(r: Resource, report: Callable[[str], None]) -> None:
-    present = [k for k in STATIC_CREDENTIALS if r.get(k) not in (None, "")]
+    # a secret-marked credential (ciphertext in a state) is one all the same; unknown at preview
+    # or empty is none
+    present = [k for k in STATIC_CREDENTIALS if written(r.props.get(k))]
     if present:
         report(f"static credentials configured: {', '.join(present)}")
 
@@ -89,7 +107,10 @@ FEDERATION = Spec(
 
 
 def _federation(r: Resource, report: Callable[[str], None]) -> None:
-    subject, issuer, audiences = r.get("subject"), r.get("issuer"), r.get("audiences")
+    subject, issuer = setting(r.props, SUBJECT), setting(r.props, ISSUER)
+    audiences: Any = pick(r.props, AUDIENCES)  # the list, in an envelope or of envelopes
+    if UNKNOWN in audiences:
+        audiences = UNKNOWN
     if r.config.get("kubernetesSubjectOnly", True):
         if subject != UNKNOWN and not (isinstance(subject, str) and SUBJECT_RE.fullmatch(subject)):
             report("subject is not exactly one Kubernetes service account")
@@ -126,7 +147,7 @@ RETENTION = Spec(
 
 
 def _retention(r: Resource, report: Callable[[str], None]) -> None:
-    raw = r.get("retentionInDays")
+    raw = setting(r.props, RETENTION_DAYS)
     if raw == UNKNOWN:
         return
     days = 30.0 if raw is None else number(raw)  # the service's default is 30 days
@@ -147,11 +168,7 @@ DELIVERY = Spec(
 
 
 def _delivery(r: Resource, report: Callable[[str], None]) -> None:
-    destination = r.get("destination")
-    urls = [r.get("webhookEndpoint.url")]
-    if isinstance(destination, dict):
-        urls.append(destination.get("endpointUrl"))
-    for url in urls:
+    for url in (url for path in WEBHOOK_URLS for url in pick(r.props, path)):
         if isinstance(url, str) and url != UNKNOWN and not url.startswith("https://"):
             report("delivers to a webhook that is not https: events would travel in clear")
 

@@ -60,6 +60,7 @@ from policies.gcp.permissions import (
 )
 from policies.gcp.predefined_roles import ROLES as PREDEFINED
 from policies.gcp.predefined_roles import SETS_IAM_POLICY
+from policies.lib.shapes import declare, pick, reveal
 from policies.model import UNKNOWN
 
 if TYPE_CHECKING:
@@ -166,6 +167,8 @@ class Secret:
 
 
 def _str(value: object) -> str | None:
+    """A readable, non-empty string (secret envelopes around it removed); None otherwise."""
+    value = reveal(value)
     return value if isinstance(value, str) and value and value != UNKNOWN else None
 
 
@@ -305,6 +308,12 @@ CUSTOM_ROLE_TYPES: Final = (
 )
 
 
+CUSTOM_ROLE_PERMISSIONS: Final = declare(CUSTOM_ROLE_TYPES, "permissions")
+declare(CUSTOM_ROLE_TYPES[:1], "project")
+declare(CUSTOM_ROLE_TYPES[1:], "orgId")
+declare(CUSTOM_ROLE_TYPES, "roleId")
+
+
 def custom_roles(resources: Sequence[Resource]) -> dict[str, RoleInfo]:
     """The custom roles the stack declares, by the name a binding uses
     (``projects/<p>/roles/<id>``, ``organizations/<o>/roles/<id>``), read from their permissions:
@@ -315,9 +324,13 @@ def custom_roles(resources: Sequence[Resource]) -> dict[str, RoleInfo]:
     for r in resources:
         if r.type not in CUSTOM_ROLE_TYPES:
             continue
-        perms, role_id = r.get("permissions"), _str(r.get("roleId"))
+        # the list, in an envelope or of envelopes (unreadable: the role stays unknown)
+        perms = pick(r.props, CUSTOM_ROLE_PERMISSIONS)
+        role_id = _str(r.get("roleId"))
         owner = _str(r.get("project") if "projects/" in r.type else r.get("orgId"))
-        if not isinstance(perms, list) or not all(isinstance(p, str) for p in perms):
+        if r.get("permissions") is None or not all(
+            isinstance(p, str) and p != UNKNOWN for p in perms
+        ):
             continue
         if role_id is None or owner is None:
             continue

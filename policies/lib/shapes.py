@@ -46,6 +46,7 @@ __all__ = [
     "unreadable",
     "unwrap",
     "verdict",
+    "written",
 ]
 
 #: the signature key of Pulumi's special objects and the signature of a secret
@@ -175,6 +176,24 @@ def disabled(props: Any, path: str) -> bool:
 def is_set(props: Any, path: str) -> bool | None:
     """Whether a setting holds something (not absent, null or empty): None when unreadable."""
     return verdict(pick(props, path), _filled)
+
+
+#: what a stack's state holds where a secret value was written: ciphertext, and the placeholders
+#: a state reader or the plan capture put in its place (never the value itself)
+_HIDDEN: Final = frozenset({CIPHERTEXT, "[secret]", "[plaintext secret]"})
+
+
+def written(value: Any) -> bool:
+    """Whether a value was written at all, readable or not: a non-empty value (in envelopes or
+    not), or a secret stored encrypted (an envelope of ciphertext, :data:`_HIDDEN`); not when
+    absent, empty or unknown at preview. For settings whose mere presence is the finding (a
+    static credential), where a secret-marked value counts as much as a plain one."""
+    if isinstance(value, Mapping) and value.get(SIG_KEY) == SECRET_SIG and "value" not in value:
+        return True
+    if isinstance(value, str) and value in _HIDDEN:
+        return True
+    value = reveal(value)
+    return _filled(value) and value != UNKNOWN
 
 
 def unwrap(value: Any) -> Any:

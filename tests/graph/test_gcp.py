@@ -35,6 +35,8 @@ CUSTOM_ROLE = "gcp:projects/iAMCustomRole:IAMCustomRole"
 KEY_MEMBER = "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember"
 ACCOUNT = "gcp:serviceaccount/account:Account"
 
+SIG = "4dabf18193072939515e22adb298388d"  # pragma: allowlist secret
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"  # pragma: allowlist secret
 ME = "user:alice@neural-trader.io"
 TWIN = "user:mallory@neural-trader.io"
 READER_SA = f"serviceAccount:reader@{P}.iam.gserviceaccount.com"
@@ -54,7 +56,7 @@ def on_secret(sid: str, role: str, member: str, name: str, **extra: Any) -> Reso
     return rec(SECRET_MEMBER, props, name)
 
 
-def on_project(role: str, member: str, name: str, project: str = P, **extra: Any) -> ResourceRecord:
+def on_project(role: str, member: str, name: str, project: Any = P, **extra: Any) -> ResourceRecord:
     return rec(PROJECT_MEMBER, {"project": project, "role": role, "member": member, **extra}, name)
 
 
@@ -76,6 +78,11 @@ def custom(role_id: str, *permissions: str) -> ResourceRecord:
 
 def when(expression: str) -> dict[str, Any]:
     return {"condition": {"title": "c", "expression": expression}}
+
+
+def env(value: Any) -> dict[str, Any]:
+    """A Pulumi secret envelope around ``value`` (the engine's and the SDK's form)."""
+    return {SIG: SECRET_SIG, "value": value}
 
 
 def graph_of(*records: ResourceRecord) -> Graph:
@@ -340,6 +347,39 @@ CASES: list[tuple[str, list[ResourceRecord], dict[str, bool], dict[str, bool]]] 
     (
         "a project's service account admin sets a reading account's policy; nobody reads s2",
         [SA_READS_S1, on_project("roles/iam.serviceAccountAdmin", ME, "saa")],
+        {READER_SA: False, ME: True},
+        {},
+    ),
+    # ---- secret envelopes (issue 21 class 1): the same grants read through them
+    (
+        "enveloped project of a project grant: the other project's secrets are not reached",
+        [on_project(ACCESSOR, ME, "elsewhere", project=env(Q))],
+        {},
+        {},
+    ),
+    (
+        "enveloped secret id of a secret member, enveloped role and member",
+        [rec(SECRET_MEMBER, {"project": P, "secretId": env("s1"), "role": env(ACCESSOR), "member": env(ME)}, "m")],
+        {ME: False},
+        {},
+    ),
+    (
+        "custom role: permissions as an envelope around the list and as enveloped entries",
+        [
+            rec(CUSTOM_ROLE, {"project": env(P), "roleId": env("reader"), "permissions": env(["secretmanager.versions.access"])}, "reader"),
+            rec(CUSTOM_ROLE, {"project": P, "roleId": "peeker", "permissions": [env("secretmanager.secrets.get")]}, "peeker"),
+            on_secret("s1", f"projects/{P}/roles/reader", ME, "r"),
+            on_secret("s2", f"projects/{P}/roles/peeker", TWIN, "p"),
+        ],
+        {ME: False},
+        {},
+    ),
+    (
+        "enveloped service account id of an impersonation grant",
+        [
+            SA_READS_S1,
+            rec(SA_MEMBER, {"serviceAccountId": env(f"projects/{P}/serviceAccounts/{READER_SA.split(':', 1)[1]}"), "role": "roles/iam.serviceAccountTokenCreator", "member": ME}, "tc"),
+        ],
         {READER_SA: False, ME: True},
         {},
     ),

@@ -503,6 +503,204 @@ CASES: list[FormCase] = [
     ),
 ]
 
+# ---- KMS aliases and grants, provider credentials, access keys ------------------------------
+
+ALIAS = "aws:kms/alias:Alias"
+GRANT = "aws:kms/grant:Grant"
+PROVIDER = "pulumi:providers:aws"
+ACCESS_KEY = "aws:iam/accessKey:AccessKey"
+KMS_ALIAS = "aws-kms-alias-customer-key"
+KMS_GRANT = "aws-kms-grant-same-account"
+STATIC = "aws-provider-no-static-credentials"
+KEYS = "aws-iam-no-access-keys"
+OWN_ROLE = f"arn:aws:iam::{ACCOUNT}:role/settlement"
+FOREIGN_ROLE = "arn:aws:iam::210987654321:role/partner"
+DEPLOY_ROLE = f"arn:aws:iam::{ACCOUNT}:role/deployer"
+FAKE_ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"  # pragma: allowlist secret (AWS's documented example)
+
+
+def grant(**over: Any) -> R:
+    inputs = {
+        "keyId": KEY_ARN,
+        "granteePrincipal": OWN_ROLE,
+        "operations": ["Decrypt", "DescribeKey"],
+    }
+    return R(GRANT, "g", inputs | over)
+
+
+#: a provider as a stack's state stores it: inputs as strings, lists and maps as JSON text
+PROVIDER_STATE = {
+    "region": "us-east-1",
+    "skipCredentialsValidation": "false",
+    "assumeRoles": json.dumps([{"roleArn": DEPLOY_ROLE, "sessionName": "deploy"}]),
+    "version": "7.0.0",
+}
+
+CASES += [
+    # ---- KMS aliases
+    FormCase(
+        "alias: name and target key enveloped",
+        (R(ALIAS, "a", {"name": env("alias/venue-secrets"), "targetKeyId": env(KEY_ARN)}),),
+        frozenset(),
+        (KMS_ALIAS,),
+    ),
+    FormCase(
+        "alias: target key stored as ciphertext (set, unreadable)",
+        (R(ALIAS, "a", {"name": "alias/venue-secrets", "targetKeyId": cipher()}),),
+        frozenset(),
+        (KMS_ALIAS,),
+        state_only=True,
+    ),
+    FormCase(
+        "alias: enveloped reserved name",
+        (R(ALIAS, "a", {"name": env("alias/aws/secretsmanager"), "targetKeyId": KEY_ARN}),),
+        frozenset({(KMS_ALIAS, "a")}),
+        (KMS_ALIAS,),
+    ),
+    FormCase(
+        "alias: enveloped reserved name prefix",
+        (R(ALIAS, "a", {"namePrefix": env("alias/aws/"), "targetKeyId": env(KEY_ARN)}),),
+        frozenset({(KMS_ALIAS, "a")}),
+        (KMS_ALIAS,),
+    ),
+    FormCase(
+        "alias: enveloped empty target key",
+        (R(ALIAS, "a", {"name": "alias/venue-secrets", "targetKeyId": env("")}),),
+        frozenset({(KMS_ALIAS, "a")}),
+        (KMS_ALIAS,),
+    ),
+    # ---- KMS grants
+    FormCase(
+        "grant: principal, key and operations enveloped, same account",
+        (
+            grant(
+                keyId=env(KEY_ARN),
+                granteePrincipal=env(OWN_ROLE),
+                retiringPrincipal=env(OWN_ROLE),
+                operations=env([env("Decrypt")]),
+            ),
+        ),
+        frozenset(),
+        (KMS_GRANT,),
+    ),
+    FormCase(
+        "grant: operations stored as ciphertext (not judged)",
+        (grant(operations=cipher()),),
+        frozenset(),
+        (KMS_GRANT,),
+        state_only=True,
+    ),
+    FormCase(
+        "grant: enveloped principal of another account",
+        (grant(granteePrincipal=env(FOREIGN_ROLE)),),
+        frozenset({(KMS_GRANT, "g")}),
+        (KMS_GRANT,),
+    ),
+    FormCase(
+        "grant: enveloped key, retiring principal of another account",
+        (grant(keyId=env(KEY_ARN), retiringPrincipal=env(FOREIGN_ROLE)),),
+        frozenset({(KMS_GRANT, "g")}),
+        (KMS_GRANT,),
+    ),
+    FormCase(
+        "grant: CreateGrant in an enveloped list",
+        (grant(operations=env(["Decrypt", "CreateGrant"])),),
+        frozenset({(KMS_GRANT, "g")}),
+        (KMS_GRANT,),
+    ),
+    FormCase(
+        "grant: CreateGrant as an enveloped entry",
+        (grant(operations=["Decrypt", env("CreateGrant")]),),
+        frozenset({(KMS_GRANT, "g")}),
+        (KMS_GRANT,),
+    ),
+    # ---- provider credentials
+    FormCase(
+        "provider: assumeRoles as JSON text, no keys",
+        (R(PROVIDER, "aws-prod", PROVIDER_STATE),),
+        frozenset(),
+        (STATIC,),
+    ),
+    FormCase(
+        "provider: assumeRoles list of envelopes, empty enveloped keys",
+        (
+            R(
+                PROVIDER,
+                "aws-prod",
+                {
+                    "region": "us-east-1",
+                    "assumeRoles": [env({"roleArn": DEPLOY_ROLE})],
+                    "accessKey": env(""),
+                    "secretKey": env(""),
+                },
+            ),
+        ),
+        frozenset(),
+        (STATIC,),
+    ),
+    FormCase(
+        "provider: pulumi-aws 6 assumeRole object in an envelope, no keys",
+        (
+            R(
+                PROVIDER,
+                "aws-prod",
+                {"region": "us-east-1", "assumeRole": env({"roleArn": DEPLOY_ROLE})},
+            ),
+        ),
+        frozenset(),
+        (STATIC,),
+    ),
+    FormCase(
+        "provider: keys stored as ciphertext beside JSON-text assumeRoles",
+        (
+            R(
+                PROVIDER,
+                "aws-prod",
+                {**PROVIDER_STATE, "accessKey": cipher(), "secretKey": cipher()},
+            ),
+        ),
+        frozenset({(STATIC, "aws-prod")}),
+        (STATIC,),
+        state_only=True,
+    ),
+    FormCase(
+        "provider: enveloped access key beside an assumeRole object",
+        (
+            R(
+                PROVIDER,
+                "aws-prod",
+                {
+                    "region": "us-east-1",
+                    "assumeRole": {"roleArn": DEPLOY_ROLE},
+                    "accessKey": env(FAKE_ACCESS_KEY),
+                },
+            ),
+        ),
+        frozenset({(STATIC, "aws-prod")}),
+        (STATIC,),
+    ),
+    # ---- IAM access keys
+    FormCase(
+        "access key: status Inactive in an envelope",
+        (R(ACCESS_KEY, "k", {"user": env("ci-legacy"), "status": env("Inactive")}),),
+        frozenset(),
+        (KEYS,),
+    ),
+    FormCase(
+        "access key: status stored as ciphertext (not judged)",
+        (R(ACCESS_KEY, "k", {"user": "ci-legacy", "status": cipher()}),),
+        frozenset(),
+        (KEYS,),
+        state_only=True,
+    ),
+    FormCase(
+        "access key: status Active in an envelope",
+        (R(ACCESS_KEY, "k", {"user": env("ci-legacy"), "status": env("Active")}),),
+        frozenset({(KEYS, "k")}),
+        (KEYS,),
+    ),
+]
+
 
 @pytest.mark.parametrize(("case", "form"), form_params(CASES))
 def test_aws_forms(case: FormCase, form: str) -> None:

@@ -263,6 +263,361 @@ CASES: list[FormCase] = [
     ),
 ]
 
+# ---- around the vaults: audit, platform, access (azure-native 3 shapes) -------------------------
+
+DIAGNOSTIC = "azure-native:monitor:DiagnosticSetting"
+PROVIDER = "pulumi:providers:azure-native"
+FEDERATED = "azure-native:managedidentity:FederatedIdentityCredential"
+WORKSPACE = "azure-native:operationalinsights:Workspace"
+EVENT_SUB = "azure-native:eventgrid:SystemTopicEventSubscription"
+ACCESS_POLICY = "azure-native:keyvault:AccessPolicy"
+CLASSIC_ACCESS_POLICY = "azure:keyvault/accessPolicy:AccessPolicy"
+ASSIGNMENT = "azure-native:authorization:RoleAssignment"
+
+AUDIT = "azure-keyvault-audit-events"
+PROVIDER_CREDENTIALS = "azure-provider-no-static-credentials"
+FEDERATION = "azure-federated-credential-exact-subject"
+RETENTION = "azure-log-analytics-retention"
+DELIVERY = "azure-eventgrid-delivery-https"
+ACCESS = "azure-keyvault-access-policy-permissions"
+ASSIGNMENTS = "azure-rbac-key-vault-assignments"
+PLATFORM_POLICIES = (PROVIDER_CREDENTIALS, FEDERATION, RETENTION, DELIVERY)
+ACCESS_POLICIES = (ACCESS, ASSIGNMENTS)
+
+RG_ID = f"/subscriptions/{SUB}/resourceGroups/rg-prod"
+VAULT_ID = f"{RG_ID}/providers/Microsoft.KeyVault/vaults/kv-prod"
+WORKSPACE_ID = f"{RG_ID}/providers/Microsoft.OperationalInsights/workspaces/logs"
+GROUP = "22222222-2222-4222-8222-000000000003"
+APP = "33333333-3333-4333-8333-000000000001"
+SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
+READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
+SA_SUBJECT = "system:serviceaccount:trading:live-trading"
+TOKEN_EXCHANGE = "api://AzureADTokenExchange"
+
+
+def role_id(guid: str) -> str:
+    return f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions/{guid}"
+
+
+def diagnostic(logs: Any, **over: Any) -> R:
+    return R(
+        DIAGNOSTIC,
+        "diag",
+        {"name": "kv-audit", "resourceUri": VAULT_ID, "workspaceId": WORKSPACE_ID, "logs": logs}
+        | over,
+    )
+
+
+def federated(**over: Any) -> R:
+    inputs = {
+        "resourceGroupName": "rg-prod",
+        "resourceName": "id-live",
+        "subject": SA_SUBJECT,
+        "issuer": "https://oidc.example.test/cluster",
+        "audiences": [TOKEN_EXCHANGE],
+    }
+    return R(FEDERATED, "fic", inputs | over)
+
+
+def subscription(**over: Any) -> R:
+    return R(
+        EVENT_SUB, "near-expiry", {"resourceGroupName": "rg-prod", "systemTopicName": "kv"} | over
+    )
+
+
+def webhook(url: Any) -> dict[str, Any]:
+    return {"endpointType": "WebHook", "endpointUrl": url}
+
+
+def role_assignment(guid: Any, scope: Any, principal_type: Any = "ServicePrincipal") -> R:
+    return R(
+        ASSIGNMENT,
+        "ra",
+        {
+            "roleDefinitionId": guid,
+            "scope": scope,
+            "principalId": APP,
+            "principalType": principal_type,
+        },
+    )
+
+
+def access_policy(policy: Any) -> R:
+    return R(
+        ACCESS_POLICY,
+        "ap",
+        {"resourceGroupName": "rg-prod", "vaultName": "kv-prod", "policy": policy},
+    )
+
+
+AUDIT_LOG = {"category": "AuditEvent", "enabled": True}
+
+CASES += [
+    # ---- diagnostic settings: logs by category or category group, envelopes at any depth
+    FormCase(
+        "diagnostics: logs list in an envelope, target and workspace enveloped",
+        (
+            vault(GOOD_VAULT),
+            diagnostic(env([AUDIT_LOG]), resourceUri=env(VAULT_ID), workspaceId=env(WORKSPACE_ID)),
+        ),
+        frozenset(),
+        (AUDIT,),
+    ),
+    FormCase(
+        "diagnostics: allLogs category group, entry enveloped, enabled as 'true'",
+        (vault(GOOD_VAULT), diagnostic([env({"categoryGroup": "allLogs", "enabled": "true"})])),
+        frozenset(),
+        (AUDIT,),
+    ),
+    FormCase(
+        "diagnostics: audit category group enveloped, enabled enveloped",
+        (vault(GOOD_VAULT), diagnostic([{"categoryGroup": env("audit"), "enabled": env(True)}])),
+        frozenset(),
+        (AUDIT,),
+    ),
+    FormCase(
+        "diagnostics: logs stored as ciphertext (not judged)",
+        (vault(GOOD_VAULT), diagnostic(cipher())),
+        frozenset(),
+        (AUDIT,),
+        state_only=True,
+    ),
+    FormCase(
+        "diagnostics: enveloped AuditEvent turned off with an enveloped false",
+        (vault(GOOD_VAULT), diagnostic(env([{"category": "AuditEvent", "enabled": env(False)}]))),
+        frozenset({(AUDIT, "kv")}),
+        (AUDIT,),
+    ),
+    FormCase(
+        "diagnostics: audit group turned off with 'false'",
+        (vault(GOOD_VAULT), diagnostic([{"categoryGroup": "audit", "enabled": "false"}])),
+        frozenset({(AUDIT, "kv")}),
+        (AUDIT,),
+    ),
+    FormCase(
+        "diagnostics: enveloped logs of another category only",
+        (
+            vault(GOOD_VAULT),
+            diagnostic(env([env({"category": "AzurePolicyEvaluationDetails", "enabled": True})])),
+        ),
+        frozenset({(AUDIT, "kv")}),
+        (AUDIT,),
+    ),
+    # ---- the provider
+    FormCase(
+        "provider: OIDC, client secret empty in an envelope",
+        (R(PROVIDER, "az", {"useOidc": "true", "clientId": APP, "clientSecret": env("")}),),
+        frozenset(),
+        (PROVIDER_CREDENTIALS,),
+    ),
+    FormCase(
+        "provider: client secret stored as ciphertext is a static credential",
+        (R(PROVIDER, "az", {"clientId": APP, "clientSecret": cipher()}),),
+        frozenset({(PROVIDER_CREDENTIALS, "az")}),
+        (PROVIDER_CREDENTIALS,),
+        state_only=True,
+    ),
+    # ---- federated identity credentials
+    FormCase(
+        "federation: subject, issuer and audiences enveloped",
+        (
+            federated(
+                subject=env(SA_SUBJECT),
+                issuer=env("https://oidc.example.test/cluster"),
+                audiences=env([env(TOKEN_EXCHANGE)]),
+            ),
+        ),
+        frozenset(),
+        (FEDERATION,),
+    ),
+    FormCase(
+        "federation: enveloped audience list naming another audience",
+        (federated(audiences=env(["api://other"])),),
+        frozenset({(FEDERATION, "fic")}),
+        (FEDERATION,),
+    ),
+    FormCase(
+        "federation: enveloped wildcard subject and http issuer",
+        (
+            federated(
+                subject=env("system:serviceaccount:trading:*"),
+                issuer=env("http://oidc.example.test"),
+            ),
+        ),
+        frozenset({(FEDERATION, "fic")}),
+        (FEDERATION,),
+    ),
+    # ---- Log Analytics retention
+    FormCase(
+        "workspace: retention enveloped",
+        (R(WORKSPACE, "logs", {"resourceGroupName": "rg-prod", "retentionInDays": env(365)}),),
+        frozenset(),
+        (RETENTION,),
+    ),
+    FormCase(
+        "workspace: retention stored as ciphertext (not judged)",
+        (R(WORKSPACE, "logs", {"resourceGroupName": "rg-prod", "retentionInDays": cipher()}),),
+        frozenset(),
+        (RETENTION,),
+        state_only=True,
+    ),
+    FormCase(
+        "workspace: enveloped retention too short",
+        (R(WORKSPACE, "logs", {"resourceGroupName": "rg-prod", "retentionInDays": env("30")}),),
+        frozenset({(RETENTION, "logs")}),
+        (RETENTION,),
+    ),
+    # ---- Event Grid delivery
+    FormCase(
+        "event subscription: destination and url enveloped, https",
+        (subscription(destination=env(webhook(env("https://hooks.example.test/kv")))),),
+        frozenset(),
+        (DELIVERY,),
+    ),
+    FormCase(
+        "event subscription: delivery with a managed identity to an https webhook",
+        (
+            subscription(
+                deliveryWithResourceIdentity={
+                    "identity": {"type": "SystemAssigned"},
+                    "destination": webhook("https://hooks.example.test/kv"),
+                }
+            ),
+        ),
+        frozenset(),
+        (DELIVERY,),
+    ),
+    FormCase(
+        "event subscription: enveloped destination to an http webhook",
+        (subscription(destination=env(webhook("http://hooks.example.test/kv"))),),
+        frozenset({(DELIVERY, "near-expiry")}),
+        (DELIVERY,),
+    ),
+    FormCase(
+        "event subscription: delivery with a managed identity to an http webhook",
+        (
+            subscription(
+                deliveryWithResourceIdentity=env(
+                    {
+                        "identity": {"type": "SystemAssigned"},
+                        "destination": webhook(env("http://hooks.example.test/kv")),
+                    }
+                )
+            ),
+        ),
+        frozenset({(DELIVERY, "near-expiry")}),
+        (DELIVERY,),
+    ),
+    # ---- access policies and role assignments
+    FormCase(
+        "access policy resource: policy and permissions enveloped, a reader",
+        (
+            access_policy(
+                env(
+                    {
+                        "objectId": GROUP,
+                        "tenantId": SUB,
+                        "permissions": env({"secrets": env(["get", "list"])}),
+                    }
+                )
+            ),
+        ),
+        frozenset(),
+        (ACCESS,),
+    ),
+    FormCase(
+        "access policy resource: enveloped policy granting purge",
+        (
+            access_policy(
+                env(
+                    {
+                        "objectId": GROUP,
+                        "tenantId": SUB,
+                        "permissions": {"secrets": ["get", "purge"]},
+                    }
+                )
+            ),
+        ),
+        frozenset({(ACCESS, "ap")}),
+        (ACCESS,),
+    ),
+    FormCase(
+        "access policy resource: permission list entries enveloped, all",
+        (
+            access_policy(
+                {"objectId": GROUP, "tenantId": SUB, "permissions": {"keys": [env("all")]}}
+            ),
+        ),
+        frozenset({(ACCESS, "ap")}),
+        (ACCESS,),
+    ),
+    FormCase(
+        "classic access policy: enveloped permission list with Purge",
+        (
+            R(
+                CLASSIC_ACCESS_POLICY,
+                "cap",
+                {
+                    "keyVaultId": VAULT_ID,
+                    "objectId": GROUP,
+                    "secretPermissions": env(["Get", "Purge"]),
+                },
+            ),
+        ),
+        frozenset({(ACCESS, "cap")}),
+        (ACCESS,),
+    ),
+    FormCase(
+        "vault: inline access policies as an envelope around the list, readers",
+        (
+            vault(
+                {
+                    **GOOD_VAULT,
+                    "enableRbacAuthorization": False,
+                    "accessPolicies": env(
+                        [
+                            env(
+                                {
+                                    "objectId": GROUP,
+                                    "tenantId": SUB,
+                                    "permissions": {"secrets": env(["get"])},
+                                }
+                            )
+                        ]
+                    ),
+                }
+            ),
+        ),
+        frozenset(),
+        (ACCESS,),
+    ),
+    FormCase(
+        "assignment: role and scope enveloped, Secrets User on one secret",
+        (role_assignment(env(role_id(SECRETS_USER)), env(f"{VAULT_ID}/secrets/venue-api-key")),),
+        frozenset(),
+        ACCESS_POLICIES,
+    ),
+    FormCase(
+        "assignment: enveloped Reader at subscription scope (metadata only)",
+        (role_assignment(env(role_id(READER)), f"/subscriptions/{SUB}"),),
+        frozenset(),
+        ACCESS_POLICIES,
+    ),
+    FormCase(
+        "assignment: role and scope stored as ciphertext (not judged)",
+        (role_assignment(cipher(), cipher()),),
+        frozenset(),
+        ACCESS_POLICIES,
+        state_only=True,
+    ),
+    FormCase(
+        "assignment: enveloped Secrets User at an enveloped resource group scope",
+        (role_assignment(env(role_id(SECRETS_USER)), env(RG_ID)),),
+        frozenset({(ASSIGNMENTS, "ra")}),
+        ACCESS_POLICIES,
+    ),
+]
+
 
 @pytest.mark.parametrize(("case", "form"), form_params(CASES))
 def test_azure_forms(case: FormCase, form: str) -> None:

@@ -419,6 +419,92 @@ CASES: list[FormCase] = [
     ),
 ]
 
+PROJECT_BINDING = "gcp:projects/iAMBinding:IAMBinding"
+VIEWER = "roles/secretmanager.viewer"
+
+
+def policy_object(role: Any, members: Any) -> dict[str, Any]:
+    """An IAM policy as a map (the SDK's getIAMPolicy types) with envelopes at every depth."""
+    return env(
+        {"bindings": env([env({"role": env(role), "members": env([env(m) for m in members])})])}
+    )
+
+
+CASES += [
+    # ---- roles in member, binding and policy forms (policyData as an object, envelopes)
+    FormCase(
+        "project policy as an object, enveloped at every depth: a metadata role",
+        (
+            R(
+                PROJECT_POLICY,
+                "pol",
+                {"project": env("p"), "policyData": policy_object(VIEWER, [SA])},
+            ),
+        ),
+        frozenset(),
+        IAM_POLICIES,
+    ),
+    FormCase(
+        "project binding: project, role and members enveloped, a metadata role",
+        (
+            R(
+                PROJECT_BINDING,
+                "b",
+                {"project": env("p"), "role": env(VIEWER), "members": env([env(SA)])},
+            ),
+        ),
+        frozenset(),
+        IAM_POLICIES,
+    ),
+    FormCase(
+        "project policy as JSON text: a metadata role",
+        (
+            R(
+                PROJECT_POLICY,
+                "pol",
+                {
+                    "project": "p",
+                    "policyData": '{"bindings": [{"role": "'
+                    + VIEWER
+                    + '", "members": ["'
+                    + SA
+                    + '"]}]}',
+                },
+            ),
+        ),
+        frozenset(),
+        IAM_POLICIES,
+    ),
+    FormCase(
+        "project policy as an object, enveloped at every depth: editor",
+        (
+            R(
+                PROJECT_POLICY,
+                "pol",
+                {"project": "p", "policyData": policy_object("roles/editor", [SA])},
+            ),
+        ),
+        frozenset({(ABOVE, "pol"), (BASIC, "pol")}),
+        IAM_POLICIES,
+    ),
+    FormCase(
+        "project binding: enveloped members naming every authenticated account",
+        (
+            R(
+                PROJECT_BINDING,
+                "b",
+                {
+                    "project": "p",
+                    "role": env(VIEWER),
+                    "members": env([env("allAuthenticatedUsers")]),
+                },
+            ),
+        ),
+        frozenset({(PUBLIC, "b")}),
+        IAM_POLICIES,
+    ),
+]
+
 
 @pytest.mark.parametrize(("case", "form"), form_params(CASES))
 def test_gcp_forms(case: FormCase, form: str) -> None:

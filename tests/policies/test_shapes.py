@@ -23,6 +23,7 @@ from policies.lib.shapes import (
     truthy,
     unwrap,
     verdict,
+    written,
 )
 from policies.model import CIPHERTEXT, UNKNOWN
 from tests.policies.sdk_schema import resolve, resource_classes
@@ -115,6 +116,27 @@ def test_setting_readers(
     assert enabled(props, "a|as.b") is on
     assert disabled(props, "a|as.b") is off
     assert is_set(props, "a|as.b") is filled
+
+
+#: (case, value, written): a value whose presence alone is the finding (a static credential)
+WRITTEN_CASES: list[tuple[str, Any, bool]] = [
+    ("absent", None, False),
+    ("empty", "", False),
+    ("a value", "AKIAIOSFODNN7EXAMPLE", True),  # pragma: allowlist secret
+    ("in an envelope", env("AKIAIOSFODNN7EXAMPLE"), True),  # pragma: allowlist secret
+    ("empty in an envelope", env(env("")), False),
+    ("an envelope of ciphertext", {SIG: SECRET, "ciphertext": "v1:AAAA"}, True),
+    ("a state's ciphertext marker", CIPHERTEXT, True),
+    ("the plan capture's placeholder", "[secret]", True),
+    ("unknown at preview", UNKNOWN, False),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "value", "expected"), WRITTEN_CASES, ids=[c[0] for c in WRITTEN_CASES]
+)
+def test_written(case: str, value: Any, expected: bool) -> None:
+    assert written(value) is expected
 
 
 def test_documents_and_unwrap() -> None:
