@@ -31,6 +31,7 @@ from typing import Any, Final
 
 from policies.data import AWS_MANAGED_ARN, aws_managed_policy_text
 from policies.framework import (
+    OFFLINE_RECORD,
     PackPolicy,
     Resource,
     Spec,
@@ -156,10 +157,30 @@ def analyze_cached(doc: Any, kind: str, read_only: bool = False) -> tuple[Findin
     return _analyze_text(text, kind, read_only)
 
 
+#: id(record) -> (the record, its documents' findings): eight policies read the same documents
+#: of one record offline; the record is held so that its id is not reused while cached.
+_FINDINGS: dict[int, tuple[object, tuple[tuple[str, tuple[Finding, ...]], ...]]] = {}
+
+
+def _document_findings(r: Resource) -> tuple[tuple[str, tuple[Finding, ...]], ...]:
+    """(path, findings) of each document of ``r``, computed once per record offline."""
+    record = OFFLINE_RECORD.get()
+    if record is not None:
+        hit = _FINDINGS.get(id(record))
+        if hit is not None and hit[0] is record:
+            return hit[1]
+    value = tuple((path, analyze_cached(doc, kind)) for path, kind, doc in documents(r))
+    if record is not None:
+        if len(_FINDINGS) >= 4096:
+            _FINDINGS.clear()
+        _FINDINGS[id(record)] = (record, value)
+    return value
+
+
 def _analyzer(rules: frozenset[str]) -> Callable[[Resource, Callable[[str], None]], None]:
     def check(r: Resource, report: Callable[[str], None]) -> None:
-        for path, kind, doc in documents(r):
-            for f in analyze_cached(doc, kind):
+        for path, findings in _document_findings(r):
+            for f in findings:
                 if f.rule in rules:
                     report(f"{path}: {f.message}")
 

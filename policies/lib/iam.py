@@ -717,22 +717,44 @@ def _may_name(pattern: str, arn_format: str) -> bool:
     return pat_head.startswith(fmt_head) or fmt_head.startswith(pat_head)
 
 
-@functools.lru_cache(maxsize=4096)
-def _typed_reach(scopable: frozenset[str], patterns: tuple[str, ...]) -> frozenset[str]:
-    """The resource-scopable actions some resource type of which an unscoped pattern can name:
-    ``ec2:Describe*`` on ``arn:aws:ec2:...:instance/*`` grants the Describe actions that apply to
-    instances, not those of client VPN endpoints or capacity blocks (their requests carry ARNs
-    the pattern cannot match, so the statement does not grant them)."""
-    cat = _catalogue()
-    return frozenset(
-        k
-        for k in scopable
-        if k not in cat or any(_may_name(p, f) for f in cat[k].formats for p in patterns)
+@functools.cache
+def _formats_index() -> tuple[dict[str, tuple[str, ...]], dict[str, frozenset[str]]]:
+    """(ARN service field -> the ARN formats with it, ``*`` for a variable field; format -> the
+    catalogue keys of the actions that apply to it), built once from the catalogue."""
+    actions_of: dict[str, set[str]] = {}
+    for key, info in _catalogue().items():
+        for f in info.formats:
+            actions_of.setdefault(f, set()).add(key)
+    by_service: dict[str, list[str]] = {}
+    for f in sorted(actions_of):
+        parts = f.split(":", 5)
+        field = parts[2].lower() if len(parts) >= 6 and "${" not in parts[2] else "*"
+        by_service.setdefault(field, []).append(f)
+    return (
+        {svc: tuple(fs) for svc, fs in by_service.items()},
+        {f: frozenset(keys) for f, keys in actions_of.items()},
     )
 
 
+@functools.lru_cache(maxsize=4096)
+def _pattern_reach(pattern: str) -> frozenset[str]:
+    """The catalogue keys of the actions some resource type of which ``pattern`` (an ARN naming
+    its service literally) can name: ``ec2:...:instance/*`` reaches the actions that apply to
+    instances (ec2's, and other prefixes' whose ARNs are ec2 instances), not those of client VPN
+    endpoints or capacity blocks (their requests carry ARNs the pattern cannot match, so a
+    statement with it does not grant them)."""
+    by_service, actions_of = _formats_index()
+    service = pattern.strip().split(":", 5)[2].lower()
+    candidates = (*by_service.get(service, ()), *by_service.get("*", ()))
+    reached: set[str] = set()
+    for f in candidates:
+        if _may_name(pattern, f):
+            reached.update(actions_of[f])
+    return frozenset(reached)
+
+
 def _reached_scopable(scopable: _Keys, unscoped: tuple[str, ...]) -> _Keys:
-    """:func:`_typed_reach` when every unscoped pattern is an ARN naming its service (``*``,
+    """:func:`_pattern_reach` (met with ``scopable``) when every unscoped pattern is an ARN naming its service (``*``,
     ``arn:aws:*`` and the like reach every scopable action)."""
     typed = []
     for pattern in unscoped:
@@ -740,7 +762,8 @@ def _reached_scopable(scopable: _Keys, unscoped: tuple[str, ...]) -> _Keys:
         if len(parts) < 6 or _has_wildcard(parts[2]) or not parts[2]:
             return scopable
         typed.append(pattern.strip())
-    return _typed_reach(_frozen(scopable), tuple(sorted(typed)))
+    reach = frozenset().union(*(_pattern_reach(p) for p in typed))
+    return scopable & reach
 
 
 def _unscoped_arn_value(value: str) -> bool:
@@ -1303,10 +1326,9 @@ def _unscoped_rules(st: _Statement, exp: _Expansion, unscoped: tuple[str, ...]) 
     out: list[Finding] = []
     broad = tuple(p for p in unscoped if not type_wide(p))
     typed = tuple(p for p in unscoped if type_wide(p))
-    reached_broad: frozenset[str] = frozenset()
+    keys: _Keys = frozenset()
     if broad:
         keys = _reached_scopable(exp.scopable, broad)
-        reached_broad = _frozen(keys)
         if keys:
             listed, text = _listed(keys)
             out.append(
@@ -1320,7 +1342,9 @@ def _unscoped_rules(st: _Statement, exp: _Expansion, unscoped: tuple[str, ...]) 
                 )
             )
     if typed:
-        keys_typed = _frozen(_reached_scopable(exp.scopable, typed)) - reached_broad
+        keys_typed = _frozen(_reached_scopable(exp.scopable, typed))
+        if keys:  # each action once: those the broad patterns reach are reported there
+            keys_typed = frozenset(k for k in keys_typed if k not in keys)
         if keys_typed:
             listed, text = _listed(keys_typed)
             out.append(
