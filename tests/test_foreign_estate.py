@@ -194,6 +194,11 @@ TWINS_2: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
 ]
 TWINS_3: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
     (
+        "the vault's audit log turned off",
+        _set("kvdiag", "logs", [{"categoryGroup": "audit", "enabled": False}]),
+        "azure-keyvault-audit-not-disabled",
+    ),
+    (
         "a JWT role bound to nothing",
         lambda d: [_set("jwtr", "boundAudiences", None)(d), _set("jwtr", "boundClaims", None)(d)],
         "vault-auth-jwt-role-bound",

@@ -18,7 +18,7 @@ from policies.azure.common import (
     own_vault_key,
     vault_key_of_id,
 )
-from policies.framework import PackPolicy, Resource, Spec, stack_policy
+from policies.framework import PackPolicy, Resource, Spec, resource_policy, stack_policy
 from policies.lib.shapes import declare, falsy, pick, reveal, setting
 from policies.model import UNKNOWN, Category, Severity
 from policies.profile import Profile
@@ -134,4 +134,35 @@ def _audit(
         )
 
 
-POLICIES: list[PackPolicy] = [stack_policy(SPEC, _audit)]
+DISABLED = Spec(
+    id="azure-keyvault-audit-not-disabled",
+    description="A diagnostic setting of a Key Vault does not name its audit log only to turn it "
+    "off (AuditEvent, or the audit / allLogs group, with enabled: false and no audit log on)",
+    severity=Severity.HIGH,
+    category=Category.AUDIT,
+    remediation="Set enabled: true on the AuditEvent category (or the audit category group) of "
+    "the vault's diagnostic setting.",
+    resource_types=DIAGNOSTIC_TYPES,
+)
+
+
+def _disabled(r: Resource, report: Callable[[str], None]) -> None:
+    key, _sources, _hidden = _target(r)
+    if key is None:
+        return  # not a Key Vault's setting (or its target is not known)
+    named_off = False
+    for log in pick(r.props, LOGS):
+        if not isinstance(log, Mapping):
+            continue
+        category = str(reveal(log.get("category")) or "").lower()
+        group = str(reveal(log.get("categoryGroup")) or "").lower()
+        if category != AUDIT_CATEGORY and group not in AUDIT_GROUPS:
+            continue
+        if not falsy(reveal(log.get("enabled"))):
+            return  # some audit entry is on (or not known to be off)
+        named_off = True
+    if named_off:
+        report(f"the diagnostic setting of vault {key} turns its AuditEvent log off")
+
+
+POLICIES: list[PackPolicy] = [stack_policy(SPEC, _audit), resource_policy(DISABLED, _disabled)]

@@ -240,6 +240,12 @@ AZURE_CASES: list[tuple[str, str, list[ResourceRecord], int]] = [
     ("diagnostics with the audit log disabled", "azure-keyvault-audit-events", [native_vault(), diagnostic(logs=[{"category": "AuditEvent", "enabled": False}])], 1),
     ("diagnostics going nowhere", "azure-keyvault-audit-events", [native_vault(), diagnostic(workspaceId=None)], 1),
     ("diagnostics of another vault", "azure-keyvault-audit-events", [native_vault(), diagnostic(resourceUri=f"{RG}/providers/Microsoft.KeyVault/vaults/other")], 1),
+    ("a vault's audit log on", "azure-keyvault-audit-not-disabled", [diagnostic()], 0),
+    ("a vault's metrics only", "azure-keyvault-audit-not-disabled", [diagnostic(logs=[{"category": "AzurePolicyEvaluationDetails", "enabled": False}])], 0),
+    ("a vault's audit log turned off", "azure-keyvault-audit-not-disabled", [diagnostic(logs=[{"category": "AuditEvent", "enabled": False}])], 1),
+    ("a vault's audit group turned off, as text", "azure-keyvault-audit-not-disabled", [diagnostic(logs=[{"categoryGroup": "audit", "enabled": "false"}])], 1),
+    ("audit group off, AuditEvent on", "azure-keyvault-audit-not-disabled", [diagnostic(logs=[{"categoryGroup": "allLogs", "enabled": False}, {"category": "AuditEvent", "enabled": True}])], 0),
+    ("another resource's audit log off", "azure-keyvault-audit-not-disabled", [diagnostic(resourceUri=f"{RG}/providers/Microsoft.Storage/storageAccounts/s", logs=[{"categoryGroup": "audit", "enabled": False}])], 0),
     ("classic diagnostics with the audit group", "azure-keyvault-audit-events", [native_vault(), rec(CLASSIC_DIAGNOSTIC, {"targetResourceId": VAULT_ID, "logAnalyticsWorkspaceId": "w", "enabledLogs": [{"categoryGroup": "audit"}]})], 0),
     # ---- around the vaults -----------------------------------------------------------------------
     ("provider with the deployer's login", "azure-provider-no-static-credentials", [rec("pulumi:providers:azure-native", {"subscriptionId": SUB})], 0),
