@@ -40,6 +40,15 @@ ESTATE_2 = FOREIGN / "compliant-estate-2.json"
 #: audience, a policy with a deny carve-out, database dynamic credentials, a token role, and
 #: External Secrets reading Vault through a projected, audience-bound service account token.
 ESTATE_3 = FOREIGN / "compliant-estate-3.json"
+#: The fourth, AWS around the stores: a key policy with grants only for AWS resources, use only
+#: through Secrets Manager and CloudTrail's SourceArn-bound statement; a CloudTrail bucket policy
+#: with the documented statements, a TLS-only deny and a VPC-endpoint-bound read; an organisation
+#: trail with advanced event selectors; an SNS topic for EventBridge rules; Lambda permissions
+#: bound to an account or a rule; a secret replicated under another region's key; rotation on a
+#: cron schedule with a window; a SecureString under an alias; EKS with private endpoint, Secrets
+#: encryption and audit logs; IRSA for one service account; a third-party auditor with an
+#: external id and SecurityAudit.
+ESTATE_4 = FOREIGN / "compliant-estate-4.json"
 
 
 def _by_name(doc: dict[str, Any], name: str) -> dict[str, Any]:
@@ -99,7 +108,7 @@ _WIDE_TRUST = json.dumps(
 )
 FAKE_DB_PASSWORD = "FAKE-look-alike-Passw0rd-not-real"  # pragma: allowlist secret
 
-TWINS: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
+TWINS: list[tuple[str, Callable[[dict[str, Any]], object], str]] = [
     ("secret without its CMK", _set("db", "kmsKeyId", None), "aws-secretsmanager-cmk-encryption"),
     (
         "condition that constrains nothing",
@@ -137,14 +146,14 @@ def _check(tmp: Path, doc: dict[str, Any]) -> tuple[int, list[str]]:
     return done.returncode, sorted({v["policy"] for v in json.loads(done.stdout)["violations"]})
 
 
-@pytest.mark.parametrize("estate", [ESTATE, ESTATE_2, ESTATE_3], ids=lambda p: p.stem)
+@pytest.mark.parametrize("estate", [ESTATE, ESTATE_2, ESTATE_3, ESTATE_4], ids=lambda p: p.stem)
 def test_the_compliant_estate_draws_no_finding(tmp_path: Path, estate: Path) -> None:
     code, found = _check(tmp_path, json.loads(estate.read_text()))
     assert (code, found) == (0, [])
 
 
 _UNTAGGED = 'resource.name.startsWith("projects/p/secrets/") || resource.matchTag("1/env", "x")'
-TWINS_2: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
+TWINS_2: list[tuple[str, Callable[[dict[str, Any]], object], str]] = [
     (
         "tag condition widened to every secret",
         _set("pm", "condition.expression", _UNTAGGED),
@@ -192,7 +201,7 @@ TWINS_2: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
         "state-plaintext-secret",
     ),
 ]
-TWINS_3: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
+TWINS_3: list[tuple[str, Callable[[dict[str, Any]], object], str]] = [
     (
         "the vault's audit log turned off",
         _set("kvdiag", "logs", [{"categoryGroup": "audit", "enabled": False}]),
@@ -243,10 +252,81 @@ TWINS_3: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
         "kubernetes-rbac-secrets-by-name",
     ),
 ]
+
+
+def _statement(name: str, field: str, index: int, change: Callable[[dict[str, Any]], Any]) -> Any:
+    """A twin that changes statement ``index`` of the JSON policy in ``field`` of ``name``."""
+
+    def edit(doc: dict[str, Any]) -> None:
+        r = _by_name(doc, name)
+        for part in ("inputs", "outputs"):
+            policy = json.loads(r[part][field])
+            change(policy["Statement"][index])
+            r[part][field] = json.dumps(policy)
+
+    return edit
+
+
+_EKS_SUB = "oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub"
+TWINS_4: list[tuple[str, Callable[[dict[str, Any]], object], str]] = [
+    (
+        "a bucket read open to anyone",
+        _statement("bp", "policy", 3, lambda st: st.pop("Condition")),
+        "aws-iam-no-public-principal",
+    ),
+    ("a trail without its key", _set("t", "kmsKeyId", None), "aws-cloudtrail-secure-trail"),
+    (
+        "key use by anyone, from anywhere",
+        _statement("k", "policy", 2, lambda st: st.update(Principal={"AWS": "*"}, Condition={})),
+        "aws-iam-no-public-principal",
+    ),
+    (
+        "EKS Secrets in plain etcd",
+        _set("eks", "encryptionConfig", None),
+        "aws-eks-secrets-encryption",
+    ),
+    (
+        "a Lambda permission for any account's secret",
+        _set("lp", "sourceAccount", None),
+        "aws-lambda-permission-scoped",
+    ),
+    (
+        "a topic anyone may publish to",
+        _statement("tp", "policy", 0, lambda st: st.update(Principal="*", Condition={})),
+        "aws-iam-no-public-principal",
+    ),
+    (
+        "IRSA for every service account of a namespace",
+        _statement(
+            "app",
+            "assumeRolePolicy",
+            0,
+            lambda st: st["Condition"].update(
+                StringEquals={"oidc.eks.eu-west-1.amazonaws.com/id/ABC:aud": "sts.amazonaws.com"},
+                StringLike={_EKS_SUB: "system:serviceaccount:shop:*"},
+            ),
+        ),
+        "aws-iam-no-public-principal",
+    ),
+    (
+        "a password as a String parameter",
+        lambda d: [
+            _set("pu", "name", "/shop/db/password")(d),
+            _set("pu", "value", FAKE_DB_PASSWORD)(d),
+        ],
+        "aws-ssm-no-plaintext-credential",
+    ),
+    (
+        "a log group kept forever, unencrypted",
+        _set("lg", "retentionInDays", None),
+        "aws-cloudwatch-log-group-retention-kms",
+    ),
+]
 ALL_TWINS = (
     [(ESTATE, *t) for t in TWINS]
     + [(ESTATE_2, *t) for t in TWINS_2]
     + [(ESTATE_3, *t) for t in TWINS_3]
+    + [(ESTATE_4, *t) for t in TWINS_4]
 )
 
 
@@ -254,7 +334,7 @@ ALL_TWINS = (
     ("estate", "name", "change", "policy"), ALL_TWINS, ids=[t[1] for t in ALL_TWINS]
 )
 def test_each_twin_is_reported_for_its_problem(
-    tmp_path: Path, estate: Path, name: str, change: Callable[[dict[str, Any]], None], policy: str
+    tmp_path: Path, estate: Path, name: str, change: Callable[[dict[str, Any]], object], policy: str
 ) -> None:
     doc = copy.deepcopy(json.loads(estate.read_text()))
     change(doc)
