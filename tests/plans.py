@@ -36,7 +36,7 @@ from infra.stack import build_estate, parse_settings
 from nt_secrets.capture import Capture, capture_program
 from nt_secrets.plan import plan_stack
 from nt_secrets.stackfile import StackConfig
-from policies.framework import Resource
+from policies.framework import Resource, resources_of
 from policies.model import ResourceRecord
 
 PROJECT = "neural-trader-secrets"
@@ -190,18 +190,4 @@ def estate_and_block(config: dict[str, str], backend: str) -> tuple[Estate, Any]
 
 def policy_view(recs: list[ResourceRecord]) -> list[Resource]:
     """Records as a policy sees them (offline: secret markers and dependencies known)."""
-    return [
-        Resource(
-            type=r.type,
-            urn=r.urn,
-            name=r.name,
-            props=dict(r.props),
-            config={},
-            protect=r.protect,
-            additional_secret_outputs=r.additional_secret_outputs,
-            secret_paths=frozenset(r.secret_paths),
-            parent=r.parent,
-            property_dependencies=dict(r.property_dependencies),
-        )
-        for r in recs
-    ]
+    return resources_of(recs)

@@ -426,22 +426,9 @@ def test_the_stack_policies_pass_a_plan_with_the_testing_store(
 
 
 def _policy_view(recs: list[ResourceRecord]) -> list[Any]:
-    from policies.framework import Resource
+    from policies.framework import resources_of
 
-    return [
-        Resource(
-            type=r.type,
-            urn=r.urn,
-            name=r.name,
-            props=dict(r.props),
-            config={},
-            protect=r.protect,
-            additional_secret_outputs=(),
-            secret_paths=frozenset(r.secret_paths),
-            parent=r.parent,
-        )
-        for r in recs
-    ]
+    return list(resources_of(recs))
 
 
 def test_coverage_reports_a_missing_secret_in_every_store(
