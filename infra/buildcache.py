@@ -26,7 +26,15 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Final
 
-__all__ = ["APP_DIR", "ENV_VAR", "BuildDirError", "build_dir", "cached_zip", "entries_digest"]
+__all__ = [
+    "APP_DIR",
+    "ENV_VAR",
+    "BuildDirError",
+    "build_dir",
+    "cached_zip",
+    "entries_digest",
+    "package_archive",
+]
 
 ENV_VAR: Final = "NT_SECRETS_BUILD_DIR"
 APP_DIR: Final = "neural-trader-secrets"
@@ -131,3 +139,18 @@ def cached_zip(directory: Path, zip_name: str, digest: str, build: Callable[[str
         (Path(tmp) / "stamp").write_text(digest + "\n")
         os.replace(Path(tmp) / "stamp", stamp)
     return target
+
+
+def package_archive(
+    source: Path,
+    zip_name: str,
+    entries: Callable[[], Mapping[str, bytes]],
+    build: Callable[[str], Path],
+    directory: Path | None = None,
+) -> tuple[Path, str]:
+    """A package built once per process, and only when its inputs changed (the digest of
+    ``source``, the module that builds it, and of its ``entries``, stamped beside it), with that
+    digest; in ``directory``, else :func:`build_dir` ``("rotation")``."""
+    digest = entries_digest(source, entries())
+    target = cached_zip(directory or build_dir("rotation"), zip_name, digest, build)
+    return target, digest

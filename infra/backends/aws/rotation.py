@@ -63,15 +63,13 @@ def lambda_archive(build_dir: Path | None = None) -> Path:
     Pulumi's archive hash only changes with the code; each build goes to a private temporary
     directory and is moved into place atomically, so concurrent plans (pytest-xdist, two shells)
     never see a half-written zip."""
-    # Outside the checkout, which may be read-only: $NT_SECRETS_BUILD_DIR, else the user's cache
-    # ($XDG_CACHE_HOME/neural-trader-secrets), else a private temp dir (infra/buildcache.py).
-    digest = buildcache.entries_digest(Path(package.__file__), package.package_entries())
-    return buildcache.cached_zip(
-        build_dir or buildcache.build_dir("rotation"),
+    return buildcache.package_archive(
+        Path(package.__file__),
         package.ZIP_NAME,
-        digest,
+        package.package_entries,
         package.build_package,
-    )
+        build_dir,
+    )[0]
 
 
 def _logical(address: str) -> str:

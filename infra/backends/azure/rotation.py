@@ -53,14 +53,13 @@ PACKAGE_BLOB: Final = "released-package.zip"
 def function_archive(build_dir: Path | None = None) -> tuple[Path, str]:
     """The function's package (built once per process, only when its inputs changed) and the
     digest of its inputs (a blob metadata value, so a code change uploads a new package)."""
-    digest = buildcache.entries_digest(Path(package.__file__), package.azure_package_entries())
-    target = buildcache.cached_zip(
-        build_dir or buildcache.build_dir("rotation"),
+    return buildcache.package_archive(
+        Path(package.__file__),
         package.AZURE_ZIP_NAME,
-        digest,
+        package.azure_package_entries,
         package.build_azure_package,
+        build_dir,
     )
-    return target, digest
 
 
 def _constant(value: str) -> Callable[[str], str]:

@@ -45,14 +45,13 @@ RUNTIME: Final = "python311"
 def function_archive(build_dir: Path | None = None) -> tuple[Path, str]:
     """The function's source zip (built once per process, only when its inputs changed) and the
     digest of its inputs (names the bucket object, so a code change deploys a new object)."""
-    digest = buildcache.entries_digest(Path(package.__file__), package.gcp_package_entries())
-    target = buildcache.cached_zip(
-        build_dir or buildcache.build_dir("rotation"),
+    return buildcache.package_archive(
+        Path(package.__file__),
         package.GCP_ZIP_NAME,
-        digest,
+        package.gcp_package_entries,
         package.build_gcp_package,
+        build_dir,
     )
-    return target, digest
 
 
 def short_env(environment: str) -> str:
