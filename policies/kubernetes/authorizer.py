@@ -38,7 +38,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from policies.lib.shapes import OPAQUE, SIG_KEY, blocks, unwrap
+from policies.lib.shapes import OPAQUE, blocks, no_envelopes, unwrap
 
 RBAC_GROUP = "rbac.authorization.k8s.io"
 RBAC_PREFIX = f"kubernetes:{RBAC_GROUP}/v1:"
@@ -224,15 +224,7 @@ def _str(value: Any) -> str:
 def _readable(value: Any) -> Any:
     """``value`` with secret envelopes removed at any depth (a manifest without one as it is:
     the common case, no copy)."""
-    return value if _plain(value) else unwrap(value)
-
-
-def _plain(value: Any) -> bool:
-    if isinstance(value, Mapping):
-        return SIG_KEY not in value and all(_plain(v) for v in value.values())
-    if isinstance(value, list):
-        return all(_plain(v) for v in value)
-    return True
+    return value if no_envelopes(value) else unwrap(value)
 
 
 def kind_of(resource_type: str) -> tuple[str, str] | None:

@@ -24,7 +24,7 @@ from policies.common.plaintext import known
 from policies.contract.yamlio import YamlProblem, load_yaml
 from policies.framework import PackPolicy, Resource, Spec, resource_policy
 from policies.lib.credentials import scan_value
-from policies.lib.shapes import SIG_KEY, blocks, declare, unwrap
+from policies.lib.shapes import blocks, declare, no_envelopes, unwrap
 from policies.model import Category, Severity
 
 WORKLOAD_KINDS = (
@@ -108,7 +108,7 @@ def manifests(r: Resource) -> Iterator[tuple[str, Resource]]:
     envelope), each object of a ``yaml/v2`` ConfigGroup (``objs``, ``yaml`` texts) as the typed
     resource it stands for."""
     if r.type != CONFIG_GROUP:
-        yield "", r if _plain(r.props) else dataclasses.replace(r, props=unwrap(r.props))
+        yield "", r if no_envelopes(r.props) else dataclasses.replace(r, props=unwrap(r.props))
         return
     found = [(f"objs[{i}].", o) for i, o in enumerate(blocks(r.get("objs")))]
     found += [("yaml.", o) for o in _yaml_objects(blocks(r.get("yaml")))]
@@ -124,15 +124,6 @@ def _prefixed(report: Callable[[str], None], prefix: str) -> Callable[[str], Non
     if not prefix:
         return report
     return lambda message: report(prefix + message)
-
-
-def _plain(value: Any) -> bool:
-    """No secret envelope anywhere in ``value``."""
-    if isinstance(value, Mapping):
-        return SIG_KEY not in value and all(_plain(v) for v in value.values())
-    if isinstance(value, list):
-        return all(_plain(v) for v in value)
-    return True
 
 
 def _kind(resource_type: str) -> tuple[str, str] | None:

@@ -39,6 +39,7 @@ __all__ = [
     "falsy",
     "first",
     "is_set",
+    "no_envelopes",
     "pick",
     "reveal",
     "setting",
@@ -194,6 +195,16 @@ def written(value: Any) -> bool:
         return True
     value = reveal(value)
     return _filled(value) and value != UNKNOWN
+
+
+def no_envelopes(value: Any) -> bool:
+    """No Pulumi special object (a secret envelope) anywhere in ``value``: a reader may take it
+    as it is, without the copy :func:`unwrap` makes."""
+    if isinstance(value, Mapping):
+        return SIG_KEY not in value and all(no_envelopes(v) for v in value.values())
+    if isinstance(value, list):
+        return all(no_envelopes(v) for v in value)
+    return True
 
 
 def unwrap(value: Any) -> Any:
