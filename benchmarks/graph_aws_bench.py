@@ -25,8 +25,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from policies.framework import Resource  # noqa: E402
+from policies.framework import Resource, resources_of  # noqa: E402
 from policies.graph import build, clear_cache  # noqa: E402
+from policies.model import ResourceRecord  # noqa: E402
 
 ACCT, REGION = "111122223333", "eu-west-1"
 KEY = f"arn:aws:kms:{REGION}:{ACCT}:key/00000000-0000-0000-0000-000000000001"
@@ -35,17 +36,10 @@ KEY = f"arn:aws:kms:{REGION}:{ACCT}:key/00000000-0000-0000-0000-000000000001"
 def _r(
     type_: str, name: str, props: dict[str, Any], outputs: dict[str, Any] | None = None
 ) -> Resource:
-    return Resource(
-        type=type_,
-        urn=f"urn:pulumi:b::p::{type_}::{name}",
-        name=name,
-        props=props,
-        config={},
-        protect=False,
-        additional_secret_outputs=(),
-        secret_paths=frozenset(),
-        outputs=outputs,
+    record = ResourceRecord(
+        urn=f"urn:pulumi:b::p::{type_}::{name}", type=type_, name=name, props=props, outputs=outputs
     )
+    return resources_of([record])[0]
 
 
 def estate(secrets: int, roles: int) -> list[Resource]:

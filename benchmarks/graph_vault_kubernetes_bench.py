@@ -22,23 +22,18 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from policies.framework import Resource
+from policies.framework import Resource, resources_of
 from policies.graph import build, clear_cache
+from policies.model import ResourceRecord
 
 RBAC = "kubernetes:rbac.authorization.k8s.io/v1:"
 
 
 def _r(type_: str, name: str, props: dict[str, Any]) -> Resource:
-    return Resource(
-        type=type_,
-        urn=f"urn:pulumi:bench::p::{type_}::{name}",
-        name=name,
-        props=props,
-        config={},
-        protect=False,
-        additional_secret_outputs=(),
-        secret_paths=frozenset(),
+    record = ResourceRecord(
+        urn=f"urn:pulumi:bench::p::{type_}::{name}", type=type_, name=name, props=props
     )
+    return resources_of([record])[0]
 
 
 def estate(total: int, teams: int = 50) -> list[Resource]:
