@@ -212,9 +212,7 @@ class Translator:
         return raw
 
     def has(self, name: str) -> bool:
-        """The resource's Pulumi type has the property ``name`` (unknown types: assumed)."""
-        classes = resource_classes(token(self.tf_type))
-        return classes is None or any(has_property(c, name) for c in classes)
+        return _has(self.tf_type, name)
 
     def props(
         self, conf: Mapping[str, Any], prop: str = "", *, camel: bool = True
@@ -453,10 +451,13 @@ def _conf_module(path: Path, types: list[str]) -> Module:
 def _takes(tf_type: str, conf: Mapping[str, Any]) -> bool:
     """The Pulumi resource of ``tf_type`` has every argument of ``conf`` (a unit test's
     ``resource_conf`` does not say which of the check's types it is: its arguments do)."""
+    return all(_has(tf_type, _camel(k)) for k in conf)
+
+
+def _has(tf_type: str, name: str) -> bool:
+    """The Pulumi type of ``tf_type`` has the property ``name`` (a type no SDK has: assumed)."""
     classes = resource_classes(token(tf_type))
-    if classes is None:
-        return True
-    return all(any(has_property(c, _camel(k)) for c in classes) for k in conf)
+    return classes is None or any(has_property(c, name) for c in classes)
 
 
 def verdicts(check: str, spec: Mapping[str, Any]) -> Iterator[Case]:
