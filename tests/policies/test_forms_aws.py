@@ -51,8 +51,13 @@ IAM = (
     "aws-iam-no-risky-permissions",
     "aws-iam-valid-documents",
     "aws-iam-known-actions",
+    "aws-iam-no-service-wildcards",
+    "aws-iam-no-type-wide-resources",
 )
 WILDCARD, RESOURCE_STAR = IAM[0], IAM[1]
+SERVICE_WILDCARD, TYPE_WIDE = IAM[6], IAM[7]
+EVERY_SECRET = f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:*"
+PREFIXED = f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:venue/*"
 VALID = "aws-iam-valid-documents"
 
 KEY_POLICIES = (KMS_ROTATION, KMS_DELETION, KMS_FOREIGN, VALID)
@@ -499,6 +504,75 @@ CASES: list[FormCase] = [
         frozenset(
             {(WILDCARD, "rp"), (RESOURCE_STAR, "rp"), ("aws-iam-no-risky-permissions", "rp")}
         ),
+        IAM,
+    ),
+    FormCase(
+        "named actions on a name prefix, enveloped at every depth: no finding",
+        (
+            R(
+                ROLE_POLICY,
+                "rp",
+                {
+                    "role": "role",
+                    "policy": env(
+                        json.dumps(doc(statement(["secretsmanager:GetSecretValue"], PREFIXED)))
+                    ),
+                },
+            ),
+            R(
+                ROLE,
+                "role",
+                {
+                    "inlinePolicies": env(
+                        [
+                            {
+                                "name": "p",
+                                "policy": doc(
+                                    statement(env(["secretsmanager:DescribeSecret"]), env(PREFIXED))
+                                ),
+                            }
+                        ]
+                    )
+                },
+            ),
+        ),
+        frozenset(),
+        IAM,
+    ),
+    FormCase(
+        "a service wildcard on one secret, as JSON text in an envelope",
+        (
+            R(
+                ROLE_POLICY,
+                "rp",
+                {
+                    "role": "role",
+                    "policy": env(json.dumps(doc(statement("secretsmanager:*", SECRET_ARN)))),
+                },
+            ),
+        ),
+        frozenset({(SERVICE_WILDCARD, "rp")}),
+        IAM,
+    ),
+    FormCase(
+        "every secret of the account, in an inline role policy with enveloped entries",
+        (
+            R(
+                ROLE,
+                "role",
+                {
+                    "inlinePolicies": [
+                        {
+                            "name": "p",
+                            "policy": doc(
+                                statement(env("secretsmanager:DescribeSecret"), env(EVERY_SECRET))
+                            ),
+                        }
+                    ]
+                },
+            ),
+        ),
+        frozenset({(TYPE_WIDE, "role")}),
         IAM,
     ),
 ]
