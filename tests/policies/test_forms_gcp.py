@@ -61,6 +61,9 @@ NARROW = {
     "expression": 'resource.name.startsWith("projects/123/secrets/dev-")',
 }
 ACCESSOR = "roles/secretmanager.secretAccessor"
+PROJECT_BINDING = "gcp:projects/iAMBinding:IAMBinding"
+#: attribute-based access: only the secrets that carry (or inherit) the tag env=dev
+TAGGED = {"title": "dev-tagged", "expression": 'resource.matchTag("123/env", "dev")'}
 
 CASES: list[FormCase] = [
     # ---- Secret Manager: compliant look-alikes
@@ -375,6 +378,52 @@ CASES: list[FormCase] = [
         IAM_POLICIES,
     ),
     FormCase(
+        "project accessor under a tag condition, as a binding with enveloped members",
+        (
+            R(
+                PROJECT_BINDING,
+                "b",
+                {"project": "p", "role": ACCESSOR, "members": env([SA]), "condition": env(TAGGED)},
+            ),
+        ),
+        frozenset(),
+        IAM_POLICIES,
+    ),
+    FormCase(
+        "project policy document as an object, tag-conditioned binding",
+        (
+            R(
+                PROJECT_POLICY,
+                "pol",
+                {
+                    "project": "p",
+                    "policyData": {
+                        "bindings": [{"role": ACCESSOR, "members": [SA], "condition": TAGGED}]
+                    },
+                },
+            ),
+        ),
+        frozenset(),
+        IAM_POLICIES,
+    ),
+    FormCase(
+        "project accessor under a negated tag condition: every other secret",
+        (
+            R(
+                PROJECT_MEMBER,
+                "m",
+                {
+                    "project": "p",
+                    "role": ACCESSOR,
+                    "member": SA,
+                    "condition": {**TAGGED, "expression": "!" + TAGGED["expression"]},
+                },
+            ),
+        ),
+        frozenset({(ABOVE, "m")}),
+        IAM_POLICIES,
+    ),
+    FormCase(
         "secret-level accessor, member enveloped",
         (R(SECRET_MEMBER, "sm", {"secretId": "s", "role": ACCESSOR, "member": env(SA)}),),
         frozenset(),
@@ -419,7 +468,6 @@ CASES: list[FormCase] = [
     ),
 ]
 
-PROJECT_BINDING = "gcp:projects/iAMBinding:IAMBinding"
 VIEWER = "roles/secretmanager.viewer"
 
 
