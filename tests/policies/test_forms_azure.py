@@ -275,6 +275,7 @@ CLASSIC_ACCESS_POLICY = "azure:keyvault/accessPolicy:AccessPolicy"
 ASSIGNMENT = "azure-native:authorization:RoleAssignment"
 
 AUDIT = "azure-keyvault-audit-events"
+AUDIT_OFF = "azure-keyvault-audit-not-disabled"
 PROVIDER_CREDENTIALS = "azure-provider-no-static-credentials"
 FEDERATION = "azure-federated-credential-exact-subject"
 RETENTION = "azure-log-analytics-retention"
@@ -361,38 +362,38 @@ CASES += [
             diagnostic(env([AUDIT_LOG]), resourceUri=env(VAULT_ID), workspaceId=env(WORKSPACE_ID)),
         ),
         frozenset(),
-        (AUDIT,),
+        (AUDIT, AUDIT_OFF),
     ),
     FormCase(
         "diagnostics: allLogs category group, entry enveloped, enabled as 'true'",
         (vault(GOOD_VAULT), diagnostic([env({"categoryGroup": "allLogs", "enabled": "true"})])),
         frozenset(),
-        (AUDIT,),
+        (AUDIT, AUDIT_OFF),
     ),
     FormCase(
         "diagnostics: audit category group enveloped, enabled enveloped",
         (vault(GOOD_VAULT), diagnostic([{"categoryGroup": env("audit"), "enabled": env(True)}])),
         frozenset(),
-        (AUDIT,),
+        (AUDIT, AUDIT_OFF),
     ),
     FormCase(
         "diagnostics: logs stored as ciphertext (not judged)",
         (vault(GOOD_VAULT), diagnostic(cipher())),
         frozenset(),
-        (AUDIT,),
+        (AUDIT, AUDIT_OFF),
         state_only=True,
     ),
     FormCase(
         "diagnostics: enveloped AuditEvent turned off with an enveloped false",
         (vault(GOOD_VAULT), diagnostic(env([{"category": "AuditEvent", "enabled": env(False)}]))),
-        frozenset({(AUDIT, "kv")}),
-        (AUDIT,),
+        frozenset({(AUDIT, "kv"), (AUDIT_OFF, "diag")}),
+        (AUDIT, AUDIT_OFF),
     ),
     FormCase(
         "diagnostics: audit group turned off with 'false'",
         (vault(GOOD_VAULT), diagnostic([{"categoryGroup": "audit", "enabled": "false"}])),
-        frozenset({(AUDIT, "kv")}),
-        (AUDIT,),
+        frozenset({(AUDIT, "kv"), (AUDIT_OFF, "diag")}),
+        (AUDIT, AUDIT_OFF),
     ),
     FormCase(
         "diagnostics: enveloped logs of another category only",
@@ -401,7 +402,7 @@ CASES += [
             diagnostic(env([env({"category": "AzurePolicyEvaluationDetails", "enabled": True})])),
         ),
         frozenset({(AUDIT, "kv")}),
-        (AUDIT,),
+        (AUDIT, AUDIT_OFF),
     ),
     # ---- the provider
     FormCase(
