@@ -363,7 +363,6 @@ class ActionInfo:
     name: str  # canonical "service:ActionName"
     access_level: str  # Read | List | Write | Tagging | Permissions management
     scopable: bool  # supports at least one resource-level ARN type
-    formats: tuple[str, ...] = ()  # the ARN formats of the resource types it applies to
 
 
 # --------------------------------------------------------------------------- catalogue
@@ -375,13 +374,9 @@ def _catalogue() -> dict[str, ActionInfo]:
     vendored in ``policies/data``: loading the database itself takes 0.2-0.3 s)."""
     index: dict[str, ActionInfo] = {}
     for prefix, service in sorted(aws_action_services().items()):
-        arns = service["arns"]
-        for name, access_level, scopable, formats in service["actions"]:
+        for name, access_level, scopable, _formats in service["actions"]:
             index[f"{prefix}:{name}".lower()] = ActionInfo(
-                name=f"{prefix}:{name}",
-                access_level=access_level,
-                scopable=scopable,
-                formats=tuple(arns[i] for i in formats),
+                name=f"{prefix}:{name}", access_level=access_level, scopable=scopable
             )
     return index
 
@@ -720,11 +715,14 @@ def _may_name(pattern: str, arn_format: str) -> bool:
 @functools.cache
 def _formats_index() -> tuple[dict[str, tuple[str, ...]], dict[str, frozenset[str]]]:
     """(ARN service field -> the ARN formats with it, ``*`` for a variable field; format -> the
-    catalogue keys of the actions that apply to it), built once from the catalogue."""
+    catalogue keys of the actions that apply to it), built from the action index the first time
+    a typed pattern is judged (most runs never need it)."""
     actions_of: dict[str, set[str]] = {}
-    for key, info in _catalogue().items():
-        for f in info.formats:
-            actions_of.setdefault(f, set()).add(key)
+    for prefix, service in aws_action_services().items():
+        arns = service["arns"]
+        for name, _level, _scopable, formats in service["actions"]:
+            for i in formats:
+                actions_of.setdefault(arns[i], set()).add(f"{prefix}:{name}".lower())
     by_service: dict[str, list[str]] = {}
     for f in sorted(actions_of):
         parts = f.split(":", 5)
